@@ -1,0 +1,68 @@
+/**
+ * DOC: Simulation context
+ *
+ * The whole modelled machine, passed to every handler: the process's mm (VMAs + CPU page table),
+ * the drm_gpusvm instance (notifiers and ranges), the drm_pagemap (VRAM BOs), the Xe VM (mirror
+ * GPU VMAs and the garbage-collector list), the GT stats, the simulated clock and the decision log
+ * of the event being replayed. Nothing here does I/O or reads the host clock.
+ */
+
+import type { CostModel } from './cost-model.js';
+import type { Decision } from './decisions.js';
+import type { Gpusvm } from './drm-gpusvm/gpusvm.js';
+import type { DrmPagemap } from './drm-pagemap/pagemap.js';
+import type { CpuPageTable } from './mm/page-table.js';
+import type { VmaList } from './mm/vma.js';
+import type { Platform } from './platform.js';
+import type { XeVm } from './xe-svm/vm.js';
+import type { TileStats } from './xe-gt-stats.js';
+
+/** Simulated time. `now` is in ns of the trace clock. */
+export class SimClock {
+  now = 0;
+
+  constructor(private readonly hz: number) {}
+
+  /** Current jiffies (floor). */
+  jiffies(): number {
+    return Math.floor((this.now * this.hz) / 1e9);
+  }
+
+  /** msecs_to_jiffies(): rounds up. */
+  msecsToJiffies(ms: number): number {
+    return Math.ceil((ms * this.hz) / 1000);
+  }
+
+  /** First ns at which jiffies() reaches `j`. */
+  jiffiesToNs(j: number): number {
+    return Math.ceil((j * 1e9) / this.hz);
+  }
+
+  /** Move time forward (never back). */
+  advanceTo(ns: number): void {
+    if (ns > this.now) this.now = ns;
+  }
+}
+
+export interface Mm {
+  vmas: VmaList;
+  pt: CpuPageTable;
+}
+
+export interface SimContext {
+  readonly platform: Platform;
+  readonly clock: SimClock;
+  readonly mm: Mm;
+  readonly gpusvm: Gpusvm;
+  readonly pagemap: DrmPagemap;
+  readonly vm: XeVm;
+  readonly stats: TileStats;
+  readonly cost: CostModel;
+  /** Decisions of the event being replayed. */
+  log: Decision[];
+}
+
+/** Append a decision to the current event's log. */
+export function emit(sim: SimContext, d: Decision): void {
+  sim.log.push(d);
+}

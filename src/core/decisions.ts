@@ -1,0 +1,152 @@
+/**
+ * DOC: Decision records
+ *
+ * Every handler returns what it decided as typed records: a `code` plus arguments, in the order
+ * the kernel took the steps. No wording lives here; src/report/ turns codes into text. Addresses
+ * are 4K page indices (`start`, `end` exclusive); sizes are in pages unless named `bytes`.
+ */
+
+import type { GpuAccess } from './events.js';
+
+export type Errno =
+  | 'EINVAL'
+  | 'ENOENT'
+  | 'EPERM'
+  | 'EACCES'
+  | 'EFAULT'
+  | 'EBUSY'
+  | 'ENOMEM'
+  | 'ENOSPC'
+  | 'EOPNOTSUPP'
+  | 'ENODATA'
+  | 'EAGAIN'
+  | 'SIGSEGV'
+  | 'LIVELOCK';
+
+/** Why drm_gpusvm_range_chunk_size() rejected a larger chunk. */
+export type ChunkReject =
+  | 'cpu_vma' // candidate leaves the CPU VMA
+  | 'notifier' // candidate leaves the notifier interval
+  | 'gpu_vma' // candidate leaves the mirror GPU VMA
+  | 'overlap' // an existing range overlaps the candidate
+  | 'check_pages'; // drm_gpusvm_check_pages(): not every page CPU-present
+
+/** Why the fault handler did not migrate a range to VRAM. */
+export type NoMigrateReason =
+  | 'has_devmem_pages' // already in VRAM
+  | 'not_migratable' // migrate_devmem == 0 (not anonymous, hugetlb, iGPU)
+  | 'not_preferred' // preferred location is system (6.18 madvise) or no devmem
+  | 'need64k' // range smaller than 64K on a NEED64K platform
+  | 'tries_exhausted' // migrate_try_count went below zero (retry after a failed attempt)
+  | 'skip_migrate' // 6.15-rc1: range already migrated once
+  | 'below_64k'; // 6.15-rc1: only ranges >= 64K migrate
+
+export type NotifierEvent = 'UNMAP' | 'CLEAR' | 'PROTECTION_VMA' | 'MIGRATE';
+
+/** Where a range's pages are. */
+export type Location = 'vram' | 'smem' | 'mixed';
+
+export interface RangeRef {
+  start: number;
+  end: number;
+}
+
+export type Decision =
+  // ---- mm (CPU side) ----
+  | { code: 'vma_map'; start: number; end: number; prot: string; kind: string; merged: boolean }
+  | { code: 'vma_unmap'; start: number; end: number; pagesFreed: number; devicePagesFreed: number }
+  | { code: 'vma_protect'; start: number; end: number; prot: string; changed: boolean }
+  | { code: 'vma_dontneed'; start: number; end: number; pagesFreed: number; devicePagesFreed: number }
+  | { code: 'cpu_populate'; pages: number; zeroPages: number; cowPages: number }
+  | { code: 'cpu_segv'; page: number; reason: 'no_vma' | 'prot' }
+  | { code: 'syscall_einval'; reason: 'unaligned' | 'zero_length' | 'out_of_range' }
+  // ---- drm_pagemap: CPU fault on a device-private page ----
+  | { code: 'timeslice_wait'; bo: number; fromNs: number; untilNs: number; expiryJiffies: number; by: 'cpu' | 'evict' }
+  | {
+      code: 'migrate_to_ram';
+      bo: number;
+      start: number;
+      end: number;
+      pages: number;
+      cause: 'cpu_fault' | 'range_evict' | 'bo_evict' | 'prefetch_smem';
+    }
+  | { code: 'bo_free'; bo: number; bytes: bigint; cause: 'last_page_gone' | 'migration_failed' }
+  | { code: 'bo_alloc'; bo: number; start: number; end: number; bytes: bigint }
+  | { code: 'bo_evict'; bo: number; start: number; end: number; forRange: RangeRef }
+  | { code: 'vram_alloc_failed'; bytes: bigint; free: bigint; errno: Errno }
+  // ---- drm_gpusvm: notifier callbacks and GC ----
+  | {
+      code: 'invalidate';
+      event: NotifierEvent;
+      start: number;
+      end: number;
+      notifier: RangeRef;
+      ranges: number;
+      zapped: RangeRef[];
+      tlbInval: boolean;
+      unmapped: RangeRef[];
+    }
+  | { code: 'gc_range'; range: RangeRef; partialUnmap: boolean; unbound: boolean; tlbInval: boolean }
+  | { code: 'notifier_remove'; notifier: RangeRef }
+  | { code: 'notifier_create'; notifier: RangeRef }
+  | { code: 'gpuvma_attr_reset'; start: number; end: number; split: boolean }
+  // ---- xe_svm fault handler ----
+  | { code: 'gpu_hit'; range: RangeRef; location: Location }
+  | { code: 'no_gpu_vma'; page: number }
+  | {
+      code: 'fault';
+      page: number;
+      access: GpuAccess;
+      devmemOnly: boolean;
+      timesliceMs: number;
+      tries: number;
+    }
+  | { code: 'atomic_cpu_attr' } // 6.18: atomic attribute CPU → -EACCES before the handler
+  | { code: 'range_error'; errno: Errno; reason: 'no_cpu_vma' | 'cpu_vma_readonly' | 'no_chunk' | 'out_of_mm' }
+  | {
+      code: 'range';
+      range: RangeRef;
+      created: boolean;
+      rejected: { pages: number; reason: ChunkReject }[];
+      migrateDevmem: boolean;
+    }
+  | { code: 'not_migratable_atomic'; range: RangeRef }
+  | { code: 'range_valid'; range: RangeRef }
+  | { code: 'no_migrate'; range: RangeRef; reason: NoMigrateReason }
+  | {
+      code: 'migrate_to_vram';
+      range: RangeRef;
+      bo: number;
+      ok: boolean;
+      errno?: Errno;
+      copiedPages: number;
+      timesliceMs: number;
+    }
+  | { code: 'get_pages'; range: RangeRef; ok: boolean; errno?: Errno; location?: Location; faultedIn: number }
+  | { code: 'range_evict'; range: RangeRef }
+  | { code: 'bind'; range: RangeRef; location: Location; atomicEnable: boolean }
+  | { code: 'retry'; reason: 'migrate_failed' | 'get_pages_failed' | 'vma_split'; timesliceMs: number }
+  | { code: 'vma_relookup' }
+  // ---- xe ioctls ----
+  | { code: 'kernel_lacks_op'; op: string; since: string }
+  | { code: 'prefetch_collect'; ranges: RangeRef[]; skipped: number }
+  | { code: 'prefetch_hole'; page: number; next: number | null }
+  | { code: 'madvise_split'; at: number }
+  | { code: 'madvise_range_remove'; range: RangeRef; evicted: boolean; tlbInval: boolean }
+  | { code: 'madvise_attr'; start: number; end: number; attr: 'preferred' | 'atomic'; from: string; to: string }
+  | { code: 'madvise_zap'; zapped: RangeRef[]; tlbInval: boolean };
+
+export type DecisionCode = Decision['code'];
+
+export type Outcome = 'ok' | 'hit' | 'error';
+
+export interface EventResult {
+  /** 0-based index of the input event. */
+  seq: number;
+  op: string;
+  /** Simulated time (ns) at which the event took effect (after any waits it caused). */
+  t: number;
+  outcome: Outcome;
+  errno?: Errno;
+  decisions: Decision[];
+}

@@ -1,0 +1,154 @@
+/**
+ * DOC: drm_pagemap migration — RAM to VRAM, VRAM to RAM, eviction
+ *
+ * - migrateToDevmem: migrate_vma over [start, end) selecting system pages only. Holes and
+ *   zero-page PTEs of an anonymous VMA are collected without a source page (nothing to copy);
+ *   device-private pages are not collected, and anything short of all pages fails
+ *   (cpages == 0 → -EFAULT, cpages != npages → -EBUSY). migrate_vma_setup fires an
+ *   MMU_NOTIFY_MIGRATE callback before the collection is judged.
+ * - migrateToRam: the dev_pagemap migrate_to_ram op run on a CPU fault on a device page. The
+ *   window is the whole allocation ([ALIGN_DOWN(addr, size), +size) clamped to the CPU VMA), and
+ *   while `now < timeslice_expiration` it returns without migrating (the CPU retries).
+ * - evictToRam: TTM evicting a BO: every still-resident page moves back, one notifier callback
+ *   per page (migrate_device_pfns → try_to_migrate).
+ *
+ * Copies go through Xe's xe_svm_copy(), whose ≥6.18 statistics count only pages with a source.
+ */
+
+import { emit, type SimContext } from '../context.js';
+import type { Decision, Errno } from '../decisions.js';
+import { mmuNotifierInvalidate } from '../mm/notifier.js';
+import { devicePte, isDevicePte, PTE_SMEM, pteBo } from '../mm/page-table.js';
+import { kernelAtLeast } from '../platform.js';
+import type { DevmemBo } from './pagemap.js';
+
+/** Account a VRAM→RAM copy of `copied` pages by a call of `npages` pages. Mirrors xe_svm_copy() stats. */
+function statsCopyToRam(sim: SimContext, copied: number, npages: number): void {
+  const gt = sim.stats.primary;
+  gt.incr('svm_cpu_copy_kb', 4 * copied);
+  if (copied === 0) return;
+  const t = sim.cost.copy(copied, 'd2h');
+  gt.incr('svm_cpu_copy_us', t);
+  gt.incrSized(npages, 'cpu_copy_us', t);
+}
+
+/** Account a RAM→VRAM copy. Mirrors xe_svm_copy() stats. */
+function statsCopyToVram(sim: SimContext, copied: number, npages: number): number {
+  const gt = sim.stats.primary;
+  gt.incr('svm_device_copy_kb', 4 * copied);
+  if (copied === 0) return 0;
+  const t = sim.cost.copy(copied, 'h2d');
+  gt.incr('svm_device_copy_us', t);
+  gt.incrSized(npages, 'device_copy_us', t);
+  return t;
+}
+
+/** Drop `n` device-page references of a BO; release it at zero. Mirrors drm_pagemap_zdd_put(). */
+export function devmemPagesFreed(sim: SimContext, bo: DevmemBo, n: number, cause: Extract<Decision, { code: 'bo_free' }>['cause']): void {
+  bo.resident -= n;
+  if (bo.resident === 0) {
+    sim.pagemap.release(bo);
+    emit(sim, { code: 'bo_free', bo: bo.id, bytes: BigInt(bo.npages) << 12n, cause });
+  }
+}
+
+export type MigrateResult = { ok: true; copied: number; copyUs: number } | { ok: false; errno: Errno };
+
+/**
+ * Migrate the system pages of [start, end) into `bo`.
+ * Mirrors drm_pagemap_migrate_to_devmem() (6.15/6.16: drm_gpusvm_migrate_to_devmem()).
+ */
+export function migrateToDevmem(sim: SimContext, bo: DevmemBo, start: number, end: number, timesliceMs: number): MigrateResult {
+  const vma = sim.mm.vmas.lookup(start);
+  if (vma === undefined) return { ok: false, errno: 'ENOENT' };
+  if (start < vma.start || end > vma.end) return { ok: false, errno: 'EINVAL' };
+  if (vma.kind !== 'anon') return { ok: false, errno: 'EBUSY' };
+
+  // migrate_vma_setup(): the MIGRATE notifier fires before collection is judged.
+  mmuNotifierInvalidate(sim, 'MIGRATE', start, end);
+
+  const npages = end - start;
+  let device = 0;
+  let copied = 0;
+  sim.mm.pt.forEachPresent(start, end, (_p, v) => {
+    if (isDevicePte(v)) device++;
+    else if (v === PTE_SMEM) copied++;
+  });
+  const cpages = npages - device;
+  if (cpages === 0) return { ok: false, errno: 'EFAULT' };
+  if (cpages !== npages) return { ok: false, errno: 'EBUSY' };
+
+  const copyUs = statsCopyToVram(sim, copied, npages);
+  const pte = devicePte(bo.id);
+  for (let p = start; p < end; p++) sim.mm.pt.set(p, pte);
+  bo.resident = npages;
+  if (kernelAtLeast(sim.platform.kernel, '6.15')) {
+    bo.timesliceExpiry = sim.clock.jiffies() + sim.clock.msecsToJiffies(timesliceMs);
+  }
+  return { ok: true, copied, copyUs };
+}
+
+/**
+ * Wait until a BO's timeslice has expired (the CPU keeps re-faulting until then).
+ * Returns the wait as a decision, or nothing when the pages may move now.
+ */
+function waitTimeslice(sim: SimContext, bo: DevmemBo, by: 'cpu' | 'evict'): void {
+  if (!kernelAtLeast(sim.platform.kernel, '6.15')) return;
+  const now = sim.clock.jiffies();
+  if (now >= bo.timesliceExpiry) return;
+  const from = sim.clock.now;
+  const until = sim.clock.jiffiesToNs(bo.timesliceExpiry);
+  sim.clock.advanceTo(until);
+  emit(sim, { code: 'timeslice_wait', bo: bo.id, fromNs: from, untilNs: until, expiryJiffies: bo.timesliceExpiry, by });
+}
+
+/**
+ * CPU fault on device page `page`: move the whole allocation window back to RAM.
+ * Mirrors drm_pagemap_migrate_to_ram() / __drm_pagemap_migrate_to_ram()
+ * (6.15/6.16: drm_gpusvm_migrate_to_ram()).
+ */
+export function migrateToRam(sim: SimContext, page: number, cause: 'cpu_fault' | 'range_evict'): void {
+  const v = sim.mm.pt.get(page);
+  if (!isDevicePte(v)) return;
+  const bo = sim.pagemap.get(pteBo(v));
+  waitTimeslice(sim, bo, cause === 'cpu_fault' ? 'cpu' : 'evict');
+
+  const vma = sim.mm.vmas.lookup(page);
+  let start = Math.floor(page / bo.npages) * bo.npages;
+  let end = start + bo.npages;
+  if (vma !== undefined) {
+    start = Math.max(start, vma.start);
+    end = Math.min(end, vma.end);
+  }
+  mmuNotifierInvalidate(sim, 'MIGRATE', start, end);
+
+  let n = 0;
+  sim.mm.pt.forEachPresent(start, end, (p, pte) => {
+    if (pte === v) {
+      sim.mm.pt.set(p, PTE_SMEM);
+      n++;
+    }
+  });
+  emit(sim, { code: 'migrate_to_ram', bo: bo.id, start, end, pages: n, cause });
+  statsCopyToRam(sim, n, end - start);
+  devmemPagesFreed(sim, bo, n, 'last_page_gone');
+}
+
+/**
+ * Evict a whole BO to RAM (TTM eviction of a CPU_ADDR_MIRROR BO).
+ * Mirrors drm_pagemap_evict_to_ram() (6.15/6.16: drm_gpusvm_evict_to_ram()) via xe_svm_bo_evict().
+ */
+export function evictToRam(sim: SimContext, bo: DevmemBo): void {
+  const pte = devicePte(bo.id);
+  const pages: number[] = [];
+  sim.mm.pt.forEachPresent(bo.start, bo.start + bo.npages, (p, v) => {
+    if (v === pte) pages.push(p);
+  });
+  for (const p of pages) {
+    mmuNotifierInvalidate(sim, 'MIGRATE', p, p + 1, true);
+    sim.mm.pt.set(p, PTE_SMEM);
+  }
+  emit(sim, { code: 'migrate_to_ram', bo: bo.id, start: bo.start, end: bo.start + bo.npages, pages: pages.length, cause: 'bo_evict' });
+  statsCopyToRam(sim, pages.length, bo.npages);
+  devmemPagesFreed(sim, bo, pages.length, 'last_page_gone');
+}

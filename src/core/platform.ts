@@ -1,0 +1,139 @@
+/**
+ * DOC: Platform and kernel profile
+ *
+ * Everything the kernel decides from configuration rather than from the trace: the kernel version
+ * (which selects policy and the GT counter list), the device (discrete or integrated, VRAM size,
+ * NEED64K), module parameters (svm_notifier_size) and debugfs knobs (atomic_svm_timeslice_ms).
+ *
+ * Points that the kernel source leaves open, or that the reference marks UNCONFIRMED, are named
+ * knobs here with a stated default, never silent guesses. docs/platform.md lists every knob with
+ * the kernel symbol it stands for.
+ */
+
+export const KERNEL_VERSIONS = ['6.15-rc1', '6.15', '6.16', '6.17', '6.18'] as const;
+export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
+
+/** Ordinal of a kernel version, for "≥ 6.17"-style comparisons. */
+export function kernelOrdinal(v: KernelVersion): number {
+  return KERNEL_VERSIONS.indexOf(v);
+}
+
+/** True when kernel `v` is `min` or newer. */
+export function kernelAtLeast(v: KernelVersion, min: KernelVersion): boolean {
+  return kernelOrdinal(v) >= kernelOrdinal(min);
+}
+
+/** When GPU SVM range unbinds done by the garbage collector send a TLB invalidation. */
+export type GcUnbindTlbInval = 'always' | 'if_valid';
+/** When the garbage collector runs after a munmap. */
+export type GcTiming = 'eager' | 'lazy';
+/** How XE_VRAM_FLAGS_NEED64K compares the range size with 64K. */
+export type Need64kRule = 'lt' | 'le';
+/** The errno a VRAM BO allocation returns once TTM cannot make room. */
+export type VramFailErrno = 'ENOMEM' | 'ENOSPC';
+/** How `_us` counters are filled. */
+export type CostModelName = 'bmg' | 'zero';
+
+export interface Platform {
+  /** Kernel profile: selects policy and the GT counter list. Default 6.18. */
+  kernel: KernelVersion;
+  /** Discrete GPU with VRAM (IS_DGFX). false = integrated: nothing migrates. Default true. */
+  dgfx: boolean;
+  /** CONFIG_DRM_XE_PAGEMAP (6.15/6.16: CONFIG_DRM_XE_DEVMEM_MIRROR). Default true. */
+  pagemap: boolean;
+  /** VRAM of tile 0 available to SVM BOs, in bytes. Default 16 GiB. */
+  vramBytes: bigint;
+  /** XE_VRAM_FLAGS_NEED64K (PVC-class devices). Default false (BMG-class). */
+  need64k: boolean;
+  /** Comparison used with need64k. Default 'lt'; 6.16 defaults to 'le' (the 6.16-cycle regression). */
+  need64kRule: Need64kRule;
+  /** Module parameter svm_notifier_size, in bytes (MiB * SZ_1M). Default 512 MiB. */
+  notifierBytes: bigint;
+  /** xe->atomic_svm_timeslice_ms (debugfs from 6.16; 6.15 literal 5). Default 5. */
+  atomicTimesliceMs: number;
+  /** Kernel HZ for msecs_to_jiffies() rounding of the timeslice. Default 250. */
+  hz: number;
+  /** Tile 0 has a media GT (gt1) that receives TLB invalidations. Default true. */
+  mediaGt: boolean;
+  /** GPU VA bits: the CPU-address-mirror VMA covers [0, 2^vaBits) and vm->size = 2^vaBits. Default 48. */
+  vaBits: number;
+  /** The mirror VMA was bound read-only (ctx->read_only). Default false. */
+  mirrorReadOnly: boolean;
+  /** VM created with scratch pages (forces TLB invalidation on unbind, ≥6.17). Default false. */
+  scratchPages: boolean;
+  /** xe->info.has_device_atomics_on_smem (UNCONFIRMED per platform). Default false. */
+  deviceAtomicsOnSmem: boolean;
+  /** DGFX LR VMs write SMEM PTEs without atomic enable, so GPU atomics to them fault (UNCONFIRMED). Default true. */
+  atomicFaultsOnSmemPte: boolean;
+  /** GC unbind TLB invalidation rule. Default 'always' for ≤6.16 (6.16 UNCONFIRMED), 'if_valid' from 6.17. */
+  gcUnbindTlbInval: GcUnbindTlbInval;
+  /** When the GC worker runs: right after each munmap ('eager', default) or at the next fault ('lazy'). */
+  gc: GcTiming;
+  /** 6.15-rc1 module parameter always_migrate_to_vram. Default false. */
+  alwaysMigrateToVram: boolean;
+  /** Errno of a failed VRAM allocation after eviction (UNCONFIRMED; ttm_bo_validate maps ENOSPC→ENOMEM). Default ENOMEM. */
+  vramFailErrno: VramFailErrno;
+  /** Merge adjacent anonymous private VMAs with equal protection, as mm's vma_merge does. Default true. */
+  vmaMerge: boolean;
+  /** Cost model behind the `_us` counters. Default 'bmg'. */
+  costModel: CostModelName;
+}
+
+/** Kernel-version dependent knob defaults. */
+export function versionDefaults(kernel: KernelVersion): Pick<Platform, 'need64kRule' | 'gcUnbindTlbInval'> {
+  return {
+    need64kRule: kernel === '6.16' ? 'le' : 'lt',
+    gcUnbindTlbInval: kernelAtLeast(kernel, '6.17') ? 'if_valid' : 'always',
+  };
+}
+
+/** The platform every trace starts from: a BMG-class discrete card on kernel 6.18. */
+export function defaultPlatform(kernel: KernelVersion = '6.18'): Platform {
+  return {
+    kernel,
+    dgfx: true,
+    pagemap: true,
+    vramBytes: 16n << 30n,
+    need64k: false,
+    notifierBytes: 512n << 20n,
+    atomicTimesliceMs: 5,
+    hz: 250,
+    mediaGt: true,
+    vaBits: 48,
+    mirrorReadOnly: false,
+    scratchPages: false,
+    deviceAtomicsOnSmem: false,
+    atomicFaultsOnSmemPte: true,
+    gc: 'eager',
+    alwaysMigrateToVram: false,
+    vramFailErrno: 'ENOMEM',
+    vmaMerge: true,
+    costModel: 'bmg',
+    ...versionDefaults(kernel),
+  };
+}
+
+/** Names of platform knobs as written in traces and on the command line (snake_case). */
+export const PLATFORM_KNOBS = {
+  kernel: 'kernel',
+  dgfx: 'dgfx',
+  pagemap: 'pagemap',
+  vramBytes: 'vram',
+  need64k: 'need64k',
+  need64kRule: 'need64k_rule',
+  notifierBytes: 'notifier_size',
+  atomicTimesliceMs: 'atomic_timeslice_ms',
+  hz: 'hz',
+  mediaGt: 'media_gt',
+  vaBits: 'va_bits',
+  mirrorReadOnly: 'mirror_read_only',
+  scratchPages: 'scratch_pages',
+  deviceAtomicsOnSmem: 'device_atomics_on_smem',
+  atomicFaultsOnSmemPte: 'atomic_faults_on_smem_pte',
+  gcUnbindTlbInval: 'gc_unbind_tlb_inval',
+  gc: 'gc',
+  alwaysMigrateToVram: 'always_migrate_to_vram',
+  vramFailErrno: 'vram_fail_errno',
+  vmaMerge: 'vma_merge',
+  costModel: 'cost_model',
+} as const satisfies Record<keyof Platform, string>;

@@ -1,0 +1,224 @@
+/**
+ * DOC: Simulator — one deterministic step per trace event
+ *
+ * `Simulator.step(event)` applies one event to the modelled machine and returns what the kernel
+ * decided, as typed records. It is a pure function of (state, event): no I/O, no host clock, no
+ * randomness, no dependence on Map iteration order beyond insertion order. `snapshot()` returns
+ * the final ranges, VRAM use and GT stats.
+ *
+ * Event → kernel entry point:
+ *   mmap / munmap / mprotect / madvise → mm (MMU notifiers → xe_svm_invalidate; GC after munmap)
+ *   cpu_read / cpu_write              → CPU page faults (migrate_to_ram on device pages)
+ *   gpu_read / gpu_write / gpu_atomic → hardware check, then handle_pagefault per faulting page
+ *   gpu_fault                         → handle_pagefault, always
+ *   xe_prefetch / xe_madvise          → the ioctls (kernels that have them)
+ */
+
+import { CostModel } from './cost-model.js';
+import { SimClock, emit, type SimContext } from './context.js';
+import type { Decision, Errno, EventResult, Location } from './decisions.js';
+import { Gpusvm } from './drm-gpusvm/gpusvm.js';
+import { rangeLocation } from './drm-gpusvm/pages.js';
+import { DrmPagemap } from './drm-pagemap/pagemap.js';
+import type { CoreEvent, GpuAccess } from './events.js';
+import { ModelInvariantError } from './invariant.js';
+import { checkInvariants } from './invariants.js';
+import { cpuAccess, doMadviseDontneed, doMmap, doMprotect, doMunmap } from './mm/mm.js';
+import { CpuPageTable } from './mm/page-table.js';
+import { VmaList } from './mm/vma.js';
+import { kernelAtLeast, type Platform } from './platform.js';
+import { xeSvmInvalidate } from './xe-svm/invalidate.js';
+import { gpuAccessHits, handlePagefault } from './xe-svm/fault.js';
+import { xeSvmGarbageCollector } from './xe-svm/gc.js';
+import { xeVmMadvise, xeVmPrefetch } from './xe-svm/ioctl.js';
+import { XeVm } from './xe-svm/vm.js';
+import { TileStats, type StatName } from './xe-gt-stats.js';
+
+export interface RangeState {
+  start: number;
+  end: number;
+  location: Location;
+  valid: boolean;
+  createdSeq: number;
+}
+
+export interface FinalState {
+  ranges: RangeState[];
+  vram: { capacity: bigint; used: bigint; bos: number };
+  stats: { gt: number; counters: [StatName, number][] }[];
+}
+
+export interface SimulatorOptions {
+  /** Check every model invariant after each event (the simulator's WARN_ONs). */
+  checkInvariants?: boolean;
+}
+
+/** Kernel version that introduced each ioctl op. */
+const OP_SINCE: Partial<Record<CoreEvent['op'], Platform['kernel']>> = {
+  xe_prefetch: '6.16',
+  xe_madvise: '6.18',
+};
+
+export class Simulator {
+  private readonly sim: SimContext;
+  private seq = 0;
+
+  constructor(
+    readonly platform: Platform,
+    private readonly opts: SimulatorOptions = {},
+  ) {
+    const vmPages = 2 ** (platform.vaBits - 12);
+    const gpusvm = new Gpusvm(Number(platform.notifierBytes >> 12n), vmPages, [512, 16, 1]);
+    gpusvm.ops = { invalidate: xeSvmInvalidate };
+    this.sim = {
+      platform,
+      clock: new SimClock(platform.hz),
+      mm: { vmas: new VmaList(platform.vmaMerge), pt: new CpuPageTable() },
+      gpusvm,
+      pagemap: new DrmPagemap(platform.dgfx ? Number(platform.vramBytes >> 12n) : 0),
+      vm: new XeVm(vmPages, platform.mirrorReadOnly),
+      stats: new TileStats(platform.kernel, platform.mediaGt),
+      cost: new CostModel(platform.costModel),
+      log: [],
+    };
+  }
+
+  /** Apply one event. */
+  step(ev: CoreEvent): EventResult {
+    const seq = this.seq++;
+    const sim = this.sim;
+    sim.clock.advanceTo(ev.t);
+    sim.log = [];
+    let outcome: EventResult['outcome'] = 'ok';
+    let errno: Errno | undefined;
+    try {
+      const r = this.dispatch(ev, seq);
+      if (r === 'hit') outcome = 'hit';
+      else if (r !== undefined) {
+        outcome = 'error';
+        errno = r;
+      }
+      if (this.opts.checkInvariants) checkInvariants(sim);
+    } catch (e) {
+      if (e instanceof ModelInvariantError) e.seq = seq;
+      throw e;
+    }
+    const res: EventResult = { seq, op: ev.op, t: sim.clock.now, outcome, decisions: sim.log };
+    if (errno !== undefined) res.errno = errno;
+    return res;
+  }
+
+  private dispatch(ev: CoreEvent, seq: number): Errno | 'hit' | undefined {
+    const sim = this.sim;
+    const since = OP_SINCE[ev.op];
+    if (since !== undefined && !kernelAtLeast(sim.platform.kernel, since)) {
+      emit(sim, { code: 'kernel_lacks_op', op: ev.op, since });
+      return 'EINVAL';
+    }
+    const start = ev.page;
+    const end = ev.page + ev.npages;
+    const aligned = ev.offset === 0 && ev.sizeAligned;
+    switch (ev.op) {
+      case 'mmap':
+        if (ev.offset !== 0 || ev.npages === 0) return this.einval(ev.npages === 0 ? 'zero_length' : 'unaligned');
+        return doMmap(sim, start, end, ev.prot, ev.kind);
+      case 'munmap': {
+        if (ev.offset !== 0 || ev.npages === 0) return this.einval(ev.npages === 0 ? 'zero_length' : 'unaligned');
+        doMunmap(sim, start, end);
+        if (sim.platform.gc === 'eager' && sim.vm.gcList.length > 0) xeSvmGarbageCollector(sim);
+        return undefined;
+      }
+      case 'mprotect':
+        if (ev.offset !== 0) return this.einval('unaligned');
+        if (ev.npages === 0) return undefined;
+        return doMprotect(sim, start, end, ev.prot);
+      case 'madvise':
+        if (ev.offset !== 0) return this.einval('unaligned');
+        if (ev.npages === 0) return undefined;
+        return doMadviseDontneed(sim, start, end);
+      case 'cpu_read':
+      case 'cpu_write':
+        return cpuAccess(sim, start, Math.max(end, start + 1), ev.op === 'cpu_write');
+      case 'gpu_read':
+      case 'gpu_write':
+      case 'gpu_atomic':
+        return this.gpuAccess(start, Math.max(end, start + 1), ev.op === 'gpu_read' ? 'read' : ev.op === 'gpu_write' ? 'write' : 'atomic', seq);
+      case 'gpu_fault':
+        return handlePagefault(sim, start, ev.access, seq);
+      case 'xe_prefetch':
+        if (!aligned || ev.npages === 0) return this.einval(ev.npages === 0 ? 'zero_length' : 'unaligned');
+        if (ev.region === 'advised' && !kernelAtLeast(sim.platform.kernel, '6.18')) {
+          emit(sim, { code: 'kernel_lacks_op', op: 'xe_prefetch region=advised', since: '6.18' });
+          return 'EINVAL';
+        }
+        if (sim.platform.gc === 'lazy' && sim.vm.gcList.length > 0) xeSvmGarbageCollector(sim);
+        return xeVmPrefetch(sim, start, end, ev.region, seq);
+      case 'xe_madvise': {
+        if (!aligned || ev.npages === 0) return this.einval(ev.npages === 0 ? 'zero_length' : 'unaligned');
+        // xe_svm_flush(): the GC worker is flushed first.
+        if (sim.vm.gcList.length > 0) xeSvmGarbageCollector(sim);
+        if (ev.preferred !== undefined) return xeVmMadvise(sim, start, end, { preferred: ev.preferred });
+        if (ev.atomic !== undefined) return xeVmMadvise(sim, start, end, { atomic: ev.atomic });
+        return this.einval('zero_length');
+      }
+    }
+  }
+
+  private einval(reason: Extract<Decision, { code: 'syscall_einval' }>['reason']): Errno {
+    emit(this.sim, { code: 'syscall_einval', reason });
+    return 'EINVAL';
+  }
+
+  /** A GPU access of [start, end): each page either hits a valid mapping or faults. */
+  private gpuAccess(start: number, end: number, access: GpuAccess, seq: number): Errno | 'hit' | undefined {
+    const sim = this.sim;
+    let faulted = false;
+    let p = start;
+    while (p < end) {
+      const hit = gpuAccessHits(sim, p, access);
+      if (hit !== undefined) {
+        emit(sim, { code: 'gpu_hit', range: hit.ref(), location: hit.hasDevmemPages ? 'vram' : 'smem' });
+        p = hit.end;
+        continue;
+      }
+      faulted = true;
+      const err = handlePagefault(sim, p, access, seq);
+      if (err !== undefined) return err;
+      const r = sim.gpusvm.rangeAt(p);
+      if (r === undefined || !r.valid) throw new ModelInvariantError(`fault at page ${p} succeeded without a valid range`);
+      p = r.end;
+    }
+    return faulted ? undefined : 'hit';
+  }
+
+  /** Final state: ranges by start, VRAM use, counters of every GT in kernel order. */
+  snapshot(): FinalState {
+    const sim = this.sim;
+    const ranges = sim.gpusvm.allRanges().map((r) => ({
+      start: r.start,
+      end: r.end,
+      location: rangeLocation(sim, r),
+      valid: r.valid,
+      createdSeq: r.createdSeq,
+    }));
+    return {
+      ranges,
+      vram: {
+        capacity: BigInt(sim.pagemap.capacityPages) << 12n,
+        used: BigInt(sim.pagemap.usedPages) << 12n,
+        bos: sim.pagemap.bos.size,
+      },
+      stats: sim.stats.gts.map((g) => ({ gt: g.gt, counters: g.entries() })),
+    };
+  }
+
+  /** The simulated time now (ns). */
+  get now(): number {
+    return this.sim.clock.now;
+  }
+
+  /** For tests: the live context. */
+  get context(): SimContext {
+    return this.sim;
+  }
+}

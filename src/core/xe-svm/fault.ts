@@ -1,0 +1,274 @@
+/**
+ * DOC: GPU page faults on the CPU-address-mirror VMA — xe_svm_handle_pagefault()
+ *
+ * The hardware faults when a PTE is not present or invalidated, or when an atomic hits a PTE
+ * without the atomic-enable bit (on DGFX, system-memory SVM PTEs lack it). The handler then runs
+ * a retry loop under vm->lock:
+ *
+ *   retry: run the garbage collector; find or create the range;
+ *          valid already (and in VRAM if the fault demands it)? done;
+ *          migrate to VRAM if the policy says so and tries remain (a failure retries);
+ *          get the pages (mixed → evict the range and retry); bind.
+ *
+ * Atomic faults on DGFX demand device memory (`devmem_only`, from 6.15): three migration tries,
+ * -EACCES when the range cannot migrate at all, and a timeslice that keeps the pages in VRAM
+ * for `atomic_svm_timeslice_ms` after the migration, doubled after every attempt.
+ * From 6.18, madvise attributes decide: the preferred location gates migration and the atomic
+ * attribute decides whether an atomic needs VRAM (xe_vma_need_vram_for_atomic()).
+ *
+ * Statistics follow the kernel's increments exactly: svm_pagefault_count once per handler
+ * invocation (≥6.16), the size-bucket counters once per loop iteration (≥6.18), and so on.
+ */
+
+import { emit, type SimContext } from '../context.js';
+import type { Errno, NoMigrateReason } from '../decisions.js';
+import type { GpuAccess } from '../events.js';
+import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
+import { rangeEvict, rangeGetPages } from '../drm-gpusvm/pages.js';
+import { rangeFindOrInsert } from '../drm-gpusvm/range.js';
+import { ModelInvariantError } from '../invariant.js';
+import { kernelAtLeast } from '../platform.js';
+import { xeSvmGarbageCollector } from './gc.js';
+import { xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
+import type { GpuVma } from './vm.js';
+
+/** The kernel would loop forever; the simulator stops here and reports LIVELOCK. */
+const MAX_RETRIES = 64;
+
+/**
+ * Whether a GPU atomic to this VMA needs VRAM: 1 yes, 0 no, -1 never allowed (-EACCES).
+ * Mirrors xe_vma_need_vram_for_atomic() (≥6.18); older kernels: atomic on DGFX.
+ */
+export function xeVmaNeedVramForAtomic(sim: SimContext, vma: GpuVma, atomic: boolean): number {
+  const p = sim.platform;
+  if (p.kernel === '6.15-rc1') return 0;
+  if (!p.dgfx || !atomic) return 0;
+  if (!kernelAtLeast(p.kernel, '6.18')) return 1;
+  switch (vma.attrs.atomic) {
+    case 'device':
+      return p.deviceAtomicsOnSmem ? 0 : 1;
+    case 'cpu':
+      return -1;
+    default:
+      return 1;
+  }
+}
+
+/** Valid on the tile, and in VRAM when the fault demands it. Mirrors xe_svm_range_is_valid(). */
+export function xeSvmRangeIsValid(range: SvmRange, devmemOnly: boolean): boolean {
+  return range.valid && (!devmemOnly || range.hasDevmemPages);
+}
+
+/**
+ * Whether the PTEs of a range get the atomic-enable bit: VRAM always (6.18: unless the atomic
+ * attribute is CPU); system memory on iGPU, or when the platform knob says SMEM PTEs allow
+ * atomics, or (6.18) with atomic=device on hardware with device atomics on SMEM.
+ * Mirrors xe_atomic_for_vram() / xe_atomic_for_system() in xe_pt.c.
+ */
+export function ptesAtomicEnable(sim: SimContext, range: SvmRange, vma: GpuVma): boolean {
+  const p = sim.platform;
+  const v618 = kernelAtLeast(p.kernel, '6.18');
+  if (range.hasDevmemPages) return !(v618 && vma.attrs.atomic === 'cpu');
+  if (!p.dgfx || !p.atomicFaultsOnSmemPte) return !(v618 && vma.attrs.atomic === 'cpu');
+  return v618 && vma.attrs.atomic === 'device' && p.deviceAtomicsOnSmem;
+}
+
+/**
+ * Bind a range's pages into the GPU page table of the tile. SVM binds never send a TLB
+ * invalidation. Mirrors xe_vm_range_rebind().
+ */
+export function xeVmRangeRebind(sim: SimContext, range: SvmRange, vma: GpuVma): void {
+  range.tilePresent = true;
+  range.tileInvalidated = false;
+  range.atomicEnable = ptesAtomicEnable(sim, range, vma);
+  emit(sim, { code: 'bind', range: range.ref(), location: range.hasDevmemPages ? 'vram' : 'smem', atomicEnable: range.atomicEnable });
+}
+
+interface FaultArgs {
+  page: number;
+  access: GpuAccess;
+  seq: number;
+}
+
+/**
+ * The handler proper, one VMA lookup. Mirrors __xe_svm_handle_pagefault().
+ */
+function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a: FaultArgs): Errno | undefined {
+  const p = sim.platform;
+  const k = p.kernel;
+  const rc1 = k === '6.15-rc1';
+  const v616 = kernelAtLeast(k, '6.16');
+  const v618 = kernelAtLeast(k, '6.18');
+  const gt = sim.stats.primary;
+  const devmemPossible = p.dgfx && p.pagemap;
+  const devmemOnly = !rc1 && needVram && p.pagemap;
+  let timesliceMs = devmemOnly ? p.atomicTimesliceMs : 0;
+  let tries = devmemOnly ? 3 : 1;
+  const ctx = { readOnly: vma.readOnly, devmemPossible, checkPagesThreshold: devmemPossible ? 16 : 0 };
+
+  if (v616) gt.incr('svm_pagefault_count');
+  emit(sim, { code: 'fault', page: a.page, access: a.access, devmemOnly, timesliceMs, tries });
+
+  let us = sim.cost.faultBase();
+  let range: SvmRange | undefined;
+  let err: Errno | undefined;
+
+  for (let iter = 0; ; iter++) {
+    if (iter > MAX_RETRIES) return 'LIVELOCK';
+    if (sim.vm.gcList.length > 0 && xeSvmGarbageCollector(sim)) return 'EAGAIN';
+
+    const res = rangeFindOrInsert(sim, a.page, vma, ctx, a.seq);
+    if (!res.ok) {
+      emit(sim, { code: 'range_error', errno: res.errno, reason: res.reason });
+      return res.errno;
+    }
+    range = res.range;
+    emit(sim, { code: 'range', range: range.ref(), created: res.created, rejected: res.rejected, migrateDevmem: range.migrateDevmem });
+    if (v618) gt.incrSized(range.npages, 'pagefault_count');
+
+    if (devmemOnly && !range.migrateDevmem) {
+      emit(sim, { code: 'not_migratable_atomic', range: range.ref() });
+      err = 'EACCES';
+      if (!v618) return err;
+      break;
+    }
+
+    if (xeSvmRangeIsValid(range, devmemOnly)) {
+      emit(sim, { code: 'range_valid', range: range.ref() });
+      if (v618) gt.incrSized(range.npages, 'valid_pagefault_count');
+      break;
+    }
+
+    // Migration policy.
+    let noMigrate: NoMigrateReason | undefined;
+    let attempt = false;
+    if (rc1) {
+      noMigrate = range.skipMigrate
+        ? 'skip_migrate'
+        : !range.migrateDevmem
+          ? 'not_migratable'
+          : range.npages < 16
+            ? 'below_64k'
+            : undefined;
+      if (noMigrate === undefined) {
+        range.skipMigrate = true;
+        attempt = true;
+      }
+    } else {
+      tries--;
+      const preferred = v618 ? (vma.attrs.preferred === 'device' && p.dgfx) || devmemOnly : p.dgfx;
+      noMigrate = tries < 0 ? 'tries_exhausted' : xeSvmRangeNeedsMigrateToVram(sim, range, preferred);
+      attempt = noMigrate === undefined;
+    }
+    if (attempt) {
+      if (v618) gt.incrSized(range.npages, 'migrate_count');
+      const m = xeSvmAllocVram(sim, range, timesliceMs);
+      if (v618) gt.incrSized(range.npages, 'migrate_us', m.us);
+      us += m.us;
+      emit(sim, {
+        code: 'migrate_to_vram',
+        range: range.ref(),
+        bo: m.bo,
+        ok: m.ok,
+        errno: m.ok ? undefined : m.errno,
+        copiedPages: m.ok ? m.copied : 0,
+        timesliceMs,
+      });
+      if (!rc1) timesliceMs *= 2;
+      if (!m.ok) {
+        if (rc1 || tries > 0 || !devmemOnly) {
+          emit(sim, { code: 'retry', reason: 'migrate_failed', timesliceMs });
+          continue;
+        }
+        return m.errno;
+      }
+    } else if (noMigrate !== undefined) {
+      emit(sim, { code: 'no_migrate', range: range.ref(), reason: noMigrate });
+    }
+
+    const gp = rangeGetPages(sim, range, { readOnly: vma.readOnly, devmemOnly });
+    const gpUs = gp.ok && gp.fast ? 0 : sim.cost.getPages(range.npages, gp.faultedIn);
+    emit(sim, {
+      code: 'get_pages',
+      range: range.ref(),
+      ok: gp.ok,
+      errno: gp.ok ? undefined : gp.errno,
+      location: gp.ok ? gp.location : undefined,
+      faultedIn: gp.faultedIn,
+    });
+    if (!gp.ok) {
+      if (gp.errno === 'EOPNOTSUPP' || gp.errno === 'EFAULT' || gp.errno === 'EPERM') {
+        if (gp.errno === 'EOPNOTSUPP') {
+          emit(sim, { code: 'range_evict', range: range.ref() });
+          rangeEvict(sim, range);
+        }
+        if (!rc1) timesliceMs *= 2;
+        if (rc1 || tries > 0 || !devmemOnly) {
+          emit(sim, { code: 'retry', reason: 'get_pages_failed', timesliceMs });
+          continue;
+        }
+      }
+      err = gp.errno;
+      us += gpUs;
+      break;
+    }
+    us += gpUs;
+    if (v618) gt.incrSized(range.npages, 'get_pages_us', gpUs);
+
+    xeVmRangeRebind(sim, range, vma);
+    const bindUs = sim.cost.bind();
+    us += bindUs;
+    if (v618) gt.incrSized(range.npages, 'bind_us', bindUs);
+    if (rc1 && p.alwaysMigrateToVram) range.skipMigrate = false;
+    break;
+  }
+  if (range === undefined) throw new ModelInvariantError('fault loop left without a range');
+  if (v618) gt.incrSized(range.npages, 'pagefault_us', us);
+  return err;
+}
+
+/**
+ * Handle a GPU page fault on a CPU-address-mirror VMA. Mirrors xe_svm_handle_pagefault()
+ * (6.18: the wrapper that computes need_vram and re-looks-up the VMA on -EAGAIN).
+ */
+export function xeSvmHandlePagefault(sim: SimContext, vma: GpuVma, a: FaultArgs): Errno | undefined {
+  let cur = vma;
+  for (let i = 0; ; i++) {
+    if (i > MAX_RETRIES) return 'LIVELOCK';
+    const needVram = xeVmaNeedVramForAtomic(sim, cur, a.access === 'atomic');
+    if (needVram < 0) {
+      emit(sim, { code: 'atomic_cpu_attr' });
+      return 'EACCES';
+    }
+    const err = handlePagefaultInner(sim, cur, needVram > 0, a);
+    if (err !== 'EAGAIN') return err;
+    emit(sim, { code: 'vma_relookup' });
+    const next = sim.vm.findVma(a.page);
+    if (next === undefined) return 'EINVAL';
+    cur = next;
+  }
+}
+
+/**
+ * Handle a GPU fault report: find the GPU VMA, then the SVM handler.
+ * Mirrors handle_pagefault() in xe_gt_pagefault.c for CPU-address-mirror VMAs.
+ */
+export function handlePagefault(sim: SimContext, page: number, access: GpuAccess, seq: number): Errno | undefined {
+  const vma = sim.vm.findVma(page);
+  if (vma === undefined) {
+    emit(sim, { code: 'no_gpu_vma', page });
+    return 'EINVAL';
+  }
+  return xeSvmHandlePagefault(sim, vma, { page, access, seq });
+}
+
+/**
+ * Whether the hardware would fault on a GPU access to `page`: no valid mapping, or an atomic
+ * to PTEs without atomic enable. Returns the serving range when it would not.
+ */
+export function gpuAccessHits(sim: SimContext, page: number, access: GpuAccess): SvmRange | undefined {
+  const r = sim.gpusvm.rangeAt(page);
+  if (r === undefined || !r.valid || r.unmapped) return undefined;
+  if (access === 'atomic' && !r.atomicEnable) return undefined;
+  return r;
+}

@@ -1,0 +1,79 @@
+/**
+ * Test helpers: build core events from byte addresses without going through a trace file.
+ */
+import type { CoreEvent } from '../src/core/events.js';
+import { defaultPlatform, type Platform } from '../src/core/platform.js';
+import { Simulator } from '../src/core/simulator.js';
+import type { EventResult } from '../src/core/decisions.js';
+import type { StatName } from '../src/core/xe-gt-stats.js';
+
+export const K = 1024n;
+export const M = 1024n * 1024n;
+export const G = 1024n * M;
+/** Aligned to 512 MiB, so notifier N0 = [B, B+512M). */
+export const B = 0x7f0000000000n;
+
+type Extra = Record<string, unknown>;
+
+/** A core event at byte address `addr` of `size` bytes. */
+export function ev(op: CoreEvent['op'], addr: bigint, size: bigint = 1n, extra: Extra = {}, t = 0): CoreEvent {
+  const offset = Number(addr & 0xfffn);
+  const npages = size === 0n ? 0 : Number((BigInt(offset) + size + 4095n) >> 12n);
+  const defaults: Extra =
+    op === 'mmap' ? { prot: 'rw', kind: 'anon' } : op === 'xe_prefetch' ? { region: 'vram' } : op === 'madvise' ? { advice: 'dontneed' } : {};
+  return { op, t, page: Number(addr >> 12n), offset, npages, sizeAligned: size % 4096n === 0n, ...defaults, ...extra } as CoreEvent;
+}
+
+export class Run {
+  readonly sim: Simulator;
+  readonly results: EventResult[] = [];
+  private t = 0;
+
+  constructor(over: Partial<Platform> = {}) {
+    const base = defaultPlatform(over.kernel ?? '6.18');
+    this.sim = new Simulator({ ...base, ...over }, { checkInvariants: true });
+  }
+
+  /** Set the time (ns) of the next events. */
+  at(ns: number): this {
+    this.t = ns;
+    return this;
+  }
+
+  do(op: CoreEvent['op'], addr: bigint, size: bigint = 1n, extra: Extra = {}): EventResult {
+    const r = this.sim.step(ev(op, addr, size, extra, this.t));
+    this.results.push(r);
+    return r;
+  }
+
+  mmap(addr: bigint, size: bigint, extra: Extra = {}) {
+    return this.do('mmap', addr, size, extra);
+  }
+
+  /** Counter of gt (default 0). */
+  stat(name: StatName, gt = 0): number {
+    const s = this.sim.snapshot().stats.find((x) => x.gt === gt);
+    return s?.counters.find(([n]) => n === name)?.[1] ?? 0;
+  }
+
+  /** All non-zero counters of a GT, as an object. */
+  nonZero(gt = 0): Record<string, number> {
+    const s = this.sim.snapshot().stats.find((x) => x.gt === gt)!;
+    return Object.fromEntries(s.counters.filter(([, v]) => v !== 0));
+  }
+
+  /** Non-zero counters with `_us` values replaced by the string ">0". */
+  shape(gt = 0): Record<string, number | string> {
+    return Object.fromEntries(Object.entries(this.nonZero(gt)).map(([k, v]) => [k, k.endsWith('_us') ? '>0' : v]));
+  }
+
+  ranges() {
+    return this.sim.snapshot().ranges;
+  }
+
+  vramUsed(): bigint {
+    return this.sim.snapshot().vram.used;
+  }
+}
+
+export const page = (addr: bigint) => Number(addr >> 12n);
