@@ -1,0 +1,57 @@
+/**
+ * DOC: Exit codes — the one place errors become exit statuses
+ *
+ * - 0: the replay ran (modelled kernel errors such as -EPERM are outcomes, not failures).
+ * - 1: `svmsim diff`-style commands: the inputs differ (reserved).
+ * - 2: bad input or usage: a message with `file:line` and what was expected, never a stack.
+ * - 3: internal error: a broken model invariant (the simulator's WARN_ON) or any unexpected
+ *      exception. Always a bug in svmsim.
+ */
+
+import { ModelInvariantError } from '../core/invariant.js';
+import { TraceInputError } from '../trace/index.js';
+
+export const EXIT_OK = 0;
+export const EXIT_DIFFERENT = 1;
+export const EXIT_BAD_INPUT = 2;
+export const EXIT_INTERNAL = 3;
+
+/** A usage or file-system problem the user can fix (exit 2). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Map an error to its exit code and the message for stderr. */
+export function describeFailure(err: unknown): { code: number; message: string } {
+  if (err instanceof TraceInputError || err instanceof UsageError) {
+    return { code: EXIT_BAD_INPUT, message: `svmsim: ${err.message}` };
+  }
+  if (err instanceof ModelInvariantError) {
+    const at = err.seq !== undefined ? ` at event #${err.seq}` : '';
+    return {
+      code: EXIT_INTERNAL,
+      message: `svmsim: internal error${at}: model invariant broken: ${err.message}\nThis is a bug in svmsim; please report it with the trace.`,
+    };
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string' && typeof e.message === 'string' && /^E[A-Z]+$/.test(e.code)) {
+    // File-system errors on user-named paths (ENOENT, EISDIR, EACCES): bad input.
+    return { code: EXIT_BAD_INPUT, message: `svmsim: ${e.path ?? ''}${e.path ? ': ' : ''}${fsReason(e.code)}` };
+  }
+  const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return { code: EXIT_INTERNAL, message: `svmsim: internal error: ${stack}\nThis is a bug in svmsim; please report it with the trace.` };
+}
+
+function fsReason(code: string): string {
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'is a directory, expected a trace file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    default:
+      return code;
+  }
+}

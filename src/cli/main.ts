@@ -1,0 +1,162 @@
+/**
+ * DOC: Command line
+ *
+ * Thin: parse arguments (commander), read the trace, call the replay driver with a reporter,
+ * write the output. Every failure goes through describeFailure() (errors.ts), the one place that
+ * maps errors to exit codes. `main()` takes its I/O as arguments so tests run it in-process.
+ */
+
+import { Command, CommanderError, Option } from 'commander';
+import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
+import { createReporter, type ReportOptions } from '../report/reporter.js';
+import { detectFormat, parsePlatformSettings, parseTrace, type TraceFormat } from '../trace/index.js';
+import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
+import { buildPlatform, replay } from './replay.js';
+
+export const VERSION = '0.1.0';
+
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** Read a file, or stdin for '-'. */
+  readText: (path: string) => Promise<string>;
+  /** Write a whole file atomically (temporary file + rename). */
+  writeFileAtomic: (path: string, text: string) => Promise<void>;
+  /** Colour level for stdout: 0 when not a TTY or NO_COLOR is set. */
+  colorLevel: 0 | 1 | 2 | 3;
+}
+
+interface ReplayOpts {
+  format: 'table' | 'json' | 'debugfs';
+  byRange?: boolean;
+  summary?: boolean;
+  events: boolean;
+  gt?: string;
+  output?: string;
+  inputFormat?: TraceFormat;
+  kernel?: string;
+  vram?: string;
+  igpu?: boolean;
+  need64k?: boolean;
+  notifierSize?: string;
+  atomicTimesliceMs?: string;
+  hz?: string;
+  mediaGt: boolean;
+  costModel?: string;
+  set: string[];
+  checkInvariants?: boolean;
+  color?: boolean;
+}
+
+const collect = (v: string, prev: string[]) => prev.concat([v]);
+
+/** Command-line platform overrides, parsed with the same rules as a trace header. */
+function cliPlatform(o: ReplayOpts): Partial<Platform> {
+  const settings: Record<string, string> = {};
+  if (o.kernel !== undefined) settings.kernel = o.kernel;
+  if (o.vram !== undefined) settings.vram = o.vram;
+  if (o.igpu) settings.dgfx = 'false';
+  if (o.need64k) settings.need64k = 'true';
+  if (o.notifierSize !== undefined) settings.notifier_size = o.notifierSize;
+  if (o.atomicTimesliceMs !== undefined) settings.atomic_timeslice_ms = o.atomicTimesliceMs;
+  if (o.hz !== undefined) settings.hz = o.hz;
+  if (o.mediaGt === false) settings.media_gt = 'false';
+  if (o.costModel !== undefined) settings.cost_model = o.costModel;
+  for (const kv of o.set) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set ${kv}: expected knob=value`);
+    settings[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
+  }
+  return parsePlatformSettings(settings, 'command line');
+}
+
+async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void> {
+  if (o.byRange && o.format !== 'table') throw new UsageError('--by-range applies to --format table');
+  const gt = o.gt === undefined ? 0 : Number(o.gt);
+  if (!Number.isInteger(gt) || gt < 0) throw new UsageError(`--gt ${o.gt}: expected a GT number (0 or 1)`);
+  const fromCli = cliPlatform(o);
+  const format = detectFormat(trace, o.inputFormat);
+  const text = await io.readText(trace);
+  const parsed = parseTrace(text, { file: trace === '-' ? '<stdin>' : trace, format });
+  const platform = buildPlatform(parsed.platform, fromCli);
+  if (o.format === 'debugfs' && gt > (platform.mediaGt ? 1 : 0)) {
+    throw new UsageError(`--gt ${gt}: this platform has gt0${platform.mediaGt ? ' and gt1' : ' only'}`);
+  }
+
+  const chunks: string[] = [];
+  const toFile = o.output !== undefined;
+  const sink = toFile ? (s: string) => void chunks.push(s) : io.stdout;
+  const color = toFile ? 0 : o.color === false ? 0 : o.color === true ? Math.max(io.colorLevel, 1) : io.colorLevel;
+  const ropts: ReportOptions = {
+    format: o.format,
+    byRange: o.byRange,
+    summary: o.summary,
+    noEvents: !o.events,
+    gt,
+    color: color as 0 | 1 | 2 | 3,
+    version: VERSION,
+  };
+  replay(parsed.events, platform, createReporter(ropts, sink), o.checkInvariants ?? false);
+  if (toFile) await io.writeFileAtomic(o.output!, chunks.join(''));
+}
+
+function program(io: CliIo, run: (p: Promise<void>) => void): Command {
+  const cmd = new Command('svmsim')
+    .description('Replay CPU/GPU memory traces through a model of the Linux Intel Xe SVM stack')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError(false);
+
+  cmd
+    .command('replay')
+    .description('replay a trace and print what the kernel would decide, per event, and the GT stats')
+    .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'debugfs']).default('table'))
+    .option('--by-range', 'table: group decisions per range')
+    .option('--summary', 'table: only the final ranges and stats')
+    .option('--no-events', 'json: leave out the per-event decisions')
+    .option('--gt <n>', 'debugfs: which GT to print (0 primary, 1 media)', '0')
+    .option('-o, --output <file>', 'write the output to a file (atomically) instead of stdout')
+    .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
+    .addOption(new Option('-k, --kernel <version>', 'kernel profile (default 6.18)').choices([...KERNEL_VERSIONS]))
+    .option('--vram <size>', 'VRAM of tile 0, e.g. 16G (default 16G)')
+    .option('--igpu', 'integrated GPU: no VRAM, nothing migrates (dgfx=false)')
+    .option('--need64k', 'platform with XE_VRAM_FLAGS_NEED64K (PVC-class)')
+    .option('--notifier-size <size>', 'svm_notifier_size, e.g. 512M (default 512M)')
+    .option('--atomic-timeslice-ms <ms>', 'atomic_svm_timeslice_ms (default 5)')
+    .option('--hz <hz>', 'kernel HZ for timeslice rounding (default 250)')
+    .option('--no-media-gt', 'tile without a media GT (no gt1)')
+    .addOption(new Option('--cost-model <model>', 'how _us counters are estimated').choices(['bmg', 'zero']))
+    .option('--set <knob=value>', 'set any platform knob (repeatable), e.g. --set gc=lazy', collect, [])
+    .option('--check-invariants', 'check every model invariant after each event (slower)')
+    .option('--color', 'force colour')
+    .option('--no-color', 'never colour')
+    .action((trace: string, o: ReplayOpts) => run(runReplay(trace, o, io)));
+  return cmd;
+}
+
+/** Run the CLI; resolves to the exit code. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let pending: Promise<void> | undefined;
+  try {
+    const cmd = program(io, (p) => {
+      pending = p;
+    });
+    if (argv.length === 0) {
+      cmd.outputHelp();
+      return EXIT_BAD_INPUT;
+    }
+    cmd.parse(argv, { from: 'user' });
+    if (pending !== undefined) await pending;
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
+      return EXIT_BAD_INPUT;
+    }
+    const f = describeFailure(err);
+    io.stderr(f.message + '\n');
+    return f.code;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * DOC: Process I/O for the CLI
+ *
+ * The real-process side of `CliIo`: stdout/stderr, reading a trace from a file or stdin, atomic
+ * output files, and colour detection (only on a TTY, never with NO_COLOR). A closed pipe
+ * (`svmsim replay big.csv | head`) ends the process quietly.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { CliIo } from './main.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function nodeIo(): CliIo {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  const tty = process.stdout.isTTY === true;
+  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+  return {
+    stdout: (s) => void process.stdout.write(s),
+    stderr: (s) => void process.stderr.write(s),
+    readText: (path) => (path === '-' ? readStdin() : readFile(path, 'utf8')),
+    writeFileAtomic: async (path, text) => {
+      const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+      try {
+        await writeFile(tmp, text);
+        await rename(tmp, path);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+    },
+    colorLevel: tty && !noColor ? 1 : 0,
+  };
+}

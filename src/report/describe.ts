@@ -1,0 +1,132 @@
+/**
+ * DOC: Decision wording
+ *
+ * The one place where decision codes become sentences. Each line names the kernel step it
+ * stands for, in the words a driver developer knows from xe_svm.c's range_debug() lines
+ * ("PAGE FAULT", "ALLOCATE VRAM", "GET PAGES", "BIND", "NOTIFIER", "GARBAGE COLLECTOR").
+ */
+
+import type { ChunkReject, Decision, NoMigrateReason } from '../core/decisions.js';
+import { hexPage, humanBytes, humanPages, ms, span } from './format.js';
+
+const REJECT: Record<ChunkReject, string> = {
+  cpu_vma: 'leaves the CPU VMA',
+  notifier: 'leaves the notifier',
+  gpu_vma: 'leaves the GPU VMA',
+  overlap: 'overlaps an existing range',
+  check_pages: 'not all pages CPU-present (check_pages)',
+};
+
+const NO_MIGRATE: Record<NoMigrateReason, string> = {
+  has_devmem_pages: 'already in VRAM',
+  not_migratable: 'range cannot hold device pages (migrate_devmem=0)',
+  not_preferred: 'preferred location is not VRAM',
+  need64k: 'smaller than 64K on a NEED64K platform',
+  tries_exhausted: 'no migration tries left',
+  skip_migrate: 'already migrated once (skip_migrate)',
+  below_64k: 'below 64K (6.15-rc1 migrates only >= 64K)',
+};
+
+const ref = (r: { start: number; end: number }) => `${span(r.start, r.end)} ${humanPages(r.end - r.start)}`;
+
+/** One line of text for a decision. */
+export function describe(d: Decision): string {
+  switch (d.code) {
+    case 'vma_map':
+      return `mmap ${ref(d)} ${d.prot} ${d.kind}${d.merged ? ' (merged with neighbour VMA)' : ''}`;
+    case 'vma_unmap':
+      return `munmap ${ref(d)}: ${d.pagesFreed} pages freed${d.devicePagesFreed ? `, ${d.devicePagesFreed} of them device pages` : ''}`;
+    case 'vma_protect':
+      return d.changed ? `mprotect ${ref(d)} -> ${d.prot}` : `mprotect ${ref(d)}: protection unchanged, no notifier`;
+    case 'vma_dontneed':
+      return `madvise(DONTNEED) ${ref(d)}: ${d.pagesFreed} pages freed${d.devicePagesFreed ? `, ${d.devicePagesFreed} device pages` : ''}`;
+    case 'cpu_populate': {
+      const parts = [];
+      if (d.pages) parts.push(`${d.pages} pages allocated`);
+      if (d.zeroPages) parts.push(`${d.zeroPages} zero pages mapped`);
+      if (d.cowPages) parts.push(`${d.cowPages} zero pages copied on write`);
+      return `CPU fault: ${parts.join(', ')}`;
+    }
+    case 'cpu_segv':
+      return `CPU access at ${hexPage(d.page)}: SIGSEGV (${d.reason === 'no_vma' ? 'no mapping' : 'protection'})`;
+    case 'syscall_einval':
+      return `-EINVAL: ${d.reason.replace('_', ' ')}`;
+    case 'timeslice_wait':
+      return `${d.by === 'cpu' ? 'CPU' : 'range evict'} waits for BO#${d.bo} timeslice: ${ms(d.fromNs)} -> ${ms(d.untilNs)} (expiry jiffy ${d.expiryJiffies})`;
+    case 'migrate_to_ram':
+      return `MIGRATE TO RAM BO#${d.bo} window ${ref(d)}: ${d.pages} pages copied (${d.cause.replace('_', ' ')})`;
+    case 'bo_free':
+      return `BO#${d.bo} freed, ${humanBytes(d.bytes)} VRAM returned (${d.cause === 'last_page_gone' ? 'last device page gone' : 'migration failed'})`;
+    case 'bo_alloc':
+      return `ALLOCATE VRAM BO#${d.bo} ${humanBytes(d.bytes)} for ${span(d.start, d.end)}`;
+    case 'bo_evict':
+      return `TTM evicts BO#${d.bo} ${ref(d)} to make room for ${span(d.forRange.start, d.forRange.end)}`;
+    case 'vram_alloc_failed':
+      return `VRAM allocation of ${humanBytes(d.bytes)} failed (${humanBytes(d.free)} free after eviction): -${d.errno}`;
+    case 'invalidate': {
+      const z = d.zapped.length ? `zapped ${d.zapped.length} range(s)` : 'nothing bound to zap';
+      const u = d.unmapped.length ? `, ${d.unmapped.length} range(s) unmapped -> GC` : '';
+      return `NOTIFIER ${d.event} ${span(d.start, d.end)}: ${d.ranges} range(s), ${z}${d.tlbInval ? ', TLB invalidation' : ''}${u}`;
+    }
+    case 'gc_range':
+      return `GARBAGE COLLECTOR removes ${ref(d.range)}${d.partialUnmap ? ' (partial unmap)' : ''}${d.unbound ? (d.tlbInval ? ', unbind with TLB invalidation' : ', unbind (no TLB invalidation)') : ''}`;
+    case 'notifier_create':
+      return `notifier ${span(d.notifier.start, d.notifier.end)} created`;
+    case 'notifier_remove':
+      return `notifier ${span(d.notifier.start, d.notifier.end)} removed (no ranges left)`;
+    case 'gpuvma_attr_reset':
+      return `GPU VMA attributes over ${span(d.start, d.end)} reset to default${d.split ? ' (VMA split)' : ''}`;
+    case 'gpu_hit':
+      return `GPU access served by ${ref(d.range)} in ${d.location}, no fault`;
+    case 'no_gpu_vma':
+      return `no GPU VMA at ${hexPage(d.page)}: -EINVAL`;
+    case 'fault':
+      return `PAGE FAULT ${d.access} at ${hexPage(d.page)}${d.devmemOnly ? ` devmem_only, timeslice ${d.timesliceMs}ms` : ''}, ${d.tries} migration tr${d.tries === 1 ? 'y' : 'ies'}`;
+    case 'atomic_cpu_attr':
+      return 'atomic attribute is CPU: GPU atomics not allowed, -EACCES';
+    case 'range_error':
+      return `range lookup failed: -${d.errno} (${d.reason.replace(/_/g, ' ')})`;
+    case 'range': {
+      const why = d.rejected.map((x) => `${humanPages(x.pages)} ${REJECT[x.reason]}`).join('; ');
+      return d.created
+        ? `range ${ref(d.range)} created${why ? ` (${why})` : ''}${d.migrateDevmem ? '' : ', not migratable'}`
+        : `range ${ref(d.range)} found`;
+    }
+    case 'not_migratable_atomic':
+      return `atomic fault needs VRAM but the range cannot migrate: -EACCES`;
+    case 'range_valid':
+      return `range already valid: nothing to do`;
+    case 'no_migrate':
+      return `no migration: ${NO_MIGRATE[d.reason]}`;
+    case 'migrate_to_vram':
+      return d.ok
+        ? `MIGRATE TO VRAM BO#${d.bo}: ${d.copiedPages} pages copied${d.timesliceMs ? `, timeslice ${d.timesliceMs}ms` : ''}`
+        : `MIGRATE TO VRAM failed: -${d.errno}`;
+    case 'get_pages':
+      return d.ok
+        ? `GET PAGES: ${d.location}${d.faultedIn ? `, ${d.faultedIn} pages faulted in` : ''}`
+        : `GET PAGES failed: -${d.errno}${d.faultedIn ? ` (${d.faultedIn} pages faulted in)` : ''}`;
+    case 'range_evict':
+      return `evict range ${ref(d.range)} to RAM`;
+    case 'bind':
+      return `BIND ${d.location}${d.atomicEnable ? '' : ' (no atomic enable)'}`;
+    case 'retry':
+      return `retry (${d.reason.replace(/_/g, ' ')})${d.timesliceMs ? `, timeslice now ${d.timesliceMs}ms` : ''}`;
+    case 'vma_relookup':
+      return 'GPU VMA was split by the GC: look it up again (-EAGAIN)';
+    case 'kernel_lacks_op':
+      return `kernel has no ${d.op} (since ${d.since}): -EINVAL`;
+    case 'prefetch_collect':
+      return `prefetch: ${d.ranges.length} range(s) to process, ${d.skipped} already in place`;
+    case 'prefetch_hole':
+      return `prefetch: no CPU VMA at ${hexPage(d.page)}${d.next === null ? ', stop' : `, continue at ${hexPage(d.next)}`}`;
+    case 'madvise_split':
+      return `GPU VMA split at ${hexPage(d.at)}`;
+    case 'madvise_range_remove':
+      return `range ${ref(d.range)} straddles the split: ${d.evicted ? 'evicted, ' : ''}unbound and removed${d.tlbInval ? ' with TLB invalidation' : ''}`;
+    case 'madvise_attr':
+      return `${d.attr} ${d.from} -> ${d.to} on ${span(d.start, d.end)}`;
+    case 'madvise_zap':
+      return `attribute changed: ${d.zapped.length} range(s) zapped${d.tlbInval ? ', one TLB invalidation' : ''}`;
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * DOC: Reporters
+ *
+ * A reporter receives the replay as it happens — `begin(platform)`, one `event()` per trace
+ * event, `end(final)` — and writes text through a sink, so output can stream for long traces.
+ * Formats:
+ *
+ * - table (default): per-event decisions, then the final ranges and the GT stats;
+ *   `byRange` groups the same decisions per range instead; `summary` prints only the final part.
+ * - json: one document with stable key order; addresses as 0x hex strings.
+ * - debugfs: exactly the `name: value` lines of `gtN/stats`.
+ */
+
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import type { Decision, EventResult } from '../core/decisions.js';
+import { PLATFORM_KNOBS, type Platform } from '../core/platform.js';
+import type { FinalState } from '../core/simulator.js';
+import { RangeHistory } from './by-range.js';
+import { describe } from './describe.js';
+import { hexAddr, hexPage, humanBytes, ms, span } from './format.js';
+
+/** What the report shows of an input event besides the model's result. */
+export interface EventEcho {
+  line: number;
+  op: string;
+  addr: bigint;
+  size: bigint;
+  /** Op-specific fields as given (prot, kind, access, region, ...), in a fixed order. */
+  fields: [string, string][];
+}
+
+export interface Reporter {
+  begin(platform: Platform): void;
+  event(echo: EventEcho, res: EventResult): void;
+  end(final: FinalState): void;
+}
+
+export type Sink = (chunk: string) => void;
+
+export interface ReportOptions {
+  format: 'table' | 'json' | 'debugfs';
+  /** table: group decisions per range. */
+  byRange?: boolean;
+  /** table: only the final ranges and stats. */
+  summary?: boolean;
+  /** json: leave out the events array. */
+  noEvents?: boolean;
+  /** debugfs: which GT (default 0). */
+  gt?: number;
+  /** chalk colour level (0 = none). */
+  color?: 0 | 1 | 2 | 3;
+  /** Program version for the table banner. */
+  version?: string;
+}
+
+export function createReporter(opts: ReportOptions, write: Sink): Reporter {
+  switch (opts.format) {
+    case 'json':
+      return new JsonReporter(write, opts);
+    case 'debugfs':
+      return new DebugfsReporter(write, opts.gt ?? 0);
+    default:
+      return new TableReporter(write, opts);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+/** Platform knobs by their trace/CLI names, in PLATFORM_KNOBS order. */
+export function platformJson(p: Platform): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, name] of Object.entries(PLATFORM_KNOBS)) {
+    const v = p[k as keyof Platform];
+    out[name] = typeof v === 'bigint' ? Number(v) : v;
+  }
+  return out;
+}
+
+const PAGE_KEYS = new Set(['start', 'end', 'page', 'next', 'at']);
+
+/** A decision as JSON-ready data: page indices become 0x byte addresses, bigints numbers. */
+export function decisionJson(d: Decision): Record<string, unknown> {
+  const conv = (key: string, v: unknown): unknown => {
+    if (typeof v === 'bigint') return Number(v);
+    if (typeof v === 'number' && PAGE_KEYS.has(key)) return hexPage(v);
+    if (Array.isArray(v)) return v.map((x) => conv('', x));
+    if (v !== null && typeof v === 'object') {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        if (x !== undefined) o[k] = conv(k, x);
+      }
+      return o;
+    }
+    return v;
+  };
+  return conv('', d) as Record<string, unknown>;
+}
+
+export function eventJson(echo: EventEcho, res: EventResult): Record<string, unknown> {
+  const o: Record<string, unknown> = { seq: res.seq, line: echo.line, t: res.t, op: res.op, addr: hexAddr(echo.addr) };
+  if (echo.size !== 0n) o.size = hexAddr(echo.size);
+  for (const [k, v] of echo.fields) o[k] = v;
+  o.outcome = res.outcome;
+  if (res.errno !== undefined) o.errno = res.errno;
+  o.decisions = res.decisions.map(decisionJson);
+  return o;
+}
+
+export function finalJson(final: FinalState): Record<string, unknown> {
+  const stats: Record<string, Record<string, number>> = {};
+  for (const g of final.stats) stats[`gt${g.gt}`] = Object.fromEntries(g.counters);
+  return {
+    ranges: final.ranges.map((r) => ({
+      start: hexPage(r.start),
+      end: hexPage(r.end),
+      size: hexAddr(BigInt(r.end - r.start) << 12n),
+      location: r.location,
+      valid: r.valid,
+    })),
+    vram: { capacity: Number(final.vram.capacity), used: Number(final.vram.used) },
+    stats,
+  };
+}
+
+class JsonReporter implements Reporter {
+  private first = true;
+  constructor(
+    private readonly write: Sink,
+    private readonly opts: ReportOptions,
+  ) {}
+
+  begin(p: Platform): void {
+    const head = JSON.stringify({ svmsim: 1, kernel: p.kernel, platform: platformJson(p) }, null, 2);
+    // Open the document and, unless suppressed, the events array.
+    this.write(head.slice(0, -2) + (this.opts.noEvents ? '' : ',\n  "events": ['));
+  }
+
+  event(echo: EventEcho, res: EventResult): void {
+    if (this.opts.noEvents) return;
+    const body = JSON.stringify(eventJson(echo, res), null, 2).replace(/\n/g, '\n    ');
+    this.write((this.first ? '\n    ' : ',\n    ') + body);
+    this.first = false;
+  }
+
+  end(final: FinalState): void {
+    const tail = JSON.stringify(finalJson(final), null, 2);
+    const open = this.opts.noEvents ? '' : this.first ? ']' : '\n  ]';
+    this.write(open + ',\n' + tail.slice(2) + '\n');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// debugfs
+
+class DebugfsReporter implements Reporter {
+  constructor(
+    private readonly write: Sink,
+    private readonly gt: number,
+  ) {}
+  begin(): void {}
+  event(): void {}
+  end(final: FinalState): void {
+    const g = final.stats.find((s) => s.gt === this.gt);
+    if (g === undefined) throw new RangeError(`gt${this.gt} does not exist on this platform (GTs: ${final.stats.map((s) => s.gt).join(', ')})`);
+    this.write(g.counters.map(([n, v]) => `${n}: ${v}\n`).join(''));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// table
+
+function echoText(e: EventEcho): string {
+  const parts = [hexAddr(e.addr)];
+  if (e.size !== 0n) parts.push(`+${humanBytes(e.size)}`);
+  for (const [k, v] of e.fields) parts.push(`${k}=${v}`);
+  return parts.join(' ');
+}
+
+class TableReporter implements Reporter {
+  private readonly c: ChalkInstance;
+  private readonly history = new RangeHistory();
+  private platform?: Platform;
+
+  constructor(
+    private readonly write: Sink,
+    private readonly opts: ReportOptions,
+  ) {
+    this.c = new Chalk({ level: opts.color ?? 0 });
+  }
+
+  begin(p: Platform): void {
+    this.platform = p;
+    const dev = p.dgfx ? `dGPU, VRAM ${humanBytes(p.vramBytes)}` : 'iGPU';
+    this.write(
+      this.c.bold(`svmsim${this.opts.version ? ' ' + this.opts.version : ''}: kernel ${p.kernel}, ${dev}, notifier ${humanBytes(p.notifierBytes)}, ` +
+        `timeslice ${p.atomicTimesliceMs}ms (HZ=${p.hz})${p.need64k ? ', NEED64K' : ''}, cost model ${p.costModel}`) + '\n\n',
+    );
+  }
+
+  private outcome(res: EventResult): string {
+    if (res.outcome === 'error') return this.c.red(`error -${res.errno}`);
+    if (res.outcome === 'hit') return this.c.dim('hit');
+    return this.c.green('ok');
+  }
+
+  event(echo: EventEcho, res: EventResult): void {
+    if (this.opts.byRange) {
+      this.history.add(echo, res);
+      return;
+    }
+    if (this.opts.summary) return;
+    const head = `#${res.seq} ${this.c.dim(ms(res.t))} ${this.c.cyan(res.op)} ${echoText(echo)}  ${this.outcome(res)}`;
+    const lines = [head];
+    for (const d of res.decisions) if (d.code !== 'gpu_hit' || res.decisions.length > 1) lines.push('    ' + this.style(d));
+    this.write(lines.join('\n') + '\n');
+  }
+
+  private style(d: Decision): string {
+    const text = describe(d);
+    switch (d.code) {
+      case 'migrate_to_vram':
+      case 'migrate_to_ram':
+      case 'bo_evict':
+        return this.c.magenta(text);
+      case 'invalidate':
+      case 'madvise_zap':
+        return this.c.yellow(text);
+      case 'range_error':
+      case 'vram_alloc_failed':
+      case 'cpu_segv':
+      case 'not_migratable_atomic':
+        return this.c.red(text);
+      case 'timeslice_wait':
+        return this.c.blue(text);
+      default:
+        return text;
+    }
+  }
+
+  end(final: FinalState): void {
+    if (this.opts.byRange) this.write(this.history.render((d) => this.style(d)));
+    const out: string[] = [];
+    const ranges = new Table({ head: ['range', 'size', 'location', 'valid', 'created at'], style: { head: [], border: [] } });
+    for (const r of final.ranges) {
+      ranges.push([span(r.start, r.end), humanBytes(BigInt(r.end - r.start) << 12n), r.location, r.valid ? 'yes' : 'no', `#${r.createdSeq}`]);
+    }
+    out.push('');
+    out.push(this.c.bold(`Ranges (${final.ranges.length})`));
+    out.push(final.ranges.length ? ranges.toString() : '(none)');
+    out.push(
+      `VRAM: ${humanBytes(final.vram.used)} used of ${humanBytes(final.vram.capacity)} in ${final.vram.bos} BO(s)`,
+    );
+    out.push('');
+    const gts = final.stats;
+    const stats = new Table({ head: ['counter', ...gts.map((g) => `gt${g.gt}`)], style: { head: [], border: [] }, colAligns: ['left', ...gts.map(() => 'right' as const)] });
+    const names = gts[0].counters.map(([n]) => n);
+    names.forEach((n, i) => {
+      const vals = gts.map((g) => g.counters[i][1]);
+      const row = [n, ...vals.map((v) => String(v))];
+      stats.push(vals.some((v) => v !== 0) ? row : row.map((x) => this.c.dim(x)));
+    });
+    out.push(this.c.bold(`GT stats (kernel ${this.platform?.kernel ?? ''})`));
+    out.push(stats.toString());
+    this.write(out.join('\n') + '\n');
+  }
+}
