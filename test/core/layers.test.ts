@@ -1,0 +1,168 @@
+/**
+ * Unit tests per layer, each naming the kernel function whose rule it checks.
+ */
+import { describe, expect, test } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkPages, rangeChunkSize, rangeFindOrInsert } from '../../src/core/drm-gpusvm/range.js';
+import { rangeGetPages } from '../../src/core/drm-gpusvm/pages.js';
+import { CpuPageTable, PTE_SMEM, PTE_ZERO, devicePte } from '../../src/core/mm/page-table.js';
+import { VmaList } from '../../src/core/mm/vma.js';
+import { statNames, sizeBucket } from '../../src/core/xe-gt-stats.js';
+import { SimClock } from '../../src/core/context.js';
+import { B, M, K, Run, page } from '../helpers.js';
+
+const P = page(B);
+
+describe('drm_gpusvm', () => {
+  test('drm_gpusvm_check_pages: zero page and own device pages count as present', () => {
+    const r = new Run();
+    r.mmap(B, 64n * K);
+    const sim = r.sim.context;
+    expect(checkPages(sim, P, P + 16)).toBe(false);
+    for (let i = 0; i < 16; i++) sim.mm.pt.set(P + i, i % 3 === 0 ? PTE_ZERO : i % 3 === 1 ? PTE_SMEM : devicePte(7));
+    expect(checkPages(sim, P, P + 16)).toBe(true);
+  });
+
+  test('drm_gpusvm_range_chunk_size: 2M needs no population, 64K does, 4K skips every check', () => {
+    const r = new Run();
+    r.mmap(B, 4n * M);
+    const sim = r.sim.context;
+    const n = sim.gpusvm.notifierAlloc(P);
+    const vma = sim.vm.findVma(P)!;
+    const rej: { pages: number; reason: string }[] = [];
+    expect(rangeChunkSize(sim, n, P, P + 1024, P + 5, vma, { readOnly: false, devmemPossible: true, checkPagesThreshold: 16 }, rej as never)).toBe(512);
+    const rej2: { pages: number; reason: string }[] = [];
+    expect(rangeChunkSize(sim, n, P, P + 32, P + 5, vma, { readOnly: false, devmemPossible: true, checkPagesThreshold: 16 }, rej2 as never)).toBe(1);
+    expect(rej2).toEqual([
+      { pages: 512, reason: 'cpu_vma' },
+      { pages: 16, reason: 'check_pages' },
+    ]);
+    // iGPU: threshold 0 → no population check
+    expect(rangeChunkSize(sim, n, P, P + 32, P + 5, vma, { readOnly: false, devmemPossible: false, checkPagesThreshold: 0 }, [])).toBe(16);
+  });
+
+  test('drm_gpusvm_range_chunk_size: notifier boundary limits the chunk', () => {
+    const r = new Run({ notifierBytes: 1n * M });
+    r.mmap(B, 4n * M);
+    r.do('cpu_write', B, 64n * K);
+    const res = r.do('gpu_read', B);
+    expect(res.decisions.find((d) => d.code === 'range')).toMatchObject({ rejected: [{ pages: 512, reason: 'notifier' }], range: { start: P, end: P + 16 } });
+  });
+
+  test('drm_gpusvm_range_find_or_insert: -ENOENT leaves no notifier; -EPERM on a read-only CPU VMA', () => {
+    const r = new Run();
+    const sim = r.sim.context;
+    const vma = sim.vm.findVma(P)!;
+    const ctx = { readOnly: false, devmemPossible: true, checkPagesThreshold: 16 };
+    expect(rangeFindOrInsert(sim, P, vma, ctx, 0)).toMatchObject({ ok: false, errno: 'ENOENT' });
+    expect(sim.gpusvm.notifiers.size).toBe(0);
+    r.mmap(B, 2n * M, { prot: 'r' });
+    expect(rangeFindOrInsert(sim, P, vma, ctx, 0)).toMatchObject({ ok: false, errno: 'EPERM' });
+    expect(rangeFindOrInsert(sim, P, vma, { ...ctx, readOnly: true }, 0)).toMatchObject({ ok: true, created: true });
+    expect(sim.gpusvm.notifiers.size).toBe(1);
+  });
+
+  test('drm_gpusvm_range_get_pages: devmem_only with system pages → -EFAULT; two BOs → -EOPNOTSUPP', () => {
+    const r = new Run();
+    r.mmap(B, 64n * K);
+    r.do('cpu_write', B, 64n * K);
+    const sim = r.sim.context;
+    const vma = sim.vm.findVma(P)!;
+    const res = rangeFindOrInsert(sim, P, vma, { readOnly: false, devmemPossible: true, checkPagesThreshold: 16 }, 0);
+    if (!res.ok) throw new Error('no range');
+    expect(rangeGetPages(sim, res.range, { readOnly: false, devmemOnly: true })).toMatchObject({ ok: false, errno: 'EFAULT' });
+    for (let i = 0; i < 16; i++) sim.mm.pt.set(P + i, devicePte(i < 8 ? 1 : 2));
+    expect(rangeGetPages(sim, res.range, { readOnly: false, devmemOnly: false })).toMatchObject({ ok: false, errno: 'EOPNOTSUPP' });
+  });
+});
+
+describe('drm_pagemap', () => {
+  test('drm_pagemap_migrate_to_devmem: device pages are not collected (cpages 0 → -EFAULT, partial → -EBUSY)', () => {
+    // covered end-to-end in xe-svm.test.ts partial munmap; here the timeslice expiry rounding
+    const c = new SimClock(250);
+    c.now = 1_000_000;
+    expect(c.jiffies()).toBe(0);
+    expect(c.msecsToJiffies(5)).toBe(2);
+    expect(c.jiffiesToNs(2)).toBe(8_000_000);
+    const c1000 = new SimClock(1000);
+    expect(c1000.msecsToJiffies(5)).toBe(5);
+  });
+
+  test('BO lifetime: the BO lives while any of its pages is device-resident (drm_pagemap_zdd_destroy)', () => {
+    const r = new Run();
+    r.mmap(B, 2n * M);
+    r.do('gpu_read', B);
+    r.do('munmap', B, 1n * M);
+    expect(r.vramUsed()).toBe(2n * M);
+    r.do('munmap', B + 1n * M, 1n * M);
+    expect(r.vramUsed()).toBe(0n);
+  });
+
+  test('drm_pagemap_evict_to_ram: eviction copies every resident page and counts a 2M copy', () => {
+    const r = new Run({ vramBytes: 2n * M });
+    r.mmap(B, 4n * M);
+    r.do('cpu_write', B, 4n * M);
+    r.do('gpu_read', B);
+    r.do('gpu_read', B + 2n * M);
+    expect(r.stat('svm_cpu_copy_kb')).toBe(2048);
+    expect(r.stat('svm_2M_cpu_copy_us')).toBeGreaterThan(0);
+  });
+});
+
+describe('mm', () => {
+  test('vma_merge: adjacent private anonymous VMAs with equal prot merge; shared ones do not', () => {
+    const v = new VmaList(true);
+    v.insert({ start: 0, end: 10, prot: 'rw', kind: 'anon' });
+    expect(v.insert({ start: 10, end: 20, prot: 'rw', kind: 'anon' })).toBe(true);
+    expect(v.all()).toEqual([{ start: 0, end: 20, prot: 'rw', kind: 'anon' }]);
+    expect(v.insert({ start: 20, end: 30, prot: 'rw', kind: 'shared' })).toBe(false);
+    expect(v.protect(5, 8, 'r')).toEqual([{ start: 5, end: 8, prot: 'r', kind: 'anon' }]);
+    expect(v.all().length).toBe(4);
+    v.protect(5, 8, 'rw');
+    expect(v.all().length).toBe(2);
+    expect(v.remove(2, 4)).toEqual([{ start: 2, end: 4, prot: 'rw', kind: 'anon' }]);
+    expect(v.lookup(3)).toBeUndefined();
+    expect(v.lookup(4)?.start).toBe(4);
+  });
+
+  test('page table: sparse 2M blocks, no storage for untouched memory', () => {
+    const pt = new CpuPageTable();
+    pt.set(2 ** 40, PTE_SMEM);
+    expect(pt.get(2 ** 40)).toBe(PTE_SMEM);
+    expect(pt.presentCount()).toBe(1);
+    pt.set(2 ** 40, 0);
+    expect(pt.presentCount()).toBe(0);
+  });
+});
+
+describe('xe_gt_stats', () => {
+  test('xe_gt_stats_print_info order: 3 / 4 / 42 counters per kernel', () => {
+    expect(statNames('6.15')).toEqual(['tlb_inval_count', 'vma_pagefault_count', 'vma_pagefault_kb']);
+    expect(statNames('6.16').length).toBe(4);
+    expect(statNames('6.17')[0]).toBe('svm_pagefault_count');
+    expect(statNames('6.18').length).toBe(42);
+    expect(sizeBucket(16)).toBe('64K');
+    expect(sizeBucket(256)).toBeUndefined();
+  });
+});
+
+describe('architecture', () => {
+  test('the core imports nothing from trace/report/cli, and no I/O, clock or randomness', () => {
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const f of readdirSync(d)) {
+        const p = join(d, f);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (p.endsWith('.ts')) files.push(p);
+      }
+    };
+    walk('src/core');
+    for (const f of files) {
+      const src = readFileSync(f, 'utf8');
+      expect(src, f).not.toMatch(/from '(\.\.\/)+(trace|report|cli)\//);
+      expect(src, f).not.toMatch(/from 'node:|from 'fs'|from 'chalk'|from 'cli-table3'/);
+      expect(src, f).not.toMatch(/Date\.now|Math\.random|console\.|process\./);
+    }
+  });
+});
