@@ -4,8 +4,9 @@
  * What must hold between events whatever the trace did; a violation is a simulator bug
  * (ModelInvariantError, exit 3):
  *
- * - ranges are 4K, 64K or 2M, naturally aligned, never overlap, and lie inside their notifier,
- *   one GPU VMA and (unless already unmapped and queued for the GC) one CPU VMA;
+ * - ranges are 4K, 64K or 2M, naturally aligned, never overlap, and lie inside their notifier
+ *   and one GPU VMA, and (unless already unmapped and queued for the GC) are fully CPU-mapped
+ *   (one VMA at creation; mprotect may split it later);
  * - no linked notifier is empty;
  * - an unmapped range has no valid binding;
  * - VRAM used equals the sum of live BOs and never exceeds capacity;
@@ -41,14 +42,17 @@ export function checkInvariants(sim: SimContext): void {
       if (g === undefined || r.end > g.end) fail(`${where} is not inside one GPU VMA`);
       if (r.unmapped && r.valid) fail(`${where} is unmapped but still has a valid binding`);
       if (!r.unmapped) {
-        const v = sim.mm.vmas.lookup(r.start);
-        if (v === undefined || r.end > v.end) fail(`${where} is not inside one CPU VMA`);
+        // mprotect may split a CPU VMA under a range; the range must still be fully mapped.
+        let covered = r.start;
+        for (const v of sim.mm.vmas.overlapping(r.start, r.end)) {
+          if (v.start > covered) break;
+          covered = Math.max(covered, v.end);
+        }
+        if (covered < r.end) fail(`${where} is not fully covered by CPU VMAs`);
       }
       if (r.hasDevmemPages) {
-        for (let p = r.start; p < r.end; p++) {
-          const pte = sim.mm.pt.get(p);
-          if (!isDevicePte(pte) || pteBo(pte) !== r.devmemBo) fail(`${where} has_devmem_pages but page ${hex(p)} is not in BO ${r.devmemBo}`);
-        }
+        const s = sim.mm.pt.summarize(r.start, r.end);
+        if (s.device !== r.npages || s.deviceBo !== r.devmemBo) fail(`${where} has_devmem_pages but not every page is in BO ${r.devmemBo}`);
       }
     }
   }
@@ -56,16 +60,14 @@ export function checkInvariants(sim: SimContext): void {
   const resident = new Map<number, number>();
   sim.mm.pt.checkInvariants();
   for (const v of sim.mm.vmas.all()) {
-    sim.mm.pt.forEachPresent(v.start, v.end, (_p, pte) => {
-      if (isDevicePte(pte)) resident.set(pteBo(pte), (resident.get(pteBo(pte)) ?? 0) + 1);
-    });
+    for (const run of sim.mm.pt.runs(v.start, v.end)) {
+      if (isDevicePte(run.pte)) resident.set(pteBo(run.pte), (resident.get(pteBo(run.pte)) ?? 0) + run.end - run.start);
+    }
   }
   let totalResident = 0;
   for (const n of resident.values()) totalResident += n;
   let device = 0;
-  sim.mm.pt.forEachPresent(0, Number.MAX_SAFE_INTEGER, (_p, pte) => {
-    if (isDevicePte(pte)) device++;
-  });
+  for (const run of sim.mm.pt.runs(0, Number.MAX_SAFE_INTEGER)) if (isDevicePte(run.pte)) device += run.end - run.start;
   if (device !== totalResident) fail(`${device - totalResident} device pages lie outside every CPU VMA`);
 
   let used = 0;

@@ -62,6 +62,8 @@ const OP_SINCE: Partial<Record<CoreEvent['op'], Platform['kernel']>> = {
 export class Simulator {
   private readonly sim: SimContext;
   private seq = 0;
+  /** Counter values after the previous event, for the "counters never decrease" invariant. */
+  private lastCounters?: number[][];
 
   constructor(
     readonly platform: Platform,
@@ -98,7 +100,10 @@ export class Simulator {
         outcome = 'error';
         errno = r;
       }
-      if (this.opts.checkInvariants) checkInvariants(sim);
+      if (this.opts.checkInvariants) {
+        checkInvariants(sim);
+        this.checkCountersMonotonic();
+      }
     } catch (e) {
       if (e instanceof ModelInvariantError) e.seq = seq;
       throw e;
@@ -167,6 +172,19 @@ export class Simulator {
   private einval(reason: Extract<Decision, { code: 'syscall_einval' }>['reason']): Errno {
     emit(this.sim, { code: 'syscall_einval', reason });
     return 'EINVAL';
+  }
+
+  private checkCountersMonotonic(): void {
+    const now = this.sim.stats.gts.map((g) => g.entries().map(([, v]) => v));
+    const prev = this.lastCounters;
+    if (prev !== undefined) {
+      now.forEach((vals, g) =>
+        vals.forEach((v, i) => {
+          if (v < prev[g][i]) throw new ModelInvariantError(`gt${g} counter ${this.sim.stats.gts[g].entries()[i][0]} decreased`);
+        }),
+      );
+    }
+    this.lastCounters = now;
   }
 
   /** A GPU access of [start, end): each page either hits a valid mapping or faults. */

@@ -14,8 +14,8 @@
 
 import type { SimContext } from '../context.js';
 import type { Errno, Location } from '../decisions.js';
-import { migrateToRam } from '../drm-pagemap/migrate.js';
-import { isDevicePte, PTE_NONE, PTE_SMEM, PTE_ZERO, pteBo } from '../mm/page-table.js';
+import { faultSpan } from '../mm/fault.js';
+import { isDevicePte, pteBo } from '../mm/page-table.js';
 import type { SvmRange } from './gpusvm.js';
 
 export interface PagesCtx {
@@ -26,31 +26,23 @@ export interface PagesCtx {
 export type GetPagesResult = { ok: true; location: Location; faultedIn: number; fast: boolean } | { ok: false; errno: Errno; faultedIn: number };
 
 /**
- * hmm_range_fault() over [start, end) with REQ_FAULT (and REQ_WRITE): returns the pages faulted
- * in, or -1 when a page has no VMA or the VMA forbids the access (-EFAULT).
+ * hmm_range_fault() over [start, end) with REQ_FAULT (and REQ_WRITE unless read-only), Xe as
+ * device-private owner: returns the pages faulted in, or the errno that stops the walk (-EFAULT
+ * for a page without a readable VMA, -EPERM for a write to a VMA without VM_WRITE).
  */
-function hmmRangeFault(sim: SimContext, start: number, end: number, write: boolean): number {
+function hmmRangeFault(sim: SimContext, start: number, end: number, write: boolean): { faulted: number; errno?: Errno } {
   let faulted = 0;
-  for (let p = start; p < end; p++) {
-    const v = sim.mm.pt.get(p);
-    if (isDevicePte(v) || (v === PTE_SMEM) || (v === PTE_ZERO && !write)) continue;
+  let p = start;
+  while (p < end) {
     const vma = sim.mm.vmas.lookup(p);
-    if (vma === undefined || vma.prot === 'none' || (write && vma.prot !== 'rw')) return -1;
-    if (vma.kind === 'hugetlb') {
-      // A hugetlb fault populates the whole huge page.
-      const hs = Math.max(vma.start, Math.floor(p / 512) * 512);
-      for (let q = hs; q < Math.min(vma.end, hs + 512); q++) {
-        if (sim.mm.pt.get(q) === PTE_NONE) {
-          sim.mm.pt.set(q, PTE_SMEM);
-          faulted++;
-        }
-      }
-      continue;
-    }
-    sim.mm.pt.set(p, !write && vma.kind === 'anon' ? PTE_ZERO : PTE_SMEM);
-    faulted++;
+    if (vma === undefined || vma.prot === 'none') return { faulted, errno: 'EFAULT' };
+    if (write && vma.prot !== 'rw') return { faulted, errno: 'EPERM' };
+    const e = Math.min(end, vma.end);
+    const c = faultSpan(sim, vma, p, e, { write, migrateDevice: false, cowNotifier: false });
+    faulted += c.pages + c.zeroPages + c.cowPages;
+    p = e;
   }
-  return faulted;
+  return { faulted };
 }
 
 /**
@@ -60,51 +52,45 @@ export function rangeGetPages(sim: SimContext, range: SvmRange, ctx: PagesCtx): 
   if (range.hasDevmemPages || range.hasDmaMapping) {
     return { ok: true, location: range.hasDevmemPages ? 'vram' : 'smem', faultedIn: 0, fast: true };
   }
-  const faulted = hmmRangeFault(sim, range.start, range.end, !ctx.readOnly);
-  const faultedIn = Math.max(0, faulted);
-  if (faulted < 0 || range.unmapped) return { ok: false, errno: 'EFAULT', faultedIn };
+  const hmm = hmmRangeFault(sim, range.start, range.end, !ctx.readOnly);
+  const faultedIn = hmm.faulted;
+  if (hmm.errno !== undefined) return { ok: false, errno: hmm.errno, faultedIn };
+  if (range.unmapped) return { ok: false, errno: 'EFAULT', faultedIn };
 
-  let zdd = 0;
-  let sawDevice = false;
-  for (let p = range.start; p < range.end; p++) {
-    const v = sim.mm.pt.get(p);
-    const i = p - range.start;
-    if (isDevicePte(v)) {
-      if (i > 0 && zdd !== pteBo(v)) return { ok: false, errno: 'EOPNOTSUPP', faultedIn };
-      zdd = pteBo(v);
-      sawDevice = true;
-    } else {
-      if (sawDevice) return { ok: false, errno: 'EOPNOTSUPP', faultedIn };
-      if (ctx.devmemOnly) return { ok: false, errno: 'EFAULT', faultedIn };
-    }
-  }
-  range.hasDmaMapping = true;
-  if (sawDevice) {
+  // The page walk in address order: a device page of another allocation, or a system page
+  // after a device page, is "mixed" (-EOPNOTSUPP); a system page under devmem_only is -EFAULT.
+  const first = sim.mm.pt.get(range.start);
+  const sum = sim.mm.pt.summarize(range.start, range.end);
+  if (isDevicePte(first)) {
+    if (sum.device !== range.npages || sum.deviceBo < 0) return { ok: false, errno: 'EOPNOTSUPP', faultedIn };
+    range.hasDmaMapping = true;
     range.hasDevmemPages = true;
-    range.devmemBo = zdd;
+    range.devmemBo = pteBo(first);
+    return { ok: true, location: 'vram', faultedIn, fast: false };
   }
-  return { ok: true, location: sawDevice ? 'vram' : 'smem', faultedIn, fast: false };
+  if (ctx.devmemOnly) return { ok: false, errno: 'EFAULT', faultedIn };
+  if (sum.device > 0) return { ok: false, errno: 'EOPNOTSUPP', faultedIn };
+  range.hasDmaMapping = true;
+  return { ok: true, location: 'smem', faultedIn, fast: false };
 }
 
 /**
- * Pull every device page of a range back to RAM. Mirrors drm_gpusvm_range_evict().
+ * Pull every device page of a range back to RAM: hmm_range_fault with REQ_FAULT and no
+ * device owner, so device pages go through migrate_to_ram. Mirrors drm_gpusvm_range_evict().
  */
 export function rangeEvict(sim: SimContext, range: SvmRange): void {
-  for (let p = range.start; p < range.end; p++) {
-    const v = sim.mm.pt.get(p);
-    if (isDevicePte(v)) migrateToRam(sim, p, 'range_evict');
-    else if (v === PTE_NONE) {
-      const vma = sim.mm.vmas.lookup(p);
-      if (vma !== undefined) sim.mm.pt.set(p, vma.kind === 'anon' ? PTE_ZERO : PTE_SMEM);
-    }
+  let p = range.start;
+  while (p < range.end) {
+    const vma = sim.mm.vmas.lookup(p);
+    if (vma === undefined || vma.prot === 'none') return;
+    const e = Math.min(range.end, vma.end);
+    faultSpan(sim, vma, p, e, { write: false, migrateDevice: 'range_evict', cowNotifier: false });
+    p = e;
   }
 }
 
 /** Where a range's pages are now, from the CPU page table. */
 export function rangeLocation(sim: SimContext, range: SvmRange): Location {
-  let device = 0;
-  sim.mm.pt.forEachPresent(range.start, range.end, (_p, v) => {
-    if (isDevicePte(v)) device++;
-  });
+  const device = sim.mm.pt.summarize(range.start, range.end).device;
   return device === 0 ? 'smem' : device === range.npages ? 'vram' : 'mixed';
 }

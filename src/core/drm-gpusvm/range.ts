@@ -14,7 +14,6 @@
 
 import { emit, type SimContext } from '../context.js';
 import type { ChunkReject, Decision, Errno } from '../decisions.js';
-import { PTE_NONE } from '../mm/page-table.js';
 import type { GpuVma } from '../xe-svm/vm.js';
 import { SvmRange, type GpusvmNotifier } from './gpusvm.js';
 
@@ -35,11 +34,7 @@ export type FindOrInsertResult =
  * Mirrors drm_gpusvm_check_pages().
  */
 export function checkPages(sim: SimContext, start: number, end: number): boolean {
-  let present = 0;
-  sim.mm.pt.forEachPresent(start, end, (_p, v) => {
-    if (v !== PTE_NONE) present++;
-  });
-  return present === end - start;
+  return sim.mm.pt.summarize(start, end).none === 0;
 }
 
 /**

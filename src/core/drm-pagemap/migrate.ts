@@ -68,19 +68,14 @@ export function migrateToDevmem(sim: SimContext, bo: DevmemBo, start: number, en
   mmuNotifierInvalidate(sim, 'MIGRATE', start, end);
 
   const npages = end - start;
-  let device = 0;
-  let copied = 0;
-  sim.mm.pt.forEachPresent(start, end, (_p, v) => {
-    if (isDevicePte(v)) device++;
-    else if (v === PTE_SMEM) copied++;
-  });
-  const cpages = npages - device;
+  const sum = sim.mm.pt.summarize(start, end);
+  const copied = sum.smem;
+  const cpages = npages - sum.device;
   if (cpages === 0) return { ok: false, errno: 'EFAULT' };
   if (cpages !== npages) return { ok: false, errno: 'EBUSY' };
 
   const copyUs = statsCopyToVram(sim, copied, npages);
-  const pte = devicePte(bo.id);
-  for (let p = start; p < end; p++) sim.mm.pt.set(p, pte);
+  sim.mm.pt.fill(start, end, devicePte(bo.id));
   bo.resident = npages;
   if (kernelAtLeast(sim.platform.kernel, '6.15')) {
     bo.timesliceExpiry = sim.clock.jiffies() + sim.clock.msecsToJiffies(timesliceMs);
@@ -122,13 +117,7 @@ export function migrateToRam(sim: SimContext, page: number, cause: 'cpu_fault' |
   }
   mmuNotifierInvalidate(sim, 'MIGRATE', start, end);
 
-  let n = 0;
-  sim.mm.pt.forEachPresent(start, end, (p, pte) => {
-    if (pte === v) {
-      sim.mm.pt.set(p, PTE_SMEM);
-      n++;
-    }
-  });
+  const n = sim.mm.pt.replace(start, end, v, PTE_SMEM);
   emit(sim, { code: 'migrate_to_ram', bo: bo.id, start, end, pages: n, cause });
   statsCopyToRam(sim, n, end - start);
   devmemPagesFreed(sim, bo, n, 'last_page_gone');
@@ -140,15 +129,20 @@ export function migrateToRam(sim: SimContext, page: number, cause: 'cpu_fault' |
  */
 export function evictToRam(sim: SimContext, bo: DevmemBo): void {
   const pte = devicePte(bo.id);
-  const pages: number[] = [];
-  sim.mm.pt.forEachPresent(bo.start, bo.start + bo.npages, (p, v) => {
-    if (v === pte) pages.push(p);
-  });
-  for (const p of pages) {
-    mmuNotifierInvalidate(sim, 'MIGRATE', p, p + 1, true);
-    sim.mm.pt.set(p, PTE_SMEM);
+  const runs = sim.mm.pt.runs(bo.start, bo.start + bo.npages).filter((r) => r.pte === pte);
+  let pages = 0;
+  for (const run of runs) {
+    // One callback per device page (try_to_migrate); only the first page of each range finds
+    // a valid binding, so one quiet callback per range piece gives the same zaps and counters.
+    for (const n of sim.gpusvm.notifiersIn(run.start, run.end)) {
+      for (const r of n.rangesIn(run.start, run.end)) {
+        mmuNotifierInvalidate(sim, 'MIGRATE', Math.max(run.start, r.start), Math.min(run.end, r.end), true);
+      }
+    }
+    sim.mm.pt.fill(run.start, run.end, PTE_SMEM);
+    pages += run.end - run.start;
   }
-  emit(sim, { code: 'migrate_to_ram', bo: bo.id, start: bo.start, end: bo.start + bo.npages, pages: pages.length, cause: 'bo_evict' });
-  statsCopyToRam(sim, pages.length, bo.npages);
-  devmemPagesFreed(sim, bo, pages.length, 'last_page_gone');
+  emit(sim, { code: 'migrate_to_ram', bo: bo.id, start: bo.start, end: bo.start + bo.npages, pages, cause: 'bo_evict' });
+  statsCopyToRam(sim, pages, bo.npages);
+  devmemPagesFreed(sim, bo, pages, 'last_page_gone');
 }

@@ -18,10 +18,11 @@
 
 import { emit, type SimContext } from '../context.js';
 import type { Errno } from '../decisions.js';
-import { devmemPagesFreed, migrateToRam } from '../drm-pagemap/migrate.js';
+import { devmemPagesFreed } from '../drm-pagemap/migrate.js';
 import type { MapKind, Prot } from '../events.js';
 import { mmuNotifierInvalidate } from './notifier.js';
-import { isDevicePte, PTE_NONE, PTE_SMEM, PTE_ZERO, pteBo } from './page-table.js';
+import { faultSpan, type FaultCounts } from './fault.js';
+import { isDevicePte, PTE_NONE, pteBo } from './page-table.js';
 
 const HUGE_PAGES = 512;
 
@@ -29,11 +30,12 @@ const HUGE_PAGES = 512;
 function zapPtes(sim: SimContext, start: number, end: number): { pagesFreed: number; devicePagesFreed: number } {
   let pagesFreed = 0;
   const perBo = new Map<number, number>();
-  sim.mm.pt.forEachPresent(start, end, (p, v) => {
-    pagesFreed++;
-    if (isDevicePte(v)) perBo.set(pteBo(v), (perBo.get(pteBo(v)) ?? 0) + 1);
-    sim.mm.pt.set(p, PTE_NONE);
-  });
+  for (const r of sim.mm.pt.runs(start, end)) {
+    const n = r.end - r.start;
+    pagesFreed += n;
+    if (isDevicePte(r.pte)) perBo.set(pteBo(r.pte), (perBo.get(pteBo(r.pte)) ?? 0) + n);
+  }
+  sim.mm.pt.fill(start, end, PTE_NONE);
   let devicePagesFreed = 0;
   for (const [id, n] of perBo) {
     devicePagesFreed += n;
@@ -81,7 +83,7 @@ export function doMprotect(sim: SimContext, start: number, end: number, prot: Pr
     const changed = sim.mm.vmas.protect(start, stop, prot);
     for (const c of changed) {
       // change_protection() starts the notifier at the first populated page-table level.
-      if (sim.mm.pt.firstPopulatedBlock(c.start, c.end) >= 0) mmuNotifierInvalidate(sim, 'PROTECTION_VMA', c.start, c.end);
+      if (sim.mm.pt.runs(c.start, c.end).length > 0) mmuNotifierInvalidate(sim, 'PROTECTION_VMA', c.start, c.end);
       emit(sim, { code: 'vma_protect', start: c.start, end: c.end, prot, changed: true });
     }
     if (changed.length === 0) emit(sim, { code: 'vma_protect', start, end: stop, prot, changed: false });
@@ -101,48 +103,28 @@ export function doMadviseDontneed(sim: SimContext, start: number, end: number): 
 }
 
 /**
- * CPU access to [start, end), page by page, as the CPU's page-fault handler sees it.
+ * CPU access to [start, end), VMA by VMA, as the CPU's page-fault handler sees it.
  * Mirrors handle_mm_fault() for the cases SVM cares about. Returns 'SIGSEGV' when the access
  * hits no VMA or a VMA without the permission.
  */
 export function cpuAccess(sim: SimContext, start: number, end: number, write: boolean): Errno | undefined {
-  let populated = 0;
-  let zeroPages = 0;
-  let cowPages = 0;
+  const total: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
   let errno: Errno | undefined;
-  for (let p = start; p < end; p++) {
+  let p = start;
+  while (p < end) {
     const vma = sim.mm.vmas.lookup(p);
     if (vma === undefined || vma.prot === 'none' || (write && vma.prot !== 'rw')) {
       emit(sim, { code: 'cpu_segv', page: p, reason: vma === undefined ? 'no_vma' : 'prot' });
       errno = 'SIGSEGV';
       break;
     }
-    const v = sim.mm.pt.get(p);
-    if (isDevicePte(v)) {
-      migrateToRam(sim, p, 'cpu_fault');
-    } else if (v === PTE_NONE) {
-      if (vma.kind === 'hugetlb') {
-        const hs = Math.max(vma.start, Math.floor(p / HUGE_PAGES) * HUGE_PAGES);
-        const he = Math.min(vma.end, hs + HUGE_PAGES);
-        for (let q = hs; q < he; q++) {
-          if (sim.mm.pt.get(q) === PTE_NONE) {
-            sim.mm.pt.set(q, PTE_SMEM);
-            populated++;
-          }
-        }
-      } else if (!write && vma.kind === 'anon') {
-        sim.mm.pt.set(p, PTE_ZERO);
-        zeroPages++;
-      } else {
-        sim.mm.pt.set(p, PTE_SMEM);
-        populated++;
-      }
-    } else if (v === PTE_ZERO && write) {
-      mmuNotifierInvalidate(sim, 'CLEAR', p, p + 1);
-      sim.mm.pt.set(p, PTE_SMEM);
-      cowPages++;
-    }
+    const e = Math.min(end, vma.end);
+    const c = faultSpan(sim, vma, p, e, { write, migrateDevice: 'cpu_fault', cowNotifier: true });
+    total.pages += c.pages;
+    total.zeroPages += c.zeroPages;
+    total.cowPages += c.cowPages;
+    p = e;
   }
-  if (populated + zeroPages + cowPages > 0) emit(sim, { code: 'cpu_populate', pages: populated, zeroPages, cowPages });
+  if (total.pages + total.zeroPages + total.cowPages > 0) emit(sim, { code: 'cpu_populate', ...total });
   return errno;
 }

@@ -8,9 +8,14 @@
  * - SMEM: a populated system-memory page.
  * - VRAM(bo): a device-private swap entry pointing at a page of devmem allocation `bo`.
  *
- * Entries live in 2M blocks (one Int32Array of 512 PTEs per block that has ever held a present
- * page), so untouched memory costs nothing and a terabyte of mapped address space is free until
- * touched. Encoding: 0 NONE, 1 ZERO, 2 SMEM, -id VRAM of BO `id` (ids start at 1).
+ * Entries live in 2M blocks. A block whose 512 PTEs are equal is stored as that one value
+ * (`uniform`), which is the common case for SVM: ranges are 2M, migrations move whole 2M
+ * allocations, and big CPU fills populate whole blocks. A block is expanded to an Int32Array
+ * only when a write splits it. Untouched memory has no block at all, so a terabyte of mapped
+ * address space costs nothing until touched, and whole-range operations (fill, count, replace)
+ * cost O(1) per uniform block instead of O(512).
+ *
+ * Encoding: 0 NONE, 1 ZERO, 2 SMEM, -id VRAM of BO `id` (ids start at 1).
  */
 
 import { ModelInvariantError } from '../invariant.js';
@@ -19,14 +24,17 @@ export const PTE_NONE = 0;
 export const PTE_ZERO = 1;
 export const PTE_SMEM = 2;
 
-const BLOCK_SHIFT_PAGES = 512;
+const BLOCK = 512;
 
 interface Block {
-  pte: Int32Array;
+  /** The value of every PTE while `pte` is null. */
+  uniform: number;
+  pte: Int32Array | null;
+  /** Present (non-NONE) PTEs in the block. */
   present: number;
 }
 
-/** A PTE value is device-private (VRAM of some BO). */
+/** A device-private PTE (VRAM of some BO). */
 export function isDevicePte(v: number): boolean {
   return v < 0;
 }
@@ -41,25 +49,47 @@ export function devicePte(bo: number): number {
   return -bo;
 }
 
+/** A maximal run of equal present PTEs. */
+export interface PteRun {
+  start: number;
+  end: number;
+  pte: number;
+}
+
+/** Counts of PTE kinds over a span. */
+export interface PteSummary {
+  none: number;
+  zero: number;
+  smem: number;
+  device: number;
+  /** BO id when every device page belongs to one BO; 0 without device pages; -1 when several. */
+  deviceBo: number;
+}
+
 export class CpuPageTable {
   private readonly blocks = new Map<number, Block>();
 
   /** The PTE of `page`. */
   get(page: number): number {
-    const b = this.blocks.get(Math.floor(page / BLOCK_SHIFT_PAGES));
-    return b === undefined ? PTE_NONE : b.pte[page % BLOCK_SHIFT_PAGES];
+    const b = this.blocks.get(Math.floor(page / BLOCK));
+    if (b === undefined) return PTE_NONE;
+    return b.pte === null ? b.uniform : b.pte[page % BLOCK];
   }
 
   /** Write the PTE of `page`. */
   set(page: number, v: number): void {
-    const idx = Math.floor(page / BLOCK_SHIFT_PAGES);
+    const idx = Math.floor(page / BLOCK);
     let b = this.blocks.get(idx);
     if (b === undefined) {
       if (v === PTE_NONE) return;
-      b = { pte: new Int32Array(BLOCK_SHIFT_PAGES), present: 0 };
+      b = { uniform: PTE_NONE, pte: null, present: 0 };
       this.blocks.set(idx, b);
     }
-    const off = page % BLOCK_SHIFT_PAGES;
+    if (b.pte === null) {
+      if (b.uniform === v) return;
+      b.pte = new Int32Array(BLOCK).fill(b.uniform);
+    }
+    const off = page % BLOCK;
     const old = b.pte[off];
     if (old === PTE_NONE && v !== PTE_NONE) b.present++;
     else if (old !== PTE_NONE && v === PTE_NONE) b.present--;
@@ -67,47 +97,98 @@ export class CpuPageTable {
     if (b.present === 0) this.blocks.delete(idx);
   }
 
-  /**
-   * Call `fn(page, pte)` for every present PTE in [start, end), in address order. `fn` may
-   * rewrite the PTE of the page it is given.
-   */
-  forEachPresent(start: number, end: number, fn: (page: number, pte: number) => void): void {
-    if (end <= start) return;
-    const first = Math.floor(start / BLOCK_SHIFT_PAGES);
-    const last = Math.floor((end - 1) / BLOCK_SHIFT_PAGES);
-    const indices: number[] = [];
-    if (last - first + 1 <= this.blocks.size) {
-      for (let i = first; i <= last; i++) if (this.blocks.has(i)) indices.push(i);
-    } else {
-      for (const i of this.blocks.keys()) if (i >= first && i <= last) indices.push(i);
-      indices.sort((a, b) => a - b);
+  /** Indices of existing blocks overlapping [start, end), in order. */
+  private blockIndices(start: number, end: number): number[] {
+    if (end <= start) return [];
+    const first = Math.floor(start / BLOCK);
+    const last = Math.floor((end - 1) / BLOCK);
+    const out: number[] = [];
+    if (last - first + 1 <= this.blocks.size * 2) {
+      for (let i = first; i <= last; i++) if (this.blocks.has(i)) out.push(i);
+      return out;
     }
-    for (const i of indices) {
-      const base = i * BLOCK_SHIFT_PAGES;
-      const lo = Math.max(start, base) - base;
-      const hi = Math.min(end, base + BLOCK_SHIFT_PAGES) - base;
-      for (let o = lo; o < hi; o++) {
-        const b = this.blocks.get(i);
-        if (b === undefined) break;
-        const v = b.pte[o];
-        if (v !== PTE_NONE) fn(base + o, v);
+    for (const i of this.blocks.keys()) if (i >= first && i <= last) out.push(i);
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Set every PTE of [start, end) to `v`. */
+  fill(start: number, end: number, v: number): void {
+    let p = start;
+    while (p < end) {
+      const idx = Math.floor(p / BLOCK);
+      const base = idx * BLOCK;
+      const hi = Math.min(end, base + BLOCK);
+      if (p === base && hi === base + BLOCK) {
+        if (v === PTE_NONE) this.blocks.delete(idx);
+        else this.blocks.set(idx, { uniform: v, pte: null, present: BLOCK });
+      } else {
+        for (let q = p; q < hi; q++) this.set(q, v);
       }
+      p = hi;
     }
   }
 
-  /** First 2M-block-aligned page in [start, end) whose block holds a present PTE, or -1. */
-  firstPopulatedBlock(start: number, end: number): number {
-    let found = -1;
-    const first = Math.floor(start / BLOCK_SHIFT_PAGES);
-    const last = Math.floor((end - 1) / BLOCK_SHIFT_PAGES);
-    if (last - first + 1 <= this.blocks.size) {
-      for (let i = first; i <= last; i++) if (this.blocks.has(i)) return i * BLOCK_SHIFT_PAGES;
-      return -1;
+  /**
+   * The maximal runs of equal present PTEs in [start, end), in address order. Returned as an
+   * array so callers may modify the table while walking it.
+   */
+  runs(start: number, end: number): PteRun[] {
+    const out: PteRun[] = [];
+    const push = (s: number, e: number, v: number) => {
+      const last = out[out.length - 1];
+      if (last !== undefined && last.end === s && last.pte === v) last.end = e;
+      else out.push({ start: s, end: e, pte: v });
+    };
+    for (const i of this.blockIndices(start, end)) {
+      const b = this.blocks.get(i)!;
+      const base = i * BLOCK;
+      const lo = Math.max(start, base);
+      const hi = Math.min(end, base + BLOCK);
+      if (b.pte === null) {
+        if (b.uniform !== PTE_NONE) push(lo, hi, b.uniform);
+        continue;
+      }
+      const a = b.pte;
+      let s = lo;
+      while (s < hi) {
+        const v = a[s - base];
+        let e = s + 1;
+        while (e < hi && a[e - base] === v) e++;
+        if (v !== PTE_NONE) push(s, e, v);
+        s = e;
+      }
     }
-    for (const i of this.blocks.keys()) {
-      if (i >= first && i <= last && (found < 0 || i * BLOCK_SHIFT_PAGES < found)) found = i * BLOCK_SHIFT_PAGES;
+    return out;
+  }
+
+  /** Counts of each PTE kind in [start, end). */
+  summarize(start: number, end: number): PteSummary {
+    const s: PteSummary = { none: 0, zero: 0, smem: 0, device: 0, deviceBo: 0 };
+    let present = 0;
+    for (const r of this.runs(start, end)) {
+      const n = r.end - r.start;
+      present += n;
+      if (r.pte === PTE_ZERO) s.zero += n;
+      else if (r.pte === PTE_SMEM) s.smem += n;
+      else if (isDevicePte(r.pte)) {
+        s.device += n;
+        const bo = pteBo(r.pte);
+        s.deviceBo = s.deviceBo === 0 ? bo : s.deviceBo === bo ? bo : -1;
+      }
     }
-    return found;
+    s.none = end - start - present;
+    return s;
+  }
+
+  /** Rewrite every PTE equal to `from` in [start, end) to `to`; returns how many changed. */
+  replace(start: number, end: number, from: number, to: number): number {
+    let n = 0;
+    for (const r of this.runs(start, end)) {
+      if (r.pte !== from) continue;
+      this.fill(r.start, r.end, to);
+      n += r.end - r.start;
+    }
+    return n;
   }
 
   /** Number of present PTEs overall (for invariant checks). */
@@ -121,7 +202,8 @@ export class CpuPageTable {
   checkInvariants(): void {
     for (const [i, b] of this.blocks) {
       let n = 0;
-      for (const v of b.pte) if (v !== PTE_NONE) n++;
+      if (b.pte === null) n = b.uniform === PTE_NONE ? 0 : BLOCK;
+      else for (const v of b.pte) if (v !== PTE_NONE) n++;
       if (n !== b.present || n === 0) throw new ModelInvariantError(`page-table block ${i} present count ${b.present} != ${n}`);
     }
   }

@@ -1,0 +1,174 @@
+/**
+ * DOC: Synthetic trace generator (`svmsim gen`)
+ *
+ * Deterministic (seeded) traces for the access patterns people ask about. Each pattern is a
+ * generator of events, so a 10-million-event trace streams out without being held in memory.
+ * The same seed, pattern and sizes always give the same bytes.
+ *
+ * Patterns:
+ * - streaming:  GPU sweeps a buffer page by page; CPU fills it first.
+ * - random:     uniform random CPU and GPU accesses over a buffer.
+ * - hotcold:    90% of accesses hit a hot 10% of the buffer.
+ * - pingpong:   CPU and GPU alternate on the same 2M chunks.
+ * - atomic:     GPU atomics contended by CPU reads.
+ * - oversub:    GPU sweeps a buffer larger than VRAM (set --vram in the header).
+ * - churn:      mmap / touch / munmap of many small buffers.
+ * - sparse:     scattered 4K CPU writes, then GPU reads (4K ranges).
+ * - mixed:      all of the above interleaved (the benchmark's workload).
+ */
+
+export const PATTERNS = ['streaming', 'random', 'hotcold', 'pingpong', 'atomic', 'oversub', 'churn', 'sparse', 'mixed'] as const;
+export type Pattern = (typeof PATTERNS)[number];
+
+export interface GenOptions {
+  pattern: Pattern;
+  /** Number of events to produce. */
+  events: number;
+  /** Working-set size in bytes. */
+  size: bigint;
+  seed: number;
+  /** Base address of the working set. */
+  base: bigint;
+  /** Mean time between events in ns. */
+  stepNs: number;
+}
+
+export interface GenEvent {
+  t: number;
+  op: string;
+  addr: bigint;
+  size?: bigint;
+  extra?: [string, string][];
+}
+
+/** mulberry32: a small, fast, well-distributed seeded PRNG. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PAGE = 4096n;
+const TWO_M = 2n << 20n;
+
+function* patternEvents(o: GenOptions, rnd: () => number, pattern: Pattern): Generator<Omit<GenEvent, 't'>> {
+  const pages = Number(o.size / PAGE);
+  const at = (p: number) => o.base + BigInt(p) * PAGE;
+  const randPage = () => Math.floor(rnd() * pages);
+  switch (pattern) {
+    case 'streaming':
+      yield { op: 'mmap', addr: o.base, size: o.size };
+      yield { op: 'cpu_write', addr: o.base, size: o.size };
+      for (;;) for (let p = 0; p < pages; p++) yield { op: 'gpu_read', addr: at(p) };
+    case 'random':
+      yield { op: 'mmap', addr: o.base, size: o.size };
+      for (;;) {
+        const r = rnd();
+        const p = randPage();
+        yield { op: r < 0.3 ? 'cpu_write' : r < 0.4 ? 'cpu_read' : r < 0.8 ? 'gpu_read' : 'gpu_write', addr: at(p) };
+      }
+    case 'hotcold': {
+      yield { op: 'mmap', addr: o.base, size: o.size };
+      const hot = Math.max(1, Math.floor(pages / 10));
+      for (;;) {
+        const p = rnd() < 0.9 ? Math.floor(rnd() * hot) : randPage();
+        yield { op: rnd() < 0.2 ? 'cpu_write' : 'gpu_read', addr: at(p) };
+      }
+    }
+    case 'pingpong': {
+      yield { op: 'mmap', addr: o.base, size: o.size };
+      const chunks = Math.max(1, Number(o.size / TWO_M));
+      for (;;) {
+        const c = BigInt(Math.floor(rnd() * chunks)) * TWO_M;
+        yield { op: 'gpu_write', addr: o.base + c };
+        yield { op: 'cpu_read', addr: o.base + c + BigInt(Math.floor(rnd() * 512)) * PAGE };
+      }
+    }
+    case 'atomic':
+      yield { op: 'mmap', addr: o.base, size: o.size };
+      for (;;) {
+        const p = randPage();
+        yield { op: 'gpu_atomic', addr: at(p) };
+        if (rnd() < 0.3) yield { op: 'cpu_read', addr: at(p) };
+      }
+    case 'oversub':
+      yield { op: 'mmap', addr: o.base, size: o.size };
+      for (;;) for (let p = 0; p < pages; p += 512) yield { op: 'gpu_read', addr: at(p) };
+    case 'churn': {
+      const slots = Math.max(1, Number(o.size / TWO_M));
+      for (;;) {
+        const s = o.base + BigInt(Math.floor(rnd() * slots)) * TWO_M;
+        const len = BigInt(1 + Math.floor(rnd() * 512)) * PAGE;
+        yield { op: 'mmap', addr: s, size: len };
+        yield { op: 'cpu_write', addr: s, size: PAGE };
+        yield { op: 'gpu_read', addr: s };
+        yield { op: 'munmap', addr: s, size: len };
+      }
+    }
+    case 'sparse':
+      yield { op: 'mmap', addr: o.base, size: o.size };
+      for (;;) {
+        const p = randPage();
+        yield { op: 'cpu_write', addr: at(p) };
+        yield { op: 'gpu_read', addr: at(p) };
+      }
+    case 'mixed': {
+      yield { op: 'mmap', addr: o.base, size: o.size };
+      const sub: Pattern[] = ['random', 'hotcold', 'pingpong', 'atomic', 'sparse'];
+      const gens = sub.map((p) => {
+        const g = patternEvents(o, rnd, p);
+        g.next(); // skip each sub-pattern's own mmap
+        return g;
+      });
+      let burst = 0;
+      let cur = 0;
+      for (;;) {
+        if (burst === 0) {
+          cur = Math.floor(rnd() * gens.length);
+          burst = 16 + Math.floor(rnd() * 256);
+        }
+        burst--;
+        yield gens[cur].next().value as Omit<GenEvent, 't'>;
+        if (rnd() < 0.0005) {
+          // an occasional munmap/mmap of a 2M chunk
+          const c = o.base + BigInt(Math.floor(rnd() * Math.max(1, Number(o.size / TWO_M)))) * TWO_M;
+          yield { op: 'munmap', addr: c, size: TWO_M };
+          yield { op: 'mmap', addr: c, size: TWO_M };
+        }
+      }
+    }
+  }
+}
+
+/** The events of a generated trace, in time order. */
+export function* generate(o: GenOptions): Generator<GenEvent> {
+  const rnd = prng(o.seed);
+  let t = 0;
+  let n = 0;
+  for (const e of patternEvents(o, rnd, o.pattern)) {
+    if (n++ >= o.events) return;
+    yield { ...e, t };
+    t += Math.max(1, Math.round(o.stepNs * (0.5 + rnd())));
+  }
+}
+
+const hex = (x: bigint) => '0x' + x.toString(16);
+
+/** CSV header for generated traces. */
+export const CSV_HEADER = 't,op,addr,size\n';
+
+/** One event as a CSV line. */
+export function csvLine(e: GenEvent): string {
+  return `${e.t},${e.op},${hex(e.addr)},${e.size === undefined ? '' : hex(e.size)}\n`;
+}
+
+/** One event as a JSONL line. */
+export function jsonlLine(e: GenEvent): string {
+  const size = e.size === undefined ? '' : `,"size":"${hex(e.size)}"`;
+  return `{"t":${e.t},"op":"${e.op}","addr":"${hex(e.addr)}"${size}}\n`;
+}

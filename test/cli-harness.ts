@@ -1,0 +1,32 @@
+/**
+ * Run the CLI in-process with captured stdout/stderr and an in-memory output-file system.
+ */
+import { readFile } from 'node:fs/promises';
+import { main } from '../src/cli/main.js';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  files: Map<string, string>;
+}
+
+export async function runCli(argv: string[], opts: { stdin?: string; color?: 0 | 1 } = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const files = new Map<string, string>();
+  const code = await main(argv, {
+    stdout: (s) => {
+      stdout += s;
+    },
+    stderr: (s) => {
+      stderr += s;
+    },
+    readText: async (p) => (p === '-' ? (opts.stdin ?? '') : readFile(p, 'utf8')),
+    writeFileAtomic: async (p, t) => {
+      files.set(p, t);
+    },
+    colorLevel: opts.color ?? 0,
+  });
+  return { code, stdout, stderr, files };
+}

@@ -1,0 +1,48 @@
+/**
+ * Golden outputs: every trace in traces/ replayed through the CLI in-process, as the table
+ * (with --by-range too) and as JSON. Snapshots live next to this file in __golden__/ and are
+ * updated deliberately with `npx vitest run -u`, then reviewed in the diff.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { runCli } from '../cli-harness.js';
+
+function traceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const f of readdirSync(dir).sort()) {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) out.push(...traceFiles(p));
+    else if (/\.(json|jsonl|csv)$/.test(f)) out.push(p);
+  }
+  return out;
+}
+
+const traces = traceFiles('traces');
+
+describe('golden outputs of traces/', () => {
+  test('there are at least ten example traces', () => {
+    expect(traces.length).toBeGreaterThanOrEqual(10);
+  });
+
+  for (const file of traces) {
+    const name = relative('traces', file).replace(/[\\/]/g, '__');
+    test(`${file}: table`, async () => {
+      const r = await runCli(['replay', file]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      await expect(r.stdout).toMatchFileSnapshot(`__golden__/${name}.table.txt`);
+    });
+    test(`${file}: by-range`, async () => {
+      const r = await runCli(['replay', file, '--by-range']);
+      expect(r.code).toBe(0);
+      await expect(r.stdout).toMatchFileSnapshot(`__golden__/${name}.by-range.txt`);
+    });
+    test(`${file}: json`, async () => {
+      const r = await runCli(['replay', file, '--format', 'json']);
+      expect(r.code).toBe(0);
+      expect(() => JSON.parse(r.stdout)).not.toThrow();
+      await expect(r.stdout).toMatchFileSnapshot(`__golden__/${name}.json`);
+    });
+  }
+});
