@@ -42,7 +42,7 @@ export function echoFields(ev: CoreEvent): [string, string][] {
 }
 
 export function echoOf(e: ParsedEvent): EventEcho {
-  return { line: e.line, op: e.core.op, addr: e.addr, size: e.size, fields: echoFields(e.core) };
+  return { line: e.line, t: e.core.t, op: e.core.op, addr: e.addr, size: e.size, fields: echoFields(e.core) };
 }
 
 /** Replay events through a fresh simulator, reporting as it goes. */

@@ -27,6 +27,8 @@ const NO_MIGRATE: Record<NoMigrateReason, string> = {
   below_64k: 'below 64K (6.15-rc1 migrates only >= 64K)',
 };
 
+const pl = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
+
 const ref = (r: { start: number; end: number }) => `${span(r.start, r.end)} ${humanPages(r.end - r.start)}`;
 
 /** One line of text for a decision. */
@@ -35,16 +37,16 @@ export function describe(d: Decision): string {
     case 'vma_map':
       return `mmap ${ref(d)} ${d.prot} ${d.kind}${d.merged ? ' (merged with neighbour VMA)' : ''}`;
     case 'vma_unmap':
-      return `munmap ${ref(d)}: ${d.pagesFreed} pages freed${d.devicePagesFreed ? `, ${d.devicePagesFreed} of them device pages` : ''}`;
+      return `munmap ${ref(d)}: ${pl(d.pagesFreed, 'page')} freed${d.devicePagesFreed ? `, ${d.devicePagesFreed} of them device pages` : ''}`;
     case 'vma_protect':
       return d.changed ? `mprotect ${ref(d)} -> ${d.prot}` : `mprotect ${ref(d)}: protection unchanged, no notifier`;
     case 'vma_dontneed':
-      return `madvise(DONTNEED) ${ref(d)}: ${d.pagesFreed} pages freed${d.devicePagesFreed ? `, ${d.devicePagesFreed} device pages` : ''}`;
+      return `madvise(DONTNEED) ${ref(d)}: ${pl(d.pagesFreed, 'page')} freed${d.devicePagesFreed ? `, ${pl(d.devicePagesFreed, 'device page')}` : ''}`;
     case 'cpu_populate': {
       const parts = [];
-      if (d.pages) parts.push(`${d.pages} pages allocated`);
-      if (d.zeroPages) parts.push(`${d.zeroPages} zero pages mapped`);
-      if (d.cowPages) parts.push(`${d.cowPages} zero pages copied on write`);
+      if (d.pages) parts.push(`${pl(d.pages, 'page')} allocated`);
+      if (d.zeroPages) parts.push(`${pl(d.zeroPages, 'zero page')} mapped`);
+      if (d.cowPages) parts.push(`${pl(d.cowPages, 'zero page')} copied on write`);
       return `CPU fault: ${parts.join(', ')}`;
     }
     case 'cpu_segv':
@@ -54,7 +56,7 @@ export function describe(d: Decision): string {
     case 'timeslice_wait':
       return `${d.by === 'cpu' ? 'CPU' : 'range evict'} waits for BO#${d.bo} timeslice: ${ms(d.fromNs)} -> ${ms(d.untilNs)} (expiry jiffy ${d.expiryJiffies})`;
     case 'migrate_to_ram':
-      return `MIGRATE TO RAM BO#${d.bo} window ${ref(d)}: ${d.pages} pages copied (${d.cause.replace('_', ' ')})`;
+      return `MIGRATE TO RAM BO#${d.bo} window ${ref(d)}: ${pl(d.pages, 'page')} copied (${d.cause.replace('_', ' ')})`;
     case 'bo_free':
       return `BO#${d.bo} freed, ${humanBytes(d.bytes)} VRAM returned (${d.cause === 'last_page_gone' ? 'last device page gone' : 'migration failed'})`;
     case 'bo_alloc':
@@ -64,9 +66,9 @@ export function describe(d: Decision): string {
     case 'vram_alloc_failed':
       return `VRAM allocation of ${humanBytes(d.bytes)} failed (${humanBytes(d.free)} free after eviction): -${d.errno}`;
     case 'invalidate': {
-      const z = d.zapped.length ? `zapped ${d.zapped.length} range(s)` : 'nothing bound to zap';
-      const u = d.unmapped.length ? `, ${d.unmapped.length} range(s) unmapped -> GC` : '';
-      return `NOTIFIER ${d.event} ${span(d.start, d.end)}: ${d.ranges} range(s), ${z}${d.tlbInval ? ', TLB invalidation' : ''}${u}`;
+      const z = d.zapped.length ? `zapped ${pl(d.zapped.length, 'range')}` : 'nothing bound to zap';
+      const u = d.unmapped.length ? `, ${pl(d.unmapped.length, 'range')} unmapped -> GC` : '';
+      return `NOTIFIER ${d.event} ${span(d.start, d.end)}: ${pl(d.ranges, 'range')}, ${z}${d.tlbInval ? ', TLB invalidation' : ''}${u}`;
     }
     case 'gc_range':
       return `GARBAGE COLLECTOR removes ${ref(d.range)}${d.partialUnmap ? ' (partial unmap)' : ''}${d.unbound ? (d.tlbInval ? ', unbind with TLB invalidation' : ', unbind (no TLB invalidation)') : ''}`;
@@ -100,12 +102,12 @@ export function describe(d: Decision): string {
       return `no migration: ${NO_MIGRATE[d.reason]}`;
     case 'migrate_to_vram':
       return d.ok
-        ? `MIGRATE TO VRAM BO#${d.bo}: ${d.copiedPages} pages copied${d.timesliceMs ? `, timeslice ${d.timesliceMs}ms` : ''}`
+        ? `MIGRATE TO VRAM BO#${d.bo}: ${pl(d.copiedPages, 'page')} copied${d.timesliceMs ? `, timeslice ${d.timesliceMs}ms` : ''}`
         : `MIGRATE TO VRAM failed: -${d.errno}`;
     case 'get_pages':
       return d.ok
-        ? `GET PAGES: ${d.location}${d.faultedIn ? `, ${d.faultedIn} pages faulted in` : ''}`
-        : `GET PAGES failed: -${d.errno}${d.faultedIn ? ` (${d.faultedIn} pages faulted in)` : ''}`;
+        ? `GET PAGES: ${d.location}${d.faultedIn ? `, ${pl(d.faultedIn, 'page')} faulted in` : ''}`
+        : `GET PAGES failed: -${d.errno}${d.faultedIn ? ` (${pl(d.faultedIn, 'page')} faulted in)` : ''}`;
     case 'range_evict':
       return `evict range ${ref(d.range)} to RAM`;
     case 'bind':
@@ -117,7 +119,7 @@ export function describe(d: Decision): string {
     case 'kernel_lacks_op':
       return `kernel has no ${d.op} (since ${d.since}): -EINVAL`;
     case 'prefetch_collect':
-      return `prefetch: ${d.ranges.length} range(s) to process, ${d.skipped} already in place`;
+      return `prefetch: ${pl(d.ranges.length, 'range')} to process, ${d.skipped} already in place`;
     case 'prefetch_hole':
       return `prefetch: no CPU VMA at ${hexPage(d.page)}${d.next === null ? ', stop' : `, continue at ${hexPage(d.next)}`}`;
     case 'madvise_split':
@@ -127,6 +129,6 @@ export function describe(d: Decision): string {
     case 'madvise_attr':
       return `${d.attr} ${d.from} -> ${d.to} on ${span(d.start, d.end)}`;
     case 'madvise_zap':
-      return `attribute changed: ${d.zapped.length} range(s) zapped${d.tlbInval ? ', one TLB invalidation' : ''}`;
+      return `attribute changed: ${pl(d.zapped.length, 'range')} zapped${d.tlbInval ? ', one TLB invalidation' : ''}`;
   }
 }

@@ -23,6 +23,8 @@ import { hexAddr, hexPage, humanBytes, ms, span } from './format.js';
 /** What the report shows of an input event besides the model's result. */
 export interface EventEcho {
   line: number;
+  /** Input time (ns). */
+  t: number;
   op: string;
   addr: bigint;
   size: bigint;
@@ -99,11 +101,12 @@ export function decisionJson(d: Decision): Record<string, unknown> {
 }
 
 export function eventJson(echo: EventEcho, res: EventResult): Record<string, unknown> {
-  const o: Record<string, unknown> = { seq: res.seq, line: echo.line, t: res.t, op: res.op, addr: hexAddr(echo.addr) };
+  const o: Record<string, unknown> = { seq: res.seq, line: echo.line, t: echo.t, op: res.op, addr: hexAddr(echo.addr) };
   if (echo.size !== 0n) o.size = hexAddr(echo.size);
   for (const [k, v] of echo.fields) o[k] = v;
   o.outcome = res.outcome;
   if (res.errno !== undefined) o.errno = res.errno;
+  if (res.t !== echo.t) o.t_end = res.t;
   o.decisions = res.decisions.map(decisionJson);
   return o;
 }
@@ -171,12 +174,20 @@ class DebugfsReporter implements Reporter {
 // ---------------------------------------------------------------------------------------------
 // table
 
+/** -ERRNO for kernel errors; signals and simulator verdicts as they are. */
+export function errnoText(e: string | undefined): string {
+  return e === undefined ? '' : /^E[A-Z]+$/.test(e) ? `-${e}` : e;
+}
+
 function echoText(e: EventEcho): string {
   const parts = [hexAddr(e.addr)];
   if (e.size !== 0n) parts.push(`+${humanBytes(e.size)}`);
   for (const [k, v] of e.fields) parts.push(`${k}=${v}`);
   return parts.join(' ');
 }
+
+/** cli-table3 without separators between rows. */
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 class TableReporter implements Reporter {
   private readonly c: ChalkInstance;
@@ -200,7 +211,7 @@ class TableReporter implements Reporter {
   }
 
   private outcome(res: EventResult): string {
-    if (res.outcome === 'error') return this.c.red(`error -${res.errno}`);
+    if (res.outcome === 'error') return this.c.red(`error ${errnoText(res.errno)}`);
     if (res.outcome === 'hit') return this.c.dim('hit');
     return this.c.green('ok');
   }
@@ -211,7 +222,7 @@ class TableReporter implements Reporter {
       return;
     }
     if (this.opts.summary) return;
-    const head = `#${res.seq} ${this.c.dim(ms(res.t))} ${this.c.cyan(res.op)} ${echoText(echo)}  ${this.outcome(res)}`;
+    const head = `#${res.seq} ${this.c.dim(ms(echo.t))} ${this.c.cyan(res.op)} ${echoText(echo)}  ${this.outcome(res)}`;
     const lines = [head];
     for (const d of res.decisions) if (d.code !== 'gpu_hit' || res.decisions.length > 1) lines.push('    ' + this.style(d));
     this.write(lines.join('\n') + '\n');
@@ -242,7 +253,7 @@ class TableReporter implements Reporter {
   end(final: FinalState): void {
     if (this.opts.byRange) this.write(this.history.render((d) => this.style(d)));
     const out: string[] = [];
-    const ranges = new Table({ head: ['range', 'size', 'location', 'valid', 'created at'], style: { head: [], border: [] } });
+    const ranges = new Table({ head: ['range', 'size', 'location', 'valid', 'created at'], style: { head: [], border: [] }, chars: COMPACT });
     for (const r of final.ranges) {
       ranges.push([span(r.start, r.end), humanBytes(BigInt(r.end - r.start) << 12n), r.location, r.valid ? 'yes' : 'no', `#${r.createdSeq}`]);
     }
@@ -254,7 +265,7 @@ class TableReporter implements Reporter {
     );
     out.push('');
     const gts = final.stats;
-    const stats = new Table({ head: ['counter', ...gts.map((g) => `gt${g.gt}`)], style: { head: [], border: [] }, colAligns: ['left', ...gts.map(() => 'right' as const)] });
+    const stats = new Table({ head: ['counter', ...gts.map((g) => `gt${g.gt}`)], style: { head: [], border: [] }, chars: COMPACT, colAligns: ['left', ...gts.map(() => 'right' as const)] });
     const names = gts[0].counters.map(([n]) => n);
     names.forEach((n, i) => {
       const vals = gts.map((g) => g.counters[i][1]);

@@ -1,0 +1,496 @@
+/**
+ * DOC: Trace readers — JSON document, JSONL, CSV
+ *
+ * Three encodings of one event model (schema.ts), chosen by extension or explicitly:
+ *
+ * - JSON document `{"svmsim": 1, "platform": {...}, "events": [...]}`: for small hand-written
+ *   traces (it is read whole; see MAX_JSON_BYTES).
+ * - JSONL: one event object per line; an optional first line `{"svmsim":1,"platform":{...}}`;
+ *   blank lines and lines starting with `#` or `//` are skipped.
+ * - CSV: a header row of field names (any order), empty cell = absent, `#` comment lines,
+ *   `#! platform key=value ...` lines for the platform header, RFC 4180 quoting.
+ *
+ * Every problem is a TraceInputError with the file, the 1-based line, the field when there is
+ * one, and what was expected. Line-level parsers (`parseJsonlLine`, `parseCsvRecord`) are
+ * exported for streaming readers.
+ */
+
+import type { z } from 'zod';
+import type { CoreEvent } from '../core/events.js';
+import type { Platform } from '../core/platform.js';
+import { eventSchema, OP_NAMES, platformSchema, toPlatform, type TraceEvent } from './schema.js';
+import { showTime } from './values.js';
+
+export type TraceFormat = 'json' | 'jsonl' | 'csv';
+
+/** A JSON document larger than this must be JSONL or CSV. */
+export const MAX_JSON_BYTES = 64 << 20;
+
+export class TraceInputError extends Error {
+  override readonly name = 'TraceInputError';
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly detail: string,
+    readonly field?: string,
+    readonly column?: number,
+  ) {
+    super(`${file}${line > 0 ? `:${line}` : ''}${column !== undefined ? `:${column}` : ''}: ${field !== undefined ? `field "${field}": ` : ''}${detail}`);
+  }
+}
+
+/** A parsed event with what the report shows of the input. */
+export interface ParsedEvent {
+  core: CoreEvent;
+  line: number;
+  addr: bigint;
+  size: bigint;
+}
+
+export interface ParsedTrace {
+  platform: Partial<Platform>;
+  events: ParsedEvent[];
+}
+
+/** Choose the encoding: explicit, else by extension; stdin needs sniffing. */
+export function detectFormat(file: string, explicit?: string): TraceFormat | undefined {
+  if (explicit === 'json' || explicit === 'jsonl' || explicit === 'csv') return explicit;
+  const m = /\.(json|jsonl|ndjson|csv)$/i.exec(file);
+  if (m) return m[1].toLowerCase() === 'ndjson' ? 'jsonl' : (m[1].toLowerCase() as TraceFormat);
+  return undefined;
+}
+
+/** Guess the encoding of text (stdin or an unknown extension). */
+export function sniffFormat(text: string): TraceFormat {
+  const t = text.trimStart();
+  if (t.startsWith('{')) {
+    const firstLine = t.split('\n', 1)[0];
+    try {
+      const o = JSON.parse(firstLine) as Record<string, unknown>;
+      return 'events' in o ? 'json' : 'jsonl';
+    } catch {
+      return /"events"\s*:/.test(t.slice(0, 4096)) ? 'json' : 'jsonl';
+    }
+  }
+  return 'csv';
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod issues → messages
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
+  if (v === undefined) return 'nothing';
+  return JSON.stringify(v) ?? String(v);
+}
+
+function issueError(file: string, line: number, issue: z.core.$ZodIssue, input: Record<string, unknown>): TraceInputError {
+  const field = issue.path.length > 0 ? String(issue.path[0]) : undefined;
+  const found = field !== undefined ? input[field] : undefined;
+  const op = typeof input.op === 'string' ? input.op : undefined;
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return new TraceInputError(file, line, `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} for op "${op}"`);
+    case 'invalid_union':
+      if (field === 'op' || issue.path.length === 0) {
+        return new TraceInputError(file, line, `expected "op" to be one of ${OP_NAMES.join(', ')}, found ${show(input.op)}`, 'op');
+      }
+      break;
+    case 'invalid_value':
+      return new TraceInputError(file, line, `expected one of ${issue.values.map((v) => String(v)).join(', ')}, found ${show(found)}`, field);
+    case 'invalid_type':
+      if (found === undefined) return new TraceInputError(file, line, `missing; op "${op}" requires it`, field);
+      return new TraceInputError(file, line, `expected ${issue.expected}, found ${show(found)}`, field);
+    case 'custom':
+      return new TraceInputError(file, line, `expected ${issue.message}, found ${show(found)}`, field);
+  }
+  return new TraceInputError(file, line, `${issue.message}${found !== undefined ? `, found ${show(found)}` : ''}`, field);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+/** State carried from event to event (time). */
+export interface EventCursor {
+  t: number;
+}
+
+export function newCursor(): EventCursor {
+  return { t: 0 };
+}
+
+function toCore(e: TraceEvent, t: number): { core: CoreEvent; addr: bigint; size: bigint } {
+  const addr = e.addr;
+  const size = 'size' in e && e.size !== undefined ? e.size : e.op === 'gpu_fault' ? 0n : 1n;
+  const offset = addr & 0xfffn;
+  const span = {
+    page: Number(addr >> 12n),
+    offset: Number(offset),
+    npages: size === 0n ? 0 : Number((offset + size + 4095n) >> 12n),
+    sizeAligned: size % 4096n === 0n,
+  };
+  const shown = 'size' in e && e.size !== undefined ? e.size : 0n;
+  switch (e.op) {
+    case 'mmap':
+      return { core: { op: e.op, t, ...span, prot: e.prot, kind: e.kind }, addr, size: shown };
+    case 'mprotect':
+      return { core: { op: e.op, t, ...span, prot: e.prot }, addr, size: shown };
+    case 'madvise':
+      return { core: { op: e.op, t, ...span, advice: e.advice }, addr, size: shown };
+    case 'gpu_fault':
+      return { core: { op: e.op, t, ...span, npages: 1, access: e.access }, addr, size: shown };
+    case 'xe_prefetch':
+      return { core: { op: e.op, t, ...span, region: e.region }, addr, size: shown };
+    case 'xe_madvise': {
+      const core: CoreEvent = { op: e.op, t, ...span };
+      if (e.preferred !== undefined) core.preferred = e.preferred;
+      if (e.atomic !== undefined) core.atomic = e.atomic;
+      return { core, addr, size: shown };
+    }
+    default:
+      return { core: { op: e.op, t, ...span }, addr, size: shown };
+  }
+}
+
+/**
+ * Validate one event object (from any encoding) and convert it. Mirrors nothing in the kernel:
+ * this is the edge where bigint byte addresses become page indices.
+ */
+export function parseEventObject(obj: unknown, file: string, line: number, cur: EventCursor): ParsedEvent {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new TraceInputError(file, line, `expected an event object, found ${show(obj)}`);
+  }
+  const input = obj as Record<string, unknown>;
+  if (!('op' in input)) throw new TraceInputError(file, line, `missing; every event needs an op (${OP_NAMES.join(', ')})`, 'op');
+  const r = eventSchema.safeParse(input);
+  if (!r.success) throw issueError(file, line, r.error.issues[0], input);
+  const e = r.data;
+  if (e.op === 'xe_madvise' && (e.preferred === undefined) === (e.atomic === undefined)) {
+    throw new TraceInputError(file, line, 'xe_madvise takes exactly one of "preferred" or "atomic"', e.preferred === undefined ? 'preferred' : 'atomic');
+  }
+  let t = cur.t;
+  if (e.t !== undefined) {
+    if (e.t < cur.t) throw new TraceInputError(file, line, `time goes backwards: ${showTime(e.t)} after ${showTime(cur.t)}`, 't');
+    t = e.t;
+  }
+  cur.t = t;
+  if ('size' in e && e.size !== undefined && e.addr + e.size > 1n << 64n) {
+    throw new TraceInputError(file, line, `span [addr, addr+size) must end at or below 2^64`, 'size');
+  }
+  return { ...toCore(e, t), line };
+}
+
+/** Validate a platform header object. */
+export function parsePlatformObject(obj: unknown, file: string, line: number): Partial<Platform> {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new TraceInputError(file, line, `expected an object of platform knobs, found ${show(obj)}`, 'platform');
+  }
+  const r = platformSchema.safeParse(obj);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const key = issue.path.length ? String(issue.path[0]) : undefined;
+    if (issue.code === 'unrecognized_keys') {
+      throw new TraceInputError(file, line, `unknown platform knob${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`);
+    }
+    const e = issueError(file, line, issue, obj as Record<string, unknown>);
+    throw new TraceInputError(file, line, e.detail, key !== undefined ? `platform.${key}` : 'platform');
+  }
+  return toPlatform(r.data);
+}
+
+/** Platform settings given as strings (command line `--set`, CSV `#! platform`). */
+export function parsePlatformSettings(settings: Record<string, string>, where: string): Partial<Platform> {
+  const r = platformSchema.safeParse(settings);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    if (issue.code === 'unrecognized_keys') {
+      throw new TraceInputError(where, 0, `unknown platform knob ${issue.keys.map((k) => `"${k}"`).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`);
+    }
+    const e = issueError(where, 0, issue, settings);
+    throw new TraceInputError(where, 0, e.detail, e.field);
+  }
+  return toPlatform(r.data);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON document
+
+/** 1-based line and column of a character offset. */
+function lineCol(text: string, pos: number): { line: number; column: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = 0; i < pos && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
+  }
+  return { line, column: pos - last };
+}
+
+/**
+ * Lines on which each element of the root object's `events` array starts, found by one scan
+ * of the (already valid) JSON text.
+ */
+function eventLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inEvents = false;
+  let lastKey: string | undefined;
+  let expectValue = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      line++;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r' || c === ',' || c === ':') continue;
+    const startsValue = inEvents && depth === 2 && c !== ']';
+    if (startsValue) lines.push(line);
+    if (c === '"') {
+      let j = i + 1;
+      let s = '';
+      while (j < text.length && text[j] !== '"') {
+        if (text[j] === '\\') j++;
+        else s += text[j];
+        j++;
+      }
+      if (depth === 1 && !expectValue) {
+        lastKey = s;
+        expectValue = true;
+      } else if (depth === 1) expectValue = false;
+      i = j;
+      continue;
+    }
+    if (c === '{' || c === '[') {
+      if (depth === 1 && c === '[' && lastKey === 'events') inEvents = true;
+      if (depth === 1) expectValue = false;
+      depth++;
+      continue;
+    }
+    if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 1 && inEvents) inEvents = false;
+      continue;
+    }
+    // a bare scalar (number, true, false, null): skip to its end
+    if (depth === 1) expectValue = false;
+    while (i + 1 < text.length && !/[\s,\]}]/.test(text[i + 1])) i++;
+  }
+  return lines;
+}
+
+function parseJsonDocument(text: string, file: string): ParsedTrace {
+  if (text.length > MAX_JSON_BYTES) {
+    throw new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); use JSONL or CSV, which stream`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const m = /position (\d+)/.exec(msg);
+    const pos = m ? Number(m[1]) : text.length;
+    const { line, column } = lineCol(text, pos);
+    throw new TraceInputError(file, line, `malformed JSON: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '')}`, undefined, column);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new TraceInputError(file, 1, 'expected a JSON object {"svmsim": 1, "events": [...]}');
+  }
+  const root = doc as Record<string, unknown>;
+  for (const k of Object.keys(root)) {
+    if (!['svmsim', 'platform', 'events', 'comment'].includes(k)) {
+      throw new TraceInputError(file, 1, `unknown top-level key "${k}"; expected svmsim, platform, events, comment`);
+    }
+  }
+  if (root.svmsim !== 1) throw new TraceInputError(file, 1, `expected 1, found ${show(root.svmsim)}`, 'svmsim');
+  const platform = root.platform === undefined ? {} : parsePlatformObject(root.platform, file, 1);
+  if (!Array.isArray(root.events)) throw new TraceInputError(file, 1, `expected an array of events, found ${show(root.events)}`, 'events');
+  if (root.events.length === 0) throw new TraceInputError(file, 1, 'no events', 'events');
+  const lines = eventLines(text);
+  const cur = newCursor();
+  const events = root.events.map((e, i) => parseEventObject(e, file, lines[i] ?? 1, cur));
+  return { platform, events };
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSONL
+
+/** Is this JSONL/CSV line blank or a comment? */
+function skippable(line: string): boolean {
+  const t = line.trim();
+  return t === '' || t.startsWith('#') || t.startsWith('//');
+}
+
+/** Parse one JSONL line to an object. */
+export function parseJsonlLine(line: string, file: string, lineNo: number): unknown {
+  try {
+    return JSON.parse(line);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const m = /position (\d+)/.exec(msg);
+    throw new TraceInputError(
+      file,
+      lineNo,
+      `malformed JSON: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '')}`,
+      undefined,
+      m ? Number(m[1]) + 1 : undefined,
+    );
+  }
+}
+
+function parseJsonl(text: string, file: string): ParsedTrace {
+  const lines = text.split('\n');
+  let platform: Partial<Platform> = {};
+  const events: ParsedEvent[] = [];
+  const cur = newCursor();
+  let first = true;
+  lines.forEach((raw, i) => {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (skippable(line)) return;
+    const obj = parseJsonlLine(line, file, i + 1);
+    if (first && obj !== null && typeof obj === 'object' && 'svmsim' in obj) {
+      const h = obj as Record<string, unknown>;
+      for (const k of Object.keys(h)) {
+        if (!['svmsim', 'platform', 'comment'].includes(k)) throw new TraceInputError(file, i + 1, `unknown header key "${k}"; expected svmsim, platform`);
+      }
+      if (h.svmsim !== 1) throw new TraceInputError(file, i + 1, `expected 1, found ${show(h.svmsim)}`, 'svmsim');
+      if (h.platform !== undefined) platform = parsePlatformObject(h.platform, file, i + 1);
+      first = false;
+      return;
+    }
+    first = false;
+    events.push(parseEventObject(obj, file, i + 1, cur));
+  });
+  if (events.length === 0) throw new TraceInputError(file, Math.max(1, lines.length), 'no events');
+  return { platform, events };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV
+
+/** Split one CSV record into cells (RFC 4180 quoting within one line). */
+export function parseCsvRecord(line: string, file: string, lineNo: number): string[] {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    let cell = '';
+    if (line[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= line.length) throw new TraceInputError(file, lineNo, 'unterminated quoted cell', undefined, i + 1);
+        if (line[i] === '"') {
+          if (line[i + 1] === '"') {
+            cell += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        cell += line[i++];
+      }
+      if (i < line.length && line[i] !== ',') throw new TraceInputError(file, lineNo, 'expected "," after a quoted cell', undefined, i + 1);
+    } else {
+      const j = line.indexOf(',', i);
+      cell = j < 0 ? line.slice(i) : line.slice(i, j);
+      i = j < 0 ? line.length : j;
+    }
+    cells.push(cell.trim());
+    if (i >= line.length) return cells;
+    i++; // skip ','
+  }
+}
+
+const CSV_FIELDS = new Set(['t', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic', 'comment']);
+
+/** Parse a `#! platform k=v k=v` line. */
+function csvPlatformLine(line: string, file: string, lineNo: number): Partial<Platform> {
+  const body = line.replace(/^#!\s*platform\s*/, '');
+  const settings: Record<string, string> = {};
+  for (const tok of body.split(/\s+/).filter(Boolean)) {
+    const eq = tok.indexOf('=');
+    if (eq <= 0) throw new TraceInputError(file, lineNo, `expected key=value, found ${show(tok)}`, 'platform');
+    settings[tok.slice(0, eq)] = tok.slice(eq + 1);
+  }
+  try {
+    return parsePlatformSettings(settings, file);
+  } catch (e) {
+    if (e instanceof TraceInputError) throw new TraceInputError(file, lineNo, e.detail, e.field);
+    throw e;
+  }
+}
+
+/** The header row of a CSV trace: column names, validated. */
+export function parseCsvHeader(line: string, file: string, lineNo: number): string[] {
+  const cols = parseCsvRecord(line, file, lineNo);
+  const seen = new Set<string>();
+  cols.forEach((c, i) => {
+    if (!CSV_FIELDS.has(c)) {
+      throw new TraceInputError(file, lineNo, `unknown column ${show(c)}; columns: ${[...CSV_FIELDS].join(', ')}`, undefined, i + 1);
+    }
+    if (seen.has(c)) throw new TraceInputError(file, lineNo, `duplicate column ${show(c)}`, undefined, i + 1);
+    seen.add(c);
+  });
+  if (!seen.has('op')) throw new TraceInputError(file, lineNo, 'the header row needs an "op" column');
+  return cols;
+}
+
+/** One CSV data row to an event object (empty cells absent). */
+export function csvRowObject(cols: string[], cells: string[], file: string, lineNo: number): Record<string, string> {
+  if (cells.length !== cols.length) {
+    throw new TraceInputError(file, lineNo, `expected ${cols.length} cells (${cols.join(',')}), found ${cells.length}`);
+  }
+  const obj: Record<string, string> = {};
+  cols.forEach((c, i) => {
+    if (cells[i] !== '') obj[c] = cells[i];
+  });
+  return obj;
+}
+
+function parseCsv(text: string, file: string): ParsedTrace {
+  const lines = text.split('\n');
+  let platform: Partial<Platform> = {};
+  let cols: string[] | undefined;
+  const events: ParsedEvent[] = [];
+  const cur = newCursor();
+  lines.forEach((raw, i) => {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const n = i + 1;
+    if (/^#!\s*platform\b/.test(line)) {
+      if (cols !== undefined) throw new TraceInputError(file, n, 'the platform line must come before the header row');
+      platform = { ...platform, ...csvPlatformLine(line, file, n) };
+      return;
+    }
+    if (line.trim() === '' || line.startsWith('#')) return;
+    if (cols === undefined) {
+      cols = parseCsvHeader(line, file, n);
+      return;
+    }
+    const obj = csvRowObject(cols, parseCsvRecord(line, file, n), file, n);
+    events.push(parseEventObject(obj, file, n, cur));
+  });
+  if (cols === undefined) throw new TraceInputError(file, 1, 'no header row (expected column names such as t,op,addr,size)');
+  if (events.length === 0) throw new TraceInputError(file, lines.length, 'no events');
+  return { platform, events };
+}
+
+/** Parse a whole trace. */
+export function parseTrace(text: string, opts: { file: string; format?: TraceFormat }): ParsedTrace {
+  if (text.trim() === '') throw new TraceInputError(opts.file, 1, 'empty trace: no events');
+  if (text.includes('\u0000')) {
+    const pos = text.indexOf('\u0000');
+    throw new TraceInputError(opts.file, lineCol(text, pos).line, 'binary data (NUL byte) in a text trace');
+  }
+  const format = opts.format ?? sniffFormat(text);
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  switch (format) {
+    case 'json':
+      return parseJsonDocument(body, opts.file);
+    case 'jsonl':
+      return parseJsonl(body, opts.file);
+    case 'csv':
+      return parseCsv(body, opts.file);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * DOC: Trace schema — one event model for every encoding
+ *
+ * The zod schemas below are the single definition of a trace event and of the platform header,
+ * shared by the JSON, JSONL and CSV readers (CSV cells arrive as strings; the value parsers accept
+ * both). Every field is documented with `.describe()`; docs/trace-format.md is written from them.
+ * Objects are strict: an unknown field is an error naming the field and the op.
+ */
+
+import { z } from 'zod';
+import { KERNEL_VERSIONS, PLATFORM_KNOBS, type Platform } from '../core/platform.js';
+import { parseAddr, parseSize, parseTime, ValueError } from './values.js';
+
+/** A zod field from one of our value parsers; the parser's `expected` becomes the message. */
+function parsed<T>(fn: (v: unknown) => T, description: string) {
+  return z
+    .union([z.string(), z.number()])
+    .transform((v, ctx) => {
+      try {
+        return fn(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof ValueError ? e.expected : String(e) });
+        return z.NEVER;
+      }
+    })
+    .describe(description);
+}
+
+const addr = () => parsed(parseAddr, 'Address: hex string 0x..., decimal string or integer (< 2^64).');
+const size = () => parsed(parseSize, 'Size in bytes: hex, integer, or with K/M/G/T suffix (binary units).');
+const t = parsed(parseTime, 'Time in ns (integer) or with a unit: "1.5ms", "20us". Never decreasing; absent = previous time.').optional();
+const comment = z.string().describe('Free text, ignored.').optional();
+
+const prot = z.enum(['r', 'rw', 'none']).describe('CPU protection: r (PROT_READ), rw (PROT_READ|PROT_WRITE), none (PROT_NONE).');
+const kind = z
+  .enum(['anon', 'shared', 'file', 'hugetlb'])
+  .describe('Mapping kind: anon = MAP_PRIVATE|MAP_ANONYMOUS (migratable), shared = MAP_SHARED|MAP_ANONYMOUS (shmem), file, hugetlb.');
+
+const base = { t, comment };
+
+export const eventSchema = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('mmap').describe('mmap(MAP_FIXED) of [addr, addr+size).'), ...base, addr: addr(), size: size(), prot: prot.default('rw'), kind: kind.default('anon') }),
+  z.strictObject({ op: z.literal('munmap').describe('munmap of [addr, addr+size).'), ...base, addr: addr(), size: size() }),
+  z.strictObject({ op: z.literal('mprotect').describe('mprotect of [addr, addr+size).'), ...base, addr: addr(), size: size(), prot }),
+  z.strictObject({
+    op: z.literal('madvise').describe('CPU madvise of [addr, addr+size).'),
+    ...base,
+    addr: addr(),
+    size: size(),
+    advice: z.enum(['dontneed']).default('dontneed').describe('MADV_DONTNEED (the only advice modelled).'),
+  }),
+  ...(['cpu_read', 'cpu_write', 'gpu_read', 'gpu_write', 'gpu_atomic'] as const).map((op) =>
+    z.strictObject({
+      op: z.literal(op).describe(op.startsWith('cpu') ? 'CPU access of [addr, addr+size).' : 'GPU access; faults only where the hardware would.'),
+      ...base,
+      addr: addr(),
+      size: size().optional().describe('Bytes accessed; default 1 (the page of addr).'),
+    }),
+  ),
+  z.strictObject({
+    op: z.literal('gpu_fault').describe('A recorded GPU page fault: always enters the fault handler.'),
+    ...base,
+    addr: addr(),
+    access: z.enum(['read', 'write', 'atomic']).describe('Fault access type from the fault descriptor.'),
+  }),
+  z.strictObject({
+    op: z.literal('xe_prefetch').describe('DRM_XE_VM_BIND_OP_PREFETCH on the mirror VMA (kernel >= 6.16).'),
+    ...base,
+    addr: addr(),
+    size: size(),
+    region: z.enum(['smem', 'vram', 'advised']).default('vram').describe('Target: smem, vram (VRAM0), advised (madvise preferred location, >= 6.18).'),
+  }),
+  z.strictObject({
+    op: z.literal('xe_madvise').describe('DRM_IOCTL_XE_MADVISE (kernel >= 6.18); exactly one attribute.'),
+    ...base,
+    addr: addr(),
+    size: size(),
+    preferred: z.enum(['device', 'system']).optional().describe('DRM_XE_MEM_RANGE_ATTR_PREFERRED_LOC: DEFAULT_DEVICE or DEFAULT_SYSTEM.'),
+    atomic: z.enum(['undefined', 'device', 'global', 'cpu']).optional().describe('DRM_XE_MEM_RANGE_ATTR_ATOMIC: DRM_XE_ATOMIC_*.'),
+  }),
+]);
+
+export type TraceEvent = z.output<typeof eventSchema>;
+export const OP_NAMES = eventSchema.options.map((o) => o.shape.op.value);
+
+// ---------------------------------------------------------------------------------------------
+// Platform header
+
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+function int(min: number, max: number, what: string) {
+  return z
+    .union([z.number(), z.string()])
+    .transform((v, ctx) => {
+      const n = typeof v === 'number' ? v : /^[0-9]+$/.test(v.trim()) ? Number(v.trim()) : NaN;
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${what} (an integer from ${min} to ${max})` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+const powerOfTwoMiB = parsed((v) => {
+  const s = parseSize(v);
+  if (s < 1n << 21n || (s & (s - 1n)) !== 0n) throw new ValueError('a power-of-two size of at least 2M, e.g. 512M');
+  return s;
+}, 'svm_notifier_size');
+
+/** Platform header keys (snake_case, as in traces and on the command line). */
+export const platformSchema = z.strictObject({
+  kernel: z.enum(KERNEL_VERSIONS).optional().describe('Kernel profile (default 6.18).'),
+  dgfx: bool.optional().describe('Discrete GPU with VRAM (default true).'),
+  pagemap: bool.optional().describe('CONFIG_DRM_XE_PAGEMAP (default true).'),
+  vram: size().optional().describe('VRAM of tile 0 (default 16G).'),
+  need64k: bool.optional().describe('XE_VRAM_FLAGS_NEED64K (default false).'),
+  need64k_rule: z.enum(['lt', 'le']).optional().describe('NEED64K comparison (default le on 6.16, else lt).'),
+  notifier_size: powerOfTwoMiB.optional().describe('svm_notifier_size (default 512M).'),
+  atomic_timeslice_ms: int(0, 1_000_000, 'a timeslice in ms').optional().describe('atomic_svm_timeslice_ms (default 5).'),
+  hz: z
+    .union([z.literal(100), z.literal(250), z.literal(300), z.literal(1000), z.enum(['100', '250', '300', '1000']).transform(Number)])
+    .optional()
+    .describe('Kernel HZ (default 250).'),
+  media_gt: bool.optional().describe('Tile 0 has a media GT (default true).'),
+  va_bits: int(39, 57, 'GPU VA bits').optional().describe('GPU VA bits of the mirror VMA (default 48).'),
+  mirror_read_only: bool.optional().describe('Mirror VMA bound read-only (default false).'),
+  scratch_pages: bool.optional().describe('VM with scratch pages (default false).'),
+  device_atomics_on_smem: bool.optional().describe('has_device_atomics_on_smem (default false).'),
+  atomic_faults_on_smem_pte: bool.optional().describe('GPU atomics fault on SMEM PTEs on DGFX (default true).'),
+  gc_unbind_tlb_inval: z.enum(['always', 'if_valid']).optional().describe('GC unbind TLB rule (default always <= 6.16, if_valid >= 6.17).'),
+  gc: z.enum(['eager', 'lazy']).optional().describe('When the GC worker runs (default eager).'),
+  always_migrate_to_vram: bool.optional().describe('6.15-rc1 modparam (default false).'),
+  vram_fail_errno: z.enum(['ENOMEM', 'ENOSPC']).optional().describe('Errno of a failed VRAM allocation (default ENOMEM).'),
+  vma_merge: bool.optional().describe('Merge adjacent anonymous VMAs (default true).'),
+  cost_model: z.enum(['bmg', 'zero']).optional().describe('Cost model for _us counters (default bmg).'),
+});
+
+type Knob = keyof typeof PLATFORM_KNOBS;
+const KEY_TO_FIELD = Object.fromEntries(Object.entries(PLATFORM_KNOBS).map(([f, k]) => [k, f as Knob])) as Record<string, Knob>;
+
+/** Map validated header keys to Platform fields. */
+export function toPlatform(h: z.output<typeof platformSchema>): Partial<Platform> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    out[KEY_TO_FIELD[k]] = k === 'vram' || k === 'notifier_size' ? v : v;
+  }
+  return out as Partial<Platform>;
+}

@@ -1,0 +1,97 @@
+/**
+ * DOC: Trace values — addresses, sizes and times
+ *
+ * Addresses are 64-bit: hex strings (`0x7f0000001000`), decimal strings, or JSON integers up to
+ * 2^53 (larger JSON numbers have already lost precision, so they are refused with a hint to use a
+ * hex string). They are parsed to bigint and never pass through a float.
+ *
+ * Sizes are hex, decimal, or a number with a binary suffix K/M/G/T (KiB, MiB, GiB, TiB), e.g.
+ * `4K`, `2M`, `1.5M` (a fractional size must come to whole bytes).
+ *
+ * Times are nanoseconds: an integer, or a number with a unit `ns`, `us`, `ms` or `s`
+ * (`1.5ms` = 1500000). They must come to whole nanoseconds.
+ */
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** A value problem: what was expected (the caller adds file, line and field). */
+export class ValueError extends Error {
+  constructor(readonly expected: string) {
+    super(expected);
+  }
+}
+
+function unsigned(s: string, what: string): bigint {
+  if (/^0x[0-9a-f]+$/i.test(s)) return BigInt(s);
+  if (/^[0-9]+$/.test(s)) return BigInt(s);
+  throw new ValueError(what);
+}
+
+function fromNumber(v: number, what: string): bigint {
+  if (!Number.isInteger(v) || v < 0) throw new ValueError(what);
+  if (!Number.isSafeInteger(v)) throw new ValueError(`${what} (JSON numbers above 2^53 lose precision: write it as a hex string)`);
+  return BigInt(v);
+}
+
+const ADDR = 'an address (hex 0x..., or a non-negative integer) below 2^64';
+
+/** Parse an address. */
+export function parseAddr(v: unknown): bigint {
+  let a: bigint;
+  if (typeof v === 'number') a = fromNumber(v, ADDR);
+  else if (typeof v === 'string') a = unsigned(v.trim(), ADDR);
+  else throw new ValueError(ADDR);
+  if (a > MAX_U64) throw new ValueError(ADDR);
+  return a;
+}
+
+const SIZE = 'a size (hex 0x..., an integer, or a number with K/M/G/T suffix such as 4K or 2M)';
+const SUFFIX: Record<string, bigint> = { K: 1n << 10n, M: 1n << 20n, G: 1n << 30n, T: 1n << 40n };
+
+/** Multiply a decimal string (with at most a few fraction digits) by `unit`, exactly. */
+function decimalTimes(num: string, unit: bigint, what: string): bigint {
+  const m = /^([0-9]+)(?:\.([0-9]{1,9}))?$/.exec(num);
+  if (!m) throw new ValueError(what);
+  const frac = m[2] ?? '';
+  const scale = 10n ** BigInt(frac.length);
+  const total = (BigInt(m[1]) * scale + BigInt(frac === '' ? '0' : frac)) * unit;
+  if (total % scale !== 0n) throw new ValueError(`${what}; it must come to a whole number`);
+  return total / scale;
+}
+
+/** Parse a size in bytes. */
+export function parseSize(v: unknown): bigint {
+  let s: bigint;
+  if (typeof v === 'number') s = fromNumber(v, SIZE);
+  else if (typeof v === 'string') {
+    const t = v.trim();
+    const m = /^([0-9.]+)\s*([KMGT])(?:i?B)?$/i.exec(t);
+    s = m ? decimalTimes(m[1], SUFFIX[m[2].toUpperCase()], SIZE) : unsigned(t, SIZE);
+  } else throw new ValueError(SIZE);
+  if (s > MAX_U64) throw new ValueError(SIZE + ' below 2^64');
+  return s;
+}
+
+const TIME = 'a time (integer ns, or a number with unit ns/us/ms/s such as 1.5ms)';
+const UNIT: Record<string, bigint> = { ns: 1n, us: 1000n, µs: 1000n, ms: 1_000_000n, s: 1_000_000_000n };
+
+/** Parse a time in ns. */
+export function parseTime(v: unknown): number {
+  let ns: bigint;
+  if (typeof v === 'number') ns = fromNumber(v, TIME);
+  else if (typeof v === 'string') {
+    const t = v.trim();
+    const m = /^([0-9.]+)\s*(ns|us|µs|ms|s)?$/.exec(t);
+    if (!m) throw new ValueError(TIME);
+    ns = decimalTimes(m[1], UNIT[m[2] ?? 'ns'], TIME);
+  } else throw new ValueError(TIME);
+  if (ns > BigInt(Number.MAX_SAFE_INTEGER)) throw new ValueError(`${TIME} below 2^53 ns (104 days)`);
+  return Number(ns);
+}
+
+/** Render a time for messages. */
+export function showTime(ns: number): string {
+  if (ns % 1_000_000 === 0) return `${ns / 1_000_000}ms`;
+  if (ns % 1000 === 0) return `${ns / 1000}us`;
+  return `${ns}ns`;
+}
