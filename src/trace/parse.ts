@@ -88,6 +88,9 @@ function issueError(file: string, line: number, issue: z.core.$ZodIssue, input: 
   const field = issue.path.length > 0 ? String(issue.path[0]) : undefined;
   const found = field !== undefined ? input[field] : undefined;
   const op = typeof input.op === 'string' ? input.op : undefined;
+  if (field !== undefined && field !== 'op' && !(field in input) && issue.code !== 'unrecognized_keys') {
+    return new TraceInputError(file, line, `missing; op "${op}" requires it`, field);
+  }
   switch (issue.code) {
     case 'unrecognized_keys':
       return new TraceInputError(file, line, `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} for op "${op}"`);

@@ -1,0 +1,132 @@
+/**
+ * The command line: formats, options, exit codes (0 ok, 2 bad input, 3 internal), determinism.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { statNames } from '../../src/core/xe-gt-stats.js';
+import { runCli } from '../cli-harness.js';
+
+const T1 = 'traces/01-first-touch-2m.json';
+
+describe('svmsim replay', () => {
+  test('debugfs prints exactly the name: value lines of gt0/stats in kernel order', async () => {
+    const r = await runCli(['replay', T1, '--format', 'debugfs']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.map((l) => l.split(': ')[0])).toEqual([...statNames('6.18')]);
+    expect(lines).toContain('svm_pagefault_count: 2');
+    expect(lines).toContain('svm_device_copy_kb: 2048');
+    for (const l of lines) expect(l).toMatch(/^[a-zA-Z0-9_]+: \d+$/);
+  });
+
+  test('--gt 1 prints the media GT; --kernel changes the counter list', async () => {
+    const g1 = await runCli(['replay', T1, '--format', 'debugfs', '--gt', '1']);
+    expect(g1.stdout).toContain('svm_pagefault_count: 0');
+    const k = await runCli(['replay', T1, '--format', 'debugfs', '--kernel', '6.16']);
+    expect(k.stdout).toBe('svm_pagefault_count: 2\ntlb_inval_count: 0\nvma_pagefault_count: 0\nvma_pagefault_kb: 0\n');
+    const no = await runCli(['replay', T1, '--format', 'debugfs', '--gt', '1', '--no-media-gt']);
+    expect(no.code).toBe(2);
+  });
+
+  test('json has the documented top-level keys in a stable order and is byte-identical across runs', async () => {
+    const a = await runCli(['replay', T1, '--format', 'json']);
+    const b = await runCli(['replay', T1, '--format', 'json']);
+    expect(a.stdout).toBe(b.stdout);
+    const doc = JSON.parse(a.stdout);
+    expect(Object.keys(doc)).toEqual(['svmsim', 'kernel', 'platform', 'events', 'ranges', 'vram', 'stats']);
+    expect(Object.keys(doc.events[1]).slice(0, 5)).toEqual(['seq', 'line', 't', 'op', 'addr']);
+    expect(doc.ranges[0]).toEqual({ start: '0x7f0000000000', end: '0x7f0000200000', size: '0x200000', location: 'vram', valid: true });
+    expect(doc.vram).toEqual({ capacity: 17179869184, used: 4194304 });
+    expect(Object.keys(doc.stats)).toEqual(['gt0', 'gt1']);
+    expect(Object.keys(doc.stats.gt0)).toEqual([...statNames('6.18')]);
+    const ne = await runCli(['replay', T1, '--format', 'json', '--no-events']);
+    expect(Object.keys(JSON.parse(ne.stdout))).toEqual(['svmsim', 'kernel', 'platform', 'ranges', 'vram', 'stats']);
+  });
+
+  test('the same trace in JSON, JSONL and CSV replays to identical results', async () => {
+    const csv = 't,op,addr,size\n0,mmap,0x7f0000000000,4M\n1us,cpu_write,0x7f0000000000,2M\n2us,gpu_read,0x7f0000000000,\n3us,cpu_read,0x7f0000000000,\n';
+    const jsonl = '{"t":0,"op":"mmap","addr":"0x7f0000000000","size":"4M"}\n{"t":"1us","op":"cpu_write","addr":"0x7f0000000000","size":"2M"}\n{"t":"2us","op":"gpu_read","addr":"0x7f0000000000"}\n{"t":"3us","op":"cpu_read","addr":"0x7f0000000000"}\n';
+    const json = JSON.stringify({ svmsim: 1, events: jsonl.trim().split('\n').map((l) => JSON.parse(l)) }, null, 1);
+    const out = await Promise.all(
+      [
+        [csv, 'csv'],
+        [jsonl, 'jsonl'],
+        [json, 'json'],
+      ].map(([text, f]) => runCli(['replay', '-', '--input-format', f, '--format', 'json', '--no-events'], { stdin: text })),
+    );
+    expect(out[0].code).toBe(0);
+    expect(out[1].stdout).toBe(out[0].stdout);
+    expect(out[2].stdout).toBe(out[0].stdout);
+  });
+
+  test('colour only when asked for by the terminal, never in files', async () => {
+    const plain = await runCli(['replay', T1]);
+    expect(plain.stdout).not.toMatch(/\x1b\[/);
+    const tty = await runCli(['replay', T1], { color: 1 });
+    expect(tty.stdout).toMatch(/\x1b\[/);
+    const off = await runCli(['replay', T1, '--no-color'], { color: 1 });
+    expect(off.stdout).not.toMatch(/\x1b\[/);
+    const file = await runCli(['replay', T1, '-o', 'out.txt'], { color: 1 });
+    expect(file.stdout).toBe('');
+    expect(file.files.get('out.txt')).toBe(plain.stdout);
+  });
+
+  test('--set and dedicated flags override the trace header', async () => {
+    const r = await runCli(['replay', 'traces/07-vram-pressure.json', '--format', 'json', '--no-events', '--vram', '16G', '--set', 'gc=lazy', '--set', 'cost_model=zero']);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.platform.vram).toBe(17179869184);
+    expect(doc.platform.gc).toBe('lazy');
+    expect(doc.stats.gt0.svm_2M_migrate_us).toBe(0);
+  });
+
+  test('modelled kernel errors are outcomes: exit 0', async () => {
+    const r = await runCli(['replay', 'traces/14-errors.json', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const errs = JSON.parse(r.stdout).events.filter((e: { outcome: string }) => e.outcome === 'error').map((e: { errno: string }) => e.errno);
+    expect(errs).toEqual(['ENOENT', 'EINVAL', 'SIGSEGV', 'EINVAL', 'EINVAL', 'EINVAL']);
+  });
+});
+
+describe('exit codes for bad input (2), never a stack trace', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svmsim-'));
+  const cases: [string, string[], RegExp][] = [
+    ['a bad event', ['replay', write('bad.csv', 'op,addr\ncpu_read,0x1000\ngpu_read,nope\n')], /bad\.csv:3: field "addr": expected an address/],
+    ['a missing file', ['replay', join(dir, 'nope.json')], /nope\.json: no such file/],
+    ['a directory', ['replay', dir], /is a directory/],
+    ['an unknown option', ['replay', T1, '--frobnicate'], /unknown option/],
+    ['a bad knob', ['replay', T1, '--set', 'vram=lots'], /command line: field "vram": expected a size/],
+    ['an unknown knob', ['replay', T1, '--set', 'colour=blue'], /unknown platform knob "colour"/],
+    ['a bad kernel', ['replay', T1, '--kernel', '5.4'], /invalid/],
+  ];
+  function write(name: string, text: string): string {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  }
+  test.each(cases)('%s', async (_n, argv, msg) => {
+    const r = await runCli(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(msg);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('the installed command', () => {
+  test('bin/svmsim.js runs the bundle; exit codes reach the shell', () => {
+    execFileSync('node', ['scripts/build.mjs']);
+    const ok = spawnSync('node', ['bin/svmsim.js', 'replay', T1, '--format', 'debugfs'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.split('\n')[0]).toBe('svm_pagefault_count: 2');
+    const bad = spawnSync('node', ['bin/svmsim.js', 'replay', 'no-such.csv'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/no-such\.csv: no such file/);
+    const dir = mkdtempSync(join(tmpdir(), 'svmsim-out-'));
+    const out = join(dir, 'r.json');
+    const w = spawnSync('node', ['bin/svmsim.js', 'replay', T1, '--format', 'json', '-o', out], { encoding: 'utf8' });
+    expect(w.status).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).svmsim).toBe(1);
+  });
+});
