@@ -244,3 +244,19 @@ describe('xe ioctls', () => {
     expect(find(change.decisions, 'madvise_zap')).toMatchObject([{ tlbInval: true }]);
   });
 });
+
+describe('garbage collector timing and attribute reset (xe_svm_garbage_collector, 6.18)', () => {
+  test('lazy GC: the next fault collects, resets madvise attributes and re-looks-up its VMA (-EAGAIN)', () => {
+    const r = new Run({ gc: 'lazy' });
+    r.mmap(B, 4n * M);
+    r.do('xe_madvise', B, 64n * K, { preferred: 'system' });
+    r.do('gpu_read', B);
+    const un = r.do('munmap', B, 64n * K);
+    expect(un.decisions.map((d) => d.code)).not.toContain('gc_range');
+    r.mmap(B, 64n * K);
+    const f = r.do('gpu_read', B + 2n * M);
+    expect(f.decisions.map((d) => d.code)).toEqual(expect.arrayContaining(['gc_range', 'gpuvma_attr_reset', 'vma_relookup']));
+    // svm_pagefault_count counts the handler twice
+    expect(r.stat('svm_pagefault_count')).toBe(3);
+  });
+});

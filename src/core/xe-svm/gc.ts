@@ -14,8 +14,8 @@
  * mapping is already invalid, so normally no extra invalidation.
  *
  * From 6.18 removing a range also resets the GPU VMA's madvise attributes over the range
- * (xe_svm_range_set_default_attr), splitting the VMA when it is larger than the range; a split
- * makes a running fault handler look its VMA up again (-EAGAIN).
+ * (xe_svm_range_set_default_attr), splitting the VMA when it is larger than the range; any reset
+ * makes a running fault handler look its VMA up again (-EAGAIN), which counts the fault twice.
  */
 
 import { emit, type SimContext } from '../context.js';
@@ -37,7 +37,9 @@ export function xeVmRangeUnbind(sim: SimContext, range: SvmRange): boolean {
 
 /**
  * Reset the memory attributes of the GPU VMA over [start, end) to the defaults.
- * Mirrors xe_svm_range_set_default_attr(). Returns true when the VMA had to be split (-EAGAIN).
+ * Mirrors xe_svm_range_set_default_attr(). Returns true for -EAGAIN, which the kernel returns
+ * whenever it changed the VMA (reset in place or split), so that a running fault handler looks
+ * its VMA up again.
  */
 function rangeSetDefaultAttr(sim: SimContext, start: number, end: number): boolean {
   const vma = sim.vm.findVma(start);
@@ -45,7 +47,7 @@ function rangeSetDefaultAttr(sim: SimContext, start: number, end: number): boole
   if (vma.start === start && vma.end === end) {
     vma.attrs = { ...DEFAULT_ATTRS };
     emit(sim, { code: 'gpuvma_attr_reset', start, end, split: false });
-    return false;
+    return true;
   }
   sim.vm.splitAt(start);
   sim.vm.splitAt(end);
