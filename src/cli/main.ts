@@ -42,6 +42,7 @@ interface ReplayOpts {
   atomicTimesliceMs?: string;
   hz?: string;
   mediaGt: boolean;
+  alwaysMigrateToVram?: boolean;
   costModel?: string;
   set: string[];
   checkInvariants?: boolean;
@@ -62,6 +63,7 @@ function cliPlatform(o: ReplayOpts): Partial<Platform> {
   if (o.hz !== undefined) settings.hz = o.hz;
   if (o.mediaGt === false) settings.media_gt = 'false';
   if (o.costModel !== undefined) settings.cost_model = o.costModel;
+  if (o.alwaysMigrateToVram) settings.always_migrate_to_vram = 'true';
   for (const kv of o.set) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set ${kv}: expected knob=value`);
@@ -127,6 +129,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void): Command {
     .option('--atomic-timeslice-ms <ms>', 'atomic_svm_timeslice_ms (default 5)')
     .option('--hz <hz>', 'kernel HZ for timeslice rounding (default 250)')
     .option('--no-media-gt', 'tile without a media GT (no gt1)')
+    .option('--always-migrate-to-vram', '6.15-rc1 module parameter always_migrate_to_vram')
     .addOption(new Option('--cost-model <model>', 'how _us counters are estimated').choices(['bmg', 'zero']))
     .option('--set <knob=value>', 'set any platform knob (repeatable), e.g. --set gc=lazy', collect, [])
     .option('--check-invariants', 'check every model invariant after each event (slower)')

@@ -102,7 +102,8 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
   const gt = sim.stats.primary;
   const devmemPossible = p.dgfx && p.pagemap;
   const devmemOnly = !rc1 && needVram && p.pagemap;
-  let timesliceMs = devmemOnly ? p.atomicTimesliceMs : 0;
+  // 6.15 hard-codes 5 ms; the debugfs knob atomic_svm_timeslice_ms exists from 6.16.
+  let timesliceMs = devmemOnly ? (k === '6.15' ? 5 : p.atomicTimesliceMs) : 0;
   let tries = devmemOnly ? 3 : 1;
   const ctx = { readOnly: vma.readOnly, devmemPossible, checkPagesThreshold: devmemPossible ? 16 : 0 };
 
