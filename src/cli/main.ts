@@ -9,7 +9,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
 import { createReporter, type ReportOptions } from '../report/reporter.js';
-import { detectFormat, parsePlatformSettings, parseTrace, type TraceFormat } from '../trace/index.js';
+import { detectFormat, openTrace, parsePlatformSettings, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
 import { buildPlatform, replay } from './replay.js';
 
@@ -24,6 +24,8 @@ export interface CliIo {
   writeFileAtomic: (path: string, text: string) => Promise<void>;
   /** Colour level for stdout: 0 when not a TTY or NO_COLOR is set. */
   colorLevel: 0 | 1 | 2 | 3;
+  /** A progress display on stderr, when stderr is a terminal (never in pipes or CI). */
+  progress?: (totalBytes: number) => { update(bytes: number, events: number): void; stop(): void };
 }
 
 interface ReplayOpts {
@@ -78,9 +80,14 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
   if (!Number.isInteger(gt) || gt < 0) throw new UsageError(`--gt ${o.gt}: expected a GT number (0 or 1)`);
   const fromCli = cliPlatform(o);
   const format = detectFormat(trace, o.inputFormat);
-  const text = await io.readText(trace);
-  const parsed = parseTrace(text, { file: trace === '-' ? '<stdin>' : trace, format });
-  const platform = buildPlatform(parsed.platform, fromCli);
+  let handle: TraceHandle;
+  if (trace === '-') {
+    const t = parseTrace(await io.readText('-'), { file: '<stdin>', format });
+    handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
+  } else {
+    handle = openTrace(trace, trace, format);
+  }
+  const platform = buildPlatform(handle.platform, fromCli);
   if (o.format === 'debugfs' && gt > (platform.mediaGt ? 1 : 0)) {
     throw new UsageError(`--gt ${gt}: this platform has gt0${platform.mediaGt ? ' and gt1' : ' only'}`);
   }
@@ -98,7 +105,15 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     color: color as 0 | 1 | 2 | 3,
     version: VERSION,
   };
-  replay(parsed.events, platform, createReporter(ropts, sink), o.checkInvariants ?? false);
+  const bar = handle.totalBytes > 32 << 20 ? io.progress?.(handle.totalBytes) : undefined;
+  try {
+    replay(handle.events, platform, createReporter(ropts, sink), {
+      checkInvariants: o.checkInvariants ?? false,
+      onProgress: bar ? (n) => bar.update(handle.bytesRead, n) : undefined,
+    });
+  } finally {
+    bar?.stop();
+  }
   if (toFile) await io.writeFileAtomic(o.output!, chunks.join(''));
 }
 

@@ -6,6 +6,7 @@
  * (`svmsim replay big.csv | head`) ends the process quietly.
  */
 
+import cliProgress from 'cli-progress';
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -39,5 +40,19 @@ export function nodeIo(): CliIo {
       }
     },
     colorLevel: tty && !noColor ? 1 : 0,
+    progress:
+      process.stderr.isTTY === true && !process.env.CI
+        ? (totalBytes) => {
+            const bar = new cliProgress.SingleBar(
+              { stream: process.stderr, format: 'replay [{bar}] {percentage}% | {events} events | {eta_formatted} left', hideCursor: true, clearOnComplete: true },
+              cliProgress.Presets.shades_classic,
+            );
+            bar.start(totalBytes, 0, { events: 0 });
+            return {
+              update: (bytes, events) => bar.update(bytes, { events }),
+              stop: () => bar.stop(),
+            };
+          }
+        : undefined,
   };
 }

@@ -45,11 +45,25 @@ export function echoOf(e: ParsedEvent): EventEcho {
   return { line: e.line, t: e.core.t, op: e.core.op, addr: e.addr, size: e.size, fields: echoFields(e.core) };
 }
 
+/** Called every PROGRESS_EVERY events with the count so far (for a progress display). */
+export const PROGRESS_EVERY = 65536;
+
 /** Replay events through a fresh simulator, reporting as it goes. */
-export function replay(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, checkInvariants = false): Simulator {
-  const sim = new Simulator(platform, { checkInvariants });
+export function replay(
+  events: Iterable<ParsedEvent>,
+  platform: Platform,
+  reporter: Reporter,
+  opts: { checkInvariants?: boolean; onProgress?: (events: number) => void } = {},
+): Simulator {
+  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false });
   reporter.begin(platform);
-  for (const e of events) reporter.event(echoOf(e), sim.step(e.core));
+  const wants = reporter.wantsEvents;
+  let n = 0;
+  for (const e of events) {
+    const res = sim.step(e.core);
+    if (wants) reporter.event(echoOf(e), res);
+    if (++n % PROGRESS_EVERY === 0) opts.onProgress?.(n);
+  }
   reporter.end(sim.snapshot());
   return sim;
 }

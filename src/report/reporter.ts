@@ -33,6 +33,8 @@ export interface EventEcho {
 }
 
 export interface Reporter {
+  /** Whether event() uses its arguments; false lets the driver skip building them. */
+  readonly wantsEvents: boolean;
   begin(platform: Platform): void;
   event(echo: EventEcho, res: EventResult): void;
   end(final: FinalState): void;
@@ -129,6 +131,9 @@ export function finalJson(final: FinalState): Record<string, unknown> {
 
 class JsonReporter implements Reporter {
   private first = true;
+  get wantsEvents(): boolean {
+    return !this.opts.noEvents;
+  }
   constructor(
     private readonly write: Sink,
     private readonly opts: ReportOptions,
@@ -158,6 +163,7 @@ class JsonReporter implements Reporter {
 // debugfs
 
 class DebugfsReporter implements Reporter {
+  readonly wantsEvents = false;
   constructor(
     private readonly write: Sink,
     private readonly gt: number,
@@ -193,6 +199,9 @@ class TableReporter implements Reporter {
   private readonly c: ChalkInstance;
   private readonly history = new RangeHistory();
   private platform?: Platform;
+  get wantsEvents(): boolean {
+    return !this.opts.summary || this.opts.byRange === true;
+  }
 
   constructor(
     private readonly write: Sink,

@@ -3,6 +3,7 @@
  */
 export {
   detectFormat,
+  checkText,
   MAX_JSON_BYTES,
   newCursor,
   parseCsvHeader,
@@ -12,7 +13,6 @@ export {
   parseJsonlLine,
   parsePlatformObject,
   parsePlatformSettings,
-  parseTrace,
   sniffFormat,
   TraceInputError,
   type EventCursor,
@@ -22,3 +22,6 @@ export {
 } from './parse.js';
 export { eventSchema, OP_NAMES, platformSchema, type TraceEvent } from './schema.js';
 export { parseAddr, parseSize, parseTime, ValueError } from './values.js';
+export { openTrace, parseTrace, type TraceHandle } from './read.js';
+export { fileLines, textLines, TraceReader } from './stream.js';
+export { fastEvent } from './fast.js';

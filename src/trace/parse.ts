@@ -320,12 +320,6 @@ function parseJsonDocument(text: string, file: string): ParsedTrace {
 // ---------------------------------------------------------------------------------------------
 // JSONL
 
-/** Is this JSONL/CSV line blank or a comment? */
-function skippable(line: string): boolean {
-  const t = line.trim();
-  return t === '' || t.startsWith('#') || t.startsWith('//');
-}
-
 /** Parse one JSONL line to an object. */
 export function parseJsonlLine(line: string, file: string, lineNo: number): unknown {
   try {
@@ -341,33 +335,6 @@ export function parseJsonlLine(line: string, file: string, lineNo: number): unkn
       m ? Number(m[1]) + 1 : undefined,
     );
   }
-}
-
-function parseJsonl(text: string, file: string): ParsedTrace {
-  const lines = text.split('\n');
-  let platform: Partial<Platform> = {};
-  const events: ParsedEvent[] = [];
-  const cur = newCursor();
-  let first = true;
-  lines.forEach((raw, i) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (skippable(line)) return;
-    const obj = parseJsonlLine(line, file, i + 1);
-    if (first && obj !== null && typeof obj === 'object' && 'svmsim' in obj) {
-      const h = obj as Record<string, unknown>;
-      for (const k of Object.keys(h)) {
-        if (!['svmsim', 'platform', 'comment'].includes(k)) throw new TraceInputError(file, i + 1, `unknown header key "${k}"; expected svmsim, platform`);
-      }
-      if (h.svmsim !== 1) throw new TraceInputError(file, i + 1, `expected 1, found ${show(h.svmsim)}`, 'svmsim');
-      if (h.platform !== undefined) platform = parsePlatformObject(h.platform, file, i + 1);
-      first = false;
-      return;
-    }
-    first = false;
-    events.push(parseEventObject(obj, file, i + 1, cur));
-  });
-  if (events.length === 0) throw new TraceInputError(file, Math.max(1, lines.length), 'no events');
-  return { platform, events };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,7 +376,7 @@ export function parseCsvRecord(line: string, file: string, lineNo: number): stri
 const CSV_FIELDS = new Set(['t', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic', 'comment']);
 
 /** Parse a `#! platform k=v k=v` line. */
-function csvPlatformLine(line: string, file: string, lineNo: number): Partial<Platform> {
+export function csvPlatformLine(line: string, file: string, lineNo: number): Partial<Platform> {
   const body = line.replace(/^#!\s*platform\s*/, '');
   const settings: Record<string, string> = {};
   for (const tok of body.split(/\s+/).filter(Boolean)) {
@@ -452,48 +419,14 @@ export function csvRowObject(cols: string[], cells: string[], file: string, line
   return obj;
 }
 
-function parseCsv(text: string, file: string): ParsedTrace {
-  const lines = text.split('\n');
-  let platform: Partial<Platform> = {};
-  let cols: string[] | undefined;
-  const events: ParsedEvent[] = [];
-  const cur = newCursor();
-  lines.forEach((raw, i) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const n = i + 1;
-    if (/^#!\s*platform\b/.test(line)) {
-      if (cols !== undefined) throw new TraceInputError(file, n, 'the platform line must come before the header row');
-      platform = { ...platform, ...csvPlatformLine(line, file, n) };
-      return;
-    }
-    if (line.trim() === '' || line.startsWith('#')) return;
-    if (cols === undefined) {
-      cols = parseCsvHeader(line, file, n);
-      return;
-    }
-    const obj = csvRowObject(cols, parseCsvRecord(line, file, n), file, n);
-    events.push(parseEventObject(obj, file, n, cur));
-  });
-  if (cols === undefined) throw new TraceInputError(file, 1, 'no header row (expected column names such as t,op,addr,size)');
-  if (events.length === 0) throw new TraceInputError(file, lines.length, 'no events');
-  return { platform, events };
+/** Parse a JSON document trace (read whole). */
+export function parseJsonTrace(text: string, file: string): ParsedTrace {
+  return parseJsonDocument(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, file);
 }
 
-/** Parse a whole trace. */
-export function parseTrace(text: string, opts: { file: string; format?: TraceFormat }): ParsedTrace {
-  if (text.trim() === '') throw new TraceInputError(opts.file, 1, 'empty trace: no events');
-  if (text.includes('\u0000')) {
-    const pos = text.indexOf('\u0000');
-    throw new TraceInputError(opts.file, lineCol(text, pos).line, 'binary data (NUL byte) in a text trace');
-  }
-  const format = opts.format ?? sniffFormat(text);
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  switch (format) {
-    case 'json':
-      return parseJsonDocument(body, opts.file);
-    case 'jsonl':
-      return parseJsonl(body, opts.file);
-    case 'csv':
-      return parseCsv(body, opts.file);
-  }
+/** Text checks common to every encoding. */
+export function checkText(text: string, file: string): void {
+  if (text.trim() === '') throw new TraceInputError(file, 1, 'empty trace: no events');
+  const pos = text.indexOf('\u0000');
+  if (pos >= 0) throw new TraceInputError(file, lineCol(text, pos).line, 'binary data (NUL byte) in a text trace');
 }

@@ -1,0 +1,183 @@
+/**
+ * DOC: Fast path for well-formed trace lines
+ *
+ * Long recordings are millions of plain lines such as `1200,gpu_read,0x7f0000201000,`. Running
+ * every one through zod would cost microseconds per event, so this module recognises the common,
+ * unambiguous shapes directly — integer times, hex addresses, integer or hex sizes, known enum
+ * values — and produces exactly the event the schema would. Anything else (a unit in `t`, a size
+ * suffix, a quoted cell, an unknown field, a value out of range, time going backwards) returns
+ * `undefined`, and the caller falls back to the schema path in parse.ts, which gives the identical
+ * event or the error message. The fast path never reports errors itself, so messages come from
+ * one place; tests check both paths agree on every example trace and on random lines.
+ *
+ * Addresses are split into the page (all hex digits but the last three) and the offset (the
+ * last three), so a 64-bit address never passes through a float.
+ */
+
+import type { CoreEvent, Op } from '../core/events.js';
+import type { EventCursor, ParsedEvent } from './parse.js';
+
+const OPS = new Set<string>([
+  'mmap',
+  'munmap',
+  'mprotect',
+  'madvise',
+  'cpu_read',
+  'cpu_write',
+  'gpu_read',
+  'gpu_write',
+  'gpu_atomic',
+  'gpu_fault',
+  'xe_prefetch',
+  'xe_madvise',
+]);
+
+/** Fields each op accepts besides t, op, addr, and whether size is required. */
+const OP_FIELDS: Record<Op, { size: 'required' | 'optional' | 'none'; extra: string[] }> = {
+  mmap: { size: 'required', extra: ['prot', 'kind'] },
+  munmap: { size: 'required', extra: [] },
+  mprotect: { size: 'required', extra: ['prot'] },
+  madvise: { size: 'required', extra: ['advice'] },
+  cpu_read: { size: 'optional', extra: [] },
+  cpu_write: { size: 'optional', extra: [] },
+  gpu_read: { size: 'optional', extra: [] },
+  gpu_write: { size: 'optional', extra: [] },
+  gpu_atomic: { size: 'optional', extra: [] },
+  gpu_fault: { size: 'none', extra: ['access'] },
+  xe_prefetch: { size: 'required', extra: ['region'] },
+  xe_madvise: { size: 'required', extra: ['preferred', 'atomic'] },
+};
+
+const ENUMS: Record<string, ReadonlySet<string>> = {
+  prot: new Set(['r', 'rw', 'none']),
+  kind: new Set(['anon', 'shared', 'file', 'hugetlb']),
+  advice: new Set(['dontneed']),
+  access: new Set(['read', 'write', 'atomic']),
+  region: new Set(['smem', 'vram', 'advised']),
+  preferred: new Set(['device', 'system']),
+  atomic: new Set(['undefined', 'device', 'global', 'cpu']),
+};
+
+const HEX_ADDR = /^0x[0-9a-fA-F]{1,16}$/;
+const HEX_SMALL = /^0x[0-9a-fA-F]{1,13}$/;
+const DEC_SMALL = /^[0-9]{1,15}$/;
+
+/** An event whose display values (bigint) are computed only when a report asks for them. */
+class FastEvent implements ParsedEvent {
+  constructor(
+    readonly core: CoreEvent,
+    readonly line: number,
+    private readonly addrHex: string,
+    private readonly sizeBytes: number,
+  ) {}
+
+  get addr(): bigint {
+    return BigInt(this.addrHex);
+  }
+
+  get size(): bigint {
+    return BigInt(this.sizeBytes);
+  }
+}
+
+/** A size cell as a byte count below 2^53, or -1 when the fast path cannot read it. */
+function fastSize(s: string): number {
+  if (DEC_SMALL.test(s)) return Number(s);
+  if (HEX_SMALL.test(s)) return parseInt(s.slice(2), 16);
+  return -1;
+}
+
+/**
+ * Build an event from string fields (a CSV row or a JSONL object with string/number values).
+ * Returns undefined whenever the schema path must decide.
+ */
+export function fastEvent(get: (field: string) => string | number | undefined, present: Iterable<string>, line: number, cur: EventCursor): ParsedEvent | undefined {
+  const op = get('op');
+  if (typeof op !== 'string' || !OPS.has(op)) return undefined;
+  const spec = OP_FIELDS[op as Op];
+  for (const f of present) {
+    if (f === 't' || f === 'op' || f === 'addr') continue;
+    if (f === 'size' ? spec.size === 'none' : !spec.extra.includes(f)) return undefined;
+  }
+
+  let t = cur.t;
+  const tv = get('t');
+  if (tv !== undefined) {
+    if (typeof tv === 'number') {
+      if (!Number.isSafeInteger(tv) || tv < 0) return undefined;
+      t = tv;
+    } else if (DEC_SMALL.test(tv)) t = Number(tv);
+    else return undefined;
+    if (t < cur.t) return undefined;
+  }
+
+  const a = get('addr');
+  if (typeof a !== 'string' || !HEX_ADDR.test(a)) return undefined;
+  const digits = a.slice(2);
+  const page = digits.length > 3 ? parseInt(digits.slice(0, -3), 16) : 0;
+  const offset = parseInt(digits.slice(-3), 16);
+
+  let size = spec.size === 'none' ? 0 : 1;
+  const sv = get('size');
+  if (sv !== undefined) {
+    size = typeof sv === 'number' ? (Number.isSafeInteger(sv) && sv >= 0 ? sv : -1) : fastSize(sv);
+    if (size < 0) return undefined;
+  } else if (spec.size === 'required') return undefined;
+
+  const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
+  if (page + npages > 2 ** 52) return undefined;
+  const base = { t, page, offset, npages, sizeAligned: size % 4096 === 0 };
+
+  const e = (f: string): string | undefined => {
+    const v = get(f);
+    return typeof v === 'string' && ENUMS[f].has(v) ? v : undefined;
+  };
+  const has = (f: string) => get(f) !== undefined;
+  let core: CoreEvent;
+  switch (op as Op) {
+    case 'mmap': {
+      const prot = has('prot') ? e('prot') : 'rw';
+      const kind = has('kind') ? e('kind') : 'anon';
+      if (prot === undefined || kind === undefined) return undefined;
+      core = { op: 'mmap', ...base, prot: prot as 'rw', kind: kind as 'anon' };
+      break;
+    }
+    case 'mprotect': {
+      const prot = e('prot');
+      if (prot === undefined) return undefined;
+      core = { op: 'mprotect', ...base, prot: prot as 'rw' };
+      break;
+    }
+    case 'madvise': {
+      const advice = has('advice') ? e('advice') : 'dontneed';
+      if (advice === undefined) return undefined;
+      core = { op: 'madvise', ...base, advice: 'dontneed' };
+      break;
+    }
+    case 'gpu_fault': {
+      const access = e('access');
+      if (access === undefined) return undefined;
+      core = { op: 'gpu_fault', ...base, npages: 1, access: access as 'read' };
+      break;
+    }
+    case 'xe_prefetch': {
+      const region = has('region') ? e('region') : 'vram';
+      if (region === undefined) return undefined;
+      core = { op: 'xe_prefetch', ...base, region: region as 'vram' };
+      break;
+    }
+    case 'xe_madvise': {
+      const p = has('preferred');
+      const at = has('atomic');
+      if (p === at) return undefined;
+      const v = p ? e('preferred') : e('atomic');
+      if (v === undefined) return undefined;
+      core = p ? { op: 'xe_madvise', ...base, preferred: v as 'device' } : { op: 'xe_madvise', ...base, atomic: v as 'cpu' };
+      break;
+    }
+    default:
+      core = { op: op as 'cpu_read', ...base };
+  }
+  cur.t = t;
+  return new FastEvent(core, line, a, spec.size === 'none' ? 0 : sv === undefined ? 0 : size);
+}

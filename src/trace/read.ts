@@ -1,0 +1,71 @@
+/**
+ * DOC: Opening a trace
+ *
+ * One entry point per source: `openTrace()` for a file (JSONL and CSV stream; a JSON document is
+ * read whole, up to MAX_JSON_BYTES), and `parseTrace()` for text already in memory (stdin, tests).
+ * Both give the platform header first and then an iterable of events.
+ */
+
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import type { Platform } from '../core/platform.js';
+import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceFormat } from './parse.js';
+import { fileLines, textLines, TraceReader } from './stream.js';
+
+export interface TraceHandle {
+  platform: Partial<Platform>;
+  events: Iterable<ParsedEvent>;
+  format: TraceFormat;
+  /** File size and bytes consumed so far, for progress displays. */
+  totalBytes: number;
+  readonly bytesRead: number;
+}
+
+/** Parse a whole trace held in memory. */
+export function parseTrace(text: string, opts: { file: string; format?: TraceFormat }): { platform: Partial<Platform>; events: ParsedEvent[] } {
+  checkText(text, opts.file);
+  const format = opts.format ?? sniffFormat(text);
+  if (format === 'json') return parseJsonTrace(text, opts.file);
+  const r = new TraceReader(textLines(text), opts.file, format);
+  return { platform: r.platform, events: [...r.events()] };
+}
+
+/** Open a trace file; JSONL and CSV events are read as they are consumed. */
+export function openTrace(path: string, file: string, format: TraceFormat | undefined): TraceHandle {
+  const st = statSync(path);
+  if (st.isDirectory()) throw Object.assign(new Error(`${path}: is a directory`), { code: 'EISDIR', path });
+  if (st.size === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
+  let fmt = format;
+  if (fmt === undefined) {
+    fmt = sniffFormat(readHead(path));
+  }
+  if (fmt === 'json') {
+    if (st.size > MAX_JSON_BYTES) {
+      throw new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); convert it to JSONL or CSV, which stream`);
+    }
+    const t = parseTrace(readFileSync(path, 'utf8'), { file, format: 'json' });
+    return { platform: t.platform, events: t.events, format: fmt, totalBytes: st.size, bytesRead: st.size };
+  }
+  const counter = { bytes: 0 };
+  const r = new TraceReader(fileLines(path, counter), file, fmt);
+  return {
+    platform: r.platform,
+    events: r.events(),
+    format: fmt,
+    totalBytes: st.size,
+    get bytesRead() {
+      return counter.bytes;
+    },
+  };
+}
+
+/** The first 64 KiB of a file, for sniffing its encoding. */
+function readHead(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(65536);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Streaming readers (issue: scale): chunk boundaries, CRLF, a line split across chunks, a final
+ * line without newline, and the fast path agreeing with the schema path.
+ */
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { fastEvent, newCursor, openTrace, parseEventObject, parseTrace, TraceInputError } from '../../src/trace/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'svmsim-stream-'));
+const plain = (evs: Iterable<{ core: unknown; line: number; addr: bigint; size: bigint }>) =>
+  [...evs].map((e) => ({ core: e.core, line: e.line, addr: e.addr, size: e.size }));
+
+describe('fileLines / TraceReader', () => {
+  test('a 3 MiB CSV with CRLF, lines split across 1 MiB chunks, multibyte comments and no final newline', () => {
+    const rows = ['#! platform kernel=6.17', '# комментарий ✓ crossing chunks', 't,op,addr,size'];
+    for (let i = 0; i < 90000; i++) {
+      rows.push(`${i},${i % 3 ? 'gpu_read' : 'cpu_write'},0x${(0x7f0000000000 + i * 4096).toString(16)},${i % 5 ? '' : '0x2000'}`);
+      if (i % 997 === 0) rows.push('# ✓✓✓ ünïcödé');
+    }
+    const text = rows.join('\r\n');
+    expect(text.length).toBeGreaterThan(2 << 20);
+    const p = join(dir, 'big.csv');
+    writeFileSync(p, text);
+    const h = openTrace(p, p, 'csv');
+    const streamed = plain(h.events);
+    expect(h.platform).toEqual({ kernel: '6.17' });
+    expect(streamed.length).toBe(90000);
+    expect(streamed).toEqual(plain(parseTrace(text, { file: p, format: 'csv' }).events));
+    expect(streamed.at(-1)!.core).toMatchObject({ op: 'gpu_read', t: 89999 });
+    expect(h.bytesRead).toBe(Buffer.byteLength(text));
+  });
+
+  test('JSONL streamed equals JSONL parsed whole; errors keep their line numbers', () => {
+    const lines = ['{"svmsim":1,"platform":{"dgfx":false}}'];
+    for (let i = 0; i < 30000; i++) lines.push(`{"t":${i},"op":"gpu_write","addr":"0x${(0x7f0000000000 + i * 4096).toString(16)}"}`);
+    lines.push('{"op":"gpu_write","addr":"0xZZ"}');
+    const p = join(dir, 'bad.jsonl');
+    writeFileSync(p, lines.join('\n') + '\n');
+    const h = openTrace(p, p, 'jsonl');
+    expect(h.platform).toEqual({ dgfx: false });
+    let n = 0;
+    try {
+      for (const _ of h.events) n++;
+      throw new Error('no error');
+    } catch (e) {
+      expect(e).toBeInstanceOf(TraceInputError);
+      expect((e as TraceInputError).line).toBe(30002);
+      expect((e as TraceInputError).field).toBe('addr');
+    }
+    expect(n).toBe(30000);
+  });
+
+  test('a JSON document over the size limit is refused with a hint to use JSONL', () => {
+    const p = join(dir, 'huge.json');
+    writeFileSync(p, '{"svmsim":1,"events":[' + ' '.repeat((64 << 20) + 1) + ']}');
+    expect(() => openTrace(p, p, 'json')).toThrow(/use JSONL or CSV|convert it to JSONL or CSV/);
+  });
+});
+
+describe('fast path = schema path', () => {
+  const viaSchema = (obj: Record<string, unknown>) => {
+    try {
+      return parseEventObject(obj, 'x', 1, newCursor());
+    } catch {
+      return 'error';
+    }
+  };
+  const viaFast = (obj: Record<string, unknown>) =>
+    fastEvent((f) => obj[f] as string | number | undefined, Object.keys(obj), 1, newCursor());
+
+  test('every event line of the example traces', () => {
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const f of readdirSync(d, { withFileTypes: true })) {
+        if (f.isDirectory()) walk(join(d, f.name));
+        else if (f.name.endsWith('.jsonl')) files.push(join(d, f.name));
+      }
+    };
+    walk('traces');
+    let fast = 0;
+    for (const f of files) {
+      for (const line of readFileSync(f, 'utf8').split('\n')) {
+        if (!line.startsWith('{') || line.includes('"svmsim"')) continue;
+        const obj = JSON.parse(line);
+        const a = viaFast(obj);
+        if (a === undefined) continue;
+        fast++;
+        const b = viaSchema(obj);
+        expect(b).not.toBe('error');
+        expect({ core: a.core, addr: a.addr, size: a.size }).toEqual({ core: (b as typeof a).core, addr: (b as typeof a).addr, size: (b as typeof a).size });
+      }
+    }
+    expect(fast).toBeGreaterThan(500);
+  });
+
+  test('random event objects: whenever the fast path answers, the schema path gives the same event', () => {
+    const str = fc.oneof(
+      fc.constantFrom('0x7f0000001000', '0xffffffffffff0fff', '0x0', '0x1fff', '4096', '0x', 'zz', '1.5ms', '10', '2M', '0x2000', ' 0x10', '-1'),
+      fc.string({ maxLength: 4 }),
+    );
+    const val = fc.oneof(str, fc.integer({ min: -5, max: 2 ** 40 }), fc.constant(1.5));
+    const field = fc.constantFrom('t', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic', 'comment', 'bogus');
+    const ops = fc.constantFrom('mmap', 'munmap', 'mprotect', 'madvise', 'cpu_read', 'cpu_write', 'gpu_read', 'gpu_write', 'gpu_atomic', 'gpu_fault', 'xe_prefetch', 'xe_madvise', 'nope');
+    const enumVal = fc.constantFrom('r', 'rw', 'none', 'anon', 'shared', 'file', 'hugetlb', 'dontneed', 'read', 'write', 'atomic', 'smem', 'vram', 'advised', 'device', 'system', 'undefined', 'global', 'cpu', 'x');
+    fc.assert(
+      fc.property(ops, fc.dictionary(field, fc.oneof(val, enumVal), { maxKeys: 5 }), str, (op, rest, addr) => {
+        const obj: Record<string, unknown> = { op, addr, ...rest };
+        const a = viaFast(obj);
+        if (a === undefined) return;
+        const b = viaSchema(obj);
+        expect(b).not.toBe('error');
+        const bb = b as typeof a;
+        expect({ core: a.core, addr: a.addr, size: a.size }).toEqual({ core: bb.core, addr: bb.addr, size: bb.size });
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
