@@ -26,6 +26,17 @@ export async function runCli(argv: string[], opts: { stdin?: string; color?: 0 |
     writeFileAtomic: async (p, t) => {
       files.set(p, t);
     },
+    openOutput: (p) => {
+      let text = '';
+      return {
+        write: (s) => {
+          text += s;
+        },
+        close: async () => {
+          files.set(p, text);
+        },
+      };
+    },
     colorLevel: opts.color ?? 0,
   });
   return { code, stdout, stderr, files };

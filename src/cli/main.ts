@@ -8,10 +8,12 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
+import { PATTERNS } from '../gen/generate.js';
 import { createReporter, type ReportOptions } from '../report/reporter.js';
 import { detectFormat, openTrace, parsePlatformSettings, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
 import { buildPlatform, replay } from './replay.js';
+import { runGen, type GenCliOpts } from './gen.js';
 
 export const VERSION = '0.1.0';
 
@@ -22,6 +24,8 @@ export interface CliIo {
   readText: (path: string) => Promise<string>;
   /** Write a whole file atomically (temporary file + rename). */
   writeFileAtomic: (path: string, text: string) => Promise<void>;
+  /** Stream chunks to a file, atomically on close (temporary file + rename). */
+  openOutput: (path: string) => { write: (s: string) => void; close: () => Promise<void> };
   /** Colour level for stdout: 0 when not a TTY or NO_COLOR is set. */
   colorLevel: 0 | 1 | 2 | 3;
   /** A progress display on stderr, when stderr is a terminal (never in pipes or CI). */
@@ -151,6 +155,19 @@ function program(io: CliIo, run: (p: Promise<void>) => void): Command {
     .option('--color', 'force colour')
     .option('--no-color', 'never colour')
     .action((trace: string, o: ReplayOpts) => run(runReplay(trace, o, io)));
+  cmd
+    .command('gen')
+    .description('write a deterministic synthetic trace (CSV or JSONL) for a common access pattern')
+    .argument('<pattern>', `one of ${PATTERNS.join(', ')}`)
+    .option('-n, --events <n>', 'number of events', '100000')
+    .option('--size <size>', 'working-set size, e.g. 256M', '256M')
+    .option('--seed <n>', 'PRNG seed (same seed, same trace)', '1')
+    .option('--base <addr>', 'base address of the working set', '0x7f0000000000')
+    .option('--step <time>', 'mean time between events, e.g. 1us', '1us')
+    .addOption(new Option('--format <format>', 'trace encoding').choices(['csv', 'jsonl']).default('csv'))
+    .option('--vram <size>', 'write a platform header with this VRAM size (e.g. for oversubscription)')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .action((pattern: string, o: GenCliOpts) => run(runGen(pattern, o, io)));
   return cmd;
 }
 

@@ -8,6 +8,7 @@
 
 import cliProgress from 'cli-progress';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { CliIo } from './main.js';
@@ -38,6 +39,25 @@ export function nodeIo(): CliIo {
         await rm(tmp, { force: true });
         throw e;
       }
+    },
+    openOutput: (path) => {
+      const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+      const fd = openSync(tmp, 'w');
+      return {
+        write: (s) => {
+          try {
+            writeSync(fd, s);
+          } catch (e) {
+            closeSync(fd);
+            rmSync(tmp, { force: true });
+            throw e;
+          }
+        },
+        close: async () => {
+          closeSync(fd);
+          renameSync(tmp, path);
+        },
+      };
     },
     colorLevel: tty && !noColor ? 1 : 0,
     progress:

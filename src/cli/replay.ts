@@ -59,10 +59,17 @@ export function replay(
   reporter.begin(platform);
   const wants = reporter.wantsEvents;
   let n = 0;
-  for (const e of events) {
+  const step = (e: ParsedEvent) => {
     const res = sim.step(e.core);
     if (wants) reporter.event(echoOf(e), res);
     if (++n % PROGRESS_EVERY === 0) opts.onProgress?.(n);
+  };
+  const src = events as Partial<{ read(): ParsedEvent | undefined }>;
+  if (typeof src.read === 'function') {
+    // Pull straight from a streaming reader (no iterator result per event).
+    for (let e = src.read(); e !== undefined; e = src.read()) step(e);
+  } else {
+    for (const e of events) step(e);
   }
   reporter.end(sim.snapshot());
   return sim;

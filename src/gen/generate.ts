@@ -14,7 +14,8 @@
  * - oversub:    GPU sweeps a buffer larger than VRAM (set --vram in the header).
  * - churn:      mmap / touch / munmap of many small buffers.
  * - sparse:     scattered 4K CPU writes, then GPU reads (4K ranges).
- * - mixed:      all of the above interleaved (the benchmark's workload).
+ * - mixed:      a GPU sweep over its working set, CPU work on its own buffer, occasional
+ *               ping-pong, atomics and churn (the benchmark's workload).
  */
 
 export const PATTERNS = ['streaming', 'random', 'hotcold', 'pingpong', 'atomic', 'oversub', 'churn', 'sparse', 'mixed'] as const;
@@ -118,24 +119,38 @@ function* patternEvents(o: GenOptions, rnd: () => number, pattern: Pattern): Gen
         yield { op: 'gpu_read', addr: at(p) };
       }
     case 'mixed': {
+      // A realistic mix: a GPU kernel sweeping its working set (mostly hits once ranges exist),
+      // the CPU working on its own buffer, occasional CPU reads of GPU results (ping-pong),
+      // a few atomics, and rare free/realloc churn.
+      const cpuBase = o.base + o.size;
+      const cpuPages = Math.max(512, Math.floor(pages / 4));
       yield { op: 'mmap', addr: o.base, size: o.size };
-      const sub: Pattern[] = ['random', 'hotcold', 'pingpong', 'atomic', 'sparse'];
-      const gens = sub.map((p) => {
-        const g = patternEvents(o, rnd, p);
-        g.next(); // skip each sub-pattern's own mmap
-        return g;
-      });
-      let burst = 0;
-      let cur = 0;
+      yield { op: 'mmap', addr: cpuBase, size: BigInt(cpuPages) * PAGE };
+      yield { op: 'cpu_write', addr: cpuBase, size: BigInt(cpuPages) * PAGE };
+      const window = Math.min(pages, 16384); // 64 MiB sweeps
+      let cursor = 0;
+      let winStart = 0;
       for (;;) {
-        if (burst === 0) {
-          cur = Math.floor(rnd() * gens.length);
-          burst = 16 + Math.floor(rnd() * 256);
-        }
-        burst--;
-        yield gens[cur].next().value as Omit<GenEvent, 't'>;
-        if (rnd() < 0.0005) {
-          // an occasional munmap/mmap of a 2M chunk
+        const r = rnd();
+        if (r < 0.62) {
+          // GPU sweep, page by page
+          yield { op: rnd() < 0.7 ? 'gpu_read' : 'gpu_write', addr: at(winStart + cursor) };
+          cursor++;
+          if (cursor >= window) {
+            cursor = 0;
+            winStart = Math.floor(rnd() * Math.max(1, pages - window));
+          }
+        } else if (r < 0.97) {
+          const p = Math.floor(rnd() * cpuPages);
+          yield { op: rnd() < 0.5 ? 'cpu_read' : 'cpu_write', addr: cpuBase + BigInt(p) * PAGE };
+        } else if (r < 0.9985) {
+          yield { op: 'gpu_read', addr: at(winStart + Math.floor(rnd() * window)) };
+        } else if (r < 0.9995) {
+          // the CPU reads a GPU result: pulls its 2M allocation back
+          yield { op: 'cpu_read', addr: at(winStart + Math.floor(rnd() * window)) };
+        } else if (r < 0.99995) {
+          yield { op: 'gpu_atomic', addr: at(winStart + Math.floor(rnd() * window)) };
+        } else {
           const c = o.base + BigInt(Math.floor(rnd() * Math.max(1, Number(o.size / TWO_M)))) * TWO_M;
           yield { op: 'munmap', addr: c, size: TWO_M };
           yield { op: 'mmap', addr: c, size: TWO_M };

@@ -181,3 +181,156 @@ export function fastEvent(get: (field: string) => string | number | undefined, p
   cur.t = t;
   return new FastEvent(core, line, a, spec.size === 'none' ? 0 : sv === undefined ? 0 : size);
 }
+
+// ---------------------------------------------------------------------------------------------
+// CSV rows: the hot path of long recordings, specialised to avoid closures and regexes.
+
+const CSV_FIELDS = ['t', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const;
+
+/** Column positions of a CSV header; -1 for absent columns. `other` is set when a column the fast path does not read (comment) exists. */
+export interface CsvColumns {
+  ix: Record<(typeof CSV_FIELDS)[number], number>;
+  n: number;
+  other: boolean;
+}
+
+export function csvColumns(cols: string[]): CsvColumns {
+  const ix = Object.fromEntries(CSV_FIELDS.map((f) => [f, cols.indexOf(f)])) as CsvColumns['ix'];
+  return { ix, n: cols.length, other: cols.some((c) => !(CSV_FIELDS as readonly string[]).includes(c)) };
+}
+
+/** Value of a hex digit char code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** A non-negative decimal integer of at most 15 digits, or -1. */
+function decimal(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > 15) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** Hex "0x..." of at most `max` digits as a number, or -1. */
+function hexNumber(s: string, max: number): number {
+  const n = s.length;
+  if (n < 3 || n - 2 > max || s.charCodeAt(0) !== 48 || (s.charCodeAt(1) | 32) !== 120) return -1;
+  let v = 0;
+  for (let i = 2; i < n; i++) {
+    const d = hexDigit(s.charCodeAt(i));
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/**
+ * One CSV data row (already split on commas, no quotes) to an event, or undefined for the
+ * schema path. Same contract as fastEvent().
+ */
+export function fastCsvEvent(cells: string[], c: CsvColumns, line: number, cur: EventCursor): ParsedEvent | undefined {
+  if (c.other || cells.length !== c.n) return undefined;
+  const ix = c.ix;
+  const op = cells[ix.op];
+  if (op === undefined || !OPS.has(op)) return undefined;
+  const spec = OP_FIELDS[op as Op];
+  const cell = (i: number) => (i < 0 ? '' : cells[i]);
+
+  // Fields the op does not take must be empty.
+  const sizeCell = cell(ix.size);
+  if (sizeCell !== '' && spec.size === 'none') return undefined;
+  for (const f of ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const) {
+    if (ix[f] >= 0 && cells[ix[f]] !== '' && !spec.extra.includes(f)) return undefined;
+  }
+
+  let t = cur.t;
+  const tc = cell(ix.t);
+  if (tc !== '') {
+    t = decimal(tc);
+    if (t < 0 || t < cur.t) return undefined;
+  }
+
+  // Address: page = all hex digits but the last three, offset = the last three.
+  const a = cell(ix.addr);
+  const n = a.length;
+  if (n < 3 || n > 18 || a.charCodeAt(0) !== 48 || (a.charCodeAt(1) | 32) !== 120) return undefined;
+  let page = 0;
+  let offset = 0;
+  for (let i = 2; i < n; i++) {
+    const d = hexDigit(a.charCodeAt(i));
+    if (d < 0) return undefined;
+    if (i < n - 3) page = page * 16 + d;
+    else offset = offset * 16 + d;
+  }
+
+  let size = spec.size === 'none' ? 0 : 1;
+  if (sizeCell !== '') {
+    size = sizeCell.charCodeAt(0) === 48 && sizeCell.length > 1 ? hexNumber(sizeCell, 13) : decimal(sizeCell);
+    if (size < 0) return undefined;
+  } else if (spec.size === 'required') return undefined;
+
+  const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
+  if (page + npages > 2 ** 52) return undefined;
+  const sizeAligned = size % 4096 === 0;
+
+  let core: CoreEvent;
+  switch (op as Op) {
+    case 'mmap': {
+      const prot = cell(ix.prot) || 'rw';
+      const kind = cell(ix.kind) || 'anon';
+      if (!ENUMS.prot.has(prot) || !ENUMS.kind.has(kind)) return undefined;
+      core = { op: 'mmap', t, page, offset, npages, sizeAligned, prot: prot as 'rw', kind: kind as 'anon' };
+      break;
+    }
+    case 'mprotect': {
+      const prot = cell(ix.prot);
+      if (!ENUMS.prot.has(prot)) return undefined;
+      core = { op: 'mprotect', t, page, offset, npages, sizeAligned, prot: prot as 'rw' };
+      break;
+    }
+    case 'madvise': {
+      const advice = cell(ix.advice) || 'dontneed';
+      if (advice !== 'dontneed') return undefined;
+      core = { op: 'madvise', t, page, offset, npages, sizeAligned, advice: 'dontneed' };
+      break;
+    }
+    case 'gpu_fault': {
+      const access = cell(ix.access);
+      if (!ENUMS.access.has(access)) return undefined;
+      core = { op: 'gpu_fault', t, page, offset, npages: 1, sizeAligned, access: access as 'read' };
+      break;
+    }
+    case 'xe_prefetch': {
+      const region = cell(ix.region) || 'vram';
+      if (!ENUMS.region.has(region)) return undefined;
+      core = { op: 'xe_prefetch', t, page, offset, npages, sizeAligned, region: region as 'vram' };
+      break;
+    }
+    case 'xe_madvise': {
+      const p = cell(ix.preferred);
+      const at = cell(ix.atomic);
+      if ((p === '') === (at === '')) return undefined;
+      if (p !== '') {
+        if (!ENUMS.preferred.has(p)) return undefined;
+        core = { op: 'xe_madvise', t, page, offset, npages, sizeAligned, preferred: p as 'device' };
+      } else {
+        if (!ENUMS.atomic.has(at)) return undefined;
+        core = { op: 'xe_madvise', t, page, offset, npages, sizeAligned, atomic: at as 'cpu' };
+      }
+      break;
+    }
+    default:
+      core = { op: op as 'cpu_read', t, page, offset, npages, sizeAligned };
+  }
+  cur.t = t;
+  return new FastEvent(core, line, a, sizeCell === '' ? 0 : size);
+}

@@ -23,5 +23,5 @@ export {
 export { eventSchema, OP_NAMES, platformSchema, type TraceEvent } from './schema.js';
 export { parseAddr, parseSize, parseTime, ValueError } from './values.js';
 export { openTrace, parseTrace, type TraceHandle } from './read.js';
-export { fileLines, textLines, TraceReader } from './stream.js';
+export { FileLines, fileLines, TextLines, textLines, TraceReader, type LineSource } from './stream.js';
 export { fastEvent } from './fast.js';

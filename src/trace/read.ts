@@ -9,7 +9,7 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Platform } from '../core/platform.js';
 import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceFormat } from './parse.js';
-import { fileLines, textLines, TraceReader } from './stream.js';
+import { FileLines, TextLines, TraceReader } from './stream.js';
 
 export interface TraceHandle {
   platform: Partial<Platform>;
@@ -25,7 +25,7 @@ export function parseTrace(text: string, opts: { file: string; format?: TraceFor
   checkText(text, opts.file);
   const format = opts.format ?? sniffFormat(text);
   if (format === 'json') return parseJsonTrace(text, opts.file);
-  const r = new TraceReader(textLines(text), opts.file, format);
+  const r = new TraceReader(new TextLines(text), opts.file, format);
   return { platform: r.platform, events: [...r.events()] };
 }
 
@@ -46,7 +46,7 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
     return { platform: t.platform, events: t.events, format: fmt, totalBytes: st.size, bytesRead: st.size };
   }
   const counter = { bytes: 0 };
-  const r = new TraceReader(fileLines(path, counter), file, fmt);
+  const r = new TraceReader(new FileLines(path, counter), file, fmt);
   return {
     platform: r.platform,
     events: r.events(),

@@ -17,7 +17,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { Platform } from '../core/platform.js';
-import { fastEvent } from './fast.js';
+import { csvColumns, fastCsvEvent, fastEvent } from './fast.js';
 import {
   csvPlatformLine,
   csvRowObject,
@@ -34,62 +34,113 @@ import {
 
 const CHUNK = 1 << 20;
 
-/** Lines of a file, read in chunks. Yields [text, 1-based line number]. */
-export function* fileLines(path: string, counter?: { bytes: number }): Generator<[string, number]> {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    const dec = new StringDecoder('utf8');
-    let rest = '';
-    let n = 0;
+/** A source of lines; `line` is the 1-based number of the line last returned. */
+export interface LineSource {
+  next(): string | undefined;
+  line: number;
+}
+
+/** Lines of a file, read in 1 MiB chunks (LF or CRLF; a last line without newline counts). */
+export class FileLines implements LineSource {
+  line = 0;
+  private readonly fd: number;
+  private readonly buf = Buffer.allocUnsafe(CHUNK);
+  private readonly dec = new StringDecoder('utf8');
+  private text = '';
+  private pos = 0;
+  private eof = false;
+
+  constructor(
+    path: string,
+    private readonly counter?: { bytes: number },
+  ) {
+    this.fd = openSync(path, 'r');
+  }
+
+  next(): string | undefined {
     for (;;) {
-      const got = readSync(fd, buf, 0, CHUNK, null);
-      if (got === 0) break;
-      if (counter) counter.bytes += got;
-      const text = rest + dec.write(got === CHUNK ? buf : buf.subarray(0, got));
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', start);
-        if (nl < 0) break;
-        const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        yield [text.slice(start, end), ++n];
-        start = nl + 1;
+      const nl = this.text.indexOf('\n', this.pos);
+      if (nl >= 0) {
+        const end = nl > this.pos && this.text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        const l = this.text.slice(this.pos, end);
+        this.pos = nl + 1;
+        this.line++;
+        return l;
       }
-      rest = text.slice(start);
+      if (this.eof) {
+        if (this.pos < this.text.length) {
+          let l = this.text.slice(this.pos);
+          if (l.endsWith('\r')) l = l.slice(0, -1);
+          this.pos = this.text.length;
+          this.line++;
+          return l;
+        }
+        return undefined;
+      }
+      const got = readSync(this.fd, this.buf, 0, CHUNK, null);
+      if (this.counter) this.counter.bytes += got;
+      const rest = this.text.slice(this.pos);
+      this.pos = 0;
+      if (got === 0) {
+        this.eof = true;
+        closeSync(this.fd);
+        this.text = rest + this.dec.end();
+      } else {
+        this.text = rest + this.dec.write(got === CHUNK ? this.buf : this.buf.subarray(0, got));
+      }
     }
-    rest += dec.end();
-    if (rest.length > 0) yield [rest.endsWith('\r') ? rest.slice(0, -1) : rest, ++n];
-  } finally {
-    closeSync(fd);
   }
 }
 
-/** Lines of a string (for stdin and tests), same contract as fileLines(). */
-export function* textLines(text: string): Generator<[string, number]> {
-  let start = 0;
-  let n = 0;
-  for (;;) {
-    const nl = text.indexOf('\n', start);
-    if (nl < 0) break;
-    const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-    yield [text.slice(start, end), ++n];
-    start = nl + 1;
-  }
-  if (start < text.length) {
-    const last = text.slice(start);
-    yield [last.endsWith('\r') ? last.slice(0, -1) : last, ++n];
+/** Lines of a string (stdin, tests), same contract as FileLines. */
+export class TextLines implements LineSource {
+  line = 0;
+  private pos = 0;
+  constructor(private readonly text: string) {}
+
+  next(): string | undefined {
+    const t = this.text;
+    if (this.pos >= t.length) return undefined;
+    let nl = t.indexOf('\n', this.pos);
+    if (nl < 0) nl = t.length;
+    const end = nl > this.pos && t.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    const l = t.slice(this.pos, end);
+    this.pos = nl + 1;
+    this.line++;
+    return l;
   }
 }
 
-function skippable(line: string): boolean {
-  const t = line.trim();
-  return t === '' || t.startsWith('#') || t.startsWith('//');
+/** Generator view of a line source: [text, line number]. */
+export function* linesOf(src: LineSource): Generator<[string, number]> {
+  for (let l = src.next(); l !== undefined; l = src.next()) yield [l, src.line];
 }
+
+/** Lines of a file as a generator (kept for callers that iterate). */
+export function fileLines(path: string, counter?: { bytes: number }): Generator<[string, number]> {
+  return linesOf(new FileLines(path, counter));
+}
+
+/** Lines of a string as a generator. */
+export function textLines(text: string): Generator<[string, number]> {
+  return linesOf(new TextLines(text));
+}
+
+/** Blank or comment line (JSONL also accepts //). */
+function isBlankOrComment(line: string, slashes: boolean): boolean {
+  if (line.length === 0) return true;
+  const c = line.charCodeAt(0);
+  if (c === 35) return true; // '#'
+  if (slashes && c === 47 && line.charCodeAt(1) === 47) return true;
+  if (c === 32 || c === 9) return line.trim() === '' || isBlankOrComment(line.trimStart(), slashes);
+  return false;
+}
+
 
 /** A JSONL or CSV trace read line by line. */
 export class TraceReader {
   platform: Partial<Platform> = {};
-  private readonly it: Iterator<[string, number]>;
+  private readonly src: LineSource;
   private pending: [string, number] | undefined;
   private cols: string[] | undefined;
   private readonly cur: EventCursor = newCursor();
@@ -97,28 +148,39 @@ export class TraceReader {
   /** Number of events read so far. */
   count = 0;
 
+  private columns: ReturnType<typeof csvColumns> | undefined;
+
   constructor(
-    lines: Iterable<[string, number]>,
+    lines: LineSource,
     readonly file: string,
     readonly format: 'jsonl' | 'csv',
   ) {
-    this.it = lines[Symbol.iterator]();
+    this.src = lines;
     if (format === 'jsonl') this.readJsonlHeader();
     else this.readCsvHeader();
   }
 
   private next(): [string, number] | undefined {
-    const r = this.it.next();
-    if (r.done) return undefined;
-    this.lastLine = r.value[1];
-    if (r.value[0].includes('\u0000')) throw new TraceInputError(this.file, r.value[1], 'binary data (NUL byte) in a text trace');
-    return r.value;
+    const l = this.src.next();
+    if (l === undefined) return undefined;
+    this.lastLine = this.src.line;
+    if (l.indexOf('\u0000') >= 0) throw new TraceInputError(this.file, this.src.line, 'binary data (NUL byte) in a text trace');
+    return [l, this.src.line];
+  }
+
+  /** The next line as text, without allocating a tuple (hot path). */
+  private nextText(): string | undefined {
+    const l = this.src.next();
+    if (l === undefined) return undefined;
+    this.lastLine = this.src.line;
+    if (l.indexOf('\u0000') >= 0) throw new TraceInputError(this.file, this.src.line, 'binary data (NUL byte) in a text trace');
+    return l;
   }
 
   private readJsonlHeader(): void {
     for (let l = this.next(); l !== undefined; l = this.next()) {
       const [line, n] = l;
-      if (skippable(line)) continue;
+      if (isBlankOrComment(line, true)) continue;
       if (/^\s*\{\s*"svmsim"/.test(line)) {
         const h = parseJsonlLine(line, this.file, n) as Record<string, unknown>;
         for (const k of Object.keys(h)) {
@@ -145,17 +207,27 @@ export class TraceReader {
     throw new TraceInputError(this.file, Math.max(1, this.lastLine), 'no header row (expected column names such as t,op,addr,size)');
   }
 
-  /** The events, parsed as they are read. */
-  *events(): Generator<ParsedEvent> {
+  /** The next event, or undefined at the end of the trace. */
+  read(): ParsedEvent | undefined {
     const jsonl = this.format === 'jsonl';
-    const cols = this.cols ?? [];
-    const index = new Map(cols.map((c, i) => [c, i]));
-    for (let l = this.pending ?? this.next(); l !== undefined; l = this.next()) {
-      this.pending = undefined;
-      const [line, n] = l;
+    if (!jsonl && this.columns === undefined) this.columns = csvColumns(this.cols ?? []);
+    for (;;) {
+      let line: string | undefined;
+      let n: number;
+      if (this.pending !== undefined) {
+        [line, n] = this.pending;
+        this.pending = undefined;
+      } else {
+        line = this.nextText();
+        n = this.src.line;
+      }
+      if (line === undefined) {
+        if (this.count === 0) throw new TraceInputError(this.file, Math.max(1, this.lastLine), 'no events');
+        return undefined;
+      }
+      if (isBlankOrComment(line, jsonl)) continue;
       let ev: ParsedEvent | undefined;
       if (jsonl) {
-        if (skippable(line)) continue;
         const obj = parseJsonlLine(line, this.file, n);
         if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
           const o = obj as Record<string, string | number | undefined>;
@@ -163,29 +235,27 @@ export class TraceReader {
         }
         ev ??= parseEventObject(obj, this.file, n, this.cur);
       } else {
-        if (line.trim() === '' || line.startsWith('#')) continue;
-        if (!line.includes('"')) {
-          const cells = line.split(',');
-          if (cells.length === cols.length) {
-            const present: string[] = [];
-            for (let i = 0; i < cells.length; i++) if (cells[i] !== '') present.push(cols[i]);
-            ev = fastEvent(
-              (f) => {
-                const i = index.get(f);
-                const v = i === undefined ? '' : cells[i];
-                return v === '' ? undefined : v;
-              },
-              present,
-              n,
-              this.cur,
-            );
-          }
-        }
-        ev ??= parseEventObject(csvRowObject(cols, parseCsvRecord(line, this.file, n), this.file, n), this.file, n, this.cur);
+        if (line.indexOf('"') < 0) ev = fastCsvEvent(line.split(','), this.columns!, n, this.cur);
+        ev ??= parseEventObject(csvRowObject(this.cols ?? [], parseCsvRecord(line, this.file, n), this.file, n), this.file, n, this.cur);
       }
       this.count++;
-      yield ev;
+      return ev;
     }
-    if (this.count === 0) throw new TraceInputError(this.file, Math.max(1, this.lastLine), 'no events');
+  }
+
+  /** The events as an iterable (one pass). */
+  events(): Iterable<ParsedEvent> & { read(): ParsedEvent | undefined } {
+    const self = this;
+    return {
+      read: () => self.read(),
+      [Symbol.iterator]() {
+        return {
+          next: (): IteratorResult<ParsedEvent> => {
+            const e = self.read();
+            return e === undefined ? { value: undefined, done: true } : { value: e, done: false };
+          },
+        };
+      },
+    };
   }
 }

@@ -1,0 +1,70 @@
+/**
+ * Benchmark worker: one phase per process so that peak RSS (maxRSS) belongs to that phase.
+ * Phases: gen (write a mixed trace), scan (read + decode + count lines), parse (read and parse
+ * every event), replay (parse + model + debugfs report). Prints one JSON line of figures.
+ */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { csvLine, generate, CSV_HEADER } from '../gen/generate.js';
+import { defaultPlatform } from '../core/platform.js';
+import { Simulator } from '../core/simulator.js';
+import { openTrace } from '../trace/index.js';
+import { createReporter } from '../report/reporter.js';
+import { buildPlatform, replay } from '../cli/replay.js';
+
+const [phase, file, countArg] = process.argv.slice(2);
+const t0 = process.hrtime.bigint();
+let events = 0;
+let extra: Record<string, unknown> = {};
+
+if (phase === 'gen') {
+  const fd = openSync(file, 'w');
+  let buf = '# svmsim bench: mixed\n' + CSV_HEADER;
+  for (const e of generate({ pattern: 'mixed', events: Number(countArg), size: 4n << 30n, seed: 42, base: 0x7f0000000000n, stepNs: 1000 })) {
+    buf += csvLine(e);
+    events++;
+    if (buf.length > 1 << 20) {
+      writeSync(fd, buf);
+      buf = '';
+    }
+  }
+  writeSync(fd, buf);
+  closeSync(fd);
+} else if (phase === 'scan') {
+  const fd = openSync(file, 'r');
+  const b = Buffer.allocUnsafe(1 << 20);
+  const dec = new StringDecoder('utf8');
+  let lines = 0;
+  for (;;) {
+    const n = readSync(fd, b, 0, b.length, null);
+    if (n === 0) break;
+    const s = dec.write(n === b.length ? b : b.subarray(0, n));
+    for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) lines++;
+  }
+  closeSync(fd);
+  events = lines;
+} else if (phase === 'parse') {
+  const h = openTrace(file, file, 'csv');
+  for (const _ of h.events) events++;
+} else if (phase === 'replay') {
+  const h = openTrace(file, file, 'csv');
+  let out = '';
+  const sim = replay(
+    (function* () {
+      for (const e of h.events) {
+        events++;
+        yield e;
+      }
+    })(),
+    buildPlatform(h.platform, {}),
+    createReporter({ format: 'debugfs' }, (s) => {
+      out += s;
+    }),
+  );
+  extra = { faults: sim.snapshot().stats[0].counters.find(([n]) => n === 'svm_pagefault_count')?.[1] };
+  void defaultPlatform;
+  void Simulator;
+}
+const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+const rssMb = process.resourceUsage().maxRSS / 1024;
+process.stdout.write(JSON.stringify({ phase, events, ms, rssMb, ...extra }) + '\n');
