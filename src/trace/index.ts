@@ -25,3 +25,4 @@ export { parseAddr, parseSize, parseTime, ValueError } from './values.js';
 export { openTrace, parseTrace, type TraceHandle } from './read.js';
 export { FileLines, fileLines, TextLines, textLines, TraceReader, type LineSource } from './stream.js';
 export { fastEvent } from './fast.js';
+export { CsvByteReader } from './csv-bytes.js';

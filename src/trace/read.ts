@@ -9,6 +9,7 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Platform } from '../core/platform.js';
 import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceFormat } from './parse.js';
+import { CsvByteReader } from './csv-bytes.js';
 import { FileLines, TextLines, TraceReader } from './stream.js';
 
 export interface TraceHandle {
@@ -46,7 +47,7 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
     return { platform: t.platform, events: t.events, format: fmt, totalBytes: st.size, bytesRead: st.size };
   }
   const counter = { bytes: 0 };
-  const r = new TraceReader(new FileLines(path, counter), file, fmt);
+  const r = fmt === 'csv' ? new CsvByteReader(path, file, counter) : new TraceReader(new FileLines(path, counter), file, fmt);
   return {
     platform: r.platform,
     events: r.events(),

@@ -119,3 +119,31 @@ describe('fast path = schema path', () => {
     );
   });
 });
+
+describe('byte-level CSV reader = string reader', () => {
+  test('every CSV trace in traces/ and a generated trace with odd rows give identical events', () => {
+    const rows = ['#! platform kernel=6.16', 't,op,addr,size,prot,kind,access,region,preferred,atomic'];
+    const ops = ['cpu_read', 'gpu_write', 'gpu_fault', 'mmap', 'munmap', 'xe_prefetch', 'xe_madvise', 'mprotect', 'madvise'];
+    for (let i = 0; i < 5000; i++) {
+      const op = ops[i % ops.length];
+      const addr = `0x${(0x7f0000000000 + i * 4096 + (i % 7)).toString(16)}`;
+      const size = i % 11 === 0 ? '2M' : i % 3 === 0 ? '0x2000' : op.startsWith('cpu') || op.startsWith('gpu') ? '' : '4096';
+      const extra =
+        op === 'gpu_fault' ? ',,,read,,,' : op === 'mmap' ? ',rw,anon,,,,' : op === 'mprotect' ? ',r,,,,,' : op === 'xe_prefetch' ? ',,,,smem,,' : op === 'xe_madvise' ? ',,,,,system,' : ',,,,,,';
+      const t = i % 13 === 0 ? `${i}us` : i % 5 === 0 ? '' : String(i * 1000);
+      rows.push(`${t},${op},${op === 'gpu_fault' ? addr : addr},${op === 'gpu_fault' ? '' : size}${extra}`);
+      if (i % 500 === 0) rows.push('# comment ✓');
+      if (i % 777 === 0) rows.push(`"${i * 1000 + 1}",cpu_write,"${addr}",,,,,,,`);
+    }
+    const text = rows.join('\n');
+    const p = join(dir, 'odd.csv');
+    writeFileSync(p, text);
+    const files = [p, ...readdirSync('traces').filter((f) => f.endsWith('.csv')).map((f) => join('traces', f))];
+    for (const f of files) {
+      const bytes = openTrace(f, f, 'csv');
+      const whole = parseTrace(readFileSync(f, 'utf8'), { file: f, format: 'csv' });
+      expect(bytes.platform).toEqual(whole.platform);
+      expect(plain(bytes.events)).toEqual(plain(whole.events));
+    }
+  });
+});
