@@ -55,9 +55,9 @@ export function replay(
   reporter: Reporter,
   opts: { checkInvariants?: boolean; onProgress?: (events: number) => void } = {},
 ): Simulator {
-  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false });
-  reporter.begin(platform);
   const wants = reporter.wantsEvents;
+  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants });
+  reporter.begin(platform);
   let n = 0;
   const step = (e: ParsedEvent) => {
     const res = sim.step(e.core);

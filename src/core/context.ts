@@ -60,6 +60,8 @@ export interface SimContext {
   readonly cost: CostModel;
   /** Decisions of the event being replayed. */
   log: Decision[];
+  /** Record the decisions of hot, uneventful paths (GPU hits, CPU touches of present pages). */
+  recording: boolean;
 }
 
 /** Append a decision to the current event's log. */

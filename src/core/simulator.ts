@@ -51,6 +51,11 @@ export interface FinalState {
 export interface SimulatorOptions {
   /** Check every model invariant after each event (the simulator's WARN_ONs). */
   checkInvariants?: boolean;
+  /**
+   * Record decisions (default true). Without a reader for them (debugfs, summaries) the replay
+   * skips the records of the hot paths; outcomes and stats are identical.
+   */
+  record?: boolean;
 }
 
 /** Kernel version that introduced each ioctl op. */
@@ -62,6 +67,8 @@ const OP_SINCE: Partial<Record<CoreEvent['op'], Platform['kernel']>> = {
 export class Simulator {
   private readonly sim: SimContext;
   private seq = 0;
+  /** Ops the chosen kernel lacks. */
+  private readonly available: Set<CoreEvent['op']>;
   /** Counter values after the previous event, for the "counters never decrease" invariant. */
   private lastCounters?: number[][];
 
@@ -82,7 +89,11 @@ export class Simulator {
       stats: new TileStats(platform.kernel, platform.mediaGt),
       cost: new CostModel(platform.costModel),
       log: [],
+      recording: opts.record ?? true,
     };
+    this.available = new Set(
+      (Object.keys(OP_SINCE) as CoreEvent['op'][]).filter((op) => !kernelAtLeast(platform.kernel, OP_SINCE[op]!)),
+    );
   }
 
   /** Apply one event. */
@@ -115,9 +126,8 @@ export class Simulator {
 
   private dispatch(ev: CoreEvent, seq: number): Errno | 'hit' | undefined {
     const sim = this.sim;
-    const since = OP_SINCE[ev.op];
-    if (since !== undefined && !kernelAtLeast(sim.platform.kernel, since)) {
-      emit(sim, { code: 'kernel_lacks_op', op: ev.op, since });
+    if (this.available.has(ev.op)) {
+      emit(sim, { code: 'kernel_lacks_op', op: ev.op, since: OP_SINCE[ev.op]! });
       return 'EINVAL';
     }
     const start = ev.page;
@@ -195,7 +205,7 @@ export class Simulator {
     while (p < end) {
       const hit = gpuAccessHits(sim, p, access);
       if (hit !== undefined) {
-        emit(sim, { code: 'gpu_hit', range: hit.ref(), location: hit.hasDevmemPages ? 'vram' : 'smem' });
+        if (sim.recording) emit(sim, { code: 'gpu_hit', range: hit.ref(), location: hit.hasDevmemPages ? 'vram' : 'smem' });
         p = hit.end;
         continue;
       }

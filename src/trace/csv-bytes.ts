@@ -52,6 +52,20 @@ const OP_EXTRA: Record<string, readonly string[]> = {
   xe_madvise: ['preferred', 'atomic'],
 };
 
+const OP_NAMES = Object.keys(OP_SIZE);
+
+/** The op named by bytes [a, b) of buf, as an interned string, or undefined. */
+function opAt(buf: Buffer, a: number, b: number): string | undefined {
+  const n = b - a;
+  for (const name of OP_NAMES) {
+    if (name.length !== n || name.charCodeAt(n - 1) !== buf[b - 1] || name.charCodeAt(0) !== buf[a]) continue;
+    let k = 1;
+    while (k < n - 1 && name.charCodeAt(k) === buf[a + k]) k++;
+    if (k >= n - 1) return name;
+  }
+  return undefined;
+}
+
 const ENUM_FIELDS = ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const;
 type EnumField = (typeof ENUM_FIELDS)[number];
 const ENUMS: Record<EnumField, ReadonlySet<string>> = {
@@ -101,6 +115,12 @@ export class CsvByteReader {
   private cols: string[] = [];
   private ix: Record<string, number> = {};
   private other = false;
+  private tIx = -1;
+  private opIx = -1;
+  private addrIx = -1;
+  private sizeIx = -1;
+  /** Enum columns present in the header, with their field names. */
+  private enumCols: { field: EnumField; i: number }[] = [];
   private readonly cut: Int32Array;
   private readonly cur = newCursor();
 
@@ -182,6 +202,11 @@ export class CsvByteReader {
       this.cols = parseCsvHeader(text, this.file, this.line);
       this.cols.forEach((c, i) => (this.ix[c] = i));
       this.other = this.cols.includes('comment');
+      this.tIx = this.ix.t ?? -1;
+      this.opIx = this.ix.op ?? -1;
+      this.addrIx = this.ix.addr ?? -1;
+      this.sizeIx = this.ix.size ?? -1;
+      this.enumCols = ENUM_FIELDS.filter((f) => this.ix[f] !== undefined).map((f) => ({ field: f, i: this.ix[f] }));
       return;
     }
     throw new TraceInputError(this.file, Math.max(1, this.line), 'no header row (expected column names such as t,op,addr,size)');
@@ -245,6 +270,7 @@ export class CsvByteReader {
     const buf = this.buf;
     const cut = this.cut;
     const n = this.cols.length;
+    if (this.opIx < 0) return undefined;
     // Locate fields: cut[i] = start of field i, cut[n] = e + 1.
     let f = 0;
     cut[0] = s;
@@ -259,24 +285,24 @@ export class CsvByteReader {
     cut[n] = e + 1;
 
     const ix = this.ix;
-    const op = this.cell(ix.op);
+    const op = opAt(buf, cut[this.opIx], cut[this.opIx + 1] - 1);
+    if (op === undefined) return undefined;
     const sizeKind = OP_SIZE[op];
-    if (sizeKind === undefined) return undefined;
     const extra = OP_EXTRA[op];
-    for (const fld of ENUM_FIELDS) {
-      if (!this.empty(ix[fld]) && (extra === undefined || !extra.includes(fld))) return undefined;
+    for (const ec of this.enumCols) {
+      if (!this.empty(ec.i) && (extra === undefined || !extra.includes(ec.field))) return undefined;
     }
 
     let t = this.cur.t;
-    if (!this.empty(ix.t)) {
-      t = this.decimal(ix.t);
+    if (this.tIx >= 0 && !this.empty(this.tIx)) {
+      t = this.decimal(this.tIx);
       if (t < 0 || t < this.cur.t) return undefined;
     }
 
     // address: 0x + 1..16 hex digits; page = all but the last three digits
-    if (ix.addr === undefined) return undefined;
-    const a0 = cut[ix.addr];
-    const a1 = cut[ix.addr + 1] - 1;
+    if (this.addrIx < 0) return undefined;
+    const a0 = cut[this.addrIx];
+    const a1 = cut[this.addrIx + 1] - 1;
     const digits = a1 - a0 - 2;
     if (digits < 1 || digits > 16 || buf[a0] !== 48 || (buf[a0 + 1] | 32) !== 120) return undefined;
     let page = 0;
@@ -289,11 +315,11 @@ export class CsvByteReader {
     }
 
     let size = sizeKind === 'none' ? 0 : 1;
-    const sizeEmpty = this.empty(ix.size);
+    const sizeEmpty = this.sizeIx < 0 || this.empty(this.sizeIx);
     if (!sizeEmpty) {
       if (sizeKind === 'none') return undefined;
-      const z0 = cut[ix.size];
-      const z1 = cut[ix.size + 1] - 1;
+      const z0 = cut[this.sizeIx];
+      const z1 = cut[this.sizeIx + 1] - 1;
       if (z1 - z0 > 2 && buf[z0] === 48 && (buf[z0 + 1] | 32) === 120) {
         if (z1 - z0 - 2 > 13) return undefined;
         size = 0;
@@ -303,7 +329,7 @@ export class CsvByteReader {
           size = size * 16 + d;
         }
       } else {
-        size = this.decimal(ix.size);
+        size = this.decimal(this.sizeIx);
         if (size < 0) return undefined;
       }
     } else if (sizeKind === 'required') return undefined;

@@ -22,7 +22,7 @@ import { devmemPagesFreed } from '../drm-pagemap/migrate.js';
 import type { MapKind, Prot } from '../events.js';
 import { mmuNotifierInvalidate } from './notifier.js';
 import { faultSpan, type FaultCounts } from './fault.js';
-import { isDevicePte, PTE_NONE, pteBo } from './page-table.js';
+import { isDevicePte, PTE_NONE, PTE_SMEM, PTE_ZERO, pteBo } from './page-table.js';
 
 const HUGE_PAGES = 512;
 
@@ -108,6 +108,14 @@ export function doMadviseDontneed(sim: SimContext, start: number, end: number): 
  * hits no VMA or a VMA without the permission.
  */
 export function cpuAccess(sim: SimContext, start: number, end: number, write: boolean): Errno | undefined {
+  if (end === start + 1) {
+    // One page that is already present for this access: no fault at all (the common case).
+    const v = sim.mm.pt.get(start);
+    if (v === PTE_SMEM || (v === PTE_ZERO && !write)) {
+      const vma = sim.mm.vmas.lookup(start);
+      if (vma !== undefined && vma.prot !== 'none' && (!write || vma.prot === 'rw')) return undefined;
+    }
+  }
   const total: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
   let errno: Errno | undefined;
   let p = start;
