@@ -67,6 +67,7 @@ const OP_SINCE: Partial<Record<CoreEvent['op'], Platform['kernel']>> = {
 export class Simulator {
   private readonly sim: SimContext;
   private seq = 0;
+  private readonly scratch: EventResult = { seq: 0, op: '', t: 0, outcome: 'ok', decisions: [] };
   /** Ops the chosen kernel lacks. */
   private readonly available: Set<CoreEvent['op']>;
   /** Counter values after the previous event, for the "counters never decrease" invariant. */
@@ -101,7 +102,7 @@ export class Simulator {
     const seq = this.seq++;
     const sim = this.sim;
     sim.clock.advanceTo(ev.t);
-    sim.log = [];
+    sim.log = sim.recording || sim.log.length > 0 ? [] : sim.log;
     let outcome: EventResult['outcome'] = 'ok';
     let errno: Errno | undefined;
     try {
@@ -118,6 +119,18 @@ export class Simulator {
     } catch (e) {
       if (e instanceof ModelInvariantError) e.seq = seq;
       throw e;
+    }
+    if (!sim.recording) {
+      // Nobody keeps the result: reuse one object (valid until the next step()).
+      const r = this.scratch;
+      r.seq = seq;
+      r.op = ev.op;
+      r.t = sim.clock.now;
+      r.outcome = outcome;
+      r.decisions = sim.log;
+      if (errno !== undefined) r.errno = errno;
+      else delete r.errno;
+      return r;
     }
     const res: EventResult = { seq, op: ev.op, t: sim.clock.now, outcome, decisions: sim.log };
     if (errno !== undefined) res.errno = errno;

@@ -52,13 +52,16 @@ const OP_EXTRA: Record<string, readonly string[]> = {
   xe_madvise: ['preferred', 'atomic'],
 };
 
-const OP_NAMES = Object.keys(OP_SIZE);
-
 /** The op named by bytes [a, b) of buf, as an interned string, or undefined. */
+const OPS_BY_LENGTH: string[][] = [];
+for (const name of Object.keys(OP_SIZE)) (OPS_BY_LENGTH[name.length] ??= []).push(name);
+
 function opAt(buf: Buffer, a: number, b: number): string | undefined {
   const n = b - a;
-  for (const name of OP_NAMES) {
-    if (name.length !== n || name.charCodeAt(n - 1) !== buf[b - 1] || name.charCodeAt(0) !== buf[a]) continue;
+  const names = OPS_BY_LENGTH[n];
+  if (names === undefined) return undefined;
+  for (const name of names) {
+    if (name.charCodeAt(n - 1) !== buf[b - 1] || name.charCodeAt(0) !== buf[a]) continue;
     let k = 1;
     while (k < n - 1 && name.charCodeAt(k) === buf[a + k]) k++;
     if (k >= n - 1) return name;
@@ -78,20 +81,48 @@ const ENUMS: Record<EnumField, ReadonlySet<string>> = {
   atomic: new Set(['undefined', 'device', 'global', 'cpu']),
 };
 
-/** An event read from bytes; display values are computed on demand. */
+/**
+ * An event read from bytes: the core event and the parsed event in one object of one shape
+ * (every op-specific field present, undefined where unused), so the hot path allocates once and
+ * the model's property accesses stay monomorphic. Display values are computed on demand.
+ */
 class ByteEvent implements ParsedEvent {
+  prot: string | undefined = undefined;
+  kind: string | undefined = undefined;
+  advice: string | undefined = undefined;
+  access: string | undefined = undefined;
+  region: string | undefined = undefined;
+  preferred: string | undefined = undefined;
+  atomic: string | undefined = undefined;
+
   constructor(
-    readonly core: CoreEvent,
+    readonly op: string,
+    readonly t: number,
+    readonly page: number,
+    readonly offset: number,
+    readonly npages: number,
+    readonly sizeAligned: boolean,
     readonly line: number,
     private readonly sizeBytes: number,
   ) {}
 
+  get core(): CoreEvent {
+    return this as unknown as CoreEvent;
+  }
+
   get addr(): bigint {
-    return (BigInt(this.core.page) << 12n) + BigInt(this.core.offset);
+    return (BigInt(this.page) << 12n) + BigInt(this.offset);
   }
 
   get size(): bigint {
     return BigInt(this.sizeBytes);
+  }
+
+  /** The core event as a plain object (tests, equality with the schema path). */
+  toCore(): CoreEvent {
+    const o: Record<string, unknown> = { op: this.op, t: this.t, page: this.page, offset: this.offset, npages: this.npages, sizeAligned: this.sizeAligned };
+    for (const k of ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const) if (this[k] !== undefined) o[k] = this[k];
+    return o as unknown as CoreEvent;
   }
 }
 
@@ -279,7 +310,7 @@ export class CsvByteReader {
       if (c === 44) {
         if (++f >= n) return undefined;
         cut[f] = k + 1;
-      } else if (c === 34 || c === 32 || c === 9 || c >= 128 || c === 0) return undefined;
+      } else if (c <= 34 || c >= 128) return undefined; // controls, space, '!', quote, non-ASCII
     }
     if (f !== n - 1) return undefined;
     cut[n] = e + 1;
@@ -338,37 +369,38 @@ export class CsvByteReader {
     if (page + npages > 2 ** 52) return undefined;
     const sizeAligned = size % 4096 === 0;
 
-    let core: CoreEvent;
+    const ev = new ByteEvent(op, t, page, offset, op === 'gpu_fault' ? 1 : npages, sizeAligned, this.line, sizeEmpty ? 0 : size);
     switch (op as Op) {
       case 'mmap': {
         const prot = this.cell(ix.prot) || 'rw';
         const kind = this.cell(ix.kind) || 'anon';
         if (!ENUMS.prot.has(prot) || !ENUMS.kind.has(kind)) return undefined;
-        core = { op: 'mmap', t, page, offset, npages, sizeAligned, prot: prot as 'rw', kind: kind as 'anon' };
+        ev.prot = prot;
+        ev.kind = kind;
         break;
       }
       case 'mprotect': {
         const prot = this.cell(ix.prot);
         if (!ENUMS.prot.has(prot)) return undefined;
-        core = { op: 'mprotect', t, page, offset, npages, sizeAligned, prot: prot as 'rw' };
+        ev.prot = prot;
         break;
       }
       case 'madvise': {
         const advice = this.cell(ix.advice) || 'dontneed';
         if (advice !== 'dontneed') return undefined;
-        core = { op: 'madvise', t, page, offset, npages, sizeAligned, advice: 'dontneed' };
+        ev.advice = advice;
         break;
       }
       case 'gpu_fault': {
         const access = this.cell(ix.access);
         if (!ENUMS.access.has(access)) return undefined;
-        core = { op: 'gpu_fault', t, page, offset, npages: 1, sizeAligned, access: access as 'read' };
+        ev.access = access;
         break;
       }
       case 'xe_prefetch': {
         const region = this.cell(ix.region) || 'vram';
         if (!ENUMS.region.has(region)) return undefined;
-        core = { op: 'xe_prefetch', t, page, offset, npages, sizeAligned, region: region as 'vram' };
+        ev.region = region;
         break;
       }
       case 'xe_madvise': {
@@ -377,18 +409,17 @@ export class CsvByteReader {
         if ((p === '') === (at === '')) return undefined;
         if (p !== '') {
           if (!ENUMS.preferred.has(p)) return undefined;
-          core = { op: 'xe_madvise', t, page, offset, npages, sizeAligned, preferred: p as 'device' };
+          ev.preferred = p;
         } else {
           if (!ENUMS.atomic.has(at)) return undefined;
-          core = { op: 'xe_madvise', t, page, offset, npages, sizeAligned, atomic: at as 'cpu' };
+          ev.atomic = at;
         }
         break;
       }
       default:
-        core = { op: op as 'cpu_read', t, page, offset, npages, sizeAligned };
     }
     this.cur.t = t;
-    return new ByteEvent(core, this.line, sizeEmpty ? 0 : size);
+    return ev;
   }
 
   /** The events as a one-pass iterable that the replay loop can also pull with read(). */

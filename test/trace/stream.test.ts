@@ -10,8 +10,8 @@ import { describe, expect, test } from 'vitest';
 import { fastEvent, newCursor, openTrace, parseEventObject, parseTrace, TraceInputError } from '../../src/trace/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-stream-'));
-const plain = (evs: Iterable<{ core: unknown; line: number; addr: bigint; size: bigint }>) =>
-  [...evs].map((e) => ({ core: e.core, line: e.line, addr: e.addr, size: e.size }));
+type Ev = { core: unknown; line: number; addr: bigint; size: bigint; toCore?: () => unknown };
+const plain = (evs: Iterable<Ev>) => [...evs].map((e) => ({ core: e.toCore ? e.toCore() : e.core, line: e.line, addr: e.addr, size: e.size }));
 
 describe('fileLines / TraceReader', () => {
   test('a 3 MiB CSV with CRLF, lines split across 1 MiB chunks, multibyte comments and no final newline', () => {
