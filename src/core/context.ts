@@ -64,7 +64,7 @@ export interface SimContext {
   recording: boolean;
 }
 
-/** Append a decision to the current event's log. */
+/** Append a decision to the current event's log (nothing when no one reads the log). */
 export function emit(sim: SimContext, d: Decision): void {
-  sim.log.push(d);
+  if (sim.recording) sim.log.push(d);
 }

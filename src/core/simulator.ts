@@ -102,7 +102,7 @@ export class Simulator {
     const seq = this.seq++;
     const sim = this.sim;
     sim.clock.advanceTo(ev.t);
-    sim.log = sim.recording || sim.log.length > 0 ? [] : sim.log;
+    if (sim.recording) sim.log = [];
     let outcome: EventResult['outcome'] = 'ok';
     let errno: Errno | undefined;
     try {

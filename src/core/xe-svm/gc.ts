@@ -60,13 +60,16 @@ function rangeSetDefaultAttr(sim: SimContext, start: number, end: number): boole
 /** Process the GC list. Mirrors xe_svm_garbage_collector(). Returns true for -EAGAIN (a VMA was split). */
 export function xeSvmGarbageCollector(sim: SimContext): boolean {
   let again = false;
-  while (sim.vm.gcList.length > 0) {
-    const range = sim.vm.gcList.shift()!;
+  const list = sim.vm.gcList;
+  // Walk by index and truncate at the end: shift() per range would be quadratic for big munmaps.
+  for (let i = 0; i < list.length; i++) {
+    const range = list[i];
     const unbound = range.tilePresent;
     const tlbInval = xeVmRangeUnbind(sim, range);
     emit(sim, { code: 'gc_range', range: range.ref(), partialUnmap: range.partialUnmap, unbound, tlbInval });
     rangeRemove(sim, range);
     if (kernelAtLeast(sim.platform.kernel, '6.18') && rangeSetDefaultAttr(sim, range.start, range.end)) again = true;
   }
+  list.length = 0;
   return again;
 }
