@@ -16,6 +16,17 @@ export const EXIT_DIFFERENT = 1;
 export const EXIT_BAD_INPUT = 2;
 export const EXIT_INTERNAL = 3;
 
+/** Several bad-input problems (--max-errors > 1, svmsim check). `reported` when already printed. */
+export class TraceInputErrors extends Error {
+  override readonly name = 'TraceInputErrors';
+  constructor(
+    readonly errors: TraceInputError[],
+    readonly reported = false,
+  ) {
+    super(errors.map((e) => e.message).join('\n'));
+  }
+}
+
 /** A usage or file-system problem the user can fix (exit 2). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -23,6 +34,11 @@ export class UsageError extends Error {
 
 /** Map an error to its exit code and the message for stderr. */
 export function describeFailure(err: unknown): { code: number; message: string } {
+  if (err instanceof TraceInputErrors) {
+    if (err.reported) return { code: EXIT_BAD_INPUT, message: '' };
+    const n = err.errors.length;
+    return { code: EXIT_BAD_INPUT, message: err.errors.map((e) => `svmsim: ${e.message}`).join('\n') + `\nsvmsim: ${n} problem${n === 1 ? '' : 's'} in the trace` };
+  }
   if (err instanceof TraceInputError || err instanceof UsageError) {
     return { code: EXIT_BAD_INPUT, message: `svmsim: ${err.message}` };
   }

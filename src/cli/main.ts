@@ -14,6 +14,9 @@ import { detectFormat, openTrace, parsePlatformSettings, parseTrace, type TraceF
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
 import { buildPlatform, replay } from './replay.js';
 import { runGen, type GenCliOpts } from './gen.js';
+import { runCheck, type CheckOpts } from './check.js';
+import { TraceInputError } from '../trace/index.js';
+import { TraceInputErrors } from './errors.js';
 
 export const VERSION = '0.1.0';
 
@@ -53,6 +56,7 @@ interface ReplayOpts {
   set: string[];
   checkInvariants?: boolean;
   color?: boolean;
+  maxErrors: string;
 }
 
 const collect = (v: string, prev: string[]) => prev.concat([v]);
@@ -84,13 +88,25 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
   if (!Number.isInteger(gt) || gt < 0) throw new UsageError(`--gt ${o.gt}: expected a GT number (0 or 1)`);
   const fromCli = cliPlatform(o);
   const format = detectFormat(trace, o.inputFormat);
+  const maxErrors = Number(o.maxErrors);
+  if (!Number.isInteger(maxErrors) || maxErrors < 1) throw new UsageError(`--max-errors ${o.maxErrors}: expected a positive integer`);
+  // With --max-errors N > 1, bad lines are collected (and skipped) until N, then reported together.
+  const errors: TraceInputError[] = [];
+  const onError =
+    maxErrors > 1
+      ? (e: TraceInputError) => {
+          errors.push(e);
+          if (errors.length >= maxErrors) throw new TraceInputErrors(errors);
+        }
+      : undefined;
   let handle: TraceHandle;
   if (trace === '-') {
-    const t = parseTrace(await io.readText('-'), { file: '<stdin>', format });
+    const t = parseTrace(await io.readText('-'), { file: '<stdin>', format, onError });
     handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
   } else {
-    handle = openTrace(trace, trace, format);
+    handle = openTrace(trace, trace, format, onError);
   }
+  if (onError !== undefined) handle = { ...handle, events: failAtEnd(handle.events, errors) };
   const platform = buildPlatform(handle.platform, fromCli);
   if (o.format === 'debugfs' && gt > (platform.mediaGt ? 1 : 0)) {
     throw new UsageError(`--gt ${gt}: this platform has gt0${platform.mediaGt ? ' and gt1' : ' only'}`);
@@ -119,6 +135,16 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     bar?.stop();
   }
   if (toFile) await io.writeFileAtomic(o.output!, chunks.join(''));
+}
+
+/** Pass events through; at the end, throw the collected errors (before the report's summary). */
+function failAtEnd<T>(events: Iterable<T>, errors: TraceInputError[]): Iterable<T> {
+  return {
+    *[Symbol.iterator]() {
+      yield* events;
+      if (errors.length > 0) throw new TraceInputErrors(errors);
+    },
+  };
 }
 
 function program(io: CliIo, run: (p: Promise<void>) => void): Command {
@@ -152,9 +178,19 @@ function program(io: CliIo, run: (p: Promise<void>) => void): Command {
     .addOption(new Option('--cost-model <model>', 'how _us counters are estimated').choices(['bmg', 'zero']))
     .option('--set <knob=value>', 'set any platform knob (repeatable), e.g. --set gc=lazy', collect, [])
     .option('--check-invariants', 'check every model invariant after each event (slower)')
+    .option('--max-errors <n>', 'list up to N bad lines instead of stopping at the first', '1')
     .option('--color', 'force colour')
     .option('--no-color', 'never colour')
     .action((trace: string, o: ReplayOpts) => run(runReplay(trace, o, io)));
+  cmd
+    .command('check')
+    .description('validate a trace without replaying it, and lint it (munmap of nothing, accesses to unmapped memory, ...)')
+    .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
+    .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
+    .option('--max-errors <n>', 'stop after N errors (default: all)')
+    .addOption(new Option('-k, --kernel <version>', 'kernel profile for the lints').choices([...KERNEL_VERSIONS]))
+    .action((trace: string, o: CheckOpts) => run(runCheck(trace, o, io, detectFormat)));
+
   cmd
     .command('gen')
     .description('write a deterministic synthetic trace (CSV or JSONL) for a common access pattern')
@@ -191,7 +227,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return EXIT_BAD_INPUT;
     }
     const f = describeFailure(err);
-    io.stderr(f.message + '\n');
+    if (f.message !== '') io.stderr(f.message + '\n');
     return f.code;
   }
 }

@@ -23,7 +23,7 @@ import { DrmPagemap } from './drm-pagemap/pagemap.js';
 import type { CoreEvent, GpuAccess } from './events.js';
 import { ModelInvariantError } from './invariant.js';
 import { checkInvariants } from './invariants.js';
-import { cpuAccess, doMadviseDontneed, doMmap, doMprotect, doMunmap } from './mm/mm.js';
+import { cpuAccess, doMadviseDontneed, doMmap, doMprotect, doMunmap, splitsHugetlb } from './mm/mm.js';
 import { CpuPageTable } from './mm/page-table.js';
 import { VmaList } from './mm/vma.js';
 import { kernelAtLeast, type Platform } from './platform.js';
@@ -152,6 +152,7 @@ export class Simulator {
         return doMmap(sim, start, end, ev.prot, ev.kind);
       case 'munmap': {
         if (ev.offset !== 0 || ev.npages === 0) return this.einval(ev.npages === 0 ? 'zero_length' : 'unaligned');
+        if (splitsHugetlb(sim, start, end)) return this.einval('unaligned');
         doMunmap(sim, start, end);
         if (sim.platform.gc === 'eager' && sim.vm.gcList.length > 0) xeSvmGarbageCollector(sim);
         return undefined;

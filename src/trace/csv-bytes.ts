@@ -137,6 +137,8 @@ export class CsvByteReader {
   platform: Partial<Platform> = {};
   count = 0;
   line = 0;
+  /** When set, a bad line is reported here and skipped instead of ending the read. */
+  onError?: (e: TraceInputError) => void;
   private readonly fd: number;
   private buf = Buffer.allocUnsafe(CHUNK * 2);
   private view: Buffer = this.buf.subarray(0, 0);
@@ -252,7 +254,14 @@ export class CsvByteReader {
       const ev = this.other ? undefined : this.fastRow(s, e);
       this.count++;
       if (ev !== undefined) return ev;
-      return this.slowRow();
+      if (this.onError === undefined) return this.slowRow();
+      try {
+        return this.slowRow();
+      } catch (err) {
+        if (!(err instanceof TraceInputError)) throw err;
+        this.onError(err);
+        this.count--;
+      }
     }
     if (this.count === 0) throw new TraceInputError(this.file, Math.max(1, this.line), 'no events');
     return undefined;

@@ -26,3 +26,4 @@ export { openTrace, parseTrace, type TraceHandle } from './read.js';
 export { FileLines, fileLines, TextLines, textLines, TraceReader, type LineSource } from './stream.js';
 export { fastEvent } from './fast.js';
 export { CsvByteReader } from './csv-bytes.js';
+export { Linter, type LintCode, type LintWarning } from './lint.js';

@@ -60,16 +60,17 @@ export function detectFormat(file: string, explicit?: string): TraceFormat | und
   return undefined;
 }
 
-/** Guess the encoding of text (stdin or an unknown extension). */
+/** Guess the encoding of text (stdin or an unknown extension) from its first meaningful line. */
 export function sniffFormat(text: string): TraceFormat {
-  const t = text.trimStart();
-  if (t.startsWith('{')) {
-    const firstLine = t.split('\n', 1)[0];
+  for (const raw of text.slice(0, 1 << 16).split('\n')) {
+    const t = raw.trim();
+    if (t === '' || t.startsWith('#') || t.startsWith('//')) continue;
+    if (!t.startsWith('{')) return 'csv';
     try {
-      const o = JSON.parse(firstLine) as Record<string, unknown>;
-      return 'events' in o ? 'json' : 'jsonl';
+      const o = JSON.parse(t) as Record<string, unknown>;
+      return o !== null && typeof o === 'object' && 'events' in o ? 'json' : 'jsonl';
     } catch {
-      return /"events"\s*:/.test(t.slice(0, 4096)) ? 'json' : 'jsonl';
+      return /"events"\s*:/.test(text.slice(0, 1 << 16)) ? 'json' : 'jsonl';
     }
   }
   return 'csv';
@@ -284,7 +285,7 @@ function eventLines(text: string): number[] {
   return lines;
 }
 
-function parseJsonDocument(text: string, file: string): ParsedTrace {
+function parseJsonDocument(text: string, file: string, onError?: (e: TraceInputError) => void): ParsedTrace {
   if (text.length > MAX_JSON_BYTES) {
     throw new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); use JSONL or CSV, which stream`);
   }
@@ -313,7 +314,15 @@ function parseJsonDocument(text: string, file: string): ParsedTrace {
   if (root.events.length === 0) throw new TraceInputError(file, 1, 'no events', 'events');
   const lines = eventLines(text);
   const cur = newCursor();
-  const events = root.events.map((e, i) => parseEventObject(e, file, lines[i] ?? 1, cur));
+  const events: ParsedEvent[] = [];
+  root.events.forEach((e, i) => {
+    try {
+      events.push(parseEventObject(e, file, lines[i] ?? 1, cur));
+    } catch (err) {
+      if (onError === undefined || !(err instanceof TraceInputError)) throw err;
+      onError(err);
+    }
+  });
   return { platform, events };
 }
 
@@ -420,8 +429,8 @@ export function csvRowObject(cols: string[], cells: string[], file: string, line
 }
 
 /** Parse a JSON document trace (read whole). */
-export function parseJsonTrace(text: string, file: string): ParsedTrace {
-  return parseJsonDocument(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, file);
+export function parseJsonTrace(text: string, file: string, onError?: (e: TraceInputError) => void): ParsedTrace {
+  return parseJsonDocument(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, file, onError);
 }
 
 /** Text checks common to every encoding. */

@@ -22,16 +22,24 @@ export interface TraceHandle {
 }
 
 /** Parse a whole trace held in memory. */
-export function parseTrace(text: string, opts: { file: string; format?: TraceFormat }): { platform: Partial<Platform>; events: ParsedEvent[] } {
-  checkText(text, opts.file);
+export function parseTrace(
+  text: string,
+  opts: { file: string; format?: TraceFormat; onError?: (e: TraceInputError) => void },
+): { platform: Partial<Platform>; events: ParsedEvent[] } {
+  if (text.trim() === '') throw new TraceInputError(opts.file, 1, 'empty trace: no events');
   const format = opts.format ?? sniffFormat(text);
-  if (format === 'json') return parseJsonTrace(text, opts.file);
+  if (format === 'json') {
+    checkText(text, opts.file);
+    return parseJsonTrace(text, opts.file, opts.onError);
+  }
   const r = new TraceReader(new TextLines(text), opts.file, format);
+  r.onError = opts.onError;
+  if (opts.onError === undefined) checkText(text, opts.file);
   return { platform: r.platform, events: [...r.events()] };
 }
 
 /** Open a trace file; JSONL and CSV events are read as they are consumed. */
-export function openTrace(path: string, file: string, format: TraceFormat | undefined): TraceHandle {
+export function openTrace(path: string, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
   const st = statSync(path);
   if (st.isDirectory()) throw Object.assign(new Error(`${path}: is a directory`), { code: 'EISDIR', path });
   if (st.size === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
@@ -43,11 +51,12 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
     if (st.size > MAX_JSON_BYTES) {
       throw new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); convert it to JSONL or CSV, which stream`);
     }
-    const t = parseTrace(readFileSync(path, 'utf8'), { file, format: 'json' });
+    const t = parseTrace(readFileSync(path, 'utf8'), { file, format: 'json', onError });
     return { platform: t.platform, events: t.events, format: fmt, totalBytes: st.size, bytesRead: st.size };
   }
   const counter = { bytes: 0 };
   const r = fmt === 'csv' ? new CsvByteReader(path, file, counter) : new TraceReader(new FileLines(path, counter), file, fmt);
+  r.onError = onError;
   return {
     platform: r.platform,
     events: r.events(),

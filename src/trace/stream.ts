@@ -147,6 +147,8 @@ export class TraceReader {
   private lastLine = 0;
   /** Number of events read so far. */
   count = 0;
+  /** When set, a bad line is reported here and skipped instead of ending the read. */
+  onError?: (e: TraceInputError) => void;
 
   private columns: ReturnType<typeof csvColumns> | undefined;
 
@@ -173,7 +175,6 @@ export class TraceReader {
     const l = this.src.next();
     if (l === undefined) return undefined;
     this.lastLine = this.src.line;
-    if (l.indexOf('\u0000') >= 0) throw new TraceInputError(this.file, this.src.line, 'binary data (NUL byte) in a text trace');
     return l;
   }
 
@@ -226,6 +227,26 @@ export class TraceReader {
         return undefined;
       }
       if (isBlankOrComment(line, jsonl)) continue;
+      if (this.onError !== undefined) {
+        try {
+          const ev = this.parseLine(line, n, jsonl);
+          this.count++;
+          return ev;
+        } catch (e) {
+          if (!(e instanceof TraceInputError)) throw e;
+          this.onError(e);
+          continue;
+        }
+      }
+      const ev = this.parseLine(line, n, jsonl);
+      this.count++;
+      return ev;
+    }
+  }
+
+  private parseLine(line: string, n: number, jsonl: boolean): ParsedEvent {
+    if (line.indexOf('\u0000') >= 0) throw new TraceInputError(this.file, n, 'binary data (NUL byte) in a text trace');
+    {
       let ev: ParsedEvent | undefined;
       if (jsonl) {
         const obj = parseJsonlLine(line, this.file, n);
@@ -238,7 +259,6 @@ export class TraceReader {
         if (line.indexOf('"') < 0) ev = fastCsvEvent(line.split(','), this.columns!, n, this.cur);
         ev ??= parseEventObject(csvRowObject(this.cols ?? [], parseCsvRecord(line, this.file, n), this.file, n), this.file, n, this.cur);
       }
-      this.count++;
       return ev;
     }
   }

@@ -260,3 +260,23 @@ describe('garbage collector timing and attribute reset (xe_svm_garbage_collector
     expect(r.stat('svm_pagefault_count')).toBe(3);
   });
 });
+
+describe('retry loop corner: -EPERM from get_pages (found by the property test)', () => {
+  test('a range split by mprotect(PROT_READ) livelocks a non-atomic fault (xe_svm_handle_pagefault retries -EPERM)', () => {
+    const r = new Run({ dgfx: false });
+    r.mmap(B, 2n * M);
+    r.do('gpu_read', B);
+    r.do('mprotect', B, 4n * K, { prot: 'r' });
+    const f = r.do('gpu_read', B + 0x1000n);
+    expect(f).toMatchObject({ outcome: 'error', errno: 'LIVELOCK' });
+    expect(f.decisions.filter((d) => d.code === 'get_pages').every((d) => (d as { errno?: string }).errno === 'EPERM')).toBe(true);
+  });
+
+  test('hugetlb VMAs split only at huge-page boundaries (hugetlb_vm_op_split)', () => {
+    const r = new Run();
+    r.mmap(B, 4n * M, { kind: 'hugetlb' });
+    expect(r.do('mprotect', B, 4n * K, { prot: 'r' })).toMatchObject({ errno: 'EINVAL' });
+    expect(r.do('munmap', B + 4096n, 2n * M)).toMatchObject({ errno: 'EINVAL' });
+    expect(r.do('munmap', B, 2n * M).outcome).toBe('ok');
+  });
+});

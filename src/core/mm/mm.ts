@@ -44,6 +44,18 @@ function zapPtes(sim: SimContext, start: number, end: number): { pagesFreed: num
   return { pagesFreed, devicePagesFreed };
 }
 
+/**
+ * hugetlb VMAs can only be split at huge-page boundaries (hugetlb_vm_op_split() refuses with
+ * -EINVAL otherwise).
+ */
+export function splitsHugetlb(sim: SimContext, start: number, end: number): boolean {
+  for (const v of sim.mm.vmas.overlapping(start, end)) {
+    if (v.kind !== 'hugetlb') continue;
+    if ((start > v.start && start % HUGE_PAGES !== 0) || (end < v.end && end % HUGE_PAGES !== 0)) return true;
+  }
+  return false;
+}
+
 /** munmap(start, npages). Mirrors do_vmi_munmap(). Returns an errno or undefined. */
 export function doMunmap(sim: SimContext, start: number, end: number): void {
   const vmas = sim.mm.vmas.overlapping(start, end);
@@ -77,6 +89,7 @@ function coveredPieces(sim: SimContext, start: number, end: number): { pieces: {
 
 /** mprotect(start, len, prot). Mirrors do_mprotect_pkey() / change_protection(). */
 export function doMprotect(sim: SimContext, start: number, end: number, prot: Prot): Errno | undefined {
+  if (splitsHugetlb(sim, start, end)) return 'EINVAL';
   const { pieces, hole } = coveredPieces(sim, start, end);
   const stop = hole ? (pieces.length > 0 ? pieces[pieces.length - 1].end : start) : end;
   if (stop > start) {

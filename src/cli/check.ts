@@ -1,0 +1,69 @@
+/**
+ * DOC: `svmsim check` — validate and lint a trace without replaying it
+ *
+ * Reads the whole trace, collecting every bad line (up to --max-errors) instead of stopping at
+ * the first, and runs the lints of src/trace/lint.ts. Prints `file:line: error|warning: ...`
+ * lines and a summary; exit 2 when there is an error, 0 otherwise (warnings do not fail).
+ */
+
+import { hexPage } from '../report/format.js';
+import { Linter, openTrace, parseTrace, TraceInputError, type LintWarning, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import { TraceInputErrors, UsageError } from './errors.js';
+import type { CliIo } from './main.js';
+import { buildPlatform } from './replay.js';
+
+export interface CheckOpts {
+  inputFormat?: TraceFormat;
+  maxErrors?: string;
+  kernel?: string;
+}
+
+const WORDING: Record<LintWarning['code'], (w: LintWarning) => string> = {
+  munmap_nothing: (w) => `${w.op} of ${hexPage(w.page)}: nothing is mapped there`,
+  gpu_unmapped: (w) => `${w.op} at ${hexPage(w.page)}: no CPU mapping (the fault will fail with -ENOENT)`,
+  cpu_unmapped: (w) => `${w.op} at ${hexPage(w.page)}: no CPU mapping (SIGSEGV)`,
+  straddle: (w) => `${w.op} at ${hexPage(w.page)}: the access spans more than one mapping or runs past its end`,
+  kernel_lacks: (w) => `${w.op}: kernel lacks it (added in ${w.since}); it replays as -EINVAL`,
+  unaligned: (w) => `${w.op} at ${hexPage(w.page)}: address not page aligned (replays as -EINVAL)`,
+};
+
+export async function runCheck(trace: string, o: CheckOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<void> {
+  const max = o.maxErrors === undefined ? Infinity : Number(o.maxErrors);
+  if (!(max >= 1)) throw new UsageError(`--max-errors ${o.maxErrors}: expected a positive integer`);
+  const errors: TraceInputError[] = [];
+  const stop = new Error('max errors');
+  const onError = (e: TraceInputError) => {
+    errors.push(e);
+    if (errors.length >= max) throw stop;
+  };
+  const format = detect(trace, o.inputFormat);
+  const file = trace === '-' ? '<stdin>' : trace;
+  const text = trace === '-' ? await io.readText('-') : undefined;
+  let events = 0;
+  let lint = new Linter(o.kernel as never ?? '6.18');
+  let kernel = lint.kernelVersion;
+  try {
+    let handle: TraceHandle;
+    if (text !== undefined) {
+      const t = parseTrace(text, { file, format, onError });
+      handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
+    } else {
+      handle = openTrace(trace, file, format, onError);
+    }
+    kernel = buildPlatform(handle.platform, o.kernel ? { kernel: o.kernel as never } : {}).kernel;
+    lint = new Linter(kernel);
+    for (const e of handle.events) {
+      events++;
+      lint.add(e);
+    }
+  } catch (e) {
+    if (e !== stop) throw e;
+  }
+  const lines: [number, string][] = [
+    ...errors.map((e) => [e.line, e.message.replace(/^([^:]+:\d+(?::\d+)?): /, '$1: error: ')] as [number, string]),
+    ...lint.warnings.map((w) => [w.line, `${file}:${w.line}: warning: ${WORDING[w.code](w)}`] as [number, string]),
+  ].sort((a, b) => a[0] - b[0]);
+  io.stdout(lines.map(([, l]) => l + '\n').join(''));
+  io.stdout(`check: ${events} events, ${errors.length} error${errors.length === 1 ? '' : 's'}, ${lint.warnings.length} warning${lint.warnings.length === 1 ? '' : 's'} (kernel ${kernel})\n`);
+  if (errors.length > 0) throw new TraceInputErrors(errors, true);
+}
