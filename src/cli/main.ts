@@ -15,7 +15,10 @@ import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.j
 import { buildPlatform, replay } from './replay.js';
 import { runGen, type GenCliOpts } from './gen.js';
 import { runCheck, type CheckOpts } from './check.js';
-import { TraceInputError } from '../trace/index.js';
+import { runCompare, type CompareOpts } from './compare.js';
+import { runDiff, type DiffOpts } from './diff.js';
+import { parseTime, TraceInputError } from '../trace/index.js';
+import type { ThrashOptions } from '../core/metrics.js';
 import { TraceInputErrors } from './errors.js';
 
 export const VERSION = '0.1.0';
@@ -36,7 +39,7 @@ export interface CliIo {
 }
 
 interface ReplayOpts {
-  format: 'table' | 'json' | 'debugfs';
+  format: 'table' | 'json' | 'debugfs' | 'perfetto';
   byRange?: boolean;
   summary?: boolean;
   events: boolean;
@@ -57,6 +60,8 @@ interface ReplayOpts {
   checkInvariants?: boolean;
   color?: boolean;
   maxErrors: string;
+  thrashThreshold: string;
+  thrashWindow: string;
 }
 
 const collect = (v: string, prev: string[]) => prev.concat([v]);
@@ -129,12 +134,26 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
   try {
     replay(handle.events, platform, createReporter(ropts, sink), {
       checkInvariants: o.checkInvariants ?? false,
+      thrash: thrashOptions(o),
       onProgress: bar ? (n) => bar.update(handle.bytesRead, n) : undefined,
     });
   } finally {
     bar?.stop();
   }
   if (toFile) await io.writeFileAtomic(o.output!, chunks.join(''));
+}
+
+/** --thrash-threshold / --thrash-window. */
+export function thrashOptions(o: { thrashThreshold: string; thrashWindow: string }): ThrashOptions {
+  const threshold = Number(o.thrashThreshold);
+  if (!Number.isInteger(threshold) || threshold < 1) throw new UsageError(`--thrash-threshold ${o.thrashThreshold}: expected a positive integer`);
+  let windowNs: number;
+  try {
+    windowNs = parseTime(o.thrashWindow);
+  } catch {
+    throw new UsageError(`--thrash-window ${o.thrashWindow}: expected a time such as 500us`);
+  }
+  return { threshold, windowNs };
 }
 
 /** Pass events through; at the end, throw the collected errors (before the report's summary). */
@@ -147,7 +166,7 @@ function failAtEnd<T>(events: Iterable<T>, errors: TraceInputError[]): Iterable<
   };
 }
 
-function program(io: CliIo, run: (p: Promise<void>) => void): Command {
+function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: number) => void): Command {
   const cmd = new Command('svmsim')
     .description('Replay CPU/GPU memory traces through a model of the Linux Intel Xe SVM stack')
     .version(VERSION)
@@ -159,7 +178,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void): Command {
     .command('replay')
     .description('replay a trace and print what the kernel would decide, per event, and the GT stats')
     .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'debugfs']).default('table'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'debugfs', 'perfetto']).default('table'))
     .option('--by-range', 'table: group decisions per range')
     .option('--summary', 'table: only the final ranges and stats')
     .option('--no-events', 'json: leave out the per-event decisions')
@@ -179,9 +198,34 @@ function program(io: CliIo, run: (p: Promise<void>) => void): Command {
     .option('--set <knob=value>', 'set any platform knob (repeatable), e.g. --set gc=lazy', collect, [])
     .option('--check-invariants', 'check every model invariant after each event (slower)')
     .option('--max-errors <n>', 'list up to N bad lines instead of stopping at the first', '1')
+    .option('--thrash-threshold <n>', 'round trips VRAM→RAM→VRAM that make a range thrash', '3')
+    .option('--thrash-window <time>', 'largest gap between migrations of a thrashing range', '500us')
     .option('--color', 'force colour')
     .option('--no-color', 'never colour')
     .action((trace: string, o: ReplayOpts) => run(runReplay(trace, o, io)));
+  cmd
+    .command('compare')
+    .description('replay one trace under several kernels / platforms and compare counters and derived figures in one table')
+    .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
+    .option('-k, --kernel <list>', 'kernel profiles, comma separated, e.g. 6.15,6.16,6.17,6.18')
+    .option('--vram <list>', 'VRAM sizes, comma separated, e.g. 4G,16G')
+    .option('--set <knob=values>', 'any platform knob with comma-separated values (repeatable), e.g. need64k=true,false', collect, [])
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'markdown', 'csv', 'json']).default('table'))
+    .option('--all', 'show every counter, also rows that are 0 everywhere')
+    .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
+    .option('-o, --output <file>', 'write to a file (atomically) instead of stdout')
+    .option('--thrash-threshold <n>', 'round trips that make a range thrash', '3')
+    .option('--thrash-window <time>', 'largest gap between migrations of a thrashing range', '500us')
+    .action((trace: string, o: CompareOpts) => run(runCompare(trace, o, io, detectFormat)));
+
+  cmd
+    .command('diff')
+    .description('compare two results of `replay --format json`: changed stats and decisions (exit 0 equal, 1 different, 2 bad input)')
+    .argument('<a>', 'the reference result (e.g. a committed golden file)')
+    .argument('<b>', 'the new result')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((a: string, b: string, o: DiffOpts) => run(runDiff(a, b, o, io).then(setCode)));
+
   cmd
     .command('check')
     .description('validate a trace without replaying it, and lint it (munmap of nothing, accesses to unmapped memory, ...)')
@@ -210,17 +254,24 @@ function program(io: CliIo, run: (p: Promise<void>) => void): Command {
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let pending: Promise<void> | undefined;
+  let code = EXIT_OK;
   try {
-    const cmd = program(io, (p) => {
-      pending = p;
-    });
+    const cmd = program(
+      io,
+      (p) => {
+        pending = p;
+      },
+      (c) => {
+        code = c;
+      },
+    );
     if (argv.length === 0) {
       cmd.outputHelp();
       return EXIT_BAD_INPUT;
     }
     cmd.parse(argv, { from: 'user' });
     if (pending !== undefined) await pending;
-    return EXIT_OK;
+    return code;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;

@@ -9,6 +9,7 @@
 import type { CoreEvent } from '../core/events.js';
 import { defaultPlatform, type KernelVersion, type Platform } from '../core/platform.js';
 import { Simulator } from '../core/simulator.js';
+import type { ThrashOptions } from '../core/metrics.js';
 import type { EventEcho, Reporter } from '../report/reporter.js';
 import type { ParsedEvent } from '../trace/index.js';
 
@@ -53,10 +54,10 @@ export function replay(
   events: Iterable<ParsedEvent>,
   platform: Platform,
   reporter: Reporter,
-  opts: { checkInvariants?: boolean; onProgress?: (events: number) => void } = {},
+  opts: { checkInvariants?: boolean; onProgress?: (events: number) => void; thrash?: ThrashOptions } = {},
 ): Simulator {
   const wants = reporter.wantsEvents;
-  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants });
+  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash });
   reporter.begin(platform);
   let n = 0;
   const step = (e: ParsedEvent) => {

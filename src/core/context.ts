@@ -15,6 +15,7 @@ import type { CpuPageTable } from './mm/page-table.js';
 import type { VmaList } from './mm/vma.js';
 import type { Platform } from './platform.js';
 import type { XeVm } from './xe-svm/vm.js';
+import type { Metrics, ThrashTracker } from './metrics.js';
 import type { TileStats } from './xe-gt-stats.js';
 
 /** Simulated time. `now` is in ns of the trace clock. */
@@ -62,6 +63,16 @@ export interface SimContext {
   log: Decision[];
   /** Record the decisions of hot, uneventful paths (GPU hits, CPU touches of present pages). */
   recording: boolean;
+  /** Index of the event being replayed. */
+  seq: number;
+  readonly metrics: Metrics;
+  readonly thrash: ThrashTracker;
+}
+
+/** One range-based TLB invalidation sent to the primary and the media GT (tlb_inval_count). */
+export function sendTlbInval(sim: SimContext): void {
+  sim.stats.incrAllGts('tlb_inval_count');
+  sim.metrics.tlbInvalidations++;
 }
 
 /** Append a decision to the current event's log (nothing when no one reads the log). */

@@ -22,6 +22,7 @@ import { rangeLocation } from './drm-gpusvm/pages.js';
 import { DrmPagemap } from './drm-pagemap/pagemap.js';
 import type { CoreEvent, GpuAccess } from './events.js';
 import { ModelInvariantError } from './invariant.js';
+import { DEFAULT_THRASH, newMetrics, ThrashTracker, type Metrics, type ThrashOptions, type Thrashing } from './metrics.js';
 import { checkInvariants } from './invariants.js';
 import { cpuAccess, doMadviseDontneed, doMmap, doMprotect, doMunmap, splitsHugetlb } from './mm/mm.js';
 import { CpuPageTable } from './mm/page-table.js';
@@ -43,6 +44,8 @@ export interface RangeState {
 }
 
 export interface FinalState {
+  metrics: Metrics;
+  thrashing: Thrashing[];
   ranges: RangeState[];
   vram: { capacity: bigint; used: bigint; bos: number };
   stats: { gt: number; counters: [StatName, number][] }[];
@@ -56,6 +59,8 @@ export interface SimulatorOptions {
    * skips the records of the hot paths; outcomes and stats are identical.
    */
   record?: boolean;
+  /** Thrashing detection threshold and window. */
+  thrash?: ThrashOptions;
 }
 
 /** Kernel version that introduced each ioctl op. */
@@ -91,6 +96,9 @@ export class Simulator {
       cost: new CostModel(platform.costModel),
       log: [],
       recording: opts.record ?? true,
+      seq: 0,
+      metrics: newMetrics(),
+      thrash: new ThrashTracker(opts.thrash ?? DEFAULT_THRASH),
     };
     this.available = new Set(
       (Object.keys(OP_SINCE) as CoreEvent['op'][]).filter((op) => !kernelAtLeast(platform.kernel, OP_SINCE[op]!)),
@@ -101,6 +109,7 @@ export class Simulator {
   step(ev: CoreEvent): EventResult {
     const seq = this.seq++;
     const sim = this.sim;
+    sim.seq = seq;
     sim.clock.advanceTo(ev.t);
     if (sim.recording) sim.log = [];
     let outcome: EventResult['outcome'] = 'ok';
@@ -244,6 +253,8 @@ export class Simulator {
       createdSeq: r.createdSeq,
     }));
     return {
+      metrics: { ...sim.metrics },
+      thrashing: sim.thrash.verdicts(),
       ranges,
       vram: {
         capacity: BigInt(sim.pagemap.capacityPages) << 12n,

@@ -17,8 +17,9 @@ import type { Decision, EventResult } from '../core/decisions.js';
 import { PLATFORM_KNOBS, type Platform } from '../core/platform.js';
 import type { FinalState } from '../core/simulator.js';
 import { RangeHistory } from './by-range.js';
+import { PerfettoReporter } from './perfetto.js';
 import { describe } from './describe.js';
-import { hexAddr, hexPage, humanBytes, ms, span } from './format.js';
+import { hexAddr, hexPage, humanBytes, humanPages, ms, span } from './format.js';
 
 /** What the report shows of an input event besides the model's result. */
 export interface EventEcho {
@@ -43,7 +44,7 @@ export interface Reporter {
 export type Sink = (chunk: string) => void;
 
 export interface ReportOptions {
-  format: 'table' | 'json' | 'debugfs';
+  format: 'table' | 'json' | 'debugfs' | 'perfetto';
   /** table: group decisions per range. */
   byRange?: boolean;
   /** table: only the final ranges and stats. */
@@ -64,6 +65,8 @@ export function createReporter(opts: ReportOptions, write: Sink): Reporter {
       return new JsonReporter(write, opts);
     case 'debugfs':
       return new DebugfsReporter(write, opts.gt ?? 0);
+    case 'perfetto':
+      return new PerfettoReporter(write);
     default:
       return new TableReporter(write, opts);
   }
@@ -126,6 +129,19 @@ export function finalJson(final: FinalState): Record<string, unknown> {
     })),
     vram: { capacity: Number(final.vram.capacity), used: Number(final.vram.used) },
     stats,
+    metrics: final.metrics,
+    thrashing: final.thrashing.map(thrashJson),
+  };
+}
+
+/** A thrashing verdict as JSON. */
+export function thrashJson(t: FinalState['thrashing'][number]): Record<string, unknown> {
+  return {
+    start: hexPage(t.start),
+    end: hexPage(t.start + t.npages),
+    cycles: t.cycles,
+    bytes: Number(t.bytes),
+    events: t.events,
   };
 }
 
@@ -272,6 +288,19 @@ class TableReporter implements Reporter {
     out.push(
       `VRAM: ${humanBytes(final.vram.used)} used of ${humanBytes(final.vram.capacity)} in ${final.vram.bos} BO(s)`,
     );
+    const m = final.metrics;
+    out.push(
+      `Faults: ${m.gpuFaults} (${m.failedFaults} failed); migrations: ${m.migrationsToVram} to VRAM (${humanPages(m.pagesToVram)} copied), ` +
+        `${m.migrationsToRam} to RAM (${humanPages(m.pagesToRam)} copied); evictions: ${m.evictions}; TLB invalidations: ${m.tlbInvalidations}`,
+    );
+    if (final.thrashing.length > 0) {
+      out.push('');
+      out.push(this.c.bold(this.c.red(`Thrashing (${final.thrashing.length} range${final.thrashing.length === 1 ? '' : 's'})`)));
+      for (const t of final.thrashing) {
+        const ev = t.events.map((e) => `#${e}`).join(' ');
+        out.push(`  ${span(t.start, t.start + t.npages)} ${humanPages(t.npages)}: ${t.cycles} round trips VRAM→RAM→VRAM, ${humanBytes(t.bytes)} moved, by ${ev}`);
+      }
+    }
     out.push('');
     const gts = final.stats;
     const stats = new Table({ head: ['counter', ...gts.map((g) => `gt${g.gt}`)], style: { head: [], border: [] }, chars: COMPACT, colAligns: ['left', ...gts.map(() => 'right' as const)] });

@@ -36,14 +36,14 @@ describe('svmsim replay', () => {
     const b = await runCli(['replay', T1, '--format', 'json']);
     expect(a.stdout).toBe(b.stdout);
     const doc = JSON.parse(a.stdout);
-    expect(Object.keys(doc)).toEqual(['svmsim', 'kernel', 'platform', 'events', 'ranges', 'vram', 'stats']);
+    expect(Object.keys(doc)).toEqual(['svmsim', 'kernel', 'platform', 'events', 'ranges', 'vram', 'stats', 'metrics', 'thrashing']);
     expect(Object.keys(doc.events[1]).slice(0, 5)).toEqual(['seq', 'line', 't', 'op', 'addr']);
     expect(doc.ranges[0]).toEqual({ start: '0x7f0000000000', end: '0x7f0000200000', size: '0x200000', location: 'vram', valid: true });
     expect(doc.vram).toEqual({ capacity: 17179869184, used: 4194304 });
     expect(Object.keys(doc.stats)).toEqual(['gt0', 'gt1']);
     expect(Object.keys(doc.stats.gt0)).toEqual([...statNames('6.18')]);
     const ne = await runCli(['replay', T1, '--format', 'json', '--no-events']);
-    expect(Object.keys(JSON.parse(ne.stdout))).toEqual(['svmsim', 'kernel', 'platform', 'ranges', 'vram', 'stats']);
+    expect(Object.keys(JSON.parse(ne.stdout))).toEqual(['svmsim', 'kernel', 'platform', 'ranges', 'vram', 'stats', 'metrics', 'thrashing']);
   });
 
   test('the same trace in JSON, JSONL and CSV replays to identical results', async () => {

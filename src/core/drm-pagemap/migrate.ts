@@ -30,6 +30,14 @@ function statsCopyToRam(sim: SimContext, copied: number, npages: number): void {
   const t = sim.cost.copy(copied, 'd2h');
   gt.incr('svm_cpu_copy_us', t);
   gt.incrSized(npages, 'cpu_copy_us', t);
+  sim.metrics.copyUs += t;
+}
+
+/** Account a migration back to RAM in the derived metrics and the thrashing tracker. */
+function noteToRam(sim: SimContext, bo: DevmemBo, pages: number): void {
+  sim.metrics.migrationsToRam++;
+  sim.metrics.pagesToRam += pages;
+  sim.thrash.migrated(bo.start, bo.npages, 'ram', pages, sim.seq, sim.clock.now);
 }
 
 /** Account a RAM→VRAM copy. Mirrors xe_svm_copy() stats. */
@@ -75,6 +83,10 @@ export function migrateToDevmem(sim: SimContext, bo: DevmemBo, start: number, en
   if (cpages !== npages) return { ok: false, errno: 'EBUSY' };
 
   const copyUs = statsCopyToVram(sim, copied, npages);
+  sim.metrics.copyUs += copyUs;
+  sim.metrics.migrationsToVram++;
+  sim.metrics.pagesToVram += copied;
+  sim.thrash.migrated(bo.start, bo.npages, 'vram', npages, sim.seq, sim.clock.now);
   sim.mm.pt.fill(start, end, devicePte(bo.id));
   bo.resident = npages;
   if (kernelAtLeast(sim.platform.kernel, '6.15')) {
@@ -120,6 +132,7 @@ export function migrateToRam(sim: SimContext, page: number, cause: 'cpu_fault' |
   const n = sim.mm.pt.replace(start, end, v, PTE_SMEM);
   emit(sim, { code: 'migrate_to_ram', bo: bo.id, start, end, pages: n, cause });
   statsCopyToRam(sim, n, end - start);
+  noteToRam(sim, bo, n);
   devmemPagesFreed(sim, bo, n, 'last_page_gone');
 }
 
@@ -144,5 +157,7 @@ export function evictToRam(sim: SimContext, bo: DevmemBo): void {
   }
   emit(sim, { code: 'migrate_to_ram', bo: bo.id, start: bo.start, end: bo.start + bo.npages, pages, cause: 'bo_evict' });
   statsCopyToRam(sim, pages, bo.npages);
+  sim.metrics.evictions++;
+  noteToRam(sim, bo, pages);
   devmemPagesFreed(sim, bo, pages, 'last_page_gone');
 }

@@ -255,12 +255,17 @@ export function xeSvmHandlePagefault(sim: SimContext, vma: GpuVma, a: FaultArgs)
  * Mirrors handle_pagefault() in xe_gt_pagefault.c for CPU-address-mirror VMAs.
  */
 export function handlePagefault(sim: SimContext, page: number, access: GpuAccess, seq: number): Errno | undefined {
+  sim.metrics.gpuFaults++;
   const vma = sim.vm.findVma(page);
+  let err: Errno | undefined;
   if (vma === undefined) {
     emit(sim, { code: 'no_gpu_vma', page });
-    return 'EINVAL';
+    err = 'EINVAL';
+  } else {
+    err = xeSvmHandlePagefault(sim, vma, { page, access, seq });
   }
-  return xeSvmHandlePagefault(sim, vma, { page, access, seq });
+  if (err !== undefined) sim.metrics.failedFaults++;
+  return err;
 }
 
 /**

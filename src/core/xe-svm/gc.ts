@@ -18,7 +18,7 @@
  * makes a running fault handler look its VMA up again (-EAGAIN), which counts the fault twice.
  */
 
-import { emit, type SimContext } from '../context.js';
+import { emit, sendTlbInval, type SimContext } from '../context.js';
 import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
 import { rangeRemove } from '../drm-gpusvm/range.js';
 import { kernelAtLeast } from '../platform.js';
@@ -31,7 +31,7 @@ export function xeVmRangeUnbind(sim: SimContext, range: SvmRange): boolean {
   const inval = p.gcUnbindTlbInval === 'always' || p.scratchPages || range.valid;
   range.tilePresent = false;
   range.tileInvalidated = false;
-  if (inval) sim.stats.incrAllGts('tlb_inval_count');
+  if (inval) sendTlbInval(sim);
   return inval;
 }
 

@@ -16,7 +16,7 @@
  * Xe does not filter by event type or by owner: its own migrations invalidate too.
  */
 
-import { emit, type SimContext } from '../context.js';
+import { emit, sendTlbInval, type SimContext } from '../context.js';
 import type { NotifierEvent, RangeRef } from '../decisions.js';
 import type { GpusvmNotifier } from '../drm-gpusvm/gpusvm.js';
 import { rangeSetUnmapped, rangeUnmapPages } from '../drm-gpusvm/range.js';
@@ -42,7 +42,7 @@ export function xeSvmInvalidate(sim: SimContext, notifier: GpusvmNotifier, event
   }
   const tlbInval = zapped.length > 0;
   if (tlbInval) {
-    sim.stats.incrAllGts('tlb_inval_count');
+    sendTlbInval(sim);
     if (v618) sim.stats.incrAllGts('svm_tlb_inval_us', sim.cost.tlbInval());
   }
 

@@ -15,7 +15,7 @@
  * invalidation for the span (no svm_tlb_inval_count). Pages are not migrated by madvise.
  */
 
-import { emit, type SimContext } from '../context.js';
+import { emit, sendTlbInval, type SimContext } from '../context.js';
 import type { Errno, RangeRef } from '../decisions.js';
 import type { AtomicAttr, PreferredLoc, PrefetchRegion } from '../events.js';
 import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
@@ -172,7 +172,7 @@ export function xeVmMadvise(sim: SimContext, start: number, end: number, attr: M
     }
   }
   const tlbInval = zapped.length > 0;
-  if (tlbInval) sim.stats.incrAllGts('tlb_inval_count');
+  if (tlbInval) sendTlbInval(sim);
   emit(sim, { code: 'madvise_zap', zapped, tlbInval });
   return undefined;
 }

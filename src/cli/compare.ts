@@ -1,0 +1,82 @@
+/**
+ * DOC: `svmsim compare` — one trace, many kernels and platforms, one table
+ *
+ * Reads the trace once and steps one simulator per combination of the list-valued options
+ * (`--kernel 6.15,6.18`, `--vram 4G,16G`, `--set need64k=true,false`, repeatable), in lockstep,
+ * so a long recording is parsed once whatever the number of combinations.
+ */
+
+import { statNames } from '../core/xe-gt-stats.js';
+import { Simulator } from '../core/simulator.js';
+import type { Platform } from '../core/platform.js';
+import { renderCompare, type CompareColumn } from '../report/compare.js';
+import { openTrace, parsePlatformSettings, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import { UsageError } from './errors.js';
+import type { CliIo } from './main.js';
+import { thrashOptions } from './main.js';
+import { buildPlatform } from './replay.js';
+
+export interface CompareOpts {
+  kernel?: string;
+  vram?: string;
+  set: string[];
+  format: 'table' | 'markdown' | 'csv' | 'json';
+  inputFormat?: TraceFormat;
+  all?: boolean;
+  output?: string;
+  thrashThreshold: string;
+  thrashWindow: string;
+}
+
+/** Axes of the comparison: knob → values (as written). */
+function axes(o: CompareOpts): [string, string[]][] {
+  const out: [string, string[]][] = [];
+  const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  if (o.kernel !== undefined) out.push(['kernel', split(o.kernel)]);
+  if (o.vram !== undefined) out.push(['vram', split(o.vram)]);
+  for (const kv of o.set) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set ${kv}: expected knob=value[,value...]`);
+    out.push([kv.slice(0, eq).trim(), split(kv.slice(eq + 1))]);
+  }
+  for (const [k, vs] of out) if (vs.length === 0) throw new UsageError(`--${k}: no values`);
+  return out;
+}
+
+/** Cartesian product of the axes. */
+function combinations(ax: [string, string[]][]): Record<string, string>[] {
+  let out: Record<string, string>[] = [{}];
+  for (const [k, vs] of ax) out = out.flatMap((c) => vs.map((v) => ({ ...c, [k]: v })));
+  return out;
+}
+
+export async function runCompare(trace: string, o: CompareOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<void> {
+  const combos = combinations(axes(o));
+  if (combos.length > 64) throw new UsageError(`${combos.length} combinations: at most 64`);
+  const thrash = thrashOptions(o);
+  const format = detect(trace, o.inputFormat);
+  let handle: TraceHandle;
+  if (trace === '-') {
+    const t = parseTrace(await io.readText('-'), { file: '<stdin>', format });
+    handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
+  } else handle = openTrace(trace, trace, format);
+
+  const sims = combos.map((c) => {
+    const overrides: Partial<Platform> = parsePlatformSettings(c, 'command line');
+    const platform = buildPlatform(handle.platform, overrides);
+    const label = Object.keys(c).length === 0 ? platform.kernel : Object.entries(c).map(([k, v]) => (k === 'kernel' ? v : `${k}=${v}`)).join(' ');
+    return { label, sim: new Simulator(platform, { record: false, thrash }) };
+  });
+  let events = 0;
+  for (const e of handle.events) {
+    events++;
+    for (const s of sims) s.sim.step(e.core);
+  }
+  const columns: CompareColumn[] = sims.map(({ label, sim }) => {
+    const snap = sim.snapshot();
+    return { label, counters: new Map(snap.stats[0].counters), metrics: snap.metrics, thrashing: snap.thrashing };
+  });
+  const text = renderCompare({ events, counterOrder: statNames('6.18'), columns, all: o.all ?? false }, o.format);
+  if (o.output !== undefined) await io.writeFileAtomic(o.output, text);
+  else io.stdout(text);
+}
