@@ -15,6 +15,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { CoreEvent, Op } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
+import { ENUM_FIELDS, ENUMS, hexDigit, OP_FIELDS, pullSource, type EnumField, type EventSource } from './vocab.js';
 import {
   csvPlatformLine,
   csvRowObject,
@@ -28,33 +29,8 @@ import {
 
 const CHUNK = 1 << 20;
 
-const OP_SIZE: Record<string, 'required' | 'optional' | 'none'> = {
-  mmap: 'required',
-  munmap: 'required',
-  mprotect: 'required',
-  madvise: 'required',
-  cpu_read: 'optional',
-  cpu_write: 'optional',
-  gpu_read: 'optional',
-  gpu_write: 'optional',
-  gpu_atomic: 'optional',
-  gpu_fault: 'none',
-  xe_prefetch: 'required',
-  xe_madvise: 'required',
-};
-
-const OP_EXTRA: Record<string, readonly string[]> = {
-  mmap: ['prot', 'kind'],
-  mprotect: ['prot'],
-  madvise: ['advice'],
-  gpu_fault: ['access'],
-  xe_prefetch: ['region'],
-  xe_madvise: ['preferred', 'atomic'],
-};
-
-/** The op named by bytes [a, b) of buf, as an interned string, or undefined. */
 const OPS_BY_LENGTH: string[][] = [];
-for (const name of Object.keys(OP_SIZE)) (OPS_BY_LENGTH[name.length] ??= []).push(name);
+for (const name of Object.keys(OP_FIELDS)) (OPS_BY_LENGTH[name.length] ??= []).push(name);
 
 function opAt(buf: Buffer, a: number, b: number): string | undefined {
   const n = b - a;
@@ -68,18 +44,6 @@ function opAt(buf: Buffer, a: number, b: number): string | undefined {
   }
   return undefined;
 }
-
-const ENUM_FIELDS = ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const;
-type EnumField = (typeof ENUM_FIELDS)[number];
-const ENUMS: Record<EnumField, ReadonlySet<string>> = {
-  prot: new Set(['r', 'rw', 'none']),
-  kind: new Set(['anon', 'shared', 'file', 'hugetlb']),
-  advice: new Set(['dontneed']),
-  access: new Set(['read', 'write', 'atomic']),
-  region: new Set(['smem', 'vram', 'advised']),
-  preferred: new Set(['device', 'system']),
-  atomic: new Set(['undefined', 'device', 'global', 'cpu']),
-};
 
 /**
  * An event read from bytes: the core event and the parsed event in one object of one shape
@@ -124,13 +88,6 @@ class ByteEvent implements ParsedEvent {
     for (const k of ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const) if (this[k] !== undefined) o[k] = this[k];
     return o as unknown as CoreEvent;
   }
-}
-
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
 }
 
 export class CsvByteReader {
@@ -327,10 +284,10 @@ export class CsvByteReader {
     const ix = this.ix;
     const op = opAt(buf, cut[this.opIx], cut[this.opIx + 1] - 1);
     if (op === undefined) return undefined;
-    const sizeKind = OP_SIZE[op];
-    const extra = OP_EXTRA[op];
+    const spec = OP_FIELDS[op as Op];
+    const sizeKind = spec.size;
     for (const ec of this.enumCols) {
-      if (!this.empty(ec.i) && (extra === undefined || !extra.includes(ec.field))) return undefined;
+      if (!this.empty(ec.i) && !spec.extra.includes(ec.field)) return undefined;
     }
 
     let t = this.cur.t;
@@ -432,18 +389,7 @@ export class CsvByteReader {
   }
 
   /** The events as a one-pass iterable that the replay loop can also pull with read(). */
-  events(): Iterable<ParsedEvent> & { read(): ParsedEvent | undefined } {
-    const self = this;
-    return {
-      read: () => self.read(),
-      [Symbol.iterator]() {
-        return {
-          next: (): IteratorResult<ParsedEvent> => {
-            const ev = self.read();
-            return ev === undefined ? { value: undefined, done: true } : { value: ev, done: false };
-          },
-        };
-      },
-    };
+  events(): EventSource {
+    return pullSource(() => this.read());
   }
 }

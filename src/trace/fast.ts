@@ -15,48 +15,8 @@
  */
 
 import type { CoreEvent, Op } from '../core/events.js';
+import { ENUMS, hexDigit, OP_FIELDS, OP_SET as OPS } from './vocab.js';
 import type { EventCursor, ParsedEvent } from './parse.js';
-
-const OPS = new Set<string>([
-  'mmap',
-  'munmap',
-  'mprotect',
-  'madvise',
-  'cpu_read',
-  'cpu_write',
-  'gpu_read',
-  'gpu_write',
-  'gpu_atomic',
-  'gpu_fault',
-  'xe_prefetch',
-  'xe_madvise',
-]);
-
-/** Fields each op accepts besides t, op, addr, and whether size is required. */
-const OP_FIELDS: Record<Op, { size: 'required' | 'optional' | 'none'; extra: string[] }> = {
-  mmap: { size: 'required', extra: ['prot', 'kind'] },
-  munmap: { size: 'required', extra: [] },
-  mprotect: { size: 'required', extra: ['prot'] },
-  madvise: { size: 'required', extra: ['advice'] },
-  cpu_read: { size: 'optional', extra: [] },
-  cpu_write: { size: 'optional', extra: [] },
-  gpu_read: { size: 'optional', extra: [] },
-  gpu_write: { size: 'optional', extra: [] },
-  gpu_atomic: { size: 'optional', extra: [] },
-  gpu_fault: { size: 'none', extra: ['access'] },
-  xe_prefetch: { size: 'required', extra: ['region'] },
-  xe_madvise: { size: 'required', extra: ['preferred', 'atomic'] },
-};
-
-const ENUMS: Record<string, ReadonlySet<string>> = {
-  prot: new Set(['r', 'rw', 'none']),
-  kind: new Set(['anon', 'shared', 'file', 'hugetlb']),
-  advice: new Set(['dontneed']),
-  access: new Set(['read', 'write', 'atomic']),
-  region: new Set(['smem', 'vram', 'advised']),
-  preferred: new Set(['device', 'system']),
-  atomic: new Set(['undefined', 'device', 'global', 'cpu']),
-};
 
 const HEX_ADDR = /^0x[0-9a-fA-F]{1,16}$/;
 const HEX_SMALL = /^0x[0-9a-fA-F]{1,13}$/;
@@ -97,7 +57,7 @@ export function fastEvent(get: (field: string) => string | number | undefined, p
   const spec = OP_FIELDS[op as Op];
   for (const f of present) {
     if (f === 't' || f === 'op' || f === 'addr') continue;
-    if (f === 'size' ? spec.size === 'none' : !spec.extra.includes(f)) return undefined;
+    if (f === 'size' ? spec.size === 'none' : !(spec.extra as readonly string[]).includes(f)) return undefined;
   }
 
   let t = cur.t;
@@ -130,7 +90,7 @@ export function fastEvent(get: (field: string) => string | number | undefined, p
 
   const e = (f: string): string | undefined => {
     const v = get(f);
-    return typeof v === 'string' && ENUMS[f].has(v) ? v : undefined;
+    return typeof v === 'string' && ENUMS[f as keyof typeof ENUMS].has(v) ? v : undefined;
   };
   const has = (f: string) => get(f) !== undefined;
   let core: CoreEvent;
@@ -197,14 +157,6 @@ export interface CsvColumns {
 export function csvColumns(cols: string[]): CsvColumns {
   const ix = Object.fromEntries(CSV_FIELDS.map((f) => [f, cols.indexOf(f)])) as CsvColumns['ix'];
   return { ix, n: cols.length, other: cols.some((c) => !(CSV_FIELDS as readonly string[]).includes(c)) };
-}
-
-/** Value of a hex digit char code, or -1. */
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
 }
 
 /** A non-negative decimal integer of at most 15 digits, or -1. */

@@ -18,6 +18,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { Platform } from '../core/platform.js';
 import { csvColumns, fastCsvEvent, fastEvent } from './fast.js';
+import { pullSource, type EventSource } from './vocab.js';
 import {
   csvPlatformLine,
   csvRowObject,
@@ -263,19 +264,8 @@ export class TraceReader {
     }
   }
 
-  /** The events as an iterable (one pass). */
-  events(): Iterable<ParsedEvent> & { read(): ParsedEvent | undefined } {
-    const self = this;
-    return {
-      read: () => self.read(),
-      [Symbol.iterator]() {
-        return {
-          next: (): IteratorResult<ParsedEvent> => {
-            const e = self.read();
-            return e === undefined ? { value: undefined, done: true } : { value: e, done: false };
-          },
-        };
-      },
-    };
+  /** The events as an iterable (one pass), which the replay loop can also pull with read(). */
+  events(): EventSource {
+    return pullSource(() => this.read());
   }
 }

@@ -29,7 +29,7 @@ import { rangeFindOrInsert } from '../drm-gpusvm/range.js';
 import { ModelInvariantError } from '../invariant.js';
 import { kernelAtLeast } from '../platform.js';
 import { xeSvmGarbageCollector } from './gc.js';
-import { xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
+import { logGetPages, logMigrate, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
 import type { GpuVma } from './vm.js';
 
 /** The kernel would loop forever; the simulator stops here and reports LIVELOCK. */
@@ -166,15 +166,7 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
       const m = xeSvmAllocVram(sim, range, timesliceMs);
       if (v618) gt.incrSized(range.npages, 'migrate_us', m.us);
       us += m.us;
-      emit(sim, {
-        code: 'migrate_to_vram',
-        range: range.ref(),
-        bo: m.bo,
-        ok: m.ok,
-        errno: m.ok ? undefined : m.errno,
-        copiedPages: m.ok ? m.copied : 0,
-        timesliceMs,
-      });
+      logMigrate(sim, range, m, timesliceMs);
       if (!rc1) timesliceMs *= 2;
       if (!m.ok) {
         if (rc1 || tries > 0 || !devmemOnly) {
@@ -189,14 +181,7 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
 
     const gp = rangeGetPages(sim, range, { readOnly: vma.readOnly, devmemOnly });
     const gpUs = gp.ok && gp.fast ? 0 : sim.cost.getPages(range.npages, gp.faultedIn);
-    emit(sim, {
-      code: 'get_pages',
-      range: range.ref(),
-      ok: gp.ok,
-      errno: gp.ok ? undefined : gp.errno,
-      location: gp.ok ? gp.location : undefined,
-      faultedIn: gp.faultedIn,
-    });
+    logGetPages(sim, range, gp);
     if (!gp.ok) {
       if (gp.errno === 'EOPNOTSUPP' || gp.errno === 'EFAULT' || gp.errno === 'EPERM') {
         if (gp.errno === 'EOPNOTSUPP') {

@@ -23,7 +23,7 @@ import { rangeEvict, rangeGetPages } from '../drm-gpusvm/pages.js';
 import { rangeFindOrInsert, rangeRemove } from '../drm-gpusvm/range.js';
 import { xeVmRangeRebind } from './fault.js';
 import { xeVmRangeUnbind } from './gc.js';
-import { xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
+import { logGetPages, logMigrate, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
 import type { GpuVma } from './vm.js';
 
 /** Ranges already bound where the prefetch wants them. Mirrors xe_svm_range_validate(). */
@@ -72,29 +72,14 @@ function prefetchRange(sim: SimContext, vma: GpuVma, range: SvmRange, devmemPref
     const reason = xeSvmRangeNeedsMigrateToVram(sim, range, true);
     if (reason === undefined) {
       const m = xeSvmAllocVram(sim, range, 0);
-      emit(sim, {
-        code: 'migrate_to_vram',
-        range: range.ref(),
-        bo: m.bo,
-        ok: m.ok,
-        errno: m.ok ? undefined : m.errno,
-        copiedPages: m.ok ? m.copied : 0,
-        timesliceMs: 0,
-      });
+      logMigrate(sim, range, m, 0);
       if (!m.ok) return 'ENODATA';
     } else {
       emit(sim, { code: 'no_migrate', range: range.ref(), reason });
     }
   }
   const gp = rangeGetPages(sim, range, { readOnly: vma.readOnly, devmemOnly: false });
-  emit(sim, {
-    code: 'get_pages',
-    range: range.ref(),
-    ok: gp.ok,
-    errno: gp.ok ? undefined : gp.errno,
-    location: gp.ok ? gp.location : undefined,
-    faultedIn: gp.faultedIn,
-  });
+  logGetPages(sim, range, gp);
   if (!gp.ok) {
     if (gp.errno === 'EOPNOTSUPP') {
       emit(sim, { code: 'range_evict', range: range.ref() });

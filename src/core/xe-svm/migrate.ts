@@ -16,6 +16,7 @@ import { emit, type SimContext } from '../context.js';
 import type { Errno, NoMigrateReason } from '../decisions.js';
 import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
 import { evictToRam, migrateToDevmem } from '../drm-pagemap/migrate.js';
+import type { GetPagesResult } from '../drm-gpusvm/pages.js';
 
 export type AllocVramResult = { ok: true; bo: number; copied: number; us: number } | { ok: false; errno: Errno; bo: number; us: number };
 
@@ -65,6 +66,31 @@ export function xeSvmAllocVram(sim: SimContext, range: SvmRange, timesliceMs: nu
     return { ok: false, errno: res.errno, bo: bo.id, us: base };
   }
   return { ok: true, bo: bo.id, copied: res.copied, us: base + res.copyUs };
+}
+
+/** Record a migration attempt. */
+export function logMigrate(sim: SimContext, range: SvmRange, m: AllocVramResult, timesliceMs: number): void {
+  emit(sim, {
+    code: 'migrate_to_vram',
+    range: range.ref(),
+    bo: m.bo,
+    ok: m.ok,
+    errno: m.ok ? undefined : m.errno,
+    copiedPages: m.ok ? m.copied : 0,
+    timesliceMs,
+  });
+}
+
+/** Record a get_pages result. */
+export function logGetPages(sim: SimContext, range: SvmRange, gp: GetPagesResult): void {
+  emit(sim, {
+    code: 'get_pages',
+    range: range.ref(),
+    ok: gp.ok,
+    errno: gp.ok ? undefined : gp.errno,
+    location: gp.ok ? gp.location : undefined,
+    faultedIn: gp.faultedIn,
+  });
 }
 
 /**

@@ -1,0 +1,66 @@
+/**
+ * DOC: Trace vocabulary shared by the fast readers
+ *
+ * Which fields each op takes and which values the enum fields allow, as plain tables for the
+ * hot paths (fast.ts, csv-bytes.ts). The zod schema in schema.ts is the definition; the tests
+ * check that the fast paths and the schema agree.
+ */
+
+import { OPS, type Op } from '../core/events.js';
+import type { ParsedEvent } from './parse.js';
+
+export const OP_SET: ReadonlySet<string> = new Set(OPS);
+
+/** Fields each op accepts besides t, op, addr, and whether size is required. */
+export const OP_FIELDS: Record<Op, { size: 'required' | 'optional' | 'none'; extra: readonly EnumField[] }> = {
+  mmap: { size: 'required', extra: ['prot', 'kind'] },
+  munmap: { size: 'required', extra: [] },
+  mprotect: { size: 'required', extra: ['prot'] },
+  madvise: { size: 'required', extra: ['advice'] },
+  cpu_read: { size: 'optional', extra: [] },
+  cpu_write: { size: 'optional', extra: [] },
+  gpu_read: { size: 'optional', extra: [] },
+  gpu_write: { size: 'optional', extra: [] },
+  gpu_atomic: { size: 'optional', extra: [] },
+  gpu_fault: { size: 'none', extra: ['access'] },
+  xe_prefetch: { size: 'required', extra: ['region'] },
+  xe_madvise: { size: 'required', extra: ['preferred', 'atomic'] },
+};
+
+export const ENUM_FIELDS = ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const;
+export type EnumField = (typeof ENUM_FIELDS)[number];
+
+export const ENUMS: Record<EnumField, ReadonlySet<string>> = {
+  prot: new Set(['r', 'rw', 'none']),
+  kind: new Set(['anon', 'shared', 'file', 'hugetlb']),
+  advice: new Set(['dontneed']),
+  access: new Set(['read', 'write', 'atomic']),
+  region: new Set(['smem', 'vram', 'advised']),
+  preferred: new Set(['device', 'system']),
+  atomic: new Set(['undefined', 'device', 'global', 'cpu']),
+};
+
+/** Value of a hex digit char code, or -1. */
+export function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** A one-pass event source usable both as an iterable and by pulling with read(). */
+export type EventSource = Iterable<ParsedEvent> & { read(): ParsedEvent | undefined };
+
+export function pullSource(read: () => ParsedEvent | undefined): EventSource {
+  return {
+    read,
+    [Symbol.iterator]() {
+      return {
+        next: (): IteratorResult<ParsedEvent> => {
+          const e = read();
+          return e === undefined ? { value: undefined, done: true } : { value: e, done: false };
+        },
+      };
+    },
+  };
+}
