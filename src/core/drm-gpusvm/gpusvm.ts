@@ -124,6 +124,8 @@ export class Gpusvm {
   readonly notifiers = new Map<number, GpusvmNotifier>();
   private nextRangeId = 1;
   ops: GpusvmOps = { invalidate: () => {} };
+  /** The range that served the last GPU access (a lookup cache; see gpuAccessHits()). */
+  lastHit: SvmRange | undefined;
 
   constructor(
     /** Notifier size in pages. */

@@ -258,8 +258,12 @@ export function handlePagefault(sim: SimContext, page: number, access: GpuAccess
  * to PTEs without atomic enable. Returns the serving range when it would not.
  */
 export function gpuAccessHits(sim: SimContext, page: number, access: GpuAccess): SvmRange | undefined {
-  const r = sim.gpusvm.rangeAt(page);
+  // GPU accesses are local: try the range that served the previous one first. A removed range is
+  // never valid (the GC and madvise unbind it first), so a stale cache entry cannot hit.
+  const last = sim.gpusvm.lastHit;
+  const r = last !== undefined && last.start <= page && page < last.end && last.valid ? last : sim.gpusvm.rangeAt(page);
   if (r === undefined || !r.valid || r.unmapped) return undefined;
   if (access === 'atomic' && !r.atomicEnable) return undefined;
+  sim.gpusvm.lastHit = r;
   return r;
 }
