@@ -175,6 +175,65 @@ export class CsvByteReader {
     }
   }
 
+  /** Whether the line last scanned has only plain characters and the header's number of cells. */
+  private clean = false;
+
+  /**
+   * The next line, located and split in one pass over its bytes: finds the newline, records the
+   * cell boundaries in `cut`, and notes whether the line is plain enough for the fast path.
+   */
+  private scanLine(): boolean {
+    const cut = this.cut;
+    const n = cut.length - 1;
+    for (;;) {
+      const buf = this.buf;
+      const end = this.end;
+      let k = this.start;
+      let f = 0;
+      let clean = true;
+      cut[0] = k;
+      let nl = -1;
+      let lineEnd = -1;
+      for (; k < end; k++) {
+        const c = buf[k];
+        if (c === 44) {
+          if (++f < n) cut[f] = k + 1;
+          else clean = false;
+        } else if (c <= 34 || c >= 128) {
+          if (c === 10) {
+            nl = k;
+            lineEnd = k;
+            break;
+          }
+          if (c === 13 && (k + 1 === end ? this.eof : buf[k + 1] === 10)) {
+            if (k + 1 === end) {
+              nl = k;
+              lineEnd = k;
+              break;
+            }
+            nl = k + 1;
+            lineEnd = k;
+            break;
+          }
+          clean = false;
+        }
+      }
+      if (nl < 0) {
+        if (this.fill()) continue; // fill() moved the unread tail to the front: rescan it
+        if (this.start >= this.end) return false;
+        lineEnd = this.end;
+        nl = this.end - 1;
+      }
+      this.lineStart = this.start;
+      this.lineEnd = lineEnd;
+      this.start = nl + 1;
+      this.line++;
+      this.clean = clean && f === n - 1;
+      if (this.clean) cut[n] = lineEnd + 1;
+      return true;
+    }
+  }
+
   private lineText(): string {
     return this.buf.toString('utf8', this.lineStart, this.lineEnd);
   }
@@ -204,11 +263,11 @@ export class CsvByteReader {
 
   /** The next event, or undefined at the end of the file. */
   read(): ParsedEvent | undefined {
-    while (this.nextLine()) {
+    while (this.scanLine()) {
       const s = this.lineStart;
       const e = this.lineEnd;
       if (s === e || this.buf[s] === 35) continue; // blank or '#'
-      const ev = this.other ? undefined : this.fastRow(s, e);
+      const ev = this.other || !this.clean ? undefined : this.fastRow(s, e);
       this.count++;
       if (ev !== undefined) return ev;
       if (this.onError === undefined) return this.slowRow();
@@ -266,20 +325,9 @@ export class CsvByteReader {
   private fastRow(s: number, e: number): ParsedEvent | undefined {
     const buf = this.buf;
     const cut = this.cut;
-    const n = this.cols.length;
     if (this.opIx < 0) return undefined;
-    // Locate fields: cut[i] = start of field i, cut[n] = e + 1.
-    let f = 0;
-    cut[0] = s;
-    for (let k = s; k < e; k++) {
-      const c = buf[k];
-      if (c === 44) {
-        if (++f >= n) return undefined;
-        cut[f] = k + 1;
-      } else if (c <= 34 || c >= 128) return undefined; // controls, space, '!', quote, non-ASCII
-    }
-    if (f !== n - 1) return undefined;
-    cut[n] = e + 1;
+    void s;
+    void e;
 
     const ix = this.ix;
     const op = opAt(buf, cut[this.opIx], cut[this.opIx + 1] - 1);
