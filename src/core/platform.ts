@@ -61,9 +61,9 @@ export interface Platform {
   mirrorReadOnly: boolean;
   /** VM created with scratch pages (forces TLB invalidation on unbind, ≥6.17). Default false. */
   scratchPages: boolean;
-  /** xe->info.has_device_atomics_on_smem (UNCONFIRMED per platform). Default false. */
+  /** xe->info.has_device_atomics_on_smem: set for every platform but PVC (xe_info_init). Default true. */
   deviceAtomicsOnSmem: boolean;
-  /** DGFX LR VMs write SMEM PTEs without atomic enable, so GPU atomics to them fault (UNCONFIRMED). Default true. */
+  /** SVM VMs are LR (compute) VMs, whose SMEM PTEs lack atomic enable on DGFX (xe_atomic_for_system). Default true. */
   atomicFaultsOnSmemPte: boolean;
   /** GC unbind TLB invalidation rule. Default 'always' for ≤6.16 (6.16 UNCONFIRMED), 'if_valid' from 6.17. */
   gcUnbindTlbInval: GcUnbindTlbInval;
@@ -102,7 +102,7 @@ export function defaultPlatform(kernel: KernelVersion = '6.18'): Platform {
     vaBits: 48,
     mirrorReadOnly: false,
     scratchPages: false,
-    deviceAtomicsOnSmem: false,
+    deviceAtomicsOnSmem: true,
     atomicFaultsOnSmemPte: true,
     gc: 'eager',
     alwaysMigrateToVram: false,

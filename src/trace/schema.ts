@@ -127,7 +127,7 @@ export const platformSchema = z.strictObject({
   va_bits: int(39, 57, 'GPU VA bits').optional().describe('GPU VA bits of the mirror VMA (default 48).'),
   mirror_read_only: bool.optional().describe('Mirror VMA bound read-only (default false).'),
   scratch_pages: bool.optional().describe('VM with scratch pages (default false).'),
-  device_atomics_on_smem: bool.optional().describe('has_device_atomics_on_smem (default false).'),
+  device_atomics_on_smem: bool.optional().describe('has_device_atomics_on_smem (default true; false on PVC).'),
   atomic_faults_on_smem_pte: bool.optional().describe('GPU atomics fault on SMEM PTEs on DGFX (default true).'),
   gc_unbind_tlb_inval: z.enum(['always', 'if_valid']).optional().describe('GC unbind TLB rule (default always <= 6.16, if_valid >= 6.17).'),
   gc: z.enum(['eager', 'lazy']).optional().describe('When the GC worker runs (default eager).'),

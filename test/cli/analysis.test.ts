@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'svmsim-analysis-'));
 
 describe('svmsim compare', () => {
   test('kernels side by side; counters a version lacks are blank (golden)', async () => {
-    const r = await runCli(['compare', 'traces/igt/madvise-preffered-loc-atomic-vram.jsonl', '--kernel', '6.15,6.16,6.17,6.18']);
+    const r = await runCli(['compare', 'traces/igt/madvise-preffered-loc-atomic-gl.jsonl', '--kernel', '6.15,6.16,6.17,6.18']);
     expect(r.code).toBe(0);
     await expect(r.stdout).toMatchFileSnapshot('__golden__/compare-kernels.table.txt');
     const row = r.stdout.split('\n').find((l) => l.includes('svm_pagefault_count'))!;

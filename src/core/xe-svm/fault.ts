@@ -60,17 +60,21 @@ export function xeSvmRangeIsValid(range: SvmRange, devmemOnly: boolean): boolean
 }
 
 /**
- * Whether the PTEs of a range get the atomic-enable bit: VRAM always (6.18: unless the atomic
- * attribute is CPU); system memory on iGPU, or when the platform knob says SMEM PTEs allow
- * atomics, or (6.18) with atomic=device on hardware with device atomics on SMEM.
+ * Whether the PTEs of a range get the atomic-enable bit. VRAM: always (6.18: not with atomic
+ * attribute CPU). System memory: only with has_device_atomics_on_smem, and then (6.18) always for
+ * atomic=device, never for atomic=CPU, otherwise only on iGPU or outside long-running (compute)
+ * mode — SVM VMs are fault-mode LR VMs, so on DGFX system-memory SVM PTEs lack the bit and GPU
+ * atomics to them fault. `atomic_faults_on_smem_pte` stands for that LR-mode condition.
  * Mirrors xe_atomic_for_vram() / xe_atomic_for_system() in xe_pt.c.
  */
 export function ptesAtomicEnable(sim: SimContext, range: SvmRange, vma: GpuVma): boolean {
   const p = sim.platform;
   const v618 = kernelAtLeast(p.kernel, '6.18');
   if (range.hasDevmemPages) return !(v618 && vma.attrs.atomic === 'cpu');
-  if (!p.dgfx || !p.atomicFaultsOnSmemPte) return !(v618 && vma.attrs.atomic === 'cpu');
-  return v618 && vma.attrs.atomic === 'device' && p.deviceAtomicsOnSmem;
+  if (!p.deviceAtomicsOnSmem) return false;
+  if (v618 && vma.attrs.atomic === 'cpu') return false;
+  if (v618 && vma.attrs.atomic === 'device') return true;
+  return !p.dgfx || !p.atomicFaultsOnSmemPte;
 }
 
 /**
