@@ -68,8 +68,10 @@ export class PerfettoReporter implements Reporter {
     this.pending.push({ seq: res.seq, tNs: res.t, res, echo });
   }
 
+  /** A complete slice; zero-length ones (a state entered and left within one event) are dropped. */
   private slice(name: string, tid: number, from: number, to: number, args?: Record<string, unknown>): void {
-    this.events.push({ name, ph: 'X', ts: from, dur: Math.max(0, to - from), pid: PID, tid, ...(args ? { args } : {}) });
+    if (to <= from) return;
+    this.events.push({ name, ph: 'X', ts: from, dur: to - from, pid: PID, tid, ...(args ? { args } : {}) });
   }
 
   private instant(name: string, tid: number, ts: number, args: Record<string, unknown>): void {
@@ -196,7 +198,15 @@ export class PerfettoReporter implements Reporter {
     // Per track: time order, parents (longer) before children at equal times.
     const sorted = this.events
       .map((e, i) => ({ e, i }))
-      .sort((a, b) => a.e.tid - b.e.tid || (a.e.ph === 'M' ? -1 : 0) - (b.e.ph === 'M' ? -1 : 0) || a.e.ts - b.e.ts || (b.e.dur ?? 0) - (a.e.dur ?? 0) || a.i - b.i)
+      .sort(
+        (a, b) =>
+          a.e.tid - b.e.tid ||
+          (a.e.ph === 'M' ? -1 : 0) - (b.e.ph === 'M' ? -1 : 0) ||
+          a.e.ts - b.e.ts ||
+          (b.e.dur ?? 0) - (a.e.dur ?? 0) ||
+          (a.e.name === 'bound' ? 1 : 0) - (b.e.name === 'bound' ? 1 : 0) ||
+          a.i - b.i,
+      )
       .map((x) => x.e);
     const doc = { displayTimeUnit: 'ms', otherData: { generator: 'svmsim', time: this.anyTime ? 'trace t (us)' : 'event index' }, traceEvents: [...meta, ...sorted] };
     this.write(JSON.stringify(doc) + '\n');

@@ -26,6 +26,8 @@ describe('exit codes', () => {
       message: 'svmsim: t.csv:7: field "size": expected a size',
     });
     expect(describeFailure(new TypeError('boom')).code).toBe(EXIT_INTERNAL);
+    const eacces = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES', path: 'secret.csv' });
+    expect(describeFailure(eacces)).toEqual({ code: EXIT_BAD_INPUT, message: 'svmsim: secret.csv: permission denied' });
   });
 });
 
