@@ -13,7 +13,7 @@ import { renderCompare, type CompareColumn } from '../report/compare.js';
 import { openTrace, parsePlatformSettings, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
-import { thrashOptions } from './main.js';
+import { thrashOptions } from './options.js';
 import { buildPlatform } from './replay.js';
 
 export interface CompareOpts {

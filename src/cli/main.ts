@@ -17,8 +17,8 @@ import { runGen, type GenCliOpts } from './gen.js';
 import { runCheck, type CheckOpts } from './check.js';
 import { runCompare, type CompareOpts } from './compare.js';
 import { runDiff, type DiffOpts } from './diff.js';
-import { parseTime, TraceInputError } from '../trace/index.js';
-import type { ThrashOptions } from '../core/metrics.js';
+import { TraceInputError } from '../trace/index.js';
+import { thrashOptions } from './options.js';
 import { TraceInputErrors } from './errors.js';
 
 export const VERSION = '0.1.0';
@@ -141,19 +141,6 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     bar?.stop();
   }
   if (toFile) await io.writeFileAtomic(o.output!, chunks.join(''));
-}
-
-/** --thrash-threshold / --thrash-window. */
-export function thrashOptions(o: { thrashThreshold: string; thrashWindow: string }): ThrashOptions {
-  const threshold = Number(o.thrashThreshold);
-  if (!Number.isInteger(threshold) || threshold < 1) throw new UsageError(`--thrash-threshold ${o.thrashThreshold}: expected a positive integer`);
-  let windowNs: number;
-  try {
-    windowNs = parseTime(o.thrashWindow);
-  } catch {
-    throw new UsageError(`--thrash-window ${o.thrashWindow}: expected a time such as 500us`);
-  }
-  return { threshold, windowNs };
 }
 
 /** Pass events through; at the end, throw the collected errors (before the report's summary). */
