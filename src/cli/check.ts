@@ -57,7 +57,11 @@ export async function runCheck(trace: string, o: CheckOpts, io: CliIo, detect: (
       lint.add(e);
     }
   } catch (e) {
-    if (e !== stop) throw e;
+    // A problem that ends the read (a bad header, "no events") joins the list.
+    if (e instanceof TraceInputError) {
+      if (!(e.detail === 'no events' && errors.length > 0)) errors.push(e);
+    }
+    else if (e !== stop) throw e;
   }
   const lines: [number, string][] = [
     ...errors.map((e) => [e.line, e.message.replace(/^([^:]+:\d+(?::\d+)?): /, '$1: error: ')] as [number, string]),

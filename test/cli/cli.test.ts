@@ -130,3 +130,46 @@ describe('the installed command', () => {
     expect(JSON.parse(readFileSync(out, 'utf8')).svmsim).toBe(1);
   });
 });
+
+describe('svmsim check', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svmsim-check-'));
+  test('lists every error and the lint warnings with their lines; exit 2 with errors, 0 without', async () => {
+    const p = join(dir, 'c.csv');
+    writeFileSync(p, 't,op,addr,size\n0,mmap,0x7f0000000000,2M\n1,gpu_read,0x7f0010000000,\n2,munmap,0x7e0000000000,4K\nx,cpu_read,0x1000,\n3,cpu_read,0x7f00001ff000,8K\n2,gpu_read,0x7f0000000000,\n4,xe_madvise,0x7f0000000000,2M\n');
+    const r = await runCli(['check', p, '-k', '6.17']);
+    expect(r.code).toBe(2);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.map((l) => l.replace(p, 'F'))).toEqual([
+      'F:3: warning: gpu_read at 0x7f0010000000: no CPU mapping (the fault will fail with -ENOENT)',
+      'F:4: warning: munmap of 0x7e0000000000: nothing is mapped there',
+      'F:5: error: field "t": expected a time (integer ns, or a number with unit ns/us/ms/s such as 1.5ms), found "x"',
+      'F:6: warning: cpu_read at 0x7f00001ff000: the access spans more than one mapping or runs past its end',
+      'F:7: error: field "t": time goes backwards: 2ns after 3ns',
+      'F:8: error: field "preferred": xe_madvise takes exactly one of "preferred" or "atomic"',
+      'check: 4 events, 3 errors, 3 warnings (kernel 6.17)',
+    ]);
+    const one = await runCli(['check', p, '--max-errors', '1']);
+    expect(one.stdout).toMatch(/check: \d+ events, 1 error,/);
+    const ok = await runCli(['check', 'traces/14-errors.json']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/warning: xe_prefetch: kernel lacks it \(added in 6.16\)/);
+    const bad = join(dir, 'only-bad.csv');
+    writeFileSync(bad, 't,op,addr\n0,cpu_read,zz\n');
+    const b = await runCli(['check', bad]);
+    expect(b.code).toBe(2);
+    expect(b.stdout).toMatch(/only-bad\.csv:2: error: field "addr"/);
+  });
+
+  test('replay --max-errors lists several bad lines and stops', async () => {
+    const p = join(dir, 'm.csv');
+    writeFileSync(p, 't,op,addr\n0,cpu_read,zz\n1,cpu_read,0x1000\n2,cpu_read,yy\n3,gpu_reed,0x1000\n');
+    const r = await runCli(['replay', p, '--max-errors', '10', '--format', 'debugfs']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').map((l) => l.replace(p, 'F'))).toEqual([
+      'svmsim: F:2: field "addr": expected an address (hex 0x..., or a non-negative integer) below 2^64, found "zz"',
+      'svmsim: F:4: field "addr": expected an address (hex 0x..., or a non-negative integer) below 2^64, found "yy"',
+      'svmsim: F:5: field "op": expected "op" to be one of mmap, munmap, mprotect, madvise, cpu_read, cpu_write, gpu_read, gpu_write, gpu_atomic, gpu_fault, xe_prefetch, xe_madvise, found "gpu_reed"',
+      'svmsim: 3 problems in the trace',
+    ]);
+  });
+});
