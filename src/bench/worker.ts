@@ -50,17 +50,13 @@ if (phase === 'gen') {
   const h = openTrace(file, file, 'csv');
   let out = '';
   const sim = replay(
-    (function* () {
-      for (const e of h.events) {
-        events++;
-        yield e;
-      }
-    })(),
+    h.events,
     buildPlatform(h.platform, {}),
     createReporter({ format: 'debugfs' }, (s) => {
       out += s;
     }),
   );
+  events = sim.eventsReplayed;
   extra = { faults: sim.snapshot().stats[0].counters.find(([n]) => n === 'svm_pagefault_count')?.[1] };
   void defaultPlatform;
   void Simulator;

@@ -265,6 +265,11 @@ export class Simulator {
     };
   }
 
+  /** Number of events stepped so far. */
+  get eventsReplayed(): number {
+    return this.seq;
+  }
+
   /** The simulated time now (ns). */
   get now(): number {
     return this.sim.clock.now;
