@@ -45,7 +45,8 @@ if (phase === 'gen') {
   events = lines;
 } else if (phase === 'parse') {
   const h = openTrace(file, file, 'csv');
-  for (const _ of h.events) events++;
+  const src = h.events as unknown as { read(): unknown };
+  while (src.read() !== undefined) events++;
 } else if (phase === 'replay') {
   const h = openTrace(file, file, 'csv');
   let out = '';

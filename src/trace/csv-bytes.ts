@@ -29,18 +29,26 @@ import {
 
 const CHUNK = 1 << 20;
 
-const OPS_BY_LENGTH: string[][] = [];
-for (const name of Object.keys(OP_FIELDS)) (OPS_BY_LENGTH[name.length] ??= []).push(name);
+interface OpEntry {
+  name: string;
+  spec: (typeof OP_FIELDS)[Op];
+}
 
-function opAt(buf: Buffer, a: number, b: number): string | undefined {
+/** Op names grouped by length, with their field specs (no keyed lookups on the hot path). */
+const OPS_BY_LENGTH: OpEntry[][] = [];
+for (const name of Object.keys(OP_FIELDS) as Op[]) (OPS_BY_LENGTH[name.length] ??= []).push({ name, spec: OP_FIELDS[name] });
+
+/** The op named by bytes [a, b) of buf, or undefined. */
+function opAt(buf: Buffer, a: number, b: number): OpEntry | undefined {
   const n = b - a;
-  const names = OPS_BY_LENGTH[n];
-  if (names === undefined) return undefined;
-  for (const name of names) {
+  const entries = OPS_BY_LENGTH[n];
+  if (entries === undefined) return undefined;
+  for (const en of entries) {
+    const name = en.name;
     if (name.charCodeAt(n - 1) !== buf[b - 1] || name.charCodeAt(0) !== buf[a]) continue;
     let k = 1;
     while (k < n - 1 && name.charCodeAt(k) === buf[a + k]) k++;
-    if (k >= n - 1) return name;
+    if (k >= n - 1) return en;
   }
   return undefined;
 }
@@ -175,7 +183,7 @@ export class CsvByteReader {
     }
   }
 
-  /** Whether the line last scanned has only plain characters and the header's number of cells. */
+  /** Whether the line last scanned has the header's number of cells (the cells are validated later). */
   private clean = false;
 
   /**
@@ -199,7 +207,9 @@ export class CsvByteReader {
         if (c === 44) {
           if (++f < n) cut[f] = k + 1;
           else clean = false;
-        } else if (c <= 34 || c >= 128) {
+        } else if (c <= 13) {
+          // Only line ends matter here: any other odd byte (space, quote, control, non-ASCII) fails
+          // the validation of the cell it sits in, which sends the row to the schema path.
           if (c === 10) {
             nl = k;
             lineEnd = k;
@@ -215,7 +225,6 @@ export class CsvByteReader {
             lineEnd = k;
             break;
           }
-          clean = false;
         }
       }
       if (nl < 0) {
@@ -330,18 +339,30 @@ export class CsvByteReader {
     void e;
 
     const ix = this.ix;
-    const op = opAt(buf, cut[this.opIx], cut[this.opIx + 1] - 1);
-    if (op === undefined) return undefined;
-    const spec = OP_FIELDS[op as Op];
+    const entry = opAt(buf, cut[this.opIx], cut[this.opIx + 1] - 1);
+    if (entry === undefined) return undefined;
+    const op = entry.name;
+    const spec = entry.spec;
     const sizeKind = spec.size;
     for (const ec of this.enumCols) {
       if (!this.empty(ec.i) && !spec.extra.includes(ec.field)) return undefined;
     }
 
     let t = this.cur.t;
-    if (this.tIx >= 0 && !this.empty(this.tIx)) {
-      t = this.decimal(this.tIx);
-      if (t < 0 || t < this.cur.t) return undefined;
+    if (this.tIx >= 0) {
+      const t0 = cut[this.tIx];
+      const t1 = cut[this.tIx + 1] - 1;
+      if (t1 > t0) {
+        if (t1 - t0 > 15) return undefined;
+        let v = 0;
+        for (let k = t0; k < t1; k++) {
+          const d = buf[k] - 48;
+          if (d < 0 || d > 9) return undefined;
+          v = v * 10 + d;
+        }
+        if (v < t) return undefined;
+        t = v;
+      }
     }
 
     // address: 0x + 1..16 hex digits; page = all but the last three digits
