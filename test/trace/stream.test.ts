@@ -134,6 +134,7 @@ describe('byte-level CSV reader = string reader', () => {
       rows.push(`${t},${op},${op === 'gpu_fault' ? addr : addr},${op === 'gpu_fault' ? '' : size}${extra}`);
       if (i % 500 === 0) rows.push('# comment ✓');
       if (i % 777 === 0) rows.push(`"${i * 1000 + 1}",cpu_write,"${addr}",,,,,,,`);
+      if (i % 611 === 0) rows.push(` ${i * 1000 + 2},cpu_write, ${addr} ,,,,,,,`, `${i * 1000 + 3},mmap,${addr.replace(/.{3}$/, '000')},4K, rw ,	anon,,,,`);
     }
     const text = rows.join('\n');
     const p = join(dir, 'odd.csv');
