@@ -15,7 +15,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { CoreEvent, Op } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
-import { ENUM_FIELDS, ENUMS, hexDigit, OP_FIELDS, pullSource, type EnumField, type EventSource } from './vocab.js';
+import { ENUM_FIELDS, ENUMS, HEX, OP_FIELDS, pullSource, type EnumField, type EventSource } from './vocab.js';
 import {
   csvPlatformLine,
   csvRowObject,
@@ -373,10 +373,11 @@ export class CsvByteReader {
     if (digits < 1 || digits > 16 || buf[a0] !== 48 || (buf[a0 + 1] | 32) !== 120) return undefined;
     let page = 0;
     let offset = 0;
+    const split = a1 - 3;
     for (let k = a0 + 2; k < a1; k++) {
-      const d = hexDigit(buf[k]);
+      const d = HEX[buf[k]];
       if (d < 0) return undefined;
-      if (k < a1 - 3) page = page * 16 + d;
+      if (k < split) page = page * 16 + d;
       else offset = offset * 16 + d;
     }
 
@@ -390,7 +391,7 @@ export class CsvByteReader {
         if (z1 - z0 - 2 > 13) return undefined;
         size = 0;
         for (let k = z0 + 2; k < z1; k++) {
-          const d = hexDigit(buf[k]);
+          const d = HEX[buf[k]];
           if (d < 0) return undefined;
           size = size * 16 + d;
         }
