@@ -59,18 +59,16 @@ export function replay(
   const wants = reporter.wantsEvents;
   const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash });
   reporter.begin(platform);
+  const onProgress = opts.onProgress;
+  const src = events as Partial<{ read(): ParsedEvent | undefined }>;
+  // Pull straight from a streaming reader when there is one (no iterator result per event).
+  const iter = typeof src.read === 'function' ? undefined : events[Symbol.iterator]();
+  const next = iter === undefined ? () => src.read!() : () => iter.next().value as ParsedEvent | undefined;
   let n = 0;
-  const step = (e: ParsedEvent) => {
+  for (let e = next(); e !== undefined; e = next()) {
     const res = sim.step(e.core);
     if (wants) reporter.event(echoOf(e), res);
-    if (++n % PROGRESS_EVERY === 0) opts.onProgress?.(n);
-  };
-  const src = events as Partial<{ read(): ParsedEvent | undefined }>;
-  if (typeof src.read === 'function') {
-    // Pull straight from a streaming reader (no iterator result per event).
-    for (let e = src.read(); e !== undefined; e = src.read()) step(e);
-  } else {
-    for (const e of events) step(e);
+    if (++n % PROGRESS_EVERY === 0 && onProgress !== undefined) onProgress(n);
   }
   reporter.end(sim.snapshot());
   return sim;
