@@ -23,7 +23,7 @@ export {
 export { eventSchema, OP_NAMES, platformSchema, type TraceEvent } from './schema.js';
 export { parseAddr, parseSize, parseTime, ValueError } from './values.js';
 export { openTrace, parseTrace, type TraceHandle } from './read.js';
-export { FileLines, fileLines, TextLines, textLines, TraceReader, type LineSource } from './stream.js';
+export { FileLines, TextLines, TraceReader, type LineSource } from './stream.js';
 export { fastEvent } from './fast.js';
 export { CsvByteReader } from './csv-bytes.js';
 export { Linter, type LintCode, type LintWarning } from './lint.js';

@@ -112,21 +112,6 @@ export class TextLines implements LineSource {
   }
 }
 
-/** Generator view of a line source: [text, line number]. */
-export function* linesOf(src: LineSource): Generator<[string, number]> {
-  for (let l = src.next(); l !== undefined; l = src.next()) yield [l, src.line];
-}
-
-/** Lines of a file as a generator (kept for callers that iterate). */
-export function fileLines(path: string, counter?: { bytes: number }): Generator<[string, number]> {
-  return linesOf(new FileLines(path, counter));
-}
-
-/** Lines of a string as a generator. */
-export function textLines(text: string): Generator<[string, number]> {
-  return linesOf(new TextLines(text));
-}
-
 /** Blank or comment line (JSONL also accepts //). */
 function isBlankOrComment(line: string, slashes: boolean): boolean {
   if (line.length === 0) return true;

@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'svmsim-stream-'));
 type Ev = { core: unknown; line: number; addr: bigint; size: bigint; toCore?: () => unknown };
 const plain = (evs: Iterable<Ev>) => [...evs].map((e) => ({ core: e.toCore ? e.toCore() : e.core, line: e.line, addr: e.addr, size: e.size }));
 
-describe('fileLines / TraceReader', () => {
+describe('FileLines / CsvByteReader / TraceReader', () => {
   test('a 3 MiB CSV with CRLF, lines split across 1 MiB chunks, multibyte comments and no final newline', () => {
     const rows = ['#! platform kernel=6.17', '# комментарий ✓ crossing chunks', 't,op,addr,size'];
     for (let i = 0; i < 90000; i++) {
