@@ -35,6 +35,9 @@ export async function runCli(argv: string[], opts: { stdin?: string; color?: 0 |
         close: async () => {
           files.set(p, text);
         },
+        abort: () => {
+          text = '';
+        },
       };
     },
     colorLevel: opts.color ?? 0,

@@ -43,7 +43,7 @@ export async function runGen(pattern: string, o: GenCliOpts, io: CliIo): Promise
   const stepNs = value('step', o.step, parseTime);
   const vram = o.vram === undefined ? undefined : value('vram', o.vram, parseSize);
 
-  const out = o.output !== undefined ? io.openOutput(o.output) : { write: io.stdout, close: async () => {} };
+  const out = o.output !== undefined ? io.openOutput(o.output) : { write: io.stdout, close: async () => {}, abort: () => {} };
   let buf = '';
   const flush = () => {
     out.write(buf);

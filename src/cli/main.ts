@@ -30,12 +30,51 @@ export interface CliIo {
   readText: (path: string) => Promise<string>;
   /** Write a whole file atomically (temporary file + rename). */
   writeFileAtomic: (path: string, text: string) => Promise<void>;
-  /** Stream chunks to a file, atomically on close (temporary file + rename). */
-  openOutput: (path: string) => { write: (s: string) => void; close: () => Promise<void> };
+  /** Stream chunks to a file, atomically on close (temporary file + rename); abort leaves no file. */
+  openOutput: (path: string) => OutputFile;
   /** Colour level for stdout: 0 when not a TTY or NO_COLOR is set. */
   colorLevel: 0 | 1 | 2 | 3;
   /** A progress display on stderr, when stderr is a terminal (never in pipes or CI). */
   progress?: (totalBytes: number) => { update(bytes: number, events: number): void; stop(): void };
+}
+
+/** An output file being written: complete on close, never there (or the old one kept) after abort. */
+export interface OutputFile {
+  write: (s: string) => void;
+  close: () => Promise<void>;
+  abort: () => void;
+}
+
+/** stdout output held back until this much is ready, so that bad input found early prints nothing. */
+const HOLD_BYTES = 4 << 20;
+/** After that, output goes out in chunks of this size (fewer, larger writes). */
+const CHUNK_BYTES = 64 << 10;
+
+/**
+ * A sink that holds output until HOLD_BYTES are ready (or the end), then writes in CHUNK_BYTES
+ * pieces. A replay that fails on bad input within its first HOLD_BYTES of output leaves stdout
+ * (or the output file) empty; output memory stays bounded on long replays.
+ */
+export function heldSink(write: (s: string) => void): { sink: (s: string) => void; flush: () => void } {
+  let parts: string[] = [];
+  let size = 0;
+  let limit = HOLD_BYTES;
+  const flush = () => {
+    if (parts.length > 0) write(parts.length === 1 ? parts[0] : parts.join(''));
+    parts = [];
+    size = 0;
+  };
+  return {
+    sink: (s) => {
+      parts.push(s);
+      size += s.length;
+      if (size >= limit) {
+        flush();
+        limit = CHUNK_BYTES;
+      }
+    },
+    flush,
+  };
 }
 
 interface ReplayOpts {
@@ -117,9 +156,9 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     throw new UsageError(`--gt ${gt}: this platform has gt0${platform.mediaGt ? ' and gt1' : ' only'}`);
   }
 
-  const chunks: string[] = [];
   const toFile = o.output !== undefined;
-  const sink = toFile ? (s: string) => void chunks.push(s) : io.stdout;
+  const out: OutputFile = toFile ? io.openOutput(o.output!) : { write: io.stdout, close: async () => {}, abort: () => {} };
+  const { sink, flush } = heldSink(out.write);
   const color = toFile ? 0 : o.color === false ? 0 : o.color === true ? Math.max(io.colorLevel, 1) : io.colorLevel;
   const ropts: ReportOptions = {
     format: o.format,
@@ -137,10 +176,14 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
       thrash: thrashOptions(o),
       onProgress: bar ? (n) => bar.update(handle.bytesRead, n) : undefined,
     });
+    flush();
+  } catch (e) {
+    out.abort();
+    throw e;
   } finally {
     bar?.stop();
   }
-  if (toFile) await io.writeFileAtomic(o.output!, chunks.join(''));
+  await out.close();
 }
 
 /** Pass events through; at the end, throw the collected errors (before the report's summary). */

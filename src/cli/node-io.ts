@@ -42,21 +42,28 @@ export function nodeIo(): CliIo {
     },
     openOutput: (path) => {
       const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-      const fd = openSync(tmp, 'w');
+      let fd = openSync(tmp, 'w');
+      const abort = () => {
+        if (fd < 0) return;
+        closeSync(fd);
+        fd = -1;
+        rmSync(tmp, { force: true });
+      };
       return {
         write: (s) => {
           try {
             writeSync(fd, s);
           } catch (e) {
-            closeSync(fd);
-            rmSync(tmp, { force: true });
+            abort();
             throw e;
           }
         },
         close: async () => {
           closeSync(fd);
+          fd = -1;
           renameSync(tmp, path);
         },
+        abort,
       };
     },
     colorLevel: tty && !noColor ? 1 : 0,

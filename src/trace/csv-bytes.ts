@@ -28,6 +28,12 @@ import {
 } from './parse.js';
 
 const CHUNK = 1 << 20;
+/** Column roles of the fused reader. */
+const R_T = 0;
+const R_OP = 1;
+const R_ADDR = 2;
+const R_SIZE = 3;
+const R_WORD = 4;
 
 interface OpEntry {
   name: string;
@@ -130,13 +136,142 @@ export class CsvByteReader {
     this.fd = openSync(path, 'r');
     this.readHeader();
     this.cut = new Int32Array(this.cols.length + 1);
+    this.roles = new Uint8Array(this.cols.map((c) => (c === 't' ? R_T : c === 'op' ? R_OP : c === 'addr' ? R_ADDR : c === 'size' ? R_SIZE : R_WORD)));
+    this.fusable = !this.other && this.opIx >= 0 && this.addrIx >= 0;
+  }
+
+  /** Column roles for the fused reader. */
+  private readonly roles: Uint8Array;
+  /** Whether the header allows the fused reader (no free-text column, op and addr present). */
+  private readonly fusable: boolean;
+
+  /**
+   * The fused fast path: locates the cells of the next line and parses its numbers in one pass
+   * over the bytes, then builds the event. Returns undefined, with the reader's position
+   * unchanged, for anything it does not accept — a blank or comment line, a line not wholly in
+   * the buffer, any unusual cell — and read() then takes the line through scanLine() and the
+   * schema path, which decide it exactly.
+   */
+  private fusedRow(): ParsedEvent | undefined {
+    const buf = this.buf;
+    const cut = this.cut;
+    const roles = this.roles;
+    const n = roles.length;
+    const start = this.start;
+    if (start >= this.end) return undefined;
+    let k = start;
+    let t = this.cur.t;
+    let hi = 0;
+    let lo = 0;
+    let size = -1;
+    for (let c = 0; c < n; c++) {
+      cut[c] = k;
+      const role = roles[c];
+      if (role === R_T) {
+        let v = 0;
+        for (;;) {
+          const d = buf[k] - 48;
+          if (d < 0 || d > 9) break;
+          v = v * 10 + d;
+          k++;
+        }
+        const len = k - cut[c];
+        if (len > 0) {
+          if (len > 15 || v < t) return undefined;
+          t = v;
+        }
+      } else if (role === R_ADDR) {
+        // 0x + 1..16 hex digits; page = all but the last three digits (hi), offset = those (lo)
+        if (buf[k] !== 48 || (buf[k + 1] | 32) !== 120) return undefined;
+        k += 2;
+        const s = k;
+        for (;;) {
+          const d = HEX[buf[k]];
+          if (d < 0) break;
+          hi = hi * 16 + (lo >>> 8);
+          lo = ((lo & 0xff) << 4) | d;
+          k++;
+        }
+        if (k === s || k - s > 16) return undefined;
+      } else if (role === R_SIZE) {
+        if (buf[k] === 48 && (buf[k + 1] | 32) === 120) {
+          k += 2;
+          const s = k;
+          let v = 0;
+          for (;;) {
+            const d = HEX[buf[k]];
+            if (d < 0) break;
+            v = v * 16 + d;
+            k++;
+          }
+          if (k === s || k - s > 13) return undefined;
+          size = v;
+        } else {
+          let v = 0;
+          for (;;) {
+            const d = buf[k] - 48;
+            if (d < 0 || d > 9) break;
+            v = v * 10 + d;
+            k++;
+          }
+          const len = k - cut[c];
+          if (len > 15) return undefined;
+          if (len > 0) size = v;
+        }
+      } else {
+        // op or enum word: lower-case letters and '_'
+        for (;;) {
+          const b = buf[k];
+          if ((b < 97 || b > 122) && b !== 95) break;
+          k++;
+        }
+      }
+      if (c < n - 1) {
+        if (buf[k] !== 44) return undefined;
+        k++;
+      }
+    }
+    // line end: LF, CRLF, or the end of the file
+    let next: number;
+    const b = buf[k];
+    if (b === 10) next = k + 1;
+    else if (b === 13 && k + 1 < this.end && buf[k + 1] === 10) next = k + 2;
+    else if (k === this.end && this.eof) next = k;
+    else return undefined;
+    cut[n] = k + 1;
+
+    const entry = opAt(buf, cut[this.opIx], cut[this.opIx + 1] - 1);
+    if (entry === undefined) return undefined;
+    const op = entry.name;
+    const spec = entry.spec;
+    for (const ec of this.enumCols) {
+      if (!this.empty(ec.i) && !spec.extra.includes(ec.field)) return undefined;
+    }
+    const sizeEmpty = size < 0;
+    if (size === 0) return undefined; // the schema path reports it
+    if (sizeEmpty) {
+      if (spec.size === 'required') return undefined;
+      size = spec.size === 'none' ? 0 : 1;
+    } else if (spec.size === 'none') return undefined;
+    const page = hi;
+    const offset = lo;
+    const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
+    if (page + npages > 2 ** 52) return undefined;
+    const ev = new ByteEvent(op, t, page, offset, op === 'gpu_fault' ? 1 : npages, size % 4096 === 0, this.line + 1, sizeEmpty ? 0 : size);
+    if (spec.extra.length > 0 && !this.enumFields(op as Op, ev)) return undefined;
+    this.lineStart = start;
+    this.lineEnd = k;
+    this.start = next;
+    this.line++;
+    this.cur.t = t;
+    return ev;
   }
 
   /** Read more of the file, keeping the unread tail. Returns false at end of file. */
   private fill(): boolean {
     if (this.eof) return false;
     const tail = this.end - this.start;
-    if (tail + CHUNK > this.buf.length) {
+    if (tail + CHUNK + 1 > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, tail + CHUNK));
       this.buf.copy(bigger, 0, this.start, this.end);
       this.buf = bigger;
@@ -153,6 +288,7 @@ export class CsvByteReader {
       return false;
     }
     this.end += got;
+    this.buf[this.end] = 0; // sentinel: stops the fused reader's cell loops at the end of the data
     this.view = this.buf.subarray(0, this.end);
     return true;
   }
@@ -272,6 +408,13 @@ export class CsvByteReader {
 
   /** The next event, or undefined at the end of the file. */
   read(): ParsedEvent | undefined {
+    if (this.fusable) {
+      const ev = this.fusedRow();
+      if (ev !== undefined) {
+        this.count++;
+        return ev;
+      }
+    }
     while (this.scanLine()) {
       const s = this.lineStart;
       const e = this.lineEnd;
@@ -397,8 +540,8 @@ export class CsvByteReader {
         }
       } else {
         size = this.decimal(this.sizeIx);
-        if (size < 0) return undefined;
       }
+      if (size <= 0) return undefined; // zero: the schema path reports it
     } else if (sizeKind === 'required') return undefined;
 
     const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
@@ -406,56 +549,63 @@ export class CsvByteReader {
     const sizeAligned = size % 4096 === 0;
 
     const ev = new ByteEvent(op, t, page, offset, op === 'gpu_fault' ? 1 : npages, sizeAligned, this.line, sizeEmpty ? 0 : size);
+    if (!this.enumFields(op as Op, ev)) return undefined;
+    this.cur.t = t;
+    return ev;
+  }
+
+  /** The op's enum cells of the current line into `ev`; false when one is not acceptable. */
+  private enumFields(op: Op, ev: ByteEvent): boolean {
+    const ix = this.ix;
     switch (op as Op) {
       case 'mmap': {
         const prot = this.cell(ix.prot) || 'rw';
         const kind = this.cell(ix.kind) || 'anon';
-        if (!ENUMS.prot.has(prot) || !ENUMS.kind.has(kind)) return undefined;
+        if (!ENUMS.prot.has(prot) || !ENUMS.kind.has(kind)) return false;
         ev.prot = prot;
         ev.kind = kind;
         break;
       }
       case 'mprotect': {
         const prot = this.cell(ix.prot);
-        if (!ENUMS.prot.has(prot)) return undefined;
+        if (!ENUMS.prot.has(prot)) return false;
         ev.prot = prot;
         break;
       }
       case 'madvise': {
         const advice = this.cell(ix.advice) || 'dontneed';
-        if (advice !== 'dontneed') return undefined;
+        if (advice !== 'dontneed') return false;
         ev.advice = advice;
         break;
       }
       case 'gpu_fault': {
         const access = this.cell(ix.access);
-        if (!ENUMS.access.has(access)) return undefined;
+        if (!ENUMS.access.has(access)) return false;
         ev.access = access;
         break;
       }
       case 'xe_prefetch': {
         const region = this.cell(ix.region) || 'vram';
-        if (!ENUMS.region.has(region)) return undefined;
+        if (!ENUMS.region.has(region)) return false;
         ev.region = region;
         break;
       }
       case 'xe_madvise': {
         const p = this.cell(ix.preferred);
         const at = this.cell(ix.atomic);
-        if ((p === '') === (at === '')) return undefined;
+        if ((p === '') === (at === '')) return false;
         if (p !== '') {
-          if (!ENUMS.preferred.has(p)) return undefined;
+          if (!ENUMS.preferred.has(p)) return false;
           ev.preferred = p;
         } else {
-          if (!ENUMS.atomic.has(at)) return undefined;
+          if (!ENUMS.atomic.has(at)) return false;
           ev.atomic = at;
         }
         break;
       }
       default:
     }
-    this.cur.t = t;
-    return ev;
+    return true;
   }
 
   /** The events as a one-pass iterable that the replay loop can also pull with read(). */

@@ -81,7 +81,7 @@ export function fastEvent(get: (field: string) => string | number | undefined, p
   const sv = get('size');
   if (sv !== undefined) {
     size = typeof sv === 'number' ? (Number.isSafeInteger(sv) && sv >= 0 ? sv : -1) : fastSize(sv);
-    if (size < 0) return undefined;
+    if (size <= 0) return undefined; // zero: the schema path reports it
   } else if (spec.size === 'required') return undefined;
 
   const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
@@ -227,7 +227,7 @@ export function fastCsvEvent(cells: string[], c: CsvColumns, line: number, cur: 
   let size = spec.size === 'none' ? 0 : 1;
   if (sizeCell !== '') {
     size = sizeCell.charCodeAt(0) === 48 && sizeCell.length > 1 ? hexNumber(sizeCell, 13) : decimal(sizeCell);
-    if (size < 0) return undefined;
+    if (size <= 0) return undefined; // zero: the schema path reports it
   } else if (spec.size === 'required') return undefined;
 
   const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);

@@ -69,6 +69,7 @@ export function parseSize(v: unknown): bigint {
     s = m ? decimalTimes(m[1], SUFFIX[m[2].toUpperCase()], SIZE) : unsigned(t, SIZE);
   } else throw new ValueError(SIZE);
   if (s > MAX_U64) throw new ValueError(SIZE + ' below 2^64');
+  if (s === 0n) throw new ValueError(SIZE + ' greater than 0');
   return s;
 }
 

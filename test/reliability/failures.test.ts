@@ -3,7 +3,7 @@
  * the invariant; a closed pipe ends quietly; --output never leaves a half-written file.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -65,9 +65,21 @@ describe('process edges', () => {
     const r = spawnSync('node', ['bin/svmsim.js', 'replay', bad, '--format', 'json', '-o', out], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(readFileSync(out, 'utf8')).toBe('previous result\n');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]); // the temporary file is gone too
     const ok = spawnSync('node', ['bin/svmsim.js', 'replay', 'traces/01-first-touch-2m.json', '--format', 'json', '-o', out], { encoding: 'utf8' });
     expect(ok.status).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).svmsim).toBe(1);
+  });
+
+  test('bad input found before 4 MiB of output leaves stdout empty, in every format', () => {
+    const bad = join(dir, 'late-bad.csv');
+    writeFileSync(bad, 't,op,addr,size\n0,mmap,0x7f0000000000,4M\n1,gpu_read,0x7f0000000000,\n2,cpu_read,0x7f0000000000,0\n');
+    for (const format of ['table', 'json', 'debugfs', 'perfetto']) {
+      const r = spawnSync('node', ['bin/svmsim.js', 'replay', bad, '--format', format], { encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/late-bad\.csv:4: field "size": .* greater than 0, found "0"/);
+    }
   });
 
   test('--check-invariants passes on every example trace', () => {

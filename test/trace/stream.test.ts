@@ -148,3 +148,44 @@ describe('byte-level CSV reader = string reader', () => {
     }
   });
 });
+
+describe('fused byte reader = string reader on random rows (fast-check)', () => {
+  test('random CSV rows, odd cells included: same events and the same errors at the same lines', () => {
+    const cellT = fc.constantFrom('', '0', '7', '1000', '999999999999999', '1234567890123456', '5us', ' 9', '00', '-1', '1e3');
+    const cellOp = fc.constantFrom('cpu_read', 'cpu_write', 'gpu_read', 'gpu_write', 'gpu_atomic', 'gpu_fault', 'mmap', 'munmap', 'mprotect', 'madvise', 'xe_prefetch', 'xe_madvise', 'CPU_READ', 'nope', '');
+    const cellAddr = fc.oneof(
+      fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => '0x' + v.toString(16)),
+      fc.bigInt({ min: 0n, max: 1n << 48n }).map((v) => '0X' + v.toString(16).toUpperCase()),
+      fc.constantFrom('0x', '0x7f0000001000', '4096', '0x00000000000000001', 'zz', '', '0x7f000000100g'),
+    );
+    const cellSize = fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }).map(String), fc.integer({ min: 0, max: 2 ** 40 }).map((v) => '0x' + v.toString(16)), fc.constantFrom('', '2M', '0x', '0x0', '0', '00', '0x20000000000000', '99999999999999999'));
+    const cellWord = fc.constantFrom('', 'r', 'rw', 'anon', 'shared', 'read', 'atomic', 'smem', 'vram', 'system', 'device', 'cpu', 'dontneed', 'x', 'Rw', 'r w');
+    const row = fc.tuple(cellT, cellOp, cellAddr, cellSize, cellWord, cellWord, cellWord, fc.constantFrom('\n', '\r\n', '\n', ',\n', '\n#c\n', '\n\n'));
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 40 }), fc.boolean(), (rows, finalNewline) => {
+        let text = 't,op,addr,size,prot,access,region\n';
+        for (const [t, op, addr, size, a, b, c, end] of rows) text += `${t},${op},${addr},${size},${a},${b},${c}${end}`;
+        if (!finalNewline) text = text.replace(/[\r\n]+$/, '');
+        const p = join(dir, 'prop.csv');
+        writeFileSync(p, text);
+        const e1: string[] = [];
+        const e2: string[] = [];
+        let bytes: unknown;
+        let whole: unknown;
+        try {
+          bytes = plain(openTrace(p, 'prop.csv', 'csv', (e) => void e1.push(e.message)).events);
+        } catch (e) {
+          e1.push((e as Error).message);
+        }
+        try {
+          whole = plain(parseTrace(text, { file: 'prop.csv', format: 'csv', onError: (e) => void e2.push(e.message) }).events);
+        } catch (e) {
+          e2.push((e as Error).message);
+        }
+        expect(e1).toEqual(e2);
+        expect(bytes).toEqual(whole);
+      }),
+      { numRuns: 300, seed: 20261125 },
+    );
+  });
+});
