@@ -67,6 +67,9 @@ export interface Thrashing {
   events: number[];
 }
 
+/** Migrations between two sweeps of stale tracks. */
+const PRUNE_EVERY = 1 << 16;
+
 interface Track {
   npages: number;
   /** Current streak. */
@@ -81,11 +84,13 @@ interface Track {
 /** Per-range migration history and thrashing verdicts. */
 export class ThrashTracker {
   private readonly tracks = new Map<number, Track>();
+  private untilPrune = PRUNE_EVERY;
 
   constructor(readonly opts: ThrashOptions = DEFAULT_THRASH) {}
 
   /** A migration of the allocation starting at `start`. */
   migrated(start: number, npages: number, to: 'vram' | 'ram', pages: number, seq: number, nowNs: number): void {
+    if (--this.untilPrune === 0) this.prune(nowNs);
     let tr = this.tracks.get(start);
     if (tr === undefined) {
       tr = { npages, last: undefined, lastNs: 0, moves: 0, pages: 0, events: [] };
@@ -108,6 +113,15 @@ export class ThrashTracker {
     if (cycles >= this.opts.threshold && (tr.best === undefined || cycles >= tr.best.cycles)) {
       tr.best = { start, npages: tr.npages, cycles, bytes: BigInt(tr.pages) << 12n, events: [...tr.events] };
     }
+  }
+
+  /**
+   * Forget tracks that can neither continue their streak (last move older than the window) nor
+   * report one (no verdict): memory follows the ranges migrating within the window, not the trace.
+   */
+  private prune(nowNs: number): void {
+    this.untilPrune = PRUNE_EVERY;
+    for (const [start, tr] of this.tracks) if (tr.best === undefined && nowNs - tr.lastNs > this.opts.windowNs) this.tracks.delete(start);
   }
 
   /** Thrashing ranges, by start. */

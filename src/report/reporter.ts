@@ -279,12 +279,17 @@ class TableReporter implements Reporter {
     if (this.opts.byRange) this.write(this.history.render((d) => this.style(d)));
     const out: string[] = [];
     const ranges = new Table({ head: ['range', 'size', 'location', 'valid', 'created at'], style: { head: [], border: [] }, chars: COMPACT });
-    for (const r of final.ranges) {
+    const shown = final.ranges.length > RANGE_TABLE_ROWS ? final.ranges.slice(0, RANGE_TABLE_ROWS) : final.ranges;
+    for (const r of shown) {
       ranges.push([span(r.start, r.end), humanBytes(BigInt(r.end - r.start) << 12n), r.location, r.valid ? 'yes' : 'no', `#${r.createdSeq}`]);
     }
     out.push('');
     out.push(this.c.bold(`Ranges (${final.ranges.length})`));
     out.push(final.ranges.length ? ranges.toString() : '(none)');
+    if (shown.length < final.ranges.length) {
+      out.push(`... ${final.ranges.length - shown.length} more ranges (the table shows the first ${RANGE_TABLE_ROWS}; --format json lists all)`);
+    }
+    if (final.ranges.length > 1) out.push(rangeComposition(final.ranges));
     out.push(
       `VRAM: ${humanBytes(final.vram.used)} used of ${humanBytes(final.vram.capacity)} in ${final.vram.bos} BO(s)`,
     );
@@ -296,10 +301,11 @@ class TableReporter implements Reporter {
     if (final.thrashing.length > 0) {
       out.push('');
       out.push(this.c.bold(this.c.red(`Thrashing (${final.thrashing.length} range${final.thrashing.length === 1 ? '' : 's'})`)));
-      for (const t of final.thrashing) {
+      for (const t of final.thrashing.slice(0, THRASH_ROWS)) {
         const ev = t.events.map((e) => `#${e}`).join(' ');
         out.push(`  ${span(t.start, t.start + t.npages)} ${humanPages(t.npages)}: ${t.cycles} round trips VRAM→RAM→VRAM, ${humanBytes(t.bytes)} moved, by ${ev}`);
       }
+      if (final.thrashing.length > THRASH_ROWS) out.push(`  ... ${final.thrashing.length - THRASH_ROWS} more (--format json lists all)`);
     }
     out.push('');
     const gts = final.stats;
@@ -314,4 +320,25 @@ class TableReporter implements Reporter {
     out.push(stats.toString());
     this.write(out.join('\n') + '\n');
   }
+}
+
+/** Rows of the final range table in the table format; JSON lists every range. */
+export const RANGE_TABLE_ROWS = 1000;
+/** Thrashing ranges listed in the table format. */
+const THRASH_ROWS = 100;
+
+/** One line: how many ranges of each size, where their pages are, how many are valid. */
+function rangeComposition(ranges: FinalState['ranges']): string {
+  const bySize = new Map<string, number>();
+  const byLoc = new Map<string, number>();
+  let valid = 0;
+  for (const r of ranges) {
+    const size = humanBytes(BigInt(r.end - r.start) << 12n);
+    bySize.set(size, (bySize.get(size) ?? 0) + 1);
+    byLoc.set(r.location, (byLoc.get(r.location) ?? 0) + 1);
+    if (r.valid) valid++;
+  }
+  const sizes = ['4K', '64K', '2M'].filter((k) => bySize.has(k)).map((k) => `${bySize.get(k)} x ${k}`);
+  const locs = ['vram', 'smem', 'mixed'].filter((k) => byLoc.has(k)).map((k) => `${byLoc.get(k)} ${k}`);
+  return `Ranges by size: ${sizes.join(', ')}; by location: ${locs.join(', ')}; valid: ${valid}`;
 }

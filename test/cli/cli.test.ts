@@ -12,6 +12,22 @@ import { runCli } from '../cli-harness.js';
 const T1 = 'traces/01-first-touch-2m.json';
 
 describe('svmsim replay', () => {
+  test('a trace with more ranges than the table shows: first 1000 rows, the rest counted, composition line (was a cli-table3 stack overflow at ~1M)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svmsim-many-'));
+    const trace = join(dir, 'many.csv');
+    const rows = ['t,op,addr,size', '0,mmap,0x7f0000000000,0x100000000'];
+    for (let i = 0; i < 1200; i++) rows.push(`${i + 1},gpu_read,0x${(0x7f0000000000 + i * 0x200000).toString(16)},`);
+    writeFileSync(trace, rows.join('\n') + '\n');
+    const r = await runCli(['replay', trace, '--summary']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Ranges (1200)');
+    expect(r.stdout.match(/^│ \[0x/gm)?.length).toBe(1000);
+    expect(r.stdout).toContain('... 200 more ranges (the table shows the first 1000; --format json lists all)');
+    expect(r.stdout).toContain('Ranges by size: 1200 x 2M; by location: 1200 vram; valid: 1200');
+    const j = await runCli(['replay', trace, '--format', 'json', '--no-events']);
+    expect(JSON.parse(j.stdout).ranges).toHaveLength(1200);
+  });
+
   test('debugfs prints exactly the name: value lines of gt0/stats in kernel order', async () => {
     const r = await runCli(['replay', T1, '--format', 'debugfs']);
     expect(r.code).toBe(0);

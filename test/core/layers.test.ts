@@ -1,6 +1,7 @@
 /**
  * Unit tests per layer, each naming the kernel function whose rule it checks.
  */
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -133,6 +134,59 @@ describe('mm', () => {
     expect(pt.presentCount()).toBe(1);
     pt.set(2 ** 40, 0);
     expect(pt.presentCount()).toBe(0);
+  });
+
+  test('page table: uniform, sparse and dense blocks agree with a naive per-page map (fast-check)', () => {
+    const page = fc.integer({ min: 0, max: 3 * 512 + 7 });
+    const pte = fc.constantFrom(0, PTE_ZERO, PTE_SMEM, devicePte(1), devicePte(2));
+    const op = fc.oneof(
+      fc.tuple(fc.constant('set' as const), page, pte, fc.constant(0)),
+      fc.tuple(fc.constant('fill' as const), page, pte, fc.integer({ min: 0, max: 1100 })),
+      fc.tuple(fc.constant('replace' as const), page, pte, fc.integer({ min: 0, max: 1100 })),
+      fc.tuple(fc.constant('burst' as const), page, pte, fc.integer({ min: 1, max: 80 })),
+      fc.tuple(fc.constant('gap' as const), page, pte, fc.integer({ min: 1, max: 3 })),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const pt = new CpuPageTable();
+        const naive = new Map<number, number>();
+        const put = (p: number, v: number) => (v === 0 ? naive.delete(p) : naive.set(p, v));
+        for (const [kind, p, v, n] of ops) {
+          if (kind === 'set') {
+            pt.set(p, v);
+            put(p, v);
+          } else if (kind === 'fill') {
+            pt.fill(p, p + n, v);
+            for (let q = p; q < p + n; q++) put(q, v);
+          } else if (kind === 'replace') {
+            const changed = pt.replace(p, p + n, PTE_SMEM, v);
+            let expected = 0;
+            for (let q = p; q < p + n; q++) if (naive.get(q) === PTE_SMEM) (put(q, v), expected++);
+            expect(changed).toBe(expected);
+          } else if (kind === 'burst') {
+            for (let q = p; q < p + n * 7; q += 7) (pt.set(q, v), put(q, v)); // many exceptions: sparse -> dense
+          } else {
+            for (let q = p; q < p + 6 * (n + 1); q += n + 1) (pt.set(q, v), put(q, v)); // exceptions 1..3 pages apart
+          }
+          pt.checkInvariants();
+        }
+        const got: number[] = [];
+        const want: number[] = [];
+        for (let q = 0; q < 4 * 512 + 600; q++) (got.push(pt.get(q)), want.push(naive.get(q) ?? 0));
+        expect(got).toEqual(want);
+        expect(pt.presentCount()).toBe(naive.size);
+        const runs = pt.runs(100, 1700);
+        const fromRuns = new Map<number, number>();
+        for (const r of runs) for (let q = r.start; q < r.end; q++) fromRuns.set(q, r.pte);
+        expect(fromRuns).toEqual(new Map([...naive].filter(([q]) => q >= 100 && q < 1700)));
+        expect(runs.every((r, i) => i === 0 || runs[i - 1].end < r.start || runs[i - 1].pte !== r.pte)).toBe(true);
+        const sum = pt.summarize(300, 900);
+        const inSpan = [...naive].filter(([q]) => q >= 300 && q < 900);
+        expect(sum.smem).toBe(inSpan.filter(([, v]) => v === PTE_SMEM).length);
+        expect(sum.none).toBe(600 - inSpan.length);
+      }),
+      { numRuns: 300, seed: 7 },
+    );
   });
 });
 

@@ -10,10 +10,12 @@
  *
  * Entries live in 2M blocks. A block whose 512 PTEs are equal is stored as that one value
  * (`uniform`), which is the common case for SVM: ranges are 2M, migrations move whole 2M
- * allocations, and big CPU fills populate whole blocks. A block is expanded to an Int32Array
- * only when a write splits it. Untouched memory has no block at all, so a terabyte of mapped
- * address space costs nothing until touched, and whole-range operations (fill, count, replace)
- * cost O(1) per uniform block instead of O(512).
+ * allocations, and big CPU fills populate whole blocks. A block that a write splits keeps its
+ * uniform value plus a short sorted list of exceptions (sparse 4K touches of a big mapping cost a
+ * few words per block), and is expanded to an Int32Array of 512 PTEs only past SPARSE_MAX
+ * exceptions. Untouched memory has no block at all, so a terabyte of mapped address space costs
+ * nothing until touched, and whole-range operations (fill, count, replace) cost O(1) per uniform
+ * block instead of O(512).
  *
  * Encoding: 0 NONE, 1 ZERO, 2 SMEM, -id VRAM of BO `id` (ids start at 1).
  */
@@ -25,13 +27,35 @@ export const PTE_ZERO = 1;
 export const PTE_SMEM = 2;
 
 const BLOCK = 512;
+/** Exceptions a block keeps in its sparse form before it becomes a dense array. */
+const SPARSE_MAX = 32;
 
 interface Block {
-  /** The value of every PTE while `pte` is null. */
+  /** The value of every PTE while `pte` is null, except the offsets listed in `xoff`. */
   uniform: number;
+  /** Dense form: all 512 PTEs (then `xoff`/`xval` are null). */
   pte: Int32Array | null;
+  /** Sparse form: sorted offsets whose PTE differs from `uniform`, and their values. */
+  xoff: number[] | null;
+  xval: number[] | null;
   /** Present (non-NONE) PTEs in the block. */
   present: number;
+}
+
+function uniformBlock(v: number): Block {
+  return { uniform: v, pte: null, xoff: null, xval: null, present: v === PTE_NONE ? 0 : BLOCK };
+}
+
+/** Index of `off` in the sorted list, or -(insertion point) - 1. */
+function findOff(xoff: number[], off: number): number {
+  let lo = 0;
+  let hi = xoff.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xoff[mid] < off) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < xoff.length && xoff[lo] === off ? lo : -lo - 1;
 }
 
 /** A device-private PTE (VRAM of some BO). */
@@ -73,7 +97,10 @@ export class CpuPageTable {
   get(page: number): number {
     const b = this.blocks.get(Math.floor(page / BLOCK));
     if (b === undefined) return PTE_NONE;
-    return b.pte === null ? b.uniform : b.pte[page % BLOCK];
+    if (b.pte !== null) return b.pte[page % BLOCK];
+    if (b.xoff === null) return b.uniform;
+    const k = findOff(b.xoff, page % BLOCK);
+    return k >= 0 ? b.xval![k] : b.uniform;
   }
 
   /** Write the PTE of `page`. */
@@ -82,18 +109,44 @@ export class CpuPageTable {
     let b = this.blocks.get(idx);
     if (b === undefined) {
       if (v === PTE_NONE) return;
-      b = { uniform: PTE_NONE, pte: null, present: 0 };
+      b = uniformBlock(PTE_NONE);
       this.blocks.set(idx, b);
     }
-    if (b.pte === null) {
-      if (b.uniform === v) return;
-      b.pte = new Int32Array(BLOCK).fill(b.uniform);
-    }
     const off = page % BLOCK;
-    const old = b.pte[off];
+    let old: number;
+    if (b.pte !== null) {
+      old = b.pte[off];
+      b.pte[off] = v;
+    } else {
+      const xoff = b.xoff;
+      const k = xoff === null ? -1 : findOff(xoff, off);
+      if (k >= 0) {
+        old = b.xval![k];
+        if (v === b.uniform) {
+          xoff!.splice(k, 1);
+          b.xval!.splice(k, 1);
+          if (xoff!.length === 0) b.xoff = b.xval = null;
+        } else b.xval![k] = v;
+      } else {
+        old = b.uniform;
+        if (v === old) return;
+        if (xoff === null) {
+          b.xoff = [off];
+          b.xval = [v];
+        } else if (xoff.length < SPARSE_MAX) {
+          xoff.splice(-k - 1, 0, off);
+          b.xval!.splice(-k - 1, 0, v);
+        } else {
+          const pte = new Int32Array(BLOCK).fill(b.uniform);
+          for (let i = 0; i < xoff.length; i++) pte[xoff[i]] = b.xval![i];
+          pte[off] = v;
+          b.pte = pte;
+          b.xoff = b.xval = null;
+        }
+      }
+    }
     if (old === PTE_NONE && v !== PTE_NONE) b.present++;
     else if (old !== PTE_NONE && v === PTE_NONE) b.present--;
-    b.pte[off] = v;
     if (b.present === 0) this.blocks.delete(idx);
   }
 
@@ -120,7 +173,7 @@ export class CpuPageTable {
       const hi = Math.min(end, base + BLOCK);
       if (p === base && hi === base + BLOCK) {
         if (v === PTE_NONE) this.blocks.delete(idx);
-        else this.blocks.set(idx, { uniform: v, pte: null, present: BLOCK });
+        else this.blocks.set(idx, uniformBlock(v));
       } else {
         for (let q = p; q < hi; q++) this.set(q, v);
       }
@@ -145,7 +198,21 @@ export class CpuPageTable {
       const lo = Math.max(start, base);
       const hi = Math.min(end, base + BLOCK);
       if (b.pte === null) {
-        if (b.uniform !== PTE_NONE) push(lo, hi, b.uniform);
+        const xoff = b.xoff;
+        if (xoff === null) {
+          if (b.uniform !== PTE_NONE) push(lo, hi, b.uniform);
+          continue;
+        }
+        // uniform stretches between the exceptions
+        let s = lo;
+        const k0 = findOff(xoff, lo - base);
+        for (let k = k0 >= 0 ? k0 : -k0 - 1; k < xoff.length && base + xoff[k] < hi; k++) {
+          const p = base + xoff[k];
+          if (p > s && b.uniform !== PTE_NONE) push(s, p, b.uniform);
+          if (b.xval![k] !== PTE_NONE) push(p, p + 1, b.xval![k]);
+          s = p + 1;
+        }
+        if (s < hi && b.uniform !== PTE_NONE) push(s, hi, b.uniform);
         continue;
       }
       const a = b.pte;
@@ -202,8 +269,19 @@ export class CpuPageTable {
   checkInvariants(): void {
     for (const [i, b] of this.blocks) {
       let n = 0;
-      if (b.pte === null) n = b.uniform === PTE_NONE ? 0 : BLOCK;
-      else for (const v of b.pte) if (v !== PTE_NONE) n++;
+      if (b.pte !== null) {
+        for (const v of b.pte) if (v !== PTE_NONE) n++;
+      } else {
+        n = b.uniform === PTE_NONE ? 0 : BLOCK;
+        if (b.xoff !== null) {
+          if (b.xoff.length === 0 || b.xoff.length > SPARSE_MAX || b.xoff.length !== b.xval!.length) throw new ModelInvariantError(`page-table block ${i}: bad exception list`);
+          for (let k = 0; k < b.xoff.length; k++) {
+            if (k > 0 && b.xoff[k] <= b.xoff[k - 1]) throw new ModelInvariantError(`page-table block ${i}: exceptions out of order`);
+            if (b.xval![k] === b.uniform) throw new ModelInvariantError(`page-table block ${i}: exception equal to the uniform value`);
+            n += (b.xval![k] !== PTE_NONE ? 1 : 0) - (b.uniform !== PTE_NONE ? 1 : 0);
+          }
+        }
+      }
       if (n !== b.present || n === 0) throw new ModelInvariantError(`page-table block ${i} present count ${b.present} != ${n}`);
     }
   }
