@@ -142,6 +142,21 @@ export class CsvByteReader {
 
   /** Column roles for the fused reader. */
   private readonly roles: Uint8Array;
+  /** Where the digits read by decimalAt() stopped. */
+  private scanEnd = 0;
+
+  /** The decimal digits of buf from k on, as a number; sets scanEnd to the first non-digit. */
+  private decimalAt(buf: Buffer, k: number): number {
+    let v = 0;
+    for (;;) {
+      const d = buf[k] - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+      k++;
+    }
+    this.scanEnd = k;
+    return v;
+  }
   /** Whether the header allows the fused reader (no free-text column, op and addr present). */
   private readonly fusable: boolean;
 
@@ -168,13 +183,8 @@ export class CsvByteReader {
       cut[c] = k;
       const role = roles[c];
       if (role === R_T) {
-        let v = 0;
-        for (;;) {
-          const d = buf[k] - 48;
-          if (d < 0 || d > 9) break;
-          v = v * 10 + d;
-          k++;
-        }
+        const v = this.decimalAt(buf, k);
+        k = this.scanEnd;
         const len = k - cut[c];
         if (len > 0) {
           if (len > 15 || v < t) return undefined;
@@ -207,13 +217,8 @@ export class CsvByteReader {
           if (k === s || k - s > 13) return undefined;
           size = v;
         } else {
-          let v = 0;
-          for (;;) {
-            const d = buf[k] - 48;
-            if (d < 0 || d > 9) break;
-            v = v * 10 + d;
-            k++;
-          }
+          const v = this.decimalAt(buf, k);
+          k = this.scanEnd;
           const len = k - cut[c];
           if (len > 15) return undefined;
           if (len > 0) size = v;
