@@ -80,46 +80,75 @@ export function sizeBucket(pages: number): SizeBucket | undefined {
 }
 
 /** Counters of one GT. */
+/** Index of every counter name in the 6.18 list (the superset); older kernels use a subset. */
+const STAT_INDEX = new Map<string, number>(STATS_6_18.map((n, i) => [n, i]));
+
+/** The size-bucketed counter suffixes (`svm_<bucket>_<suffix>`). */
+export type SizedSuffix =
+  | 'pagefault_count'
+  | 'valid_pagefault_count'
+  | 'pagefault_us'
+  | 'migrate_count'
+  | 'migrate_us'
+  | 'device_copy_us'
+  | 'cpu_copy_us'
+  | 'get_pages_us'
+  | 'bind_us';
+
+/** For each suffix, the counter indices of its 4K, 64K and 2M buckets. */
+const SIZED_INDEX = new Map<string, readonly number[]>();
+for (const n of STATS_6_18) {
+  const m = /^svm_(4K|64K|2M)_(.+)$/.exec(n);
+  if (m === null) continue;
+  const row = [...(SIZED_INDEX.get(m[2]) ?? [-1, -1, -1])];
+  row[m[1] === '4K' ? 0 : m[1] === '64K' ? 1 : 2] = STAT_INDEX.get(n)!;
+  SIZED_INDEX.set(m[2], row);
+}
+for (const [suffix, row] of SIZED_INDEX) if (row.includes(-1)) throw new Error(`counter svm_<size>_${suffix} lacks a size bucket`);
+
+/** One GT's counters: xe_gt_stats.counters[] (an array indexed by the 6.18 enum order). */
 export class GtStats {
-  private readonly values = new Map<StatName, number>();
-  private readonly names: ReadonlySet<StatName>;
+  private readonly values = new Float64Array(STATS_6_18.length);
+  /** Which of the 6.18 counters this kernel has. */
+  private readonly present = new Uint8Array(STATS_6_18.length);
 
   constructor(
     readonly gt: number,
     readonly kernel: KernelVersion,
   ) {
-    this.names = new Set(statNames(kernel));
-    for (const n of statNames(kernel)) this.values.set(n, 0);
+    for (const n of statNames(kernel)) this.present[STAT_INDEX.get(n)!] = 1;
   }
 
   /** Add `incr` to a counter; a counter this kernel does not have is ignored. Mirrors xe_gt_stats_incr(). */
   incr(name: StatName, incr = 1): void {
-    if (!this.names.has(name)) return;
-    this.values.set(name, (this.values.get(name) ?? 0) + incr);
+    const i = STAT_INDEX.get(name)!;
+    if (this.present[i] === 1) this.values[i] += incr;
   }
 
   /** Add to the size-bucketed counter `svm_<bucket>_<suffix>`; nothing for a size with no bucket. */
-  incrSized(pages: number, suffix: string, incr = 1): void {
-    const b = sizeBucket(pages);
-    if (b !== undefined) this.incr(`svm_${b}_${suffix}` as StatName, incr);
+  incrSized(pages: number, suffix: SizedSuffix, incr = 1): void {
+    const b = pages === 1 ? 0 : pages === 16 ? 1 : pages === 512 ? 2 : -1;
+    if (b < 0) return;
+    const i = SIZED_INDEX.get(suffix)![b];
+    if (this.present[i] === 1) this.values[i] += incr;
   }
 
   get(name: StatName): number {
-    return this.values.get(name) ?? 0;
+    return this.values[STAT_INDEX.get(name)!];
   }
 
   /** Whether this kernel has the counter. */
   has(name: string): boolean {
-    return this.names.has(name as StatName);
+    const i = STAT_INDEX.get(name);
+    return i !== undefined && this.present[i] === 1;
   }
 
   /** [name, value] pairs in print order. */
   entries(): [StatName, number][] {
-    return statNames(this.kernel).map((n) => [n, this.values.get(n) ?? 0]);
+    return statNames(this.kernel).map((n) => [n, this.values[STAT_INDEX.get(n)!]]);
   }
 }
 
-/** The GTs of tile 0: gt0 (primary) and, if present, gt1 (media). */
 export class TileStats {
   readonly gts: GtStats[];
 
