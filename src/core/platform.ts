@@ -45,7 +45,11 @@ export interface Platform {
   vramBytes: bigint;
   /** XE_VRAM_FLAGS_NEED64K (PVC-class devices). Default false (BMG-class). */
   need64k: boolean;
-  /** Comparison used with need64k. Default 'lt'; 6.16 defaults to 'le' (the 6.16-cycle regression). */
+  /**
+   * Comparison used with need64k. Default 'lt' on every profile: the `<= SZ_64K` regression came with
+   * the strict atomic policy (794f5493f518) and was fixed by d6fb4f01736a / 531bef26d189 before 6.16.0
+   * and in 6.15.y stable; 'le' replays 6.15.0-6.15.3 or the 6.16-cycle trees that still had it.
+   */
   need64kRule: Need64kRule;
   /** Module parameter svm_notifier_size, in bytes (MiB * SZ_1M). Default 512 MiB. */
   notifierBytes: bigint;
@@ -82,7 +86,7 @@ export interface Platform {
 /** Kernel-version dependent knob defaults. */
 export function versionDefaults(kernel: KernelVersion): Pick<Platform, 'need64kRule' | 'gcUnbindTlbInval'> {
   return {
-    need64kRule: kernel === '6.16' ? 'le' : 'lt',
+    need64kRule: 'lt',
     gcUnbindTlbInval: kernelAtLeast(kernel, '6.17') ? 'if_valid' : 'always',
   };
 }

@@ -116,7 +116,7 @@ export const platformSchema = z.strictObject({
   pagemap: bool.optional().describe('CONFIG_DRM_XE_PAGEMAP (default true).'),
   vram: size().optional().describe('VRAM of tile 0 (default 16G).'),
   need64k: bool.optional().describe('XE_VRAM_FLAGS_NEED64K (default false).'),
-  need64k_rule: z.enum(['lt', 'le']).optional().describe('NEED64K comparison (default le on 6.16, else lt).'),
+  need64k_rule: z.enum(['lt', 'le']).optional().describe('NEED64K comparison: lt (the released code, default) or le (the 6.15.0-6.15.3 regression).'),
   notifier_size: powerOfTwoMiB.optional().describe('svm_notifier_size (default 512M).'),
   atomic_timeslice_ms: int(0, 1_000_000, 'a timeslice in ms').optional().describe('atomic_svm_timeslice_ms (default 5).'),
   hz: z

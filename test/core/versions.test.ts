@@ -40,15 +40,15 @@ describe('version profiles', () => {
     }
   });
 
-  test('NEED64K on 6.16 uses <= 64K (the 6.16-cycle regression), later kernels < 64K (xe_svm_range_needs_migrate_to_vram)', () => {
-    const run = (kernel: '6.16' | '6.17') => {
-      const r = new Run({ kernel, need64k: true });
+  test('NEED64K: 64K ranges migrate on every profile (< SZ_64K, xe_svm_range_needs_migrate_to_vram); need64k_rule=le replays the 6.15.0-6.15.3 regression', () => {
+    const run = (kernel: '6.15' | '6.16' | '6.17' | '6.18', rule?: 'le') => {
+      const r = new Run({ kernel, need64k: true, ...(rule ? { need64kRule: rule } : {}) });
       r.mmap(B, 64n * K);
       r.do('cpu_write', B, 64n * K);
       return find(r.do('gpu_read', B).decisions, 'no_migrate');
     };
-    expect(run('6.16')).toMatchObject([{ reason: 'need64k' }]);
-    expect(run('6.17')).toEqual([]);
+    for (const k of ['6.15', '6.16', '6.17', '6.18'] as const) expect(run(k)).toEqual([]);
+    expect(run('6.16', 'le')).toMatchObject([{ reason: 'need64k' }]);
   });
 
   test('GC unbind TLB invalidation: always up to 6.16, skipped for an invalidated range from 6.17 (xe_pt_op_check_range_skip_invalidation)', () => {
