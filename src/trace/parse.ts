@@ -18,7 +18,7 @@
 import type { z } from 'zod';
 import type { CoreEvent } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
-import { eventSchema, OP_NAMES, platformSchema, toPlatform, type TraceEvent } from './schema.js';
+import { canonicalKnobs, eventSchema, OP_NAMES, platformSchema, toPlatform, type TraceEvent } from './schema.js';
 import { showTime } from './values.js';
 
 export type TraceFormat = 'json' | 'jsonl' | 'csv';
@@ -189,14 +189,16 @@ export function parsePlatformObject(obj: unknown, file: string, line: number): P
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
     throw new TraceInputError(file, line, `expected an object of platform knobs, found ${show(obj)}`, 'platform');
   }
-  const r = platformSchema.safeParse(obj);
+  const c = canonicalKnobs(obj as Record<string, unknown>);
+  if ('twice' in c) throw new TraceInputError(file, line, c.twice, 'platform');
+  const r = platformSchema.safeParse(c.knobs);
   if (!r.success) {
     const issue = r.error.issues[0];
     const key = issue.path.length ? String(issue.path[0]) : undefined;
     if (issue.code === 'unrecognized_keys') {
       throw new TraceInputError(file, line, `unknown platform knob${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`);
     }
-    const e = issueError(file, line, issue, obj as Record<string, unknown>);
+    const e = issueError(file, line, issue, c.knobs);
     throw new TraceInputError(file, line, e.detail, key !== undefined ? `platform.${key}` : 'platform');
   }
   return toPlatform(r.data);
@@ -204,13 +206,15 @@ export function parsePlatformObject(obj: unknown, file: string, line: number): P
 
 /** Platform settings given as strings (command line `--set`, CSV `#! platform`). */
 export function parsePlatformSettings(settings: Record<string, string>, where: string): Partial<Platform> {
-  const r = platformSchema.safeParse(settings);
+  const c = canonicalKnobs(settings);
+  if ('twice' in c) throw new TraceInputError(where, 0, c.twice);
+  const r = platformSchema.safeParse(c.knobs);
   if (!r.success) {
     const issue = r.error.issues[0];
     if (issue.code === 'unrecognized_keys') {
       throw new TraceInputError(where, 0, `unknown platform knob ${issue.keys.map((k) => `"${k}"`).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`);
     }
-    const e = issueError(where, 0, issue, settings);
+    const e = issueError(where, 0, issue, c.knobs as Record<string, string>);
     throw new TraceInputError(where, 0, e.detail, e.field);
   }
   return toPlatform(r.data);

@@ -137,6 +137,38 @@ export const platformSchema = z.strictObject({
   cost_model: z.enum(['bmg', 'zero']).optional().describe('Cost model for _us counters (default bmg).'),
 });
 
+/**
+ * Other spellings accepted for platform knobs: the names of the reference's simulation model
+ * (xe-svm-model.md §10.1) and of the kernel symbols. `svm_notifier_size` takes the module
+ * parameter's unit: a bare number is MiB.
+ */
+export const PLATFORM_ALIASES: Readonly<Record<string, keyof typeof platformSchema.shape>> = {
+  version: 'kernel',
+  is_dgfx: 'dgfx',
+  pagemap_enabled: 'pagemap',
+  vram_capacity: 'vram',
+  svm_notifier_size: 'notifier_size',
+  atomic_svm_timeslice_ms: 'atomic_timeslice_ms',
+  HZ: 'hz',
+  has_media_gt: 'media_gt',
+  has_device_atomics_on_smem: 'device_atomics_on_smem',
+  atomic_on_smem_pte_faults: 'atomic_faults_on_smem_pte',
+};
+
+/**
+ * Rename aliases to their knob names. Returns the renamed object, or a message when a knob is
+ * given twice (under its name and an alias).
+ */
+export function canonicalKnobs<T>(obj: Record<string, T>): { knobs: Record<string, T | string> } | { twice: string } {
+  const out: Record<string, T | string> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const name = PLATFORM_ALIASES[k] ?? k;
+    if (name in out) return { twice: `platform knob "${name}" is given twice${name !== k ? ` (also as "${k}")` : ''}` };
+    out[name] = k === 'svm_notifier_size' && (typeof v === 'number' || (typeof v === 'string' && /^\s*[0-9]+\s*$/.test(v))) ? `${String(v).trim()}M` : v;
+  }
+  return { knobs: out };
+}
+
 type Knob = keyof typeof PLATFORM_KNOBS;
 const KEY_TO_FIELD = Object.fromEntries(Object.entries(PLATFORM_KNOBS).map(([f, k]) => [k, f as Knob])) as Record<string, Knob>;
 

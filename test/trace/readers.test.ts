@@ -64,6 +64,13 @@ describe('encodings', () => {
     expect(parseTrace(CSV, { file: 'a.csv', format: 'csv' }).events.map((e) => e.line)).toEqual([3, 4, 5, 6, 7, 9, 10, 11, 12]);
   });
 
+  test('platform knobs under the reference model\'s and the kernel\'s names', () => {
+    const t = parseTrace('{"svmsim":1,"platform":{"version":"6.16","svm_notifier_size":256,"HZ":1000,"vram_capacity":"8G","has_media_gt":false,"pagemap_enabled":true}}\n{"op":"cpu_read","addr":4096}', { file: 'a.jsonl', format: 'jsonl' });
+    expect(t.platform).toEqual({ kernel: '6.16', notifierBytes: 256n << 20n, hz: 1000, vramBytes: 8n << 30n, mediaGt: false, pagemap: true });
+    const c = parseTrace('#! platform svm_notifier_size=1024 atomic_svm_timeslice_ms=10\nop,addr\ncpu_read,0x1000\n', { file: 'a.csv', format: 'csv' });
+    expect(c.platform).toEqual({ notifierBytes: 1n << 30n, atomicTimesliceMs: 10 });
+  });
+
   test('times: units, default to the previous time', () => {
     const t = parseTrace(JSON_DOC, { file: 'a.json', format: 'json' }).events.map((e) => e.core.t);
     expect(t).toEqual([0, 1_500_000, 2_000_000, 2_000_000, 2_000_000, 2_000_000, 2_000_000, 2_000_000, 2_000_000]);
@@ -137,6 +144,7 @@ describe('bad input: TraceInputError with file, line and field', () => {
     ['binary junk', 'op,addr\n\u0000\u0001', 'csv', 2, undefined, /binary/],
     ['empty', '', 'csv', 1, undefined, /empty/],
     ['no events', '{"svmsim":1,"events":[]}', 'json', 1, 'events', /no events/],
+    ['platform knob given twice (name and alias)', '{"svmsim":1,"platform":{"kernel":"6.16","version":"6.17"},"events":[{"op":"cpu_read","addr":1}]}', 'json', 1, 'platform', /knob "kernel" is given twice \(also as "version"\)/],
     ['unknown platform knob', '{"svmsim":1,"platform":{"vrm":"1G"},"events":[{"op":"cpu_read","addr":1}]}', 'json', 1, undefined, /unknown platform knob "vrm"/],
     ['madvise with both attributes', '{"op":"xe_madvise","addr":"0x1000","size":"4K","preferred":"system","atomic":"cpu"}', 'jsonl', 1, undefined, /exactly one/],
   ] as const)('%s', (_n, text, format, line, field, msg) => {
