@@ -182,8 +182,14 @@ describe('mm', () => {
         expect(runs.every((r, i) => i === 0 || runs[i - 1].end < r.start || runs[i - 1].pte !== r.pte)).toBe(true);
         const sum = pt.summarize(300, 900);
         const inSpan = [...naive].filter(([q]) => q >= 300 && q < 900);
-        expect(sum.smem).toBe(inSpan.filter(([, v]) => v === PTE_SMEM).length);
-        expect(sum.none).toBe(600 - inSpan.length);
+        const dev = inSpan.filter(([, v]) => v < 0).map(([, v]) => -v);
+        expect(sum).toEqual({
+          none: 600 - inSpan.length,
+          zero: inSpan.filter(([, v]) => v === PTE_ZERO).length,
+          smem: inSpan.filter(([, v]) => v === PTE_SMEM).length,
+          device: dev.length,
+          deviceBo: dev.length === 0 ? 0 : dev.every((b) => b === dev[0]) ? dev[0] : -1,
+        });
       }),
       { numRuns: 300, seed: 7 },
     );

@@ -90,6 +90,26 @@ export interface PteSummary {
   deviceBo: number;
 }
 
+/** Append a run of present PTEs, merging it with the previous run when they touch and match. */
+function pushRun(out: PteRun[], s: number, e: number, v: number): void {
+  if (v === PTE_NONE || e <= s) return;
+  const last = out.length > 0 ? out[out.length - 1] : undefined;
+  if (last !== undefined && last.end === s && last.pte === v) last.end = e;
+  else out.push({ start: s, end: e, pte: v });
+}
+
+/** Add `n` PTEs of value `v` to a summary. */
+function countPte(s: PteSummary, v: number, n: number): void {
+  if (n === 0 || v === PTE_NONE) return;
+  if (v === PTE_ZERO) s.zero += n;
+  else if (v === PTE_SMEM) s.smem += n;
+  else {
+    s.device += n;
+    const bo = pteBo(v);
+    s.deviceBo = s.deviceBo === 0 ? bo : s.deviceBo === bo ? bo : -1;
+  }
+}
+
 export class CpuPageTable {
   private readonly blocks = new Map<number, Block>();
 
@@ -187,11 +207,6 @@ export class CpuPageTable {
    */
   runs(start: number, end: number): PteRun[] {
     const out: PteRun[] = [];
-    const push = (s: number, e: number, v: number) => {
-      const last = out[out.length - 1];
-      if (last !== undefined && last.end === s && last.pte === v) last.end = e;
-      else out.push({ start: s, end: e, pte: v });
-    };
     for (const i of this.blockIndices(start, end)) {
       const b = this.blocks.get(i)!;
       const base = i * BLOCK;
@@ -200,7 +215,7 @@ export class CpuPageTable {
       if (b.pte === null) {
         const xoff = b.xoff;
         if (xoff === null) {
-          if (b.uniform !== PTE_NONE) push(lo, hi, b.uniform);
+          pushRun(out, lo, hi, b.uniform);
           continue;
         }
         // uniform stretches between the exceptions
@@ -208,11 +223,11 @@ export class CpuPageTable {
         const k0 = findOff(xoff, lo - base);
         for (let k = k0 >= 0 ? k0 : -k0 - 1; k < xoff.length && base + xoff[k] < hi; k++) {
           const p = base + xoff[k];
-          if (p > s && b.uniform !== PTE_NONE) push(s, p, b.uniform);
-          if (b.xval![k] !== PTE_NONE) push(p, p + 1, b.xval![k]);
+          if (p > s) pushRun(out, s, p, b.uniform);
+          pushRun(out, p, p + 1, b.xval![k]);
           s = p + 1;
         }
-        if (s < hi && b.uniform !== PTE_NONE) push(s, hi, b.uniform);
+        if (s < hi) pushRun(out, s, hi, b.uniform);
         continue;
       }
       const a = b.pte;
@@ -221,29 +236,39 @@ export class CpuPageTable {
         const v = a[s - base];
         let e = s + 1;
         while (e < hi && a[e - base] === v) e++;
-        if (v !== PTE_NONE) push(s, e, v);
+        pushRun(out, s, e, v);
         s = e;
       }
     }
     return out;
   }
 
-  /** Counts of each PTE kind in [start, end). */
+  /** Counts of each PTE kind in [start, end), without building runs. */
   summarize(start: number, end: number): PteSummary {
     const s: PteSummary = { none: 0, zero: 0, smem: 0, device: 0, deviceBo: 0 };
-    let present = 0;
-    for (const r of this.runs(start, end)) {
-      const n = r.end - r.start;
-      present += n;
-      if (r.pte === PTE_ZERO) s.zero += n;
-      else if (r.pte === PTE_SMEM) s.smem += n;
-      else if (isDevicePte(r.pte)) {
-        s.device += n;
-        const bo = pteBo(r.pte);
-        s.deviceBo = s.deviceBo === 0 ? bo : s.deviceBo === bo ? bo : -1;
+    for (const i of this.blockIndices(start, end)) {
+      const b = this.blocks.get(i)!;
+      const base = i * BLOCK;
+      const lo = Math.max(start, base);
+      const hi = Math.min(end, base + BLOCK);
+      if (b.pte !== null) {
+        const a = b.pte;
+        for (let q = lo; q < hi; q++) countPte(s, a[q - base], 1);
+        continue;
       }
+      let uniform = hi - lo;
+      const xoff = b.xoff;
+      if (xoff !== null) {
+        for (let k = 0; k < xoff.length; k++) {
+          const p = base + xoff[k];
+          if (p < lo || p >= hi) continue;
+          uniform--;
+          countPte(s, b.xval![k], 1);
+        }
+      }
+      countPte(s, b.uniform, uniform);
     }
-    s.none = end - start - present;
+    s.none = end - start - s.zero - s.smem - s.device;
     return s;
   }
 
