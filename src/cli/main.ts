@@ -10,7 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
 import { PATTERNS } from '../gen/generate.js';
 import { createReporter, type ReportOptions } from '../report/reporter.js';
-import { detectFormat, openTrace, parsePlatformSettings, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import { detectFormat, openStream, openTrace, parsePlatformSettings, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
 import { buildPlatform, replay } from './replay.js';
 import { runGen, type GenCliOpts } from './gen.js';
@@ -28,6 +28,8 @@ export interface CliIo {
   stderr: (s: string) => void;
   /** Read a file, or stdin for '-'. */
   readText: (path: string) => Promise<string>;
+  /** A blocking descriptor on stdin, for streaming it (absent: stdin is read whole with readText). */
+  openStdin?: () => number;
   /** Write a whole file atomically (temporary file + rename). */
   writeFileAtomic: (path: string, text: string) => Promise<void>;
   /** Stream chunks to a file, atomically on close (temporary file + rename); abort leaves no file. */
@@ -144,7 +146,9 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
         }
       : undefined;
   let handle: TraceHandle;
-  if (trace === '-') {
+  if (trace === '-' && io.openStdin !== undefined) {
+    handle = openStream(io.openStdin(), '<stdin>', format, onError);
+  } else if (trace === '-') {
     const t = parseTrace(await io.readText('-'), { file: '<stdin>', format, onError });
     handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
   } else {

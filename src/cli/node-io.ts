@@ -8,7 +8,7 @@
 
 import cliProgress from 'cli-progress';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { CliIo } from './main.js';
@@ -30,6 +30,8 @@ export function nodeIo(): CliIo {
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
     readText: (path) => (path === '-' ? readStdin() : readFile(path, 'utf8')),
+    // A fresh descriptor on the same pipe or file, in blocking mode (fd 0 itself may be non-blocking).
+    openStdin: existsSync('/dev/stdin') ? () => openSync('/dev/stdin', 'r') : undefined,
     writeFileAtomic: async (path, text) => {
       const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
       try {

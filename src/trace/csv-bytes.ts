@@ -12,10 +12,11 @@
  * error with its line number. Tests compare this reader with the string reader on every trace.
  */
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import type { CoreEvent, Op } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
 import { ENUM_FIELDS, ENUMS, HEX, OP_FIELDS, pullSource, type EnumField, type EventSource } from './vocab.js';
+import { openSource, type ByteSource } from './stream.js';
 import {
   csvPlatformLine,
   csvRowObject,
@@ -129,11 +130,20 @@ export class CsvByteReader {
   private readonly cur = newCursor();
 
   constructor(
-    path: string,
+    source: ByteSource,
     readonly file: string,
     private readonly counter?: { bytes: number },
   ) {
-    this.fd = openSync(path, 'r');
+    const { fd, head } = openSource(source);
+    this.fd = fd;
+    if (head !== undefined) {
+      if (head.length + 1 > this.buf.length) this.buf = Buffer.allocUnsafe(head.length + CHUNK + 1);
+      head.copy(this.buf, 0);
+      this.end = head.length;
+      this.buf[this.end] = 0;
+      this.view = this.buf.subarray(0, this.end);
+      if (this.counter) this.counter.bytes += head.length;
+    }
     this.readHeader();
     this.cut = new Int32Array(this.cols.length + 1);
     this.roles = new Uint8Array(this.cols.map((c) => (c === 't' ? R_T : c === 'op' ? R_OP : c === 'addr' ? R_ADDR : c === 'size' ? R_SIZE : R_WORD)));

@@ -68,6 +68,57 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
   };
 }
 
+/**
+ * Open a trace from a stream such as stdin (a pipe: no size, no rewinding). The first 64 KiB are
+ * read to sniff the encoding and handed to the streaming reader, which goes on reading the
+ * descriptor; a JSON document is read whole, up to MAX_JSON_BYTES.
+ */
+export function openStream(fd: number, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
+  const head = readUpTo(fd, 65536);
+  if (head.length === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
+  const fmt = format ?? sniffFormat(head.toString('utf8'));
+  if (fmt === 'json') {
+    const chunks = [head];
+    let size = head.length;
+    for (;;) {
+      const more = readUpTo(fd, 1 << 20);
+      if (more.length === 0) break;
+      size += more.length;
+      if (size > MAX_JSON_BYTES) {
+        throw new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); convert it to JSONL or CSV, which stream`);
+      }
+      chunks.push(more);
+    }
+    const t = parseTrace(Buffer.concat(chunks).toString('utf8'), { file, format: 'json', onError });
+    return { platform: t.platform, events: t.events, format: fmt, totalBytes: 0, bytesRead: size };
+  }
+  const counter = { bytes: 0 };
+  const source = { fd, head };
+  const r = fmt === 'csv' ? new CsvByteReader(source, file, counter) : new TraceReader(new FileLines(source, counter), file, fmt);
+  r.onError = onError;
+  return {
+    platform: r.platform,
+    events: r.events(),
+    format: fmt,
+    totalBytes: 0,
+    get bytesRead() {
+      return counter.bytes;
+    },
+  };
+}
+
+/** Up to `max` bytes from a descriptor (fewer only at end of input). */
+function readUpTo(fd: number, max: number): Buffer {
+  const buf = Buffer.allocUnsafe(max);
+  let n = 0;
+  while (n < max) {
+    const got = readSync(fd, buf, n, max - n, null);
+    if (got === 0) break;
+    n += got;
+  }
+  return buf.subarray(0, n);
+}
+
 /** The first 64 KiB of a file, for sniffing its encoding. */
 function readHead(path: string): string {
   const fd = openSync(path, 'r');

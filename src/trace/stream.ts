@@ -52,10 +52,15 @@ export class FileLines implements LineSource {
   private eof = false;
 
   constructor(
-    path: string,
+    source: ByteSource,
     private readonly counter?: { bytes: number },
   ) {
-    this.fd = openSync(path, 'r');
+    const { fd, head } = openSource(source);
+    this.fd = fd;
+    if (head !== undefined) {
+      this.text = this.dec.write(head);
+      if (this.counter) this.counter.bytes += head.length;
+    }
   }
 
   next(): string | undefined {
@@ -91,6 +96,17 @@ export class FileLines implements LineSource {
       }
     }
   }
+}
+
+/**
+ * Where a streaming reader gets its bytes: a file path, or an open descriptor (stdin) together
+ * with the bytes already read from it to sniff the encoding.
+ */
+export type ByteSource = string | { fd: number; head: Buffer };
+
+/** Open a byte source: its descriptor and the bytes to deliver before reading from it. */
+export function openSource(src: ByteSource): { fd: number; head: Buffer | undefined } {
+  return typeof src === 'string' ? { fd: openSync(src, 'r'), head: undefined } : { fd: src.fd, head: src.head.length > 0 ? src.head : undefined };
 }
 
 /** Lines of a string (stdin, tests), same contract as FileLines. */
