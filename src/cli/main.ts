@@ -28,8 +28,8 @@ export interface CliIo {
   stderr: (s: string) => void;
   /** Read a file, or stdin for '-'. */
   readText: (path: string) => Promise<string>;
-  /** A blocking descriptor on stdin, for streaming it (absent: stdin is read whole with readText). */
-  openStdin?: () => number;
+  /** A blocking descriptor on stdin, for streaming it (absent or undefined: stdin is read whole with readText). */
+  openStdin?: () => number | undefined;
   /** Write a whole file atomically (temporary file + rename). */
   writeFileAtomic: (path: string, text: string) => Promise<void>;
   /** Stream chunks to a file, atomically on close (temporary file + rename); abort leaves no file. */
@@ -146,8 +146,9 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
         }
       : undefined;
   let handle: TraceHandle;
-  if (trace === '-' && io.openStdin !== undefined) {
-    handle = openStream(io.openStdin(), '<stdin>', format, onError);
+  const stdinFd = trace === '-' ? io.openStdin?.() : undefined;
+  if (stdinFd !== undefined) {
+    handle = openStream(stdinFd, '<stdin>', format, onError);
   } else if (trace === '-') {
     const t = parseTrace(await io.readText('-'), { file: '<stdin>', format, onError });
     handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };

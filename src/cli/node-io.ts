@@ -31,7 +31,15 @@ export function nodeIo(): CliIo {
     stderr: (s) => void process.stderr.write(s),
     readText: (path) => (path === '-' ? readStdin() : readFile(path, 'utf8')),
     // A fresh descriptor on the same pipe or file, in blocking mode (fd 0 itself may be non-blocking).
-    openStdin: existsSync('/dev/stdin') ? () => openSync('/dev/stdin', 'r') : undefined,
+    // A socket on stdin cannot be reopened (ENXIO): then stdin is read whole.
+    openStdin: () => {
+      if (!existsSync('/dev/stdin')) return undefined;
+      try {
+        return openSync('/dev/stdin', 'r');
+      } catch {
+        return undefined;
+      }
+    },
     writeFileAtomic: async (path, text) => {
       const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
       try {
