@@ -9,6 +9,7 @@
 import { PATTERNS, csvLine, generate, jsonlLine, type Pattern, CSV_HEADER } from '../gen/generate.js';
 import { parseAddr, parseSize, parseTime } from '../trace/index.js';
 import type { CliIo } from './main.js';
+import { outputFor } from './output.js';
 import { UsageError } from './errors.js';
 
 export interface GenCliOpts {
@@ -43,7 +44,7 @@ export async function runGen(pattern: string, o: GenCliOpts, io: CliIo): Promise
   const stepNs = value('step', o.step, parseTime);
   const vram = o.vram === undefined ? undefined : value('vram', o.vram, parseSize);
 
-  const out = o.output !== undefined ? io.openOutput(o.output) : { write: io.stdout, close: async () => {}, abort: () => {} };
+  const out = outputFor(io, o.output);
   let buf = '';
   const flush = () => {
     out.write(buf);

@@ -19,6 +19,7 @@ import { runCompare, type CompareOpts } from './compare.js';
 import { runDiff, type DiffOpts } from './diff.js';
 import { TraceInputError } from '../trace/index.js';
 import { thrashOptions } from './options.js';
+import { heldSink, outputFor, type OutputFile } from './output.js';
 import { TraceInputErrors } from './errors.js';
 
 export const VERSION = '0.1.0';
@@ -38,45 +39,6 @@ export interface CliIo {
   colorLevel: 0 | 1 | 2 | 3;
   /** A progress display on stderr, when stderr is a terminal (never in pipes or CI). */
   progress?: (totalBytes: number) => { update(bytes: number, events: number): void; stop(): void };
-}
-
-/** An output file being written: complete on close, never there (or the old one kept) after abort. */
-export interface OutputFile {
-  write: (s: string) => void;
-  close: () => Promise<void>;
-  abort: () => void;
-}
-
-/** stdout output held back until this much is ready, so that bad input found early prints nothing. */
-const HOLD_BYTES = 4 << 20;
-/** After that, output goes out in chunks of this size (fewer, larger writes). */
-const CHUNK_BYTES = 64 << 10;
-
-/**
- * A sink that holds output until HOLD_BYTES are ready (or the end), then writes in CHUNK_BYTES
- * pieces. A replay that fails on bad input within its first HOLD_BYTES of output leaves stdout
- * (or the output file) empty; output memory stays bounded on long replays.
- */
-export function heldSink(write: (s: string) => void): { sink: (s: string) => void; flush: () => void } {
-  let parts: string[] = [];
-  let size = 0;
-  let limit = HOLD_BYTES;
-  const flush = () => {
-    if (parts.length > 0) write(parts.length === 1 ? parts[0] : parts.join(''));
-    parts = [];
-    size = 0;
-  };
-  return {
-    sink: (s) => {
-      parts.push(s);
-      size += s.length;
-      if (size >= limit) {
-        flush();
-        limit = CHUNK_BYTES;
-      }
-    },
-    flush,
-  };
 }
 
 interface ReplayOpts {
@@ -162,7 +124,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
   }
 
   const toFile = o.output !== undefined;
-  const out: OutputFile = toFile ? io.openOutput(o.output!) : { write: io.stdout, close: async () => {}, abort: () => {} };
+  const out = outputFor(io, o.output);
   const { sink, flush } = heldSink(out.write);
   const color = toFile ? 0 : o.color === false ? 0 : o.color === true ? Math.max(io.colorLevel, 1) : io.colorLevel;
   const ropts: ReportOptions = {

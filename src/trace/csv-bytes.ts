@@ -496,7 +496,6 @@ export class CsvByteReader {
     void s;
     void e;
 
-    const ix = this.ix;
     const entry = opAt(buf, cut[this.opIx], cut[this.opIx + 1] - 1);
     if (entry === undefined) return undefined;
     const op = entry.name;

@@ -10,7 +10,10 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Platform } from '../core/platform.js';
 import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceFormat } from './parse.js';
 import { CsvByteReader } from './csv-bytes.js';
-import { FileLines, TextLines, TraceReader } from './stream.js';
+import { FileLines, TextLines, TraceReader, type ByteSource } from './stream.js';
+
+/** Bytes read from the start of a trace to sniff its encoding. */
+const SNIFF_BYTES = 65536;
 
 export interface TraceHandle {
   platform: Partial<Platform>;
@@ -49,23 +52,12 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
   }
   if (fmt === 'json') {
     if (st.size > MAX_JSON_BYTES) {
-      throw new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); convert it to JSONL or CSV, which stream`);
+      throw jsonTooBig(file);
     }
     const t = parseTrace(readFileSync(path, 'utf8'), { file, format: 'json', onError });
     return { platform: t.platform, events: t.events, format: fmt, totalBytes: st.size, bytesRead: st.size };
   }
-  const counter = { bytes: 0 };
-  const r = fmt === 'csv' ? new CsvByteReader(path, file, counter) : new TraceReader(new FileLines(path, counter), file, fmt);
-  r.onError = onError;
-  return {
-    platform: r.platform,
-    events: r.events(),
-    format: fmt,
-    totalBytes: st.size,
-    get bytesRead() {
-      return counter.bytes;
-    },
-  };
+  return streamingHandle(path, file, fmt, st.size, onError);
 }
 
 /**
@@ -74,7 +66,7 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
  * descriptor; a JSON document is read whole, up to MAX_JSON_BYTES.
  */
 export function openStream(fd: number, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
-  const head = readUpTo(fd, 65536);
+  const head = readUpTo(fd, SNIFF_BYTES);
   if (head.length === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
   const fmt = format ?? sniffFormat(head.toString('utf8'));
   if (fmt === 'json') {
@@ -85,26 +77,34 @@ export function openStream(fd: number, file: string, format: TraceFormat | undef
       if (more.length === 0) break;
       size += more.length;
       if (size > MAX_JSON_BYTES) {
-        throw new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); convert it to JSONL or CSV, which stream`);
+        throw jsonTooBig(file);
       }
       chunks.push(more);
     }
     const t = parseTrace(Buffer.concat(chunks).toString('utf8'), { file, format: 'json', onError });
     return { platform: t.platform, events: t.events, format: fmt, totalBytes: 0, bytesRead: size };
   }
+  return streamingHandle({ fd, head }, file, fmt, 0, onError);
+}
+
+/** A JSONL or CSV trace read as its events are consumed (the byte-level reader for CSV). */
+function streamingHandle(source: ByteSource, file: string, fmt: 'jsonl' | 'csv', totalBytes: number, onError?: (e: TraceInputError) => void): TraceHandle {
   const counter = { bytes: 0 };
-  const source = { fd, head };
   const r = fmt === 'csv' ? new CsvByteReader(source, file, counter) : new TraceReader(new FileLines(source, counter), file, fmt);
   r.onError = onError;
   return {
     platform: r.platform,
     events: r.events(),
     format: fmt,
-    totalBytes: 0,
+    totalBytes,
     get bytesRead() {
       return counter.bytes;
     },
   };
+}
+
+function jsonTooBig(file: string): TraceInputError {
+  return new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); convert it to JSONL or CSV, which stream`);
 }
 
 /** Up to `max` bytes from a descriptor (fewer only at end of input). */
@@ -123,9 +123,7 @@ function readUpTo(fd: number, max: number): Buffer {
 function readHead(path: string): string {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.alloc(65536);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return buf.subarray(0, n).toString('utf8');
+    return readUpTo(fd, SNIFF_BYTES).toString('utf8');
   } finally {
     closeSync(fd);
   }
