@@ -43,7 +43,9 @@ export function echoFields(ev: CoreEvent): [string, string][] {
 }
 
 export function echoOf(e: ParsedEvent): EventEcho {
-  return { line: e.line, t: e.core.t, op: e.core.op, addr: e.addr, size: e.size, fields: echoFields(e.core) };
+  const echo: EventEcho = { line: e.line, t: e.core.t, op: e.core.op, addr: e.addr, size: e.size, fields: echoFields(e.core) };
+  if (e.core.pid !== undefined) echo.pid = e.core.pid;
+  return echo;
 }
 
 /** Called every PROGRESS_EVERY events with the count so far (for a progress display). */

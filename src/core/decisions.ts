@@ -118,7 +118,8 @@ export type Decision =
     }
   | { code: 'bo_free'; bo: number; start: number; end: number; bytes: bigint; cause: 'last_page_gone' | 'migration_failed' }
   | { code: 'bo_alloc'; bo: number; start: number; end: number; bytes: bigint }
-  | { code: 'bo_evict'; bo: number; start: number; end: number; forRange: RangeRef }
+  | { code: 'bo_evict'; bo: number; start: number; end: number; forRange: RangeRef; pid?: number }
+  | { code: 'process'; pid: number } // the following decisions happen in process `pid` (BO eviction crossing processes)
   | { code: 'vram_alloc_failed'; bytes: bigint; free: bigint; errno: Errno }
   // ---- drm_gpusvm: notifier callbacks and GC ----
   | {

@@ -98,7 +98,9 @@ export function describe(d: Decision): string {
     case 'bo_alloc':
       return `ALLOCATE VRAM BO#${d.bo} ${humanBytes(d.bytes)} for ${span(d.start, d.end)}`;
     case 'bo_evict':
-      return `TTM evicts BO#${d.bo} ${ref(d)} to make room for ${span(d.forRange.start, d.forRange.end)}`;
+      return `TTM evicts BO#${d.bo} ${ref(d)}${d.pid !== undefined ? ` of pid ${d.pid}` : ''} to make room for ${span(d.forRange.start, d.forRange.end)}`;
+    case 'process':
+      return `-- in pid ${d.pid}:`;
     case 'vram_alloc_failed':
       return `VRAM allocation of ${humanBytes(d.bytes)} failed (${humanBytes(d.free)} free after eviction): -${d.errno}`;
     case 'invalidate': {

@@ -181,7 +181,9 @@ export function parseEventObject(obj: unknown, file: string, line: number, cur: 
   if ('size' in e && e.size !== undefined && e.addr + e.size > 1n << 64n) {
     throw new TraceInputError(file, line, `span [addr, addr+size) must end at or below 2^64`, 'size');
   }
-  return { ...toCore(e, t), line };
+  const out = toCore(e, t);
+  if (e.pid !== undefined) out.core.pid = e.pid;
+  return { ...out, line };
 }
 
 /** Validate a platform header object. */
@@ -386,7 +388,7 @@ export function parseCsvRecord(line: string, file: string, lineNo: number): stri
   }
 }
 
-const CSV_FIELDS = new Set(['t', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic', 'comment']);
+const CSV_FIELDS = new Set(['t', 'pid', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic', 'comment']);
 
 /** Parse a `#! platform k=v k=v` line. */
 export function csvPlatformLine(line: string, file: string, lineNo: number): Partial<Platform> {

@@ -11,6 +11,9 @@ import type { ParsedEvent } from './parse.js';
 
 export const OP_SET: ReadonlySet<string> = new Set(OPS);
 
+/** Largest pid the readers accept (the schema's bound). */
+export const PID_MAX = 2 ** 31 - 1;
+
 /** Fields each op accepts besides t, op, addr, and whether size is required. */
 export const OP_FIELDS: Record<Op, { size: 'required' | 'optional' | 'none'; extra: readonly EnumField[] }> = {
   mmap: { size: 'required', extra: ['prot', 'kind'] },
