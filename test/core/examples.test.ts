@@ -3,7 +3,7 @@
  * Counters are GT0 values; `_us` values are checked as ">0" (or absent = 0).
  */
 import { describe, expect, test } from 'vitest';
-import { allCounters, B, counters, K, M, Run } from '../helpers.js';
+import { allCounters, B, counters, FAULT_2M_MIGRATED_618, K, M, ONE_ZAP_618, Run } from '../helpers.js';
 
 const C = B + 0x400000n;
 
@@ -12,15 +12,7 @@ describe('reference worked examples (§11)', () => {
     const r = new Run();
     r.mmap(B, 4n * M);
     r.do('gpu_read', B + 0x1000n);
-    expect(r.shape()).toEqual({
-      svm_pagefault_count: 1,
-      svm_2M_pagefault_count: 1,
-      svm_2M_migrate_count: 1,
-      svm_2M_migrate_us: '>0',
-      svm_2M_get_pages_us: '>0',
-      svm_2M_bind_us: '>0',
-      svm_2M_pagefault_us: '>0',
-    });
+    expect(r.shape()).toEqual(FAULT_2M_MIGRATED_618);
     expect(r.vramUsed()).toBe(2n * M);
     expect(r.ranges()).toMatchObject([{ start: Number(B >> 12n), end: Number((B + 2n * M) >> 12n), location: 'vram', valid: true }]);
   });
@@ -100,22 +92,14 @@ describe('reference worked examples (§11)', () => {
   // E7: every counter of every profile. 6.18 / 6.18.y give the full list; 6.16/6.17 only have
   // svm_pagefault_count and tlb_inval_count; 6.15 only tlb_inval_count.
   const E7_618 = {
-    svm_pagefault_count: 1,
-    svm_2M_pagefault_count: 1,
-    svm_2M_migrate_count: 1,
-    svm_2M_migrate_us: '>0',
-    svm_2M_get_pages_us: '>0',
-    svm_2M_bind_us: '>0',
-    svm_2M_pagefault_us: '>0',
+    ...FAULT_2M_MIGRATED_618,
     // the CPU pulls all 512 device pages back (holes became device pages at migration)
     svm_cpu_copy_kb: 2048,
     svm_cpu_copy_us: '>0',
     svm_2M_cpu_copy_us: '>0',
-    tlb_inval_count: 1,
-    svm_tlb_inval_count: 1,
-    svm_tlb_inval_us: '>0',
+    ...ONE_ZAP_618,
   };
-  const E7_GT1_618 = { tlb_inval_count: 1, svm_tlb_inval_count: 1, svm_tlb_inval_us: '>0' };
+  const E7_GT1_618 = ONE_ZAP_618;
   for (const [kernel, gt0, gt1] of [
     ['6.18', E7_618, E7_GT1_618],
     ['6.18.y', E7_618, E7_GT1_618],
@@ -208,20 +192,14 @@ describe('reference worked examples (§11)', () => {
   });
 
   const E2_618 = {
-    svm_pagefault_count: 1,
-    svm_2M_pagefault_count: 1,
-    svm_2M_migrate_count: 1,
-    svm_2M_migrate_us: '>0',
-    svm_2M_get_pages_us: '>0',
-    svm_2M_bind_us: '>0',
-    svm_2M_pagefault_us: '>0',
+    ...FAULT_2M_MIGRATED_618,
     svm_device_copy_kb: 2048,
     svm_device_copy_us: '>0',
     svm_2M_device_copy_us: '>0',
   };
   for (const [kernel, gt0, gt1] of [
-    ['6.18', { ...E2_618, svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }, { svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }],
-    ['6.18.y', { ...E2_618, svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }, { svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }],
+    ['6.18', { ...E2_618, ...ONE_ZAP_618 }, ONE_ZAP_618],
+    ['6.18.y', { ...E2_618, ...ONE_ZAP_618 }, ONE_ZAP_618],
     ['6.17', { svm_pagefault_count: 1, tlb_inval_count: 1 }, { tlb_inval_count: 1 }],
     // up to 6.16 the GC unbind always invalidates (unbind_range_prepare)
     ['6.16', { svm_pagefault_count: 1, tlb_inval_count: 2 }, { tlb_inval_count: 2 }],

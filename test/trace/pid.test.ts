@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { csvRowObject, fastEvent, newCursor, openTrace, parseCsvRecord, parseEventObject, parseTrace } from '../../src/trace/index.js';
+import { plain, readCsvBothWays } from './csv-both.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-pid-'));
-type Ev = { core: unknown; line: number; addr: bigint; size: bigint; toCore?: () => unknown };
-const plain = (evs: Iterable<Ev>) => [...evs].map((e) => ({ core: e.toCore ? e.toCore() : e.core, line: e.line, addr: e.addr, size: e.size }));
 
 const pidCell = fc.constantFrom('', '1', '2', '100', '4194304', '2147483647', '2147483648', '0', '-1', '007', ' 2', '2 ', '1.5', 'x', '99999999999', '1e3');
 
@@ -67,22 +66,7 @@ describe('pid field', () => {
         const head = pidFirst ? 'pid,t,op,addr,size,access' : 't,op,addr,size,access,pid';
         let text = head + '\n';
         for (const [t, pid, op, addr, size, acc, end] of rows) text += (pidFirst ? [pid, t, op, addr, size, acc] : [t, op, addr, size, acc, pid]).join(',') + end;
-        const p = join(dir, 'prop.csv');
-        writeFileSync(p, text);
-        const e1: string[] = [];
-        const e2: string[] = [];
-        let bytes: unknown = [];
-        let whole: unknown = [];
-        try {
-          bytes = plain(openTrace(p, 'prop.csv', 'csv', (e) => void e1.push(e.message)).events);
-        } catch (e) {
-          e1.push((e as Error).message);
-        }
-        try {
-          whole = plain(parseTrace(text, { file: 'prop.csv', format: 'csv', onError: (e) => void e2.push(e.message) }).events);
-        } catch (e) {
-          e2.push((e as Error).message);
-        }
+        const { bytes, whole, e1, e2 } = readCsvBothWays(dir, text);
         expect(e1).toEqual(e2);
         expect(bytes).toEqual(whole);
         // The plain schema path, row by row.
