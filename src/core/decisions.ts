@@ -188,6 +188,13 @@ export type Decision =
   | { code: 'migrate_failed_get_pages' } // 6.18.y: devmem_only migration failure with tries left → get_pages
   | { code: 'fault_acked_unbound'; range: RangeRef; errno: Errno } // 6.18.y: `out` returns 0 without a bind
   | { code: 'gpu_replay'; page: number; replays: number } // the GPU replays an access whose fault was acked unbound
+  | {
+      code: 'livelock';
+      /** Which endless loop was cut: the handler's get_pages retry, the wrapper's VMA re-lookup, or GPU replays of acked faults. */
+      loop: 'handler_retry' | 'vma_relookup' | 'gpu_replay';
+      /** Iterations run before the cut (the platform's livelock_bound). */
+      iterations: number;
+    }
   | { code: 'range_evict'; range: RangeRef }
   | { code: 'bind'; range: RangeRef; location: Location; atomicEnable: boolean }
   | { code: 'retry'; reason: 'migrate_failed' | 'get_pages_failed' | 'vma_split'; timesliceMs: number }

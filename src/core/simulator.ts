@@ -285,7 +285,10 @@ export class Simulator {
       if (r === undefined || !r.valid) {
         // 6.18.y: the fault was acked without a bind; the GPU replays the access and faults again.
         if (!sim.platform.faultExitReturnsZero) throw new ModelInvariantError(`fault at page ${p} succeeded without a valid range`);
-        if (++replays >= sim.platform.livelockBound) return 'LIVELOCK';
+        if (++replays >= sim.platform.livelockBound) {
+          emit(sim, { code: 'livelock', loop: 'gpu_replay', iterations: replays });
+          return 'LIVELOCK';
+        }
         emit(sim, { code: 'gpu_replay', page: p, replays });
         continue;
       }

@@ -150,6 +150,8 @@ export function describe(d: Decision): string {
       return 'migration failed with tries left: go to get_pages (6.18.y)';
     case 'fault_acked_unbound':
       return `fault acked without a bind (-${d.errno} swallowed by the handler exit, 6.18.y): the GPU will fault again`;
+    case 'livelock':
+      return `LIVELOCK: the kernel would loop forever (${d.loop === 'handler_retry' ? 'get_pages -EPERM/-EFAULT retried without bound' : d.loop === 'gpu_replay' ? 'the GPU replays a fault acked without a bind' : 'the VMA is looked up again and again'}); cut after ${d.iterations} (livelock_bound)`;
     case 'gpu_replay':
       return `GPU replays the access at ${hexPage(d.page)} (replay ${d.replays})`;
     case 'range_evict':

@@ -164,6 +164,7 @@ describe('reference worked examples (§11)', () => {
     expect(res).toMatchObject({ outcome: 'error', errno: 'LIVELOCK' });
     const k = 64; // livelock_bound handler invocations, each counted as the kernel counts it
     expect(res.decisions.filter((d) => d.code === 'fault_acked_unbound')).toHaveLength(k);
+    expect(res.decisions.at(-1)).toEqual({ code: 'livelock', loop: 'gpu_replay', iterations: k });
     expect(counters(r)).toEqual(allCounters('6.18.y', { svm_pagefault_count: k, svm_2M_pagefault_count: k, svm_2M_pagefault_us: '>0' }));
     expect(counters(r, 1)).toEqual(allCounters('6.18.y', {}));
     expect(r.ranges()).toMatchObject([{ location: 'smem', valid: false }]);

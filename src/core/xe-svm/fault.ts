@@ -133,7 +133,10 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
 
   for (let iter = 0; ; iter++) {
     // The kernel would loop forever (-EPERM/-EFAULT get_pages retries); the simulator stops here.
-    if (iter >= p.livelockBound) return 'LIVELOCK';
+    if (iter >= p.livelockBound) {
+      emit(sim, { code: 'livelock', loop: 'handler_retry', iterations: iter });
+      return 'LIVELOCK';
+    }
     if (sim.vm.gcList.length > 0 && xeSvmGarbageCollector(sim)) return 'EAGAIN';
 
     const res = rangeFindOrInsert(sim, a.page, vma, ctx, a.seq);
@@ -246,7 +249,10 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
 export function xeSvmHandlePagefault(sim: SimContext, vma: GpuVma, a: FaultArgs): Errno | undefined {
   let cur = vma;
   for (let i = 0; ; i++) {
-    if (i >= sim.platform.livelockBound) return 'LIVELOCK';
+    if (i >= sim.platform.livelockBound) {
+      emit(sim, { code: 'livelock', loop: 'vma_relookup', iterations: i });
+      return 'LIVELOCK';
+    }
     const needVram = xeVmaNeedVramForAtomic(sim, cur, a.access === 'atomic');
     if (needVram < 0) {
       emit(sim, { code: 'atomic_cpu_attr' });
