@@ -6,6 +6,9 @@
  * randomness, no dependence on Map iteration order beyond insertion order. `snapshot()` returns
  * the final ranges, VRAM use and GT stats.
  *
+ * Each event runs in its process (`pid`, default 1): the process's own mm and Xe VM, the shared
+ * VRAM pool and GTs (processes.ts).
+ *
  * Event → kernel entry point:
  *   mmap / munmap / mprotect / madvise → mm (MMU notifiers → xe_svm_invalidate; GC after munmap)
  *   cpu_read / cpu_write              → CPU page faults (migrate_to_ram on device pages)

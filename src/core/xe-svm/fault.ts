@@ -12,9 +12,15 @@
  *
  * Atomic faults on DGFX demand device memory (`devmem_only`, from 6.15): three migration tries,
  * -EACCES when the range cannot migrate at all, and a timeslice that keeps the pages in VRAM
- * for `atomic_svm_timeslice_ms` after the migration, doubled after every attempt.
+ * after the migration (a literal 5 ms in 6.15/6.16, `atomic_svm_timeslice_ms` from 6.17),
+ * doubled after every attempt. get_pages -EPERM/-EFAULT/-EOPNOTSUPP are retried while tries
+ * remain or the fault is not devmem_only: without bound for ordinary faults (and for every fault
+ * on 6.15-rc1), which the simulator cuts at `livelock_bound` and reports as LIVELOCK.
  * From 6.18, madvise attributes decide: the preferred location gates migration and the atomic
  * attribute decides whether an atomic needs VRAM (xe_vma_need_vram_for_atomic()).
+ * 6.18.y (one knob each): the common exit `out` returns 0 (acked without a bind: the GPU replays),
+ * the device-private owner is NULL when the VMA prefers system memory, and a devmem_only
+ * migration failure with tries left goes straight to get_pages.
  *
  * Statistics follow the kernel's increments exactly: svm_pagefault_count once per handler
  * invocation (≥6.16), the size-bucket counters once per loop iteration (≥6.18), and so on.
