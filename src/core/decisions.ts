@@ -158,6 +158,8 @@ export type Decision =
       created: boolean;
       rejected: { pages: number; reason: ChunkReject }[];
       migrateDevmem: boolean;
+      /** For a created range with migrate_devmem = 0: why. */
+      notMigratable?: NotMigratableCause;
     }
   | { code: 'not_migratable_atomic'; range: RangeRef; cause: NotMigratableCause }
   | { code: 'range_valid'; range: RangeRef }

@@ -129,7 +129,7 @@ export function describe(d: Decision): string {
     case 'range': {
       const why = d.rejected.map((x) => `${humanPages(x.pages)} ${REJECT[x.reason]}`).join('; ');
       return d.created
-        ? `range ${ref(d.range)} created${why ? ` (${why})` : ''}${d.migrateDevmem ? '' : ', not migratable'}`
+        ? `range ${ref(d.range)} created${why ? ` (${why})` : ''}${d.migrateDevmem ? '' : `, not migratable${d.notMigratable ? ` (${NOT_MIGRATABLE[d.notMigratable]})` : ''}`}`
         : `range ${ref(d.range)} found`;
     }
     case 'not_migratable_atomic':

@@ -151,7 +151,12 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
       return res.errno;
     }
     range = res.range;
-    emit(sim, { code: 'range', range: range.ref(), created: res.created, rejected: res.rejected, migrateDevmem: range.migrateDevmem });
+    emit(
+      sim,
+      range.notMigratable === undefined || !res.created
+        ? { code: 'range', range: range.ref(), created: res.created, rejected: res.rejected, migrateDevmem: range.migrateDevmem }
+        : { code: 'range', range: range.ref(), created: true, rejected: res.rejected, migrateDevmem: false, notMigratable: range.notMigratable },
+    );
     if (v618) gt.incrSized(range.npages, 'pagefault_count');
 
     if (devmemOnly && !range.migrateDevmem) {
