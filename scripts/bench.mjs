@@ -67,6 +67,7 @@ const machine = `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 
 // Chromium (Debian's, through playwright-core) and time the render: from navigation start to the
 // first painted frame with every view (window.__svmsim.readyMs), median of REPEAT page loads.
 const reportRows = [];
+const load = os.loadavg()[0];
 if (only === undefined || only === 'report') {
   const { chromium } = await import('playwright-core');
   const exe = process.env.SVMSIM_CHROMIUM ?? '/usr/bin/chromium';
@@ -105,7 +106,7 @@ if (only === undefined || only === 'report') {
       '# svmsim report: size and render time',
       '',
       machine,
-      `Date: ${new Date().toISOString().slice(0, 10)}. Workload: \`svmsim gen mixed\` (seed 42, 4 GiB working set), CSV; \`svmsim report\` with the defaults (50 lanes).`,
+      `Date: ${new Date().toISOString().slice(0, 10)}. Load average when the run started: ${load.toFixed(1)} (the machine is shared). Workload: \`svmsim gen mixed\` (seed 42, 4 GiB working set), CSV; \`svmsim report\` with the defaults (50 lanes).`,
       '',
       '"write" is `svmsim report` in its own process (replay, binning, page); "render" is headless Chromium 1280x800 from navigation',
       `start to the first painted frame with every view, median of ${REPEAT} loads ("script" is the part after the page script starts).`,

@@ -9,6 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import type { Simulator } from '../core/simulator.js';
 import { ReportCollector } from '../report/report-data.js';
 import { renderHtml, type PageAssets } from '../report/html/render.js';
 import { openTrace, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
@@ -77,7 +78,7 @@ export async function runReport(trace: string, o: ReportCliOpts, io: CliIo, vers
   const configs = configurations(combos, handle.platform);
   const collectors = configs.map((c) => new ReportCollector(c.label, lanes));
   const bar = handle.totalBytes > 32 << 20 ? io.progress?.(handle.totalBytes) : undefined;
-  let sims;
+  let sims: Simulator[];
   try {
     sims = replayAll(
       handle.events,
@@ -94,7 +95,6 @@ export async function runReport(trace: string, o: ReportCliOpts, io: CliIo, vers
       sha256,
       events: sims[0].eventsReplayed,
       version,
-      lanes,
       thrash,
       runs: configs.map((c, i) => ({ label: c.label, platform: c.platform, final: collectors[i].final! })),
       doc: { axis, runs: collectors.map((c) => c.doc(axis)) },

@@ -10,10 +10,11 @@
  *   composition at the bin's peak. Two binnings run side by side, by trace time and by event
  *   index; the report uses time when the trace has times, else the event index.
  * - Per range (keyed by [start, end)): a count of its activity (faults, migrations,
- *   invalidations, removals) and its current state. Detailed history — a state bitmask per bin
- *   and up to MAX_MARKS marks — is kept for a candidate set of the busiest ranges so far
- *   (2N + 16 for N lanes): a range busier than the least busy candidate replaces it, and its
- *   history starts there (`fromBin`). Marks beyond MAX_MARKS are thinned deterministically
+ *   invalidations, removals) and its current state; for the first MAX_TRACKED ranges created,
+ *   also a state bitmask per bin from their creation.
+ * - Up to MAX_MARKS marks per range for a candidate set of the busiest ranges so far (2N + 16 for
+ *   N lanes): a range more than twice as busy as the least busy candidate replaces it; its marks
+ *   (and, past MAX_TRACKED ranges, its state bins) start there (`fromBin`). Marks beyond MAX_MARKS are thinned deterministically
  *   (every other one kept, then every 4th new one, ...). Mark texts are rendered at the end,
  *   only for the marks kept.
  */
@@ -30,6 +31,8 @@ import { SERIES, STATE_BITS, type LaneDoc, type MarkKind, type RunDoc, type Seri
 export const MAX_BINS = 1024;
 /** Marks kept per lane. */
 export const MAX_MARKS = 200;
+/** Ranges whose state per bin is kept from their creation (2 KiB each); later ones from when they become candidates. */
+export const MAX_TRACKED = 4096;
 
 const LEVELS: SeriesName[] = ['vram4k', 'vram64k', 'vram2m', 'vramOther'];
 const SUMS = SERIES.filter((s) => !LEVELS.includes(s));
@@ -121,9 +124,15 @@ interface Mark {
   res: EventResult;
 }
 
-interface Candidate {
+/** A range's state per bin, on both axes. */
+interface RangeBins {
   byTime: LaneBins;
   bySeq: LaneBins;
+  /** Kept from the range's creation (else from when it became a candidate). */
+  fromStart: boolean;
+}
+
+interface Candidate {
   marks: Mark[];
   stride: number;
   seen: number;
@@ -134,10 +143,14 @@ interface RangeRec {
   end: number;
   state: number;
   activity: number;
+  bins?: RangeBins;
   cand?: Candidate;
 }
 
 const B32 = '0123456789abcdefghijklmnopqrstuv';
+
+/** Whether a range with this activity takes the place of the least busy candidate. */
+const replaces = (activity: number, min: number) => activity > 2 * min && activity >= min + 2;
 
 /** Collects one configuration's report data during a replay. */
 export class ReportCollector implements Reporter {
@@ -149,6 +162,10 @@ export class ReportCollector implements Reporter {
   /** Live ranges by start page. */
   private readonly live = new Map<number, RangeRec>();
   private readonly cands = new Set<RangeRec>();
+  /** Ranges with state bins. */
+  private tracked = 0;
+  /** Kinds already marked on each range in the current event (one mark per kind per event). */
+  private readonly marked = new Map<RangeRec, number>();
   private readonly maxCands: number;
   private minActivity = 0;
   private capacity = 0n;
@@ -182,8 +199,8 @@ export class ReportCollector implements Reporter {
     this.bs = this.bySeq.bin(res.seq);
     const ds = res.decisions;
     let faults: { lane?: RangeRec; pages: number; di: number }[] | undefined;
-    /** Kinds already marked on each range in this event (one mark per kind per event). */
-    const marked = new Map<RangeRec, number>();
+    const marked = this.marked;
+    if (marked.size > 0) marked.clear();
     for (let i = 0; i < ds.length; i++) {
       const d = ds[i];
       switch (d.code) {
@@ -256,8 +273,8 @@ export class ReportCollector implements Reporter {
     this.final = final;
     // Every lane's state runs to the last bin.
     for (const r of this.cands) {
-      this.byTime.fill(r.cand!.byTime, this.byTime.n - 1, r.state);
-      this.bySeq.fill(r.cand!.bySeq, this.bySeq.n - 1, r.state);
+      this.byTime.fill(r.bins!.byTime, this.byTime.n - 1, r.state);
+      this.bySeq.fill(r.bins!.bySeq, this.bySeq.n - 1, r.state);
     }
   }
 
@@ -283,6 +300,7 @@ export class ReportCollector implements Reporter {
     if (r === undefined) {
       r = { start, end, state: STATE_BITS.invalid, activity: 0 };
       this.ranges.set(key, r);
+      if (this.tracked < MAX_TRACKED) this.track(r, true);
     } else if (created) this.setState(r, STATE_BITS.invalid);
     if (created || !this.live.has(start)) this.live.set(start, r);
     return r;
@@ -299,7 +317,7 @@ export class ReportCollector implements Reporter {
 
   private setState(r: RangeRec, bits: number): void {
     if (r.state === bits) return;
-    const c = r.cand;
+    const c = r.bins;
     if (c !== undefined) {
       // Up to the previous bin the old state; this bin has both.
       this.byTime.fill(c.byTime, this.bt, r.state);
@@ -329,28 +347,46 @@ export class ReportCollector implements Reporter {
     c.marks.push({ seq: this.seq, t: this.t, kind, di, echo, res });
   }
 
-  /** Make r a candidate if there is room or it is busier than the least busy candidate. */
+  /**
+   * Make r a candidate if there is room, or if it is clearly busier than the least busy candidate
+   * (more than twice as busy, and by at least 2): with ranges about as busy as each other the
+   * candidates stay put and keep whole histories instead of taking turns.
+   */
   private promote(r: RangeRec): Candidate | undefined {
     if (this.cands.size >= this.maxCands) {
-      if (r.activity <= this.minActivity) return undefined;
+      if (!replaces(r.activity, this.minActivity)) return undefined;
       let min: RangeRec | undefined;
       for (const c of this.cands) if (min === undefined || c.activity < min.activity) min = c;
       this.minActivity = min!.activity;
-      if (r.activity <= this.minActivity) return undefined;
+      if (!replaces(r.activity, this.minActivity)) return undefined;
       this.cands.delete(min!);
-      this.byTime.lanes.delete(min!.cand!.byTime);
-      this.bySeq.lanes.delete(min!.cand!.bySeq);
       min!.cand = undefined;
+      if (!min!.bins!.fromStart) this.untrack(min!);
     }
-    const lane = (b: number): LaneBins => ({ bits: new Uint8Array(MAX_BINS), last: b, from: b });
-    const c: Candidate = { byTime: lane(this.bt), bySeq: lane(this.bs), marks: [], stride: 1, seen: 0 };
-    c.byTime.bits[this.bt] = r.state;
-    c.bySeq.bits[this.bs] = r.state;
-    this.byTime.lanes.add(c.byTime);
-    this.bySeq.lanes.add(c.bySeq);
+    if (r.bins === undefined) this.track(r, false);
+    const c: Candidate = { marks: [], stride: 1, seen: 0 };
     this.cands.add(r);
     r.cand = c;
     return c;
+  }
+
+  /** Start keeping r's state per bin, from now. */
+  private track(r: RangeRec, fromStart: boolean): void {
+    const lane = (b: number): LaneBins => ({ bits: new Uint8Array(MAX_BINS), last: b, from: b });
+    const bins: RangeBins = { byTime: lane(this.bt), bySeq: lane(this.bs), fromStart };
+    bins.byTime.bits[this.bt] = r.state;
+    bins.bySeq.bits[this.bs] = r.state;
+    this.byTime.lanes.add(bins.byTime);
+    this.bySeq.lanes.add(bins.bySeq);
+    r.bins = bins;
+    this.tracked++;
+  }
+
+  private untrack(r: RangeRec): void {
+    this.byTime.lanes.delete(r.bins!.byTime);
+    this.bySeq.lanes.delete(r.bins!.bySeq);
+    r.bins = undefined;
+    this.tracked--;
   }
 
   /** The run's data on the chosen axis. */
@@ -379,7 +415,7 @@ export class ReportCollector implements Reporter {
       .sort((a, b) => a.start - b.start || a.end - b.end);
     const lanes: LaneDoc[] = busiest.map((r) => {
       const c = r.cand!;
-      const lb = axis === 'time' ? c.byTime : c.bySeq;
+      const lb = axis === 'time' ? r.bins!.byTime : r.bins!.bySeq;
       let states = '';
       for (let i = 0; i < n; i++) states += B32[lb.bits[i]];
       const marks: number[] = [];
@@ -389,7 +425,7 @@ export class ReportCollector implements Reporter {
         const click = [`${head}   (trace line ${m.echo.line})`, ...shownDecisions(m.res).map((d) => '    ' + describe(d))].join('\n');
         marks.push(round((axis === 'time' ? m.t : m.seq) * scale), m.kind, text(hover), text(click));
       }
-      return { span: span(r.start, r.end), size: humanPages(r.end - r.start), activity: r.activity, fromBin: lb.from, states, marks, marksSeen: c.seen };
+      return { span: span(r.start, r.end), size: humanPages(r.end - r.start), activity: r.activity, fromBin: lb.from, fromStart: r.bins!.fromStart, states, marks, marksSeen: c.seen };
     });
     return {
       label: this.label,

@@ -5,7 +5,7 @@
  */
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
-import { buildPlatform, replay } from '../../src/cli/replay.js';
+import { buildPlatform, replay, replayAll } from '../../src/cli/replay.js';
 import { Binning, MAX_BINS, MAX_MARKS, ReportCollector } from '../../src/report/report-data.js';
 import { SERIES, type RunDoc } from '../../src/report/html/types.js';
 import { CSV_HEADER, csvLine, generate } from '../../src/gen/generate.js';
@@ -84,6 +84,23 @@ describe('ReportCollector', () => {
       for (const s of SERIES) expect(d.series[s].length).toBe(d.bins);
     }
   }, 60_000);
+});
+
+describe('replayAll (configurations in lockstep)', () => {
+  test('each configuration gets exactly what replay() alone gives it', () => {
+    const file = 'traces/igt/madvise-preffered-loc-atomic-gl.jsonl';
+    const kernels = ['6.16', '6.18'] as const;
+    const h = openTrace(file, file, undefined);
+    const together = kernels.map((k) => new ReportCollector(k, 50));
+    replayAll(h.events, kernels.map((k, i) => ({ platform: buildPlatform(h.platform, { kernel: k }), reporter: together[i] })));
+    kernels.forEach((k, i) => {
+      const h1 = openTrace(file, file, undefined);
+      const alone = new ReportCollector(k, 50);
+      replay(h1.events, buildPlatform(h1.platform, { kernel: k }), alone);
+      expect(together[i].doc('seq')).toEqual(alone.doc('seq'));
+      expect(together[i].final).toEqual(alone.final);
+    });
+  });
 });
 
 describe('Binning (merging while streaming equals binning at the final width)', () => {

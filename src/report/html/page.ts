@@ -255,6 +255,21 @@ function lanesView(doc: ReportDoc, f: number, host: HTMLElement, plotLeft: numbe
     ctx.fillText(`${lane.span.slice(1, lane.span.indexOf(','))} ${lane.size}`, plotLeft - 6, y + LANE_H / 2);
     // State runs: consecutive bins with the same bits in one rectangle; several bits = stripes.
     const binPx = plotWidth / (xMax / run.binWidth);
+    if (!lane.fromStart && lane.fromBin > 0) {
+      // The range was active before its history was kept: hatch the untracked part.
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(plotLeft, y, lane.fromBin * binPx, LANE_H);
+      ctx.clip();
+      ctx.strokeStyle = colors.invalid;
+      for (let hx = plotLeft - LANE_H; hx < plotLeft + lane.fromBin * binPx; hx += 6) {
+        ctx.beginPath();
+        ctx.moveTo(hx, y + LANE_H);
+        ctx.lineTo(hx + LANE_H, y);
+        ctx.stroke();
+      }
+      ctx.restore();
+    }
     let i = 0;
     while (i < run.bins) {
       const ch = lane.states[i];
@@ -373,7 +388,7 @@ function legend(host: HTMLElement): void {
   const states = STATE_NAMES.map((n) => `<span class="sw" style="background:var(--c-${n})"></span>${n === 'smem' ? 'SMEM' : n === 'vram' ? 'VRAM' : n}`).join(' ');
   const glyphs = ['●', '✕', '▲', '▼', '▮', '■'];
   const marks = MARK_KINDS.map((k, i) => `<span class="glyph${i === 1 ? ' fail' : ''}">${glyphs[i]}</span>${k}`).join(' ');
-  host.innerHTML = `${states} &nbsp;·&nbsp; ${marks}`;
+  host.innerHTML = `${states} <span class="sw hatch"></span>not tracked &nbsp;·&nbsp; ${marks}`;
 }
 
 async function main(): Promise<void> {
@@ -407,9 +422,13 @@ async function main(): Promise<void> {
     const run = doc.runs[f];
     const kept = run.lanes.reduce((s, l) => s + l.marks.length / 4, 0);
     const seen = run.lanes.reduce((s, l) => s + l.marksSeen, 0);
+    const all = run.lanes.reduce((s, l) => s + l.activity, 0);
     document.getElementById('lanes-note')!.textContent =
       `The ${run.lanes.length} busiest of ${run.rangesSeen} ranges (faults, migrations, invalidations, removals), by address. ` +
-      `${kept} of ${seen} marks shown${kept < seen ? ' (evenly thinned per range)' : ''}. Hover a mark for its decision, click it for the whole event.`;
+      `${kept} of their ${all} marks shown` +
+      (seen < all ? `; ${all - seen} came before the range became a candidate for a lane` : '') +
+      (kept < seen ? '; the rest evenly thinned per range' : '') +
+      '. Hover a mark for its decision, click it for the whole event.';
   };
   legend(document.getElementById('lanes-legend')!);
   await draw();

@@ -29,8 +29,6 @@ export interface HtmlReport {
   sha256: string;
   events: number;
   version: string;
-  /** Requested lane count. */
-  lanes: number;
   runs: HtmlRun[];
   doc: ReportDoc;
   thrash: { threshold: number; windowNs: number };
@@ -181,7 +179,7 @@ ${header(r)}
 <nav class="toolbar">${picker}<span class="axis">x axis: ${r.doc.axis === 'time' ? 'trace time (ms)' : 'event index (the trace has no times)'}</span></nav>
 <section id="vram-section"><h2>VRAM used over time</h2><p class="note">Stacked by the size of the range each BO backs (the peak of each interval); dashed: capacity; ● intervals with BO evictions.</p><div class="chart" id="vram"></div></section>
 <section id="traffic-section"><h2>Migration traffic</h2><p class="note">MiB copied per interval.</p><div class="chart" id="traffic"></div></section>
-<section id="faults-section"><h2>GPU faults</h2><p class="note">Faults handled per interval by the chunk size of their range; ✕ failed faults.</p><div class="chart" id="faults"></div></section>
+<section id="faults-section"><h2>GPU faults</h2><p class="note">Faults handled per interval by the chunk size of their range; ● intervals with failed faults (the legend gives their count).</p><div class="chart" id="faults"></div></section>
 <section id="lanes-section"><h2>Range timeline</h2><p class="note" id="lanes-note"></p><div id="lanes-legend" class="legend"></div><div id="lanes"></div><pre id="detail" class="detail" hidden></pre></section>
 ${thrashing(r)}
 ${sideBySide(r)}

@@ -22,13 +22,15 @@ export interface LaneDoc {
   size: string;
   /** Faults, migrations, invalidations and removals of this range over the whole replay. */
   activity: number;
-  /** First bin with a recorded state (earlier: not tracked). */
+  /** First bin with a recorded state. */
   fromBin: number;
+  /** States recorded from the range's creation (else only from `fromBin`: earlier is not tracked). */
+  fromStart: boolean;
   /** One character per bin: the state bits as a base-32 digit ('0' = not tracked / not existing). */
   states: string;
   /** Kept marks, flattened: x, kind, hover text index, click text index (into RunDoc.texts). */
   marks: number[];
-  /** Marks of this range seen in total (kept marks are a deterministic sample when more). */
+  /** Marks of this range seen since `fromBin` (kept marks are a deterministic sample when more). */
   marksSeen: number;
 }
 
