@@ -12,10 +12,11 @@
  * - Per range (keyed by [start, end)): a count of its activity (faults, migrations,
  *   invalidations, removals) and its current state; for the first MAX_TRACKED ranges created,
  *   also a state bitmask per bin from their creation.
- * - Up to MAX_MARKS marks per range for a candidate set of the busiest ranges so far (2N + 16 for
- *   N lanes): a range more than twice as busy as the least busy candidate replaces it; its marks
- *   (and, past MAX_TRACKED ranges, its state bins) start there (`fromBin`). Marks beyond MAX_MARKS are thinned deterministically
- *   (every other one kept, then every 4th new one, ...). Mark texts are rendered at the end,
+ * - Up to MAX_MARKS marks per range for a candidate set of the busiest ranges so far (2N + 16
+ *   for N lanes, at least 128): a range more than twice as busy as the least busy candidate
+ *   replaces it; its marks (and, past MAX_TRACKED ranges, its state bins) start there
+ *   (`fromBin`). Marks beyond MAX_MARKS are thinned deterministically (every other one kept,
+ *   then every 4th new one, ...). Mark texts are rendered at the end,
  *   only for the marks kept.
  */
 
@@ -183,7 +184,7 @@ export class ReportCollector implements Reporter {
     readonly label: string,
     readonly laneCount: number,
   ) {
-    this.maxCands = 2 * laneCount + 16;
+    this.maxCands = Math.max(2 * laneCount + 16, 128);
   }
 
   begin(p: Platform): void {
