@@ -7,7 +7,8 @@
  */
 
 import { hexAddr, hexPage } from '../report/format.js';
-import { Linter, openTrace, parseTrace, TraceInputError, type LintWarning, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import { Linter, TraceInputError, type LintWarning, type TraceFormat } from '../trace/index.js';
+import { openInput } from './input.js';
 import { TraceInputErrors, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { buildPlatform } from './replay.js';
@@ -38,18 +39,11 @@ export async function runCheck(trace: string, o: CheckOpts, io: CliIo, detect: (
   };
   const format = detect(trace, o.inputFormat);
   const file = trace === '-' ? '<stdin>' : trace;
-  const text = trace === '-' ? await io.readText('-') : undefined;
   let events = 0;
   let lint = new Linter(o.kernel as never ?? '6.18');
   let kernel = lint.kernelVersion;
   try {
-    let handle: TraceHandle;
-    if (text !== undefined) {
-      const t = parseTrace(text, { file, format, onError });
-      handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
-    } else {
-      handle = openTrace(trace, file, format, onError);
-    }
+    const handle = await openInput(io, trace, format, onError);
     kernel = buildPlatform(handle.platform, o.kernel ? { kernel: o.kernel as never } : {}).kernel;
     lint = new Linter(kernel);
     for (const e of handle.events) {

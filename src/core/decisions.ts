@@ -96,6 +96,8 @@ export type Decision =
   | { code: 'cpu_populate'; pages: number; zeroPages: number; cowPages: number }
   | { code: 'cpu_segv'; page: number; reason: 'no_vma' | 'prot' }
   | { code: 'syscall_einval'; reason: 'unaligned' | 'zero_length' | 'out_of_range' }
+  /** mmap of a span reaching past TASK_SIZE (page number `taskSize`): -ENOMEM. */
+  | { code: 'mmap_above_task_size'; start: number; end: number; taskSize: number }
   // ---- drm_pagemap: CPU fault on a device-private page ----
   | {
       code: 'timeslice_wait';

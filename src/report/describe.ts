@@ -87,6 +87,8 @@ export function describe(d: Decision): string {
     }
     case 'cpu_segv':
       return `CPU access at ${hexPage(d.page)}: SIGSEGV (${d.reason === 'no_vma' ? 'no mapping' : 'protection'})`;
+    case 'mmap_above_task_size':
+      return `-ENOMEM: ${span(d.start, d.end)} reaches past TASK_SIZE ${hexPage(d.taskSize)} (the top of the user address space)`;
     case 'syscall_einval':
       return `-EINVAL: ${d.reason.replace('_', ' ')}`;
     case 'timeslice_wait':

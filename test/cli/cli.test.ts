@@ -30,7 +30,7 @@ describe('svmsim replay', () => {
     const bad = spawnSync('bash', ['-c', `(cat '${csv}'; printf '9999999,gpu_reed,0x1000,\\n') | node bin/svmsim.js replay - --format debugfs`], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/<stdin>:6004: field "op"/);
-  });
+  }, 60_000);
 
   test('a trace with more ranges than the table shows: first 1000 rows, the rest counted, composition line (was a cli-table3 stack overflow at ~1M)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'svmsim-many-'));
