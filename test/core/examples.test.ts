@@ -122,6 +122,19 @@ describe('reference worked examples (§11)', () => {
     });
   }
 
+  test('E7 6.15-rc1: no devmem_only and no timeslice: the atomic migrates once (>= 64K) and the CPU takes the pages back at once (drm_gpusvm_migrate_to_ram has no check)', () => {
+    const r = new Run({ kernel: '6.15-rc1' });
+    r.mmap(B, 2n * M);
+    const f = r.at(0).do('gpu_atomic', B);
+    expect(f.decisions.find((d) => d.code === 'fault')).toMatchObject({ devmemOnly: false, timesliceMs: 0, tries: 1 });
+    expect(f.decisions.find((d) => d.code === 'migrate_to_vram')).toMatchObject({ ok: true, reason: 'migrate_once' });
+    const cpu = r.at(1_000_000).do('cpu_read', B);
+    expect(cpu.decisions.some((d) => d.code === 'timeslice_wait')).toBe(false);
+    expect(cpu.t).toBe(1_000_000);
+    expect(counters(r)).toEqual(allCounters('6.15-rc1', { tlb_inval_count: 1 }));
+    expect(counters(r, 1)).toEqual(allCounters('6.15-rc1', { tlb_inval_count: 1 }));
+  });
+
   test('E7 a migration inside a tick is released more than 4 and at most 8 ms after it (jiffy granularity)', () => {
     for (const [at, until] of [
       [1_000_000, 8_000_000],
@@ -174,6 +187,14 @@ describe('reference worked examples (§11)', () => {
     expect(b.stat('svm_pagefault_count')).toBe(5);
   });
 
+  test('E8 6.15-rc1: no atomic special case, the atomic on shmem binds SMEM (no devmem_only, migrate_devmem = 0)', () => {
+    const r = new Run({ kernel: '6.15-rc1' });
+    r.mmap(B, 2n * M, { kind: 'shared' });
+    expect(r.do('gpu_atomic', B).outcome).toBe('ok');
+    expect(r.ranges()).toMatchObject([{ location: 'smem', valid: true }]);
+    expect(counters(r)).toEqual(allCounters('6.15-rc1', {}));
+  });
+
   test('E8 a plain gpu_read of shmem succeeds in SMEM without migration (migrate_devmem = 0)', () => {
     const rd = new Run();
     rd.mmap(B, 2n * M, { kind: 'shared' });
@@ -205,6 +226,7 @@ describe('reference worked examples (§11)', () => {
     // up to 6.16 the GC unbind always invalidates (unbind_range_prepare)
     ['6.16', { svm_pagefault_count: 1, tlb_inval_count: 2 }, { tlb_inval_count: 2 }],
     ['6.15', { tlb_inval_count: 2 }, { tlb_inval_count: 2 }],
+    ['6.15-rc1', { tlb_inval_count: 2 }, { tlb_inval_count: 2 }],
   ] as const) {
     test(`E10 ${kernel} full munmap of a VRAM range: zap, GC, notifier and BO gone — xe_svm_garbage_collector / xe_vm_range_unbind`, () => {
       const r = new Run({ kernel });
@@ -220,24 +242,24 @@ describe('reference worked examples (§11)', () => {
     });
   }
 
+  const E11_618 = {
+    ...E2_618,
+    svm_pagefault_count: 2,
+    svm_2M_pagefault_count: 2,
+    svm_2M_migrate_count: 2,
+    svm_device_copy_kb: 4096,
+    svm_tlb_inval_count: 2,
+    tlb_inval_count: 1,
+    svm_tlb_inval_us: '>0',
+  };
+  const E11_GT1_618 = { svm_tlb_inval_count: 2, tlb_inval_count: 1, svm_tlb_inval_us: '>0' };
   for (const [kernel, gt0, gt1] of [
-    [
-      '6.18',
-      {
-        ...E2_618,
-        svm_pagefault_count: 2,
-        svm_2M_pagefault_count: 2,
-        svm_2M_migrate_count: 2,
-        svm_device_copy_kb: 4096,
-        svm_tlb_inval_count: 2,
-        tlb_inval_count: 1,
-        svm_tlb_inval_us: '>0',
-      },
-      { svm_tlb_inval_count: 2, tlb_inval_count: 1, svm_tlb_inval_us: '>0' },
-    ],
+    ['6.18', E11_618, E11_GT1_618],
+    ['6.18.y', E11_618, E11_GT1_618],
     ['6.17', { svm_pagefault_count: 2, tlb_inval_count: 1 }, { tlb_inval_count: 1 }],
     ['6.16', { svm_pagefault_count: 2, tlb_inval_count: 3 }, { tlb_inval_count: 3 }],
     ['6.15', { tlb_inval_count: 3 }, { tlb_inval_count: 3 }],
+    ['6.15-rc1', { tlb_inval_count: 3 }, { tlb_inval_count: 3 }],
   ] as const) {
     test(`E11 ${kernel} one munmap, two ranges, one notifier: one TLB invalidation for the callback — xe_svm_invalidate`, () => {
       const r = new Run({ kernel });
