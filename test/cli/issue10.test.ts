@@ -69,4 +69,26 @@ describe('several processes', () => {
     expect(k.events[0].pid).toBeUndefined();
     expect(k.ranges[0].pid).toBeUndefined();
   });
+
+  test('--by-range keeps one history per (pid, range); a cross-process eviction lands in the victim\'s history', async () => {
+    const p = join(dir, 'evict.jsonl');
+    writeFileSync(
+      p,
+      [
+        '{"svmsim":1,"platform":{"vram":"2M"}}',
+        '{"pid":1,"op":"mmap","addr":"0x7f0000000000","size":"2M"}',
+        '{"pid":1,"op":"gpu_read","addr":"0x7f0000000000"}',
+        '{"pid":2,"op":"mmap","addr":"0x7f0000000000","size":"2M"}',
+        '{"pid":2,"op":"gpu_read","addr":"0x7f0000000000"}',
+      ].join('\n') + '\n',
+    );
+    const r = await runCli(['replay', p, '--by-range']);
+    const hist = r.stdout.split(/\n(?=pid \d+ range)/);
+    const h1 = hist.find((h) => h.startsWith('pid 1 range'))!;
+    const h2 = hist.find((h) => h.startsWith('pid 2 range'))!;
+    expect(h1).toMatch(/#3 gpu_read pid 2 \(line 5\) read fault: TTM evicts BO#1 .* of pid 1/);
+    expect(h1).toMatch(/NOTIFIER MIGRATE .*zapped 1 range, TLB invalidation/);
+    expect(h2).not.toMatch(/TTM evicts/);
+    expect(h2).toMatch(/MIGRATE TO VRAM BO#2/);
+  });
 });
