@@ -102,7 +102,7 @@ export class Simulator {
     readonly platform: Platform,
     private readonly opts: SimulatorOptions = {},
   ) {
-    const first = this.newProcess(1);
+    const first = this.newProcess(1, 1);
     this.sim = {
       platform,
       clock: new SimClock(platform.hz),
@@ -129,8 +129,8 @@ export class Simulator {
   /** Whether an event of pid 1 was seen (process 1 exists from the start). */
   private pid1Used: boolean;
 
-  private newProcess(pid: number): SimProcess {
-    const asid = this.sim === undefined ? 1 : this.sim.procs.size + 1;
+  /** A fresh process: its own mm and Xe VM (ASIDs are handed out in order of appearance). */
+  private newProcess(pid: number, asid: number): SimProcess {
     return new SimProcess(pid, asid, this.platform, { invalidate: xeSvmInvalidate }, this.opts.thrash ?? DEFAULT_THRASH);
   }
 
@@ -143,7 +143,7 @@ export class Simulator {
         // The trace does not use pid 1: the process made up front becomes this one.
         sim.procs.clear();
       }
-      p = this.newProcess(pid);
+      p = this.newProcess(pid, sim.procs.size + 1);
       sim.procs.set(pid, p);
     }
     enterProcess(sim, p);
