@@ -6,7 +6,7 @@
  * lines and a summary; exit 2 when there is an error, 0 otherwise (warnings do not fail).
  */
 
-import { hexPage } from '../report/format.js';
+import { hexAddr, hexPage } from '../report/format.js';
 import { Linter, TraceInputError, type LintWarning, type TraceFormat } from '../trace/index.js';
 import { openInput } from './input.js';
 import { TraceInputErrors, UsageError } from './errors.js';
@@ -24,8 +24,8 @@ const WORDING: Record<LintWarning['code'], (w: LintWarning) => string> = {
   gpu_unmapped: (w) => `${w.op} at ${hexPage(w.page)}: no CPU mapping (the fault will fail with -ENOENT)`,
   cpu_unmapped: (w) => `${w.op} at ${hexPage(w.page)}: no CPU mapping (SIGSEGV)`,
   straddle: (w) => `${w.op} at ${hexPage(w.page)}: the access spans more than one mapping or runs past its end`,
-  kernel_lacks: (w) => `${w.op}: kernel lacks it (added in ${w.since}); it replays as -EINVAL`,
-  unaligned: (w) => `${w.op} at ${hexPage(w.page)}: address not page aligned (replays as -EINVAL)`,
+  kernel_lacks: (w) => `${w.what ?? w.op}: kernel lacks it (added in ${w.since}); it replays as -EINVAL`,
+  unaligned: (w) => `${w.op} at ${w.addr !== undefined ? hexAddr(w.addr) : hexPage(w.page)}: address not page aligned (replays as -EINVAL)`,
 };
 
 export async function runCheck(trace: string, o: CheckOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<void> {

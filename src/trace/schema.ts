@@ -68,7 +68,7 @@ export const eventSchema = z.discriminatedUnion('op', [
     access: z.enum(['read', 'write', 'atomic']).describe('Fault access type from the fault descriptor.'),
   }),
   z.strictObject({
-    op: z.literal('xe_prefetch').describe('DRM_XE_VM_BIND_OP_PREFETCH on the mirror VMA (kernel >= 6.16).'),
+    op: z.literal('xe_prefetch').describe('DRM_XE_VM_BIND_OP_PREFETCH on the mirror VMA (kernel >= 6.17).'),
     ...base,
     addr: addr(),
     size: size(),
@@ -122,7 +122,7 @@ function int(min: number, max: number, what: string) {
 
 const powerOfTwoMiB = parsed((v) => {
   const s = parseSize(v);
-  if (s < 1n << 21n || (s & (s - 1n)) !== 0n) throw new ValueError('a power-of-two size of at least 2M, e.g. 512M');
+  if (s < 1n << 20n || (s & (s - 1n)) !== 0n) throw new ValueError('a power-of-two size of at least 1M, e.g. 512M');
   return s;
 }, 'svm_notifier_size');
 
@@ -155,6 +155,12 @@ export const platformSchema = z.strictObject({
   vram_fail_errno: z.enum(['ENOMEM', 'ENOSPC']).optional().describe('Errno of a failed VRAM allocation (default ENOMEM).'),
   vma_merge: bool.optional().describe('Merge adjacent anonymous VMAs (default true).'),
   cost_model: z.enum(['bmg', 'zero']).optional().describe('Cost model for _us counters (default bmg).'),
+  fault_exit_returns_zero: bool.optional().describe('6.18.y: the fault handler exit returns 0 for -EACCES / hard get_pages failures (default true on 6.18.y).'),
+  pref_system_owner_null: bool.optional().describe('6.18.y: device-private owner NULL when the VMA prefers system (default true on 6.18.y).'),
+  devmem_only_fail_to_get_pages: bool.optional().describe('6.18.y: devmem_only VRAM allocation failure goes to get_pages (default true on 6.18.y).'),
+  madvise_autoreset_gate: bool.optional().describe('6.18.y: GC attribute reset only for VMAs bound with MADVISE_AUTORESET (default true on 6.18.y).'),
+  mirror_madvise_autoreset: bool.optional().describe('Mirror VMA bound with DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET (default false).'),
+  livelock_bound: int(1, 1_000_000, 'a loop bound').optional().describe('Handler loop iterations / GPU replays without progress before LIVELOCK (default 64).'),
 });
 
 /**

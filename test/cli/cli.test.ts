@@ -188,7 +188,7 @@ describe('svmsim check', () => {
     expect(one.stdout).toMatch(/check: \d+ events, 1 error,/);
     const ok = await runCli(['check', 'traces/14-errors.json']);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/warning: xe_prefetch: kernel lacks it \(added in 6.16\)/);
+    expect(ok.stdout).toMatch(/warning: xe_prefetch: kernel lacks it \(added in 6.17\)/);
     const bad = join(dir, 'only-bad.csv');
     writeFileSync(bad, 't,op,addr\n0,cpu_read,zz\n');
     const b = await runCli(['check', bad]);
