@@ -145,6 +145,22 @@ describe.skipIf(!haveChromium())('svmsim report in headless Chromium', () => {
         const block = after.slice(0, after.findIndex((l) => !l.startsWith('    ')));
         expect(detail.split('\n').slice(1)).toEqual(block);
 
+        // Drag across the VRAM chart: every chart and the lanes zoom to the same x range; double-click resets.
+        const over = page.locator('#vram .u-over');
+        await over.scrollIntoViewIfNeeded();
+        const box = (await over.boundingBox())!;
+        const full = await page.evaluate(() => window.__svmsim!.xRanges());
+        await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+        await page.mouse.up();
+        const zoomed = await page.evaluate(() => window.__svmsim!.xRanges());
+        expect(zoomed).toHaveLength(4);
+        for (const r of zoomed) expect(r).toEqual(zoomed[0]);
+        expect(zoomed[0][1] - zoomed[0][0]).toBeLessThan((full[0][1] - full[0][0]) * 0.5);
+        await over.dblclick();
+        expect(await page.evaluate(() => window.__svmsim!.xRanges())).toEqual(full);
+
         await page.screenshot({ path: join(SHOTS, `${c.name}.png`), fullPage: true });
         expect(errors).toEqual([]);
         expect(requests).toEqual([]);
