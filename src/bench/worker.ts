@@ -69,5 +69,8 @@ if (phase === 'gen') {
   if (code !== 0) throw new Error(`svmsim report exited ${code}`);
 }
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-const rssMb = process.resourceUsage().maxRSS / 1024;
-process.stdout.write(JSON.stringify({ phase, events, ms, rssMb, ...extra }) + '\n');
+const usage = process.resourceUsage();
+const rssMb = usage.maxRSS / 1024;
+/** CPU time (user + system): on a shared machine, steadier than the wall time. */
+const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
+process.stdout.write(JSON.stringify({ phase, events, ms, cpuMs, rssMb, ...extra }) + '\n');
