@@ -121,6 +121,10 @@ describe.skipIf(!haveChromium())('svmsim report in headless Chromium', () => {
         expect(await page.locator('#gtstats table tbody tr').count()).toBeGreaterThan(0);
         expect(await page.locator('#knobs table tbody tr').count()).toBeGreaterThan(10);
         expect(await page.locator('#compare').count()).toBe(c.runs > 1 ? 1 : 0);
+        // Thrashing ranges of the first configuration, as `replay --format json` finds them.
+        const thrash = JSON.parse((await runCli(['replay', ...subst(c.table), '--format', 'json', '--no-events'])).stdout).thrashing.length;
+        if (thrash === 0) await expect.poll(() => page.locator('#thrashing p').first().textContent()).toMatch(/^No range made/);
+        else expect(await page.locator('#thrashing table').first().locator('tbody tr').count()).toBe(thrash);
 
         // Hover the first mark of the first lane: the tip is the event's head line and the decision, as `replay` prints them.
         await page.locator('#lanes').scrollIntoViewIfNeeded();
