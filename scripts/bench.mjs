@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
+import { HEAVY_CASES, heavyTable, runHeavyCase } from './heavy-cases.mjs';
 
 const sizes = (process.env.SVMSIM_BENCH_SIZES ?? '1000000,10000000').split(',').map(Number);
 /** SVMSIM_BENCH_ONLY=report: only the HTML report figures (bench/report.md). */
@@ -142,5 +143,14 @@ const lines = [
   '| fused row reader | ~1020 ms | ~1690 ms | ~5.9M | ~4.4x | 83 MB | cells located and numbers parsed in one pass over the row bytes |',
   '',
 ];
+// Hostile inputs (issue 15): the heavy cases of `npm run test:heavy`, timed. SVMSIM_BENCH_HEAVY=0 skips them.
+if (process.env.SVMSIM_BENCH_HEAVY !== '0') {
+  const heavy = HEAVY_CASES.map((c) => {
+    const r = runHeavyCase(c);
+    console.log(`heavy: ${c.name}: exit ${r.exit} (expected ${c.exit}), ${r.seconds.toFixed(1)} s, peak RSS ${r.rssMb === undefined ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`);
+    return { c, r };
+  });
+  lines.push('## Hostile inputs (scripts/heavy-cases.mjs, also `npm run test:heavy`)', '', heavyTable(heavy), '');
+}
 writeFileSync('bench/results.md', lines.join('\n'));
 console.log('wrote bench/results.md');

@@ -15,7 +15,7 @@ import { openInput } from './input.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { thrashOptions } from './options.js';
-import { buildPlatform } from './replay.js';
+import { buildPlatform, checkModelMemory, PROGRESS_EVERY } from './replay.js';
 
 export interface CompareOpts {
   kernel?: string;
@@ -80,6 +80,7 @@ export async function runCompare(trace: string, o: CompareOpts, io: CliIo, detec
   for (const e of handle.events) {
     events++;
     for (const s of sims) s.sim.step(e.core);
+    if (e.core.npages > 512 || events % PROGRESS_EVERY === 0) checkModelMemory();
   }
   const columns: CompareColumn[] = sims.map(({ label, sim }) => {
     const snap = sim.snapshot();
