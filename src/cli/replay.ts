@@ -57,7 +57,7 @@ export function replay(
   opts: { checkInvariants?: boolean; onProgress?: (events: number) => void; thrash?: ThrashOptions } = {},
 ): Simulator {
   const wants = reporter.wantsEvents;
-  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash });
+  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash, debugVm: reporter.wantsDebugVm === true });
   reporter.begin(platform);
   const onProgress = opts.onProgress;
   const src = events as Partial<{ read(): ParsedEvent | undefined }>;

@@ -1,0 +1,73 @@
+/**
+ * Round trip for `--stats`: snapshots whose deltas are the model's counters (replay --format
+ * debugfs) agree for every trace and kernel profile, on both GTs; one count changed is reported
+ * by name (exit 1); a `_us` counter off never fails without --us-tolerance.
+ */
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { KERNEL_VERSIONS } from '../../src/core/platform.js';
+import { runCli } from '../cli-harness.js';
+
+function traceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const f of readdirSync(dir).sort()) {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) out.push(...traceFiles(p));
+    else if (/\.(json|jsonl|csv)$/.test(f)) out.push(p);
+  }
+  return out;
+}
+
+const traces = traceFiles('traces');
+const dir = mkdtempSync(join(tmpdir(), 'svmsim-validate-stats-'));
+let n = 0;
+const tmp = (text: string) => {
+  const p = join(dir, `log${n++}.txt`);
+  writeFileSync(p, text);
+  return p;
+};
+
+/** The divergence line of a JSON validate result. */
+async function validate(args: string[]): Promise<{ code: number; doc: any; stderr: string }> {
+  const r = await runCli(['validate', ...args, '-f', 'json']);
+  return { code: r.code, doc: r.stdout === '' ? undefined : JSON.parse(r.stdout), stderr: r.stderr };
+}
+
+describe('validate --stats round trip', () => {
+  for (const file of traces) {
+    for (const k of KERNEL_VERSIONS) {
+      test(`${file} ${k}`, async () => {
+        for (const gt of ['0', '1']) {
+          const model = await runCli(['replay', file, '-k', k, '-f', 'debugfs', '--gt', gt]);
+          expect(model.code).toBe(0);
+          const rows = model.stdout
+            .trim()
+            .split('\n')
+            .map((l) => l.split(': '));
+          // BEFORE: arbitrary earlier values; AFTER: BEFORE + what the model counted.
+          const before = rows.map(([name], i) => `${name}: ${1000 + 37 * i}`).join('\n') + '\n';
+          const after = (bump?: string) => rows.map(([name, v], i) => `${name}: ${1000 + 37 * i + Number(v) + (name === bump ? 1 : 0)}`).join('\n') + '\n';
+          const bf = tmp(before);
+          const same = await validate([file, '-k', k, '--gt', gt, '--stats', bf, tmp(after())]);
+          expect(same.code).toBe(0);
+
+          const count = rows.find(([name]) => !name.endsWith('_us'))![0];
+          const r = await validate([file, '-k', k, '--gt', gt, '--stats', bf, tmp(after(count))]);
+          expect(r.code).toBe(1);
+          const failing = r.doc.checks[0].counters.filter((c: { verdict: string }) => c.verdict === 'differs').map((c: { name: string }) => c.name);
+          expect(failing).toEqual([count]);
+
+          const us = rows.find(([name]) => name.endsWith('_us'));
+          if (us !== undefined) {
+            // _us: shown, never failing without a tolerance; failing beyond it.
+            const shifted = tmp(after(us[0]));
+            expect((await validate([file, '-k', k, '--gt', gt, '--stats', bf, shifted])).code).toBe(0);
+            if (Number(us[1]) === 0) expect((await validate([file, '-k', k, '--gt', gt, '--stats', bf, shifted, '--us-tolerance', '10'])).code).toBe(1);
+          }
+        }
+      });
+    }
+  }
+});
