@@ -64,6 +64,9 @@ const PREFETCH_LABELS: RangeDebugLabel[] = [
   'PREFETCH - RANGE GET PAGES DONE',
 ];
 
+/** Every range_debug label, in the order of xe_svm.c then xe_vm.c. */
+export const RANGE_DEBUG_LABELS: readonly RangeDebugLabel[] = [...FAULT_LABELS.slice(0, 1), 'PAGE FAULT - VALID', ...FAULT_LABELS.slice(1), ...PREFETCH_LABELS];
+
 /** Print sites by calling function, for kernels whose handler is `handler` and whose EVICT PAGES comes from `evict`. */
 function sites(handler: string, evict: string): DmesgProfile['fn'] {
   return (site) => {
@@ -179,8 +182,9 @@ const LONG_MAX = '9223372036854775807';
 /** A byte address from a page index, as %0Nlx (pages are < 2^52: hex of the page plus three zeros is exact). */
 export function hexBytes(page: number, width: number): string {
   const h = page === 0 ? '0' : page.toString(16) + '000';
-  return h.length >= width ? h : '0'.repeat(width - h.length) + h;
+  return h.length >= width ? h : ZEROS.slice(0, width - h.length) + h;
 }
+const ZEROS = '0000000000000000';
 
 /** printk time stamp `[%5lu.%06lu]` of trace time `ns`. */
 export function printkTime(ns: number): string {

@@ -50,7 +50,7 @@ export function renderKernelLog(r: KernelLogReport): string {
   }
   out.push(`DIVERGE after ${d.index} matching lines`);
   const kAt = d.kernel !== undefined ? `${r.log}:${d.kernel.line}` : `${r.log}: end of log`;
-  const mAt = d.model !== undefined ? `event seq ${d.model.seq} (trace line ${d.model.traceLine}, replay --format dmesg line ${d.model.outLine})` : 'end of the model output';
+  const mAt = d.model !== undefined ? `event seq ${d.model.seq}, trace line ${d.model.traceLine}, replay --format dmesg line ${d.model.outLine}` : 'end of the model output';
   out.push(`  kernel (${kAt}): ${d.kernel !== undefined ? what(d.kernel) : 'nothing more'}`);
   out.push(`  model  (${mAt}): ${d.model !== undefined ? what(d.model) : 'nothing more'}`);
   out.push('');
@@ -116,10 +116,16 @@ export function renderStats(r: StatsResult, before: string, after: string): stri
   out.push(`validate gt${r.gt} stats ${before} -> ${after} (kernel ${r.kernel}${r.usTolerancePct !== undefined ? `, _us tolerance ${r.usTolerancePct}%` : ', _us not checked'})`);
   const w = Math.max(7, ...r.rows.map((x) => x.name.length));
   out.push(`${pad('counter', w)}  ${lpad('before', 12)}  ${lpad('after', 12)}  ${lpad('delta', 10)}  ${lpad('model', 10)}  verdict`);
+  let quiet = 0;
   for (const x of r.rows) {
+    if (x.delta === 0n && x.model === 0) {
+      quiet++;
+      continue;
+    }
     const v = x.verdict === 'ok' ? 'ok' : x.verdict === 'info' ? '(time, not checked)' : x.verdict === 'differs' ? 'DIFFERS' : 'OVER TOLERANCE';
     out.push(`${pad(x.name, w)}  ${lpad(String(x.before), 12)}  ${lpad(String(x.after), 12)}  ${lpad(String(x.delta), 10)}  ${lpad(String(x.model), 10)}  ${v}`);
   }
+  if (quiet > 0) out.push(`(${quiet} more counters unchanged, and 0 in the model: ok)`);
   out.push('');
   out.push(r.failures === 0 ? `agree: ${r.rows.length} counters` : `DIVERGE: ${r.failures} counter${r.failures === 1 ? '' : 's'} differ`);
   return out.join('\n') + '\n';

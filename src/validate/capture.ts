@@ -59,18 +59,16 @@ export function openCapture(path: string, counts: LogCounts): ObservationLog {
   return dmesgLog({ path }, counts);
 }
 
-/** One observation as a JSON line (stable key order; addresses as 0x hex strings). */
+/** One observation as a JSON line (stable key order; addresses as 0x hex strings). Built by hand: one per log line. */
 export function observationJson(o: KernelObservation): string {
-  const x: Record<string, unknown> = { label: o.label };
-  if (o.asid !== undefined) x.asid = o.asid;
-  if (o.start !== undefined) x.start = '0x' + o.start.toString(16);
-  if (o.end !== undefined) x.end = '0x' + o.end.toString(16);
-  if (o.vram !== undefined) x.vram = o.vram;
-  if (o.npages !== undefined) x.npages = o.npages;
-  if (o.event !== undefined) x.event = o.event;
-  x.line = o.source.line;
-  x.text = o.source.text;
-  return JSON.stringify(x);
+  let s = '{"label":' + JSON.stringify(o.label);
+  if (o.asid !== undefined) s += ',"asid":' + o.asid;
+  if (o.start !== undefined) s += ',"start":"0x' + o.start.toString(16) + '"';
+  if (o.end !== undefined) s += ',"end":"0x' + o.end.toString(16) + '"';
+  if (o.vram !== undefined) s += ',"vram":[' + o.vram[0] + ',' + o.vram[1] + ']';
+  if (o.npages !== undefined) s += ',"npages":' + o.npages;
+  if (o.event !== undefined) s += ',"event":' + o.event;
+  return s + ',"line":' + o.source.line + ',"text":' + JSON.stringify(o.source.text) + '}';
 }
 
 /** The header line of an observation log. */

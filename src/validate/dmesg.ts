@@ -19,30 +19,11 @@
  * Lines stream through (FileLines): memory holds one chunk of the file.
  */
 
-import type { RangeDebugLabel } from '../core/decisions.js';
-import { MESSAGE_LABELS } from '../report/dmesg.js';
+import { MESSAGE_LABELS, RANGE_DEBUG_LABELS } from '../report/dmesg.js';
 import { FileLines, TextLines, TraceInputError, type LineSource } from '../trace/index.js';
 import type { KernelObservation, ObservationLog } from './observation.js';
 
-export const RANGE_LABELS: readonly RangeDebugLabel[] = [
-  'PAGE FAULT',
-  'PAGE FAULT - VALID',
-  'ALLOCATE VRAM',
-  'GET PAGES',
-  'PAGE FAULT - EVICT PAGES',
-  'PAGE FAULT - RETRY PAGES',
-  'PAGE FAULT - FAIL PAGE COLLECT',
-  'PAGE FAULT - BIND',
-  'PAGE FAULT - RETRY BIND',
-  'NOTIFIER',
-  'NOTIFIER - EXECUTE',
-  'GARBAGE COLLECTOR ADD',
-  'GARBAGE COLLECTOR',
-  'PREFETCH - RANGE IS VALID',
-  'PREFETCH - RANGE CREATED',
-  'PREFETCH - RANGE MIGRATED TO VRAM',
-  'PREFETCH - RANGE GET PAGES DONE',
-];
+export const RANGE_LABELS = RANGE_DEBUG_LABELS;
 const RANGE_LABEL_SET: ReadonlySet<string> = new Set(RANGE_LABELS);
 
 /** Message labels, longest first (so 'Get pages failed, ...' wins over 'Get pages failed'). */
@@ -66,7 +47,6 @@ export interface LogCounts {
 
 export const newLogCounts = (): LogCounts => ({ lines: 0, svm: 0, otherDrivers: 0, otherXe: 0, wrapped: 0, truncated: 0, blank: 0 });
 
-const PREFIX = /^(?:<\d+>)?(?:\[[^\]]*\] ?)?/;
 const JOURNAL_HOST = /^\S+ kernel: /;
 const XE_DEV = /^xe ([0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]): /;
 const DRM_DBG = /^\[drm:[^\]\s]+ \[xe\]\] /;
@@ -94,10 +74,19 @@ function addr(v: string): bigint | undefined {
  * Throws TraceInputError for a malformed SVM line.
  */
 export function parseDmesgLine(text: string, line: number, file: string): { kind: LineKind; obs?: KernelObservation } {
-  if (text.trim() === '') return { kind: 'blank' };
-  const pm = PREFIX.exec(text)!;
-  let rest = text.slice(pm[0].length);
-  const hadPrefix = pm[0].length > 0;
+  if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return { kind: 'blank' };
+  // `<7>` (dmesg --raw) and `[  123.456789] ` (dmesg, journalctl -o short-monotonic), by hand: every line goes through here.
+  let i = 0;
+  if (text.charCodeAt(0) === 60 /* < */) {
+    const gt = text.indexOf('>');
+    if (gt > 0 && DEC.test(text.slice(1, gt))) i = gt + 1;
+  }
+  if (text.charCodeAt(i) === 91 /* [ */) {
+    const rb = text.indexOf(']', i);
+    if (rb > 0) i = text.charCodeAt(rb + 1) === 32 ? rb + 2 : rb + 1;
+  }
+  let rest = i === 0 ? text : text.slice(i);
+  const hadPrefix = i > 0;
   const jm = JOURNAL_HOST.exec(rest);
   if (jm !== null && hadPrefix) rest = rest.slice(jm[0].length);
   const xm = XE_DEV.exec(rest);
@@ -121,7 +110,7 @@ export function parseDmesgLine(text: string, line: number, file: string): { kind
     const end = addr(endS);
     if (start === undefined || end === undefined) throw bad(file, line, `${label}: start=${startS}, end=${endS}: expected 0x hex addresses`);
     if (end <= start) throw bad(file, line, `${label}: start=${startS} is not below end=${endS}`);
-    const size = (end - start).toString();
+    const size = end - start <= 0xffffffffn ? String(Number(end - start)) : (end - start).toString();
     if (sizeS !== size) {
       if (DEC.test(sizeS) && size.startsWith(sizeS)) return { kind: 'truncated' };
       throw bad(file, line, `${label}: size=${sizeS} but end - start = ${size}`);

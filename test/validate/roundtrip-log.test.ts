@@ -2,40 +2,15 @@
  * Round trip: `replay --format dmesg` of every trace in traces/ under every kernel profile,
  * validated against itself, agrees (exit 0); each single mutation of the log — a range bound
  * changed, an ALLOCATE VRAM line dropped, two lines swapped — is reported at the mutated log line
- * (exit 1). The same for `--stats`: snapshots whose deltas are the model's counters agree, one
- * count changed is reported by name.
+ * (exit 1). roundtrip-stats.test.ts does the same for `--stats`.
  */
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { KERNEL_VERSIONS } from '../../src/core/platform.js';
 import { runCli } from '../cli-harness.js';
-
-function traceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const f of readdirSync(dir).sort()) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) out.push(...traceFiles(p));
-    else if (/\.(json|jsonl|csv)$/.test(f)) out.push(p);
-  }
-  return out;
-}
+import { scratch, traceFiles, validate } from './harness.js';
 
 const traces = traceFiles('traces');
-const dir = mkdtempSync(join(tmpdir(), 'svmsim-validate-'));
-let n = 0;
-const tmp = (text: string) => {
-  const p = join(dir, `log${n++}.txt`);
-  writeFileSync(p, text);
-  return p;
-};
-
-/** The divergence line of a JSON validate result. */
-async function validate(args: string[]): Promise<{ code: number; doc: any; stderr: string }> {
-  const r = await runCli(['validate', ...args, '-f', 'json']);
-  return { code: r.code, doc: r.stdout === '' ? undefined : JSON.parse(r.stdout), stderr: r.stderr };
-}
+const tmp = scratch('svmsim-validate-').write;
 
 const RANGE_LINE = /start=0x([0-9a-f]+), end=0x([0-9a-f]+), size=(\d+)$/;
 

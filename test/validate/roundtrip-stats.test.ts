@@ -3,37 +3,13 @@
  * debugfs) agree for every trace and kernel profile, on both GTs; one count changed is reported
  * by name (exit 1); a `_us` counter off never fails without --us-tolerance.
  */
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { KERNEL_VERSIONS } from '../../src/core/platform.js';
 import { runCli } from '../cli-harness.js';
-
-function traceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const f of readdirSync(dir).sort()) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) out.push(...traceFiles(p));
-    else if (/\.(json|jsonl|csv)$/.test(f)) out.push(p);
-  }
-  return out;
-}
+import { scratch, traceFiles, validate } from './harness.js';
 
 const traces = traceFiles('traces');
-const dir = mkdtempSync(join(tmpdir(), 'svmsim-validate-stats-'));
-let n = 0;
-const tmp = (text: string) => {
-  const p = join(dir, `log${n++}.txt`);
-  writeFileSync(p, text);
-  return p;
-};
-
-/** The divergence line of a JSON validate result. */
-async function validate(args: string[]): Promise<{ code: number; doc: any; stderr: string }> {
-  const r = await runCli(['validate', ...args, '-f', 'json']);
-  return { code: r.code, doc: r.stdout === '' ? undefined : JSON.parse(r.stdout), stderr: r.stderr };
-}
+const tmp = scratch('svmsim-validate-stats-').write;
 
 describe('validate --stats round trip', () => {
   for (const file of traces) {
