@@ -32,7 +32,7 @@ export async function runImport(file: string, o: ImportOpts, io: CliIo): Promise
     sink(observationsHeader('dmesg', file) + '\n');
     const log = dmesgLog({ path: file }, counts);
     let batch = '';
-    for (const obs of log.observations as Iterable<never>) {
+    for (const obs of log.observations) {
       batch += observationJson(obs) + '\n';
       if (batch.length > 1 << 16) {
         sink(batch);

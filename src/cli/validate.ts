@@ -68,7 +68,7 @@ export async function runValidate(trace: string, o: ValidateOpts, io: CliIo, det
     const counts = newLogCounts();
     const pick: VmPick = { asid: o.asid === undefined ? undefined : unsigned(o.asid, '--asid'), otherAsids: new Map() };
     const log = openCapture(o.kernelLog, counts);
-    const obs = pickVm(log.observations as Iterable<never>, pick);
+    const obs = pickVm(log.observations, pick);
     const result = await align(obs, modelLines(h.events, platform, dmesgOptions(o)), log.alphabet);
     // A log without any Xe SVM line cannot show that DEBUG_VM printing was on: bad input, unless the
     // model expects no line either (then both agree on nothing).

@@ -29,7 +29,7 @@ export const OBSERVATIONS_HEADER = 'observations';
 export let BPFTRACE_READER: ((path: string) => ObservationLog) | undefined;
 
 /** Plug in the bpftrace reader (the lead wires src/validate/bpftrace.ts here when merging). */
-export function setBpftraceReader(r: (path: string) => ObservationLog): void {
+export function setBpftraceReader(r: ((path: string) => ObservationLog) | undefined): void {
   BPFTRACE_READER = r;
 }
 

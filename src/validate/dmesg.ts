@@ -190,24 +190,33 @@ export interface VmPick {
 /**
  * Keep one VM's observations. Lines carrying another asid are counted and skipped; lines without
  * an asid (COPY, "Range is already in VRAM") belong to the VM of the line before them.
+ * A capture read asynchronously (a bpftrace reader may be) stays asynchronous.
  */
-export function* pickVm(obs: Iterable<KernelObservation>, pick: VmPick): Generator<KernelObservation> {
+export function pickVm(obs: Iterable<KernelObservation> | AsyncIterable<KernelObservation>, pick: VmPick): Iterable<KernelObservation> | AsyncIterable<KernelObservation> {
   let current: number | undefined;
-  for (const o of obs) {
+  const keep = (o: KernelObservation): boolean => {
     if (o.asid !== undefined) {
       current = o.asid;
       if (pick.asid === undefined) pick.asid = o.asid;
     }
     if (current !== undefined && current !== pick.asid) {
       pick.otherAsids.set(current, (pick.otherAsids.get(current) ?? 0) + 1);
-      continue;
+      return false;
     }
-    yield o;
+    return true;
+  };
+  if (Symbol.asyncIterator in obs) {
+    return (async function* () {
+      for await (const o of obs) if (keep(o)) yield o;
+    })();
   }
+  return (function* () {
+    for (const o of obs) if (keep(o)) yield o;
+  })();
 }
 
 /** A log file (or text, for tests) as an ObservationLog of every VM. */
-export function dmesgLog(src: { path: string } | { text: string; name: string }, counts: LogCounts): ObservationLog {
+export function dmesgLog(src: { path: string } | { text: string; name: string }, counts: LogCounts): ObservationLog & { observations: Iterable<KernelObservation> } {
   const file = 'path' in src ? src.path : src.name;
   const lines = 'path' in src ? new FileLines(src.path) : new TextLines(src.text);
   return { kind: 'dmesg', alphabet: DMESG_ALPHABET, observations: dmesgObservations(lines, file, counts) };

@@ -166,3 +166,37 @@ describe('svmsim validate --kernel-log: bad input and VM selection', () => {
     expect(newLogCounts().svm).toBe(0);
   });
 });
+
+describe('the capture sniffer: the plug point for a bpftrace reader', () => {
+  const trace = 'traces/01-first-touch-2m.json';
+  const dir = mkdtempSync(join(tmpdir(), 'svmsim-capture-'));
+
+  test('JSON lines without a bpftrace reader: exit 2; with one, validate compares only the labels it can show (read asynchronously)', async () => {
+    const { setBpftraceReader } = await import('../../src/validate/capture.js');
+    const p = join(dir, 'cap.jsonl');
+    writeFileSync(p, '{"probe":"xe_svm_handle_pagefault"}\n');
+    const none = await runCli(['validate', trace, '--kernel-log', p]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no bpftrace reader');
+
+    // A stand-in reader: the PAGE FAULT lines of the model's own log, as an async iterable.
+    const log = (await runCli(['replay', trace, '-f', 'dmesg'])).stdout.trim().split('\n');
+    const faults = log.map((l, i) => parseDmesgLine(l, i + 1, p).obs!).filter((o) => o.label === 'PAGE FAULT');
+    setBpftraceReader(() => ({
+      kind: 'bpftrace',
+      alphabet: new Set(['PAGE FAULT']),
+      observations: (async function* () {
+        yield* faults;
+      })(),
+    }));
+    try {
+      const r = await runCli(['validate', trace, '--kernel-log', p, '-f', 'json']);
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.checks[0].compared).toBe(faults.length);
+      expect(doc.checks[0].labels.map((l: { label: string }) => l.label)).toEqual(['PAGE FAULT']);
+    } finally {
+      setBpftraceReader(undefined);
+    }
+  });
+});
