@@ -127,6 +127,7 @@ function unmapStraddling(sim: SimContext, b: number): void {
   if (r === undefined || r.start >= b) return;
   const evicted = sim.platform.dgfx && r.hasDevmemPages;
   if (evicted) rangeEvict(sim, r);
+  rangeDebug(sim, r, 'GARBAGE COLLECTOR'); // __xe_svm_garbage_collector()
   const tlbInval = xeVmRangeUnbind(sim, r);
   emit(sim, { code: 'madvise_range_remove', range: r.ref(), evicted, tlbInval });
   rangeRemove(sim, r);
