@@ -130,13 +130,14 @@ const V618: DmesgProfile = {
   fn: sites('__xe_svm_handle_pagefault', 'xe_svm_range_get_pages'),
 };
 
-/** Per kernel profile: a new profile (e.g. 6.18.y, whose 6.18.10 source prints "Range is already in VRAM" with drm_dbg) is one line. */
+/** Per kernel profile: a new profile is one line (6.18.y: the 6.18.10 source prints "Range is already in VRAM" with drm_dbg). */
 export const DMESG_PROFILES: Record<KernelVersion, DmesgProfile> = {
   '6.15-rc1': V615RC1,
   '6.15': V615,
   '6.16': V615,
   '6.17': V617,
   '6.18': V618,
+  '6.18.y': { ...V618, messages: { ...V618.messages, range_in_vram: 'dbg' } }, // 6.18.10: drm_dbg again
 };
 
 /** enum mmu_notifier_event (include/linux/mmu_notifier.h). */

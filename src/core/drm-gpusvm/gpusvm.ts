@@ -19,7 +19,7 @@
  */
 
 import type { SimContext } from '../context.js';
-import type { NotifierEvent, RangeRef } from '../decisions.js';
+import type { NotifierEvent, NotMigratableCause, RangeRef } from '../decisions.js';
 
 /** Driver callbacks of a gpusvm instance. Mirrors struct drm_gpusvm_ops. */
 export interface GpusvmOps {
@@ -46,6 +46,8 @@ export class SvmRange {
   skipMigrate = false;
   /** drm_gpusvm_range.notifier_seq: the notifier's seq at the last successful get_pages; -1 = LONG_MAX (never). */
   notifierSeq = -1;
+  /** Why migrate_devmem is 0 (the CPU VMA kind or no devmem), undefined when it is 1. */
+  notMigratable: NotMigratableCause | undefined = undefined;
 
   constructor(
     readonly id: number,

@@ -24,7 +24,7 @@ import { rangeFindOrInsert, rangeRemove } from '../drm-gpusvm/range.js';
 import { rangeDebug, svmDbg } from './debug.js';
 import { xeVmRangeRebind } from './fault.js';
 import { xeVmRangeUnbind } from './gc.js';
-import { logGetPages, logMigrate, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
+import { logGetPages, logMigrate, noMigrateDecision, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
 import type { GpuVma } from './vm.js';
 
 /** Ranges already bound where the prefetch wants them. Mirrors xe_svm_range_validate(). */
@@ -78,14 +78,14 @@ function prefetchRange(sim: SimContext, vma: GpuVma, range: SvmRange, devmemPref
     const reason = xeSvmRangeNeedsMigrateToVram(sim, range, true);
     if (reason === undefined) {
       const m = xeSvmAllocVram(sim, range, 0);
-      logMigrate(sim, range, m, 0);
+      logMigrate(sim, range, m, 0, 'prefetch');
       if (!m.ok) {
         svmDbg(sim, 'prefetch_vram_failed', m.errno);
         return 'ENODATA';
       }
       rangeDebug(sim, range, 'PREFETCH - RANGE MIGRATED TO VRAM');
     } else {
-      emit(sim, { code: 'no_migrate', range: range.ref(), reason });
+      emit(sim, noMigrateDecision(range, reason));
     }
   }
   const gp = rangeGetPages(sim, range, { readOnly: vma.readOnly, devmemOnly: false });
