@@ -9,14 +9,15 @@
 
 import { Simulator } from '../core/simulator.js';
 import { kernelLogJson, renderKernelLog, renderStats, statsJson, type KernelLogReport } from '../report/validate.js';
-import { openTrace, parsePlatformSettings, parseTrace, TraceInputError, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import { parsePlatformSettings, TraceInputError, type TraceFormat } from '../trace/index.js';
 import { align, modelLines } from '../validate/align.js';
 import { openCapture } from '../validate/capture.js';
 import { newLogCounts, noSvmLinesHelp, pickVm, type VmPick } from '../validate/dmesg.js';
-import { compareStats, parseStats } from '../validate/stats.js';
+import { checkCounterList, compareStats, parseStats } from '../validate/stats.js';
 import { EXIT_DIFFERENT, EXIT_OK, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { dmesgOptions, type DmesgCliOpts } from './options.js';
+import { openInput } from './input.js';
 import { buildPlatform } from './replay.js';
 
 export interface ValidateOpts extends DmesgCliOpts {
@@ -52,24 +53,25 @@ export async function runValidate(trace: string, o: ValidateOpts, io: CliIo, det
   }
   const fromCli = parsePlatformSettings(settings, 'command line');
   const format = detect(trace, o.inputFormat);
-  const text = trace === '-' ? await io.readText('-') : undefined;
-  const open = (): TraceHandle => {
-    if (text === undefined) return openTrace(trace, trace, format);
-    const t = parseTrace(text, { file: '<stdin>', format });
-    return { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
-  };
+  // One pass over the trace (it may be stdin): one simulator serves both checks.
+  const h = await openInput(io, trace, format);
+  const platform = buildPlatform(h.platform, fromCli);
+  if (o.stats !== undefined && gt > (platform.mediaGt ? 1 : 0)) throw new UsageError(`--gt ${gt}: this platform has gt0${platform.mediaGt ? ' and gt1' : ' only'}`);
+  // Snapshots are small: read and check them before the (possibly long) replay.
+  const snaps = o.stats === undefined ? undefined : await Promise.all(o.stats.map(async (f) => parseStats(await io.readText(f), f)));
+  for (const snap of snaps ?? []) checkCounterList(snap, platform.kernel);
+  const withLog = o.kernelLog !== undefined;
+  const sim = new Simulator(platform, { record: withLog, debugVm: withLog });
   const out: string[] = [];
   const docs: Record<string, unknown>[] = [];
   let failed = false;
 
   if (o.kernelLog !== undefined) {
-    const h = open();
-    const platform = buildPlatform(h.platform, fromCli);
     const counts = newLogCounts();
     const pick: VmPick = { asid: o.asid === undefined ? undefined : unsigned(o.asid, '--asid'), otherAsids: new Map() };
     const log = openCapture(o.kernelLog, counts);
     const obs = pickVm(log.observations, pick);
-    const result = await align(obs, modelLines(h.events, platform, dmesgOptions(o)), log.alphabet);
+    const result = await align(obs, modelLines(h.events, sim, dmesgOptions(o)), log.alphabet);
     // A log without any Xe SVM line cannot show that DEBUG_VM printing was on: bad input, unless the
     // model expects no line either (then both agree on nothing).
     if (log.kind === 'dmesg' && counts.svm === 0 && result.labels.some((l) => l.model > 0)) throw noSvmLinesHelp(o.kernelLog, counts);
@@ -89,17 +91,13 @@ export async function runValidate(trace: string, o: ValidateOpts, io: CliIo, det
     if (result.divergence !== undefined) failed = true;
     out.push(renderKernelLog(report));
     docs.push(kernelLogJson(report));
+  } else {
+    for (const e of h.events) sim.step(e.core);
   }
 
-  if (o.stats !== undefined) {
+  if (o.stats !== undefined && snaps !== undefined) {
     const [bf, af] = o.stats;
-    const before = parseStats(await io.readText(bf), bf);
-    const after = parseStats(await io.readText(af), af);
-    const h = open();
-    const platform = buildPlatform(h.platform, fromCli);
-    if (gt > (platform.mediaGt ? 1 : 0)) throw new UsageError(`--gt ${gt}: this platform has gt0${platform.mediaGt ? ' and gt1' : ' only'}`);
-    const sim = new Simulator(platform, { record: false });
-    for (const e of h.events) sim.step(e.core);
+    const [before, after] = snaps;
     const counters = new Map<string, number>(sim.snapshot().stats.find((s) => s.gt === gt)!.counters);
     const r = compareStats(before, after, counters, { gt, kernel: platform.kernel, usTolerancePct });
     if (r.failures > 0) failed = true;

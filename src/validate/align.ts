@@ -12,8 +12,7 @@
  */
 
 import type { Decision } from '../core/decisions.js';
-import type { Platform } from '../core/platform.js';
-import { Simulator } from '../core/simulator.js';
+import type { Simulator } from '../core/simulator.js';
 import { DMESG_PROFILES, DmesgFormatter, dmesgLabel, MMU_NOTIFY, type DmesgOptions } from '../report/dmesg.js';
 import type { ParsedEvent } from '../trace/index.js';
 import type { KernelObservation } from './observation.js';
@@ -62,10 +61,12 @@ export function keyOfObservation(o: KernelObservation): string {
   return k;
 }
 
-/** The model's log lines for a trace, streaming: one simulator step at a time. */
-export function* modelLines(events: Iterable<ParsedEvent>, platform: Platform, dmesg: DmesgOptions): Generator<ModelLine> {
-  const sim = new Simulator(platform, { record: true, debugVm: true });
-  const profile = DMESG_PROFILES[platform.kernel];
+/**
+ * The model's log lines for a trace, streaming: one step of `sim` (made with debugVm) at a time.
+ * Once consumed to the end, `sim.snapshot()` is the model's final state (its GT counters).
+ */
+export function* modelLines(events: Iterable<ParsedEvent>, sim: Simulator, dmesg: DmesgOptions): Generator<ModelLine> {
+  const profile = DMESG_PROFILES[sim.platform.kernel];
   const fmt = new DmesgFormatter(profile, dmesg);
   let outLine = 0;
   for (const e of events) {

@@ -200,3 +200,22 @@ describe('the capture sniffer: the plug point for a bpftrace reader', () => {
     }
   });
 });
+
+describe('validate reads the trace once', () => {
+  test('the trace on stdin, with both checks', async () => {
+    const trace = 'traces/02-cpu-gpu-pingpong.json';
+    const dir = mkdtempSync(join(tmpdir(), 'svmsim-stdin-'));
+    const log = join(dir, 'k.log');
+    writeFileSync(log, (await runCli(['replay', trace, '-f', 'dmesg'])).stdout);
+    const stats = (await runCli(['replay', trace, '-f', 'debugfs'])).stdout;
+    const before = join(dir, 'before.txt');
+    const after = join(dir, 'after.txt');
+    writeFileSync(before, stats.replace(/: \d+$/gm, ': 0'));
+    writeFileSync(after, stats);
+    const { readFileSync } = await import('node:fs');
+    const r = await runCli(['validate', '-', '--input-format', 'json', '--kernel-log', log, '--stats', before, after, '-f', 'json'], { stdin: readFileSync(trace, 'utf8') });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).checks.map((c: { check: string; verdict: string }) => `${c.check}:${c.verdict}`)).toEqual(['kernel-log:agree', 'stats:agree']);
+  });
+});
