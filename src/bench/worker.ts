@@ -74,6 +74,10 @@ if (phase === 'gen') {
   tEnd = process.hrtime.bigint();
   events = execLines(phase === 'validate' ? countArg : file);
   extra = { code, outBytes: bytes };
+} else if (phase === 'report') {
+  // svmsim report FILE -o OUT (countArg is the output path).
+  const code = await main(['report', file, '-o', countArg], nodeIo());
+  if (code !== 0) throw new Error(`svmsim report exited ${code}`);
 }
 /** Lines of a file (the log), for the figures. */
 function execLines(f: string): number {
