@@ -136,6 +136,10 @@ describe('pipes, full disks and signals', () => {
       expect(r.stderr).toBe('');
     }
     expect(spawnSync('bash', ['-c', `set -o pipefail; node bin/svmsim.js diff '${a}' '${a}' | head -c 10 >/dev/null`]).status).toBe(0);
+    // A directory as a result names it (was a message without the path).
+    const d = svmsim(['diff', a, dir]);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toBe(`svmsim: ${dir}: is a directory, expected a file\n`);
   });
 
   test('`replay -f json | head -1` stops at the closed pipe: it never reaches a bad last line (it would exit 2 if it read on)', () => {
