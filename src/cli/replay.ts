@@ -128,3 +128,28 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
     },
   };
 }
+
+/**
+ * Replay events through one fresh simulator per platform in lockstep (the trace is read once),
+ * each reporting to its own reporter, as replay() does for one.
+ */
+export function replayAll(
+  events: Iterable<ParsedEvent>,
+  targets: { platform: Platform; reporter: Reporter }[],
+  opts: { onProgress?: (events: number) => void; thrash?: ThrashOptions } = {},
+): Simulator[] {
+  if (targets.length === 1) return [replay(events, targets[0].platform, targets[0].reporter, opts)];
+  const runs = targets.map((t) => ({ ...t, sim: new Simulator(t.platform, { record: t.reporter.wantsEvents, thrash: opts.thrash }) }));
+  for (const r of runs) r.reporter.begin(r.platform);
+  let n = 0;
+  for (const e of events) {
+    const echo = echoOf(e);
+    for (const r of runs) {
+      const res = r.sim.step(e.core);
+      if (r.reporter.wantsEvents) r.reporter.event(echo, res);
+    }
+    if (++n % PROGRESS_EVERY === 0) opts.onProgress?.(n);
+  }
+  for (const r of runs) r.reporter.end(r.sim.snapshot());
+  return runs.map((r) => r.sim);
+}
