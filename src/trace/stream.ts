@@ -126,10 +126,17 @@ export interface ByteInput {
   close(): void;
 }
 
-/** A descriptor as a ByteInput. */
-export function fdInput(fd: number): ByteInput {
+/** A descriptor as a ByteInput; a read error (EIO, ...) names `file`. */
+export function fdInput(fd: number, file?: string): ByteInput {
   return {
-    read: (buf, offset, length) => readSync(fd, buf, offset, length, null),
+    read: (buf, offset, length) => {
+      try {
+        return readSync(fd, buf, offset, length, null);
+      } catch (e) {
+        if (file !== undefined && e !== null && typeof e === 'object') (e as { path?: string }).path = file;
+        throw e;
+      }
+    },
     close: () => closeSync(fd),
   };
 }
