@@ -181,9 +181,12 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError(false);
   // Before any command reads: `-o` must not name one of its inputs (every command with --output).
+  // Every positional argument is taken for an input file, except those that are not paths (gen's pattern).
   cmd.hook('preAction', (_root, action) => {
     const out = action.opts().output;
-    if (typeof out === 'string') refuseOutputOverInput(io, out, action.args);
+    if (typeof out !== 'string') return;
+    const names = action.registeredArguments.map((a) => a.name());
+    refuseOutputOverInput(io, out, action.args.filter((_, i) => !NOT_PATHS.has(names[i] ?? '')));
   });
 
   cmd
@@ -302,6 +305,9 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .action((pattern: string, o: GenCliOpts) => run(runGen(pattern, o, io)));
   return cmd;
 }
+
+/** Positional arguments that are never file paths. */
+const NOT_PATHS = new Set(['pattern']);
 
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
