@@ -47,8 +47,9 @@ export async function runImport(file: string, o: ImportCliOpts, io: CliIo): Prom
   const writer = new TraceWriter(sink, `${file} (${importer.name})`);
   try {
     await importer.run(file, writer, { gpuAccess: o.gpuAccess, pid: pidOption(o.pid), reorderWindowNs: window });
-    for (const n of writer.end()) io.stderr(`svmsim import: ${n}\n`);
+    const notes = writer.end();
     flush();
+    for (const n of notes) io.stderr(`svmsim import: ${n}\n`);
   } catch (e) {
     out.abort();
     throw e;
@@ -66,7 +67,7 @@ export function addImportCommands(cmd: Command, io: CliIo, run: (p: Promise<void
     .option('-o, --output <file>', 'write the trace to a file (atomically) instead of stdout')
     .addOption(new Option('--gpu-access <access>', 'access written for a GPU fault whose kind the capture lacks (bpftrace: non-atomic faults)').choices(['read', 'write']).default('read'))
     .option('--pid <pid>', 'keep only this process (KFD SMI, nsys)')
-    .option('--reorder-window <time>', 'how late a capture line may arrive after a later one (per-CPU buffers)', '100ms')
+    .option('--reorder-window <time>', 'how late a capture line may arrive after a later one (per-CPU buffers)', '20ms')
     .action((file: string, o: ImportCliOpts) => run(runImport(file, o, io)));
   cmd
     .command('capture')

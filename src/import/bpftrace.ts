@@ -21,7 +21,7 @@ import { openSync, closeSync, readSync } from 'node:fs';
 import { kernelAtLeast, KERNEL_VERSIONS, type KernelVersion } from '../core/platform.js';
 import { FileLines, TraceInputError } from '../trace/index.js';
 import type { KernelObservation } from '../validate/observation.js';
-import { ReorderWindow } from './reorder.js';
+import { relativeNs, ReorderWindow } from './reorder.js';
 import { protOf, SkipCounter, type ImportedEvent, type Importer, type ImportOptions, type ImportSink } from './types.js';
 
 /** The capture header (first record). */
@@ -45,7 +45,8 @@ export const BPFTRACE_LABELS: { label: string; from: string; since?: KernelVersi
 ];
 
 interface Rec {
-  ts: bigint;
+  /** The record's ts, as written (decimal ns). */
+  ts: string;
   ev: string;
   tid: number;
   o: Record<string, unknown>;
@@ -80,12 +81,17 @@ function bad(file: string, line: number, detail: string): TraceInputError {
   return new TraceInputError(file, line, detail);
 }
 
+const SPECS: Record<string, [string, 'h' | 'i'][]> = Object.fromEntries(Object.entries(FIELDS).map(([ev, f]) => [ev, Object.entries(f)]));
+const RANGE_OK = Object.entries({ start: 'h', end: 'h' }) as [string, 'h' | 'i'][];
+const RANGE_ERR = Object.entries({ err: 'i' }) as [string, 'h' | 'i'][];
+
 function checkRecord(file: string, line: number, o: Record<string, unknown>): void {
   const ev = o.ev;
-  if (typeof ev !== 'string' || !(ev in FIELDS)) throw bad(file, line, `expected a capture record with "ev" one of ${Object.keys(FIELDS).join(', ')}, found ${JSON.stringify(ev)}`);
+  const spec = typeof ev === 'string' ? (ev === 'range' ? (o.err !== undefined ? RANGE_ERR : RANGE_OK) : SPECS[ev]) : undefined;
+  if (spec === undefined) throw bad(file, line, `expected a capture record with "ev" one of ${Object.keys(FIELDS).join(', ')}, found ${JSON.stringify(ev)}`);
   if (typeof o.tid !== 'number' || !Number.isInteger(o.tid)) throw bad(file, line, `record "${ev}": expected an integer "tid"`);
-  const spec = ev === 'range' ? ('err' in o ? { err: 'i' as const } : { start: 'h' as const, end: 'h' as const }) : FIELDS[ev];
-  for (const [k, kind] of Object.entries(spec)) {
+  for (let i = 0; i < spec.length; i++) {
+    const [k, kind] = spec[i];
     const v = o[k];
     if (kind === 'h' ? typeof v !== 'string' || !HEX.test(v) : typeof v !== 'number' || !Number.isInteger(v)) {
       throw bad(file, line, `record "${ev}": field "${k}": expected ${kind === 'h' ? 'a hex string "0x..."' : 'an integer'}, found ${JSON.stringify(v)}`);
@@ -94,7 +100,7 @@ function checkRecord(file: string, line: number, o: Record<string, unknown>): vo
 }
 
 /** Read the header record of a capture (first meaningful line of its first 64 KiB). */
-export function readCaptureHeader(file: string): { header: CaptureHeader; line: number } {
+export function readCaptureHeader(file: string): { header: CaptureHeader; line: number; ts: bigint } {
   const lines = readHead(file).toString('utf8').split('\n');
   for (let i = 0; i < lines.length; i++) {
     const s = lines[i].trim();
@@ -114,21 +120,27 @@ export function readCaptureHeader(file: string): { header: CaptureHeader; line: 
       throw bad(file, line, `field "kernel": expected one of ${KERNEL_VERSIONS.join(', ')}, found ${JSON.stringify(o.kernel)}`);
     }
     if (typeof o.pid !== 'number' || !Number.isInteger(o.pid)) throw bad(file, line, 'field "pid": expected an integer');
-    return { header: { kernel: o.kernel as KernelVersion, pid: o.pid }, line };
+    const ts = /"ts":([0-9]{1,20})[,}]/.exec(s);
+    if (ts === null) throw bad(file, line, 'field "ts": expected the capture start in ns');
+    return { header: { kernel: o.kernel as KernelVersion, pid: o.pid }, line, ts: BigInt(ts[1]) };
   }
   throw bad(file, 0, 'expected the capture header {"svmsim_capture":"bpftrace",...} in the first 64 KiB, found none');
 }
 
 /** The records of a capture after the header, in time order (through the reorder window). */
 function* records(file: string, window: bigint): Generator<Rec> {
-  const { line: headerLine } = readCaptureHeader(file);
+  const { line: headerLine, ts: headerTs } = readCaptureHeader(file);
+  const base = { big: headerTs, num: Number(headerTs) };
   const lines = new FileLines(file);
-  const win = new ReorderWindow<Rec>(window);
+  const win = new ReorderWindow<Rec>(Number(window));
   const ready: Rec[] = [];
   for (let l = lines.next(); l !== undefined; l = lines.next()) {
     if (lines.line <= headerLine) continue;
-    const s = l.trim();
-    if (s === '' || s.startsWith('#') || NOISE.test(s)) continue;
+    let s = l;
+    if (l.charCodeAt(0) !== 123 /* { */) {
+      s = l.trim();
+      if (s === '' || s.startsWith('#') || NOISE.test(s)) continue;
+    }
     const m = TS.exec(s);
     let o: Record<string, unknown> | undefined;
     try {
@@ -140,7 +152,7 @@ function* records(file: string, window: bigint): Generator<Rec> {
       throw bad(file, lines.line, `expected a capture record {"ts":NS,"ev":...,"tid":N,...}, found ${JSON.stringify(s.slice(0, 60))}`);
     }
     checkRecord(file, lines.line, o);
-    win.push(BigInt(m[1]), { ts: BigInt(m[1]), ev: o.ev as string, tid: o.tid as number, o, line: lines.line, text: s }, ready);
+    win.push(relativeNs(m[1], base), { ts: m[1], ev: o.ev as string, tid: o.tid as number, o, line: lines.line, text: s }, ready);
     for (const r of ready) yield r;
     ready.length = 0;
   }
@@ -167,7 +179,7 @@ const MAP_HUGETLB = 0x40000;
  * Decode a capture's records per thread. `gpuAccess` is the access written for a non-atomic
  * fault. Skipped records are counted in `skipped`.
  */
-export function* decodeBpftrace(file: string, header: CaptureHeader, o: ImportOptions, skipped: SkipCounter): Generator<Decoded> {
+export function* decodeBpftrace(file: string, header: CaptureHeader, o: ImportOptions, skipped: SkipCounter, approximated = new SkipCounter()): Generator<Decoded> {
   const threads = new Map<number, ThreadState>();
   const state = (tid: number) => {
     let s = threads.get(tid);
@@ -193,7 +205,7 @@ export function* decodeBpftrace(file: string, header: CaptureHeader, o: ImportOp
 
   for (const r of records(file, o.reorderWindowNs)) {
     const s = state(r.tid);
-    const t = r.ts;
+    const t = BigInt(r.ts);
     switch (r.ev) {
       case 'mmap': {
         if (n(r, 'ret') < 0) skipped.add('failed mmap');
@@ -221,7 +233,7 @@ export function* decodeBpftrace(file: string, header: CaptureHeader, o: ImportOp
           // Not modelled: the old span goes, a fresh rw anonymous mapping comes (contents not moved).
           yield { event: { op: 'munmap', t, addr: h(r, 'addr'), size: h(r, 'old_len'), comment: 'mremap (old span)' } };
           yield { event: { op: 'mmap', t, addr: h(r, 'new_addr'), size: h(r, 'new_len'), prot: 'rw', kind: 'anon', comment: 'mremap (new span, approximated)' } };
-          skipped.add('mremap approximated as munmap + mmap');
+          approximated.add('mremap as munmap + a fresh rw anonymous mmap');
         }
         break;
       case 'fault':
@@ -296,12 +308,12 @@ export const bpftraceImporter: Importer = {
     const { header } = readCaptureHeader(file);
     sink.header({ kernel: header.kernel }, [`bpftrace capture of pid ${header.pid} on Linux ${header.kernel}; kernel decisions as comments`]);
     const skipped = new SkipCounter();
-    for (const d of decodeBpftrace(file, header, o, skipped)) {
+    const approximated = new SkipCounter();
+    for (const d of decodeBpftrace(file, header, o, skipped, approximated)) {
       if ('event' in d) sink.event(d.event);
       else sink.comment(observationComment(d.obs));
     }
-    const note = skipped.note('capture records');
-    if (note !== undefined) sink.note(note);
+    for (const note of [skipped.note('capture records not imported'), approximated.note('capture records approximated')]) if (note !== undefined) sink.note(note);
   },
 };
 

@@ -19,7 +19,7 @@
  */
 
 import { FileLines, TraceInputError } from '../trace/index.js';
-import { ReorderWindow } from './reorder.js';
+import { relativeNs, ReorderWindow } from './reorder.js';
 import { SkipCounter, type ImportedEvent, type Importer, type ImportOptions, type ImportSink } from './types.js';
 
 const NUM = '(-?[0-9]+)';
@@ -47,7 +47,8 @@ const LINE = /^([0-9a-fA-F]+) (.*)$/;
 
 function* kfdEvents(file: string, o: ImportOptions, skipped: SkipCounter, pids: Set<number>): Generator<ImportedEvent> {
   const lines = new FileLines(file);
-  const win = new ReorderWindow<ImportedEvent>(o.reorderWindowNs);
+  const win = new ReorderWindow<ImportedEvent>(Number(o.reorderWindowNs));
+  let base: { big: bigint; num: number } | undefined;
   const ready: ImportedEvent[] = [];
   for (let l = lines.next(); l !== undefined; l = lines.next()) {
     const s = l.trim();
@@ -62,7 +63,7 @@ function* kfdEvents(file: string, o: ImportOptions, skipped: SkipCounter, pids: 
     }
     const p = f.re.exec(m[2]);
     if (p === null) throw new TraceInputError(file, lines.line, `event ${id} (KFD_SMI_EVENT_${f.name}): expected payload "${f.fmt}", found ${JSON.stringify(m[2].slice(0, 60))}`);
-    const t = BigInt(p[1]);
+    base ??= { big: BigInt(p[1]), num: Number(p[1]) };
     const pid = Number(p[2]);
     if (o.pid !== undefined && pid !== o.pid) {
       skipped.add('events of other processes');
@@ -74,7 +75,7 @@ function* kfdEvents(file: string, o: ImportOptions, skipped: SkipCounter, pids: 
       skipped.add(`${f.name} events (the driver's doing, not workload input)`);
       continue;
     }
-    win.push(t, ev, ready);
+    win.push(relativeNs(p[1], base), ev, ready);
     yield* ready;
     ready.length = 0;
   }
@@ -118,7 +119,7 @@ export const kfdSmiImporter: Importer = {
     const pids = new Set<number>();
     for (const e of kfdEvents(file, o, skipped, pids)) sink.event(e);
     if (pids.size > 1) sink.note(`events of ${pids.size} processes (${[...pids].sort((a, b) => a - b).join(', ')}) in one trace: pick one with --pid`);
-    const note = skipped.note('KFD SMI events');
+    const note = skipped.note('KFD SMI events not imported');
     if (note !== undefined) sink.note(note);
   },
 };

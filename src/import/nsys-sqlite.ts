@@ -117,7 +117,7 @@ export const nsysSqliteImporter: Importer = {
           sink.event({ op: 'xe_prefetch', t: r.t, addr: r.a, size: r.b, region });
         }
       }
-      const note = skipped.note('nsys rows');
+      const note = skipped.note('nsys rows not imported');
       if (note !== undefined) sink.note(note);
     } finally {
       db.close();

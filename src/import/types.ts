@@ -59,11 +59,11 @@ export class SkipCounter {
   add(reason: string): void {
     this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
   }
-  /** The note, or undefined when nothing was skipped. */
+  /** The note ("WHAT: 3 reason, 1 other"), or undefined when nothing was counted. */
   note(what: string): string | undefined {
     if (this.counts.size === 0) return undefined;
     const parts = [...this.counts].map(([r, n]) => `${n} ${r}`);
-    return `${what} not imported: ${parts.join(', ')}`;
+    return `${what}: ${parts.join(', ')}`;
   }
 }
 

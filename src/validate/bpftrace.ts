@@ -13,7 +13,7 @@ import { SkipCounter } from '../import/types.js';
 import type { KernelObservation, ObservationLog } from './observation.js';
 
 /** Reorder window for captures read as logs (as `svmsim import`'s default). */
-const WINDOW_NS = 100_000_000n;
+const WINDOW_NS = 20_000_000n;
 
 /** Read a bpftrace capture as an observation log (streamed; bad lines throw file:line). */
 export function observationsFromBpftrace(path: string): ObservationLog {

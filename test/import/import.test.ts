@@ -223,13 +223,13 @@ describe('ReorderWindow', () => {
       let now = 0;
       const stamped = items.map(([dt, late], i) => {
         now += dt;
-        return { t: BigInt(Math.max(0, now - late)), i };
+        return { t: Math.max(0, now - late), i };
       });
-      const w = new ReorderWindow<{ t: bigint; i: number }>(100n);
-      const out: { t: bigint; i: number }[] = [];
+      const w = new ReorderWindow<{ t: number; i: number }>(100);
+      const out: { t: number; i: number }[] = [];
       for (const s of stamped) w.push(s.t, s, out);
       w.drain(out);
-      const sorted = [...stamped].sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.i - b.i));
+      const sorted = [...stamped].sort((a, b) => a.t - b.t || a.i - b.i);
       expect(out).toEqual(sorted);
     },
   );
