@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { fc, test as fcTest } from '@fast-check/vitest';
 import { runCli } from '../cli-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-implicit-'));
@@ -63,4 +64,32 @@ describe('faults-only recordings', () => {
     const plain = await runCli(['replay', t]);
     expect(plain.stderr).toBe('');
   });
+});
+
+describe('--implicit-mmap property', () => {
+  const op = fc.constantFrom('gpu_read', 'gpu_write', 'gpu_atomic', 'cpu_read', 'cpu_write');
+  // Pages in 8 blocks of 2 MiB from 0x7f0000000000.
+  const access = fc.record({ op, page: fc.integer({ min: 0, max: 8 * 512 - 1 }) });
+  fcTest.prop([fc.array(access, { minLength: 1, maxLength: 40 })], { numRuns: 25 })(
+    'a faults-only trace: one mmap per distinct touched 2M block, right before its first touch; no -ENOENT',
+    async (accesses) => {
+      const base = 0x7f0000000000n;
+      const trace = accesses.map((a, i) => `{"op":"${a.op}","t":${i},"addr":"0x${(base + BigInt(a.page) * 4096n).toString(16)}"}`).join('\n') + '\n';
+      const r = await runCli(['replay', '-', '--input-format', 'jsonl', '--format', 'json', '--implicit-mmap'], { stdin: trace });
+      expect(r.code).toBe(0);
+      const ev = JSON.parse(r.stdout).events as { op: string; addr: string; errno?: string }[];
+      const blocks = new Set<number>();
+      const expected: string[] = [];
+      for (const a of accesses) {
+        const b = Math.floor(a.page / 512);
+        if (!blocks.has(b)) {
+          blocks.add(b);
+          expected.push(`mmap 0x${(base + BigInt(b) * 0x200000n).toString(16)}`);
+        }
+        expected.push(`${a.op} 0x${(base + BigInt(a.page) * 4096n).toString(16)}`);
+      }
+      expect(ev.map((e) => `${e.op} ${e.addr}`)).toEqual(expected);
+      expect(ev.filter((e) => e.errno === 'ENOENT')).toEqual([]);
+    },
+  );
 });

@@ -206,6 +206,23 @@ describe('import: kind and errors', () => {
     expect((await runCli(['import', join(dir, 'missing.jsonl'), '--from', 'bpftrace'])).code).toBe(2);
   });
 
+  test('bad options are usage errors (exit 2)', async () => {
+    const w = await runCli(['import', `${FIX}/kfd-smi.txt`, '--reorder-window', 'soon']);
+    expect(w.code).toBe(2);
+    expect(w.stderr).toContain('--reorder-window soon: expected a time such as 100ms');
+    expect((await runCli(['import', `${FIX}/kfd-smi.txt`, '--pid', 'x1'])).stderr).toContain('--pid x1: expected a process id');
+    expect((await runCli(['import', `${FIX}/kfd-smi.txt`, '--from', 'pcap'])).code).toBe(2);
+  });
+
+  test('a line later than the reorder window is written at the previous time, and counted', async () => {
+    const file = join(dir, 'late.txt');
+    // ns 1000, 5000, 9000, then 2000: with a 1 us window, 1000 and 5000 are out before 2000 arrives.
+    writeFileSync(file, ['7 1000 -1 @1(1) R', '7 5000 -1 @2(1) R', '7 9000 -1 @3(1) R', '7 2000 -1 @4(1) R', ''].join('\n'));
+    const r = await runCli(['import', file, '--reorder-window', '1us']);
+    expect(events(r.stdout).map((e) => `${e.t} ${e.addr}`)).toEqual(['0 0x1000', '4000 0x2000', '4000 0x4000', '8000 0x3000']);
+    expect(r.stderr).toContain('1 event earlier than the one before (outside the reorder window) written at the previous time');
+  });
+
   test('capture --script prints the program; without --script it is a usage error', async () => {
     const r = await runCli(['capture', '--script', '--kernel', '6.16', '--pid', '99']);
     expect(r.code).toBe(0);
