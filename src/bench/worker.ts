@@ -14,6 +14,8 @@ import { createReporter } from '../report/reporter.js';
 import { buildPlatform, replay } from '../cli/replay.js';
 import { bpftraceImporter } from '../import/bpftrace.js';
 import { TraceWriter } from '../import/writer.js';
+import { main } from '../cli/main.js';
+import { nodeIo } from '../cli/node-io.js';
 
 const [phase, file, countArg] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();
@@ -73,6 +75,10 @@ if (phase === 'gen') {
   w.end();
   closeSync(fd);
   events = w.events;
+} else if (phase === 'report') {
+  // svmsim report FILE -o OUT (countArg is the output path).
+  const code = await main(['report', file, '-o', countArg], nodeIo());
+  if (code !== 0) throw new Error(`svmsim report exited ${code}`);
 }
 
 /**

@@ -6,9 +6,12 @@
  * Both give the platform header first and then an iterable of events.
  */
 
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { openSync, statSync } from 'node:fs';
 import type { Platform } from '../core/platform.js';
 import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceFormat } from './parse.js';
+import { checkHead, compressionOf } from './binary.js';
+import { decompressingInput } from './decompress.js';
+import { fdInput, type ByteInput } from './stream.js';
 import { CsvByteReader } from './csv-bytes.js';
 import { FileLines, TextLines, TraceReader, type ByteSource } from './stream.js';
 
@@ -35,29 +38,36 @@ export function parseTrace(
     checkText(text, opts.file);
     return parseJsonTrace(text, opts.file, opts.onError);
   }
-  const r = new TraceReader(new TextLines(text), opts.file, format);
+  const r = new TraceReader(new TextLines(text, opts.file), opts.file, format);
   r.onError = opts.onError;
   if (opts.onError === undefined) checkText(text, opts.file);
   return { platform: r.platform, events: [...r.events()] };
 }
 
-/** Open a trace file; JSONL and CSV events are read as they are consumed. */
+/**
+ * Open a trace file; JSONL and CSV events are read as they are consumed. Anything that is not a
+ * regular file (a FIFO, `<(zcat t.gz)`, a character device, /dev/stdin) is read as a stream: its
+ * size says nothing.
+ */
 export function openTrace(path: string, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
-  const st = statSync(path);
-  if (st.isDirectory()) throw Object.assign(new Error(`${path}: is a directory`), { code: 'EISDIR', path });
-  if (st.size === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
-  let fmt = format;
-  if (fmt === undefined) {
-    fmt = sniffFormat(readHead(path));
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw Object.assign(e as Error, { path: file });
   }
-  if (fmt === 'json') {
-    if (st.size > MAX_JSON_BYTES) {
-      throw jsonTooBig(file);
+  if (st.isDirectory()) throw Object.assign(new Error(`${path}: is a directory`), { code: 'EISDIR', path: file });
+  if (!st.isFile()) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw Object.assign(e as Error, { path: file });
     }
-    const t = parseTrace(readFileSync(path, 'utf8'), { file, format: 'json', onError });
-    return { platform: t.platform, events: t.events, format: fmt, totalBytes: st.size, bytesRead: st.size };
+    return openStream(fd, file, format, onError);
   }
-  return streamingHandle(path, file, fmt, st.size, onError);
+  if (st.size === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
+  return openInput(fdInput(openSync(path, 'r')), file, format, st.size, onError);
 }
 
 /**
@@ -66,31 +76,67 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
  * descriptor; a JSON document is read whole, up to MAX_JSON_BYTES.
  */
 export function openStream(fd: number, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
-  const head = readUpTo(fd, SNIFF_BYTES);
-  if (head.length === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
+  return openInput(fdInput(fd), file, format, 0, onError);
+}
+
+/**
+ * The common path of files and streams: read the head, decompress gzip/zstd, refuse binary
+ * data, sniff the encoding, then stream JSONL/CSV or read a JSON document whole.
+ */
+function openInput(raw: ByteInput, file: string, format: TraceFormat | undefined, totalBytes: number, onError?: (e: TraceInputError) => void): TraceHandle {
+  let input = raw;
+  let head = readUpTo(input, SNIFF_BYTES);
+  const z = compressionOf(head);
+  if (z?.name === 'gzip' || z?.name === 'zstd') {
+    input = decompressingInput(raw, head, z.name, file);
+    head = readUpTo(input, SNIFF_BYTES);
+    totalBytes = 0; // the decompressed size is unknown
+  }
+  if (head.length === 0) {
+    input.close();
+    throw new TraceInputError(file, 1, 'empty trace: no events');
+  }
+  try {
+    checkHead(head, file);
+  } catch (e) {
+    input.close();
+    throw e;
+  }
   const fmt = format ?? sniffFormat(head.toString('utf8'));
   if (fmt === 'json') {
+    if (totalBytes > MAX_JSON_BYTES) {
+      input.close();
+      throw jsonTooBig(file);
+    }
+    const text = readRest(input, head, file);
+    const t = parseTrace(text, { file, format: 'json', onError });
+    return { platform: t.platform, events: t.events, format: fmt, totalBytes, bytesRead: text.length };
+  }
+  return streamingHandle({ input, head }, file, fmt, totalBytes, onError);
+}
+
+/** The rest of a JSON document after its head, refused past MAX_JSON_BYTES; closes the input. */
+function readRest(input: ByteInput, head: Buffer, file: string): string {
+  try {
     const chunks = [head];
     let size = head.length;
     for (;;) {
-      const more = readUpTo(fd, 1 << 20);
+      const more = readUpTo(input, 1 << 20);
       if (more.length === 0) break;
       size += more.length;
-      if (size > MAX_JSON_BYTES) {
-        throw jsonTooBig(file);
-      }
+      if (size > MAX_JSON_BYTES) throw jsonTooBig(file);
       chunks.push(more);
     }
-    const t = parseTrace(Buffer.concat(chunks).toString('utf8'), { file, format: 'json', onError });
-    return { platform: t.platform, events: t.events, format: fmt, totalBytes: 0, bytesRead: size };
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    input.close();
   }
-  return streamingHandle({ fd, head }, file, fmt, 0, onError);
 }
 
 /** A JSONL or CSV trace read as its events are consumed (the byte-level reader for CSV). */
 function streamingHandle(source: ByteSource, file: string, fmt: 'jsonl' | 'csv', totalBytes: number, onError?: (e: TraceInputError) => void): TraceHandle {
   const counter = { bytes: 0 };
-  const r = fmt === 'csv' ? new CsvByteReader(source, file, counter) : new TraceReader(new FileLines(source, counter), file, fmt);
+  const r = fmt === 'csv' ? new CsvByteReader(source, file, counter) : new TraceReader(new FileLines(source, counter, file), file, fmt);
   r.onError = onError;
   return {
     platform: r.platform,
@@ -107,24 +153,15 @@ function jsonTooBig(file: string): TraceInputError {
   return new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); convert it to JSONL or CSV, which stream`);
 }
 
-/** Up to `max` bytes from a descriptor (fewer only at end of input). */
-function readUpTo(fd: number, max: number): Buffer {
+/** Up to `max` bytes from an input (fewer only at end of input). */
+function readUpTo(input: ByteInput, max: number): Buffer {
   const buf = Buffer.allocUnsafe(max);
   let n = 0;
   while (n < max) {
-    const got = readSync(fd, buf, n, max - n, null);
+    const got = input.read(buf, n, max - n);
     if (got === 0) break;
     n += got;
   }
   return buf.subarray(0, n);
 }
 
-/** The first 64 KiB of a file, for sniffing its encoding. */
-function readHead(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    return readUpTo(fd, SNIFF_BYTES).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
