@@ -253,3 +253,19 @@ describe('ReorderWindow', () => {
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('docs/capture.md shows real output', () => {
+  test('the import examples are what the commands print on the fixtures', async () => {
+    const doc = readFileSync('docs/capture.md', 'utf8');
+    const cap = join(dir, 'capture.jsonl');
+    writeFileSync(cap, readFileSync(`${FIX}/capture-6.18.jsonl`));
+    const r = await runCli(['import', cap, '-o', join(dir, 'trace.jsonl')]);
+    for (const l of r.stderr.split('\n').filter(Boolean)) expect(doc).toContain(l.replaceAll(cap, 'capture.jsonl').replaceAll(join(dir, 'trace.jsonl'), 'trace.jsonl'));
+    const trace = r.files.get(join(dir, 'trace.jsonl'))!.replaceAll(cap, 'capture.jsonl');
+    for (const l of trace.split('\n').slice(0, 15)) expect(doc).toContain(l);
+    const smi = join(dir, 'kfd-smi.txt');
+    writeFileSync(smi, readFileSync(`${FIX}/kfd-smi.txt`));
+    const k = await runCli(['import', smi, '--pid', '4338', '-o', join(dir, 'amd.jsonl')]);
+    for (const l of k.stderr.split('\n').filter(Boolean)) expect(doc).toContain(l.replaceAll(smi, 'kfd-smi.txt').replaceAll(join(dir, 'amd.jsonl'), 'amd.jsonl'));
+  });
+});
