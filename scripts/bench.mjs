@@ -9,6 +9,8 @@ import os from 'node:os';
 import { HEAVY_CASES, heavyTable, runHeavyCase } from './heavy-cases.mjs';
 
 const sizes = (process.env.SVMSIM_BENCH_SIZES ?? '1000000,10000000').split(',').map(Number);
+/** `npm run bench -- --validate`: only the validate / import figures (section "Kernel-log validation"). */
+const onlyValidate = process.argv.includes('--validate');
 /** SVMSIM_BENCH_ONLY=report: only the HTML report figures (bench/report.md). */
 const only = process.env.SVMSIM_BENCH_ONLY;
 mkdirSync('bench', { recursive: true });
@@ -35,7 +37,53 @@ const run = (phase, file, n) => {
   const rs = Array.from({ length: REPEAT }, () => run1(phase, file, n)).sort((a, b) => a.ms - b.ms);
   return { ...rs[Math.floor(rs.length / 2)], rssMb: Math.max(...rs.map((r) => r.rssMb)) };
 };
+/**
+ * validate --kernel-log on a ~1M-line DEBUG_VM log: `gen pingpong` (6 log lines per event), its
+ * `replay --format dmesg`, then validate against it and import it, each in a fresh process.
+ */
+function benchValidate() {
+  const n = Number(process.env.SVMSIM_BENCH_LOG_EVENTS ?? 170000);
+  const trace = `bench/pingpong-${n}.csv`;
+  const log = `bench/pingpong-${n}.dmesg.log`;
+  const cli = (args) => execFileSync(process.execPath, ['bin/svmsim.js', ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (!existsSync(trace)) cli(['gen', 'pingpong', '-n', String(n), '--seed', '42', '-o', trace]);
+  if (!existsSync(log)) cli(['replay', trace, '-f', 'dmesg', '-o', log]);
+  const v = run('validate', trace, log);
+  const i = run('import', log);
+  if (v.code !== 0) throw new Error(`validate exit ${v.code}`);
+  const mb = statSync(log).size / 2 ** 20;
+  console.log(`validate: ${fmt(v.events)} log lines (${mb.toFixed(0)} MiB): ${v.ms.toFixed(0)} ms wall, ${v.cpuMs.toFixed(0)} ms CPU, peak RSS ${v.rssMb.toFixed(0)} MB`);
+  console.log(`import --from dmesg: ${i.ms.toFixed(0)} ms wall, ${i.cpuMs.toFixed(0)} ms CPU, peak RSS ${i.rssMb.toFixed(0)} MB`);
+  return [
+    '## Kernel-log validation',
+    '',
+    `\`svmsim gen pingpong -n ${n} --seed 42\` and its \`replay --format dmesg\` (${fmt(v.events)} lines, ${mb.toFixed(0)} MiB); each command in its own process, ${REPEAT} times, median time, largest peak RSS. Measured ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+    `Wall time depends on the machine's load (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores when measured); CPU time (user + system) does not.`,
+    '',
+    '| command | log lines | wall time | CPU time | lines per CPU second | peak RSS |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| \`validate TRACE --kernel-log LOG\` (replays the trace too) | ${fmt(v.events)} | ${v.ms.toFixed(0)} ms | ${v.cpuMs.toFixed(0)} ms | ${fmt((v.events / v.cpuMs) * 1000)} | ${v.rssMb.toFixed(0)} MB |`,
+    `| \`import LOG --from dmesg\` (JSON lines to stdout) | ${fmt(i.events)} | ${i.ms.toFixed(0)} ms | ${i.cpuMs.toFixed(0)} ms | ${fmt((i.events / i.cpuMs) * 1000)} | ${i.rssMb.toFixed(0)} MB |`,
+    '',
+  ];
+}
+
+/** Replace (or append) the section starting with `## Kernel-log validation` in bench/results.md. */
+function writeValidateSection(section) {
+  const old = existsSync('bench/results.md') ? readFileSync('bench/results.md', 'utf8') : '# svmsim benchmark results\n';
+  const at = old.indexOf('## Kernel-log validation');
+  const rest = at < 0 ? '' : old.slice(at).replace(/^## Kernel-log validation[\s\S]*?(?=\n## |$)/, '');
+  const head = (at < 0 ? old : old.slice(0, at)).replace(/\n*$/, '\n\n');
+  writeFileSync('bench/results.md', head + section.join('\n') + rest);
+}
+
 const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}K`);
+if (onlyValidate) {
+  writeValidateSection(benchValidate());
+  console.log('wrote bench/results.md');
+  process.exit(0);
+}
 const rows = [];
 for (const n of only === 'report' ? [] : sizes) {
   const file = `bench/mixed-${n}.csv`;
@@ -66,7 +114,7 @@ const captureLines = Number(process.env.SVMSIM_BENCH_CAPTURE_LINES ?? 1000000);
 const capture = `bench/capture-${captureLines}.jsonl`;
 if (!existsSync(capture)) run('gen-capture', capture, captureLines);
 const captureMb = statSync(capture).size / 2 ** 20;
-const imp = run('import', capture);
+const imp = run('import-bpftrace', capture);
 console.log(
   `import ${fmt(captureLines)}-line bpftrace capture (${captureMb.toFixed(0)} MiB): ${imp.ms.toFixed(0)} ms (CPU ${imp.cpuMs.toFixed(0)} ms) = ${fmt((captureLines / imp.ms) * 1000)} lines/s, ` +
     `${fmt(imp.events)} trace events, peak RSS ${imp.rssMb.toFixed(0)} MB`,
@@ -182,4 +230,5 @@ if (process.env.SVMSIM_BENCH_HEAVY !== '0') {
   lines.push('## Hostile inputs (scripts/heavy-cases.mjs, also `npm run test:heavy`)', '', heavyTable(heavy), '');
 }
 writeFileSync('bench/results.md', lines.join('\n'));
+writeValidateSection(benchValidate());
 console.log('wrote bench/results.md');

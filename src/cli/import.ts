@@ -3,8 +3,10 @@
  *
  * `import FILE [--from KIND] [-o OUT]` turns a capture into an svmsim JSONL trace through the
  * importer registry (src/import/registry.ts), streaming: output is written as the capture is
- * read. Notes (lines skipped, approximations) go to stderr. `capture --script` prints the
- * bpftrace program whose output `import --from bpftrace` reads.
+ * read. Notes (lines skipped, approximations) go to stderr. `--from dmesg` is the exception: a
+ * kernel log holds decisions, not inputs, so it becomes an observation log for `validate`
+ * (src/cli/import-dmesg.ts), not a trace. `capture --script` prints the bpftrace program whose
+ * output `import --from bpftrace` reads.
  */
 
 import { Option, type Command } from 'commander';
@@ -16,6 +18,7 @@ import { parseTime } from '../trace/index.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { heldSink, outputFor } from './output.js';
+import { runDmesgImport } from './import-dmesg.js';
 
 export interface ImportCliOpts {
   from?: string;
@@ -31,10 +34,14 @@ function pidOption(raw: string | undefined): number | undefined {
   return Number(raw);
 }
 
+/** `--from` kinds that are not trace importers: a DEBUG_VM kernel log becomes an observation log. */
+const DMESG = 'dmesg';
+
 export async function runImport(file: string, o: ImportCliOpts, io: CliIo): Promise<void> {
+  if (o.from === DMESG) return runDmesgImport(file, o, io);
   const importer = o.from !== undefined ? importerNamed(o.from) : sniffImporter(file);
   if (importer === undefined) {
-    throw new UsageError(`${file}: cannot tell what kind of capture this is; name it with --from (${IMPORTERS.map((i) => i.name).join(', ')})`);
+    throw new UsageError(`${file}: cannot tell what kind of capture this is; name it with --from (${[...IMPORTERS.map((i) => i.name), DMESG].join(', ')})`);
   }
   let window: bigint;
   try {
@@ -61,9 +68,9 @@ export async function runImport(file: string, o: ImportCliOpts, io: CliIo): Prom
 export function addImportCommands(cmd: Command, io: CliIo, run: (p: Promise<void>) => void): void {
   cmd
     .command('import')
-    .description('turn a capture (bpftrace, KFD SMI events, nsys SQLite export) into an svmsim JSONL trace')
+    .description('turn a capture (bpftrace, KFD SMI events, nsys SQLite export) into an svmsim JSONL trace; --from dmesg writes the observation log that validate reads')
     .argument('<file>', 'the capture')
-    .addOption(new Option('--from <kind>', 'capture kind (default: recognised from the file)').choices(IMPORTERS.map((i) => i.name)))
+    .addOption(new Option('--from <kind>', 'capture kind (default: recognised from the file; dmesg must be named)').choices([...IMPORTERS.map((i) => i.name), DMESG]))
     .option('-o, --output <file>', 'write the trace to a file (atomically) instead of stdout')
     .addOption(new Option('--gpu-access <access>', 'access written for a GPU fault whose kind the capture lacks (bpftrace: non-atomic faults)').choices(['read', 'write']).default('read'))
     .option('--pid <pid>', 'keep only this process (KFD SMI, nsys)')

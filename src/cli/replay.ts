@@ -147,7 +147,7 @@ export function checkModelMemory(): void {
 /** A replay in steps: run(n) replays up to n events (false at the end), finish() reports the end. */
 function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, opts: ReplayOptions) {
   const wants = reporter.wantsEvents;
-  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash });
+  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash, debugVm: reporter.wantsDebugVm === true });
   reporter.begin(platform);
   const onProgress = opts.onProgress;
   const onResult = opts.onResult;

@@ -202,7 +202,7 @@ describe('import: kind and errors', () => {
     expect((await runCli(['import', `${FIX}/capture-6.16.jsonl`])).stderr).toContain('(bpftrace)');
     const r = await runCli(['import', 'traces/01-first-touch-2m.json']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('cannot tell what kind of capture this is; name it with --from (bpftrace, kfd-smi, nsys-sqlite)');
+    expect(r.stderr).toContain('cannot tell what kind of capture this is; name it with --from (bpftrace, kfd-smi, nsys-sqlite, dmesg)');
     expect((await runCli(['import', join(dir, 'missing.jsonl'), '--from', 'bpftrace'])).code).toBe(2);
   });
 
