@@ -3,7 +3,7 @@
 // bench/results.md with the machine's description. A script, not a test: nothing here asserts.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { HEAVY_CASES, heavyTable, runHeavyCase } from './heavy-cases.mjs';
@@ -129,21 +129,14 @@ const machine = `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 
 const reportRows = [];
 const load = os.loadavg()[0];
 if (only === undefined || only === 'report') {
-  const { chromium } = await import('playwright-core');
-  const exe = process.env.SVMSIM_CHROMIUM ?? '/usr/bin/chromium';
+  const { launch } = await import('./chromium.mjs');
   for (const n of sizes) {
     const file = `bench/mixed-${n}.csv`;
     if (!existsSync(file)) run('gen', file, n);
     const out = `bench/report-${n}.html`;
     const write = run('report', file, out);
     const kb = statSync(out).size / 1024;
-    const profile = mkdtempSync(path.join(os.tmpdir(), 'svmsim-bench-chromium-'));
-    const ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: exe,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const { ctx, close } = await launch();
     const loads = [];
     for (let i = 0; i < REPEAT; i++) {
       const p = await ctx.newPage();
@@ -152,13 +145,12 @@ if (only === undefined || only === 'report') {
       loads.push(await p.evaluate(() => ({ ready: window.__svmsim.readyMs, script: window.__svmsim.renderMs })));
       await p.close();
     }
-    await ctx.close();
-    rmSync(profile, { recursive: true, force: true });
+    await close();
     loads.sort((a, b) => a.ready - b.ready);
     const med = loads[Math.floor(loads.length / 2)];
     const row = { events: n, write, kb, ready: med.ready, script: med.script };
     reportRows.push(row);
-    console.log(`report ${fmt(n)} events: written in ${write.ms.toFixed(0)} ms (peak RSS ${write.rssMb.toFixed(0)} MB), ${kb.toFixed(0)} KiB, rendered in ${med.ready.toFixed(0)} ms (script ${med.script.toFixed(0)} ms)`);
+    console.log(`report ${fmt(n)} events: written in ${write.ms.toFixed(0)} ms (CPU ${write.cpuMs.toFixed(0)} ms, peak RSS ${write.rssMb.toFixed(0)} MB), ${kb.toFixed(0)} KiB, rendered in ${med.ready.toFixed(0)} ms (script ${med.script.toFixed(0)} ms)`);
   }
   writeFileSync(
     'bench/report.md',
@@ -168,12 +160,12 @@ if (only === undefined || only === 'report') {
       machine,
       `Date: ${new Date().toISOString().slice(0, 10)}. Load average when the run started: ${load.toFixed(1)} (the machine is shared). Workload: \`svmsim gen mixed\` (seed 42, 4 GiB working set), CSV; \`svmsim report\` with the defaults (50 lanes).`,
       '',
-      '"write" is `svmsim report` in its own process (replay, binning, page); "render" is headless Chromium 1280x800 from navigation',
+      '"write" is `svmsim report` in its own process (replay, binning, page), wall and CPU time; "render" is headless Chromium 1280x800 from navigation',
       `start to the first painted frame with every view, median of ${REPEAT} loads ("script" is the part after the page script starts).`,
       '',
-      '| events | write | peak RSS | report size | render | script |',
-      '|---:|---:|---:|---:|---:|---:|',
-      ...reportRows.map((r) => `| ${fmt(r.events)} | ${r.write.ms.toFixed(0)} ms | ${r.write.rssMb.toFixed(0)} MB | ${r.kb.toFixed(0)} KiB | ${r.ready.toFixed(0)} ms | ${r.script.toFixed(0)} ms |`),
+      '| events | write | write CPU | peak RSS | report size | render | script |',
+      '|---:|---:|---:|---:|---:|---:|---:|',
+      ...reportRows.map((r) => `| ${fmt(r.events)} | ${r.write.ms.toFixed(0)} ms | ${r.write.cpuMs.toFixed(0)} ms | ${r.write.rssMb.toFixed(0)} MB | ${r.kb.toFixed(0)} KiB | ${r.ready.toFixed(0)} ms | ${r.script.toFixed(0)} ms |`),
       '',
       'Targets (issue #13): a 10M-event trace gives a report under 5 MB that renders in under 2 s; the replay keeps bounded memory.',
       '',

@@ -198,7 +198,11 @@ export function replayAll(
       const res = r.sim.step(e.core);
       if (r.reporter.wantsEvents) r.reporter.event(echo, res);
     }
-    if (++n % PROGRESS_EVERY === 0) opts.onProgress?.(n);
+    if (e.core.npages > 512) checkModelMemory();
+    if (++n % PROGRESS_EVERY === 0) {
+      checkModelMemory();
+      opts.onProgress?.(n);
+    }
   }
   for (const r of runs) r.reporter.end(r.sim.snapshot());
   return runs.map((r) => r.sim);
