@@ -12,12 +12,13 @@ import { PATTERNS } from '../gen/generate.js';
 import { createReporter, type ReportOptions } from '../report/reporter.js';
 import { detectFormat, parsePlatformSettings, type TraceFormat } from '../trace/index.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
-import { buildPlatform, replayYielding } from './replay.js';
+import { buildPlatform, implicitMmapNote, replayYielding, unmappedFaultWatch } from './replay.js';
+import { withImplicitMmap, type ImplicitMmapStats } from '../trace/implicit-mmap.js';
 import { runGen, type GenCliOpts } from './gen.js';
 import { runCheck, type CheckOpts } from './check.js';
 import { runCompare, type CompareOpts } from './compare.js';
 import { runDiff, type DiffOpts } from './diff.js';
-import { runImport, type ImportOpts } from './import.js';
+import { addImportCommands } from './import.js';
 import { runValidate, type ValidateOpts } from './validate.js';
 import { runReport, type ReportCliOpts } from './report.js';
 import { TraceInputError } from '../trace/index.js';
@@ -73,6 +74,7 @@ interface ReplayOpts extends DmesgCliOpts {
   maxErrors: string;
   thrashThreshold: string;
   thrashWindow: string;
+  implicitMmap?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => prev.concat([v]);
@@ -126,6 +128,9 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
       : undefined;
   let handle = await openInput(io, trace, format, onError);
   if (onError !== undefined) handle = { ...handle, events: failAtEnd(handle.events, errors) };
+  const implicit: ImplicitMmapStats = { added: 0 };
+  if (o.implicitMmap) handle = { ...handle, events: withImplicitMmap(handle.events, implicit) };
+  const watch = o.implicitMmap ? undefined : unmappedFaultWatch();
   const platform = buildPlatform(handle.platform, fromCli);
   if (o.format === 'debugfs' && gt > (platform.mediaGt ? 1 : 0)) {
     throw new UsageError(`--gt ${gt}: this platform has gt0${platform.mediaGt ? ' and gt1' : ' only'}`);
@@ -151,6 +156,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
       checkInvariants: o.checkInvariants ?? false,
       thrash: thrashOptions(o),
       onProgress: bar ? (n) => bar.update(handle.bytesRead, n) : undefined,
+      onResult: watch?.see,
       pause: yieldToSignals,
     });
     flush();
@@ -161,6 +167,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     bar?.stop();
   }
   await out.close();
+  io.stderr(implicitMmapNote(implicit, watch?.first()));
 }
 
 /** Pass events through; at the end, throw the collected errors (before the report's summary). */
@@ -218,6 +225,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('--max-errors <n>', 'list up to N bad lines instead of stopping at the first', '1')
     .option('--thrash-threshold <n>', 'round trips VRAM→RAM→VRAM that make a range thrash', '3')
     .option('--thrash-window <time>', 'largest gap between migrations of a thrashing range', '500us')
+    .option('--implicit-mmap', 'faults-only recording: map an anonymous rw 2M block around every touched address first')
     .option('--color', 'force colour')
     .option('--no-color', 'never colour')
     .action((trace: string, o: ReplayOpts) => run(runReplay(trace, o, io)));
@@ -274,14 +282,6 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .action((trace: string, o: ValidateOpts) => run(runValidate(trace, o, io, detectFormat).then(setCode)));
 
   cmd
-    .command('import')
-    .description('turn a capture into svmsim input: --from dmesg writes the observation log that validate reads')
-    .argument('<file>', 'the capture')
-    .addOption(new Option('--from <kind>', 'what the capture is').choices(['dmesg']).default('dmesg'))
-    .option('-o, --output <file>', 'write to a file (atomically) instead of stdout')
-    .action((file: string, o: ImportOpts) => run(runImport(file, o, io)));
-
-  cmd
     .command('check')
     .description('validate a trace without replaying it, and lint it (munmap of nothing, accesses to unmapped memory, ...)')
     .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
@@ -303,6 +303,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('--vram <size>', 'write a platform header with this VRAM size (e.g. for oversubscription)')
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action((pattern: string, o: GenCliOpts) => run(runGen(pattern, o, io)));
+  addImportCommands(cmd, io, run);
   return cmd;
 }
 

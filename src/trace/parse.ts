@@ -78,6 +78,8 @@ export interface ParsedEvent {
   line: number;
   addr: bigint;
   size: bigint;
+  /** Added by `replay --implicit-mmap` (not in the trace); `line` is the event that caused it. */
+  implicit?: true;
 }
 
 export interface ParsedTrace {
