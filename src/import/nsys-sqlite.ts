@@ -56,7 +56,13 @@ type Db = {
 };
 
 async function open(file: string): Promise<Db> {
-  const { default: Database } = await import('better-sqlite3');
+  let Database: typeof import('better-sqlite3');
+  try {
+    ({ default: Database } = await import('better-sqlite3'));
+  } catch {
+    // An optional dependency: a native module compiled at install time, absent with --omit=optional.
+    throw new TraceInputError(file, 0, 'reading an Nsight Systems SQLite export needs the optional dependency better-sqlite3, which is not installed (npm install better-sqlite3@12)');
+  }
   let db: Db;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true }) as unknown as Db;
