@@ -9,8 +9,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
 import { PATTERNS } from '../gen/generate.js';
-import { createReporter, type ReportOptions } from '../report/reporter.js';
-import { detectFormat, openStream, openTrace, parsePlatformSettings, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import { createReporter, type ReportOptions, type TraceId } from '../report/reporter.js';
+import { detectFormat, openStream, openTrace, parsePlatformSettings, parseTrace, sha256File, sha256Text, type TraceFormat, type TraceHandle } from '../trace/index.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
 import { buildPlatform, replay } from './replay.js';
 import { runGen, type GenCliOpts } from './gen.js';
@@ -42,7 +42,7 @@ export interface CliIo {
 }
 
 interface ReplayOpts {
-  format: 'table' | 'json' | 'debugfs' | 'perfetto';
+  format: 'table' | 'json' | 'jsonl' | 'debugfs' | 'perfetto';
   byRange?: boolean;
   summary?: boolean;
   events: boolean;
@@ -108,14 +108,19 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
         }
       : undefined;
   let handle: TraceHandle;
+  const wantsId = o.format === 'json' || o.format === 'jsonl';
+  let trace_: TraceId = { name: trace === '-' ? '<stdin>' : trace, sha256: null };
   const stdinFd = trace === '-' ? io.openStdin?.() : undefined;
   if (stdinFd !== undefined) {
     handle = openStream(stdinFd, '<stdin>', format, onError);
   } else if (trace === '-') {
-    const t = parseTrace(await io.readText('-'), { file: '<stdin>', format, onError });
+    const text = await io.readText('-');
+    if (wantsId) trace_ = { ...trace_, sha256: sha256Text(text) };
+    const t = parseTrace(text, { file: '<stdin>', format, onError });
     handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
   } else {
     handle = openTrace(trace, trace, format, onError);
+    if (wantsId) trace_ = { ...trace_, sha256: sha256File(trace) };
   }
   if (onError !== undefined) handle = { ...handle, events: failAtEnd(handle.events, errors) };
   const platform = buildPlatform(handle.platform, fromCli);
@@ -133,6 +138,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     summary: o.summary,
     noEvents: !o.events,
     gt,
+    trace: trace_,
     color: color as 0 | 1 | 2 | 3,
     version: VERSION,
   };
@@ -175,10 +181,10 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .command('replay')
     .description('replay a trace and print what the kernel would decide, per event, and the GT stats')
     .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'debugfs', 'perfetto']).default('table'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'jsonl', 'debugfs', 'perfetto']).default('table'))
     .option('--by-range', 'table: group decisions per range')
     .option('--summary', 'table: only the final ranges and stats')
-    .option('--no-events', 'json: leave out the per-event decisions')
+    .option('--no-events', 'json, jsonl: leave out the per-event decisions')
     .option('--gt <n>', 'debugfs: which GT to print (0 primary, 1 media)', '0')
     .option('-o, --output <file>', 'write the output to a file (atomically) instead of stdout')
     .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
@@ -217,10 +223,16 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
 
   cmd
     .command('diff')
-    .description('compare two results of `replay --format json`: changed stats and decisions (exit 0 equal, 1 different, 2 bad input)')
-    .argument('<a>', 'the reference result (e.g. a committed golden file)')
+    .description('compare two results of `replay --format json|jsonl`: what changed, argument by argument (exit 0 equal, 1 different, 2 bad input)')
+    .argument('<a>', 'the reference result (e.g. a stored baseline)')
     .argument('<b>', 'the new result')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'markdown', 'github']).default('text'))
+    .option('--ignore-us', 'skip cost-model values (_us counters, copyUs)')
+    .option('--ignore <field...>', 'skip these fields anywhere (e.g. bo), one decision\'s field (bo_evict.bo), counters, or trace')
+    .option('--max-shown <n>', 'groups of changes and ranges listed in full', '10')
+    .option('-o, --output <file>', 'write the report to a file (atomically) instead of stdout')
+    .option('--color', 'force colour')
+    .option('--no-color', 'never colour')
     .action((a: string, b: string, o: DiffOpts) => run(runDiff(a, b, o, io).then(setCode)));
 
   cmd

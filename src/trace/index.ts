@@ -22,7 +22,7 @@ export {
 } from './parse.js';
 export { eventSchema, OP_NAMES, platformSchema, type TraceEvent } from './schema.js';
 export { parseAddr, parseSize, parseTime, ValueError } from './values.js';
-export { openStream, openTrace, parseTrace, type TraceHandle } from './read.js';
+export { openStream, openTrace, parseTrace, sha256File, sha256Text, type TraceHandle } from './read.js';
 export { FileLines, TextLines, TraceReader, type LineSource } from './stream.js';
 export { fastEvent } from './fast.js';
 export { CsvByteReader } from './csv-bytes.js';

@@ -6,6 +6,7 @@
  * Both give the platform header first and then an iterable of events.
  */
 
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Platform } from '../core/platform.js';
 import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceFormat } from './parse.js';
@@ -127,4 +128,22 @@ function readHead(path: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** sha256 of a file's bytes (hex), read in 1 MiB chunks: identifies the trace a result comes from. */
+export function sha256File(path: string): string {
+  const h = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/** sha256 of text as UTF-8 (hex). */
+export function sha256Text(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
