@@ -8,7 +8,7 @@
 
 import { diffResults, type DiffSource } from '../report/diff.js';
 import { renderDiff, type DiffFormat } from '../report/diff-render.js';
-import { openResult, parseEventRecord, type ResultReader } from '../trace/result.js';
+import { openResult, parseEventRecord, skipIdenticalEvents, type ResultReader } from '../trace/result.js';
 import { EXIT_DIFFERENT, EXIT_OK, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 
@@ -21,8 +21,10 @@ export interface DiffOpts {
   color?: boolean;
 }
 
+const readers = new WeakMap<DiffSource, ResultReader>();
+
 function source(r: ResultReader): DiffSource {
-  return {
+  const s: DiffSource = {
     file: r.file,
     header: r.header,
     get hasEvents() {
@@ -32,7 +34,13 @@ function source(r: ResultReader): DiffSource {
     parseEvent: (b) => parseEventRecord(Buffer.from(b.buffer, b.byteOffset, b.byteLength), r.file, r.recordLine),
     nextRange: () => r.nextRange(),
     tail: () => r.tail(),
+    skipIdentical: (other) => {
+      const o = readers.get(other);
+      return o === undefined ? 0 : skipIdenticalEvents(r, o);
+    },
   };
+  readers.set(s, r);
+  return s;
 }
 
 /** Returns the exit code: 0 equal, 1 different. */

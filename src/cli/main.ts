@@ -17,6 +17,7 @@ import { runGen, type GenCliOpts } from './gen.js';
 import { runCheck, type CheckOpts } from './check.js';
 import { runCompare, type CompareOpts } from './compare.js';
 import { runDiff, type DiffOpts } from './diff.js';
+import { runTest, type TestOpts } from './test.js';
 import { TraceInputError } from '../trace/index.js';
 import { thrashOptions } from './options.js';
 import { heldSink, outputFor, type OutputFile } from './output.js';
@@ -234,6 +235,18 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('--color', 'force colour')
     .option('--no-color', 'never colour')
     .action((a: string, b: string, o: DiffOpts) => run(runDiff(a, b, o, io).then(setCode)));
+
+  cmd
+    .command('test')
+    .description('replay every trace under PATHS (default traces/) and check its expect block (exit 0 all pass, 1 some fail, 2 bad input)')
+    .argument('[paths...]', 'trace files or directories (searched recursively for .json, .jsonl, .csv)')
+    .addOption(new Option('--reporter <reporter>', 'report format besides the summary').choices(['text', 'junit']).default('text'))
+    .option('-o, --output <file>', 'junit: write the JUnit XML here')
+    .option('-u, --update', 'write the actual values into failing expectations (in place, keeping the file as it is otherwise)')
+    .option('-j, --jobs <n>', 'worker threads (default: all cores)')
+    .option('--color', 'force colour')
+    .option('--no-color', 'never colour')
+    .action((paths: string[], o: TestOpts) => run(runTest(paths, o, io).then(setCode)));
 
   cmd
     .command('check')

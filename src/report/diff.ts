@@ -50,6 +50,8 @@ export interface DiffSource {
   parseEvent(bytes: Uint8Array): EventRec;
   nextRange(): RangeRec | undefined;
   tail(): TailRec;
+  /** Skip the next run of byte-identical event records of both sides; returns how many (fast path). */
+  skipIdentical?(other: DiffSource): number;
 }
 
 export interface DiffOptions {
@@ -310,7 +312,8 @@ export function diffResults(a: DiffSource, b: DiffSource, o: DiffOptions = {}): 
     if (k === 'kernel' || ig.field(k) || deepEqual(pa[k], pb[k])) continue;
     r.platform.push({ knob: k, old: pa[k] ?? null, new: pb[k] ?? null });
   }
-  if (r.platform.length > 0) r.notes.push(`different platforms: ${r.platform.map((p) => `${p.knob} ${String(p.old)} → ${String(p.new)}`).join(', ')}`);
+  const knob = (k: string, v: unknown) => (typeof v === 'number' && (k === 'vram' || k === 'notifier_size') ? humanBytes(BigInt(v)) : String(v));
+  if (r.platform.length > 0) r.notes.push(`different platforms: ${r.platform.map((p) => `${p.knob} ${knob(p.knob, p.old)} → ${knob(p.knob, p.new)}`).join(', ')}`);
   if (r.a.sha256 !== null && r.b.sha256 !== null && r.a.sha256 !== r.b.sha256 && !ig.field('trace')) {
     r.notes.push(`different traces: ${r.a.trace ?? '?'} (sha256 ${r.a.sha256.slice(0, 12)}) → ${r.b.trace ?? '?'} (sha256 ${r.b.sha256.slice(0, 12)})`);
   }
@@ -319,6 +322,7 @@ export function diffResults(a: DiffSource, b: DiffSource, o: DiffOptions = {}): 
   const groups = new Map<string, Group>();
   const ev = r.events;
   for (;;) {
+    if (a.skipIdentical !== undefined) ev.count += a.skipIdentical(b);
     const xa = a.nextEvent();
     const xb = b.nextEvent();
     if (xa === undefined && xb === undefined) break;

@@ -165,15 +165,22 @@ export function headerJson(p: Platform, trace: TraceId | undefined): Record<stri
  * event, then one line per final range and per thrashing range, and `vram`, `stats`, `metrics`
  * and `end` lines. Memory stays bounded whatever the trace length.
  */
-class JsonlReporter implements Reporter {
-  private events = 0;
+/** The JSON and JSONL reporters: a sink and the options; events unless --no-events. */
+abstract class JsonBase implements Reporter {
   get wantsEvents(): boolean {
     return !this.opts.noEvents;
   }
   constructor(
-    private readonly write: Sink,
-    private readonly opts: ReportOptions,
+    protected readonly write: Sink,
+    protected readonly opts: ReportOptions,
   ) {}
+  abstract begin(p: Platform): void;
+  abstract event(echo: EventEcho, res: EventResult): void;
+  abstract end(final: FinalState): void;
+}
+
+class JsonlReporter extends JsonBase {
+  private events = 0;
   begin(p: Platform): void {
     this.write(JSON.stringify(headerJson(p, this.opts.trace)) + '\n');
   }
@@ -192,15 +199,8 @@ class JsonlReporter implements Reporter {
   }
 }
 
-class JsonReporter implements Reporter {
+class JsonReporter extends JsonBase {
   private first = true;
-  get wantsEvents(): boolean {
-    return !this.opts.noEvents;
-  }
-  constructor(
-    private readonly write: Sink,
-    private readonly opts: ReportOptions,
-  ) {}
 
   begin(p: Platform): void {
     const head = JSON.stringify(headerJson(p, this.opts.trace), null, 2);

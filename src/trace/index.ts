@@ -9,6 +9,8 @@ export {
   parseCsvHeader,
   parseCsvRecord,
   csvRowObject,
+  parseExpectObject,
+  type TraceExpect,
   parseEventObject,
   parseJsonlLine,
   parsePlatformObject,
@@ -20,7 +22,7 @@ export {
   type ParsedTrace,
   type TraceFormat,
 } from './parse.js';
-export { eventSchema, OP_NAMES, platformSchema, type TraceEvent } from './schema.js';
+export { eventSchema, expectSchema, OP_NAMES, platformSchema, type Expect, type TraceEvent } from './schema.js';
 export { parseAddr, parseSize, parseTime, ValueError } from './values.js';
 export { openStream, openTrace, parseTrace, sha256File, sha256Text, type TraceHandle } from './read.js';
 export { FileLines, TextLines, TraceReader, type LineSource } from './stream.js';

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Platform } from '../core/platform.js';
-import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceFormat } from './parse.js';
+import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceExpect, type TraceFormat } from './parse.js';
 import { CsvByteReader } from './csv-bytes.js';
 import { FileLines, TextLines, TraceReader, type ByteSource } from './stream.js';
 
@@ -20,6 +20,8 @@ export interface TraceHandle {
   platform: Partial<Platform>;
   events: Iterable<ParsedEvent>;
   format: TraceFormat;
+  /** The trace's expectations (svmsim test), when it declares any. */
+  expect?: TraceExpect;
   /** File size and bytes consumed so far, for progress displays. */
   totalBytes: number;
   readonly bytesRead: number;
@@ -29,7 +31,7 @@ export interface TraceHandle {
 export function parseTrace(
   text: string,
   opts: { file: string; format?: TraceFormat; onError?: (e: TraceInputError) => void },
-): { platform: Partial<Platform>; events: ParsedEvent[] } {
+): { platform: Partial<Platform>; events: ParsedEvent[]; expect?: TraceExpect } {
   if (text.trim() === '') throw new TraceInputError(opts.file, 1, 'empty trace: no events');
   const format = opts.format ?? sniffFormat(text);
   if (format === 'json') {
@@ -39,7 +41,7 @@ export function parseTrace(
   const r = new TraceReader(new TextLines(text), opts.file, format);
   r.onError = opts.onError;
   if (opts.onError === undefined) checkText(text, opts.file);
-  return { platform: r.platform, events: [...r.events()] };
+  return { platform: r.platform, events: [...r.events()], ...(r.expect ? { expect: r.expect } : {}) };
 }
 
 /** Open a trace file; JSONL and CSV events are read as they are consumed. */
@@ -56,7 +58,7 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
       throw jsonTooBig(file);
     }
     const t = parseTrace(readFileSync(path, 'utf8'), { file, format: 'json', onError });
-    return { platform: t.platform, events: t.events, format: fmt, totalBytes: st.size, bytesRead: st.size };
+    return { platform: t.platform, events: t.events, expect: t.expect, format: fmt, totalBytes: st.size, bytesRead: st.size };
   }
   return streamingHandle(path, file, fmt, st.size, onError);
 }
@@ -83,7 +85,7 @@ export function openStream(fd: number, file: string, format: TraceFormat | undef
       chunks.push(more);
     }
     const t = parseTrace(Buffer.concat(chunks).toString('utf8'), { file, format: 'json', onError });
-    return { platform: t.platform, events: t.events, format: fmt, totalBytes: 0, bytesRead: size };
+    return { platform: t.platform, events: t.events, expect: t.expect, format: fmt, totalBytes: 0, bytesRead: size };
   }
   return streamingHandle({ fd, head }, file, fmt, 0, onError);
 }
@@ -95,6 +97,7 @@ function streamingHandle(source: ByteSource, file: string, fmt: 'jsonl' | 'csv',
   r.onError = onError;
   return {
     platform: r.platform,
+    expect: r.expect,
     events: r.events(),
     format: fmt,
     totalBytes,

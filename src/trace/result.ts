@@ -78,7 +78,7 @@ function issuesText(err: z.ZodError, input: unknown, prefix: string): string {
       const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
       let found: unknown = input;
       for (const k of i.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
-      if (found === undefined && i.code === 'invalid_type') return `"${path}" is missing`;
+      if (found === undefined) return `"${path}" is missing`;
       if (i.code === 'invalid_type') return `"${path}": expected ${i.expected === 'record' ? 'an object' : i.expected}, found ${showValue(found)}`;
       return `"${path}": ${i.message.replace(/^Invalid input: /, '')}, found ${showValue(found)}`;
     })
@@ -177,6 +177,16 @@ export interface ResultReader {
   close(): void;
 }
 
+/**
+ * Advance two results past their next run of byte-identical event records without handing them
+ * out one by one (memcmp over whole windows, then a count of the lines): the fast path of diff on
+ * two JSONL results. Returns the number of records skipped (0 when it cannot: another encoding,
+ * a pending record, or the next records differ).
+ */
+export function skipIdenticalEvents(a: ResultReader, b: ResultReader): number {
+  return a instanceof JsonlResult && b instanceof JsonlResult ? a.skipIdentical(b) : 0;
+}
+
 const SEQ_LINE = Buffer.from('{"seq":');
 const TAIL_KEYS = new Set(['range', 'vram', 'stats', 'metrics', 'thrashing', 'end']);
 const SEQ_PRETTY = Buffer.from('"seq":');
@@ -267,6 +277,52 @@ class JsonlResult implements ResultReader {
       return p;
     }
     return this.line();
+  }
+
+  /** See skipIdenticalEvents(). */
+  skipIdentical(o: JsonlResult): number {
+    let n = 0;
+    for (;;) {
+      if (this.phase !== 'events' || o.phase !== 'events' || this.pending !== undefined || o.pending !== undefined) return n;
+      const wa = this.w;
+      const wb = o.w;
+      if (wa.end - wa.start < CHUNK >> 1) wa.more(this.file, this.recordLine);
+      if (wb.end - wb.start < CHUNK >> 1) wb.more(o.file, o.recordLine);
+      let len = Math.min(wa.end - wa.start, wb.end - wb.start);
+      if (len === 0) return n;
+      // Longest equal prefix of the two windows, by halving (each step one memcmp).
+      if (wa.buf.compare(wb.buf, wb.start, wb.start + len, wa.start, wa.start + len) !== 0) {
+        let lo = 0;
+        let hi = len;
+        while (hi - lo > 256) {
+          const mid = (lo + hi) >>> 1;
+          if (wa.buf.compare(wb.buf, wb.start + lo, wb.start + mid, wa.start + lo, wa.start + mid) === 0) lo = mid;
+          else hi = mid;
+        }
+        len = lo;
+      }
+      // Whole event lines inside the equal prefix.
+      const buf = wa.buf;
+      const stop = wa.start + len;
+      let p = wa.start;
+      let k = 0;
+      for (;;) {
+        if (buf[p] !== 0x7b || buf[p + 1] !== 0x22 || buf[p + 2] !== 0x73 || buf[p + 3] !== 0x65 || buf[p + 4] !== 0x71 || buf[p + 5] !== 0x22) break; // {"seq"
+        const nl = buf.indexOf(10, p);
+        if (nl < 0 || nl >= stop) break;
+        p = nl + 1;
+        k++;
+      }
+      if (k === 0) return n;
+      const used = p - wa.start;
+      wa.start += used;
+      wb.start += used;
+      this.recordLine += k;
+      o.recordLine += k;
+      this.events += k;
+      o.events += k;
+      n += k;
+    }
   }
 
   nextEvent(): Buffer | undefined {
@@ -384,15 +440,7 @@ class JsonResult implements ResultReader {
   ) {
     this.w.start++; // '{'
     // Read root keys until the events (or ranges) array starts.
-    for (;;) {
-      const key = this.nextKey();
-      if (key === undefined) break;
-      if (key === 'events' || key === 'ranges') {
-        this.openArray(key);
-        break;
-      }
-      this.parts[key] = this.wholeValue();
-    }
+    this.afterArray();
     const h = resultHeaderSchema.safeParse(this.parts);
     if (!h.success) this.failMissing(h.error);
     this.header = h.data!;

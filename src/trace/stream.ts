@@ -20,7 +20,11 @@ import type { Platform } from '../core/platform.js';
 import { csvColumns, fastCsvEvent, fastEvent } from './fast.js';
 import { pullSource, type EventSource } from './vocab.js';
 import {
+  csvExpectLine,
   csvPlatformLine,
+  misplacedDirective,
+  parseExpectObject,
+  type TraceExpect,
   csvRowObject,
   newCursor,
   parseCsvHeader,
@@ -142,6 +146,8 @@ function isBlankOrComment(line: string, slashes: boolean): boolean {
 /** A JSONL or CSV trace read line by line. */
 export class TraceReader {
   platform: Partial<Platform> = {};
+  /** The trace's expectations (JSONL header `expect`, CSV `#! expect`), for svmsim test. */
+  expect?: TraceExpect;
   private readonly src: LineSource;
   private pending: [string, number] | undefined;
   private cols: string[] | undefined;
@@ -187,10 +193,11 @@ export class TraceReader {
       if (/^\s*\{\s*"svmsim"/.test(line)) {
         const h = parseJsonlLine(line, this.file, n) as Record<string, unknown>;
         for (const k of Object.keys(h)) {
-          if (!['svmsim', 'platform', 'comment'].includes(k)) throw new TraceInputError(this.file, n, `unknown header key "${k}"; expected svmsim, platform`);
+          if (!['svmsim', 'platform', 'comment', 'expect'].includes(k)) throw new TraceInputError(this.file, n, `unknown header key "${k}"; expected svmsim, platform, expect`);
         }
         if (h.svmsim !== 1) throw new TraceInputError(this.file, n, `expected 1, found ${JSON.stringify(h.svmsim)}`, 'svmsim');
         if (h.platform !== undefined) this.platform = parsePlatformObject(h.platform, this.file, n);
+        if (h.expect !== undefined) this.expect = parseExpectObject(h.expect, this.file, n);
       } else this.pending = l;
       return;
     }
@@ -201,6 +208,11 @@ export class TraceReader {
       const [line, n] = l;
       if (/^#!\s*platform\b/.test(line)) {
         this.platform = { ...this.platform, ...csvPlatformLine(line, this.file, n) };
+        continue;
+      }
+      if (/^#!\s*expect\b/.test(line)) {
+        if (this.expect !== undefined) throw new TraceInputError(this.file, n, `a second "#! expect" line (the first is line ${this.expect.line})`, 'expect');
+        this.expect = csvExpectLine(line, this.file, n);
         continue;
       }
       if (line.trim() === '' || line.startsWith('#')) continue;
@@ -228,7 +240,10 @@ export class TraceReader {
         if (this.count === 0) throw new TraceInputError(this.file, Math.max(1, this.lastLine), 'no events');
         return undefined;
       }
-      if (isBlankOrComment(line, jsonl)) continue;
+      if (isBlankOrComment(line, jsonl)) {
+        if (!jsonl && line.charCodeAt(0) === 35 && line.charCodeAt(1) === 33) throw misplacedDirective(this.file, n);
+        continue;
+      }
       if (this.onError !== undefined) {
         try {
           const ev = this.parseLine(line, n, jsonl);

@@ -45,5 +45,5 @@ describe('docs/result-format.md', () => {
       }
     }
     expect(seen.size).toBeGreaterThan(25);
-  });
+  }, 120_000);
 });
