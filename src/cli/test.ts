@@ -21,7 +21,7 @@ import { ExpectChecker, ExpectError } from '../report/expect.js';
 import { junitReport, testReport, type TraceTestResult } from '../report/test-report.js';
 import { detectFormat, openTrace, TraceInputError } from '../trace/index.js';
 import { updateExpect } from '../trace/expect-edit.js';
-import { describeFailure, EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_OK, UsageError } from './errors.js';
+import { describeFailure, EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_INTERNAL, EXIT_OK, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { buildPlatform } from './replay.js';
 
@@ -162,7 +162,7 @@ export async function runTest(paths: string[], o: TestOpts, io: CliIo): Promise<
   const color = o.color === false ? 0 : o.color === true ? Math.max(io.colorLevel, 1) : io.colorLevel;
   io.stdout(testReport(results, ms, color as 0 | 1 | 2 | 3));
   if (o.reporter === 'junit') await io.writeFileAtomic(o.output!, junitReport(results, ms));
-  if (results.some((r) => r.status === 'crash')) return 3;
+  if (results.some((r) => r.status === 'crash')) return EXIT_INTERNAL;
   if (results.some((r) => r.status === 'error')) return EXIT_BAD_INPUT;
   if (results.some((r) => r.status === 'fail' && !r.updated)) return EXIT_DIFFERENT;
   return EXIT_OK;
