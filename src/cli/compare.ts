@@ -10,7 +10,8 @@ import { statNames } from '../core/xe-gt-stats.js';
 import { Simulator } from '../core/simulator.js';
 import type { Platform } from '../core/platform.js';
 import { renderCompare, type CompareColumn } from '../report/compare.js';
-import { openTrace, parsePlatformSettings, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import { parsePlatformSettings, PLATFORM_ALIASES, type TraceFormat } from '../trace/index.js';
+import { openInput } from './input.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { thrashOptions } from './options.js';
@@ -30,23 +31,31 @@ export interface CompareOpts {
 
 /** Axes of the comparison: knob → values (as written). */
 function axes(o: CompareOpts): [string, string[]][] {
-  const out: [string, string[]][] = [];
+  const out: [string, string[], string][] = [];
   const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
-  if (o.kernel !== undefined) out.push(['kernel', split(o.kernel)]);
-  if (o.vram !== undefined) out.push(['vram', split(o.vram)]);
+  if (o.kernel !== undefined) out.push(['kernel', split(o.kernel), `--kernel ${o.kernel}`]);
+  if (o.vram !== undefined) out.push(['vram', split(o.vram), `--vram ${o.vram}`]);
   for (const kv of o.set) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set ${kv}: expected knob=value[,value...]`);
-    out.push([kv.slice(0, eq).trim(), split(kv.slice(eq + 1))]);
+    out.push([kv.slice(0, eq).trim(), split(kv.slice(eq + 1)), `--set ${kv}`]);
   }
   for (const [k, vs] of out) if (vs.length === 0) throw new UsageError(`--${k}: no values`);
-  return out;
+  // One axis per knob: `--set vram=1M --vram 4M,8M` (or a knob and its alias) is refused, not merged.
+  const seen = new Map<string, string>();
+  for (const [k, , flag] of out) {
+    const name = Object.hasOwn(PLATFORM_ALIASES, k) ? PLATFORM_ALIASES[k] : k;
+    const before = seen.get(name);
+    if (before !== undefined) throw new UsageError(`platform knob "${name}" is given twice (${before} and ${flag}); give all its values in one list`);
+    seen.set(name, flag);
+  }
+  return out.map(([k, vs]) => [k, vs]);
 }
 
 /** Cartesian product of the axes. */
 function combinations(ax: [string, string[]][]): Record<string, string>[] {
   let out: Record<string, string>[] = [{}];
-  for (const [k, vs] of ax) out = out.flatMap((c) => vs.map((v) => ({ ...c, [k]: v })));
+  for (const [k, vs] of ax) out = out.flatMap((c) => vs.map((v) => Object.assign(Object.create(null) as Record<string, string>, c, { [k]: v })));
   return out;
 }
 
@@ -55,11 +64,7 @@ export async function runCompare(trace: string, o: CompareOpts, io: CliIo, detec
   if (combos.length > 64) throw new UsageError(`${combos.length} combinations: at most 64`);
   const thrash = thrashOptions(o);
   const format = detect(trace, o.inputFormat);
-  let handle: TraceHandle;
-  if (trace === '-') {
-    const t = parseTrace(await io.readText('-'), { file: '<stdin>', format });
-    handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
-  } else handle = openTrace(trace, trace, format);
+  const handle = await openInput(io, trace, format);
 
   const sims = combos.map((c) => {
     const overrides: Partial<Platform> = parsePlatformSettings(c, 'command line');

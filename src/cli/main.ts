@@ -7,12 +7,13 @@
  */
 
 import { Command, CommanderError, Option } from 'commander';
+import { statSync } from 'node:fs';
 import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
 import { PATTERNS } from '../gen/generate.js';
 import { createReporter, type ReportOptions, type TraceId } from '../report/reporter.js';
-import { detectFormat, openStream, openTrace, parsePlatformSettings, parseTrace, sha256File, sha256Text, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import { detectFormat, parsePlatformSettings, sha256File, type TraceFormat } from '../trace/index.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
-import { buildPlatform, replay } from './replay.js';
+import { buildPlatform, replayYielding } from './replay.js';
 import { runGen, type GenCliOpts } from './gen.js';
 import { runCheck, type CheckOpts } from './check.js';
 import { runCompare, type CompareOpts } from './compare.js';
@@ -20,18 +21,22 @@ import { runDiff, type DiffOpts } from './diff.js';
 import { runTest, type TestOpts } from './test.js';
 import { TraceInputError } from '../trace/index.js';
 import { thrashOptions } from './options.js';
-import { heldSink, outputFor, type OutputFile } from './output.js';
+import { heldSink, OutputClosed, outputFor, refuseOutputOverInput, yieldToSignals, type OutputFile } from './output.js';
+import { openInput } from './input.js';
 import { TraceInputErrors } from './errors.js';
 
 export const VERSION = '0.1.0';
 
 export interface CliIo {
-  stdout: (s: string) => void;
+  /** Write to stdout; false when its reader has gone away (EPIPE): later writes are dropped. */
+  stdout: (s: string) => boolean | void;
   stderr: (s: string) => void;
   /** Read a file, or stdin for '-'. */
   readText: (path: string) => Promise<string>;
   /** A blocking descriptor on stdin, for streaming it (absent or undefined: stdin is read whole with readText). */
   openStdin?: () => number | undefined;
+  /** Device and inode of the regular file on stdin, if it is one (to refuse `-o` over it). */
+  stdinFile?: () => { dev: number; ino: number } | undefined;
   /** Write a whole file atomically (temporary file + rename). */
   writeFileAtomic: (path: string, text: string) => Promise<void>;
   /** Stream chunks to a file, atomically on close (temporary file + rename); abort leaves no file. */
@@ -70,23 +75,32 @@ interface ReplayOpts {
 
 const collect = (v: string, prev: string[]) => prev.concat([v]);
 
-/** Command-line platform overrides, parsed with the same rules as a trace header. */
+/**
+ * Command-line platform overrides, parsed with the same rules as a trace header. A knob given
+ * twice (two --set, or --vram and --set vram=, or a knob and its alias) is refused.
+ */
 function cliPlatform(o: ReplayOpts): Partial<Platform> {
-  const settings: Record<string, string> = {};
-  if (o.kernel !== undefined) settings.kernel = o.kernel;
-  if (o.vram !== undefined) settings.vram = o.vram;
-  if (o.igpu) settings.dgfx = 'false';
-  if (o.need64k) settings.need64k = 'true';
-  if (o.notifierSize !== undefined) settings.notifier_size = o.notifierSize;
-  if (o.atomicTimesliceMs !== undefined) settings.atomic_timeslice_ms = o.atomicTimesliceMs;
-  if (o.hz !== undefined) settings.hz = o.hz;
-  if (o.mediaGt === false) settings.media_gt = 'false';
-  if (o.costModel !== undefined) settings.cost_model = o.costModel;
-  if (o.alwaysMigrateToVram) settings.always_migrate_to_vram = 'true';
+  const settings: Record<string, string> = Object.create(null) as Record<string, string>;
+  const from: Record<string, string> = Object.create(null) as Record<string, string>;
+  const put = (k: string, v: string, flag: string) => {
+    if (Object.hasOwn(settings, k)) throw new UsageError(`${flag}: platform knob "${k}" is already given (${from[k]})`);
+    settings[k] = v;
+    from[k] = flag;
+  };
+  if (o.kernel !== undefined) put('kernel', o.kernel, `--kernel ${o.kernel}`);
+  if (o.vram !== undefined) put('vram', o.vram, `--vram ${o.vram}`);
+  if (o.igpu) put('dgfx', 'false', '--igpu');
+  if (o.need64k) put('need64k', 'true', '--need64k');
+  if (o.notifierSize !== undefined) put('notifier_size', o.notifierSize, `--notifier-size ${o.notifierSize}`);
+  if (o.atomicTimesliceMs !== undefined) put('atomic_timeslice_ms', o.atomicTimesliceMs, `--atomic-timeslice-ms ${o.atomicTimesliceMs}`);
+  if (o.hz !== undefined) put('hz', o.hz, `--hz ${o.hz}`);
+  if (o.mediaGt === false) put('media_gt', 'false', '--no-media-gt');
+  if (o.costModel !== undefined) put('cost_model', o.costModel, `--cost-model ${o.costModel}`);
+  if (o.alwaysMigrateToVram) put('always_migrate_to_vram', 'true', '--always-migrate-to-vram');
   for (const kv of o.set) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set ${kv}: expected knob=value`);
-    settings[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
+    put(kv.slice(0, eq).trim(), kv.slice(eq + 1).trim(), `--set ${kv}`);
   }
   return parsePlatformSettings(settings, 'command line');
 }
@@ -108,21 +122,10 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
           if (errors.length >= maxErrors) throw new TraceInputErrors(errors);
         }
       : undefined;
-  let handle: TraceHandle;
+  let handle = await openInput(io, trace, format, onError);
+  // The result records the trace's sha256: regular files only (a FIFO or stdin can be read once).
   const wantsId = o.format === 'json' || o.format === 'jsonl';
-  let trace_: TraceId = { name: trace === '-' ? '<stdin>' : trace, sha256: null };
-  const stdinFd = trace === '-' ? io.openStdin?.() : undefined;
-  if (stdinFd !== undefined) {
-    handle = openStream(stdinFd, '<stdin>', format, onError);
-  } else if (trace === '-') {
-    const text = await io.readText('-');
-    if (wantsId) trace_ = { ...trace_, sha256: sha256Text(text) };
-    const t = parseTrace(text, { file: '<stdin>', format, onError });
-    handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
-  } else {
-    handle = openTrace(trace, trace, format, onError);
-    if (wantsId) trace_ = { ...trace_, sha256: sha256File(trace) };
-  }
+  const trace_: TraceId = { name: trace === '-' ? '<stdin>' : trace, sha256: wantsId && trace !== '-' && statSync(trace).isFile() ? sha256File(trace) : null };
   if (onError !== undefined) handle = { ...handle, events: failAtEnd(handle.events, errors) };
   const platform = buildPlatform(handle.platform, fromCli);
   if (o.format === 'debugfs' && gt > (platform.mediaGt ? 1 : 0)) {
@@ -145,10 +148,11 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
   };
   const bar = handle.totalBytes > 32 << 20 ? io.progress?.(handle.totalBytes) : undefined;
   try {
-    replay(handle.events, platform, createReporter(ropts, sink), {
+    await replayYielding(handle.events, platform, createReporter(ropts, sink), {
       checkInvariants: o.checkInvariants ?? false,
       thrash: thrashOptions(o),
       onProgress: bar ? (n) => bar.update(handle.bytesRead, n) : undefined,
+      pause: yieldToSignals,
     });
     flush();
   } catch (e) {
@@ -177,6 +181,11 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError(false);
+  // Before any command reads: `-o` must not name one of its inputs (every command with --output).
+  cmd.hook('preAction', (_root, action) => {
+    const out = action.opts().output;
+    if (typeof out === 'string') refuseOutputOverInput(io, out, action.args);
+  });
 
   cmd
     .command('replay')
@@ -295,6 +304,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (pending !== undefined) await pending;
     return code;
   } catch (err) {
+    // stdout's reader went away: stop quietly with the verdict reached so far.
+    if (err instanceof OutputClosed) return code;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
       return EXIT_BAD_INPUT;

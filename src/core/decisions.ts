@@ -41,6 +41,42 @@ export type NoMigrateReason =
   | 'skip_migrate' // 6.15-rc1: range already migrated once
   | 'below_64k'; // 6.15-rc1: only ranges >= 64K migrate
 
+/** Why a range cannot hold device pages (migrate_devmem = 0), in kernel terms. */
+export type NotMigratableCause =
+  | 'shmem' // MAP_SHARED|MAP_ANONYMOUS: shmem, not vma_is_anonymous()
+  | 'file' // file mapping: not vma_is_anonymous()
+  | 'hugetlb' // is_vm_hugetlb_page()
+  | 'igpu' // devmem_possible = 0: integrated GPU (!IS_DGFX), no VRAM
+  | 'no_pagemap'; // devmem_possible = 0: CONFIG_DRM_XE_PAGEMAP off
+
+/** The policy that made the fault handler (or prefetch) migrate a range to VRAM. */
+export type MigrateReason =
+  | 'preferred_device' // ≥6.18: the VMA's preferred location is the device (first fault / not in VRAM)
+  | 'default_policy' // 6.15-6.17: every invalid fault on DGFX prefers VRAM
+  | 'devmem_only' // atomic fault that needs VRAM (xe_vma_need_vram_for_atomic)
+  | 'migrate_once' // 6.15-rc1: first fault of a range >= 64K (skip_migrate not yet set)
+  | 'always_migrate_to_vram' // 6.15-rc1 with the always_migrate_to_vram module parameter
+  | 'prefetch'; // DRM_XE_VM_BIND_OP_PREFETCH to VRAM
+
+/** Why a migration to VRAM failed, in kernel terms. */
+export type MigrateFailCause =
+  | 'vram_full' // TTM could not make room for the BO (after evicting)
+  | 'no_cpu_vma' // vma_lookup() found nothing: -ENOENT
+  | 'spans_cpu_vmas' // the range crosses a CPU VMA boundary (mprotect split it): -EINVAL
+  | 'not_anonymous' // the CPU VMA is not anonymous: -EBUSY
+  | 'all_device_private' // every page already device-private: migrate_vma collects nothing (cpages 0): -EFAULT
+  | 'partly_device_private'; // some pages device-private: cpages != npages: -EBUSY
+
+/** Why get_pages failed, in kernel terms. */
+export type GetPagesFailCause =
+  | 'no_cpu_vma' // hmm walk hit a hole: -EFAULT
+  | 'prot_none' // hmm walk hit a PROT_NONE CPU VMA: -EFAULT
+  | 'read_only' // write-faulting hmm walk hit a CPU VMA without VM_WRITE: -EPERM
+  | 'unmapped' // the range was unmapped meanwhile: -EFAULT
+  | 'mixed_bo' // device pages of two allocations: -EOPNOTSUPP
+  | 'mixed_placement' // system and device pages in one range: -EOPNOTSUPP
+  | 'smem_devmem_only'; // a system page while the fault demands device memory: -EFAULT
+
 export type NotifierEvent = 'UNMAP' | 'CLEAR' | 'PROTECTION_VMA' | 'MIGRATE';
 
 /** Where a range's pages are. */
@@ -60,17 +96,29 @@ export type Decision =
   | { code: 'cpu_populate'; pages: number; zeroPages: number; cowPages: number }
   | { code: 'cpu_segv'; page: number; reason: 'no_vma' | 'prot' }
   | { code: 'syscall_einval'; reason: 'unaligned' | 'zero_length' | 'out_of_range' }
+  /** mmap of a span reaching past TASK_SIZE (page number `taskSize`): -ENOMEM. */
+  | { code: 'mmap_above_task_size'; start: number; end: number; taskSize: number }
   // ---- drm_pagemap: CPU fault on a device-private page ----
-  | { code: 'timeslice_wait'; bo: number; fromNs: number; untilNs: number; expiryJiffies: number; by: 'cpu' | 'evict' }
+  | {
+      code: 'timeslice_wait';
+      bo: number;
+      /** The BO's span (where its device pages are). */
+      start: number;
+      end: number;
+      fromNs: number;
+      untilNs: number;
+      expiryJiffies: number;
+      by: 'cpu' | 'evict' | 'get_pages';
+    }
   | {
       code: 'migrate_to_ram';
       bo: number;
       start: number;
       end: number;
       pages: number;
-      cause: 'cpu_fault' | 'range_evict' | 'bo_evict' | 'prefetch_smem';
+      cause: 'cpu_fault' | 'range_evict' | 'bo_evict' | 'prefetch_smem' | 'get_pages';
     }
-  | { code: 'bo_free'; bo: number; bytes: bigint; cause: 'last_page_gone' | 'migration_failed' }
+  | { code: 'bo_free'; bo: number; start: number; end: number; bytes: bigint; cause: 'last_page_gone' | 'migration_failed' }
   | { code: 'bo_alloc'; bo: number; start: number; end: number; bytes: bigint }
   | { code: 'bo_evict'; bo: number; start: number; end: number; forRange: RangeRef }
   | { code: 'vram_alloc_failed'; bytes: bigint; free: bigint; errno: Errno }
@@ -100,6 +148,8 @@ export type Decision =
       devmemOnly: boolean;
       timesliceMs: number;
       tries: number;
+      /** 6.18.y: device-private owner NULL (the VMA prefers system memory). Present only when true. */
+      ownerNull?: boolean;
     }
   | { code: 'atomic_cpu_attr' } // 6.18: atomic attribute CPU → -EACCES before the handler
   | { code: 'range_error'; errno: Errno; reason: 'no_cpu_vma' | 'cpu_vma_readonly' | 'no_chunk' | 'out_of_mm' }
@@ -110,9 +160,9 @@ export type Decision =
       rejected: { pages: number; reason: ChunkReject }[];
       migrateDevmem: boolean;
     }
-  | { code: 'not_migratable_atomic'; range: RangeRef }
+  | { code: 'not_migratable_atomic'; range: RangeRef; cause: NotMigratableCause }
   | { code: 'range_valid'; range: RangeRef }
-  | { code: 'no_migrate'; range: RangeRef; reason: NoMigrateReason }
+  | { code: 'no_migrate'; range: RangeRef; reason: NoMigrateReason; cause?: NotMigratableCause }
   | {
       code: 'migrate_to_vram';
       range: RangeRef;
@@ -121,8 +171,24 @@ export type Decision =
       errno?: Errno;
       copiedPages: number;
       timesliceMs: number;
+      /** The policy that asked for the migration. */
+      reason: MigrateReason;
+      /** Why it failed (when !ok). */
+      cause?: MigrateFailCause;
     }
-  | { code: 'get_pages'; range: RangeRef; ok: boolean; errno?: Errno; location?: Location; faultedIn: number }
+  | {
+      code: 'get_pages';
+      range: RangeRef;
+      ok: boolean;
+      errno?: Errno;
+      /** Why it failed (when !ok). */
+      cause?: GetPagesFailCause;
+      location?: Location;
+      faultedIn: number;
+    }
+  | { code: 'migrate_failed_get_pages' } // 6.18.y: devmem_only migration failure with tries left → get_pages
+  | { code: 'fault_acked_unbound'; range: RangeRef; errno: Errno } // 6.18.y: `out` returns 0 without a bind
+  | { code: 'gpu_replay'; page: number; replays: number } // the GPU replays an access whose fault was acked unbound
   | { code: 'range_evict'; range: RangeRef }
   | { code: 'bind'; range: RangeRef; location: Location; atomicEnable: boolean }
   | { code: 'retry'; reason: 'migrate_failed' | 'get_pages_failed' | 'vma_split'; timesliceMs: number }
@@ -192,6 +258,7 @@ const LOCATIONS = ['vram', 'smem', 'mixed'] as const satisfies readonly Location
 const start = f('addr', 'first byte address');
 const end = f('addr', 'end byte address (exclusive)');
 const range = f('range', 'the GPU SVM range');
+const NOT_MIGRATABLE = ['shmem', 'file', 'hugetlb', 'igpu', 'no_pagemap'] as const;
 
 export const DECISIONS: Registry = {
   vma_map: { doc: 'mmap: a CPU VMA is created', fields: { start, end, prot: f('string', 'protection (r, rw, none)'), kind: f('string', 'mapping kind (anon, shared, file, hugetlb)'), merged: f('bool', 'merged with a neighbour VMA') } },
@@ -200,16 +267,17 @@ export const DECISIONS: Registry = {
   vma_dontneed: { doc: 'madvise(MADV_DONTNEED): pages zapped', fields: { start, end, pagesFreed: f('pages', 'pages freed'), devicePagesFreed: f('pages', 'device-private pages among them') } },
   cpu_populate: { doc: 'CPU page fault populates pages', fields: { pages: f('pages', 'pages allocated'), zeroPages: f('pages', 'zero pages mapped (read)'), cowPages: f('pages', 'zero pages copied on write') } },
   cpu_segv: { doc: 'CPU access without a mapping or permission', fields: { page: f('addr', 'faulting address'), reason: f('enum', 'why', ['no_vma', 'prot']) } },
+  mmap_above_task_size: { doc: 'mmap of a span reaching past TASK_SIZE: -ENOMEM', fields: { start, end, taskSize: f('pages', 'TASK_SIZE as a page number') } },
   syscall_einval: { doc: 'syscall rejected with -EINVAL', fields: { reason: f('enum', 'why', ['unaligned', 'zero_length', 'out_of_range']) } },
   timeslice_wait: {
     doc: 'waits for the atomic timeslice of a VRAM BO (drm_pagemap migrate_to_ram)',
-    fields: { bo: f('bo', 'BO number'), fromNs: f('ns', 'wait starts'), untilNs: f('ns', 'wait ends'), expiryJiffies: f('count', 'timeslice expiry in jiffies'), by: f('enum', 'who waits', ['cpu', 'evict']) },
+    fields: { bo: f('bo', 'BO number'), start: f('addr', "first address of the BO's span"), end: f('addr', "end of the BO's span"), fromNs: f('ns', 'wait starts'), untilNs: f('ns', 'wait ends'), expiryJiffies: f('count', 'timeslice expiry in jiffies'), by: f('enum', 'who waits', ['cpu', 'evict', 'get_pages']) },
   },
   migrate_to_ram: {
     doc: 'device pages of a BO copied back to system memory',
-    fields: { bo: f('bo', 'BO number'), start, end, pages: f('pages', 'pages copied'), cause: f('enum', 'why', ['cpu_fault', 'range_evict', 'bo_evict', 'prefetch_smem']) },
+    fields: { bo: f('bo', 'BO number'), start, end, pages: f('pages', 'pages copied'), cause: f('enum', 'why', ['cpu_fault', 'range_evict', 'bo_evict', 'prefetch_smem', 'get_pages']) },
   },
-  bo_free: { doc: 'a VRAM BO is freed', fields: { bo: f('bo', 'BO number'), bytes: f('bytes', 'VRAM returned'), cause: f('enum', 'why', ['last_page_gone', 'migration_failed']) } },
+  bo_free: { doc: 'a VRAM BO is freed', fields: { bo: f('bo', 'BO number'), start, end, bytes: f('bytes', 'VRAM returned'), cause: f('enum', 'why', ['last_page_gone', 'migration_failed']) } },
   bo_alloc: { doc: 'xe_svm_alloc_vram(): a VRAM BO for a range', fields: { bo: f('bo', 'BO number'), start, end, bytes: f('bytes', 'BO size') } },
   bo_evict: { doc: 'TTM evicts a BO to make room', fields: { bo: f('bo', 'victim BO number'), start, end, forRange: f('range', 'the range the room is for') } },
   vram_alloc_failed: { doc: 'VRAM allocation failed after eviction', fields: { bytes: f('bytes', 'requested'), free: f('bytes', 'free after eviction'), errno: f('errno', 'error', ERRNOS) } },
@@ -240,6 +308,7 @@ export const DECISIONS: Registry = {
       devmemOnly: f('bool', 'the access needs device memory'),
       timesliceMs: f('ms', 'atomic timeslice'),
       tries: f('count', 'migration tries'),
+      ownerNull: opt(f('bool', '6.18.y: device-private owner NULL (the VMA prefers system memory); present only when true')),
     },
   },
   atomic_cpu_attr: { doc: 'atomic attribute CPU: GPU atomics get -EACCES', fields: {} },
@@ -253,20 +322,37 @@ export const DECISIONS: Registry = {
       migrateDevmem: f('bool', 'the range may hold device pages'),
     },
   },
-  not_migratable_atomic: { doc: 'atomic fault needs VRAM but the range cannot migrate: -EACCES', fields: { range } },
+  not_migratable_atomic: { doc: 'atomic fault needs VRAM but the range cannot migrate: -EACCES', fields: { range, cause: f('enum', 'why the range cannot hold device pages', NOT_MIGRATABLE) } },
   range_valid: { doc: 'range already valid: nothing to do', fields: { range } },
   no_migrate: {
     doc: 'the fault handler does not migrate the range',
-    fields: { range, reason: f('enum', 'why', ['has_devmem_pages', 'not_migratable', 'not_preferred', 'need64k', 'tries_exhausted', 'skip_migrate', 'below_64k']) },
+    fields: { range, reason: f('enum', 'why', ['has_devmem_pages', 'not_migratable', 'not_preferred', 'need64k', 'tries_exhausted', 'skip_migrate', 'below_64k']), cause: opt(f('enum', 'why the range cannot hold device pages (reason not_migratable)', NOT_MIGRATABLE)) },
   },
   migrate_to_vram: {
     doc: 'xe_svm_alloc_vram() + migration to VRAM',
-    fields: { range, bo: f('bo', 'BO number'), ok: f('bool', 'succeeded'), errno: opt(f('errno', 'error when failed', ERRNOS)), copiedPages: f('pages', 'pages copied'), timesliceMs: f('ms', 'atomic timeslice') },
+    fields: {
+      range,
+      bo: f('bo', 'BO number'),
+      ok: f('bool', 'succeeded'),
+      errno: opt(f('errno', 'error when failed', ERRNOS)),
+      copiedPages: f('pages', 'pages copied'),
+      timesliceMs: f('ms', 'atomic timeslice'),
+      reason: f('enum', 'the policy that asked for the migration', ['preferred_device', 'default_policy', 'devmem_only', 'migrate_once', 'always_migrate_to_vram', 'prefetch']),
+      cause: opt(f('enum', 'why it failed', ['vram_full', 'no_cpu_vma', 'spans_cpu_vmas', 'not_anonymous', 'all_device_private', 'partly_device_private'])),
+    },
   },
   get_pages: {
     doc: 'drm_gpusvm_range_get_pages()',
-    fields: { range, ok: f('bool', 'succeeded'), errno: opt(f('errno', 'error when failed', ERRNOS)), location: opt(f('enum', 'where the pages are', LOCATIONS)), faultedIn: f('pages', 'pages faulted in by hmm_range_fault()') },
+    fields: {
+      range,
+      ok: f('bool', 'succeeded'),
+      errno: opt(f('errno', 'error when failed', ERRNOS)),
+      cause: opt(f('enum', 'why it failed', ['no_cpu_vma', 'prot_none', 'read_only', 'unmapped', 'mixed_bo', 'mixed_placement', 'smem_devmem_only'])),
+      location: opt(f('enum', 'where the pages are', LOCATIONS)), faultedIn: f('pages', 'pages faulted in by hmm_range_fault()') },
   },
+  migrate_failed_get_pages: { doc: '6.18.y: a devmem_only migration failed with tries left: straight to get_pages', fields: {} },
+  fault_acked_unbound: { doc: '6.18.y: the fault is acknowledged (returns 0) without a bind', fields: { range, errno: f('errno', 'the error the handler swallowed', ERRNOS) } },
+  gpu_replay: { doc: 'the GPU replays an access whose fault was acknowledged unbound', fields: { page: f('addr', 'address replayed'), replays: f('count', 'replays so far') } },
   range_evict: { doc: 'a range is evicted to RAM', fields: { range } },
   bind: { doc: 'GPU page-table bind of the range', fields: { range, location: f('enum', 'where the pages are', LOCATIONS), atomicEnable: f('bool', 'bound with atomic enable') } },
   retry: { doc: 'the fault handler retries', fields: { reason: f('enum', 'why', ['migrate_failed', 'get_pages_failed', 'vma_split']), timesliceMs: f('ms', 'timeslice now') } },

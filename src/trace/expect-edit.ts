@@ -90,10 +90,19 @@ function expectStart(text: string, format: TraceFormat, file: string): number {
     const n = root.obj?.get('expect');
     if (n) return n.start;
   } else if (format === 'jsonl') {
-    const m = /^[ \t]*\{[ \t]*"svmsim"[^\n]*$/m.exec(text);
-    if (m) {
-      const n = spans(text, m.index).obj?.get('expect');
-      if (n) return n.start;
+    // The header is the first line that is not blank or a comment (as the reader finds it).
+    let pos = 0;
+    while (pos < text.length) {
+      const nl = text.indexOf('\n', pos);
+      const line = text.slice(pos, nl < 0 ? text.length : nl);
+      const t = line.trim();
+      if (t !== '' && !t.startsWith('#') && !t.startsWith('//')) {
+        const n = t.startsWith('{') ? spans(text, pos).obj?.get('expect') : undefined;
+        if (n) return n.start;
+        break;
+      }
+      if (nl < 0) break;
+      pos = nl + 1;
     }
   } else {
     const m = /^#!\s*expect\s*/m.exec(text);
