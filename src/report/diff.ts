@@ -130,6 +130,9 @@ export interface DiffResult {
   thrashing: { old: number; new: number; changed: boolean };
 }
 
+/** Changes named in a group's summary (the rest are counted). */
+const MAX_KEY_CHANGES = 12;
+
 /** Distinct change groups kept; further kinds of change are counted under one "other" group. */
 export const MAX_GROUPS = 10_000;
 
@@ -342,8 +345,9 @@ export function diffResults(a: DiffSource, b: DiffSource, o: DiffOptions = {}): 
     if (ev.first === null) {
       ev.first = { seq: e.seq, line: typeof e.line === 'number' ? e.line : null, op: e.op, addr: typeof e.addr === 'string' ? e.addr : null, a: x, b: y, changes };
     }
-    let key = changes.map(changeKey).join('; ');
-    if (key.length > 300) key = key.slice(0, 297) + '...';
+    const keys = changes.map(changeKey);
+    let key = keys.length > MAX_KEY_CHANGES + 2 ? [...keys.slice(0, MAX_KEY_CHANGES), `(${keys.length - MAX_KEY_CHANGES} more)`].join('; ') : keys.join('; ');
+    if (key.length > 600) key = key.slice(0, 597) + '...';
     let g = groups.get(key);
     if (g === undefined) {
       if (groups.size >= MAX_GROUPS) key = '(other changes: more than 10,000 kinds)';
