@@ -3,12 +3,20 @@
 // bench/results.md with the machine's description. A script, not a test: nothing here asserts.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import os from 'node:os';
+import { HEAVY_CASES, heavyTable, runHeavyCase } from './heavy-cases.mjs';
 
 const sizes = (process.env.SVMSIM_BENCH_SIZES ?? '1000000,10000000').split(',').map(Number);
+/** SVMSIM_BENCH_ONLY=report: only the HTML report figures (bench/report.md). */
+const only = process.env.SVMSIM_BENCH_ONLY;
 mkdirSync('bench', { recursive: true });
+// The report page script and styles (dist/report-page.*) come from the normal build.
+execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+const page = { script: readFileSync('dist/report-page.js', 'utf8'), css: readFileSync('dist/report-page.css', 'utf8') };
 await build({
+  define: { __SVMSIM_REPORT_PAGE__: JSON.stringify(page) },
   entryPoints: ['src/bench/worker.ts'],
   outfile: 'bench/worker.mjs',
   bundle: true,
@@ -29,7 +37,7 @@ const run = (phase, file, n) => {
 };
 const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}K`);
 const rows = [];
-for (const n of sizes) {
+for (const n of only === 'report' ? [] : sizes) {
   const file = `bench/mixed-${n}.csv`;
   // The traces come from `svmsim gen` (the bundled CLI), like a user would make them.
   if (!existsSync(file)) execFileSync(process.execPath, ['bin/svmsim.js', 'gen', 'mixed', '-n', String(n), '--size', '4G', '--seed', '42', '--step', '1us', '-o', file]);
@@ -70,10 +78,71 @@ console.log(
 );
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const machine = `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node.js ${process.version}.`;
+
+// HTML report: write it (svmsim report, one process: time and peak RSS), then open it in headless
+// Chromium (Debian's, through playwright-core) and time the render: from navigation start to the
+// first painted frame with every view (window.__svmsim.readyMs), median of REPEAT page loads.
+const reportRows = [];
+const load = os.loadavg()[0];
+if (only === undefined || only === 'report') {
+  const { chromium } = await import('playwright-core');
+  const exe = process.env.SVMSIM_CHROMIUM ?? '/usr/bin/chromium';
+  for (const n of sizes) {
+    const file = `bench/mixed-${n}.csv`;
+    if (!existsSync(file)) run('gen', file, n);
+    const out = `bench/report-${n}.html`;
+    const write = run('report', file, out);
+    const kb = statSync(out).size / 1024;
+    const profile = mkdtempSync(path.join(os.tmpdir(), 'svmsim-bench-chromium-'));
+    const ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: exe,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const loads = [];
+    for (let i = 0; i < REPEAT; i++) {
+      const p = await ctx.newPage();
+      await p.goto('file://' + path.resolve(out));
+      await p.waitForFunction(() => window.__svmsim?.ready === true, null, { timeout: 60000 });
+      loads.push(await p.evaluate(() => ({ ready: window.__svmsim.readyMs, script: window.__svmsim.renderMs })));
+      await p.close();
+    }
+    await ctx.close();
+    rmSync(profile, { recursive: true, force: true });
+    loads.sort((a, b) => a.ready - b.ready);
+    const med = loads[Math.floor(loads.length / 2)];
+    const row = { events: n, write, kb, ready: med.ready, script: med.script };
+    reportRows.push(row);
+    console.log(`report ${fmt(n)} events: written in ${write.ms.toFixed(0)} ms (peak RSS ${write.rssMb.toFixed(0)} MB), ${kb.toFixed(0)} KiB, rendered in ${med.ready.toFixed(0)} ms (script ${med.script.toFixed(0)} ms)`);
+  }
+  writeFileSync(
+    'bench/report.md',
+    [
+      '# svmsim report: size and render time',
+      '',
+      machine,
+      `Date: ${new Date().toISOString().slice(0, 10)}. Load average when the run started: ${load.toFixed(1)} (the machine is shared). Workload: \`svmsim gen mixed\` (seed 42, 4 GiB working set), CSV; \`svmsim report\` with the defaults (50 lanes).`,
+      '',
+      '"write" is `svmsim report` in its own process (replay, binning, page); "render" is headless Chromium 1280x800 from navigation',
+      `start to the first painted frame with every view, median of ${REPEAT} loads ("script" is the part after the page script starts).`,
+      '',
+      '| events | write | peak RSS | report size | render | script |',
+      '|---:|---:|---:|---:|---:|---:|',
+      ...reportRows.map((r) => `| ${fmt(r.events)} | ${r.write.ms.toFixed(0)} ms | ${r.write.rssMb.toFixed(0)} MB | ${r.kb.toFixed(0)} KiB | ${r.ready.toFixed(0)} ms | ${r.script.toFixed(0)} ms |`),
+      '',
+      'Targets (issue #13): a 10M-event trace gives a report under 5 MB that renders in under 2 s; the replay keeps bounded memory.',
+      '',
+    ].join('\n'),
+  );
+  console.log('wrote bench/report.md');
+}
+if (only === 'report') process.exit(0);
 const lines = [
   '# svmsim benchmark results',
   '',
-  `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node.js ${process.version}.`,
+  machine,
   `Date: ${new Date().toISOString().slice(0, 10)}. Workload: \`svmsim gen mixed\` (seed 42, 4 GiB working set), CSV.`,
   '',
   `Each phase runs in its own process, ${REPEAT} times; times are the median, peak RSS the largest maxRSS. "scan" reads the file, decodes`,
@@ -109,5 +178,14 @@ const lines = [
   '| fused row reader | ~1020 ms | ~1690 ms | ~5.9M | ~4.4x | 83 MB | cells located and numbers parsed in one pass over the row bytes |',
   '',
 ];
+// Hostile inputs (issue 15): the heavy cases of `npm run test:heavy`, timed. SVMSIM_BENCH_HEAVY=0 skips them.
+if (process.env.SVMSIM_BENCH_HEAVY !== '0') {
+  const heavy = HEAVY_CASES.map((c) => {
+    const r = runHeavyCase(c);
+    console.log(`heavy: ${c.name}: exit ${r.exit} (expected ${c.exit}), ${r.seconds.toFixed(1)} s, peak RSS ${r.rssMb === undefined ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`);
+    return { c, r };
+  });
+  lines.push('## Hostile inputs (scripts/heavy-cases.mjs, also `npm run test:heavy`)', '', heavyTable(heavy), '');
+}
 writeFileSync('bench/results.md', lines.join('\n'));
 console.log('wrote bench/results.md');

@@ -14,6 +14,8 @@ import { buildPlatform, replay } from '../cli/replay.js';
 import { openResult, parseEventRecord } from '../trace/result.js';
 import { diffResults } from '../report/diff.js';
 import { renderDiff } from '../report/diff-render.js';
+import { main } from '../cli/main.js';
+import { nodeIo } from '../cli/node-io.js';
 
 const [phase, file, countArg, extraArg] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();
@@ -64,6 +66,10 @@ if (phase === 'gen') {
   extra = { faults: sim.snapshot().stats[0].counters.find(([n]) => n === 'svm_pagefault_count')?.[1] };
   void defaultPlatform;
   void Simulator;
+} else if (phase === 'report') {
+  // svmsim report FILE -o OUT (countArg is the output path).
+  const code = await main(['report', file, '-o', countArg], nodeIo());
+  if (code !== 0) throw new Error(`svmsim report exited ${code}`);
 }
 if (phase === 'replay-jsonl') {
   // countArg: the output file; extraArg: a VRAM size for the platform (one knob changed).

@@ -15,7 +15,7 @@ import { openInput } from './input.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { thrashOptions } from './options.js';
-import { buildPlatform } from './replay.js';
+import { buildPlatform, checkModelMemory, PROGRESS_EVERY } from './replay.js';
 
 export interface CompareOpts {
   kernel?: string;
@@ -30,7 +30,7 @@ export interface CompareOpts {
 }
 
 /** Axes of the comparison: knob → values (as written). */
-function axes(o: CompareOpts): [string, string[]][] {
+export function axes(o: Pick<CompareOpts, 'kernel' | 'vram' | 'set'>): [string, string[]][] {
   const out: [string, string[], string][] = [];
   const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
   if (o.kernel !== undefined) out.push(['kernel', split(o.kernel), `--kernel ${o.kernel}`]);
@@ -53,10 +53,19 @@ function axes(o: CompareOpts): [string, string[]][] {
 }
 
 /** Cartesian product of the axes. */
-function combinations(ax: [string, string[]][]): Record<string, string>[] {
+export function combinations(ax: [string, string[]][]): Record<string, string>[] {
   let out: Record<string, string>[] = [{}];
   for (const [k, vs] of ax) out = out.flatMap((c) => vs.map((v) => Object.assign(Object.create(null) as Record<string, string>, c, { [k]: v })));
   return out;
+}
+
+/** The platform and label of each combination (trace header, then the combination's knobs). */
+export function configurations(combos: Record<string, string>[], fromTrace: Partial<Platform>): { label: string; platform: Platform }[] {
+  return combos.map((c) => {
+    const platform = buildPlatform(fromTrace, parsePlatformSettings(c, 'command line'));
+    const label = Object.keys(c).length === 0 ? platform.kernel : Object.entries(c).map(([k, v]) => (k === 'kernel' ? v : `${k}=${v}`)).join(' ');
+    return { label, platform };
+  });
 }
 
 export async function runCompare(trace: string, o: CompareOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<void> {
@@ -66,16 +75,12 @@ export async function runCompare(trace: string, o: CompareOpts, io: CliIo, detec
   const format = detect(trace, o.inputFormat);
   const handle = await openInput(io, trace, format);
 
-  const sims = combos.map((c) => {
-    const overrides: Partial<Platform> = parsePlatformSettings(c, 'command line');
-    const platform = buildPlatform(handle.platform, overrides);
-    const label = Object.keys(c).length === 0 ? platform.kernel : Object.entries(c).map(([k, v]) => (k === 'kernel' ? v : `${k}=${v}`)).join(' ');
-    return { label, sim: new Simulator(platform, { record: false, thrash }) };
-  });
+  const sims = configurations(combos, handle.platform).map(({ label, platform }) => ({ label, sim: new Simulator(platform, { record: false, thrash }) }));
   let events = 0;
   for (const e of handle.events) {
     events++;
     for (const s of sims) s.sim.step(e.core);
+    if (e.core.npages > 512 || events % PROGRESS_EVERY === 0) checkModelMemory();
   }
   const columns: CompareColumn[] = sims.map(({ label, sim }) => {
     const snap = sim.snapshot();

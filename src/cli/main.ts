@@ -19,6 +19,7 @@ import { runCheck, type CheckOpts } from './check.js';
 import { runCompare, type CompareOpts } from './compare.js';
 import { runDiff, type DiffOpts } from './diff.js';
 import { runTest, type TestOpts } from './test.js';
+import { runReport, type ReportCliOpts } from './report.js';
 import { TraceInputError } from '../trace/index.js';
 import { thrashOptions } from './options.js';
 import { heldSink, OutputClosed, outputFor, refuseOutputOverInput, yieldToSignals, type OutputFile } from './output.js';
@@ -230,6 +231,20 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('--thrash-threshold <n>', 'round trips that make a range thrash', '3')
     .option('--thrash-window <time>', 'largest gap between migrations of a thrashing range', '500us')
     .action((trace: string, o: CompareOpts) => run(runCompare(trace, o, io, detectFormat)));
+
+  cmd
+    .command('report')
+    .description('write one self-contained HTML report: VRAM and traffic over time, range timelines, thrashing, GT stats')
+    .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
+    .option('-o, --output <file>', 'write the HTML to a file (atomically) instead of stdout')
+    .option('--ranges <n>', 'lanes in the range timeline: the N busiest ranges', '50')
+    .option('-k, --kernel <list>', 'kernel profiles to overlay, comma separated, e.g. 6.16,6.18')
+    .option('--vram <list>', 'VRAM sizes to overlay, comma separated, e.g. 4G,16G')
+    .option('--set <knob=values>', 'any platform knob with comma-separated values (repeatable)', collect, [])
+    .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
+    .option('--thrash-threshold <n>', 'round trips that make a range thrash', '3')
+    .option('--thrash-window <time>', 'largest gap between migrations of a thrashing range', '500us')
+    .action((trace: string, o: ReportCliOpts) => run(runReport(trace, o, io, VERSION, detectFormat)));
 
   cmd
     .command('diff')
