@@ -99,7 +99,7 @@ export function checkModelMemory(): void {
 /** A replay in steps: run(n) replays up to n events (false at the end), finish() reports the end. */
 function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, opts: ReplayOptions) {
   const wants = reporter.wantsEvents;
-  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash });
+  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash, debugVm: reporter.wantsDebugVm === true });
   reporter.begin(platform);
   const onProgress = opts.onProgress;
   const src = events as Partial<{ read(): ParsedEvent | undefined }>;
@@ -148,7 +148,11 @@ export function replayAll(
       const res = r.sim.step(e.core);
       if (r.reporter.wantsEvents) r.reporter.event(echo, res);
     }
-    if (++n % PROGRESS_EVERY === 0) opts.onProgress?.(n);
+    if (e.core.npages > 512) checkModelMemory();
+    if (++n % PROGRESS_EVERY === 0) {
+      checkModelMemory();
+      opts.onProgress?.(n);
+    }
   }
   for (const r of runs) r.reporter.end(r.sim.snapshot());
   return runs.map((r) => r.sim);

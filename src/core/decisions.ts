@@ -79,6 +79,37 @@ export type GetPagesFailCause =
 
 export type NotifierEvent = 'UNMAP' | 'CLEAR' | 'PROTECTION_VMA' | 'MIGRATE';
 
+/** Labels of the CONFIG_DRM_XE_DEBUG_VM range_debug() prints (xe_svm.c, xe_vm.c prefetch). */
+export type RangeDebugLabel =
+  | 'PAGE FAULT'
+  | 'PAGE FAULT - VALID'
+  | 'ALLOCATE VRAM'
+  | 'GET PAGES'
+  | 'PAGE FAULT - EVICT PAGES'
+  | 'PAGE FAULT - RETRY PAGES'
+  | 'PAGE FAULT - FAIL PAGE COLLECT'
+  | 'PAGE FAULT - BIND'
+  | 'PAGE FAULT - RETRY BIND'
+  | 'NOTIFIER'
+  | 'NOTIFIER - EXECUTE'
+  | 'GARBAGE COLLECTOR ADD'
+  | 'GARBAGE COLLECTOR'
+  | 'PREFETCH - RANGE IS VALID'
+  | 'PREFETCH - RANGE CREATED'
+  | 'PREFETCH - RANGE MIGRATED TO VRAM'
+  | 'PREFETCH - RANGE GET PAGES DONE';
+
+/** The drm_dbg / drm_info / drm_err messages of the SVM path (fault handler, needs_migrate, prefetch). */
+export type SvmDbgMessage =
+  | 'vram_alloc_retry' // VRAM allocation failed, falling back to retrying fault
+  | 'vram_alloc_exceeded' // VRAM allocation failed, retry count exceeded
+  | 'get_pages_retry' // Get pages failed, falling back to retrying
+  | 'get_pages_exceeded' // Get pages failed, retry count exceeded
+  | 'range_in_vram' // Range is already in VRAM
+  | 'no_4k_migration' // Platform doesn't support SZ_4K range migration
+  | 'prefetch_vram_failed' // VRAM allocation failed, retry from userspace
+  | 'prefetch_get_pages_failed'; // Get pages failed (prefetch)
+
 /** Where a range's pages are. */
 export type Location = 'vram' | 'smem' | 'mixed';
 
@@ -200,7 +231,15 @@ export type Decision =
   | { code: 'madvise_split'; at: number }
   | { code: 'madvise_range_remove'; range: RangeRef; evicted: boolean; tlbInval: boolean }
   | { code: 'madvise_attr'; start: number; end: number; attr: 'preferred' | 'atomic'; from: string; to: string }
-  | { code: 'madvise_zap'; zapped: RangeRef[]; tlbInval: boolean };
+  | { code: 'madvise_zap'; zapped: RangeRef[]; tlbInval: boolean }
+  // ---- CONFIG_DRM_XE_DEBUG_VM prints: only with SimulatorOptions.debugVm (src/core/xe-svm/debug.ts) ----
+  /** vram = [has_devmem_pages, has VRAM binding]; seqno = range notifier_seq, -1 for LONG_MAX (never got pages). */
+  | { code: 'range_debug'; label: RangeDebugLabel; range: RangeRef; vram: [number, number]; seqno: number }
+  /** One xe_svm_invalidate() call: the mmu_notifier_range as given (not clipped) and the notifier's seq. */
+  | { code: 'invalidate_debug'; event: NotifierEvent; start: number; end: number; seqno: number }
+  /** One xe_svm_copy() chunk: `npages` from virtual page `page`, BO `bo` at page offset `boPage`. */
+  | { code: 'copy_debug'; toVram: boolean; page: number; bo: number; boPage: number; npages: number }
+  | { code: 'svm_dbg'; msg: SvmDbgMessage; errno?: Errno };
 
 export type DecisionCode = Decision['code'];
 
@@ -363,6 +402,22 @@ export const DECISIONS: Registry = {
   madvise_split: { doc: 'xe madvise splits the GPU VMA', fields: { at: f('addr', 'split address') } },
   madvise_range_remove: { doc: 'a range straddling the split is removed', fields: { range, evicted: f('bool', 'evicted first'), tlbInval: f('bool', 'with a TLB invalidation') } },
   madvise_attr: { doc: 'xe madvise changes an attribute', fields: { start, end, attr: f('enum', 'attribute', ['preferred', 'atomic']), from: f('string', 'old value'), to: f('string', 'new value') } },
+  range_debug: {
+    doc: 'CONFIG_DRM_XE_DEBUG_VM: a range_debug() print (only with the debug-VM option)',
+    fields: { label: f('enum', 'the print', ['PAGE FAULT', 'PAGE FAULT - VALID', 'ALLOCATE VRAM', 'GET PAGES', 'PAGE FAULT - EVICT PAGES', 'PAGE FAULT - RETRY PAGES', 'PAGE FAULT - FAIL PAGE COLLECT', 'PAGE FAULT - BIND', 'PAGE FAULT - RETRY BIND', 'NOTIFIER', 'NOTIFIER - EXECUTE', 'GARBAGE COLLECTOR ADD', 'GARBAGE COLLECTOR', 'PREFETCH - RANGE IS VALID', 'PREFETCH - RANGE CREATED', 'PREFETCH - RANGE MIGRATED TO VRAM', 'PREFETCH - RANGE GET PAGES DONE']), range, vram: f('object[]', '[has_devmem_pages, has a VRAM binding]'), seqno: f('count', 'the range notifier_seq (-1: LONG_MAX)') },
+  },
+  invalidate_debug: { doc: 'CONFIG_DRM_XE_DEBUG_VM: one xe_svm_invalidate() call, the mmu_notifier_range as given', fields: { event: f('enum', 'mmu_notifier event', ['UNMAP', 'CLEAR', 'PROTECTION_VMA', 'MIGRATE']), start, end, seqno: f('count', "the notifier's seq") } },
+  copy_debug: {
+    doc: 'CONFIG_DRM_XE_DEBUG_VM: one xe_svm_copy() chunk',
+    fields: { toVram: f('bool', 'direction: to VRAM'), page: f('addr', 'first virtual address'), bo: f('bo', 'BO number'), boPage: f('pages', 'page offset in the BO'), npages: f('pages', 'pages copied') },
+  },
+  svm_dbg: {
+    doc: 'CONFIG_DRM_XE_DEBUG_VM: an xe_svm drm_dbg() message',
+    fields: {
+      msg: f('enum', 'the message', ['vram_alloc_retry', 'vram_alloc_exceeded', 'get_pages_retry', 'get_pages_exceeded', 'range_in_vram', 'no_4k_migration', 'prefetch_vram_failed', 'prefetch_get_pages_failed']),
+      errno: opt(f('errno', 'the error printed', ERRNOS)),
+    },
+  },
   madvise_zap: { doc: 'attribute change zaps bound ranges', fields: { zapped: f('range[]', 'ranges zapped'), tlbInval: f('bool', 'one TLB invalidation') } },
 };
 

@@ -9,6 +9,7 @@
  *   `byRange` groups the same decisions per range instead; `summary` prints only the final part.
  * - json: one document with stable key order; addresses as 0x hex strings.
  * - debugfs: exactly the `name: value` lines of `gtN/stats`.
+ * - dmesg: the vm_dbg lines a CONFIG_DRM_XE_DEBUG_VM kernel prints (dmesg.ts).
  */
 
 import { Chalk, type ChalkInstance } from 'chalk';
@@ -18,6 +19,7 @@ import { PLATFORM_KNOBS, type Platform } from '../core/platform.js';
 import type { FinalState } from '../core/simulator.js';
 import { RangeHistory } from './by-range.js';
 import { PerfettoReporter } from './perfetto.js';
+import { DEFAULT_DMESG, DmesgReporter, type DmesgOptions } from './dmesg.js';
 import { describe } from './describe.js';
 import { hexAddr, hexPage, humanBytes, humanPages, ms, span } from './format.js';
 
@@ -36,6 +38,8 @@ export interface EventEcho {
 export interface Reporter {
   /** Whether event() uses its arguments; false lets the driver skip building them. */
   readonly wantsEvents: boolean;
+  /** Whether the replay must record the kernel's CONFIG_DRM_XE_DEBUG_VM print points. */
+  readonly wantsDebugVm?: boolean;
   begin(platform: Platform): void;
   event(echo: EventEcho, res: EventResult): void;
   end(final: FinalState): void;
@@ -50,7 +54,7 @@ export interface TraceId {
 }
 
 export interface ReportOptions {
-  format: 'table' | 'json' | 'jsonl' | 'debugfs' | 'perfetto';
+  format: 'table' | 'json' | 'jsonl' | 'debugfs' | 'perfetto' | 'dmesg';
   /** json/jsonl: the trace's name and the sha256 of its bytes (null when not known, e.g. streamed stdin). */
   trace?: TraceId;
   /** table: group decisions per range. */
@@ -65,6 +69,8 @@ export interface ReportOptions {
   color?: 0 | 1 | 2 | 3;
   /** Program version for the table banner. */
   version?: string;
+  /** dmesg: the placeholders for asid, pointers and PCI address. */
+  dmesg?: DmesgOptions;
 }
 
 export function createReporter(opts: ReportOptions, write: Sink): Reporter {
@@ -77,6 +83,8 @@ export function createReporter(opts: ReportOptions, write: Sink): Reporter {
       return new DebugfsReporter(write, opts.gt ?? 0);
     case 'perfetto':
       return new PerfettoReporter(write);
+    case 'dmesg':
+      return new DmesgReporter(write, opts.dmesg ?? DEFAULT_DMESG);
     default:
       return new TableReporter(write, opts);
   }
