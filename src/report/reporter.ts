@@ -196,8 +196,8 @@ export function headerJson(p: Platform, trace: TraceId | undefined): Record<stri
 
 /**
  * JSON lines, written as the replay goes (see docs/result-format.md): a header line, one line per
- * event, then one line per final range and per thrashing range, and `vram`, `stats`, `metrics`
- * and `end` lines. Memory stays bounded whatever the trace length.
+ * event, then one line per final range, `vram`, `stats` and `metrics` lines, one `process` line
+ * per process of a multi-process trace (json `per_pid`), one line per thrashing range, and `end`. Memory stays bounded whatever the trace length.
  */
 /** The JSON and JSONL reporters: a sink and the options; events unless --no-events. */
 abstract class JsonBase implements Reporter {
@@ -227,6 +227,7 @@ class JsonlReporter extends JsonBase {
     const out: string[] = [];
     for (const r of f.ranges as unknown[]) out.push(JSON.stringify({ range: r }));
     out.push(JSON.stringify({ vram: f.vram }), JSON.stringify({ stats: f.stats }), JSON.stringify({ metrics: f.metrics }));
+    for (const p of (f.per_pid as unknown[] | undefined) ?? []) out.push(JSON.stringify({ process: p }));
     for (const t of f.thrashing as unknown[]) out.push(JSON.stringify({ thrashing: t }));
     out.push(JSON.stringify({ end: { events: this.opts.noEvents ? null : this.events, ranges: (f.ranges as unknown[]).length } }));
     this.write(out.join('\n') + '\n');

@@ -67,6 +67,7 @@ export const JSONL_LINES: LineSpec[] = [
   { key: 'vram', doc: 'VRAM at the end', fields: [field('vram', '{capacity, used}', 'bytes')] },
   { key: 'stats', doc: 'GT stats at the end (debugfs gtN/stats)', fields: [field('stats', '{"gt0": {counter: value}, ...}', 'every counter in kernel order; `_us` counters come from the cost model')] },
   { key: 'metrics', doc: 'derived figures', fields: [field('metrics', 'object', 'gpuFaults, failedFaults, migrations, pages copied, evictions, TLB invalidations, copyUs (cost model)')] },
+  { key: 'process', doc: 'one line per process, only when the trace has more than one (json `per_pid`)', fields: [field('process', '{pid, asid, faults, failed_faults, migrations_to_vram, migrations_to_ram, vram_held, bos, evictions_suffered, evictions_caused, ranges, tlb_invalidations}', 'per-process breakdown on the shared device (read by diff, not compared)')] },
   { key: 'thrashing', doc: 'one line per thrashing range', fields: [field('thrashing', '{start, end, cycles, bytes, events}', 'VRAM→RAM→VRAM round trips and the events that caused them')] },
   { key: 'end', doc: 'last line: a result without it is truncated', fields: [field('end', '{events, ranges}', 'number of event lines (null with --no-events) and of range lines')] },
 ];
@@ -108,7 +109,7 @@ export function resultFormatDoc(): string {
     '## JSON document',
     '',
     '`{"svmsim": 1, "kernel", "trace": {"name", "sha256"}, "platform", "events": [...], "ranges": [...],',
-    '"vram", "stats", "metrics", "thrashing": [...]}`; `events` is absent with `--no-events`. Each element',
+    '"vram", "stats", "metrics", "per_pid" (multi-process traces only), "thrashing": [...]}`; `events` is absent with `--no-events`. Each element',
     'of `events` and `ranges` has the fields of the JSONL event and range lines below.',
     '',
     '## JSONL lines',

@@ -188,7 +188,7 @@ export function skipIdenticalEvents(a: ResultReader, b: ResultReader): number {
 }
 
 const SEQ_LINE = Buffer.from('{"seq":');
-const TAIL_KEYS = new Set(['range', 'vram', 'stats', 'metrics', 'thrashing', 'end']);
+const TAIL_KEYS = new Set(['range', 'vram', 'stats', 'metrics', 'process', 'thrashing', 'end']);
 const SEQ_PRETTY = Buffer.from('"seq":');
 
 /** Open a result file, sniffing JSON document or JSON lines from its first bytes. */
@@ -210,6 +210,9 @@ export function openResult(path: string): ResultReader {
     return isJsonl ? new JsonlResult(path, fd, w) : new JsonResult(path, fd, w);
   } catch (e) {
     closeSync(fd);
+    // A file-system error (e.g. EISDIR when the path is a directory) names the user's path.
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err?.code === 'string' && err.path === undefined) err.path = path;
     throw e;
   }
 }
@@ -365,7 +368,9 @@ class JsonlResult implements ResultReader {
 
   private tailLine(o: Record<string, unknown>, key: string | undefined): void {
     if (key === 'thrashing') this.thrashing.push(o.thrashing);
-    else if (key === 'end') {
+    else if (key === 'process') {
+      // Per-process breakdown of a multi-process trace (json `per_pid`): read, not compared.
+    } else if (key === 'end') {
       const e = o.end as { events?: unknown; ranges?: unknown } | null;
       if (e !== null && typeof e === 'object' && typeof e.events === 'number' && e.events !== this.events) {
         throw new TraceInputError(this.file, this.recordLine, `the end line says ${e.events} events, the file has ${this.events}: a damaged result`);
@@ -375,7 +380,7 @@ class JsonlResult implements ResultReader {
       }
       this.endSeen = true;
     } else if (key === 'vram' || key === 'stats' || key === 'metrics') this.tailParts[key] = o[key];
-    else throw new TraceInputError(this.file, this.recordLine, `unexpected line ${showValue(key)}: expected range, vram, stats, metrics, thrashing or end (docs/result-format.md)`);
+    else throw new TraceInputError(this.file, this.recordLine, `unexpected line ${showValue(key)}: expected range, vram, stats, metrics, process, thrashing or end (docs/result-format.md)`);
   }
 
   private truncated(): TraceInputError {
