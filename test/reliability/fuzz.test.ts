@@ -135,3 +135,55 @@ describe('mutation fuzzer', () => {
     }, 600_000);
   }
 });
+
+/**
+ * The result readers of `svmsim diff` (JSON document and JSON lines) under the same mutations:
+ * every mutant of a result, diffed against the intact result, must give a verdict (exit 0 or 1)
+ * or be refused as bad input (exit 2) with a `file:line` location — never a stack trace or exit 3.
+ * Mutants per seed: SVMSIM_FUZZ_RESULT_CASES (default 400; 5 seeds = 2,000).
+ */
+const RESULT_PER_SEED = Number(process.env.SVMSIM_FUZZ_RESULT_CASES ?? 400);
+const RESULT_MUTATIONS = ['truncate', 'flipBytes', 'dropField', 'duplicateField', 'junkLine', 'deleteLine', 'bigNumbers', 'bom', 'crOnly', 'deepNesting', 'protoKeys', 'controlBytes', 'longValue'] as const;
+
+describe('mutation fuzzer: diff result readers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'svmsim-fuzz-res-'));
+  const sources = ['traces/02-cpu-gpu-pingpong.json', 'traces/07-vram-pressure.json', 'traces/15-two-process-vram.jsonl', 'traces/igt/partial-munmap-cpu-fault.jsonl'];
+  const results: { fmt: 'json' | 'jsonl'; path: string; text: string }[] = [];
+
+  test('the intact results', async () => {
+    for (const [i, src] of sources.entries()) {
+      for (const fmt of ['json', 'jsonl'] as const) {
+        const r = await runCli(['replay', src, '--format', fmt]);
+        expect(r.code, r.stderr).toBe(0);
+        const path = join(dir, `orig${i}.${fmt}`);
+        writeFileSync(path, r.stdout);
+        results.push({ fmt, path, text: r.stdout });
+      }
+    }
+  });
+
+  for (const seed of SEEDS) {
+    test(`seed ${seed}: ${RESULT_PER_SEED} mutated results (json and jsonl) through diff: exit 0/1, or exit 2 with file:line and no stack`, async () => {
+      const rnd = prng(seed ^ 0x5eed);
+      const tally = { verdict: 0, bad: 0 };
+      for (let i = 0; i < RESULT_PER_SEED; i++) {
+        const orig = results[i % results.length];
+        const m = pick(RESULT_MUTATIONS, rnd);
+        const mutant = MUTATIONS[m](orig.text, rnd);
+        const path = join(dir, `m${i % 8}.${orig.fmt}`);
+        writeFileSync(path, mutant);
+        const argv = rnd() < 0.5 ? ['diff', path, orig.path] : ['diff', orig.path, path];
+        const r = await runCli(argv);
+        const where = `seed ${seed} case ${i} (${m} on a ${orig.fmt} result)`;
+        expect([0, 1, 2], `${where}: ${r.stderr}`).toContain(r.code);
+        expect(r.stderr, where).not.toMatch(/\n\s+at |internal error/);
+        expect(r.stderr.length, where).toBeLessThan(2000);
+        if (r.code === 2) {
+          expect(r.stderr, where).toMatch(/^(svmsim[^:]*: )?\/.+:\d+(:\d+)?: /m);
+          tally.bad++;
+        } else tally.verdict++;
+      }
+      console.log(`fuzz (diff results) seed ${seed}: ${RESULT_PER_SEED} cases, ${tally.verdict} verdicts, ${tally.bad} refused with a location`);
+    }, 600_000);
+  }
+});
