@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
 import { PATTERNS } from '../gen/generate.js';
 import { createReporter, type ReportOptions } from '../report/reporter.js';
+import type { TempStore } from '../report/spill.js';
 import { detectFormat, openStream, openTrace, parsePlatformSettings, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
 import { buildPlatform, replay } from './replay.js';
@@ -35,6 +36,8 @@ export interface CliIo {
   writeFileAtomic: (path: string, text: string) => Promise<void>;
   /** Stream chunks to a file, atomically on close (temporary file + rename); abort leaves no file. */
   openOutput: (path: string) => OutputFile;
+  /** Temporary storage for reports that spill sorted runs (by-range, perfetto); absent: memory. */
+  tempStore?: () => TempStore;
   /** Colour level for stdout: 0 when not a TTY or NO_COLOR is set. */
   colorLevel: 0 | 1 | 2 | 3;
   /** A progress display on stderr, when stderr is a terminal (never in pipes or CI). */
@@ -135,6 +138,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     gt,
     color: color as 0 | 1 | 2 | 3,
     version: VERSION,
+    tempStore: io.tempStore,
   };
   const bar = handle.totalBytes > 32 << 20 ? io.progress?.(handle.totalBytes) : undefined;
   try {

@@ -8,10 +8,37 @@
 
 import cliProgress from 'cli-progress';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { CliIo } from './main.js';
+import type { TempStore } from '../report/spill.js';
+
+/** A temporary file, unlinked at once (nothing left behind, even on a crash), read by position. */
+function tempFile(): TempStore {
+  const path = join(process.env.TMPDIR || tmpdir(), `svmsim-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  let fd = openSync(path, 'w+', 0o600);
+  unlinkSync(path);
+  let size = 0;
+  return {
+    append(text) {
+      const b = Buffer.from(text, 'utf8');
+      writeSync(fd, b, 0, b.length, size);
+      size += b.length;
+    },
+    size: () => size,
+    read(pos, len) {
+      const b = Buffer.allocUnsafe(len);
+      const n = readSync(fd, b, 0, len, pos);
+      return b.subarray(0, n);
+    },
+    dispose() {
+      if (fd >= 0) closeSync(fd);
+      fd = -1;
+    },
+  };
+}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -76,6 +103,7 @@ export function nodeIo(): CliIo {
         abort,
       };
     },
+    tempStore: tempFile,
     colorLevel: tty && !noColor ? 1 : 0,
     progress:
       process.stderr.isTTY === true && !process.env.CI

@@ -9,6 +9,9 @@
  *   `byRange` groups the same decisions per range instead; `summary` prints only the final part.
  * - json: one document with stable key order; addresses as 0x hex strings.
  * - debugfs: exactly the `name: value` lines of `gtN/stats`.
+ *
+ * Every format streams: memory stays flat in trace length. Reports not in trace order
+ * (`--by-range`, perfetto) spill sorted runs to a temporary store (spill.ts) given by the caller.
  */
 
 import { Chalk, type ChalkInstance } from 'chalk';
@@ -20,6 +23,8 @@ import { RangeHistory } from './by-range.js';
 import { PerfettoReporter } from './perfetto.js';
 import { describe } from './describe.js';
 import { hexAddr, hexPage, humanBytes, humanPages, ms, span } from './format.js';
+import { eventJsonText, rangesJsonText } from './json-text.js';
+import { memoryStore, type TempStore } from './spill.js';
 
 /** What the report shows of an input event besides the model's result. */
 export interface EventEcho {
@@ -57,6 +62,8 @@ export interface ReportOptions {
   color?: 0 | 1 | 2 | 3;
   /** Program version for the table banner. */
   version?: string;
+  /** Temporary storage for reports that spill (by-range, perfetto); default: memory. */
+  tempStore?: () => TempStore;
 }
 
 export function createReporter(opts: ReportOptions, write: Sink): Reporter {
@@ -66,7 +73,7 @@ export function createReporter(opts: ReportOptions, write: Sink): Reporter {
     case 'debugfs':
       return new DebugfsReporter(write, opts.gt ?? 0);
     case 'perfetto':
-      return new PerfettoReporter(write);
+      return new PerfettoReporter(write, opts.tempStore);
     default:
       return new TableReporter(write, opts);
   }
@@ -163,15 +170,18 @@ class JsonReporter implements Reporter {
 
   event(echo: EventEcho, res: EventResult): void {
     if (this.opts.noEvents) return;
-    const body = JSON.stringify(eventJson(echo, res), null, 2).replace(/\n/g, '\n    ');
-    this.write((this.first ? '\n    ' : ',\n    ') + body);
+    // Same bytes as JSON.stringify(eventJson(echo, res), null, 2) indented by 4 (json-text.ts).
+    this.write((this.first ? '\n    ' : ',\n    ') + eventJsonText(echo, res));
     this.first = false;
   }
 
   end(final: FinalState): void {
-    const tail = JSON.stringify(finalJson(final), null, 2);
     const open = this.opts.noEvents ? '' : this.first ? ']' : '\n  ]';
-    this.write(open + ',\n' + tail.slice(2) + '\n');
+    // finalJson(final) pretty-printed, with the ranges (possibly millions) written in pieces.
+    const { ranges: _ranges, ...rest } = finalJson({ ...final, ranges: [] });
+    this.write(open + ',\n  "ranges": ');
+    rangesJsonText(final.ranges, this.write);
+    this.write(',\n' + JSON.stringify(rest, null, 2).slice(2) + '\n');
   }
 }
 
@@ -213,7 +223,7 @@ const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 class TableReporter implements Reporter {
   private readonly c: ChalkInstance;
-  private readonly history = new RangeHistory();
+  private readonly history: RangeHistory;
   private platform?: Platform;
   get wantsEvents(): boolean {
     return !this.opts.summary || this.opts.byRange === true;
@@ -224,6 +234,7 @@ class TableReporter implements Reporter {
     private readonly opts: ReportOptions,
   ) {
     this.c = new Chalk({ level: opts.color ?? 0 });
+    this.history = new RangeHistory(opts.tempStore ?? memoryStore);
   }
 
   begin(p: Platform): void {
@@ -276,7 +287,7 @@ class TableReporter implements Reporter {
   }
 
   end(final: FinalState): void {
-    if (this.opts.byRange) this.write(this.history.render((d) => this.style(d)));
+    if (this.opts.byRange) this.history.writeTo(this.write);
     const out: string[] = [];
     const ranges = new Table({ head: ['range', 'size', 'location', 'valid', 'created at'], style: { head: [], border: [] }, chars: COMPACT });
     const shown = final.ranges.length > RANGE_TABLE_ROWS ? final.ranges.slice(0, RANGE_TABLE_ROWS) : final.ranges;
