@@ -2,8 +2,11 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['src/cli/index.ts'],
-  outfile: 'dist/svmsim.js',
+  // The CLI and the worker-thread entry of `compare`; code they share goes into chunks.
+  entryPoints: { svmsim: 'src/cli/index.ts', 'compare-worker': 'src/cli/compare-worker.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -16,7 +16,7 @@ import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.j
 import { buildPlatform, replay } from './replay.js';
 import { runGen, type GenCliOpts } from './gen.js';
 import { runCheck, type CheckOpts } from './check.js';
-import { runCompare, type CompareOpts } from './compare.js';
+import { runCompare, type CompareJob, type CompareJobResult, type CompareOpts } from './compare.js';
 import { runDiff, type DiffOpts } from './diff.js';
 import { TraceInputError } from '../trace/index.js';
 import { thrashOptions } from './options.js';
@@ -38,6 +38,8 @@ export interface CliIo {
   openOutput: (path: string) => OutputFile;
   /** Temporary storage for reports that spill sorted runs (by-range, perfetto); absent: memory. */
   tempStore?: () => TempStore;
+  /** Run compare jobs on worker threads (up to `workers`, default all cores); absent: in-process. */
+  runCompareJobs?: (jobs: CompareJob[], workers?: number) => Promise<CompareJobResult[]>;
   /** Colour level for stdout: 0 when not a TTY or NO_COLOR is set. */
   colorLevel: 0 | 1 | 2 | 3;
   /** A progress display on stderr, when stderr is a terminal (never in pipes or CI). */
@@ -206,8 +208,8 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .action((trace: string, o: ReplayOpts) => run(runReplay(trace, o, io)));
   cmd
     .command('compare')
-    .description('replay one trace under several kernels / platforms and compare counters and derived figures in one table')
-    .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
+    .description('replay traces under several kernels / platforms and compare counters and derived figures in one table per trace')
+    .argument('[traces...]', 'trace files (.json, .jsonl, .csv) or - for stdin; with --merge, the partial results')
     .option('-k, --kernel <list>', 'kernel profiles, comma separated, e.g. 6.15,6.16,6.17,6.18')
     .option('--vram <list>', 'VRAM sizes, comma separated, e.g. 4G,16G')
     .option('--set <knob=values>', 'any platform knob with comma-separated values (repeatable), e.g. need64k=true,false', collect, [])
@@ -217,7 +219,10 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('-o, --output <file>', 'write to a file (atomically) instead of stdout')
     .option('--thrash-threshold <n>', 'round trips that make a range thrash', '3')
     .option('--thrash-window <time>', 'largest gap between migrations of a thrashing range', '500us')
-    .action((trace: string, o: CompareOpts) => run(runCompare(trace, o, io, detectFormat)));
+    .option('-j, --jobs <n>', 'worker threads (default: every available core)')
+    .option('--shard <I/N>', 'run only slice I of N of the traces x combinations grid; write a partial result')
+    .option('--merge', 'combine the partial results given as arguments into the full output')
+    .action((traces: string[], o: CompareOpts) => run(runCompare(traces, o, io, detectFormat)));
 
   cmd
     .command('diff')

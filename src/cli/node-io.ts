@@ -9,11 +9,58 @@
 import cliProgress from 'cli-progress';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { CliIo } from './main.js';
 import type { TempStore } from '../report/spill.js';
+import type { CompareJob, CompareJobResult } from './compare.js';
+import { reviveError } from './errors.js';
+
+/**
+ * Run compare jobs on a pool of worker threads (dist/compare-worker.js), handing out one job at
+ * a time in order. On a failure no new job starts; once the running ones end, the error of the
+ * lowest-numbered failed job is thrown (the same one whatever the timing).
+ */
+function runCompareJobs(jobs: CompareJob[], workers?: number): Promise<CompareJobResult[]> {
+  const size = Math.max(1, Math.min(workers ?? availableParallelism(), jobs.length));
+  const url = new URL('./compare-worker.js', import.meta.url);
+  return new Promise((resolve, reject) => {
+    const results: CompareJobResult[] = new Array(jobs.length);
+    const errors = new Map<number, Error>();
+    let next = 0;
+    let running = 0;
+    const finish = () => {
+      if (running > 0 || (next < jobs.length && errors.size === 0)) return;
+      if (errors.size > 0) reject(errors.get(Math.min(...errors.keys())));
+      else resolve(results);
+    };
+    for (let w = 0; w < size; w++) {
+      const worker = new Worker(url);
+      const feed = () => {
+        if (next < jobs.length && errors.size === 0) {
+          const i = next++;
+          running++;
+          worker.postMessage({ i, job: jobs[i] });
+        } else void worker.terminate();
+      };
+      worker.on('message', (m: { i: number; result?: CompareJobResult; error?: Record<string, unknown> }) => {
+        running--;
+        if (m.error !== undefined) errors.set(m.i, reviveError(m.error));
+        else results[m.i] = m.result!;
+        feed();
+        finish();
+      });
+      worker.on('error', (e) => {
+        running--;
+        errors.set(-1, e);
+        finish();
+      });
+      feed();
+    }
+  });
+}
 
 /** A temporary file, unlinked at once (nothing left behind, even on a crash), read by position. */
 function tempFile(): TempStore {
@@ -104,6 +151,7 @@ export function nodeIo(): CliIo {
       };
     },
     tempStore: tempFile,
+    runCompareJobs,
     colorLevel: tty && !noColor ? 1 : 0,
     progress:
       process.stderr.isTTY === true && !process.env.CI
