@@ -9,7 +9,7 @@
  */
 
 import { ModelInvariantError } from '../core/invariant.js';
-import { TraceInputError } from '../trace/index.js';
+import { TraceInputError } from '../trace/errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_DIFFERENT = 1;

@@ -6,7 +6,8 @@
  * memory.
  */
 
-import { PATTERNS, csvLine, generate, jsonlLine, type Pattern, CSV_HEADER } from '../gen/generate.js';
+import { PATTERNS, type Pattern, CSV_HEADER } from '../gen/generate.js';
+import { writeGenerated } from '../gen/fast.js';
 import { parseAddr, parseSize, parseTime } from '../trace/index.js';
 import type { CliIo } from './main.js';
 import { outputFor } from './output.js';
@@ -58,11 +59,7 @@ export async function runGen(pattern: string, o: GenCliOpts, io: CliIo): Promise
     buf += `{"svmsim":1,"platform":{${vram !== undefined ? `"vram":"${vram}"` : ''}}}\n`;
     buf += `# svmsim gen ${pattern} --events ${events} --size ${o.size} --seed ${seed}\n`;
   }
-  const line = o.format === 'csv' ? csvLine : jsonlLine;
-  for (const e of generate({ pattern: pattern as Pattern, events, size, seed, base, stepNs })) {
-    buf += line(e);
-    if (buf.length > 1 << 20) flush();
-  }
   flush();
+  writeGenerated({ pattern: pattern as Pattern, events, size, seed, base, stepNs }, o.format, out.write);
   await out.close();
 }

@@ -1,15 +1,21 @@
 /**
- * Process entry point of the bundled CLI (dist/svmsim.js).
+ * Process entry point of the bundled CLI (dist/svmsim.js). `svmsim --version` answers without
+ * loading anything else; every other command loads the CLI, which loads what the command needs.
  */
-import { main } from './main.js';
-import { nodeIo } from './node-io.js';
+import { VERSION } from './version.js';
 
-main(process.argv.slice(2), nodeIo()).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`svmsim: internal error: ${String(err)}\n`);
-    process.exitCode = 3;
-  },
-);
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  process.stdout.write(VERSION + '\n');
+} else {
+  const [{ main }, { nodeIo }] = await Promise.all([import('./main.js'), import('./node-io.js')]);
+  main(argv, nodeIo()).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`svmsim: internal error: ${String(err)}\n`);
+      process.exitCode = 3;
+    },
+  );
+}

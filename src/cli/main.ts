@@ -9,21 +9,22 @@
 import { Command, CommanderError, Option } from 'commander';
 import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
 import { PATTERNS } from '../gen/generate.js';
-import { createReporter, type ReportOptions } from '../report/reporter.js';
+import type { ReportOptions } from '../report/reporter.js';
 import type { TempStore } from '../report/spill.js';
-import { detectFormat, openStream, openTrace, parsePlatformSettings, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import type { TraceFormat, TraceHandle, TraceInputError } from '../trace/index.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
-import { buildPlatform, replay } from './replay.js';
-import { runGen, type GenCliOpts } from './gen.js';
-import { runCheck, type CheckOpts } from './check.js';
-import { runCompare, type CompareJob, type CompareJobResult, type CompareOpts } from './compare.js';
-import { runDiff, type DiffOpts } from './diff.js';
-import { TraceInputError } from '../trace/index.js';
-import { thrashOptions } from './options.js';
+import type { GenCliOpts } from './gen.js';
+import type { CheckOpts } from './check.js';
+import type { CompareJob, CompareJobResult, CompareOpts } from './compare.js';
+import type { DiffOpts } from './diff.js';
 import { heldSink, outputFor, type OutputFile } from './output.js';
 import { TraceInputErrors } from './errors.js';
+import { VERSION } from './version.js';
 
-export const VERSION = '0.1.0';
+// Start-up: what a command needs is loaded when it runs (`--version` and `--help` load only commander).
+const loadTrace = () => import('../trace/index.js');
+
+export { VERSION };
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -75,7 +76,7 @@ interface ReplayOpts {
 const collect = (v: string, prev: string[]) => prev.concat([v]);
 
 /** Command-line platform overrides, parsed with the same rules as a trace header. */
-function cliPlatform(o: ReplayOpts): Partial<Platform> {
+function cliPlatform(o: ReplayOpts, parsePlatformSettings: (s: Record<string, string>, where: string) => Partial<Platform>): Partial<Platform> {
   const settings: Record<string, string> = {};
   if (o.kernel !== undefined) settings.kernel = o.kernel;
   if (o.vram !== undefined) settings.vram = o.vram;
@@ -96,10 +97,16 @@ function cliPlatform(o: ReplayOpts): Partial<Platform> {
 }
 
 async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void> {
+  const [{ detectFormat, openStream, openTrace, parsePlatformSettings, parseTrace }, { createReporter }, { buildPlatform, replay }, { thrashOptions }] = await Promise.all([
+    loadTrace(),
+    import('../report/reporter.js'),
+    import('./replay.js'),
+    import('./options.js'),
+  ]);
   if (o.byRange && o.format !== 'table') throw new UsageError('--by-range applies to --format table');
   const gt = o.gt === undefined ? 0 : Number(o.gt);
   if (!Number.isInteger(gt) || gt < 0) throw new UsageError(`--gt ${o.gt}: expected a GT number (0 or 1)`);
-  const fromCli = cliPlatform(o);
+  const fromCli = cliPlatform(o, parsePlatformSettings);
   const format = detectFormat(trace, o.inputFormat);
   const maxErrors = Number(o.maxErrors);
   if (!Number.isInteger(maxErrors) || maxErrors < 1) throw new UsageError(`--max-errors ${o.maxErrors}: expected a positive integer`);
@@ -222,7 +229,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('-j, --jobs <n>', 'worker threads (default: every available core)')
     .option('--shard <I/N>', 'run only slice I of N of the traces x combinations grid; write a partial result')
     .option('--merge', 'combine the partial results given as arguments into the full output')
-    .action((traces: string[], o: CompareOpts) => run(runCompare(traces, o, io, detectFormat)));
+    .action((traces: string[], o: CompareOpts) => run(Promise.all([import('./compare.js'), loadTrace()]).then(([m, t]) => m.runCompare(traces, o, io, t.detectFormat))));
 
   cmd
     .command('diff')
@@ -230,7 +237,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .argument('<a>', 'the reference result (e.g. a committed golden file)')
     .argument('<b>', 'the new result')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((a: string, b: string, o: DiffOpts) => run(runDiff(a, b, o, io).then(setCode)));
+    .action((a: string, b: string, o: DiffOpts) => run(import('./diff.js').then((m) => m.runDiff(a, b, o, io)).then(setCode)));
 
   cmd
     .command('check')
@@ -239,7 +246,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
     .option('--max-errors <n>', 'stop after N errors (default: all)')
     .addOption(new Option('-k, --kernel <version>', 'kernel profile for the lints').choices([...KERNEL_VERSIONS]))
-    .action((trace: string, o: CheckOpts) => run(runCheck(trace, o, io, detectFormat)));
+    .action((trace: string, o: CheckOpts) => run(Promise.all([import('./check.js'), loadTrace()]).then(([m, t]) => m.runCheck(trace, o, io, t.detectFormat))));
 
   cmd
     .command('gen')
@@ -253,7 +260,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .addOption(new Option('--format <format>', 'trace encoding').choices(['csv', 'jsonl']).default('csv'))
     .option('--vram <size>', 'write a platform header with this VRAM size (e.g. for oversubscription)')
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .action((pattern: string, o: GenCliOpts) => run(runGen(pattern, o, io)));
+    .action((pattern: string, o: GenCliOpts) => run(import('./gen.js').then((m) => m.runGen(pattern, o, io))));
   return cmd;
 }
 

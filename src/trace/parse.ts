@@ -20,24 +20,14 @@ import type { CoreEvent } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
 import { canonicalKnobs, eventSchema, OP_NAMES, platformSchema, toPlatform, type TraceEvent } from './schema.js';
 import { showTime } from './values.js';
+import { TraceInputError } from './errors.js';
+
+export { TraceInputError };
 
 export type TraceFormat = 'json' | 'jsonl' | 'csv';
 
 /** A JSON document larger than this must be JSONL or CSV. */
 export const MAX_JSON_BYTES = 64 << 20;
-
-export class TraceInputError extends Error {
-  override readonly name = 'TraceInputError';
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly detail: string,
-    readonly field?: string,
-    readonly column?: number,
-  ) {
-    super(`${file}${line > 0 ? `:${line}` : ''}${column !== undefined ? `:${column}` : ''}: ${field !== undefined ? `field "${field}": ` : ''}${detail}`);
-  }
-}
 
 /** A parsed event with what the report shows of the input. */
 export interface ParsedEvent {
