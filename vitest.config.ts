@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     reporters: ['default'],
-    // Tests that spawn the CLI take seconds on a loaded shared machine: no test is a timing test.
+    // Spawning tests share 2 cores with other work: a generous timeout (not a timing assertion).
     testTimeout: 60_000,
   },
 });

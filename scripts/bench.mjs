@@ -3,12 +3,19 @@
 // bench/results.md with the machine's description. A script, not a test: nothing here asserts.
 import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import os from 'node:os';
 
 const sizes = (process.env.SVMSIM_BENCH_SIZES ?? '1000000,10000000').split(',').filter(Boolean).map(Number);
+/** SVMSIM_BENCH_ONLY=report: only the HTML report figures (bench/report.md); =second-pass: only the issue-12 figures (bench/results.md). */
+const only = process.env.SVMSIM_BENCH_ONLY;
 mkdirSync('bench', { recursive: true });
+// The report page script and styles (dist/report-page.*) come from the normal build.
+execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+const page = { script: readFileSync('dist/report-page.js', 'utf8'), css: readFileSync('dist/report-page.css', 'utf8') };
 await build({
+  define: { __SVMSIM_REPORT_PAGE__: JSON.stringify(page) },
   entryPoints: ['src/bench/worker.ts'],
   outfile: 'bench/worker.mjs',
   bundle: true,
@@ -29,7 +36,7 @@ const run = (phase, file, n) => {
 };
 const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}K`);
 const rows = [];
-for (const n of sizes) {
+for (const n of only === 'report' ? [] : sizes) {
   const file = `bench/mixed-${n}.csv`;
   if (!existsSync(file)) run('gen', file, n);
   const mb = statSync(file).size / 2 ** 20;
@@ -52,7 +59,6 @@ for (const n of sizes) {
       `peak RSS scan ${scan.rssMb.toFixed(0)} / parse ${parse.rssMb.toFixed(0)} / replay ${replay.rssMb.toFixed(0)} MB, faults ${replay.faults}`,
   );
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Second pass (issue 12): output formats, compare, gen and start-up, each against the version
@@ -82,7 +88,7 @@ function buildBefore(ref) {
   return `${dir}/bin/svmsim.js`;
 }
 const NEW = 'bin/svmsim.js';
-const OLD = BEFORE ? buildBefore(BEFORE) : undefined;
+const OLD = BEFORE && (only === undefined || only === 'second-pass') ? buildBefore(BEFORE) : undefined;
 
 /** Run a CLI process; stdout to /dev/null (or a file). Returns wall ms, CPU ms, peak RSS MB, exit. */
 function proc(cli, args, { stdin, timeoutS = 0 } = {}) {
@@ -106,9 +112,10 @@ const cell = (r) =>
 /** Sizes at which the "before" version runs too (it may take very long or run out of memory). */
 const BEFORE_SIZES = list('SVMSIM_BENCH_BEFORE_SIZES', FORMAT_SIZES.join(',')).map(Number);
 const secondPass = [];
+const SECOND = only === undefined || only === 'second-pass';
 
 // Output formats: time and peak RSS per format, per pattern, per size (flat RSS = same MB at both sizes).
-if (FORMAT_SIZES.length > 0) {
+if (SECOND && FORMAT_SIZES.length > 0) {
   secondPass.push('## Output formats: time and peak RSS per format (`replay` to /dev/null)', '');
   secondPass.push(`Traces: \`svmsim gen PATTERN --size 4G --seed 7\` (oversub with \`--vram 1G\`). "table" prints every event's decisions. Each cell: CPU time (user + system; the machine is shared, wall times are noise), peak RSS; a failed run shows its exit status (137 = killed: out of memory or over ${BEFORE_TIMEOUT_S} s).${OLD ? ` Before = ${BEFORE}, after = this tree, in the same run.` : ''}`, '');
   const head = ['pattern', 'events', ...FORMATS.flatMap(([f]) => (OLD ? [`${f} before`, `${f} after`] : [f]))];
@@ -144,7 +151,7 @@ if (FORMAT_SIZES.length > 0) {
 
 // compare: all cores vs one, vs the separate replays (CPU), stdin streamed.
 const COMPARE_N = Number(process.env.SVMSIM_BENCH_COMPARE_EVENTS ?? 1000000);
-if (COMPARE_N > 0) {
+if (SECOND && COMPARE_N > 0) {
   const f = genTrace('sparse', COMPARE_N);
   const grid = ['--kernel', '6.15,6.16,6.17,6.18', '--set', 'gc=eager,lazy'];
   const rows = [];
@@ -166,7 +173,7 @@ if (COMPARE_N > 0) {
 
 // gen vs replaying what it writes.
 const GEN_N = Number(process.env.SVMSIM_BENCH_GEN_EVENTS ?? 1000000);
-if (GEN_N > 0) {
+if (SECOND && GEN_N > 0) {
   secondPass.push(`## gen vs replay of what it writes (${fmt(GEN_N)} events, CSV, CPU time)`, '', `| pattern | gen${OLD ? ' before' : ''} |${OLD ? ' gen after |' : ''} replay --format debugfs | gen speed / replay speed |`, `|---|---:|${OLD ? '---:|' : ''}---:|---:|`);
   for (const pattern of list('SVMSIM_BENCH_GEN_PATTERNS', PATTERNS_ALL.join(','))) {
     const f = `bench/gen-${pattern}.csv`;
@@ -183,7 +190,7 @@ if (GEN_N > 0) {
 
 // Start-up: best of N wall times.
 const STARTS = Number(process.env.SVMSIM_BENCH_STARTS ?? 20);
-if (STARTS > 0) {
+if (SECOND && STARTS > 0) {
   const best = (cmd) => Math.min(...Array.from({ length: STARTS }, () => {
     const t0 = process.hrtime.bigint();
     spawnSync(cmd[0], cmd.slice(1), { stdio: 'ignore' });
@@ -200,11 +207,73 @@ if (STARTS > 0) {
 }
 rmSync(rusageFile, { force: true });
 
+
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const machine = `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node.js ${process.version}.`;
+
+// HTML report: write it (svmsim report, one process: time and peak RSS), then open it in headless
+// Chromium (Debian's, through playwright-core) and time the render: from navigation start to the
+// first painted frame with every view (window.__svmsim.readyMs), median of REPEAT page loads.
+const reportRows = [];
+const load = os.loadavg()[0];
+if ((only === undefined && sizes.length > 0) || only === 'report') {
+  const { chromium } = await import('playwright-core');
+  const exe = process.env.SVMSIM_CHROMIUM ?? '/usr/bin/chromium';
+  for (const n of sizes) {
+    const file = `bench/mixed-${n}.csv`;
+    if (!existsSync(file)) run('gen', file, n);
+    const out = `bench/report-${n}.html`;
+    const write = run('report', file, out);
+    const kb = statSync(out).size / 1024;
+    const profile = mkdtempSync(path.join(os.tmpdir(), 'svmsim-bench-chromium-'));
+    const ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: exe,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const loads = [];
+    for (let i = 0; i < REPEAT; i++) {
+      const p = await ctx.newPage();
+      await p.goto('file://' + path.resolve(out));
+      await p.waitForFunction(() => window.__svmsim?.ready === true, null, { timeout: 60000 });
+      loads.push(await p.evaluate(() => ({ ready: window.__svmsim.readyMs, script: window.__svmsim.renderMs })));
+      await p.close();
+    }
+    await ctx.close();
+    rmSync(profile, { recursive: true, force: true });
+    loads.sort((a, b) => a.ready - b.ready);
+    const med = loads[Math.floor(loads.length / 2)];
+    const row = { events: n, write, kb, ready: med.ready, script: med.script };
+    reportRows.push(row);
+    console.log(`report ${fmt(n)} events: written in ${write.ms.toFixed(0)} ms (peak RSS ${write.rssMb.toFixed(0)} MB), ${kb.toFixed(0)} KiB, rendered in ${med.ready.toFixed(0)} ms (script ${med.script.toFixed(0)} ms)`);
+  }
+  writeFileSync(
+    'bench/report.md',
+    [
+      '# svmsim report: size and render time',
+      '',
+      machine,
+      `Date: ${new Date().toISOString().slice(0, 10)}. Load average when the run started: ${load.toFixed(1)} (the machine is shared). Workload: \`svmsim gen mixed\` (seed 42, 4 GiB working set), CSV; \`svmsim report\` with the defaults (50 lanes).`,
+      '',
+      '"write" is `svmsim report` in its own process (replay, binning, page); "render" is headless Chromium 1280x800 from navigation',
+      `start to the first painted frame with every view, median of ${REPEAT} loads ("script" is the part after the page script starts).`,
+      '',
+      '| events | write | peak RSS | report size | render | script |',
+      '|---:|---:|---:|---:|---:|---:|',
+      ...reportRows.map((r) => `| ${fmt(r.events)} | ${r.write.ms.toFixed(0)} ms | ${r.write.rssMb.toFixed(0)} MB | ${r.kb.toFixed(0)} KiB | ${r.ready.toFixed(0)} ms | ${r.script.toFixed(0)} ms |`),
+      '',
+      'Targets (issue #13): a 10M-event trace gives a report under 5 MB that renders in under 2 s; the replay keeps bounded memory.',
+      '',
+    ].join('\n'),
+  );
+  console.log('wrote bench/report.md');
+}
+if (only === 'report') process.exit(0);
 const lines = [
   '# svmsim benchmark results',
   '',
-  `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node.js ${process.version}.`,
+  machine,
   `Date: ${new Date().toISOString().slice(0, 10)}. Workload: \`svmsim gen mixed\` (seed 42, 4 GiB working set), CSV.`,
   '',
   `Each phase runs in its own process, ${REPEAT} times; times are the median, peak RSS the largest maxRSS. "scan" reads the file, decodes`,
@@ -229,5 +298,7 @@ const lines = [
   '| fused row reader | ~1020 ms | ~1690 ms | ~5.9M | ~4.4x | 83 MB | cells located and numbers parsed in one pass over the row bytes |',
   '',
 ];
-writeFileSync('bench/results.md', [...lines, ...(secondPass.length ? ['# Second pass (issue 12)', '', ...secondPass] : [])].join('\n'));
+// Without mixed sizes this run measured only the second pass: keep the first part as it was.
+const first = rows.length > 0 || !existsSync('bench/results.md') ? lines.join('\n') : readFileSync('bench/results.md', 'utf8').split('\n# Second pass (issue 12)')[0];
+writeFileSync('bench/results.md', [first, ...(secondPass.length ? ['# Second pass (issue 12)', '', ...secondPass] : [])].join('\n'));
 console.log('wrote bench/results.md');

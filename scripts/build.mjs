@@ -1,9 +1,34 @@
-// Bundle the CLI into dist/svmsim.js (ESM, Node 20). Run by `npm run build` and by `prepare`.
+// Bundle the CLI into dist/svmsim.js (ESM, Node 20), and the HTML report's page script and styles
+// into dist/report-page.js / dist/report-page.css (browser; inlined by the CLI into every report).
+// Run by `npm run build` and by `prepare`.
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 
 await build({
-  // The CLI and the worker-thread entry of `compare`; code they share goes into chunks.
+  entryPoints: { 'report-page': 'src/report/html/page.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'browser',
+  target: ['chrome100', 'firefox113', 'safari16.4'],
+  format: 'iife',
+  minify: true,
+  legalComments: 'inline',
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: { 'report-page': 'src/report/html/page.css' },
+  outdir: 'dist',
+  bundle: true,
+  minify: true,
+  logLevel: 'warning',
+});
+
+const page = { script: readFileSync('dist/report-page.js', 'utf8'), css: readFileSync('dist/report-page.css', 'utf8') };
+await build({
+  // The CLI and the worker-thread entry of `compare`; commands are loaded on demand (code
+  // splitting: dist/*-HASH.js chunks), so `--version` and `--help` load almost nothing.
   entryPoints: { svmsim: 'src/cli/index.ts', 'compare-worker': 'src/cli/compare-worker.ts' },
+  define: { __SVMSIM_REPORT_PAGE__: JSON.stringify(page) },
   outdir: 'dist',
   splitting: true,
   chunkNames: '[name]-[hash]',

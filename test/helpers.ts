@@ -5,7 +5,7 @@ import type { CoreEvent } from '../src/core/events.js';
 import { defaultPlatform, type Platform } from '../src/core/platform.js';
 import { Simulator } from '../src/core/simulator.js';
 import type { EventResult } from '../src/core/decisions.js';
-import type { StatName } from '../src/core/xe-gt-stats.js';
+import { statNames, type StatName } from '../src/core/xe-gt-stats.js';
 
 export const K = 1024n;
 export const M = 1024n * 1024n;
@@ -77,3 +77,19 @@ export class Run {
 }
 
 export const page = (addr: bigint) => Number(addr >> 12n);
+
+/**
+ * Every counter of a GT in print order, `_us` values as ">0" when non-zero, for exhaustive checks:
+ * compare with `allCounters(expectedNonZero, r.kernel)`.
+ */
+export function counters(r: Run, gt = 0): Record<string, number | string> {
+  const s = r.sim.snapshot().stats.find((x) => x.gt === gt)!;
+  return Object.fromEntries(s.counters.map(([k, v]) => [k, k.endsWith('_us') && v !== 0 ? '>0' : v]));
+}
+
+/** Every counter the kernel prints, 0 unless given in `nonZero`. */
+export function allCounters(kernel: Platform['kernel'], nonZero: Record<string, number | string>): Record<string, number | string> {
+  const names = statNames(kernel);
+  for (const k of Object.keys(nonZero)) if (!names.includes(k as StatName)) throw new Error(`${kernel} has no counter ${k}`);
+  return Object.fromEntries(names.map((n) => [n, nonZero[n] ?? 0]));
+}

@@ -11,6 +11,8 @@ import { Simulator } from '../core/simulator.js';
 import { openTrace } from '../trace/index.js';
 import { createReporter } from '../report/reporter.js';
 import { buildPlatform, replay } from '../cli/replay.js';
+import { main } from '../cli/main.js';
+import { nodeIo } from '../cli/node-io.js';
 
 const [phase, file, countArg] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();
@@ -61,6 +63,10 @@ if (phase === 'gen') {
   extra = { faults: sim.snapshot().stats[0].counters.find(([n]) => n === 'svm_pagefault_count')?.[1] };
   void defaultPlatform;
   void Simulator;
+} else if (phase === 'report') {
+  // svmsim report FILE -o OUT (countArg is the output path).
+  const code = await main(['report', file, '-o', countArg], nodeIo());
+  if (code !== 0) throw new Error(`svmsim report exited ${code}`);
 }
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 const rssMb = process.resourceUsage().maxRSS / 1024;

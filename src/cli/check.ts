@@ -6,8 +6,9 @@
  * lines and a summary; exit 2 when there is an error, 0 otherwise (warnings do not fail).
  */
 
-import { hexPage } from '../report/format.js';
-import { Linter, openTrace, parseTrace, TraceInputError, type LintWarning, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import { hexAddr, hexPage } from '../report/format.js';
+import { Linter, TraceInputError, type LintWarning, type TraceFormat } from '../trace/index.js';
+import { openInput } from './input.js';
 import { TraceInputErrors, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { buildPlatform } from './replay.js';
@@ -23,8 +24,8 @@ const WORDING: Record<LintWarning['code'], (w: LintWarning) => string> = {
   gpu_unmapped: (w) => `${w.op} at ${hexPage(w.page)}: no CPU mapping (the fault will fail with -ENOENT)`,
   cpu_unmapped: (w) => `${w.op} at ${hexPage(w.page)}: no CPU mapping (SIGSEGV)`,
   straddle: (w) => `${w.op} at ${hexPage(w.page)}: the access spans more than one mapping or runs past its end`,
-  kernel_lacks: (w) => `${w.op}: kernel lacks it (added in ${w.since}); it replays as -EINVAL`,
-  unaligned: (w) => `${w.op} at ${hexPage(w.page)}: address not page aligned (replays as -EINVAL)`,
+  kernel_lacks: (w) => `${w.what ?? w.op}: kernel lacks it (added in ${w.since}); it replays as -EINVAL`,
+  unaligned: (w) => `${w.op} at ${w.addr !== undefined ? hexAddr(w.addr) : hexPage(w.page)}: address not page aligned (replays as -EINVAL)`,
 };
 
 export async function runCheck(trace: string, o: CheckOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<void> {
@@ -38,18 +39,11 @@ export async function runCheck(trace: string, o: CheckOpts, io: CliIo, detect: (
   };
   const format = detect(trace, o.inputFormat);
   const file = trace === '-' ? '<stdin>' : trace;
-  const text = trace === '-' ? await io.readText('-') : undefined;
   let events = 0;
   let lint = new Linter(o.kernel as never ?? '6.18');
   let kernel = lint.kernelVersion;
   try {
-    let handle: TraceHandle;
-    if (text !== undefined) {
-      const t = parseTrace(text, { file, format, onError });
-      handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
-    } else {
-      handle = openTrace(trace, file, format, onError);
-    }
+    const handle = await openInput(io, trace, format, onError);
     kernel = buildPlatform(handle.platform, o.kernel ? { kernel: o.kernel as never } : {}).kernel;
     lint = new Linter(kernel);
     for (const e of handle.events) {

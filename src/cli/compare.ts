@@ -21,7 +21,8 @@ import { Simulator } from '../core/simulator.js';
 import type { Metrics, ThrashOptions } from '../core/metrics.js';
 import type { Platform } from '../core/platform.js';
 import { renderCompareTraces, type CompareColumn } from '../report/compare.js';
-import { openStream, openTrace, parsePlatformSettings, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import { openTrace, parsePlatformSettings, PLATFORM_ALIASES, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import { openInput } from './input.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { thrashOptions } from './options.js';
@@ -61,35 +62,48 @@ export interface CompareJobResult {
 }
 
 /** Axes of the comparison: knob → values (as written). */
-function axes(o: CompareOpts): [string, string[]][] {
-  const out: [string, string[]][] = [];
+export function axes(o: Pick<CompareOpts, 'kernel' | 'vram' | 'set'>): [string, string[]][] {
+  const out: [string, string[], string][] = [];
   const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
-  if (o.kernel !== undefined) out.push(['kernel', split(o.kernel)]);
-  if (o.vram !== undefined) out.push(['vram', split(o.vram)]);
+  if (o.kernel !== undefined) out.push(['kernel', split(o.kernel), `--kernel ${o.kernel}`]);
+  if (o.vram !== undefined) out.push(['vram', split(o.vram), `--vram ${o.vram}`]);
   for (const kv of o.set) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set ${kv}: expected knob=value[,value...]`);
-    out.push([kv.slice(0, eq).trim(), split(kv.slice(eq + 1))]);
+    out.push([kv.slice(0, eq).trim(), split(kv.slice(eq + 1)), `--set ${kv}`]);
   }
   for (const [k, vs] of out) if (vs.length === 0) throw new UsageError(`--${k}: no values`);
-  return out;
+  // One axis per knob: `--set vram=1M --vram 4M,8M` (or a knob and its alias) is refused, not merged.
+  const seen = new Map<string, string>();
+  for (const [k, , flag] of out) {
+    const name = Object.hasOwn(PLATFORM_ALIASES, k) ? PLATFORM_ALIASES[k] : k;
+    const before = seen.get(name);
+    if (before !== undefined) throw new UsageError(`platform knob "${name}" is given twice (${before} and ${flag}); give all its values in one list`);
+    seen.set(name, flag);
+  }
+  return out.map(([k, vs]) => [k, vs]);
 }
 
 /** Cartesian product of the axes. */
-function combinations(ax: [string, string[]][]): Record<string, string>[] {
+export function combinations(ax: [string, string[]][]): Record<string, string>[] {
   let out: Record<string, string>[] = [{}];
-  for (const [k, vs] of ax) out = out.flatMap((c) => vs.map((v) => ({ ...c, [k]: v })));
+  for (const [k, vs] of ax) out = out.flatMap((c) => vs.map((v) => Object.assign(Object.create(null) as Record<string, string>, c, { [k]: v })));
   return out;
 }
 
+/** The platform and label of each combination (trace header, then the combination's knobs). */
+export function configurations(combos: Record<string, string>[], fromTrace: Partial<Platform>): { label: string; platform: Platform }[] {
+  return combos.map((c) => {
+    const platform = buildPlatform(fromTrace, parsePlatformSettings(c, 'command line'));
+    return { label: label(c, platform.kernel), platform };
+  });
+}
+
+/** Column label of a combination: its knob values, or the kernel when no option varies. */
 function label(settings: Record<string, string>, kernel: string): string {
   return Object.keys(settings).length === 0 ? kernel : Object.entries(settings).map(([k, v]) => (k === 'kernel' ? v : `${k}=${v}`)).join(' ');
 }
 
-function newSim(header: Partial<Platform>, settings: Record<string, string>, thrash: ThrashOptions): Simulator {
-  const platform = buildPlatform(header, parsePlatformSettings(settings, 'command line'));
-  return new Simulator(platform, { record: false, thrash });
-}
 
 function jobResult(sim: Simulator, events: number): CompareJobResult {
   const snap = sim.snapshot();
@@ -98,7 +112,7 @@ function jobResult(sim: Simulator, events: number): CompareJobResult {
 
 /** Replay several combinations of one trace in lockstep, from one pass over its events. */
 export function replayLockstep(handle: TraceHandle, jobs: CompareJob[]): CompareJobResult[] {
-  const sims = jobs.map((j) => newSim(handle.platform, j.settings, j.thrash));
+  const sims = jobs.map((j) => new Simulator(configurations([j.settings], handle.platform)[0].platform, { record: false, thrash: j.thrash }));
   const src = handle.events as Partial<{ read(): { core: Parameters<Simulator['step']>[0] } | undefined }>;
   const iter = typeof src.read === 'function' ? undefined : handle.events[Symbol.iterator]();
   const next = iter === undefined ? () => src.read!() : () => iter.next().value as { core: Parameters<Simulator['step']>[0] } | undefined;
@@ -171,21 +185,12 @@ export async function runCompare(traces: string[], o: CompareOpts, io: CliIo, de
 /** Run jobs: stdin in lockstep from one stream; files on worker threads when there are several. */
 async function runJobs(jobs: CompareJob[], o: CompareOpts, io: CliIo): Promise<CompareJobResult[]> {
   if (jobs.length === 0) return [];
-  if (jobs[0].trace === '-') {
-    const fd = io.openStdin?.();
-    let handle: TraceHandle;
-    if (fd !== undefined) handle = openStream(fd, '<stdin>', jobs[0].format);
-    else {
-      const t = parseTrace(await io.readText('-'), { file: '<stdin>', format: jobs[0].format });
-      handle = { ...t, format: jobs[0].format ?? 'csv', totalBytes: 0, bytesRead: 0 };
-    }
-    return replayLockstep(handle, jobs);
-  }
+  if (jobs[0].trace === '-') return replayLockstep(await openInput(io, '-', jobs[0].format), jobs);
   const workers = o.jobs === undefined ? undefined : Number(o.jobs);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--jobs ${o.jobs}: expected a positive integer`);
   // Open every trace here first: a missing file or bad header fails before any worker starts.
   const handles = new Map<string, TraceHandle>();
-  for (const j of jobs) if (!handles.has(j.trace)) handles.set(j.trace, openTrace(j.trace, j.trace, j.format));
+  for (const j of jobs) if (!handles.has(j.trace)) handles.set(j.trace, await openInput(io, j.trace, j.format));
   if (io.runCompareJobs !== undefined && jobs.length > 1 && workers !== 1) return io.runCompareJobs(jobs, workers);
   // In-process: the jobs of each trace in lockstep from one parse.
   const out: CompareJobResult[] = [];

@@ -4,12 +4,15 @@
  * - 0: the replay ran (modelled kernel errors such as -EPERM are outcomes, not failures).
  * - 1: `svmsim diff`-style commands: the inputs differ (reserved).
  * - 2: bad input or usage: a message with `file:line` and what was expected, never a stack.
+ * - 0 also when stdout's reader goes away (`| head`): the command stops and keeps the verdict it
+ *      had reached (diff: 1 when different), see output.ts.
  * - 3: internal error: a broken model invariant (the simulator's WARN_ON) or any unexpected
  *      exception. Always a bug in svmsim.
  */
 
 import { ModelInvariantError } from '../core/invariant.js';
 import { TraceInputError } from '../trace/errors.js';
+import { OutputClosed } from './output.js';
 
 export const EXIT_OK = 0;
 export const EXIT_DIFFERENT = 1;
@@ -49,27 +52,54 @@ export function describeFailure(err: unknown): { code: number; message: string }
       message: `svmsim: internal error${at}: model invariant broken: ${err.message}\nThis is a bug in svmsim; please report it with the trace.`,
     };
   }
+  if (err instanceof OutputClosed) return { code: EXIT_OK, message: '' };
   const e = err as NodeJS.ErrnoException;
-  if (e && typeof e.code === 'string' && typeof e.message === 'string' && /^E[A-Z]+$/.test(e.code)) {
-    // File-system errors on user-named paths (ENOENT, EISDIR, EACCES): bad input.
-    return { code: EXIT_BAD_INPUT, message: `svmsim: ${e.path ?? ''}${e.path ? ': ' : ''}${fsReason(e.code)}` };
+  if (e && typeof e.code === 'string' && typeof e.message === 'string' && /^E[A-Z0-9]+$/.test(e.code)) {
+    // File-system errors on user-named paths (ENOENT, EISDIR, EACCES, ENOSPC, ...): bad input.
+    return { code: EXIT_BAD_INPUT, message: `svmsim: ${e.path ?? ''}${e.path ? ': ' : ''}${fsReason(e.code, e.message)}` };
+  }
+  if (err instanceof RangeError && /Map maximum size exceeded|Set maximum size exceeded|Invalid array length|Array buffer allocation failed/.test(err.message)) {
+    // A hostile trace touching more distinct memory than the model can hold state for.
+    return {
+      code: EXIT_BAD_INPUT,
+      message: 'svmsim: the trace touches more distinct memory than the model can represent (its per-2M state outgrew a JavaScript Map); see docs/reliability.md "Limits"',
+    };
   }
   const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
   return { code: EXIT_INTERNAL, message: `svmsim: internal error: ${stack}\nThis is a bug in svmsim; please report it with the trace.` };
 }
 
-function fsReason(code: string): string {
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EISDIR':
-      return 'is a directory, expected a trace file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    default:
-      return code;
-  }
+/** One readable reason per errno (never the bare code). */
+const FS_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory, expected a file',
+  ENOTDIR: 'a component of the path is not a directory',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  EROFS: 'read-only file system',
+  EEXIST: 'file exists',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  ENXIO: 'no such device or address (a socket or a FIFO without a reader?)',
+  ENODEV: 'no such device',
+  EIO: 'input/output error',
+  EPIPE: 'broken pipe',
+  EXDEV: 'cross-device link',
+  EBUSY: 'device or resource busy',
+  ETXTBSY: 'text file busy',
+  EINVAL: 'invalid argument',
+};
+
+function fsReason(code: string, message: string): string {
+  if (Object.hasOwn(FS_REASONS, code)) return FS_REASONS[code];
+  // Node's own wording ("EXYZ: some reason, syscall 'path'") without the syscall and path.
+  const m = /^E[A-Z0-9]+: ([^,]+)/.exec(message);
+  return m ? `${m[1]} (${code})` : code;
 }
 
 /** An error as plain data, to cross a worker-thread boundary (reviveError() on the other side). */

@@ -6,11 +6,11 @@
  * memory.
  */
 
-import { PATTERNS, type Pattern, CSV_HEADER } from '../gen/generate.js';
-import { writeGenerated } from '../gen/fast.js';
-import { parseAddr, parseSize, parseTime } from '../trace/index.js';
+import { PATTERNS, generatedEnd, type Pattern, CSV_HEADER } from '../gen/generate.js';
+import { generatedText } from '../gen/fast.js';
+import { parseAddr, parsePlatformSettings, parseSize, parseTime } from '../trace/index.js';
 import type { CliIo } from './main.js';
-import { outputFor } from './output.js';
+import { outputFor, yieldToSignals } from './output.js';
 import { UsageError } from './errors.js';
 
 export interface GenCliOpts {
@@ -42,8 +42,12 @@ export async function runGen(pattern: string, o: GenCliOpts, io: CliIo): Promise
   if (size < 1n << 21n || size % 4096n !== 0n) throw new UsageError(`--size ${o.size}: expected at least 2M, a multiple of 4K`);
   const base = value('base', o.base, parseAddr);
   if (base % (1n << 21n) !== 0n) throw new UsageError(`--base ${o.base}: expected a 2M-aligned address`);
+  if (generatedEnd(base, size) > 1n << 64n) {
+    throw new UsageError(`--base ${o.base} --size ${o.size}: the trace's addresses would pass 2^64 (it uses [base, base+size) and, for "mixed", a CPU buffer of size/4 after it)`);
+  }
   const stepNs = value('step', o.step, parseTime);
-  const vram = o.vram === undefined ? undefined : value('vram', o.vram, parseSize);
+  // The header must read back: validated as the trace readers will (4K granularity, ...).
+  const vram = o.vram === undefined ? undefined : (parsePlatformSettings({ vram: o.vram }, '--vram').vramBytes as bigint);
 
   const out = outputFor(io, o.output);
   let buf = '';
@@ -60,6 +64,9 @@ export async function runGen(pattern: string, o: GenCliOpts, io: CliIo): Promise
     buf += `# svmsim gen ${pattern} --events ${events} --size ${o.size} --seed ${seed}\n`;
   }
   flush();
-  writeGenerated({ pattern: pattern as Pattern, events, size, seed, base, stepNs }, o.format, out.write);
+  for (const text of generatedText({ pattern: pattern as Pattern, events, size, seed, base, stepNs }, o.format)) {
+    out.write(text);
+    await yieldToSignals(); // Ctrl-C removes the temporary output file
+  }
   await out.close();
 }

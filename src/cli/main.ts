@@ -11,13 +11,14 @@ import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
 import { PATTERNS } from '../gen/generate.js';
 import type { ReportOptions } from '../report/reporter.js';
 import type { TempStore } from '../report/spill.js';
-import type { TraceFormat, TraceHandle, TraceInputError } from '../trace/index.js';
+import type { TraceFormat, TraceInputError } from '../trace/index.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
 import type { GenCliOpts } from './gen.js';
 import type { CheckOpts } from './check.js';
 import type { CompareJob, CompareJobResult, CompareOpts } from './compare.js';
 import type { DiffOpts } from './diff.js';
-import { heldSink, outputFor, type OutputFile } from './output.js';
+import type { ReportCliOpts } from './report.js';
+import { heldSink, OutputClosed, outputFor, refuseOutputOverInput, yieldToSignals, type OutputFile } from './output.js';
 import { TraceInputErrors } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -27,12 +28,15 @@ const loadTrace = () => import('../trace/index.js');
 export { VERSION };
 
 export interface CliIo {
-  stdout: (s: string) => void;
+  /** Write to stdout; false when its reader has gone away (EPIPE): later writes are dropped. */
+  stdout: (s: string) => boolean | void;
   stderr: (s: string) => void;
   /** Read a file, or stdin for '-'. */
   readText: (path: string) => Promise<string>;
   /** A blocking descriptor on stdin, for streaming it (absent or undefined: stdin is read whole with readText). */
   openStdin?: () => number | undefined;
+  /** Device and inode of the regular file on stdin, if it is one (to refuse `-o` over it). */
+  stdinFile?: () => { dev: number; ino: number } | undefined;
   /** Write a whole file atomically (temporary file + rename). */
   writeFileAtomic: (path: string, text: string) => Promise<void>;
   /** Stream chunks to a file, atomically on close (temporary file + rename); abort leaves no file. */
@@ -75,33 +79,43 @@ interface ReplayOpts {
 
 const collect = (v: string, prev: string[]) => prev.concat([v]);
 
-/** Command-line platform overrides, parsed with the same rules as a trace header. */
+/**
+ * Command-line platform overrides, parsed with the same rules as a trace header. A knob given
+ * twice (two --set, or --vram and --set vram=, or a knob and its alias) is refused.
+ */
 function cliPlatform(o: ReplayOpts, parsePlatformSettings: (s: Record<string, string>, where: string) => Partial<Platform>): Partial<Platform> {
-  const settings: Record<string, string> = {};
-  if (o.kernel !== undefined) settings.kernel = o.kernel;
-  if (o.vram !== undefined) settings.vram = o.vram;
-  if (o.igpu) settings.dgfx = 'false';
-  if (o.need64k) settings.need64k = 'true';
-  if (o.notifierSize !== undefined) settings.notifier_size = o.notifierSize;
-  if (o.atomicTimesliceMs !== undefined) settings.atomic_timeslice_ms = o.atomicTimesliceMs;
-  if (o.hz !== undefined) settings.hz = o.hz;
-  if (o.mediaGt === false) settings.media_gt = 'false';
-  if (o.costModel !== undefined) settings.cost_model = o.costModel;
-  if (o.alwaysMigrateToVram) settings.always_migrate_to_vram = 'true';
+  const settings: Record<string, string> = Object.create(null) as Record<string, string>;
+  const from: Record<string, string> = Object.create(null) as Record<string, string>;
+  const put = (k: string, v: string, flag: string) => {
+    if (Object.hasOwn(settings, k)) throw new UsageError(`${flag}: platform knob "${k}" is already given (${from[k]})`);
+    settings[k] = v;
+    from[k] = flag;
+  };
+  if (o.kernel !== undefined) put('kernel', o.kernel, `--kernel ${o.kernel}`);
+  if (o.vram !== undefined) put('vram', o.vram, `--vram ${o.vram}`);
+  if (o.igpu) put('dgfx', 'false', '--igpu');
+  if (o.need64k) put('need64k', 'true', '--need64k');
+  if (o.notifierSize !== undefined) put('notifier_size', o.notifierSize, `--notifier-size ${o.notifierSize}`);
+  if (o.atomicTimesliceMs !== undefined) put('atomic_timeslice_ms', o.atomicTimesliceMs, `--atomic-timeslice-ms ${o.atomicTimesliceMs}`);
+  if (o.hz !== undefined) put('hz', o.hz, `--hz ${o.hz}`);
+  if (o.mediaGt === false) put('media_gt', 'false', '--no-media-gt');
+  if (o.costModel !== undefined) put('cost_model', o.costModel, `--cost-model ${o.costModel}`);
+  if (o.alwaysMigrateToVram) put('always_migrate_to_vram', 'true', '--always-migrate-to-vram');
   for (const kv of o.set) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set ${kv}: expected knob=value`);
-    settings[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
+    put(kv.slice(0, eq).trim(), kv.slice(eq + 1).trim(), `--set ${kv}`);
   }
   return parsePlatformSettings(settings, 'command line');
 }
 
 async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void> {
-  const [{ detectFormat, openStream, openTrace, parsePlatformSettings, parseTrace }, { createReporter }, { buildPlatform, replay }, { thrashOptions }] = await Promise.all([
+  const [{ detectFormat, parsePlatformSettings }, { createReporter }, { buildPlatform, replayYielding }, { thrashOptions }, { openInput }] = await Promise.all([
     loadTrace(),
     import('../report/reporter.js'),
     import('./replay.js'),
     import('./options.js'),
+    import('./input.js'),
   ]);
   if (o.byRange && o.format !== 'table') throw new UsageError('--by-range applies to --format table');
   const gt = o.gt === undefined ? 0 : Number(o.gt);
@@ -119,16 +133,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
           if (errors.length >= maxErrors) throw new TraceInputErrors(errors);
         }
       : undefined;
-  let handle: TraceHandle;
-  const stdinFd = trace === '-' ? io.openStdin?.() : undefined;
-  if (stdinFd !== undefined) {
-    handle = openStream(stdinFd, '<stdin>', format, onError);
-  } else if (trace === '-') {
-    const t = parseTrace(await io.readText('-'), { file: '<stdin>', format, onError });
-    handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
-  } else {
-    handle = openTrace(trace, trace, format, onError);
-  }
+  let handle = await openInput(io, trace, format, onError);
   if (onError !== undefined) handle = { ...handle, events: failAtEnd(handle.events, errors) };
   const platform = buildPlatform(handle.platform, fromCli);
   if (o.format === 'debugfs' && gt > (platform.mediaGt ? 1 : 0)) {
@@ -151,10 +156,11 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
   };
   const bar = handle.totalBytes > 32 << 20 ? io.progress?.(handle.totalBytes) : undefined;
   try {
-    replay(handle.events, platform, createReporter(ropts, sink), {
+    await replayYielding(handle.events, platform, createReporter(ropts, sink), {
       checkInvariants: o.checkInvariants ?? false,
       thrash: thrashOptions(o),
       onProgress: bar ? (n) => bar.update(handle.bytesRead, n) : undefined,
+      pause: yieldToSignals,
     });
     flush();
   } catch (e) {
@@ -183,6 +189,11 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError(false);
+  // Before any command reads: `-o` must not name one of its inputs (every command with --output).
+  cmd.hook('preAction', (_root, action) => {
+    const out = action.opts().output;
+    if (typeof out === 'string') refuseOutputOverInput(io, out, action.args);
+  });
 
   cmd
     .command('replay')
@@ -230,6 +241,20 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('--shard <I/N>', 'run only slice I of N of the traces x combinations grid; write a partial result')
     .option('--merge', 'combine the partial results given as arguments into the full output')
     .action((traces: string[], o: CompareOpts) => run(Promise.all([import('./compare.js'), loadTrace()]).then(([m, t]) => m.runCompare(traces, o, io, t.detectFormat))));
+
+  cmd
+    .command('report')
+    .description('write one self-contained HTML report: VRAM and traffic over time, range timelines, thrashing, GT stats')
+    .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
+    .option('-o, --output <file>', 'write the HTML to a file (atomically) instead of stdout')
+    .option('--ranges <n>', 'lanes in the range timeline: the N busiest ranges', '50')
+    .option('-k, --kernel <list>', 'kernel profiles to overlay, comma separated, e.g. 6.16,6.18')
+    .option('--vram <list>', 'VRAM sizes to overlay, comma separated, e.g. 4G,16G')
+    .option('--set <knob=values>', 'any platform knob with comma-separated values (repeatable)', collect, [])
+    .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
+    .option('--thrash-threshold <n>', 'round trips that make a range thrash', '3')
+    .option('--thrash-window <time>', 'largest gap between migrations of a thrashing range', '500us')
+    .action((trace: string, o: ReportCliOpts) => run(Promise.all([import('./report.js'), loadTrace()]).then(([m, t]) => m.runReport(trace, o, io, VERSION, t.detectFormat))));
 
   cmd
     .command('diff')
@@ -286,6 +311,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (pending !== undefined) await pending;
     return code;
   } catch (err) {
+    // stdout's reader went away: stop quietly with the verdict reached so far.
+    if (err instanceof OutputClosed) return code;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
       return EXIT_BAD_INPUT;

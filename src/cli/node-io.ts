@@ -1,22 +1,235 @@
 /**
  * DOC: Process I/O for the CLI
  *
- * The real-process side of `CliIo`: stdout/stderr, reading a trace from a file or stdin, atomic
- * output files, and colour detection (only on a TTY, never with NO_COLOR). A closed pipe
- * (`svmsim replay big.csv | head`) ends the process quietly.
+ * The real-process side of `CliIo`: stdout/stderr, reading a trace from a file or stdin, output
+ * files, and colour detection (only on a TTY, never with NO_COLOR).
+ *
+ * stdout is written synchronously with write(2) on fd 1, so a full pipe holds the replay back
+ * (bounded memory) and a problem is known at the write that meets it:
+ * - the reader went away (EPIPE, `svmsim replay big.csv | head`): `stdout()` returns false and
+ *   every later write is dropped; streaming output sinks (output.ts) then stop the command with
+ *   OutputClosed, and the process exits with the command's verdict (0, or diff's 1).
+ * - a full device (`> /dev/full`, ENOSPC) or any other write error: thrown, exit 2 naming stdout.
+ *
+ * Output files (`--output FILE`) never destroy what the user points at (see openOutputFile):
+ * - FILE is resolved through symlinks, and the real file is what gets replaced;
+ * - a regular file (or a new one) is written to a hidden temporary file beside it and renamed over
+ *   it when complete (atomic: FILE is the old file or the whole new one, never partial), keeping
+ *   the old file's permissions;
+ * - anything else (a device such as /dev/null, a FIFO, a terminal) is opened and written directly:
+ *   it is never replaced, and nothing is created beside it;
+ * - a directory is refused before anything is written.
+ * Temporary files are removed on every error and on SIGINT/SIGTERM/SIGHUP (the handlers exist only
+ * while a temporary file does, so Ctrl-C keeps its default meaning otherwise); errors name the
+ * user's path, never the temporary file.
  */
 
 import cliProgress from 'cli-progress';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { chmodSync, closeSync, existsSync, fstatSync, lstatSync, openSync, readlinkSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import type { CliIo } from './main.js';
+import type { OutputFile } from './output.js';
+import { reviveError, UsageError } from './errors.js';
 import type { TempStore } from '../report/spill.js';
 import type { CompareJob, CompareJobResult } from './compare.js';
-import { reviveError } from './errors.js';
+
+/** Write all of `data` to `fd`, waiting (briefly) while a non-blocking pipe is full. */
+function writeAll(fd: number, data: Buffer): void {
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += writeSync(fd, data, off, data.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); // the reader is slow: wait 2 ms
+    }
+  }
+}
+
+/** Put the user's name for a file on a file-system error (instead of a temporary or resolved path). */
+export function withPath<E>(e: E, path: string): E {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && typeof err.code === 'string') err.path = path;
+  return e;
+}
+
+/** Read a whole file (or stdin for '-'), naming the user's path in errors. */
+function readWhole(path: string): string {
+  const fd = path === '-' ? 0 : openOrName(path, 'r');
+  try {
+    const parts: Buffer[] = [];
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      let got: number;
+      try {
+        got = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+          continue;
+        }
+        if ((e as NodeJS.ErrnoException).code === 'EOF') break;
+        throw withPath(e, path === '-' ? 'standard input' : path);
+      }
+      if (got === 0) break;
+      parts.push(Buffer.from(buf.subarray(0, got)));
+    }
+    return Buffer.concat(parts).toString('utf8');
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+}
+
+function openOrName(path: string, flags: string): number {
+  try {
+    return openSync(path, flags);
+  } catch (e) {
+    throw withPath(e, path);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporary files and signals
+
+const temps = new Set<string>();
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function onSignal(sig: NodeJS.Signals): void {
+  for (const t of temps) rmSync(t, { force: true });
+  temps.clear();
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  // Die of the signal as the shell expects (exit status 128 + n).
+  process.kill(process.pid, sig);
+  process.exitCode = 128 + (osConstants.signals[sig] ?? 0);
+}
+
+function onExit(): void {
+  for (const t of temps) rmSync(t, { force: true });
+}
+
+function addTemp(path: string): void {
+  if (temps.size === 0) {
+    for (const s of SIGNALS) process.on(s, onSignal);
+    process.on('exit', onExit);
+  }
+  temps.add(path);
+}
+
+function dropTemp(path: string): void {
+  temps.delete(path);
+  if (temps.size === 0) {
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
+    process.removeListener('exit', onExit);
+  }
+}
+
+/** Temporary files alive right now (tests). */
+export function liveTemporaryFiles(): string[] {
+  return [...temps];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output files
+
+/** The file a path finally names: symlinks followed (also dangling ones, whose target is created). */
+export function resolveLinks(path: string): string {
+  let p = resolve(path);
+  for (let hops = 0; ; hops++) {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return p; // a new file (or a dangling link's target)
+      throw withPath(e, path);
+    }
+    if (!st.isSymbolicLink()) return p;
+    if (hops >= 40) throw Object.assign(new Error('ELOOP'), { code: 'ELOOP', path });
+    p = resolve(dirname(p), readlinkSync(p));
+  }
+}
+
+/**
+ * Open an output file the safe way (see the DOC above): direct for devices and FIFOs, through a
+ * temporary file renamed over the real file otherwise.
+ */
+export function openOutputFile(path: string): OutputFile {
+  const real = resolveLinks(path);
+  let st;
+  try {
+    st = statSync(real);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw withPath(e, path);
+  }
+  if (st?.isDirectory()) throw new UsageError(`${path}: is a directory, expected an output file`);
+  if (st !== undefined && !st.isFile()) return directOutput(path, real);
+
+  const tmp = join(dirname(real), `.${basename(real)}.${randomBytes(6).toString('hex')}.tmp`);
+  addTemp(tmp);
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx', st !== undefined ? st.mode & 0o7777 : 0o666);
+    if (st !== undefined) chmodSync(tmp, st.mode & 0o7777); // the umask does not narrow a replaced file
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    dropTemp(tmp);
+    throw withPath(e, path);
+  }
+  const abort = () => {
+    if (fd >= 0) closeSync(fd);
+    fd = -1;
+    rmSync(tmp, { force: true });
+    dropTemp(tmp);
+  };
+  return {
+    write: (s) => {
+      try {
+        writeAll(fd, Buffer.from(s, 'utf8'));
+      } catch (e) {
+        abort();
+        throw withPath(e, path);
+      }
+    },
+    close: async () => {
+      try {
+        closeSync(fd);
+        fd = -1;
+        renameSync(tmp, real);
+      } catch (e) {
+        abort();
+        throw withPath(e, path);
+      }
+      dropTemp(tmp);
+    },
+    abort,
+  };
+}
+
+/** A device, FIFO or terminal: written in place, never replaced. */
+function directOutput(path: string, real: string): OutputFile {
+  let fd = openOrName(real, 'w');
+  const close = () => {
+    if (fd >= 0) closeSync(fd);
+    fd = -1;
+  };
+  return {
+    write: (s) => {
+      try {
+        writeAll(fd, Buffer.from(s, 'utf8'));
+      } catch (e) {
+        close();
+        throw withPath(e, path);
+      }
+    },
+    close: async () => close(),
+    abort: close,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /**
  * Run compare jobs on a pool of worker threads (dist/compare-worker.js), handing out one job at
@@ -94,16 +307,31 @@ async function readStdin(): Promise<string> {
 }
 
 export function nodeIo(): CliIo {
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-  const tty = process.stdout.isTTY === true;
+  const tty = isatty(1);
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+  let stdoutClosed = false;
   return {
-    stdout: (s) => void process.stdout.write(s),
-    stderr: (s) => void process.stderr.write(s),
-    readText: (path) => (path === '-' ? readStdin() : readFile(path, 'utf8')),
+    stdout: (s) => {
+      if (stdoutClosed) return false;
+      try {
+        writeAll(1, Buffer.from(s, 'utf8'));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
+          stdoutClosed = true;
+          return false;
+        }
+        throw withPath(e, 'standard output');
+      }
+      return true;
+    },
+    stderr: (s) => {
+      try {
+        writeAll(2, Buffer.from(s, 'utf8'));
+      } catch {
+        // nowhere left to report it
+      }
+    },
+    readText: async (path) => readWhole(path),
     // A fresh descriptor on the same pipe or file, in blocking mode (fd 0 itself may be non-blocking).
     // A socket on stdin cannot be reopened (ENXIO): then stdin is read whole.
     openStdin: () => {
@@ -114,47 +342,25 @@ export function nodeIo(): CliIo {
         return undefined;
       }
     },
-    writeFileAtomic: async (path, text) => {
-      const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    stdinFile: () => {
       try {
-        await writeFile(tmp, text);
-        await rename(tmp, path);
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
+        const st = fstatSync(0);
+        return st.isFile() ? { dev: st.dev, ino: st.ino } : undefined;
+      } catch {
+        return undefined;
       }
     },
-    openOutput: (path) => {
-      const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-      let fd = openSync(tmp, 'w');
-      const abort = () => {
-        if (fd < 0) return;
-        closeSync(fd);
-        fd = -1;
-        rmSync(tmp, { force: true });
-      };
-      return {
-        write: (s) => {
-          try {
-            writeSync(fd, s);
-          } catch (e) {
-            abort();
-            throw e;
-          }
-        },
-        close: async () => {
-          closeSync(fd);
-          fd = -1;
-          renameSync(tmp, path);
-        },
-        abort,
-      };
+    writeFileAtomic: async (path, text) => {
+      const out = openOutputFile(path);
+      out.write(text);
+      await out.close();
     },
+    openOutput: openOutputFile,
     tempStore: tempFile,
     runCompareJobs,
     colorLevel: tty && !noColor ? 1 : 0,
     progress:
-      process.stderr.isTTY === true && !process.env.CI
+      isatty(2) && !process.env.CI
         ? (totalBytes) => {
             const bar = new cliProgress.SingleBar(
               { stream: process.stderr, format: 'replay [{bar}] {percentage}% | {events} events | {eta_formatted} left', hideCursor: true, clearOnComplete: true },

@@ -1,11 +1,23 @@
 /**
  * DOC: Where command output goes
  *
- * stdout, or with --output a file written atomically (temporary file + rename), through a sink
- * that holds the first HOLD_BYTES back so that bad input found early leaves no partial output.
+ * One mechanism for every command: `outputFor(io, --output)` is stdout, or the file (written
+ * safely by the process side, node-io.ts: atomically for regular files, in place for devices and
+ * FIFOs, through symlinks). `heldSink()` holds the first HOLD_BYTES back so that bad input found
+ * early leaves no partial output.
+ *
+ * When the reader of stdout goes away (`svmsim replay big.csv | head`), the next write through
+ * `outputFor()` throws OutputClosed: the command stops at once (no replay to the end for nobody),
+ * and main() exits with the verdict the command had reached (0, or diff's 1) — never a failure
+ * of its own, never success in place of a verdict.
+ *
+ * `refuseOutputOverInput()` runs before any command reads: `-o` naming one of the command's input
+ * files (also through a symlink or a hard link, or the file on stdin) is refused with exit 2.
  */
 
+import { statSync } from 'node:fs';
 import type { CliIo } from './main.js';
+import { UsageError } from './errors.js';
 
 /** An output file being written: complete on close, never there (or the old one kept) after abort. */
 export interface OutputFile {
@@ -14,9 +26,61 @@ export interface OutputFile {
   abort: () => void;
 }
 
-/** Where output goes: FILE (atomically) with --output, else stdout. */
+/** stdout's reader went away: the command stops, the process keeps the verdict it had. */
+export class OutputClosed extends Error {
+  override readonly name = 'OutputClosed';
+  constructor() {
+    super('standard output closed');
+  }
+}
+
+/** Where output goes: FILE with --output, else stdout. */
 export function outputFor(io: CliIo, path: string | undefined): OutputFile {
-  return path !== undefined ? io.openOutput(path) : { write: io.stdout, close: async () => {}, abort: () => {} };
+  if (path !== undefined) return io.openOutput(path);
+  return {
+    write: (s) => {
+      if (io.stdout(s) === false) throw new OutputClosed();
+    },
+    close: async () => {},
+    abort: () => {},
+  };
+}
+
+/** Same file (device and inode), or false when either cannot be looked at. */
+function sameFile(a: { dev: number; ino: number } | undefined, b: { dev: number; ino: number } | undefined): boolean {
+  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+}
+
+function fileId(path: string): { dev: number; ino: number } | undefined {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? { dev: st.dev, ino: st.ino } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuse `--output OUT` when OUT is one of the command's inputs (the trace would be replaced by
+ * its own result). `-` stands for stdin, compared through the file redirected to it.
+ */
+export function refuseOutputOverInput(io: CliIo, output: string, inputs: readonly string[]): void {
+  const out = fileId(output);
+  if (out === undefined) return;
+  for (const input of inputs) {
+    const id = input === '-' ? io.stdinFile?.() : fileId(input);
+    if (sameFile(out, id)) {
+      throw new UsageError(`--output ${output}: is the input ${input === '-' ? '(standard input)' : input}; refusing to overwrite it`);
+    }
+  }
+}
+
+/**
+ * Let the event loop run (signals such as Ctrl-C, which remove temporary output files, are only
+ * delivered there). Long synchronous loops call it every few thousand items.
+ */
+export function yieldToSignals(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** stdout output held back until this much is ready, so that bad input found early prints nothing. */
@@ -50,4 +114,3 @@ export function heldSink(write: (s: string) => void): { sink: (s: string) => voi
     flush,
   };
 }
-

@@ -49,13 +49,36 @@ export function echoOf(e: ParsedEvent): EventEcho {
 /** Called every PROGRESS_EVERY events with the count so far (for a progress display). */
 export const PROGRESS_EVERY = 65536;
 
+export interface ReplayOptions {
+  checkInvariants?: boolean;
+  onProgress?: (events: number) => void;
+  thrash?: ThrashOptions;
+}
+
 /** Replay events through a fresh simulator, reporting as it goes. */
-export function replay(
+export function replay(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, opts: ReplayOptions = {}): Simulator {
+  const r = replayer(events, platform, reporter, opts);
+  while (r.run(Infinity));
+  return r.finish();
+}
+
+/**
+ * The same replay, letting the event loop run (`await pause()`) every PROGRESS_EVERY events, so
+ * that signals (Ctrl-C removing temporary output files) are handled during a long replay.
+ */
+export async function replayYielding(
   events: Iterable<ParsedEvent>,
   platform: Platform,
   reporter: Reporter,
-  opts: { checkInvariants?: boolean; onProgress?: (events: number) => void; thrash?: ThrashOptions } = {},
-): Simulator {
+  opts: ReplayOptions & { pause: () => Promise<void> },
+): Promise<Simulator> {
+  const r = replayer(events, platform, reporter, opts);
+  while (r.run(PROGRESS_EVERY)) await opts.pause();
+  return r.finish();
+}
+
+/** A replay in steps: run(n) replays up to n events (false at the end), finish() reports the end. */
+function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, opts: ReplayOptions) {
   const wants = reporter.wantsEvents;
   const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash });
   reporter.begin(platform);
@@ -65,11 +88,45 @@ export function replay(
   const iter = typeof src.read === 'function' ? undefined : events[Symbol.iterator]();
   const next = iter === undefined ? () => src.read!() : () => iter.next().value as ParsedEvent | undefined;
   let n = 0;
-  for (let e = next(); e !== undefined; e = next()) {
-    const res = sim.step(e.core);
-    if (wants) reporter.event(echoOf(e), res);
-    if (++n % PROGRESS_EVERY === 0 && onProgress !== undefined) onProgress(n);
+  return {
+    run(max: number): boolean {
+      for (let k = 0; k < max; k++) {
+        const e = next();
+        if (e === undefined) return false;
+        const res = sim.step(e.core);
+        if (wants) reporter.event(echoOf(e), res);
+        if (++n % PROGRESS_EVERY === 0 && onProgress !== undefined) onProgress(n);
+      }
+      return true;
+    },
+    finish(): Simulator {
+      reporter.end(sim.snapshot());
+      return sim;
+    },
+  };
+}
+
+/**
+ * Replay events through one fresh simulator per platform in lockstep (the trace is read once),
+ * each reporting to its own reporter, as replay() does for one.
+ */
+export function replayAll(
+  events: Iterable<ParsedEvent>,
+  targets: { platform: Platform; reporter: Reporter }[],
+  opts: { onProgress?: (events: number) => void; thrash?: ThrashOptions } = {},
+): Simulator[] {
+  if (targets.length === 1) return [replay(events, targets[0].platform, targets[0].reporter, opts)];
+  const runs = targets.map((t) => ({ ...t, sim: new Simulator(t.platform, { record: t.reporter.wantsEvents, thrash: opts.thrash }) }));
+  for (const r of runs) r.reporter.begin(r.platform);
+  let n = 0;
+  for (const e of events) {
+    const echo = echoOf(e);
+    for (const r of runs) {
+      const res = r.sim.step(e.core);
+      if (r.reporter.wantsEvents) r.reporter.event(echo, res);
+    }
+    if (++n % PROGRESS_EVERY === 0) opts.onProgress?.(n);
   }
-  reporter.end(sim.snapshot());
-  return sim;
+  for (const r of runs) r.reporter.end(r.sim.snapshot());
+  return runs.map((r) => r.sim);
 }

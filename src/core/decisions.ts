@@ -41,6 +41,42 @@ export type NoMigrateReason =
   | 'skip_migrate' // 6.15-rc1: range already migrated once
   | 'below_64k'; // 6.15-rc1: only ranges >= 64K migrate
 
+/** Why a range cannot hold device pages (migrate_devmem = 0), in kernel terms. */
+export type NotMigratableCause =
+  | 'shmem' // MAP_SHARED|MAP_ANONYMOUS: shmem, not vma_is_anonymous()
+  | 'file' // file mapping: not vma_is_anonymous()
+  | 'hugetlb' // is_vm_hugetlb_page()
+  | 'igpu' // devmem_possible = 0: integrated GPU (!IS_DGFX), no VRAM
+  | 'no_pagemap'; // devmem_possible = 0: CONFIG_DRM_XE_PAGEMAP off
+
+/** The policy that made the fault handler (or prefetch) migrate a range to VRAM. */
+export type MigrateReason =
+  | 'preferred_device' // ≥6.18: the VMA's preferred location is the device (first fault / not in VRAM)
+  | 'default_policy' // 6.15-6.17: every invalid fault on DGFX prefers VRAM
+  | 'devmem_only' // atomic fault that needs VRAM (xe_vma_need_vram_for_atomic)
+  | 'migrate_once' // 6.15-rc1: first fault of a range >= 64K (skip_migrate not yet set)
+  | 'always_migrate_to_vram' // 6.15-rc1 with the always_migrate_to_vram module parameter
+  | 'prefetch'; // DRM_XE_VM_BIND_OP_PREFETCH to VRAM
+
+/** Why a migration to VRAM failed, in kernel terms. */
+export type MigrateFailCause =
+  | 'vram_full' // TTM could not make room for the BO (after evicting)
+  | 'no_cpu_vma' // vma_lookup() found nothing: -ENOENT
+  | 'spans_cpu_vmas' // the range crosses a CPU VMA boundary (mprotect split it): -EINVAL
+  | 'not_anonymous' // the CPU VMA is not anonymous: -EBUSY
+  | 'all_device_private' // every page already device-private: migrate_vma collects nothing (cpages 0): -EFAULT
+  | 'partly_device_private'; // some pages device-private: cpages != npages: -EBUSY
+
+/** Why get_pages failed, in kernel terms. */
+export type GetPagesFailCause =
+  | 'no_cpu_vma' // hmm walk hit a hole: -EFAULT
+  | 'prot_none' // hmm walk hit a PROT_NONE CPU VMA: -EFAULT
+  | 'read_only' // write-faulting hmm walk hit a CPU VMA without VM_WRITE: -EPERM
+  | 'unmapped' // the range was unmapped meanwhile: -EFAULT
+  | 'mixed_bo' // device pages of two allocations: -EOPNOTSUPP
+  | 'mixed_placement' // system and device pages in one range: -EOPNOTSUPP
+  | 'smem_devmem_only'; // a system page while the fault demands device memory: -EFAULT
+
 export type NotifierEvent = 'UNMAP' | 'CLEAR' | 'PROTECTION_VMA' | 'MIGRATE';
 
 /** Where a range's pages are. */
@@ -60,17 +96,29 @@ export type Decision =
   | { code: 'cpu_populate'; pages: number; zeroPages: number; cowPages: number }
   | { code: 'cpu_segv'; page: number; reason: 'no_vma' | 'prot' }
   | { code: 'syscall_einval'; reason: 'unaligned' | 'zero_length' | 'out_of_range' }
+  /** mmap of a span reaching past TASK_SIZE (page number `taskSize`): -ENOMEM. */
+  | { code: 'mmap_above_task_size'; start: number; end: number; taskSize: number }
   // ---- drm_pagemap: CPU fault on a device-private page ----
-  | { code: 'timeslice_wait'; bo: number; fromNs: number; untilNs: number; expiryJiffies: number; by: 'cpu' | 'evict' }
+  | {
+      code: 'timeslice_wait';
+      bo: number;
+      /** The BO's span (where its device pages are). */
+      start: number;
+      end: number;
+      fromNs: number;
+      untilNs: number;
+      expiryJiffies: number;
+      by: 'cpu' | 'evict' | 'get_pages';
+    }
   | {
       code: 'migrate_to_ram';
       bo: number;
       start: number;
       end: number;
       pages: number;
-      cause: 'cpu_fault' | 'range_evict' | 'bo_evict' | 'prefetch_smem';
+      cause: 'cpu_fault' | 'range_evict' | 'bo_evict' | 'prefetch_smem' | 'get_pages';
     }
-  | { code: 'bo_free'; bo: number; bytes: bigint; cause: 'last_page_gone' | 'migration_failed' }
+  | { code: 'bo_free'; bo: number; start: number; end: number; bytes: bigint; cause: 'last_page_gone' | 'migration_failed' }
   | { code: 'bo_alloc'; bo: number; start: number; end: number; bytes: bigint }
   | { code: 'bo_evict'; bo: number; start: number; end: number; forRange: RangeRef }
   | { code: 'vram_alloc_failed'; bytes: bigint; free: bigint; errno: Errno }
@@ -100,6 +148,8 @@ export type Decision =
       devmemOnly: boolean;
       timesliceMs: number;
       tries: number;
+      /** 6.18.y: device-private owner NULL (the VMA prefers system memory). Present only when true. */
+      ownerNull?: boolean;
     }
   | { code: 'atomic_cpu_attr' } // 6.18: atomic attribute CPU → -EACCES before the handler
   | { code: 'range_error'; errno: Errno; reason: 'no_cpu_vma' | 'cpu_vma_readonly' | 'no_chunk' | 'out_of_mm' }
@@ -110,9 +160,9 @@ export type Decision =
       rejected: { pages: number; reason: ChunkReject }[];
       migrateDevmem: boolean;
     }
-  | { code: 'not_migratable_atomic'; range: RangeRef }
+  | { code: 'not_migratable_atomic'; range: RangeRef; cause: NotMigratableCause }
   | { code: 'range_valid'; range: RangeRef }
-  | { code: 'no_migrate'; range: RangeRef; reason: NoMigrateReason }
+  | { code: 'no_migrate'; range: RangeRef; reason: NoMigrateReason; cause?: NotMigratableCause }
   | {
       code: 'migrate_to_vram';
       range: RangeRef;
@@ -121,8 +171,24 @@ export type Decision =
       errno?: Errno;
       copiedPages: number;
       timesliceMs: number;
+      /** The policy that asked for the migration. */
+      reason: MigrateReason;
+      /** Why it failed (when !ok). */
+      cause?: MigrateFailCause;
     }
-  | { code: 'get_pages'; range: RangeRef; ok: boolean; errno?: Errno; location?: Location; faultedIn: number }
+  | {
+      code: 'get_pages';
+      range: RangeRef;
+      ok: boolean;
+      errno?: Errno;
+      /** Why it failed (when !ok). */
+      cause?: GetPagesFailCause;
+      location?: Location;
+      faultedIn: number;
+    }
+  | { code: 'migrate_failed_get_pages' } // 6.18.y: devmem_only migration failure with tries left → get_pages
+  | { code: 'fault_acked_unbound'; range: RangeRef; errno: Errno } // 6.18.y: `out` returns 0 without a bind
+  | { code: 'gpu_replay'; page: number; replays: number } // the GPU replays an access whose fault was acked unbound
   | { code: 'range_evict'; range: RangeRef }
   | { code: 'bind'; range: RangeRef; location: Location; atomicEnable: boolean }
   | { code: 'retry'; reason: 'migrate_failed' | 'get_pages_failed' | 'vma_split'; timesliceMs: number }

@@ -10,7 +10,11 @@
  * the kernel symbol it stands for.
  */
 
-export const KERNEL_VERSIONS = ['6.15-rc1', '6.15', '6.16', '6.17', '6.18'] as const;
+/**
+ * Profiles in release order. `6.18.y` is the stable series as read in 6.18.10 (7c7a51d8a7d6): 6.18
+ * plus the four behaviours of its knobs below (which of them v6.18.0 already has is UNVERIFIED).
+ */
+export const KERNEL_VERSIONS = ['6.15-rc1', '6.15', '6.16', '6.17', '6.18', '6.18.y'] as const;
 export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
 
 /** Ordinal of a kernel version, for "≥ 6.17"-style comparisons. */
@@ -51,9 +55,16 @@ export interface Platform {
    * and in 6.15.y stable; 'le' replays 6.15.0-6.15.3 or the 6.16-cycle trees that still had it.
    */
   need64kRule: Need64kRule;
-  /** Module parameter svm_notifier_size, in bytes (MiB * SZ_1M). Default 512 MiB. */
+  /**
+   * Module parameter svm_notifier_size, in bytes (MiB * SZ_1M). Default 512 MiB. Any power of two
+   * from 1 MiB: drm_gpusvm_init() checks nothing, and with 1 MiB no 2M chunk fits a notifier, so the
+   * largest range is 64K.
+   */
   notifierBytes: bigint;
-  /** xe->atomic_svm_timeslice_ms (debugfs from 6.16; 6.15 literal 5). Default 5. */
+  /**
+   * xe->atomic_svm_timeslice_ms: debugfs knob from 6.17 (first drm-xe-next pull towards 6.17);
+   * 6.15 and 6.16 use a literal 5 and ignore this knob; 6.15-rc1 has no timeslice. Default 5.
+   */
   atomicTimesliceMs: number;
   /** Kernel HZ for msecs_to_jiffies() rounding of the timeslice. Default 250. */
   hz: number;
@@ -69,7 +80,10 @@ export interface Platform {
   deviceAtomicsOnSmem: boolean;
   /** SVM VMs are LR (compute) VMs, whose SMEM PTEs lack atomic enable on DGFX (xe_atomic_for_system). Default true. */
   atomicFaultsOnSmemPte: boolean;
-  /** GC unbind TLB invalidation rule. Default 'always' for ≤6.16 (6.16 UNCONFIRMED), 'if_valid' from 6.17. */
+  /**
+   * GC unbind TLB invalidation rule. Default 'always' up to 6.16 (unbind_range_prepare() sets
+   * needs_invalidation unconditionally), 'if_valid' from 6.17 (bcc287203ca7, opportunistic skip).
+   */
   gcUnbindTlbInval: GcUnbindTlbInval;
   /** When the GC worker runs: right after each munmap ('eager', default) or at the next fault ('lazy'). */
   gc: GcTiming;
@@ -81,13 +95,55 @@ export interface Platform {
   vmaMerge: boolean;
   /** Cost model behind the `_us` counters. Default 'bmg'. */
   costModel: CostModelName;
+  /**
+   * Where the simulator cuts a loop the kernel would run without end (the -EPERM/-EFAULT get_pages
+   * retry, a 6.18.y fault acked without a bind that the GPU replays): after this many handler loop
+   * iterations, or GPU replays, without progress the access is reported as LIVELOCK. Default 64.
+   */
+  livelockBound: number;
+  /**
+   * 6.18.y: the fault handler's common exit `out` returns 0 for -EACCES (atomic, range not
+   * migratable), hard get_pages failures and exhausted devmem_only retries: the fault is acked,
+   * nothing is bound and the GPU faults again. Default true on 6.18.y, false elsewhere.
+   */
+  faultExitReturnsZero: boolean;
+  /**
+   * 6.18.y: ctx.device_private_page_owner is NULL when the VMA prefers system memory
+   * (xe_vma_resolve_pagemap() == NULL) and the fault is not devmem_only: check_pages counts our
+   * own VRAM pages absent and get_pages' hmm walk pulls them back to RAM (timeslice-gated).
+   * Default true on 6.18.y, false elsewhere.
+   */
+  prefSystemOwnerNull: boolean;
+  /**
+   * 6.18.y: a devmem_only VRAM allocation failure with tries left goes straight to get_pages
+   * instead of the retry label. Default true on 6.18.y, false elsewhere.
+   */
+  devmemOnlyFailToGetPages: boolean;
+  /**
+   * 6.18.y: xe_svm_range_set_default_attr() resets attributes only of VMAs bound with
+   * DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET (XE_VMA_MADV_AUTORESET). Default true on 6.18.y,
+   * false elsewhere.
+   */
+  madviseAutoresetGate: boolean;
+  /**
+   * The mirror VMA was bound with DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET (only read with
+   * madvise_autoreset_gate). Default false: a bare CPU_ADDR_MIRROR bind.
+   */
+  mirrorMadviseAutoreset: boolean;
 }
 
 /** Kernel-version dependent knob defaults. */
-export function versionDefaults(kernel: KernelVersion): Pick<Platform, 'need64kRule' | 'gcUnbindTlbInval'> {
+export function versionDefaults(
+  kernel: KernelVersion,
+): Pick<Platform, 'need64kRule' | 'gcUnbindTlbInval' | 'faultExitReturnsZero' | 'prefSystemOwnerNull' | 'devmemOnlyFailToGetPages' | 'madviseAutoresetGate'> {
+  const stable618 = kernelAtLeast(kernel, '6.18.y');
   return {
     need64kRule: 'lt',
     gcUnbindTlbInval: kernelAtLeast(kernel, '6.17') ? 'if_valid' : 'always',
+    faultExitReturnsZero: stable618,
+    prefSystemOwnerNull: stable618,
+    devmemOnlyFailToGetPages: stable618,
+    madviseAutoresetGate: stable618,
   };
 }
 
@@ -113,6 +169,8 @@ export function defaultPlatform(kernel: KernelVersion = '6.18'): Platform {
     vramFailErrno: 'ENOMEM',
     vmaMerge: true,
     costModel: 'bmg',
+    livelockBound: 64,
+    mirrorMadviseAutoreset: false,
     ...versionDefaults(kernel),
   };
 }
@@ -140,4 +198,10 @@ export const PLATFORM_KNOBS = {
   vramFailErrno: 'vram_fail_errno',
   vmaMerge: 'vma_merge',
   costModel: 'cost_model',
+  livelockBound: 'livelock_bound',
+  faultExitReturnsZero: 'fault_exit_returns_zero',
+  prefSystemOwnerNull: 'pref_system_owner_null',
+  devmemOnlyFailToGetPages: 'devmem_only_fail_to_get_pages',
+  madviseAutoresetGate: 'madvise_autoreset_gate',
+  mirrorMadviseAutoreset: 'mirror_madvise_autoreset',
 } as const satisfies Record<keyof Platform, string>;

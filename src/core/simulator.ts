@@ -65,7 +65,7 @@ export interface SimulatorOptions {
 
 /** Kernel version that introduced each ioctl op. */
 const OP_SINCE: Partial<Record<CoreEvent['op'], Platform['kernel']>> = {
-  xe_prefetch: '6.16',
+  xe_prefetch: '6.17',
   xe_madvise: '6.18',
 };
 
@@ -91,7 +91,7 @@ export class Simulator {
       mm: { vmas: new VmaList(platform.vmaMerge), pt: new CpuPageTable() },
       gpusvm,
       pagemap: new DrmPagemap(platform.dgfx ? Number(platform.vramBytes >> 12n) : 0),
-      vm: new XeVm(vmPages, platform.mirrorReadOnly),
+      vm: new XeVm(vmPages, platform.mirrorReadOnly, platform.mirrorMadviseAutoreset),
       stats: new TileStats(platform.kernel, platform.mediaGt),
       cost: new CostModel(platform.costModel),
       log: [],
@@ -224,6 +224,7 @@ export class Simulator {
   private gpuAccess(start: number, end: number, access: GpuAccess, seq: number): Errno | 'hit' | undefined {
     const sim = this.sim;
     let faulted = false;
+    let replays = 0;
     let p = start;
     while (p < end) {
       const hit = gpuAccessHits(sim, p, access);
@@ -236,7 +237,14 @@ export class Simulator {
       const err = handlePagefault(sim, p, access, seq);
       if (err !== undefined) return err;
       const r = sim.gpusvm.rangeAt(p);
-      if (r === undefined || !r.valid) throw new ModelInvariantError(`fault at page ${p} succeeded without a valid range`);
+      if (r === undefined || !r.valid) {
+        // 6.18.y: the fault was acked without a bind; the GPU replays the access and faults again.
+        if (!sim.platform.faultExitReturnsZero) throw new ModelInvariantError(`fault at page ${p} succeeded without a valid range`);
+        if (++replays >= sim.platform.livelockBound) return 'LIVELOCK';
+        emit(sim, { code: 'gpu_replay', page: p, replays });
+        continue;
+      }
+      replays = 0;
       p = r.end;
     }
     return faulted ? undefined : 'hit';

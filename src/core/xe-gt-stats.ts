@@ -17,6 +17,10 @@ const STATS_6_15 = ['tlb_inval_count', 'vma_pagefault_count', 'vma_pagefault_kb'
 
 const STATS_6_16 = ['svm_pagefault_count', 'tlb_inval_count', 'vma_pagefault_count', 'vma_pagefault_kb'] as const;
 
+/**
+ * 6.18: the 37 counters of xe_gt_stats.c @ 4208fac3dce5 ("drm/xe: Add more SVM GT stats").
+ * The hw_engine_group_* counters (2b277b506138) came after 6.19-rc1 and are in no modelled tree.
+ */
 const STATS_6_18 = [
   'svm_pagefault_count',
   'tlb_inval_count',
@@ -55,11 +59,6 @@ const STATS_6_18 = [
   'svm_4K_bind_us',
   'svm_64K_bind_us',
   'svm_2M_bind_us',
-  'hw_engine_group_suspend_lr_queue_count',
-  'hw_engine_group_skip_lr_queue_count',
-  'hw_engine_group_wait_dma_queue_count',
-  'hw_engine_group_suspend_lr_queue_us',
-  'hw_engine_group_wait_dma_queue_us',
 ] as const;
 
 export type StatName = (typeof STATS_6_18)[number];

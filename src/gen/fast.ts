@@ -7,9 +7,10 @@
  * Each pattern draws from the PRNG in exactly the order of its generator — including the draw for
  * the time step after each event — so the traces are identical (a property test compares them
  * on random options: test/gen/gen.test.ts). Outside the exact range it falls back to the plain path.
+ * Text comes out in pieces of about 1 MiB (a generator), so the caller can write and yield.
  */
 
-import { csvLine, generate, jsonlLine, prng, type GenOptions } from './generate.js';
+import { csvLine, generate, generatedEnd, jsonlLine, MAX_FILL, prng, type GenOptions } from './generate.js';
 
 const PAGE = 4096;
 const TWO_M = 2 << 20;
@@ -20,20 +21,20 @@ const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const COMMA = 44;
 const NL = 10;
 
-/** Write the events of a generated trace as CSV rows or JSONL lines, in pieces of about 1 MiB. */
-export function writeGenerated(o: GenOptions, format: 'csv' | 'jsonl', write: (s: string) => void): void {
+/** The events of a generated trace as CSV rows or JSONL lines, in pieces of about 1 MiB. */
+export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generator<string> {
   // Largest address any pattern forms: mixed's CPU buffer after the working set.
-  if (o.base + 2n * o.size + BigInt(TWO_M) >= 1n << 53n || o.size % BigInt(PAGE) !== 0n) {
+  if (generatedEnd(o.base, o.size) + BigInt(TWO_M) >= 1n << 53n || o.size % BigInt(PAGE) !== 0n) {
     let buf = '';
     const line = format === 'csv' ? csvLine : jsonlLine;
     for (const e of generate(o)) {
       buf += line(e);
-      if (buf.length > 1 << 20) {
-        write(buf);
+      if (buf.length > FLUSH_BYTES) {
+        yield buf;
         buf = '';
       }
     }
-    write(buf);
+    yield buf;
     return;
   }
   const rnd = prng(o.seed);
@@ -43,11 +44,17 @@ export function writeGenerated(o: GenOptions, format: 'csv' | 'jsonl', write: (s
   const step = o.stepNs;
   const csv = format === 'csv';
   const limit = o.events;
+  const FILL = Number(MAX_FILL);
   let n = 0;
   let t = 0;
   // Text goes straight into bytes (ASCII only): decimal and hex digits written by hand.
   const buf = Buffer.allocUnsafe(FLUSH_BYTES + 512);
   let pos = 0;
+  /** Full pieces, handed out by the pattern loops (`if (ready.length) yield* take()`). */
+  const ready: string[] = [];
+  function* take(): Generator<string> {
+    while (ready.length > 0) yield ready.shift()!;
+  }
   const ascii = (s: string) => {
     for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
   };
@@ -93,22 +100,31 @@ export function writeGenerated(o: GenOptions, format: 'csv' | 'jsonl', write: (s
     }
     buf[pos++] = NL;
     if (pos >= FLUSH_BYTES) {
-      write(buf.toString('latin1', 0, pos));
+      ready.push(buf.toString('latin1', 0, pos));
       pos = 0;
     }
     t += Math.max(1, Math.round(step * (0.5 + rnd())));
   };
+  /** A CPU fill as writes of at most MAX_FILL each (generate.ts cpuFill()). */
+  const cpuFill = (addr: number, len: number) => {
+    for (let off = 0; off < len; off += FILL) emit('cpu_write', addr + off, len - off < FILL ? len - off : FILL);
+  };
   const at = (p: number) => base + p * PAGE;
   const randPage = () => Math.floor(rnd() * pages);
-  try {
+  function* events(): Generator<string> {
     switch (o.pattern) {
       case 'streaming':
         emit('mmap', base, size);
-        emit('cpu_write', base, size);
-        for (;;) for (let p = 0; p < pages; p++) emit('gpu_read', at(p), -1);
+        cpuFill(base, size);
+        for (;;)
+          for (let p = 0; p < pages; p++) {
+            if (ready.length) yield* take();
+            emit('gpu_read', at(p), -1);
+          }
       case 'random':
         emit('mmap', base, size);
         for (;;) {
+          if (ready.length) yield* take();
           const r = rnd();
           const p = randPage();
           emit(r < 0.3 ? 'cpu_write' : r < 0.4 ? 'cpu_read' : r < 0.8 ? 'gpu_read' : 'gpu_write', at(p), -1);
@@ -117,6 +133,7 @@ export function writeGenerated(o: GenOptions, format: 'csv' | 'jsonl', write: (s
         emit('mmap', base, size);
         const hot = Math.max(1, Math.floor(pages / 10));
         for (;;) {
+          if (ready.length) yield* take();
           const p = rnd() < 0.9 ? Math.floor(rnd() * hot) : randPage();
           emit(rnd() < 0.2 ? 'cpu_write' : 'gpu_read', at(p), -1);
         }
@@ -125,6 +142,7 @@ export function writeGenerated(o: GenOptions, format: 'csv' | 'jsonl', write: (s
         emit('mmap', base, size);
         const chunks = Math.max(1, Math.floor(size / TWO_M));
         for (;;) {
+          if (ready.length) yield* take();
           const c = Math.floor(rnd() * chunks) * TWO_M;
           emit('gpu_write', base + c, -1);
           emit('cpu_read', base + c + Math.floor(rnd() * 512) * PAGE, -1);
@@ -133,16 +151,22 @@ export function writeGenerated(o: GenOptions, format: 'csv' | 'jsonl', write: (s
       case 'atomic':
         emit('mmap', base, size);
         for (;;) {
+          if (ready.length) yield* take();
           const p = randPage();
           emit('gpu_atomic', at(p), -1);
           if (rnd() < 0.3) emit('cpu_read', at(p), -1);
         }
       case 'oversub':
         emit('mmap', base, size);
-        for (;;) for (let p = 0; p < pages; p += 512) emit('gpu_read', at(p), -1);
+        for (;;)
+          for (let p = 0; p < pages; p += 512) {
+            if (ready.length) yield* take();
+            emit('gpu_read', at(p), -1);
+          }
       case 'churn': {
         const slots = Math.max(1, Math.floor(size / TWO_M));
         for (;;) {
+          if (ready.length) yield* take();
           const s = base + Math.floor(rnd() * slots) * TWO_M;
           const len = (1 + Math.floor(rnd() * 512)) * PAGE;
           emit('mmap', s, len);
@@ -154,6 +178,7 @@ export function writeGenerated(o: GenOptions, format: 'csv' | 'jsonl', write: (s
       case 'sparse':
         emit('mmap', base, size);
         for (;;) {
+          if (ready.length) yield* take();
           const p = randPage();
           emit('cpu_write', at(p), -1);
           emit('gpu_read', at(p), -1);
@@ -163,11 +188,12 @@ export function writeGenerated(o: GenOptions, format: 'csv' | 'jsonl', write: (s
         const cpuPages = Math.max(512, Math.floor(pages / 4));
         emit('mmap', base, size);
         emit('mmap', cpuBase, cpuPages * PAGE);
-        emit('cpu_write', cpuBase, cpuPages * PAGE);
+        cpuFill(cpuBase, cpuPages * PAGE);
         const window = Math.min(pages, 16384);
         let cursor = 0;
         let winStart = 0;
         for (;;) {
+          if (ready.length) yield* take();
           const r = rnd();
           if (r < 0.62) {
             emit(rnd() < 0.7 ? 'gpu_read' : 'gpu_write', at(winStart + cursor), -1);
@@ -193,8 +219,12 @@ export function writeGenerated(o: GenOptions, format: 'csv' | 'jsonl', write: (s
         }
       }
     }
+  }
+  try {
+    yield* events();
   } catch (e) {
     if (e !== DONE) throw e;
   }
-  write(buf.toString('latin1', 0, pos));
+  yield* take();
+  yield buf.toString('latin1', 0, pos);
 }

@@ -56,6 +56,20 @@ export function prng(seed: number): () => number {
 
 const PAGE = 4096n;
 const TWO_M = 2n << 20n;
+/** The largest access a trace may hold (MAX_ACCESS_BYTES in src/trace/vocab.ts): bigger fills are split. */
+export const MAX_FILL = 64n << 30n;
+
+/** A CPU fill of [addr, addr+size) as writes of at most MAX_FILL each. */
+function* cpuFill(addr: bigint, size: bigint): Generator<Omit<GenEvent, 't'>> {
+  for (let off = 0n; off < size; off += MAX_FILL) yield { op: 'cpu_write', addr: addr + off, size: size - off < MAX_FILL ? size - off : MAX_FILL };
+}
+
+/** Highest address (exclusive) a generated trace touches: the working set, plus the CPU buffer of "mixed". */
+export function generatedEnd(base: bigint, size: bigint): bigint {
+  const pages = size / PAGE;
+  const cpuPages = pages / 4n > 512n ? pages / 4n : 512n;
+  return base + size + cpuPages * PAGE;
+}
 
 function* patternEvents(o: GenOptions, rnd: () => number, pattern: Pattern): Generator<Omit<GenEvent, 't'>> {
   const pages = Number(o.size / PAGE);
@@ -64,7 +78,7 @@ function* patternEvents(o: GenOptions, rnd: () => number, pattern: Pattern): Gen
   switch (pattern) {
     case 'streaming':
       yield { op: 'mmap', addr: o.base, size: o.size };
-      yield { op: 'cpu_write', addr: o.base, size: o.size };
+      yield* cpuFill(o.base, o.size);
       for (;;) for (let p = 0; p < pages; p++) yield { op: 'gpu_read', addr: at(p) };
     case 'random':
       yield { op: 'mmap', addr: o.base, size: o.size };
@@ -126,7 +140,7 @@ function* patternEvents(o: GenOptions, rnd: () => number, pattern: Pattern): Gen
       const cpuPages = Math.max(512, Math.floor(pages / 4));
       yield { op: 'mmap', addr: o.base, size: o.size };
       yield { op: 'mmap', addr: cpuBase, size: BigInt(cpuPages) * PAGE };
-      yield { op: 'cpu_write', addr: cpuBase, size: BigInt(cpuPages) * PAGE };
+      yield* cpuFill(cpuBase, BigInt(cpuPages) * PAGE);
       const window = Math.min(pages, 16384); // 64 MiB sweeps
       let cursor = 0;
       let winStart = 0;

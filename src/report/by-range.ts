@@ -63,7 +63,11 @@ export function spansOf(d: Decision): RangeRef[] {
       return d.unmapped.length === 0 ? d.zapped : [...d.zapped, ...d.unmapped];
     case 'migrate_to_ram':
     case 'bo_evict':
+    case 'timeslice_wait':
+    case 'bo_free':
       return [{ start: d.start, end: d.end }];
+    case 'fault_acked_unbound':
+      return [d.range];
     case 'madvise_zap':
       return d.zapped;
     default:

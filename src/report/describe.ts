@@ -6,7 +6,7 @@
  * ("PAGE FAULT", "ALLOCATE VRAM", "GET PAGES", "BIND", "NOTIFIER", "GARBAGE COLLECTOR").
  */
 
-import type { ChunkReject, Decision, NoMigrateReason } from '../core/decisions.js';
+import type { ChunkReject, Decision, GetPagesFailCause, MigrateFailCause, MigrateReason, NoMigrateReason, NotMigratableCause } from '../core/decisions.js';
 import { hexPage, humanBytes, humanPages, ms, span } from './format.js';
 
 const REJECT: Record<ChunkReject, string> = {
@@ -25,6 +25,42 @@ const NO_MIGRATE: Record<NoMigrateReason, string> = {
   tries_exhausted: 'no migration tries left',
   skip_migrate: 'already migrated once (skip_migrate)',
   below_64k: 'below 64K (6.15-rc1 migrates only >= 64K)',
+};
+
+const NOT_MIGRATABLE: Record<NotMigratableCause, string> = {
+  shmem: 'the CPU VMA is shmem (MAP_SHARED|MAP_ANONYMOUS), not anonymous',
+  file: 'the CPU VMA is a file mapping, not anonymous',
+  hugetlb: 'the CPU VMA is hugetlb',
+  igpu: 'integrated GPU: no VRAM (devmem_possible=0)',
+  no_pagemap: 'CONFIG_DRM_XE_PAGEMAP is off (devmem_possible=0)',
+};
+
+const MIGRATE_REASON: Record<MigrateReason, string> = {
+  preferred_device: 'preferred location is VRAM and the range is not there',
+  default_policy: 'DGFX default policy: an invalid range migrates to VRAM',
+  devmem_only: 'atomic fault needs VRAM (devmem_only)',
+  migrate_once: '6.15-rc1: first migration of a range >= 64K',
+  always_migrate_to_vram: '6.15-rc1 module parameter always_migrate_to_vram',
+  prefetch: 'prefetch to VRAM',
+};
+
+const MIGRATE_FAIL: Record<MigrateFailCause, string> = {
+  vram_full: 'no VRAM left after eviction',
+  no_cpu_vma: 'no CPU VMA at the range start',
+  spans_cpu_vmas: 'the range spans more than one CPU VMA',
+  not_anonymous: 'the CPU VMA is not anonymous',
+  all_device_private: 'the pages are already device-private: migrate_vma collects nothing',
+  partly_device_private: 'some pages are already device-private: migrate_vma collects only part of the range',
+};
+
+const GET_PAGES_FAIL: Record<GetPagesFailCause, string> = {
+  no_cpu_vma: 'hmm walk hit an unmapped hole',
+  prot_none: 'part of the range is PROT_NONE',
+  read_only: 'write fault over a read-only part of the range',
+  unmapped: 'the range was unmapped meanwhile',
+  mixed_bo: 'device pages of two VRAM allocations',
+  mixed_placement: 'the range mixes system and device pages',
+  smem_devmem_only: 'system pages where the atomic fault needs VRAM',
 };
 
 const pl = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
@@ -51,10 +87,12 @@ export function describe(d: Decision): string {
     }
     case 'cpu_segv':
       return `CPU access at ${hexPage(d.page)}: SIGSEGV (${d.reason === 'no_vma' ? 'no mapping' : 'protection'})`;
+    case 'mmap_above_task_size':
+      return `-ENOMEM: ${span(d.start, d.end)} reaches past TASK_SIZE ${hexPage(d.taskSize)} (the top of the user address space)`;
     case 'syscall_einval':
       return `-EINVAL: ${d.reason.replace('_', ' ')}`;
     case 'timeslice_wait':
-      return `${d.by === 'cpu' ? 'CPU' : 'range evict'} waits for BO#${d.bo} timeslice: ${ms(d.fromNs)} -> ${ms(d.untilNs)} (expiry jiffy ${d.expiryJiffies})`;
+      return `${d.by === 'cpu' ? 'CPU' : d.by === 'evict' ? 'range evict' : 'get_pages (owner NULL)'} waits for BO#${d.bo} timeslice: ${ms(d.fromNs)} -> ${ms(d.untilNs)} (expiry jiffy ${d.expiryJiffies})`;
     case 'migrate_to_ram':
       return `MIGRATE TO RAM BO#${d.bo} window ${ref(d)}: ${pl(d.pages, 'page')} copied (${d.cause.replace('_', ' ')})`;
     case 'bo_free':
@@ -83,7 +121,7 @@ export function describe(d: Decision): string {
     case 'no_gpu_vma':
       return `no GPU VMA at ${hexPage(d.page)}: -EINVAL`;
     case 'fault':
-      return `PAGE FAULT ${d.access} at ${hexPage(d.page)}${d.devmemOnly ? ` devmem_only, timeslice ${d.timesliceMs}ms` : ''}, ${d.tries} migration tr${d.tries === 1 ? 'y' : 'ies'}`;
+      return `PAGE FAULT ${d.access} at ${hexPage(d.page)}${d.devmemOnly ? ` devmem_only, timeslice ${d.timesliceMs}ms` : ''}, ${d.tries} migration tr${d.tries === 1 ? 'y' : 'ies'}${d.ownerNull ? ', device-private owner NULL (VMA prefers system)' : ''}`;
     case 'atomic_cpu_attr':
       return 'atomic attribute is CPU: GPU atomics not allowed, -EACCES';
     case 'range_error':
@@ -95,19 +133,25 @@ export function describe(d: Decision): string {
         : `range ${ref(d.range)} found`;
     }
     case 'not_migratable_atomic':
-      return `atomic fault needs VRAM but the range cannot migrate: -EACCES`;
+      return `atomic fault needs VRAM but the range cannot migrate (${NOT_MIGRATABLE[d.cause]}): -EACCES`;
     case 'range_valid':
       return `range already valid: nothing to do`;
     case 'no_migrate':
-      return `no migration: ${NO_MIGRATE[d.reason]}`;
+      return `no migration: ${NO_MIGRATE[d.reason]}${d.cause ? `: ${NOT_MIGRATABLE[d.cause]}` : ''}`;
     case 'migrate_to_vram':
       return d.ok
-        ? `MIGRATE TO VRAM BO#${d.bo}: ${pl(d.copiedPages, 'page')} copied${d.timesliceMs ? `, timeslice ${d.timesliceMs}ms` : ''}`
-        : `MIGRATE TO VRAM failed: -${d.errno}`;
+        ? `MIGRATE TO VRAM BO#${d.bo} (${MIGRATE_REASON[d.reason]}): ${pl(d.copiedPages, 'page')} copied${d.timesliceMs ? `, timeslice ${d.timesliceMs}ms` : ''}`
+        : `MIGRATE TO VRAM (${MIGRATE_REASON[d.reason]}) failed: -${d.errno}${d.cause ? `, ${MIGRATE_FAIL[d.cause]}` : ''}`;
     case 'get_pages':
       return d.ok
         ? `GET PAGES: ${d.location}${d.faultedIn ? `, ${pl(d.faultedIn, 'page')} faulted in` : ''}`
-        : `GET PAGES failed: -${d.errno}${d.faultedIn ? ` (${pl(d.faultedIn, 'page')} faulted in)` : ''}`;
+        : `GET PAGES failed: -${d.errno}${d.cause ? `, ${GET_PAGES_FAIL[d.cause]}` : ''}${d.faultedIn ? ` (${pl(d.faultedIn, 'page')} faulted in)` : ''}`;
+    case 'migrate_failed_get_pages':
+      return 'migration failed with tries left: go to get_pages (6.18.y)';
+    case 'fault_acked_unbound':
+      return `fault acked without a bind (-${d.errno} swallowed by the handler exit, 6.18.y): the GPU will fault again`;
+    case 'gpu_replay':
+      return `GPU replays the access at ${hexPage(d.page)} (replay ${d.replays})`;
     case 'range_evict':
       return `evict range ${ref(d.range)} to RAM`;
     case 'bind':

@@ -218,6 +218,19 @@ function echoText(e: EventEcho): string {
   return parts.join(' ');
 }
 
+const PLAIN = new Chalk({ level: 0 });
+
+/** The first line of an event in the table format: `#seq time op addr fields  outcome`. */
+export function eventHead(echo: EventEcho, res: EventResult, c: ChalkInstance = PLAIN): string {
+  const outcome = res.outcome === 'error' ? c.red(`error ${errnoText(res.errno)}`) : res.outcome === 'hit' ? c.dim('hit') : c.green('ok');
+  return `#${res.seq} ${c.dim(ms(echo.t))} ${c.cyan(res.op)} ${echoText(echo)}  ${outcome}`;
+}
+
+/** The decisions the table format prints under an event (a lone gpu_hit is said by the outcome). */
+export function shownDecisions(res: EventResult): Decision[] {
+  return res.decisions.length === 1 && res.decisions[0].code === 'gpu_hit' ? [] : res.decisions;
+}
+
 /** cli-table3 without separators between rows. */
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
@@ -246,21 +259,14 @@ class TableReporter implements Reporter {
     );
   }
 
-  private outcome(res: EventResult): string {
-    if (res.outcome === 'error') return this.c.red(`error ${errnoText(res.errno)}`);
-    if (res.outcome === 'hit') return this.c.dim('hit');
-    return this.c.green('ok');
-  }
-
   event(echo: EventEcho, res: EventResult): void {
     if (this.opts.byRange) {
       this.history.add(echo, res);
       return;
     }
     if (this.opts.summary) return;
-    const head = `#${res.seq} ${this.c.dim(ms(echo.t))} ${this.c.cyan(res.op)} ${echoText(echo)}  ${this.outcome(res)}`;
-    const lines = [head];
-    for (const d of res.decisions) if (d.code !== 'gpu_hit' || res.decisions.length > 1) lines.push('    ' + this.style(d));
+    const lines = [eventHead(echo, res, this.c)];
+    for (const d of shownDecisions(res)) lines.push('    ' + this.style(d));
     this.write(lines.join('\n') + '\n');
   }
 

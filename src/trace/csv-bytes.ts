@@ -15,10 +15,11 @@
 import { closeSync, readSync } from 'node:fs';
 import type { CoreEvent, Op } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
-import { ENUM_FIELDS, ENUMS, HEX, OP_FIELDS, pullSource, type EnumField, type EventSource } from './vocab.js';
-import { openSource, type ByteSource } from './stream.js';
+import { ENUM_FIELDS, ENUMS, HEX, MAX_ACCESS_PAGES, OP_FIELDS, pullSource, type EnumField, type EventSource } from './vocab.js';
+import { lineTooLong, MAX_LINE_BYTES, openSource, type ByteSource } from './stream.js';
 import {
   csvPlatformLine,
+  mergePlatform,
   csvRowObject,
   newCursor,
   parseCsvHeader,
@@ -271,7 +272,7 @@ export class CsvByteReader {
     const page = hi;
     const offset = lo;
     const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
-    if (page + npages > 2 ** 52) return undefined;
+    if (page + npages > 2 ** 52 || npages > MAX_ACCESS_PAGES) return undefined;
     const ev = new ByteEvent(op, t, page, offset, op === 'gpu_fault' ? 1 : npages, size % 4096 === 0, this.line + 1, sizeEmpty ? 0 : size);
     if (spec.extra.length > 0 && !this.enumFields(op as Op, ev)) return undefined;
     this.lineStart = start;
@@ -286,6 +287,7 @@ export class CsvByteReader {
   private fill(): boolean {
     if (this.eof) return false;
     const tail = this.end - this.start;
+    if (tail > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line + 1);
     if (tail + CHUNK + 1 > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, tail + CHUNK));
       this.buf.copy(bigger, 0, this.start, this.end);
@@ -319,6 +321,7 @@ export class CsvByteReader {
         this.lineEnd = nl > this.start && this.buf[nl - 1] === 13 ? nl - 1 : nl;
         this.start = nl + 1;
         this.line++;
+        if (this.lineEnd - this.lineStart > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line);
         return true;
       }
       if (!this.fill()) {
@@ -388,6 +391,7 @@ export class CsvByteReader {
       this.lineEnd = lineEnd;
       this.start = nl + 1;
       this.line++;
+      if (lineEnd - this.lineStart > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line);
       this.clean = clean && f === n - 1;
       if (this.clean) cut[n] = lineEnd + 1;
       return true;
@@ -404,7 +408,7 @@ export class CsvByteReader {
       if (text.includes('\u0000')) throw new TraceInputError(this.file, this.line, 'binary data (NUL byte) in a text trace');
       if (this.line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       if (/^#!\s*platform\b/.test(text)) {
-        this.platform = { ...this.platform, ...csvPlatformLine(text, this.file, this.line) };
+        this.platform = mergePlatform(this.platform, csvPlatformLine(text, this.file, this.line), this.file, this.line);
         continue;
       }
       if (text.trim() === '' || text.startsWith('#')) continue;
@@ -559,7 +563,7 @@ export class CsvByteReader {
     } else if (sizeKind === 'required') return undefined;
 
     const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
-    if (page + npages > 2 ** 52) return undefined;
+    if (page + npages > 2 ** 52 || npages > MAX_ACCESS_PAGES) return undefined;
     const sizeAligned = size % 4096 === 0;
 
     const ev = new ByteEvent(op, t, page, offset, op === 'gpu_fault' ? 1 : npages, sizeAligned, this.line, sizeEmpty ? 0 : size);

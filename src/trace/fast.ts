@@ -15,7 +15,7 @@
  */
 
 import type { CoreEvent, Op } from '../core/events.js';
-import { ENUMS, hexDigit, OP_FIELDS, OP_SET as OPS } from './vocab.js';
+import { ENUMS, hexDigit, MAX_ACCESS_PAGES, OP_FIELDS, OP_SET as OPS } from './vocab.js';
 import type { EventCursor, ParsedEvent } from './parse.js';
 
 const HEX_ADDR = /^0x[0-9a-fA-F]{1,16}$/;
@@ -85,7 +85,7 @@ export function fastEvent(get: (field: string) => string | number | undefined, p
   } else if (spec.size === 'required') return undefined;
 
   const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
-  if (page + npages > 2 ** 52) return undefined;
+  if (page + npages > 2 ** 52 || npages > MAX_ACCESS_PAGES) return undefined;
   const base = { t, page, offset, npages, sizeAligned: size % 4096 === 0 };
 
   const e = (f: string): string | undefined => {
@@ -231,7 +231,7 @@ export function fastCsvEvent(cells: string[], c: CsvColumns, line: number, cur: 
   } else if (spec.size === 'required') return undefined;
 
   const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
-  if (page + npages > 2 ** 52) return undefined;
+  if (page + npages > 2 ** 52 || npages > MAX_ACCESS_PAGES) return undefined;
   const sizeAligned = size % 4096 === 0;
 
   let core: CoreEvent;

@@ -27,6 +27,10 @@ export interface LintWarning {
   page: number;
   /** For kernel_lacks: the version that added the op. */
   since?: string;
+  /** For kernel_lacks: what is missing when it is less than the op (e.g. `xe_prefetch region=advised`). */
+  what?: string;
+  /** For unaligned: the byte address as written (page << 12 | offset). */
+  addr?: bigint;
 }
 
 /** Lints over a stream of events; call `add()` per event, read `warnings`. */
@@ -40,9 +44,11 @@ export class Linter {
     return this.kernel;
   }
 
-  private warn(e: ParsedEvent, code: LintCode, page: number, since?: string): void {
+  private warn(e: ParsedEvent, code: LintCode, page: number, since?: string, what?: string): void {
     const w: LintWarning = { line: e.line, code, op: e.core.op, page };
     if (since !== undefined) w.since = since;
+    if (what !== undefined) w.what = what;
+    if (code === 'unaligned') w.addr = (BigInt(page) << 12n) | BigInt(e.core.offset);
     this.warnings.push(w);
   }
 
@@ -84,8 +90,8 @@ export class Linter {
         return;
       }
       case 'xe_prefetch':
-        if (!kernelAtLeast(this.kernel, '6.16')) this.warn(e, 'kernel_lacks', start, '6.16');
-        else if (c.region === 'advised' && !kernelAtLeast(this.kernel, '6.18')) this.warn(e, 'kernel_lacks', start, '6.18');
+        if (!kernelAtLeast(this.kernel, '6.17')) this.warn(e, 'kernel_lacks', start, '6.17');
+        else if (c.region === 'advised' && !kernelAtLeast(this.kernel, '6.18')) this.warn(e, 'kernel_lacks', start, '6.18', 'xe_prefetch region=advised');
         return;
       case 'xe_madvise':
         if (!kernelAtLeast(this.kernel, '6.18')) this.warn(e, 'kernel_lacks', start, '6.18');

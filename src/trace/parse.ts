@@ -18,7 +18,9 @@
 import type { z } from 'zod';
 import type { CoreEvent } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
+import { PLATFORM_KNOBS } from '../core/platform.js';
 import { canonicalKnobs, eventSchema, OP_NAMES, platformSchema, toPlatform, type TraceEvent } from './schema.js';
+import { MAX_ACCESS_BYTES, PER_PAGE_OPS } from './vocab.js';
 import { showTime } from './values.js';
 import { TraceInputError } from './errors.js';
 
@@ -50,41 +52,78 @@ export function detectFormat(file: string, explicit?: string): TraceFormat | und
   return undefined;
 }
 
-/** Guess the encoding of text (stdin or an unknown extension) from its first meaningful line. */
+/**
+ * Guess the encoding of text (stdin or an unknown extension) from its head (the first 64 KiB):
+ * a first meaningful line that is not `{...` is CSV; one that is a whole JSON object is JSONL,
+ * unless it has an "events" key (a one-line JSON document). A first line that is not a whole JSON
+ * value starts a JSON document spread over lines — wherever its "events" key is — unless later
+ * lines of the head are whole JSON objects (JSONL with a damaged first line).
+ */
 export function sniffFormat(text: string): TraceFormat {
-  for (const raw of text.slice(0, 1 << 16).split('\n')) {
-    const t = raw.trim();
+  const head = text.slice(0, 1 << 16);
+  const lines = (head.charCodeAt(0) === 0xfeff ? head.slice(1) : head).split('\n');
+  const complete = head.length < 1 << 16 ? lines.length : lines.length - 1; // the last line may be cut off
+  for (let i = 0; i < lines.length; i++) {
+    const t = lines[i].trim();
     if (t === '' || t.startsWith('#') || t.startsWith('//')) continue;
     if (!t.startsWith('{')) return 'csv';
-    try {
-      const o = JSON.parse(t) as Record<string, unknown>;
-      return o !== null && typeof o === 'object' && 'events' in o ? 'json' : 'jsonl';
-    } catch {
-      return /"events"\s*:/.test(text.slice(0, 1 << 16)) ? 'json' : 'jsonl';
+    const o = jsonObject(t);
+    if (o !== undefined) return Object.hasOwn(o, 'events') ? 'json' : 'jsonl';
+    for (let j = i + 1; j < complete; j++) {
+      if (lines[j].startsWith('{') && jsonObject(lines[j].trim()) !== undefined) return 'jsonl';
     }
+    return 'json';
   }
   return 'csv';
+}
+
+/** The object a text holds, or undefined when it is not exactly one JSON object. */
+function jsonObject(t: string): Record<string, unknown> | undefined {
+  try {
+    const o = JSON.parse(t) as unknown;
+    return o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // zod issues → messages
 
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
+/**
+ * A found value for a message: short (at most about 60 characters) and safe on any input — an
+ * array of 100,000 items or nested 100,000 levels deep is shown by its first few elements.
+ */
+export function show(v: unknown): string {
   if (v === undefined) return 'nothing';
-  return JSON.stringify(v) ?? String(v);
+  const s = preview(v, 2);
+  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+function preview(v: unknown, depth: number): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
+  if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? String(v) : (JSON.stringify(v) ?? String(v));
+  if (Array.isArray(v)) {
+    if (depth === 0) return v.length === 0 ? '[]' : '[...]';
+    const items = v.slice(0, 4).map((x) => preview(x, depth - 1));
+    return `[${items.join(',')}${v.length > 4 ? ',...' : ''}]`;
+  }
+  const keys = Object.keys(v);
+  if (depth === 0) return keys.length === 0 ? '{}' : '{...}';
+  const items = keys.slice(0, 4).map((k) => `${JSON.stringify(k.length > 20 ? k.slice(0, 17) + '...' : k)}:${preview((v as Record<string, unknown>)[k], depth - 1)}`);
+  return `{${items.join(',')}${keys.length > 4 ? ',...' : ''}}`;
 }
 
 function issueError(file: string, line: number, issue: z.core.$ZodIssue, input: Record<string, unknown>): TraceInputError {
   const field = issue.path.length > 0 ? String(issue.path[0]) : undefined;
-  const found = field !== undefined ? input[field] : undefined;
+  const found = field !== undefined && Object.hasOwn(input, field) ? input[field] : undefined;
   const op = typeof input.op === 'string' ? input.op : undefined;
-  if (field !== undefined && field !== 'op' && !(field in input) && issue.code !== 'unrecognized_keys') {
+  if (field !== undefined && field !== 'op' && !Object.hasOwn(input, field) && issue.code !== 'unrecognized_keys') {
     return new TraceInputError(file, line, `missing; op "${op}" requires it`, field);
   }
   switch (issue.code) {
     case 'unrecognized_keys':
-      return new TraceInputError(file, line, `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} for op "${op}"`);
+      return new TraceInputError(file, line, `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => show(k)).join(', ')} for op ${show(op)}`);
     case 'invalid_union':
       if (field === 'op' || issue.path.length === 0) {
         return new TraceInputError(file, line, `expected "op" to be one of ${OP_NAMES.join(', ')}, found ${show(input.op)}`, 'op');
@@ -155,7 +194,7 @@ export function parseEventObject(obj: unknown, file: string, line: number, cur: 
     throw new TraceInputError(file, line, `expected an event object, found ${show(obj)}`);
   }
   const input = obj as Record<string, unknown>;
-  if (!('op' in input)) throw new TraceInputError(file, line, `missing; every event needs an op (${OP_NAMES.join(', ')})`, 'op');
+  if (!Object.hasOwn(input, 'op')) throw new TraceInputError(file, line, `missing; every event needs an op (${OP_NAMES.join(', ')})`, 'op');
   const r = eventSchema.safeParse(input);
   if (!r.success) throw issueError(file, line, r.error.issues[0], input);
   const e = r.data;
@@ -170,6 +209,14 @@ export function parseEventObject(obj: unknown, file: string, line: number, cur: 
   cur.t = t;
   if ('size' in e && e.size !== undefined && e.addr + e.size > 1n << 64n) {
     throw new TraceInputError(file, line, `span [addr, addr+size) must end at or below 2^64`, 'size');
+  }
+  if ('size' in e && e.size !== undefined && e.size > MAX_ACCESS_BYTES && PER_PAGE_OPS.has(e.op)) {
+    throw new TraceInputError(
+      file,
+      line,
+      `expected at most ${MAX_ACCESS_BYTES >> 30n}G for one ${e.op} (the model keeps state for every touched page; split the access), found ${show(input.size)}`,
+      'size',
+    );
   }
   return { ...toCore(e, t), line };
 }
@@ -186,7 +233,7 @@ export function parsePlatformObject(obj: unknown, file: string, line: number): P
     const issue = r.error.issues[0];
     const key = issue.path.length ? String(issue.path[0]) : undefined;
     if (issue.code === 'unrecognized_keys') {
-      throw new TraceInputError(file, line, `unknown platform knob${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`);
+      throw new TraceInputError(file, line, `unknown platform knob${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => show(k)).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`);
     }
     const e = issueError(file, line, issue, c.knobs);
     throw new TraceInputError(file, line, e.detail, key !== undefined ? `platform.${key}` : 'platform');
@@ -202,12 +249,83 @@ export function parsePlatformSettings(settings: Record<string, string>, where: s
   if (!r.success) {
     const issue = r.error.issues[0];
     if (issue.code === 'unrecognized_keys') {
-      throw new TraceInputError(where, 0, `unknown platform knob ${issue.keys.map((k) => `"${k}"`).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`);
+      throw new TraceInputError(where, 0, `unknown platform knob ${issue.keys.map((k) => show(k)).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`);
     }
     const e = issueError(where, 0, issue, c.knobs as Record<string, string>);
     throw new TraceInputError(where, 0, e.detail, e.field);
   }
   return toPlatform(r.data);
+}
+
+/**
+ * Platform knobs from one more header line (`#! platform`): a knob already set is an error, never
+ * silently overridden.
+ */
+export function mergePlatform(into: Partial<Platform>, more: Partial<Platform>, file: string, line: number): Partial<Platform> {
+  for (const k of Object.keys(more)) {
+    if (Object.hasOwn(into, k)) {
+      throw new TraceInputError(file, line, `platform knob "${PLATFORM_KNOBS[k as keyof typeof PLATFORM_KNOBS] ?? k}" is given twice (also on an earlier #! platform line)`, 'platform');
+    }
+  }
+  return { ...into, ...more };
+}
+
+/**
+ * The first key that appears twice in one object of a (valid) JSON text, with its offset —
+ * JSON.parse would silently keep the last. One iterative pass: safe at any nesting depth.
+ */
+export function duplicateKey(text: string): { key: string; pos: number } | undefined {
+  const stack: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 91) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 125 || c === 93) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 44) {
+      expectKey = stack.length > 0 && stack[stack.length - 1] !== null;
+    } else if (c === 34) {
+      let j = i + 1;
+      let escaped = false;
+      while (j < text.length && text.charCodeAt(j) !== 34) {
+        if (text.charCodeAt(j) === 92) {
+          j++;
+          escaped = true;
+        }
+        j++;
+      }
+      if (expectKey) {
+        let key = text.slice(i + 1, j);
+        if (escaped) {
+          try {
+            key = JSON.parse(text.slice(i, j + 1)) as string;
+          } catch {
+            // invalid JSON is reported by JSON.parse itself
+          }
+        }
+        const keys = stack[stack.length - 1]!;
+        if (keys.has(key)) return { key, pos: i };
+        keys.add(key);
+        expectKey = false;
+      }
+      i = j;
+    }
+  }
+  return undefined;
+}
+
+/** Refuse a JSON text with a key given twice in one object. */
+export function refuseDuplicateKeys(text: string, file: string, firstLine = 1): void {
+  const d = duplicateKey(text);
+  if (d === undefined) return;
+  const { line, column } = lineCol(text, d.pos);
+  throw new TraceInputError(file, firstLine + line - 1, `key ${show(d.key)} is given twice in one object`, undefined, column);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,6 +414,7 @@ function parseJsonDocument(text: string, file: string, onError?: (e: TraceInputE
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new TraceInputError(file, 1, 'expected a JSON object {"svmsim": 1, "events": [...]}');
   }
+  refuseDuplicateKeys(text, file);
   const root = doc as Record<string, unknown>;
   for (const k of Object.keys(root)) {
     if (!['svmsim', 'platform', 'events', 'comment'].includes(k)) {
@@ -381,11 +500,13 @@ const CSV_FIELDS = new Set(['t', 'op', 'addr', 'size', 'prot', 'kind', 'advice',
 /** Parse a `#! platform k=v k=v` line. */
 export function csvPlatformLine(line: string, file: string, lineNo: number): Partial<Platform> {
   const body = line.replace(/^#!\s*platform\s*/, '');
-  const settings: Record<string, string> = {};
+  const settings: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const tok of body.split(/\s+/).filter(Boolean)) {
     const eq = tok.indexOf('=');
     if (eq <= 0) throw new TraceInputError(file, lineNo, `expected key=value, found ${show(tok)}`, 'platform');
-    settings[tok.slice(0, eq)] = tok.slice(eq + 1);
+    const key = tok.slice(0, eq);
+    if (Object.hasOwn(settings, key)) throw new TraceInputError(file, lineNo, `platform knob ${show(key)} is given twice`, 'platform');
+    settings[key] = tok.slice(eq + 1);
   }
   try {
     return parsePlatformSettings(settings, file);

@@ -6,9 +6,10 @@
  * Both give the platform header first and then an iterable of events.
  */
 
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { Platform } from '../core/platform.js';
 import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceFormat } from './parse.js';
+import { checkHead } from './binary.js';
 import { CsvByteReader } from './csv-bytes.js';
 import { FileLines, TextLines, TraceReader, type ByteSource } from './stream.js';
 
@@ -35,29 +36,48 @@ export function parseTrace(
     checkText(text, opts.file);
     return parseJsonTrace(text, opts.file, opts.onError);
   }
-  const r = new TraceReader(new TextLines(text), opts.file, format);
+  const r = new TraceReader(new TextLines(text, opts.file), opts.file, format);
   r.onError = opts.onError;
   if (opts.onError === undefined) checkText(text, opts.file);
   return { platform: r.platform, events: [...r.events()] };
 }
 
-/** Open a trace file; JSONL and CSV events are read as they are consumed. */
+/**
+ * Open a trace file; JSONL and CSV events are read as they are consumed. Anything that is not a
+ * regular file (a FIFO, `<(zcat t.gz)`, a character device, /dev/stdin) is read as a stream: its
+ * size says nothing.
+ */
 export function openTrace(path: string, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
-  const st = statSync(path);
-  if (st.isDirectory()) throw Object.assign(new Error(`${path}: is a directory`), { code: 'EISDIR', path });
-  if (st.size === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
-  let fmt = format;
-  if (fmt === undefined) {
-    fmt = sniffFormat(readHead(path));
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw Object.assign(e as Error, { path: file });
   }
+  if (st.isDirectory()) throw Object.assign(new Error(`${path}: is a directory`), { code: 'EISDIR', path: file });
+  if (!st.isFile()) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw Object.assign(e as Error, { path: file });
+    }
+    return openStream(fd, file, format, onError);
+  }
+  if (st.size === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
+  const fd = openSync(path, 'r');
+  const head = readUpTo(fd, SNIFF_BYTES);
+  checkHead(head, file);
+  const fmt = format ?? sniffFormat(head.toString('utf8'));
   if (fmt === 'json') {
     if (st.size > MAX_JSON_BYTES) {
+      closeSync(fd);
       throw jsonTooBig(file);
     }
-    const t = parseTrace(readFileSync(path, 'utf8'), { file, format: 'json', onError });
+    const t = parseTrace(readRest(fd, head, file), { file, format: 'json', onError });
     return { platform: t.platform, events: t.events, format: fmt, totalBytes: st.size, bytesRead: st.size };
   }
-  return streamingHandle(path, file, fmt, st.size, onError);
+  return streamingHandle({ fd, head }, file, fmt, st.size, onError);
 }
 
 /**
@@ -67,30 +87,42 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
  */
 export function openStream(fd: number, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
   const head = readUpTo(fd, SNIFF_BYTES);
-  if (head.length === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
+  if (head.length === 0) {
+    closeSync(fd);
+    throw new TraceInputError(file, 1, 'empty trace: no events');
+  }
+  checkHead(head, file);
   const fmt = format ?? sniffFormat(head.toString('utf8'));
   if (fmt === 'json') {
+    const text = readRest(fd, head, file);
+    const t = parseTrace(text, { file, format: 'json', onError });
+    return { platform: t.platform, events: t.events, format: fmt, totalBytes: 0, bytesRead: text.length };
+  }
+  return streamingHandle({ fd, head }, file, fmt, 0, onError);
+}
+
+/** The rest of a JSON document after its head, refused past MAX_JSON_BYTES; closes fd. */
+function readRest(fd: number, head: Buffer, file: string): string {
+  try {
     const chunks = [head];
     let size = head.length;
     for (;;) {
       const more = readUpTo(fd, 1 << 20);
       if (more.length === 0) break;
       size += more.length;
-      if (size > MAX_JSON_BYTES) {
-        throw jsonTooBig(file);
-      }
+      if (size > MAX_JSON_BYTES) throw jsonTooBig(file);
       chunks.push(more);
     }
-    const t = parseTrace(Buffer.concat(chunks).toString('utf8'), { file, format: 'json', onError });
-    return { platform: t.platform, events: t.events, format: fmt, totalBytes: 0, bytesRead: size };
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
-  return streamingHandle({ fd, head }, file, fmt, 0, onError);
 }
 
 /** A JSONL or CSV trace read as its events are consumed (the byte-level reader for CSV). */
 function streamingHandle(source: ByteSource, file: string, fmt: 'jsonl' | 'csv', totalBytes: number, onError?: (e: TraceInputError) => void): TraceHandle {
   const counter = { bytes: 0 };
-  const r = fmt === 'csv' ? new CsvByteReader(source, file, counter) : new TraceReader(new FileLines(source, counter), file, fmt);
+  const r = fmt === 'csv' ? new CsvByteReader(source, file, counter) : new TraceReader(new FileLines(source, counter, file), file, fmt);
   r.onError = onError;
   return {
     platform: r.platform,
@@ -119,12 +151,3 @@ function readUpTo(fd: number, max: number): Buffer {
   return buf.subarray(0, n);
 }
 
-/** The first 64 KiB of a file, for sniffing its encoding. */
-function readHead(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    return readUpTo(fd, SNIFF_BYTES).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}

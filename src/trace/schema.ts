@@ -11,10 +11,14 @@ import { z } from 'zod';
 import { KERNEL_VERSIONS, PLATFORM_KNOBS, type Platform } from '../core/platform.js';
 import { parseAddr, parseSize, parseTime, ValueError } from './values.js';
 
-/** A zod field from one of our value parsers; the parser's `expected` becomes the message. */
+/**
+ * A zod field from one of our value parsers; the parser's `expected` becomes the message (any
+ * JSON value reaches the parser, so `true` or `null` get "expected ..., found true", never zod's
+ * "Invalid input").
+ */
 function parsed<T>(fn: (v: unknown) => T, description: string) {
   return z
-    .union([z.string(), z.number()])
+    .unknown()
     .transform((v, ctx) => {
       try {
         return fn(v);
@@ -64,7 +68,7 @@ export const eventSchema = z.discriminatedUnion('op', [
     access: z.enum(['read', 'write', 'atomic']).describe('Fault access type from the fault descriptor.'),
   }),
   z.strictObject({
-    op: z.literal('xe_prefetch').describe('DRM_XE_VM_BIND_OP_PREFETCH on the mirror VMA (kernel >= 6.16).'),
+    op: z.literal('xe_prefetch').describe('DRM_XE_VM_BIND_OP_PREFETCH on the mirror VMA (kernel >= 6.17).'),
     ...base,
     addr: addr(),
     size: size(),
@@ -86,15 +90,28 @@ export const OP_NAMES = eventSchema.options.map((o) => o.shape.op.value);
 // ---------------------------------------------------------------------------------------------
 // Platform header
 
-const bool = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
-  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+/** A knob value from a fixed set of spellings, with a message naming them. */
+function oneOf<T>(table: ReadonlyMap<unknown, T>, expected: string) {
+  return z.unknown().transform((v, ctx) => {
+    const key = typeof v === 'string' ? v.trim() : v;
+    if (!table.has(key)) {
+      ctx.addIssue({ code: 'custom', message: expected });
+      return z.NEVER;
+    }
+    return table.get(key) as T;
+  });
+}
+
+const bool = oneOf(
+  new Map<unknown, boolean>([true, 'true', '1', 'yes', 1].map((k) => [k, true] as [unknown, boolean]).concat([false, 'false', '0', 'no', 0].map((k) => [k, false]))),
+  'a boolean (true, false, 1, 0, yes or no)',
+);
 
 function int(min: number, max: number, what: string) {
   return z
-    .union([z.number(), z.string()])
+    .unknown()
     .transform((v, ctx) => {
-      const n = typeof v === 'number' ? v : /^[0-9]+$/.test(v.trim()) ? Number(v.trim()) : NaN;
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]{1,16}$/.test(v.trim()) ? Number(v.trim()) : NaN;
       if (!Number.isInteger(n) || n < min || n > max) {
         ctx.addIssue({ code: 'custom', message: `${what} (an integer from ${min} to ${max})` });
         return z.NEVER;
@@ -105,7 +122,7 @@ function int(min: number, max: number, what: string) {
 
 const powerOfTwoMiB = parsed((v) => {
   const s = parseSize(v);
-  if (s < 1n << 21n || (s & (s - 1n)) !== 0n) throw new ValueError('a power-of-two size of at least 2M, e.g. 512M');
+  if (s < 1n << 20n || (s & (s - 1n)) !== 0n) throw new ValueError('a power-of-two size of at least 1M, e.g. 512M');
   return s;
 }, 'svm_notifier_size');
 
@@ -114,13 +131,16 @@ export const platformSchema = z.strictObject({
   kernel: z.enum(KERNEL_VERSIONS).optional().describe('Kernel profile (default 6.18).'),
   dgfx: bool.optional().describe('Discrete GPU with VRAM (default true).'),
   pagemap: bool.optional().describe('CONFIG_DRM_XE_PAGEMAP (default true).'),
-  vram: size().optional().describe('VRAM of tile 0 (default 16G).'),
+  vram: parsed((v) => {
+    const s = parseSize(v);
+    if (s % 4096n !== 0n) throw new ValueError('a VRAM size in whole 4K pages (VRAM is allocated by the page), e.g. 4G, 512M or 64K');
+    return s;
+  }, 'VRAM of tile 0').optional().describe('VRAM of tile 0 (default 16G).'),
   need64k: bool.optional().describe('XE_VRAM_FLAGS_NEED64K (default false).'),
   need64k_rule: z.enum(['lt', 'le']).optional().describe('NEED64K comparison: lt (the released code, default) or le (the 6.15.0-6.15.3 regression).'),
   notifier_size: powerOfTwoMiB.optional().describe('svm_notifier_size (default 512M).'),
   atomic_timeslice_ms: int(0, 1_000_000, 'a timeslice in ms').optional().describe('atomic_svm_timeslice_ms (default 5).'),
-  hz: z
-    .union([z.literal(100), z.literal(250), z.literal(300), z.literal(1000), z.enum(['100', '250', '300', '1000']).transform(Number)])
+  hz: oneOf(new Map<unknown, number>([100, 250, 300, 1000].flatMap((n) => [[n, n], [String(n), n]] as [unknown, number][])), 'a kernel HZ: one of 100, 250, 300, 1000')
     .optional()
     .describe('Kernel HZ (default 250).'),
   media_gt: bool.optional().describe('Tile 0 has a media GT (default true).'),
@@ -135,6 +155,12 @@ export const platformSchema = z.strictObject({
   vram_fail_errno: z.enum(['ENOMEM', 'ENOSPC']).optional().describe('Errno of a failed VRAM allocation (default ENOMEM).'),
   vma_merge: bool.optional().describe('Merge adjacent anonymous VMAs (default true).'),
   cost_model: z.enum(['bmg', 'zero']).optional().describe('Cost model for _us counters (default bmg).'),
+  fault_exit_returns_zero: bool.optional().describe('6.18.y: the fault handler exit returns 0 for -EACCES / hard get_pages failures (default true on 6.18.y).'),
+  pref_system_owner_null: bool.optional().describe('6.18.y: device-private owner NULL when the VMA prefers system (default true on 6.18.y).'),
+  devmem_only_fail_to_get_pages: bool.optional().describe('6.18.y: devmem_only VRAM allocation failure goes to get_pages (default true on 6.18.y).'),
+  madvise_autoreset_gate: bool.optional().describe('6.18.y: GC attribute reset only for VMAs bound with MADVISE_AUTORESET (default true on 6.18.y).'),
+  mirror_madvise_autoreset: bool.optional().describe('Mirror VMA bound with DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET (default false).'),
+  livelock_bound: int(1, 1_000_000, 'a loop bound').optional().describe('Handler loop iterations / GPU replays without progress before LIVELOCK (default 64).'),
 });
 
 /**
@@ -160,10 +186,13 @@ export const PLATFORM_ALIASES: Readonly<Record<string, keyof typeof platformSche
  * given twice (under its name and an alias).
  */
 export function canonicalKnobs<T>(obj: Record<string, T>): { knobs: Record<string, T | string> } | { twice: string } {
+  // Own keys only, looked up with Object.hasOwn: "constructor" or "__proto__" are unknown knobs,
+  // never something found on Object.prototype.
   const out: Record<string, T | string> = {};
   for (const [k, v] of Object.entries(obj)) {
-    const name = PLATFORM_ALIASES[k] ?? k;
-    if (name in out) return { twice: `platform knob "${name}" is given twice${name !== k ? ` (also as "${k}")` : ''}` };
+    const name = Object.hasOwn(PLATFORM_ALIASES, k) ? PLATFORM_ALIASES[k] : k;
+    if (Object.hasOwn(out, name)) return { twice: `platform knob "${name}" is given twice${name !== k ? ` (also as "${k}")` : ''}` };
+    Object.defineProperty(out, name, { value: undefined, enumerable: true, writable: true, configurable: true });
     out[name] = k === 'svm_notifier_size' && (typeof v === 'number' || (typeof v === 'string' && /^\s*[0-9]+\s*$/.test(v))) ? `${String(v).trim()}M` : v;
   }
   return { knobs: out };

@@ -21,6 +21,8 @@ import { csvColumns, fastCsvEvent, fastEvent } from './fast.js';
 import { pullSource, type EventSource } from './vocab.js';
 import {
   csvPlatformLine,
+  mergePlatform,
+  refuseDuplicateKeys,
   csvRowObject,
   newCursor,
   parseCsvHeader,
@@ -34,6 +36,17 @@ import {
 } from './parse.js';
 
 const CHUNK = 1 << 20;
+
+/**
+ * The longest line a JSONL or CSV trace may have. Event lines are tens of bytes; the limit keeps
+ * a file without line ends (binary junk, one huge value) from being gathered into memory, and
+ * keeps reading linear: a line is scanned once, and past this it is refused.
+ */
+export const MAX_LINE_BYTES = 1 << 20;
+
+export function lineTooLong(file: string, line: number): TraceInputError {
+  return new TraceInputError(file, line, `line longer than ${MAX_LINE_BYTES >> 20} MiB (the limit for one line of a JSONL or CSV trace; event lines are tens of bytes)`);
+}
 
 /** A source of lines; `line` is the 1-based number of the line last returned. */
 export interface LineSource {
@@ -49,11 +62,14 @@ export class FileLines implements LineSource {
   private readonly dec = new StringDecoder('utf8');
   private text = '';
   private pos = 0;
+  /** Where the search for the next line end resumes (text before it holds none). */
+  private scan = 0;
   private eof = false;
 
   constructor(
     source: ByteSource,
     private readonly counter?: { bytes: number },
+    private readonly file = '<input>',
   ) {
     const { fd, head } = openSource(source);
     this.fd = fd;
@@ -64,10 +80,12 @@ export class FileLines implements LineSource {
   }
 
   next(): string | undefined {
+    if (this.line === 0 && this.pos === 0) this.text = stripBom(this.text);
     for (;;) {
-      const nl = this.text.indexOf('\n', this.pos);
+      const nl = this.text.indexOf('\n', Math.max(this.pos, this.scan));
       if (nl >= 0) {
         const end = nl > this.pos && this.text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+        if (end - this.pos > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line + 1);
         const l = this.text.slice(this.pos, end);
         this.pos = nl + 1;
         this.line++;
@@ -83,10 +101,12 @@ export class FileLines implements LineSource {
         }
         return undefined;
       }
+      if (this.text.length - this.pos > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line + 1);
       const got = readSync(this.fd, this.buf, 0, CHUNK, null);
       if (this.counter) this.counter.bytes += got;
       const rest = this.text.slice(this.pos);
       this.pos = 0;
+      this.scan = rest.length;
       if (got === 0) {
         this.eof = true;
         closeSync(this.fd);
@@ -94,6 +114,8 @@ export class FileLines implements LineSource {
       } else {
         this.text = rest + this.dec.write(got === CHUNK ? this.buf : this.buf.subarray(0, got));
       }
+      if (this.line === 0 && rest.length === 0) this.text = stripBom(this.text);
+
     }
   }
 }
@@ -109,17 +131,29 @@ export function openSource(src: ByteSource): { fd: number; head: Buffer | undefi
   return typeof src === 'string' ? { fd: openSync(src, 'r'), head: undefined } : { fd: src.fd, head: src.head.length > 0 ? src.head : undefined };
 }
 
+/** A byte order mark at the start of a text is not part of its first line. */
+function stripBom(s: string): string {
+  return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+}
+
 /** Lines of a string (stdin, tests), same contract as FileLines. */
 export class TextLines implements LineSource {
   line = 0;
   private pos = 0;
-  constructor(private readonly text: string) {}
+  private readonly text: string;
+  constructor(
+    text: string,
+    private readonly file = '<input>',
+  ) {
+    this.text = stripBom(text);
+  }
 
   next(): string | undefined {
     const t = this.text;
     if (this.pos >= t.length) return undefined;
     let nl = t.indexOf('\n', this.pos);
     if (nl < 0) nl = t.length;
+    if (nl - this.pos > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line + 1);
     const end = nl > this.pos && t.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
     const l = t.slice(this.pos, end);
     this.pos = nl + 1;
@@ -184,8 +218,16 @@ export class TraceReader {
     for (let l = this.next(); l !== undefined; l = this.next()) {
       const [line, n] = l;
       if (isBlankOrComment(line, true)) continue;
-      if (/^\s*\{\s*"svmsim"/.test(line)) {
-        const h = parseJsonlLine(line, this.file, n) as Record<string, unknown>;
+      let first: unknown;
+      try {
+        first = line.trimStart().startsWith('{') ? JSON.parse(line) : undefined;
+      } catch {
+        // not a header: the line is read (and reported) as an event
+      }
+      if (first !== null && typeof first === 'object' && !Array.isArray(first) && Object.hasOwn(first, 'svmsim')) {
+        // The header, whatever the order of its keys.
+        const h = first as Record<string, unknown>;
+        refuseDuplicateKeys(line, this.file, n);
         for (const k of Object.keys(h)) {
           if (!['svmsim', 'platform', 'comment'].includes(k)) throw new TraceInputError(this.file, n, `unknown header key "${k}"; expected svmsim, platform`);
         }
@@ -200,7 +242,7 @@ export class TraceReader {
     for (let l = this.next(); l !== undefined; l = this.next()) {
       const [line, n] = l;
       if (/^#!\s*platform\b/.test(line)) {
-        this.platform = { ...this.platform, ...csvPlatformLine(line, this.file, n) };
+        this.platform = mergePlatform(this.platform, csvPlatformLine(line, this.file, n), this.file, n);
         continue;
       }
       if (line.trim() === '' || line.startsWith('#')) continue;

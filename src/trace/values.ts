@@ -21,9 +21,20 @@ export class ValueError extends Error {
   }
 }
 
+/**
+ * Digits that can matter below 2^64: 16 hex or 20 decimal after leading zeros. Longer strings
+ * are refused before any conversion (a 1 MiB digit string costs nothing to refuse).
+ */
+function significant(digits: string, max: number, what: string): string {
+  let i = 0;
+  while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++;
+  if (digits.length - i > max) throw new ValueError(what.includes('2^64') ? what : `${what} below 2^64`);
+  return digits.slice(i);
+}
+
 function unsigned(s: string, what: string): bigint {
-  if (/^0x[0-9a-f]+$/i.test(s)) return BigInt(s);
-  if (/^[0-9]+$/.test(s)) return BigInt(s);
+  if (/^0x[0-9a-f]+$/i.test(s)) return BigInt('0x' + significant(s.slice(2), 16, what));
+  if (/^[0-9]+$/.test(s)) return BigInt(significant(s, 20, what));
   throw new ValueError(what);
 }
 
@@ -52,6 +63,7 @@ const SUFFIX: Record<string, bigint> = { K: 1n << 10n, M: 1n << 20n, G: 1n << 30
 function decimalTimes(num: string, unit: bigint, what: string): bigint {
   const m = /^([0-9]+)(?:\.([0-9]{1,9}))?$/.exec(num);
   if (!m) throw new ValueError(what);
+  significant(m[1], 20, what);
   const frac = m[2] ?? '';
   const scale = 10n ** BigInt(frac.length);
   const total = (BigInt(m[1]) * scale + BigInt(frac === '' ? '0' : frac)) * unit;

@@ -11,6 +11,17 @@ import type { ParsedEvent } from './parse.js';
 
 export const OP_SET: ReadonlySet<string> = new Set(OPS);
 
+/**
+ * The largest span one access (CPU or GPU) or prefetch may have: the model keeps state for every
+ * page such an event touches (page-table blocks, ranges, faults), so a bigger one — 128T, 2^63
+ * bytes — would exhaust memory or a JavaScript Map. Refused as bad input (the fast readers send
+ * anything over MAX_ACCESS_PAGES to the schema path, which decides). mmap, munmap, mprotect and
+ * madvise only touch VMAs and present pages, and take any span below 2^64.
+ */
+export const MAX_ACCESS_BYTES = 64n << 30n;
+export const MAX_ACCESS_PAGES = Number(MAX_ACCESS_BYTES >> 12n);
+export const PER_PAGE_OPS: ReadonlySet<string> = new Set(['cpu_read', 'cpu_write', 'gpu_read', 'gpu_write', 'gpu_atomic', 'xe_prefetch']);
+
 /** Fields each op accepts besides t, op, addr, and whether size is required. */
 export const OP_FIELDS: Record<Op, { size: 'required' | 'optional' | 'none'; extra: readonly EnumField[] }> = {
   mmap: { size: 'required', extra: ['prot', 'kind'] },

@@ -3,7 +3,7 @@
  * Counters are GT0 values; `_us` values are checked as ">0" (or absent = 0).
  */
 import { describe, expect, test } from 'vitest';
-import { B, K, M, Run } from '../helpers.js';
+import { allCounters, B, counters, K, M, Run } from '../helpers.js';
 
 const C = B + 0x400000n;
 
@@ -97,33 +97,104 @@ describe('reference worked examples (§11)', () => {
     expect(n.ranges().map((x) => x.location)).toEqual(['smem', 'smem']);
   });
 
-  test('E7 atomic fault + timeslice: CPU waits until expiry — drm_pagemap_migrate_to_ram timeslice', () => {
-    const r = new Run();
-    r.mmap(B, 2n * M);
-    r.at(0).do('gpu_atomic', B);
-    expect(r.shape()).toMatchObject({ svm_pagefault_count: 1, svm_2M_pagefault_count: 1, svm_2M_migrate_count: 1 });
-    const cpu = r.at(1_000_000).do('cpu_read', B);
-    const wait = cpu.decisions.find((d) => d.code === 'timeslice_wait');
-    expect(wait).toMatchObject({ fromNs: 1_000_000, untilNs: 8_000_000, expiryJiffies: 2 });
-    expect(cpu.t).toBe(8_000_000);
-    expect(r.shape()).toMatchObject({ svm_cpu_copy_kb: 2048, tlb_inval_count: 1, svm_tlb_inval_count: 1 });
+  // E7: every counter of every profile. 6.18 / 6.18.y give the full list; 6.16/6.17 only have
+  // svm_pagefault_count and tlb_inval_count; 6.15 only tlb_inval_count.
+  const E7_618 = {
+    svm_pagefault_count: 1,
+    svm_2M_pagefault_count: 1,
+    svm_2M_migrate_count: 1,
+    svm_2M_migrate_us: '>0',
+    svm_2M_get_pages_us: '>0',
+    svm_2M_bind_us: '>0',
+    svm_2M_pagefault_us: '>0',
+    // the CPU pulls all 512 device pages back (holes became device pages at migration)
+    svm_cpu_copy_kb: 2048,
+    svm_cpu_copy_us: '>0',
+    svm_2M_cpu_copy_us: '>0',
+    tlb_inval_count: 1,
+    svm_tlb_inval_count: 1,
+    svm_tlb_inval_us: '>0',
+  };
+  const E7_GT1_618 = { tlb_inval_count: 1, svm_tlb_inval_count: 1, svm_tlb_inval_us: '>0' };
+  for (const [kernel, gt0, gt1] of [
+    ['6.18', E7_618, E7_GT1_618],
+    ['6.18.y', E7_618, E7_GT1_618],
+    ['6.17', { svm_pagefault_count: 1, tlb_inval_count: 1 }, { tlb_inval_count: 1 }],
+    ['6.16', { svm_pagefault_count: 1, tlb_inval_count: 1 }, { tlb_inval_count: 1 }],
+    ['6.15', { tlb_inval_count: 1 }, { tlb_inval_count: 1 }],
+  ] as const) {
+    test(`E7 ${kernel} atomic fault + timeslice: the CPU re-faults until the first tick with jiffies >= expiry — __drm_pagemap_migrate_to_ram timeslice_expiration`, () => {
+      const r = new Run({ kernel });
+      r.mmap(B, 2n * M);
+      const f = r.at(0).do('gpu_atomic', B);
+      expect(f.decisions.find((d) => d.code === 'fault')).toMatchObject({ devmemOnly: true, timesliceMs: 5, tries: 3 });
+      const cpu = r.at(1_000_000).do('cpu_read', B);
+      // expiry = jiffies(0) + msecs_to_jiffies(5) = 0 + ceil(5 * 250 / 1000) = 2 jiffies = 8 ms at HZ=250
+      expect(cpu.decisions.find((d) => d.code === 'timeslice_wait')).toMatchObject({ fromNs: 1_000_000, untilNs: 8_000_000, expiryJiffies: 2, by: 'cpu' });
+      expect(cpu.t).toBe(8_000_000);
+      expect(counters(r)).toEqual(allCounters(kernel, gt0));
+      expect(counters(r, 1)).toEqual(allCounters(kernel, gt1));
+      expect(r.vramUsed()).toBe(0n);
+    });
+  }
+
+  test('E7 a migration inside a tick is released more than 4 and at most 8 ms after it (jiffy granularity)', () => {
+    for (const [at, until] of [
+      [1_000_000, 8_000_000],
+      [3_900_000, 8_000_000],
+      [4_000_000, 12_000_000],
+    ] as const) {
+      const r = new Run();
+      r.mmap(B, 2n * M);
+      r.at(at).do('gpu_atomic', B);
+      const cpu = r.at(at).do('cpu_read', B);
+      expect(cpu.t).toBe(until);
+      expect(until - at).toBeGreaterThan(4_000_000);
+      expect(until - at).toBeLessThanOrEqual(8_000_000);
+    }
   });
 
-  test('E8 atomic on shmem: -EACCES — xe_svm_handle_pagefault devmem_only', () => {
-    const r = new Run();
+  const E8_618 = { svm_pagefault_count: 1, svm_2M_pagefault_count: 1, svm_2M_pagefault_us: '>0' };
+  for (const [kernel, gt0] of [
+    ['6.18', E8_618],
+    ['6.17', { svm_pagefault_count: 1 }],
+    ['6.16', { svm_pagefault_count: 1 }],
+    ['6.15', {}],
+  ] as const) {
+    test(`E8 ${kernel} atomic on shmem: -EACCES, range kept unbound — xe_svm_handle_pagefault devmem_only && !migrate_devmem`, () => {
+      const r = new Run({ kernel });
+      r.mmap(B, 2n * M, { kind: 'shared' });
+      const res = r.do('gpu_atomic', B);
+      expect(res).toMatchObject({ outcome: 'error', errno: 'EACCES' });
+      expect(res.decisions.find((d) => d.code === 'not_migratable_atomic')).toMatchObject({ cause: 'shmem' });
+      expect(counters(r)).toEqual(allCounters(kernel, gt0));
+      expect(counters(r, 1)).toEqual(allCounters(kernel, {}));
+      expect(r.ranges()).toMatchObject([{ location: 'smem', valid: false }]);
+    });
+  }
+
+  test('E8 6.18.y: the handler returns 0 without a bind, the GPU replays until the livelock bound — xe_svm_handle_pagefault out', () => {
+    const r = new Run({ kernel: '6.18.y' });
     r.mmap(B, 2n * M, { kind: 'shared' });
     const res = r.do('gpu_atomic', B);
-    expect(res).toMatchObject({ outcome: 'error', errno: 'EACCES' });
-    expect(r.shape()).toEqual({ svm_pagefault_count: 1, svm_2M_pagefault_count: 1, svm_2M_pagefault_us: '>0' });
+    expect(res).toMatchObject({ outcome: 'error', errno: 'LIVELOCK' });
+    const k = 64; // livelock_bound handler invocations, each counted as the kernel counts it
+    expect(res.decisions.filter((d) => d.code === 'fault_acked_unbound')).toHaveLength(k);
+    expect(counters(r)).toEqual(allCounters('6.18.y', { svm_pagefault_count: k, svm_2M_pagefault_count: k, svm_2M_pagefault_us: '>0' }));
+    expect(counters(r, 1)).toEqual(allCounters('6.18.y', {}));
+    expect(r.ranges()).toMatchObject([{ location: 'smem', valid: false }]);
+    const b = new Run({ kernel: '6.18.y', livelockBound: 5 });
+    b.mmap(B, 2n * M, { kind: 'shared' });
+    b.do('gpu_atomic', B);
+    expect(b.stat('svm_pagefault_count')).toBe(5);
+  });
 
-    const old = new Run({ kernel: '6.17' });
-    old.mmap(B, 2n * M, { kind: 'shared' });
-    expect(old.do('gpu_atomic', B)).toMatchObject({ errno: 'EACCES' });
-    expect(old.nonZero()).toEqual({ svm_pagefault_count: 1 });
-
+  test('E8 a plain gpu_read of shmem succeeds in SMEM without migration (migrate_devmem = 0)', () => {
     const rd = new Run();
     rd.mmap(B, 2n * M, { kind: 'shared' });
-    expect(rd.do('gpu_read', B).outcome).toBe('ok');
+    const f = rd.do('gpu_read', B);
+    expect(f.outcome).toBe('ok');
+    expect(f.decisions.find((d) => d.code === 'no_migrate')).toMatchObject({ reason: 'not_migratable', cause: 'shmem' });
     expect(rd.stat('svm_2M_migrate_count')).toBe(0);
     expect(rd.ranges()).toMatchObject([{ location: 'smem', valid: true }]);
   });
@@ -136,35 +207,70 @@ describe('reference worked examples (§11)', () => {
     expect(r.sim.context.gpusvm.notifiers.size).toBe(0);
   });
 
-  test('E10 full munmap of a VRAM range — xe_svm_garbage_collector', () => {
-    const run = (kernel: '6.18' | '6.16') => {
+  const E2_618 = {
+    svm_pagefault_count: 1,
+    svm_2M_pagefault_count: 1,
+    svm_2M_migrate_count: 1,
+    svm_2M_migrate_us: '>0',
+    svm_2M_get_pages_us: '>0',
+    svm_2M_bind_us: '>0',
+    svm_2M_pagefault_us: '>0',
+    svm_device_copy_kb: 2048,
+    svm_device_copy_us: '>0',
+    svm_2M_device_copy_us: '>0',
+  };
+  for (const [kernel, gt0, gt1] of [
+    ['6.18', { ...E2_618, svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }, { svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }],
+    ['6.18.y', { ...E2_618, svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }, { svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }],
+    ['6.17', { svm_pagefault_count: 1, tlb_inval_count: 1 }, { tlb_inval_count: 1 }],
+    // up to 6.16 the GC unbind always invalidates (unbind_range_prepare)
+    ['6.16', { svm_pagefault_count: 1, tlb_inval_count: 2 }, { tlb_inval_count: 2 }],
+    ['6.15', { tlb_inval_count: 2 }, { tlb_inval_count: 2 }],
+  ] as const) {
+    test(`E10 ${kernel} full munmap of a VRAM range: zap, GC, notifier and BO gone — xe_svm_garbage_collector / xe_vm_range_unbind`, () => {
       const r = new Run({ kernel });
       r.mmap(B, 4n * M);
       r.do('cpu_write', B, 4n * M);
       r.do('gpu_read', B + 0x1000n);
       r.do('munmap', B, 4n * M);
-      return r;
-    };
-    const r = run('6.18');
-    expect(r.stat('svm_tlb_inval_count')).toBe(1);
-    expect(r.stat('tlb_inval_count')).toBe(1);
-    expect(r.stat('svm_cpu_copy_kb')).toBe(0);
-    expect(r.vramUsed()).toBe(0n);
-    expect(r.ranges()).toEqual([]);
-    expect(r.sim.context.gpusvm.notifiers.size).toBe(0);
-    expect(run('6.16').stat('tlb_inval_count')).toBe(2);
-  });
+      expect(counters(r)).toEqual(allCounters(kernel, gt0));
+      expect(counters(r, 1)).toEqual(allCounters(kernel, gt1));
+      expect(r.vramUsed()).toBe(0n);
+      expect(r.ranges()).toEqual([]);
+      expect(r.sim.context.gpusvm.notifiers.size).toBe(0);
+    });
+  }
 
-  test('E11 one munmap, two ranges, one notifier: one TLB invalidation — xe_svm_invalidate', () => {
-    const r = new Run();
-    r.mmap(B, 4n * M);
-    r.do('cpu_write', B, 4n * M);
-    r.do('gpu_read', B);
-    r.do('gpu_read', B + 2n * M);
-    r.do('munmap', B, 4n * M);
-    expect(r.stat('svm_tlb_inval_count')).toBe(2);
-    expect(r.stat('tlb_inval_count')).toBe(1);
-  });
+  for (const [kernel, gt0, gt1] of [
+    [
+      '6.18',
+      {
+        ...E2_618,
+        svm_pagefault_count: 2,
+        svm_2M_pagefault_count: 2,
+        svm_2M_migrate_count: 2,
+        svm_device_copy_kb: 4096,
+        svm_tlb_inval_count: 2,
+        tlb_inval_count: 1,
+        svm_tlb_inval_us: '>0',
+      },
+      { svm_tlb_inval_count: 2, tlb_inval_count: 1, svm_tlb_inval_us: '>0' },
+    ],
+    ['6.17', { svm_pagefault_count: 2, tlb_inval_count: 1 }, { tlb_inval_count: 1 }],
+    ['6.16', { svm_pagefault_count: 2, tlb_inval_count: 3 }, { tlb_inval_count: 3 }],
+    ['6.15', { tlb_inval_count: 3 }, { tlb_inval_count: 3 }],
+  ] as const) {
+    test(`E11 ${kernel} one munmap, two ranges, one notifier: one TLB invalidation for the callback — xe_svm_invalidate`, () => {
+      const r = new Run({ kernel });
+      r.mmap(B, 4n * M);
+      r.do('cpu_write', B, 4n * M);
+      r.do('gpu_read', B);
+      r.do('gpu_read', B + 2n * M);
+      r.do('munmap', B, 4n * M);
+      expect(counters(r)).toEqual(allCounters(kernel, gt0));
+      expect(counters(r, 1)).toEqual(allCounters(kernel, gt1));
+    });
+  }
 
   test('E12 iGPU: no migration, SMEM bind — devmem_possible = IS_DGFX', () => {
     const r = new Run({ dgfx: false });

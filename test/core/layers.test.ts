@@ -197,11 +197,11 @@ describe('mm', () => {
 });
 
 describe('xe_gt_stats', () => {
-  test('xe_gt_stats_print_info order: 3 / 4 / 42 counters per kernel', () => {
+  test('xe_gt_stats_print_info order: 3 / 4 / 37 counters per kernel', () => {
     expect(statNames('6.15')).toEqual(['tlb_inval_count', 'vma_pagefault_count', 'vma_pagefault_kb']);
     expect(statNames('6.16').length).toBe(4);
     expect(statNames('6.17')[0]).toBe('svm_pagefault_count');
-    expect(statNames('6.18').length).toBe(42);
+    expect(statNames('6.18').length).toBe(37);
     expect(sizeBucket(16)).toBe('64K');
     expect(sizeBucket(256)).toBeUndefined();
   });

@@ -8,12 +8,12 @@ import { B, K, M, Run } from '../helpers.js';
 const find = <C extends Decision['code']>(ds: Decision[], c: C) => ds.filter((d) => d.code === c) as Extract<Decision, { code: C }>[];
 
 describe('version profiles', () => {
-  test('6.15: strict atomic policy with the literal 5 ms timeslice, ignoring the 6.16 debugfs knob (xe_svm_handle_pagefault)', () => {
+  test('6.15: strict atomic policy with the literal 5 ms timeslice, ignoring the 6.17 debugfs knob (xe_svm_handle_pagefault)', () => {
     const r = new Run({ kernel: '6.15', atomicTimesliceMs: 50 });
     r.mmap(B, 2n * M);
     const f = r.do('gpu_atomic', B);
     expect(find(f.decisions, 'fault')[0]).toMatchObject({ devmemOnly: true, timesliceMs: 5, tries: 3 });
-    const s = new Run({ kernel: '6.16', atomicTimesliceMs: 50 });
+    const s = new Run({ kernel: '6.17', atomicTimesliceMs: 50 });
     s.mmap(B, 2n * M);
     expect(find(s.do('gpu_atomic', B).decisions, 'fault')[0]).toMatchObject({ timesliceMs: 50 });
   });

@@ -221,9 +221,9 @@ describe('xe ioctls', () => {
     expect(r.ranges().length).toBe(2);
   });
 
-  test('xe_prefetch before 6.16 and xe_madvise before 6.18 fail with a reason', () => {
+  test('xe_prefetch before 6.17 and xe_madvise before 6.18 fail with a reason', () => {
     const r = new Run({ kernel: '6.15' });
-    expect(r.do('xe_prefetch', B, 2n * M)).toMatchObject({ outcome: 'error', errno: 'EINVAL', decisions: [{ code: 'kernel_lacks_op', since: '6.16' }] });
+    expect(r.do('xe_prefetch', B, 2n * M)).toMatchObject({ outcome: 'error', errno: 'EINVAL', decisions: [{ code: 'kernel_lacks_op', since: '6.17' }] });
     const s = new Run({ kernel: '6.17' });
     expect(s.do('xe_madvise', B, 2n * M, { preferred: 'system' })).toMatchObject({ decisions: [{ code: 'kernel_lacks_op', since: '6.18' }] });
   });

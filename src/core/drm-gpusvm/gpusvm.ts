@@ -19,7 +19,7 @@
  */
 
 import type { SimContext } from '../context.js';
-import type { NotifierEvent, RangeRef } from '../decisions.js';
+import type { NotifierEvent, NotMigratableCause, RangeRef } from '../decisions.js';
 
 /** Driver callbacks of a gpusvm instance. Mirrors struct drm_gpusvm_ops. */
 export interface GpusvmOps {
@@ -44,6 +44,8 @@ export class SvmRange {
   atomicEnable = false;
   /** 6.15-rc1 xe_svm_range.skip_migrate */
   skipMigrate = false;
+  /** Why migrate_devmem is 0 (the CPU VMA kind or no devmem), undefined when it is 1. */
+  notMigratable: NotMigratableCause | undefined = undefined;
 
   constructor(
     readonly id: number,

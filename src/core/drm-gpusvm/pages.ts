@@ -13,7 +13,7 @@
  */
 
 import type { SimContext } from '../context.js';
-import type { Errno, Location } from '../decisions.js';
+import type { Errno, GetPagesFailCause, Location } from '../decisions.js';
 import { faultSpan } from '../mm/fault.js';
 import { isDevicePte, pteBo } from '../mm/page-table.js';
 import type { SvmRange } from './gpusvm.js';
@@ -21,24 +21,30 @@ import type { SvmRange } from './gpusvm.js';
 export interface PagesCtx {
   readOnly: boolean;
   devmemOnly: boolean;
+  /** 6.18.y: device-private owner NULL (VMA prefers system): our VRAM pages are pulled back first. */
+  ownerNull?: boolean;
 }
 
-export type GetPagesResult = { ok: true; location: Location; faultedIn: number; fast: boolean } | { ok: false; errno: Errno; faultedIn: number };
+export type GetPagesResult =
+  | { ok: true; location: Location; faultedIn: number; fast: boolean }
+  | { ok: false; errno: Errno; cause: GetPagesFailCause; faultedIn: number };
 
 /**
- * hmm_range_fault() over [start, end) with REQ_FAULT (and REQ_WRITE unless read-only), Xe as
- * device-private owner: returns the pages faulted in, or the errno that stops the walk (-EFAULT
- * for a page without a readable VMA, -EPERM for a write to a VMA without VM_WRITE).
+ * hmm_range_fault() over [start, end) with REQ_FAULT (and REQ_WRITE unless read-only): returns
+ * the pages faulted in, or the errno that stops the walk (-EFAULT for a page without a readable
+ * VMA, -EPERM for a write to a VMA without VM_WRITE). With Xe as device-private owner our device
+ * pages are returned as they are; with a NULL owner they go through migrate_to_ram first.
  */
-function hmmRangeFault(sim: SimContext, start: number, end: number, write: boolean): { faulted: number; errno?: Errno } {
+function hmmRangeFault(sim: SimContext, start: number, end: number, write: boolean, ownerNull: boolean): { faulted: number; errno?: Errno; cause?: GetPagesFailCause } {
   let faulted = 0;
   let p = start;
   while (p < end) {
     const vma = sim.mm.vmas.lookup(p);
-    if (vma === undefined || vma.prot === 'none') return { faulted, errno: 'EFAULT' };
-    if (write && vma.prot !== 'rw') return { faulted, errno: 'EPERM' };
+    if (vma === undefined) return { faulted, errno: 'EFAULT', cause: 'no_cpu_vma' };
+    if (vma.prot === 'none') return { faulted, errno: 'EFAULT', cause: 'prot_none' };
+    if (write && vma.prot !== 'rw') return { faulted, errno: 'EPERM', cause: 'read_only' };
     const e = Math.min(end, vma.end);
-    const c = faultSpan(sim, vma, p, e, { write, migrateDevice: false, cowNotifier: false });
+    const c = faultSpan(sim, vma, p, e, { write, migrateDevice: ownerNull ? 'get_pages' : false, cowNotifier: false });
     faulted += c.pages + c.zeroPages + c.cowPages;
     p = e;
   }
@@ -52,24 +58,25 @@ export function rangeGetPages(sim: SimContext, range: SvmRange, ctx: PagesCtx): 
   if (range.hasDevmemPages || range.hasDmaMapping) {
     return { ok: true, location: range.hasDevmemPages ? 'vram' : 'smem', faultedIn: 0, fast: true };
   }
-  const hmm = hmmRangeFault(sim, range.start, range.end, !ctx.readOnly);
+  const hmm = hmmRangeFault(sim, range.start, range.end, !ctx.readOnly, ctx.ownerNull === true);
   const faultedIn = hmm.faulted;
-  if (hmm.errno !== undefined) return { ok: false, errno: hmm.errno, faultedIn };
-  if (range.unmapped) return { ok: false, errno: 'EFAULT', faultedIn };
+  if (hmm.errno !== undefined) return { ok: false, errno: hmm.errno, cause: hmm.cause!, faultedIn };
+  if (range.unmapped) return { ok: false, errno: 'EFAULT', cause: 'unmapped', faultedIn };
 
   // The page walk in address order: a device page of another allocation, or a system page
   // after a device page, is "mixed" (-EOPNOTSUPP); a system page under devmem_only is -EFAULT.
   const first = sim.mm.pt.get(range.start);
   const sum = sim.mm.pt.summarize(range.start, range.end);
   if (isDevicePte(first)) {
-    if (sum.device !== range.npages || sum.deviceBo < 0) return { ok: false, errno: 'EOPNOTSUPP', faultedIn };
+    if (sum.device !== range.npages) return { ok: false, errno: 'EOPNOTSUPP', cause: 'mixed_placement', faultedIn };
+    if (sum.deviceBo < 0) return { ok: false, errno: 'EOPNOTSUPP', cause: 'mixed_bo', faultedIn };
     range.hasDmaMapping = true;
     range.hasDevmemPages = true;
     range.devmemBo = pteBo(first);
     return { ok: true, location: 'vram', faultedIn, fast: false };
   }
-  if (ctx.devmemOnly) return { ok: false, errno: 'EFAULT', faultedIn };
-  if (sum.device > 0) return { ok: false, errno: 'EOPNOTSUPP', faultedIn };
+  if (ctx.devmemOnly) return { ok: false, errno: 'EFAULT', cause: 'smem_devmem_only', faultedIn };
+  if (sum.device > 0) return { ok: false, errno: 'EOPNOTSUPP', cause: 'mixed_placement', faultedIn };
   range.hasDmaMapping = true;
   return { ok: true, location: 'smem', faultedIn, fast: false };
 }

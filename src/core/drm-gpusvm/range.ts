@@ -13,7 +13,7 @@
  */
 
 import { emit, type SimContext } from '../context.js';
-import type { ChunkReject, Decision, Errno } from '../decisions.js';
+import type { ChunkReject, Decision, Errno, NotMigratableCause } from '../decisions.js';
 import type { GpuVma } from '../xe-svm/vm.js';
 import { SvmRange, type GpusvmNotifier } from './gpusvm.js';
 
@@ -23,6 +23,8 @@ export interface RangeCtx {
   devmemPossible: boolean;
   /** In pages; 0 disables drm_gpusvm_check_pages(). */
   checkPagesThreshold: number;
+  /** 6.18.y ctx.device_private_page_owner == NULL: our device pages count as absent. */
+  ownerNull?: boolean;
 }
 
 export type FindOrInsertResult =
@@ -30,11 +32,13 @@ export type FindOrInsertResult =
   | { ok: false; errno: Errno; reason: Extract<Decision, { code: 'range_error' }>['reason'] };
 
 /**
- * Every page of [start, end) is present in the CPU page table (no-fault hmm snapshot).
- * Mirrors drm_gpusvm_check_pages().
+ * Every page of [start, end) is present in the CPU page table (no-fault hmm snapshot). Device
+ * pages count as present only when they belong to the owner passed in (Xe); with a NULL owner
+ * (6.18.y, VMA prefers system) our own VRAM pages are absent. Mirrors drm_gpusvm_check_pages().
  */
-export function checkPages(sim: SimContext, start: number, end: number): boolean {
-  return sim.mm.pt.summarize(start, end).none === 0;
+export function checkPages(sim: SimContext, start: number, end: number, ownerNull = false): boolean {
+  const s = sim.mm.pt.summarize(start, end);
+  return s.none === 0 && (!ownerNull || s.device === 0);
 }
 
 /**
@@ -73,7 +77,7 @@ export function rangeChunkSize(
         rejected.push({ pages: c, reason: 'overlap' });
         continue;
       }
-      if (ctx.checkPagesThreshold !== 0 && c <= ctx.checkPagesThreshold && !checkPages(sim, start, end)) {
+      if (ctx.checkPagesThreshold !== 0 && c <= ctx.checkPagesThreshold && !checkPages(sim, start, end, ctx.ownerNull)) {
         rejected.push({ pages: c, reason: 'check_pages' });
         continue;
       }
@@ -102,12 +106,22 @@ export function rangeFindOrInsert(sim: SimContext, page: number, gpuVma: GpuVma,
   if (existing !== undefined) return { ok: true, range: existing, created: false, rejected: [] };
 
   const migrateDevmem = ctx.devmemPossible && vma.kind === 'anon';
+  const notMigratable: NotMigratableCause | undefined = !ctx.devmemPossible
+    ? sim.platform.dgfx
+      ? 'no_pagemap'
+      : 'igpu'
+    : vma.kind === 'anon'
+      ? undefined
+      : vma.kind === 'shared'
+        ? 'shmem'
+        : vma.kind;
   const rejected: { pages: number; reason: ChunkReject }[] = [];
   const chunk = rangeChunkSize(sim, notifier, vma.start, vma.end, page, gpuVma, ctx, rejected);
   if (chunk === 0) return { ok: false, errno: 'EINVAL', reason: 'no_chunk' };
 
   const start = Math.floor(page / chunk) * chunk;
   const range = new SvmRange(gpusvm.newRangeId(), start, start + chunk, notifier, migrateDevmem, seq);
+  range.notMigratable = notMigratable;
   notifier.insert(range);
   if (fresh) {
     gpusvm.notifierInsert(notifier);

@@ -16,7 +16,7 @@
  */
 
 import { emit, type SimContext } from '../context.js';
-import type { Decision, Errno } from '../decisions.js';
+import type { Decision, Errno, MigrateFailCause } from '../decisions.js';
 import { mmuNotifierInvalidate } from '../mm/notifier.js';
 import { devicePte, isDevicePte, PTE_SMEM, pteBo } from '../mm/page-table.js';
 import { kernelAtLeast } from '../platform.js';
@@ -56,11 +56,11 @@ export function devmemPagesFreed(sim: SimContext, bo: DevmemBo, n: number, cause
   bo.resident -= n;
   if (bo.resident === 0) {
     sim.pagemap.release(bo);
-    emit(sim, { code: 'bo_free', bo: bo.id, bytes: BigInt(bo.npages) << 12n, cause });
+    emit(sim, { code: 'bo_free', bo: bo.id, start: bo.start, end: bo.start + bo.npages, bytes: BigInt(bo.npages) << 12n, cause });
   }
 }
 
-export type MigrateResult = { ok: true; copied: number; copyUs: number } | { ok: false; errno: Errno };
+export type MigrateResult = { ok: true; copied: number; copyUs: number } | { ok: false; errno: Errno; cause: MigrateFailCause };
 
 /**
  * Migrate the system pages of [start, end) into `bo`.
@@ -68,9 +68,9 @@ export type MigrateResult = { ok: true; copied: number; copyUs: number } | { ok:
  */
 export function migrateToDevmem(sim: SimContext, bo: DevmemBo, start: number, end: number, timesliceMs: number): MigrateResult {
   const vma = sim.mm.vmas.lookup(start);
-  if (vma === undefined) return { ok: false, errno: 'ENOENT' };
-  if (start < vma.start || end > vma.end) return { ok: false, errno: 'EINVAL' };
-  if (vma.kind !== 'anon') return { ok: false, errno: 'EBUSY' };
+  if (vma === undefined) return { ok: false, errno: 'ENOENT', cause: 'no_cpu_vma' };
+  if (start < vma.start || end > vma.end) return { ok: false, errno: 'EINVAL', cause: 'spans_cpu_vmas' };
+  if (vma.kind !== 'anon') return { ok: false, errno: 'EBUSY', cause: 'not_anonymous' };
 
   // migrate_vma_setup(): the MIGRATE notifier fires before collection is judged.
   mmuNotifierInvalidate(sim, 'MIGRATE', start, end);
@@ -79,8 +79,8 @@ export function migrateToDevmem(sim: SimContext, bo: DevmemBo, start: number, en
   const sum = sim.mm.pt.summarize(start, end);
   const copied = sum.smem;
   const cpages = npages - sum.device;
-  if (cpages === 0) return { ok: false, errno: 'EFAULT' };
-  if (cpages !== npages) return { ok: false, errno: 'EBUSY' };
+  if (cpages === 0) return { ok: false, errno: 'EFAULT', cause: 'all_device_private' };
+  if (cpages !== npages) return { ok: false, errno: 'EBUSY', cause: 'partly_device_private' };
 
   const copyUs = statsCopyToVram(sim, copied, npages);
   sim.metrics.copyUs += copyUs;
@@ -96,17 +96,18 @@ export function migrateToDevmem(sim: SimContext, bo: DevmemBo, start: number, en
 }
 
 /**
- * Wait until a BO's timeslice has expired (the CPU keeps re-faulting until then).
- * Returns the wait as a decision, or nothing when the pages may move now.
+ * Wait until a BO's timeslice has expired: migrate_to_ram returns 0 without migrating (no sleep,
+ * no VM_FAULT_RETRY) while jiffies < timeslice_expiration, so the CPU (or the hmm walk's -EBUSY
+ * loop) re-faults until the first jiffy tick at or after the expiry. Records the wait.
  */
-function waitTimeslice(sim: SimContext, bo: DevmemBo, by: 'cpu' | 'evict'): void {
+function waitTimeslice(sim: SimContext, bo: DevmemBo, by: 'cpu' | 'evict' | 'get_pages'): void {
   if (!kernelAtLeast(sim.platform.kernel, '6.15')) return;
   const now = sim.clock.jiffies();
   if (now >= bo.timesliceExpiry) return;
   const from = sim.clock.now;
   const until = sim.clock.jiffiesToNs(bo.timesliceExpiry);
   sim.clock.advanceTo(until);
-  emit(sim, { code: 'timeslice_wait', bo: bo.id, fromNs: from, untilNs: until, expiryJiffies: bo.timesliceExpiry, by });
+  emit(sim, { code: 'timeslice_wait', bo: bo.id, start: bo.start, end: bo.start + bo.npages, fromNs: from, untilNs: until, expiryJiffies: bo.timesliceExpiry, by });
 }
 
 /**
@@ -114,11 +115,11 @@ function waitTimeslice(sim: SimContext, bo: DevmemBo, by: 'cpu' | 'evict'): void
  * Mirrors drm_pagemap_migrate_to_ram() / __drm_pagemap_migrate_to_ram()
  * (6.15/6.16: drm_gpusvm_migrate_to_ram()).
  */
-export function migrateToRam(sim: SimContext, page: number, cause: 'cpu_fault' | 'range_evict'): void {
+export function migrateToRam(sim: SimContext, page: number, cause: 'cpu_fault' | 'range_evict' | 'get_pages'): void {
   const v = sim.mm.pt.get(page);
   if (!isDevicePte(v)) return;
   const bo = sim.pagemap.get(pteBo(v));
-  waitTimeslice(sim, bo, cause === 'cpu_fault' ? 'cpu' : 'evict');
+  waitTimeslice(sim, bo, cause === 'cpu_fault' ? 'cpu' : cause === 'range_evict' ? 'evict' : 'get_pages');
 
   const vma = sim.mm.vmas.lookup(page);
   let start = Math.floor(page / bo.npages) * bo.npages;

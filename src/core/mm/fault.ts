@@ -22,7 +22,7 @@ const HUGE = 512;
 export interface FaultOpts {
   write: boolean;
   /** Migrate device-private pages back to RAM, and why; false leaves them (hmm owner = Xe). */
-  migrateDevice: false | 'cpu_fault' | 'range_evict';
+  migrateDevice: false | 'cpu_fault' | 'range_evict' | 'get_pages';
   /** Fire the copy-on-write MMU_NOTIFY_CLEAR for zero pages written. */
   cowNotifier: boolean;
 }

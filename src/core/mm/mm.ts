@@ -66,8 +66,28 @@ export function doMunmap(sim: SimContext, start: number, end: number): void {
   emit(sim, { code: 'vma_unmap', start, end, pagesFreed, devicePagesFreed });
 }
 
+/**
+ * TASK_SIZE in pages: the top of the user address space. Taken as the lower half of the VA width
+ * (`va_bits` 48 → 2^47 - 4K as x86-64 with 4-level paging, 57 → 2^56 - 4K with 5-level).
+ */
+export function taskSizePages(vaBits: number): number {
+  return 2 ** (vaBits - 1 - 12) - 1;
+}
+
+/**
+ * The address check of mmap: `len > TASK_SIZE` or `addr > TASK_SIZE - len` is -ENOMEM.
+ * Mirrors __get_unmapped_area().
+ */
+export function getUnmappedAreaFits(sim: SimContext, start: number, end: number): boolean {
+  const top = taskSizePages(sim.platform.vaBits);
+  if (end <= top) return true;
+  emit(sim, { code: 'mmap_above_task_size', start, end, taskSize: top });
+  return false;
+}
+
 /** mmap(MAP_FIXED) of [start, end). Mirrors do_mmap() + mmap_region(). */
 export function doMmap(sim: SimContext, start: number, end: number, prot: Prot, kind: MapKind): Errno | undefined {
+  if (!getUnmappedAreaFits(sim, start, end)) return 'ENOMEM';
   if (kind === 'hugetlb' && (start % HUGE_PAGES !== 0 || end % HUGE_PAGES !== 0)) return 'EINVAL';
   doMunmap(sim, start, end);
   const merged = sim.mm.vmas.insert({ start, end, prot, kind });

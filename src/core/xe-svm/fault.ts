@@ -21,7 +21,7 @@
  */
 
 import { emit, type SimContext } from '../context.js';
-import type { Errno, NoMigrateReason } from '../decisions.js';
+import type { Errno, MigrateReason, NoMigrateReason } from '../decisions.js';
 import type { GpuAccess } from '../events.js';
 import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
 import { rangeEvict, rangeGetPages } from '../drm-gpusvm/pages.js';
@@ -29,11 +29,8 @@ import { rangeFindOrInsert } from '../drm-gpusvm/range.js';
 import { ModelInvariantError } from '../invariant.js';
 import { kernelAtLeast } from '../platform.js';
 import { xeSvmGarbageCollector } from './gc.js';
-import { logGetPages, logMigrate, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
+import { logGetPages, logMigrate, noMigrateDecision, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
 import type { GpuVma } from './vm.js';
-
-/** The kernel would loop forever; the simulator stops here and reports LIVELOCK. */
-const MAX_RETRIES = 64;
 
 /**
  * Whether a GPU atomic to this VMA needs VRAM: 1 yes, 0 no, -1 never allowed (-EACCES).
@@ -94,6 +91,14 @@ interface FaultArgs {
   seq: number;
 }
 
+/** Why a migration is attempted, from the policy the fault handler applies. */
+function migrateReason(sim: SimContext, vma: GpuVma, devmemOnly: boolean): MigrateReason {
+  const p = sim.platform;
+  if (p.kernel === '6.15-rc1') return p.alwaysMigrateToVram ? 'always_migrate_to_vram' : 'migrate_once';
+  if (devmemOnly) return 'devmem_only';
+  return kernelAtLeast(p.kernel, '6.18') ? 'preferred_device' : 'default_policy';
+}
+
 /**
  * The handler proper, one VMA lookup. Mirrors __xe_svm_handle_pagefault().
  */
@@ -106,20 +111,29 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
   const gt = sim.stats.primary;
   const devmemPossible = p.dgfx && p.pagemap;
   const devmemOnly = !rc1 && needVram && p.pagemap;
-  // 6.15 hard-codes 5 ms; the debugfs knob atomic_svm_timeslice_ms exists from 6.16.
-  let timesliceMs = devmemOnly ? (k === '6.15' ? 5 : p.atomicTimesliceMs) : 0;
+  // 6.15 and 6.16 use a literal 5 ms; the debugfs knob atomic_svm_timeslice_ms exists from 6.17.
+  let timesliceMs = devmemOnly ? (kernelAtLeast(k, '6.17') ? p.atomicTimesliceMs : 5) : 0;
   let tries = devmemOnly ? 3 : 1;
-  const ctx = { readOnly: vma.readOnly, devmemPossible, checkPagesThreshold: devmemPossible ? 16 : 0 };
+  // 6.18.y: ctx.device_private_page_owner = NULL when the VMA prefers system (no pagemap) and the
+  // fault is not devmem_only (set at every iteration in the kernel; attributes do not change inside).
+  const ownerNull = p.prefSystemOwnerNull && !(vma.attrs.preferred === 'device' && p.dgfx) && !devmemOnly;
+  const ctx = { readOnly: vma.readOnly, devmemPossible, checkPagesThreshold: devmemPossible ? 16 : 0, ownerNull };
 
   if (v616) gt.incr('svm_pagefault_count');
-  emit(sim, { code: 'fault', page: a.page, access: a.access, devmemOnly, timesliceMs, tries });
+  emit(
+    sim,
+    ownerNull
+      ? { code: 'fault', page: a.page, access: a.access, devmemOnly, timesliceMs, tries, ownerNull }
+      : { code: 'fault', page: a.page, access: a.access, devmemOnly, timesliceMs, tries },
+  );
 
   let us = sim.cost.faultBase();
   let range: SvmRange | undefined;
   let err: Errno | undefined;
 
   for (let iter = 0; ; iter++) {
-    if (iter > MAX_RETRIES) return 'LIVELOCK';
+    // The kernel would loop forever (-EPERM/-EFAULT get_pages retries); the simulator stops here.
+    if (iter >= p.livelockBound) return 'LIVELOCK';
     if (sim.vm.gcList.length > 0 && xeSvmGarbageCollector(sim)) return 'EAGAIN';
 
     const res = rangeFindOrInsert(sim, a.page, vma, ctx, a.seq);
@@ -132,7 +146,7 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
     if (v618) gt.incrSized(range.npages, 'pagefault_count');
 
     if (devmemOnly && !range.migrateDevmem) {
-      emit(sim, { code: 'not_migratable_atomic', range: range.ref() });
+      emit(sim, { code: 'not_migratable_atomic', range: range.ref(), cause: range.notMigratable ?? 'igpu' });
       err = 'EACCES';
       if (!v618) return err;
       break;
@@ -170,20 +184,22 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
       const m = xeSvmAllocVram(sim, range, timesliceMs);
       if (v618) gt.incrSized(range.npages, 'migrate_us', m.us);
       us += m.us;
-      logMigrate(sim, range, m, timesliceMs);
+      logMigrate(sim, range, m, timesliceMs, migrateReason(sim, vma, devmemOnly));
       if (!rc1) timesliceMs *= 2;
       if (!m.ok) {
-        if (rc1 || tries > 0 || !devmemOnly) {
+        if (!(rc1 || tries > 0 || !devmemOnly)) return m.errno; // directly, also on 6.18.y
+        if (!(devmemOnly && p.devmemOnlyFailToGetPages)) {
           emit(sim, { code: 'retry', reason: 'migrate_failed', timesliceMs });
           continue;
         }
-        return m.errno;
+        // 6.18.y: a devmem_only failure with tries left goes straight to get_pages.
+        emit(sim, { code: 'migrate_failed_get_pages' });
       }
     } else if (noMigrate !== undefined) {
-      emit(sim, { code: 'no_migrate', range: range.ref(), reason: noMigrate });
+      emit(sim, noMigrateDecision(range, noMigrate));
     }
 
-    const gp = rangeGetPages(sim, range, { readOnly: vma.readOnly, devmemOnly });
+    const gp = rangeGetPages(sim, range, { readOnly: vma.readOnly, devmemOnly, ownerNull });
     const gpUs = gp.ok && gp.fast ? 0 : sim.cost.getPages(range.npages, gp.faultedIn);
     logGetPages(sim, range, gp);
     if (!gp.ok) {
@@ -213,7 +229,13 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
     break;
   }
   if (range === undefined) throw new ModelInvariantError('fault loop left without a range');
+  // The common exit `out` (≥6.18).
   if (v618) gt.incrSized(range.npages, 'pagefault_us', us);
+  if (err !== undefined && p.faultExitReturnsZero) {
+    // 6.18.y: `out` returns 0: the fault is acked, nothing is bound, the GPU will fault again.
+    emit(sim, { code: 'fault_acked_unbound', range: range.ref(), errno: err });
+    return undefined;
+  }
   return err;
 }
 
@@ -224,7 +246,7 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
 export function xeSvmHandlePagefault(sim: SimContext, vma: GpuVma, a: FaultArgs): Errno | undefined {
   let cur = vma;
   for (let i = 0; ; i++) {
-    if (i > MAX_RETRIES) return 'LIVELOCK';
+    if (i >= sim.platform.livelockBound) return 'LIVELOCK';
     const needVram = xeVmaNeedVramForAtomic(sim, cur, a.access === 'atomic');
     if (needVram < 0) {
       emit(sim, { code: 'atomic_cpu_attr' });

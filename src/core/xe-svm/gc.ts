@@ -8,14 +8,17 @@
  * moves device pages: after a partial munmap the rest of a VRAM range stays in VRAM, and its BO
  * lives on, until the CPU touches it or it is unmapped.
  *
- * The unbind sends a TLB invalidation always up to 6.16 (6.16 UNCONFIRMED: knob
- * `gc_unbind_tlb_inval`), and from 6.17 only when the VM has scratch pages or the range still
- * had a valid mapping (xe_pt_op_check_range_skip_invalidation); after an UNMAP notifier the
- * mapping is already invalid, so normally no extra invalidation.
+ * The unbind sends a TLB invalidation always up to 6.16 (unbind_range_prepare() sets
+ * needs_invalidation unconditionally: one per GC'd bound range), and from 6.17 (bcc287203ca7)
+ * only when the VM has scratch pages or the range still had a valid mapping
+ * (xe_pt_op_check_range_skip_invalidation); after an UNMAP notifier the mapping is already
+ * invalid, so normally no extra invalidation. Knob `gc_unbind_tlb_inval`.
  *
  * From 6.18 removing a range also resets the GPU VMA's madvise attributes over the range
  * (xe_svm_range_set_default_attr), splitting the VMA when it is larger than the range; any reset
  * makes a running fault handler look its VMA up again (-EAGAIN), which counts the fault twice.
+ * 6.18.y (knob `madvise_autoreset_gate`): only VMAs bound with DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET
+ * are reset; a mirror VMA bound without it keeps its attributes and never causes -EAGAIN.
  */
 
 import { emit, sendTlbInval, type SimContext } from '../context.js';
@@ -43,7 +46,10 @@ export function xeVmRangeUnbind(sim: SimContext, range: SvmRange): boolean {
  */
 function rangeSetDefaultAttr(sim: SimContext, start: number, end: number): boolean {
   const vma = sim.vm.findVma(start);
-  if (vma === undefined || isDefaultAttrs(vma.attrs)) return false;
+  if (vma === undefined) return false;
+  // 6.18.y: only VMAs bound with DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET are reset.
+  if (sim.platform.madviseAutoresetGate && !vma.autoreset) return false;
+  if (isDefaultAttrs(vma.attrs)) return false;
   if (vma.start === start && vma.end === end) {
     vma.attrs = { ...DEFAULT_ATTRS };
     emit(sim, { code: 'gpuvma_attr_reset', start, end, split: false });

@@ -23,7 +23,7 @@ import { rangeEvict, rangeGetPages } from '../drm-gpusvm/pages.js';
 import { rangeFindOrInsert, rangeRemove } from '../drm-gpusvm/range.js';
 import { xeVmRangeRebind } from './fault.js';
 import { xeVmRangeUnbind } from './gc.js';
-import { logGetPages, logMigrate, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
+import { logGetPages, logMigrate, noMigrateDecision, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
 import type { GpuVma } from './vm.js';
 
 /** Ranges already bound where the prefetch wants them. Mirrors xe_svm_range_validate(). */
@@ -72,10 +72,10 @@ function prefetchRange(sim: SimContext, vma: GpuVma, range: SvmRange, devmemPref
     const reason = xeSvmRangeNeedsMigrateToVram(sim, range, true);
     if (reason === undefined) {
       const m = xeSvmAllocVram(sim, range, 0);
-      logMigrate(sim, range, m, 0);
+      logMigrate(sim, range, m, 0, 'prefetch');
       if (!m.ok) return 'ENODATA';
     } else {
-      emit(sim, { code: 'no_migrate', range: range.ref(), reason });
+      emit(sim, noMigrateDecision(range, reason));
     }
   }
   const gp = rangeGetPages(sim, range, { readOnly: vma.readOnly, devmemOnly: false });

@@ -13,12 +13,14 @@
  */
 
 import { emit, type SimContext } from '../context.js';
-import type { Errno, NoMigrateReason } from '../decisions.js';
+import type { Decision, Errno, MigrateFailCause, MigrateReason, NoMigrateReason } from '../decisions.js';
 import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
 import { evictToRam, migrateToDevmem } from '../drm-pagemap/migrate.js';
 import type { GetPagesResult } from '../drm-gpusvm/pages.js';
 
-export type AllocVramResult = { ok: true; bo: number; copied: number; us: number } | { ok: false; errno: Errno; bo: number; us: number };
+export type AllocVramResult =
+  | { ok: true; bo: number; copied: number; us: number }
+  | { ok: false; errno: Errno; cause: MigrateFailCause; bo: number; us: number };
 
 /**
  * Make room for and create a BO of `npages` pages. Mirrors xe_bo_create() with TTM eviction
@@ -57,19 +59,19 @@ function xeBoCreateVram(sim: SimContext, range: SvmRange): { bo?: import('../drm
 export function xeSvmAllocVram(sim: SimContext, range: SvmRange, timesliceMs: number): AllocVramResult {
   const created = xeBoCreateVram(sim, range);
   const base = sim.cost.migrate(range.npages) + created.us;
-  if (created.bo === undefined) return { ok: false, errno: sim.platform.vramFailErrno, bo: 0, us: base };
+  if (created.bo === undefined) return { ok: false, errno: sim.platform.vramFailErrno, cause: 'vram_full', bo: 0, us: base };
   const bo = created.bo;
   const res = migrateToDevmem(sim, bo, range.start, range.end, timesliceMs);
   if (!res.ok) {
     sim.pagemap.release(bo);
-    emit(sim, { code: 'bo_free', bo: bo.id, bytes: BigInt(bo.npages) << 12n, cause: 'migration_failed' });
-    return { ok: false, errno: res.errno, bo: bo.id, us: base };
+    emit(sim, { code: 'bo_free', bo: bo.id, start: bo.start, end: bo.start + bo.npages, bytes: BigInt(bo.npages) << 12n, cause: 'migration_failed' });
+    return { ok: false, errno: res.errno, cause: res.cause, bo: bo.id, us: base };
   }
   return { ok: true, bo: bo.id, copied: res.copied, us: base + res.copyUs };
 }
 
-/** Record a migration attempt. */
-export function logMigrate(sim: SimContext, range: SvmRange, m: AllocVramResult, timesliceMs: number): void {
+/** Record a migration attempt with the policy that asked for it and, on failure, the cause. */
+export function logMigrate(sim: SimContext, range: SvmRange, m: AllocVramResult, timesliceMs: number, reason: MigrateReason): void {
   emit(sim, {
     code: 'migrate_to_vram',
     range: range.ref(),
@@ -78,6 +80,8 @@ export function logMigrate(sim: SimContext, range: SvmRange, m: AllocVramResult,
     errno: m.ok ? undefined : m.errno,
     copiedPages: m.ok ? m.copied : 0,
     timesliceMs,
+    reason,
+    cause: m.ok ? undefined : m.cause,
   });
 }
 
@@ -88,6 +92,7 @@ export function logGetPages(sim: SimContext, range: SvmRange, gp: GetPagesResult
     range: range.ref(),
     ok: gp.ok,
     errno: gp.ok ? undefined : gp.errno,
+    cause: gp.ok ? undefined : gp.cause,
     location: gp.ok ? gp.location : undefined,
     faultedIn: gp.faultedIn,
   });
@@ -104,4 +109,11 @@ export function xeSvmRangeNeedsMigrateToVram(sim: SimContext, range: SvmRange, p
   const p = sim.platform;
   if (p.need64k && (p.need64kRule === 'lt' ? range.npages < 16 : range.npages <= 16)) return 'need64k';
   return undefined;
+}
+
+/** The no_migrate record, with the root cause when the range cannot hold device pages. */
+export function noMigrateDecision(range: SvmRange, reason: NoMigrateReason): Decision {
+  return reason === 'not_migratable'
+    ? { code: 'no_migrate', range: range.ref(), reason, cause: range.notMigratable ?? 'igpu' }
+    : { code: 'no_migrate', range: range.ref(), reason };
 }

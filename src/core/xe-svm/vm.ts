@@ -29,6 +29,8 @@ export interface GpuVma {
   end: number;
   readOnly: boolean;
   attrs: MemAttrs;
+  /** XE_VMA_MADV_AUTORESET: bound with DRM_XE_VM_BIND_FLAG_MADVISE_AUTORESET (6.18.y gate). */
+  autoreset: boolean;
 }
 
 export class XeVm {
@@ -37,8 +39,8 @@ export class XeVm {
   /** xe_vm.svm.garbage_collector.range_list */
   readonly gcList: SvmRange[] = [];
 
-  constructor(vmPages: number, readOnly: boolean) {
-    this.gpuvmas = [{ start: 0, end: vmPages, readOnly, attrs: { ...DEFAULT_ATTRS } }];
+  constructor(vmPages: number, readOnly: boolean, autoreset = false) {
+    this.gpuvmas = [{ start: 0, end: vmPages, readOnly, attrs: { ...DEFAULT_ATTRS }, autoreset }];
   }
 
   private lowerBound(page: number): number {
