@@ -6,8 +6,10 @@
  * with the trace (millions of events: gigabytes). Instead a report pushes records into an
  * ExternalSorter: records collect in memory up to RUN_BYTES (an estimate of their text size),
  * are then sorted (stably) and appended as one "run" to a temporary store, and at the end the
- * runs are merged (a binary heap over one read cursor per run). Memory is one run plus a read
- * buffer per run, whatever the trace length; a short replay never touches the temporary store.
+ * runs are merged (a binary heap over one read cursor per run). Memory is one run plus the read
+ * buffers (MERGE_BYTES shared by all cursors), whatever the trace length; a short replay never
+ * touches the temporary store. Runs are small (2 MiB of text) on purpose: a run survives young
+ * collections before it spills, and smaller runs leave less old garbage, so peak RSS stays low.
  *
  * Ties keep push order: stable sort within a run, then the run index across runs.
  * The temporary store is given by the caller (a file from the CLI, memory by default), so this
@@ -69,9 +71,11 @@ export interface SortSpec<R> {
 }
 
 /** Text bytes collected in memory before a run is sorted and spilled. */
-export const RUN_BYTES = 8 << 20;
-/** Bytes read from the store per refill of a run cursor. */
+export const RUN_BYTES = 2 << 20;
+/** Bytes read from the store per refill of a run cursor (at most; see MERGE_BYTES). */
 const READ_BYTES = 64 << 10;
+/** Read buffers of all run cursors together: with many runs each reads less at a time. */
+const MERGE_BYTES = 16 << 20;
 
 /** Reads one spilled run back, record by record. */
 class RunCursor<R> {
@@ -88,6 +92,7 @@ class RunCursor<R> {
     private readonly to: number,
     private readonly spec: SortSpec<R>,
     readonly run: number,
+    private readonly readBytes: number,
   ) {
     this.pos = from;
     this.advance();
@@ -95,7 +100,7 @@ class RunCursor<R> {
 
   private refill(): boolean {
     while (this.pos < this.to) {
-      const chunk = this.store.read(this.pos, Math.min(READ_BYTES, this.to - this.pos));
+      const chunk = this.store.read(this.pos, Math.min(this.readBytes, this.to - this.pos));
       if (chunk.length === 0) break;
       this.pos += chunk.length;
       let buf = chunk;
@@ -144,6 +149,7 @@ export class ExternalSorter<R> {
     private readonly spec: SortSpec<R>,
     private readonly newStore: () => TempStore = memoryStore,
     private readonly runBytes = RUN_BYTES,
+    private readonly mergeBytes = MERGE_BYTES,
   ) {}
 
   push(r: R): void {
@@ -199,8 +205,9 @@ export class ExternalSorter<R> {
         i = m;
       }
     };
+    const readBytes = Math.min(READ_BYTES, Math.max(Math.min(4096, this.mergeBytes), Math.floor(this.mergeBytes / this.runs.length)));
     this.runs.forEach(([from, to], run) => {
-      const c = new RunCursor(store, from, to, this.spec, run);
+      const c = new RunCursor(store, from, to, this.spec, run, readBytes);
       if (c.head !== undefined) heap.push(c);
     });
     for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
