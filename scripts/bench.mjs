@@ -3,11 +3,14 @@
 // bench/results.md with the machine's description. A script, not a test: nothing here asserts.
 import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
+import { HEAVY_CASES, heavyTable, runHeavyCase } from './heavy-cases.mjs';
 
 const sizes = (process.env.SVMSIM_BENCH_SIZES ?? '1000000,10000000').split(',').filter(Boolean).map(Number);
+/** `npm run bench -- --validate`: only the validate / import figures (section "Kernel-log validation"). */
+const onlyValidate = process.argv.includes('--validate');
 /** SVMSIM_BENCH_ONLY=report: only the HTML report figures (bench/report.md); =second-pass: only the issue-12 figures (bench/results.md). */
 const only = process.env.SVMSIM_BENCH_ONLY;
 mkdirSync('bench', { recursive: true });
@@ -34,7 +37,53 @@ const run = (phase, file, n) => {
   const rs = Array.from({ length: REPEAT }, () => run1(phase, file, n)).sort((a, b) => a.ms - b.ms);
   return { ...rs[Math.floor(rs.length / 2)], rssMb: Math.max(...rs.map((r) => r.rssMb)) };
 };
+/**
+ * validate --kernel-log on a ~1M-line DEBUG_VM log: `gen pingpong` (6 log lines per event), its
+ * `replay --format dmesg`, then validate against it and import it, each in a fresh process.
+ */
+function benchValidate() {
+  const n = Number(process.env.SVMSIM_BENCH_LOG_EVENTS ?? 170000);
+  const trace = `bench/pingpong-${n}.csv`;
+  const log = `bench/pingpong-${n}.dmesg.log`;
+  const cli = (args) => execFileSync(process.execPath, ['bin/svmsim.js', ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (!existsSync(trace)) cli(['gen', 'pingpong', '-n', String(n), '--seed', '42', '-o', trace]);
+  if (!existsSync(log)) cli(['replay', trace, '-f', 'dmesg', '-o', log]);
+  const v = run('validate', trace, log);
+  const i = run('import', log);
+  if (v.code !== 0) throw new Error(`validate exit ${v.code}`);
+  const mb = statSync(log).size / 2 ** 20;
+  console.log(`validate: ${fmt(v.events)} log lines (${mb.toFixed(0)} MiB): ${v.ms.toFixed(0)} ms wall, ${v.cpuMs.toFixed(0)} ms CPU, peak RSS ${v.rssMb.toFixed(0)} MB`);
+  console.log(`import --from dmesg: ${i.ms.toFixed(0)} ms wall, ${i.cpuMs.toFixed(0)} ms CPU, peak RSS ${i.rssMb.toFixed(0)} MB`);
+  return [
+    '## Kernel-log validation',
+    '',
+    `\`svmsim gen pingpong -n ${n} --seed 42\` and its \`replay --format dmesg\` (${fmt(v.events)} lines, ${mb.toFixed(0)} MiB); each command in its own process, ${REPEAT} times, median time, largest peak RSS. Measured ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+    `Wall time depends on the machine's load (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores when measured); CPU time (user + system) does not.`,
+    '',
+    '| command | log lines | wall time | CPU time | lines per CPU second | peak RSS |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| \`validate TRACE --kernel-log LOG\` (replays the trace too) | ${fmt(v.events)} | ${v.ms.toFixed(0)} ms | ${v.cpuMs.toFixed(0)} ms | ${fmt((v.events / v.cpuMs) * 1000)} | ${v.rssMb.toFixed(0)} MB |`,
+    `| \`import LOG --from dmesg\` (JSON lines to stdout) | ${fmt(i.events)} | ${i.ms.toFixed(0)} ms | ${i.cpuMs.toFixed(0)} ms | ${fmt((i.events / i.cpuMs) * 1000)} | ${i.rssMb.toFixed(0)} MB |`,
+    '',
+  ];
+}
+
+/** Replace (or append) the section starting with `## Kernel-log validation` in bench/results.md. */
+function writeValidateSection(section) {
+  const old = existsSync('bench/results.md') ? readFileSync('bench/results.md', 'utf8') : '# svmsim benchmark results\n';
+  const at = old.indexOf('## Kernel-log validation');
+  const rest = at < 0 ? '' : old.slice(at).replace(/^## Kernel-log validation[\s\S]*?(?=\n## |$)/, '');
+  const head = (at < 0 ? old : old.slice(0, at)).replace(/\n*$/, '\n\n');
+  writeFileSync('bench/results.md', head + section.join('\n') + rest);
+}
+
 const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}K`);
+if (onlyValidate) {
+  writeValidateSection(benchValidate());
+  console.log('wrote bench/results.md');
+  process.exit(0);
+}
 const rows = [];
 for (const n of only === 'report' ? [] : sizes) {
   const file = `bench/mixed-${n}.csv`;
@@ -217,21 +266,14 @@ const machine = `Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 
 const reportRows = [];
 const load = os.loadavg()[0];
 if ((only === undefined && sizes.length > 0) || only === 'report') {
-  const { chromium } = await import('playwright-core');
-  const exe = process.env.SVMSIM_CHROMIUM ?? '/usr/bin/chromium';
+  const { launch } = await import('./chromium.mjs');
   for (const n of sizes) {
     const file = `bench/mixed-${n}.csv`;
     if (!existsSync(file)) run('gen', file, n);
     const out = `bench/report-${n}.html`;
     const write = run('report', file, out);
     const kb = statSync(out).size / 1024;
-    const profile = mkdtempSync(path.join(os.tmpdir(), 'svmsim-bench-chromium-'));
-    const ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: exe,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const { ctx, close } = await launch();
     const loads = [];
     for (let i = 0; i < REPEAT; i++) {
       const p = await ctx.newPage();
@@ -240,13 +282,12 @@ if ((only === undefined && sizes.length > 0) || only === 'report') {
       loads.push(await p.evaluate(() => ({ ready: window.__svmsim.readyMs, script: window.__svmsim.renderMs })));
       await p.close();
     }
-    await ctx.close();
-    rmSync(profile, { recursive: true, force: true });
+    await close();
     loads.sort((a, b) => a.ready - b.ready);
     const med = loads[Math.floor(loads.length / 2)];
     const row = { events: n, write, kb, ready: med.ready, script: med.script };
     reportRows.push(row);
-    console.log(`report ${fmt(n)} events: written in ${write.ms.toFixed(0)} ms (peak RSS ${write.rssMb.toFixed(0)} MB), ${kb.toFixed(0)} KiB, rendered in ${med.ready.toFixed(0)} ms (script ${med.script.toFixed(0)} ms)`);
+    console.log(`report ${fmt(n)} events: written in ${write.ms.toFixed(0)} ms (CPU ${write.cpuMs.toFixed(0)} ms, peak RSS ${write.rssMb.toFixed(0)} MB), ${kb.toFixed(0)} KiB, rendered in ${med.ready.toFixed(0)} ms (script ${med.script.toFixed(0)} ms)`);
   }
   writeFileSync(
     'bench/report.md',
@@ -256,12 +297,12 @@ if ((only === undefined && sizes.length > 0) || only === 'report') {
       machine,
       `Date: ${new Date().toISOString().slice(0, 10)}. Load average when the run started: ${load.toFixed(1)} (the machine is shared). Workload: \`svmsim gen mixed\` (seed 42, 4 GiB working set), CSV; \`svmsim report\` with the defaults (50 lanes).`,
       '',
-      '"write" is `svmsim report` in its own process (replay, binning, page); "render" is headless Chromium 1280x800 from navigation',
+      '"write" is `svmsim report` in its own process (replay, binning, page), wall and CPU time; "render" is headless Chromium 1280x800 from navigation',
       `start to the first painted frame with every view, median of ${REPEAT} loads ("script" is the part after the page script starts).`,
       '',
-      '| events | write | peak RSS | report size | render | script |',
-      '|---:|---:|---:|---:|---:|---:|',
-      ...reportRows.map((r) => `| ${fmt(r.events)} | ${r.write.ms.toFixed(0)} ms | ${r.write.rssMb.toFixed(0)} MB | ${r.kb.toFixed(0)} KiB | ${r.ready.toFixed(0)} ms | ${r.script.toFixed(0)} ms |`),
+      '| events | write | write CPU | peak RSS | report size | render | script |',
+      '|---:|---:|---:|---:|---:|---:|---:|',
+      ...reportRows.map((r) => `| ${fmt(r.events)} | ${r.write.ms.toFixed(0)} ms | ${r.write.cpuMs.toFixed(0)} ms | ${r.write.rssMb.toFixed(0)} MB | ${r.kb.toFixed(0)} KiB | ${r.ready.toFixed(0)} ms | ${r.script.toFixed(0)} ms |`),
       '',
       'Targets (issue #13): a 10M-event trace gives a report under 5 MB that renders in under 2 s; the replay keeps bounded memory.',
       '',
@@ -298,7 +339,17 @@ const lines = [
   '| fused row reader | ~1020 ms | ~1690 ms | ~5.9M | ~4.4x | 83 MB | cells located and numbers parsed in one pass over the row bytes |',
   '',
 ];
+// Hostile inputs (issue 15): the heavy cases of `npm run test:heavy`, timed. SVMSIM_BENCH_HEAVY=0 skips them.
+if (process.env.SVMSIM_BENCH_HEAVY !== '0' && only !== 'second-pass') {
+  const heavy = HEAVY_CASES.map((c) => {
+    const r = runHeavyCase(c);
+    console.log(`heavy: ${c.name}: exit ${r.exit} (expected ${c.exit}), ${r.seconds.toFixed(1)} s, peak RSS ${r.rssMb === undefined ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`);
+    return { c, r };
+  });
+  lines.push('## Hostile inputs (scripts/heavy-cases.mjs, also `npm run test:heavy`)', '', heavyTable(heavy), '');
+}
 // Without mixed sizes this run measured only the second pass: keep the first part as it was.
 const first = rows.length > 0 || !existsSync('bench/results.md') ? lines.join('\n') : readFileSync('bench/results.md', 'utf8').split('\n# Second pass (issue 12)')[0];
 writeFileSync('bench/results.md', [first, ...(secondPass.length ? ['# Second pass (issue 12)', '', ...secondPass] : [])].join('\n'));
+if (only !== 'second-pass') writeValidateSection(benchValidate());
 console.log('wrote bench/results.md');

@@ -6,6 +6,19 @@ import { defaultPlatform, type Platform } from '../src/core/platform.js';
 import { Simulator } from '../src/core/simulator.js';
 import type { EventResult } from '../src/core/decisions.js';
 import { statNames, type StatName } from '../src/core/xe-gt-stats.js';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Every trace file under `dir` (.json, .jsonl, .csv), sorted, subdirectories included. */
+export function traceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const f of readdirSync(dir).sort()) {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) out.push(...traceFiles(p));
+    else if (/\.(json|jsonl|csv)$/.test(f)) out.push(p);
+  }
+  return out;
+}
 
 export const K = 1024n;
 export const M = 1024n * 1024n;

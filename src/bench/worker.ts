@@ -1,7 +1,8 @@
 /**
  * Benchmark worker: one phase per process so that peak RSS (maxRSS) belongs to that phase.
  * Phases: gen (write a mixed trace), scan (read + decode + count lines), parse (read and parse
- * every event), replay (parse + model + debugfs report). Prints one JSON line of figures.
+ * every event), replay (parse + model + debugfs report), validate (validate TRACE --kernel-log LOG),
+ * import (import LOG --from dmesg). Prints one JSON line of figures.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -11,13 +12,14 @@ import { Simulator } from '../core/simulator.js';
 import { openTrace } from '../trace/index.js';
 import { createReporter } from '../report/reporter.js';
 import { buildPlatform, replay } from '../cli/replay.js';
-import { main } from '../cli/main.js';
+import { main, type CliIo } from '../cli/main.js';
 import { nodeIo } from '../cli/node-io.js';
 
 const [phase, file, countArg] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();
 let events = 0;
 let extra: Record<string, unknown> = {};
+let tEnd: bigint | undefined;
 
 if (phase === 'gen') {
   const fd = openSync(file, 'w');
@@ -63,11 +65,35 @@ if (phase === 'gen') {
   extra = { faults: sim.snapshot().stats[0].counters.find(([n]) => n === 'svm_pagefault_count')?.[1] };
   void defaultPlatform;
   void Simulator;
+} else if (phase === 'validate' || phase === 'import') {
+  // The command in-process, its output counted and dropped.
+  let bytes = 0;
+  const io: CliIo = { ...nodeIo(), stdout: (s) => void (bytes += s.length), stderr: () => {} };
+  const argv = phase === 'validate' ? ['validate', file, '--kernel-log', countArg] : ['import', file, '--from', 'dmesg'];
+  const code = await main(argv, io);
+  tEnd = process.hrtime.bigint();
+  events = execLines(phase === 'validate' ? countArg : file);
+  extra = { code, outBytes: bytes };
 } else if (phase === 'report') {
   // svmsim report FILE -o OUT (countArg is the output path).
   const code = await main(['report', file, '-o', countArg], nodeIo());
   if (code !== 0) throw new Error(`svmsim report exited ${code}`);
 }
-const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+/** Lines of a file (the log), for the figures. */
+function execLines(f: string): number {
+  const fd = openSync(f, 'r');
+  const b = Buffer.allocUnsafe(1 << 20);
+  let lines = 0;
+  for (;;) {
+    const n = readSync(fd, b, 0, b.length, null);
+    if (n === 0) break;
+    for (let i = b.indexOf(10); i >= 0 && i < n; i = b.indexOf(10, i + 1)) lines++;
+  }
+  closeSync(fd);
+  return lines;
+}
+const ms = Number((tEnd ?? process.hrtime.bigint()) - t0) / 1e6;
 const rssMb = process.resourceUsage().maxRSS / 1024;
-process.stdout.write(JSON.stringify({ phase, events, ms, rssMb, ...extra }) + '\n');
+const cpu = process.cpuUsage();
+const cpuMs = (cpu.user + cpu.system) / 1000;
+process.stdout.write(JSON.stringify({ phase, events, ms, cpuMs, rssMb, ...extra }) + '\n');

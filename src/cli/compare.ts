@@ -16,6 +16,7 @@
  *   prints exactly what the unsharded run prints (docs/sharding.md: GitHub Actions, Kubernetes).
  */
 
+import { statSync } from 'node:fs';
 import { statNames, type StatName } from '../core/xe-gt-stats.js';
 import { Simulator } from '../core/simulator.js';
 import type { Metrics, ThrashOptions } from '../core/metrics.js';
@@ -26,7 +27,7 @@ import { openInput } from './input.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { thrashOptions } from './options.js';
-import { buildPlatform } from './replay.js';
+import { buildPlatform, checkModelMemory, PROGRESS_EVERY } from './replay.js';
 
 export interface CompareOpts {
   kernel?: string;
@@ -120,6 +121,7 @@ export function replayLockstep(handle: TraceHandle, jobs: CompareJob[]): Compare
   for (let e = next(); e !== undefined; e = next()) {
     events++;
     for (const s of sims) s.step(e.core);
+    if (e.core.npages > 512 || events % PROGRESS_EVERY === 0) checkModelMemory();
   }
   return sims.map((s) => jobResult(s, events));
 }
@@ -191,7 +193,9 @@ async function runJobs(jobs: CompareJob[], o: CompareOpts, io: CliIo): Promise<C
   // Open every trace here first: a missing file or bad header fails before any worker starts.
   const handles = new Map<string, TraceHandle>();
   for (const j of jobs) if (!handles.has(j.trace)) handles.set(j.trace, await openInput(io, j.trace, j.format));
-  if (io.runCompareJobs !== undefined && jobs.length > 1 && workers !== 1) return io.runCompareJobs(jobs, workers);
+  // Workers re-open the files: only regular files (a FIFO or a process substitution reads once).
+  const regular = jobs.every((j) => statSync(j.trace).isFile());
+  if (io.runCompareJobs !== undefined && jobs.length > 1 && workers !== 1 && regular) return io.runCompareJobs(jobs, workers);
   // In-process: the jobs of each trace in lockstep from one parse.
   const out: CompareJobResult[] = [];
   for (const [trace, handle] of handles) out.push(...replayLockstep(handle, jobs.filter((j) => j.trace === trace)));

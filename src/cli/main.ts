@@ -18,9 +18,12 @@ import type { CheckOpts } from './check.js';
 import type { CompareJob, CompareJobResult, CompareOpts } from './compare.js';
 import type { DiffOpts } from './diff.js';
 import type { ReportCliOpts } from './report.js';
+import type { ImportOpts } from './import.js';
+import type { ValidateOpts } from './validate.js';
 import { heldSink, OutputClosed, outputFor, refuseOutputOverInput, yieldToSignals, type OutputFile } from './output.js';
 import { TraceInputErrors } from './errors.js';
 import { VERSION } from './version.js';
+import type { DmesgCliOpts } from './options.js';
 
 // Start-up: what a command needs is loaded when it runs (`--version` and `--help` load only commander).
 const loadTrace = () => import('../trace/index.js');
@@ -51,8 +54,8 @@ export interface CliIo {
   progress?: (totalBytes: number) => { update(bytes: number, events: number): void; stop(): void };
 }
 
-interface ReplayOpts {
-  format: 'table' | 'json' | 'debugfs' | 'perfetto';
+interface ReplayOpts extends DmesgCliOpts {
+  format: 'table' | 'json' | 'debugfs' | 'perfetto' | 'dmesg';
   byRange?: boolean;
   summary?: boolean;
   events: boolean;
@@ -110,7 +113,7 @@ function cliPlatform(o: ReplayOpts, parsePlatformSettings: (s: Record<string, st
 }
 
 async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void> {
-  const [{ detectFormat, parsePlatformSettings }, { createReporter }, { buildPlatform, replayYielding }, { thrashOptions }, { openInput }] = await Promise.all([
+  const [{ detectFormat, parsePlatformSettings }, { createReporter }, { buildPlatform, replayYielding }, { thrashOptions, dmesgOptions }, { openInput }] = await Promise.all([
     loadTrace(),
     import('../report/reporter.js'),
     import('./replay.js'),
@@ -153,6 +156,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     color: color as 0 | 1 | 2 | 3,
     version: VERSION,
     tempStore: io.tempStore,
+    dmesg: dmesgOptions(o),
   };
   const bar = handle.totalBytes > 32 << 20 ? io.progress?.(handle.totalBytes) : undefined;
   try {
@@ -199,7 +203,10 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .command('replay')
     .description('replay a trace and print what the kernel would decide, per event, and the GT stats')
     .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'debugfs', 'perfetto']).default('table'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'debugfs', 'perfetto', 'dmesg']).default('table'))
+    .option('--dmesg-asid <n>', 'dmesg: the VM asid printed (default 1)')
+    .option('--dmesg-gpusvm <ptr>', 'dmesg: the gpusvm pointer printed, hex (default 00000000deadbeef)')
+    .option('--dmesg-pci <addr>', 'dmesg: the PCI address printed (default 0000:03:00.0)')
     .option('--by-range', 'table: group decisions per range')
     .option('--summary', 'table: only the final ranges and stats')
     .option('--no-events', 'json: leave out the per-event decisions')
@@ -263,6 +270,29 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .argument('<b>', 'the new result')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action((a: string, b: string, o: DiffOpts) => run(import('./diff.js').then((m) => m.runDiff(a, b, o, io)).then(setCode)));
+
+  cmd
+    .command('validate')
+    .description('check the model against a real machine: its DEBUG_VM kernel log and/or GT stats snapshots (exit 0 agree, 1 diverge, 2 bad input)')
+    .argument('<trace>', 'the trace of the workload (.json, .jsonl, .csv) or - for stdin')
+    .option('--kernel-log <file>', 'dmesg / journalctl -k log of a CONFIG_DRM_XE_DEBUG_VM kernel (or `svmsim import --from dmesg` output)')
+    .option('--stats <files...>', 'gtN/stats snapshots read BEFORE and AFTER the workload')
+    .option('--gt <n>', 'which GT the stats snapshots are of (0 primary, 1 media)', '0')
+    .option('--asid <n>', 'the VM to check when the log has several (default: the first)')
+    .option('--us-tolerance <pct>', 'fail _us counters further than PCT percent from the model (default: shown, never fail)')
+    .addOption(new Option('-k, --kernel <version>', 'kernel profile (default: trace header, else 6.18)').choices([...KERNEL_VERSIONS]))
+    .option('--set <knob=value>', 'set any platform knob (repeatable)', collect, [])
+    .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((trace: string, o: ValidateOpts) => run(Promise.all([import('./validate.js'), loadTrace()]).then(([m, t]) => m.runValidate(trace, o, io, t.detectFormat)).then(setCode)));
+
+  cmd
+    .command('import')
+    .description('turn a capture into svmsim input: --from dmesg writes the observation log that validate reads')
+    .argument('<file>', 'the capture')
+    .addOption(new Option('--from <kind>', 'what the capture is').choices(['dmesg']).default('dmesg'))
+    .option('-o, --output <file>', 'write to a file (atomically) instead of stdout')
+    .action((file: string, o: ImportOpts) => run(import('./import.js').then((m) => m.runImport(file, o, io))));
 
   cmd
     .command('check')

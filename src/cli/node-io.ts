@@ -45,9 +45,24 @@ function writeAll(fd: number, data: Buffer): void {
       off += writeSync(fd, data, off, data.length - off);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2); // the reader is slow: wait 2 ms
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 0.2); // a non-blocking pipe is full: wait for the reader
     }
   }
+}
+
+/**
+ * The descriptor stdout is written through: for a pipe, a fresh blocking descriptor on it (fd 1's
+ * shared file description may have been made non-blocking by anything that touched
+ * process.stdout, which would turn a full pipe into busy waiting); fd 1 itself otherwise (files,
+ * terminals, devices — a file is never reopened, which could truncate it).
+ */
+function stdoutFd(): number {
+  try {
+    if (fstatSync(1).isFIFO()) return openSync('/proc/self/fd/1', 'w');
+  } catch {
+    // not reopenable (a socket, no /proc): write fd 1 and wait out EAGAIN
+  }
+  return 1;
 }
 
 /** Put the user's name for a file on a file-system error (instead of a temporary or resolved path). */
@@ -310,11 +325,12 @@ export function nodeIo(): CliIo {
   const tty = isatty(1);
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
   let stdoutClosed = false;
+  let out: number | undefined;
   return {
     stdout: (s) => {
       if (stdoutClosed) return false;
       try {
-        writeAll(1, Buffer.from(s, 'utf8'));
+        writeAll((out ??= stdoutFd()), Buffer.from(s, 'utf8'));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
           stdoutClosed = true;

@@ -6,7 +6,9 @@
  * and hands each result to the reporter. No formatting here, no exit codes.
  */
 
+import { getHeapStatistics } from 'node:v8';
 import type { CoreEvent } from '../core/events.js';
+import { UsageError } from './errors.js';
 import { defaultPlatform, type KernelVersion, type Platform } from '../core/platform.js';
 import { Simulator } from '../core/simulator.js';
 import type { ThrashOptions } from '../core/metrics.js';
@@ -77,10 +79,27 @@ export async function replayYielding(
   return r.finish();
 }
 
+/**
+ * The model's memory grows with the distinct memory a trace touches (state per touched 2M block
+ * and per range). A hostile trace could touch terabytes, one 64G access at a time, until V8 dies
+ * out of memory (a crash, not an exit code). The heap is checked every PROGRESS_EVERY events and
+ * after every event of more than 2M, and a replay whose heap passes 80% of V8's limit (at least 128 MB below it) stops
+ * with exit 2. (The check reads V8's statistics, about a microsecond: it never runs per event.)
+ */
+export function checkModelMemory(): void {
+  const h = getHeapStatistics();
+  if (h.used_heap_size > Math.min(h.heap_size_limit * 0.8, h.heap_size_limit - (128 << 20))) {
+    const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
+    throw new UsageError(
+      `the model state outgrew ${mb(h.used_heap_size)} of the ${mb(h.heap_size_limit)} heap: the trace touches more distinct memory than this machine can model (see docs/reliability.md "Limits"; node --max-old-space-size raises the heap)`,
+    );
+  }
+}
+
 /** A replay in steps: run(n) replays up to n events (false at the end), finish() reports the end. */
 function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, opts: ReplayOptions) {
   const wants = reporter.wantsEvents;
-  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash });
+  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash, debugVm: reporter.wantsDebugVm === true });
   reporter.begin(platform);
   const onProgress = opts.onProgress;
   const src = events as Partial<{ read(): ParsedEvent | undefined }>;
@@ -95,7 +114,11 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
         if (e === undefined) return false;
         const res = sim.step(e.core);
         if (wants) reporter.event(echoOf(e), res);
-        if (++n % PROGRESS_EVERY === 0 && onProgress !== undefined) onProgress(n);
+        if (e.core.npages > 512) checkModelMemory();
+        if (++n % PROGRESS_EVERY === 0) {
+          checkModelMemory();
+          if (onProgress !== undefined) onProgress(n);
+        }
       }
       return true;
     },
@@ -125,7 +148,11 @@ export function replayAll(
       const res = r.sim.step(e.core);
       if (r.reporter.wantsEvents) r.reporter.event(echo, res);
     }
-    if (++n % PROGRESS_EVERY === 0) opts.onProgress?.(n);
+    if (e.core.npages > 512) checkModelMemory();
+    if (++n % PROGRESS_EVERY === 0) {
+      checkModelMemory();
+      opts.onProgress?.(n);
+    }
   }
   for (const r of runs) r.reporter.end(r.sim.snapshot());
   return runs.map((r) => r.sim);

@@ -8,11 +8,12 @@
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Simulator } from '../core/simulator.js';
 import { ReportCollector } from '../report/report-data.js';
 import { renderHtml, type PageAssets } from '../report/html/render.js';
-import { openTrace, parseTrace, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import type { TraceFormat } from '../trace/index.js';
+import { openInput } from './input.js';
 import { axes, combinations, configurations } from './compare.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
@@ -64,17 +65,11 @@ export async function runReport(trace: string, o: ReportCliOpts, io: CliIo, vers
   const thrash = thrashOptions(o);
   const assets = pageAssets();
   const format = detect(trace, o.inputFormat);
-  let handle: TraceHandle;
-  let sha256: string;
-  if (trace === '-') {
-    const text = await io.readText('-');
-    sha256 = createHash('sha256').update(text).digest('hex');
-    const t = parseTrace(text, { file: '<stdin>', format });
-    handle = { ...t, format: format ?? 'csv', totalBytes: 0, bytesRead: 0 };
-  } else {
-    handle = openTrace(trace, trace, format);
-    sha256 = fileSha256(trace);
-  }
+  // A regular file is hashed in a separate streaming read; stdin, a FIFO or a device can be read
+  // only once, by the replay, and is not hashed.
+  const regular = trace !== '-' && statSync(trace, { throwIfNoEntry: false })?.isFile() === true;
+  const handle = await openInput(io, trace, format);
+  const sha256 = regular ? fileSha256(trace) : `not computed (${trace === '-' ? 'stdin' : 'not a regular file'})`;
   const configs = configurations(combos, handle.platform);
   const collectors = configs.map((c) => new ReportCollector(c.label, lanes));
   const bar = handle.totalBytes > 32 << 20 ? io.progress?.(handle.totalBytes) : undefined;

@@ -65,6 +65,8 @@ export interface SimContext {
   recording: boolean;
   /** Index of the event being replayed. */
   seq: number;
+  /** CONFIG_DRM_XE_DEBUG_VM: record the kernel's vm_dbg print points (implies recording). */
+  debugVm?: boolean;
   readonly metrics: Metrics;
   readonly thrash: ThrashTracker;
 }

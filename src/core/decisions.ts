@@ -79,6 +79,37 @@ export type GetPagesFailCause =
 
 export type NotifierEvent = 'UNMAP' | 'CLEAR' | 'PROTECTION_VMA' | 'MIGRATE';
 
+/** Labels of the CONFIG_DRM_XE_DEBUG_VM range_debug() prints (xe_svm.c, xe_vm.c prefetch). */
+export type RangeDebugLabel =
+  | 'PAGE FAULT'
+  | 'PAGE FAULT - VALID'
+  | 'ALLOCATE VRAM'
+  | 'GET PAGES'
+  | 'PAGE FAULT - EVICT PAGES'
+  | 'PAGE FAULT - RETRY PAGES'
+  | 'PAGE FAULT - FAIL PAGE COLLECT'
+  | 'PAGE FAULT - BIND'
+  | 'PAGE FAULT - RETRY BIND'
+  | 'NOTIFIER'
+  | 'NOTIFIER - EXECUTE'
+  | 'GARBAGE COLLECTOR ADD'
+  | 'GARBAGE COLLECTOR'
+  | 'PREFETCH - RANGE IS VALID'
+  | 'PREFETCH - RANGE CREATED'
+  | 'PREFETCH - RANGE MIGRATED TO VRAM'
+  | 'PREFETCH - RANGE GET PAGES DONE';
+
+/** The drm_dbg / drm_info / drm_err messages of the SVM path (fault handler, needs_migrate, prefetch). */
+export type SvmDbgMessage =
+  | 'vram_alloc_retry' // VRAM allocation failed, falling back to retrying fault
+  | 'vram_alloc_exceeded' // VRAM allocation failed, retry count exceeded
+  | 'get_pages_retry' // Get pages failed, falling back to retrying
+  | 'get_pages_exceeded' // Get pages failed, retry count exceeded
+  | 'range_in_vram' // Range is already in VRAM
+  | 'no_4k_migration' // Platform doesn't support SZ_4K range migration
+  | 'prefetch_vram_failed' // VRAM allocation failed, retry from userspace
+  | 'prefetch_get_pages_failed'; // Get pages failed (prefetch)
+
 /** Where a range's pages are. */
 export type Location = 'vram' | 'smem' | 'mixed';
 
@@ -200,7 +231,15 @@ export type Decision =
   | { code: 'madvise_split'; at: number }
   | { code: 'madvise_range_remove'; range: RangeRef; evicted: boolean; tlbInval: boolean }
   | { code: 'madvise_attr'; start: number; end: number; attr: 'preferred' | 'atomic'; from: string; to: string }
-  | { code: 'madvise_zap'; zapped: RangeRef[]; tlbInval: boolean };
+  | { code: 'madvise_zap'; zapped: RangeRef[]; tlbInval: boolean }
+  // ---- CONFIG_DRM_XE_DEBUG_VM prints: only with SimulatorOptions.debugVm (src/core/xe-svm/debug.ts) ----
+  /** vram = [has_devmem_pages, has VRAM binding]; seqno = range notifier_seq, -1 for LONG_MAX (never got pages). */
+  | { code: 'range_debug'; label: RangeDebugLabel; range: RangeRef; vram: [number, number]; seqno: number }
+  /** One xe_svm_invalidate() call: the mmu_notifier_range as given (not clipped) and the notifier's seq. */
+  | { code: 'invalidate_debug'; event: NotifierEvent; start: number; end: number; seqno: number }
+  /** One xe_svm_copy() chunk: `npages` from virtual page `page`, BO `bo` at page offset `boPage`. */
+  | { code: 'copy_debug'; toVram: boolean; page: number; bo: number; boPage: number; npages: number }
+  | { code: 'svm_dbg'; msg: SvmDbgMessage; errno?: Errno };
 
 export type DecisionCode = Decision['code'];
 

@@ -61,6 +61,8 @@ export interface SimulatorOptions {
   record?: boolean;
   /** Thrashing detection threshold and window. */
   thrash?: ThrashOptions;
+  /** CONFIG_DRM_XE_DEBUG_VM: also record the kernel's vm_dbg print points (xe-svm/debug.ts). Default false. */
+  debugVm?: boolean;
 }
 
 /** Kernel version that introduced each ioctl op. */
@@ -95,7 +97,8 @@ export class Simulator {
       stats: new TileStats(platform.kernel, platform.mediaGt),
       cost: new CostModel(platform.costModel),
       log: [],
-      recording: opts.record ?? true,
+      recording: (opts.record ?? true) || opts.debugVm === true,
+      debugVm: opts.debugVm === true,
       seq: 0,
       metrics: newMetrics(),
       thrash: new ThrashTracker(opts.thrash ?? DEFAULT_THRASH),

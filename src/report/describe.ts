@@ -174,5 +174,14 @@ export function describe(d: Decision): string {
       return `${d.attr} ${d.from} -> ${d.to} on ${span(d.start, d.end)}`;
     case 'madvise_zap':
       return `attribute changed: ${pl(d.zapped.length, 'range')} zapped${d.tlbInval ? ', one TLB invalidation' : ''}`;
+    // CONFIG_DRM_XE_DEBUG_VM print points (replay --format dmesg prints them as the kernel does).
+    case 'range_debug':
+      return `vm_dbg ${d.label}: ${ref(d.range)} vram=${d.vram[0]},${d.vram[1]}`;
+    case 'invalidate_debug':
+      return `vm_dbg INVALIDATE ${d.event} ${span(d.start, d.end)}`;
+    case 'copy_debug':
+      return `vm_dbg COPY TO ${d.toVram ? 'VRAM' : 'SRAM'} ${pl(d.npages, 'page')}`;
+    case 'svm_dbg':
+      return `drm_dbg ${d.msg}${d.errno !== undefined ? ` -${d.errno}` : ''}`;
   }
 }

@@ -9,6 +9,7 @@
  *   `byRange` groups the same decisions per range instead; `summary` prints only the final part.
  * - json: one document with stable key order; addresses as 0x hex strings.
  * - debugfs: exactly the `name: value` lines of `gtN/stats`.
+ * - dmesg: the vm_dbg lines a CONFIG_DRM_XE_DEBUG_VM kernel prints (dmesg.ts).
  *
  * Every format streams: memory stays flat in trace length. Reports not in trace order
  * (`--by-range`, perfetto) spill sorted runs to a temporary store (spill.ts) given by the caller.
@@ -21,6 +22,7 @@ import { PLATFORM_KNOBS, type Platform } from '../core/platform.js';
 import type { FinalState } from '../core/simulator.js';
 import { RangeHistory } from './by-range.js';
 import { PerfettoReporter } from './perfetto.js';
+import { DEFAULT_DMESG, DmesgReporter, type DmesgOptions } from './dmesg.js';
 import { describe } from './describe.js';
 import { hexAddr, hexPage, humanBytes, humanPages, ms, span } from './format.js';
 import { eventJsonText, rangesJsonText } from './json-text.js';
@@ -41,6 +43,8 @@ export interface EventEcho {
 export interface Reporter {
   /** Whether event() uses its arguments; false lets the driver skip building them. */
   readonly wantsEvents: boolean;
+  /** Whether the replay must record the kernel's CONFIG_DRM_XE_DEBUG_VM print points. */
+  readonly wantsDebugVm?: boolean;
   begin(platform: Platform): void;
   event(echo: EventEcho, res: EventResult): void;
   end(final: FinalState): void;
@@ -49,7 +53,7 @@ export interface Reporter {
 export type Sink = (chunk: string) => void;
 
 export interface ReportOptions {
-  format: 'table' | 'json' | 'debugfs' | 'perfetto';
+  format: 'table' | 'json' | 'debugfs' | 'perfetto' | 'dmesg';
   /** table: group decisions per range. */
   byRange?: boolean;
   /** table: only the final ranges and stats. */
@@ -64,6 +68,8 @@ export interface ReportOptions {
   version?: string;
   /** Temporary storage for reports that spill (by-range, perfetto); default: memory. */
   tempStore?: () => TempStore;
+  /** dmesg: the placeholders for asid, pointers and PCI address. */
+  dmesg?: DmesgOptions;
 }
 
 export function createReporter(opts: ReportOptions, write: Sink): Reporter {
@@ -74,6 +80,8 @@ export function createReporter(opts: ReportOptions, write: Sink): Reporter {
       return new DebugfsReporter(write, opts.gt ?? 0);
     case 'perfetto':
       return new PerfettoReporter(write, opts.tempStore);
+    case 'dmesg':
+      return new DmesgReporter(write, opts.dmesg ?? DEFAULT_DMESG);
     default:
       return new TableReporter(write, opts);
   }

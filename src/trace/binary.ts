@@ -4,7 +4,8 @@
  * A trace is text. The first 64 KiB read to sniff the encoding are also checked for what text
  * never holds, so that `svmsim replay - < /dev/zero`, an image or a compressed file is refused at
  * once (exit 2) instead of being read as one endless line:
- * - compressed data (gzip, zstd, xz, bzip2 magic): named, with how to feed it decompressed;
+ * - compressed data svmsim does not decompress (xz, bzip2 magic; gzip and zstd are read, see
+ *   decompress.ts): named, with how to feed it decompressed;
  * - a NUL byte: "binary data (NUL byte)" with its line;
  * - mostly control bytes (more than 1 in 8 of the head, tabs and line ends aside).
  * Later lines are checked for NUL bytes as they are read (stream.ts, csv-bytes.ts).
@@ -24,11 +25,11 @@ export function compressionOf(head: Uint8Array): (typeof MAGIC)[number] | undefi
   return MAGIC.find((m) => m.bytes.every((b, i) => head[i] === b) && (m.name !== 'bzip2' || (head[3] >= 0x31 && head[3] <= 0x39)));
 }
 
-/** Refuse a head that is not text. */
+/** Refuse a head that is not text (gzip and zstd are decompressed before this, see decompress.ts). */
 export function checkHead(head: Uint8Array, file: string): void {
   const z = compressionOf(head);
   if (z !== undefined) {
-    throw new TraceInputError(file, 1, `${z.name}-compressed data, expected a text trace; decompress it first, e.g. \`${z.tool} FILE | svmsim replay - --input-format csv\``);
+    throw new TraceInputError(file, 1, `${z.name}-compressed data, expected a text trace; decompress it first, e.g. \`${z.tool} FILE | svmsim replay -\``);
   }
   let line = 1;
   let control = 0;

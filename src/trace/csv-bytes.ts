@@ -12,11 +12,10 @@
  * error with its line number. Tests compare this reader with the string reader on every trace.
  */
 
-import { closeSync, readSync } from 'node:fs';
 import type { CoreEvent, Op } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
 import { ENUM_FIELDS, ENUMS, HEX, MAX_ACCESS_PAGES, OP_FIELDS, pullSource, type EnumField, type EventSource } from './vocab.js';
-import { lineTooLong, MAX_LINE_BYTES, openSource, type ByteSource } from './stream.js';
+import { lineTooLong, MAX_LINE_BYTES, openSource, type ByteInput, type ByteSource } from './stream.js';
 import {
   csvPlatformLine,
   mergePlatform,
@@ -112,7 +111,7 @@ export class CsvByteReader {
   line = 0;
   /** When set, a bad line is reported here and skipped instead of ending the read. */
   onError?: (e: TraceInputError) => void;
-  private readonly fd: number;
+  private readonly input: ByteInput;
   private buf = Buffer.allocUnsafe(CHUNK * 2);
   private view: Buffer = this.buf.subarray(0, 0);
   private start = 0;
@@ -135,8 +134,8 @@ export class CsvByteReader {
     readonly file: string,
     private readonly counter?: { bytes: number },
   ) {
-    const { fd, head } = openSource(source);
-    this.fd = fd;
+    const { input, head } = openSource(source);
+    this.input = input;
     if (head !== undefined) {
       if (head.length + 1 > this.buf.length) this.buf = Buffer.allocUnsafe(head.length + CHUNK + 1);
       head.copy(this.buf, 0);
@@ -297,11 +296,11 @@ export class CsvByteReader {
     }
     this.start = 0;
     this.end = tail;
-    const got = readSync(this.fd, this.buf, this.end, CHUNK, null);
+    const got = this.input.read(this.buf, this.end, CHUNK);
     if (this.counter) this.counter.bytes += got;
     if (got === 0) {
       this.eof = true;
-      closeSync(this.fd);
+      this.input.close();
       return false;
     }
     this.end += got;

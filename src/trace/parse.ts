@@ -31,6 +31,38 @@ export type TraceFormat = 'json' | 'jsonl' | 'csv';
 /** A JSON document larger than this must be JSONL or CSV. */
 export const MAX_JSON_BYTES = 64 << 20;
 
+/**
+ * Deepest JSON nesting accepted (a trace needs 3: document, events array, event). Deeper text is
+ * refused before JSON.parse, which would spend seconds and hundreds of MB on millions of levels.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Offset where JSON text first nests deeper than MAX_JSON_DEPTH, or -1 (strings skipped). */
+function tooDeepAt(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 123 || c === 91) {
+      if (++depth > MAX_JSON_DEPTH) return i;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return -1;
+}
+
+function refuseTooDeep(text: string, file: string, firstLine: number): void {
+  const at = tooDeepAt(text);
+  if (at < 0) return;
+  const { line, column } = lineCol(text, at);
+  throw new TraceInputError(file, firstLine + line - 1, `JSON nested deeper than ${MAX_JSON_DEPTH} levels (a trace needs 3)`, undefined, column);
+}
+
+
 /** A parsed event with what the report shows of the input. */
 export interface ParsedEvent {
   core: CoreEvent;
@@ -47,7 +79,7 @@ export interface ParsedTrace {
 /** Choose the encoding: explicit, else by extension; stdin needs sniffing. */
 export function detectFormat(file: string, explicit?: string): TraceFormat | undefined {
   if (explicit === 'json' || explicit === 'jsonl' || explicit === 'csv') return explicit;
-  const m = /\.(json|jsonl|ndjson|csv)$/i.exec(file);
+  const m = /\.(json|jsonl|ndjson|csv)(?:\.(?:gz|zst))?$/i.exec(file);
   if (m) return m[1].toLowerCase() === 'ndjson' ? 'jsonl' : (m[1].toLowerCase() as TraceFormat);
   return undefined;
 }
@@ -401,6 +433,7 @@ function parseJsonDocument(text: string, file: string, onError?: (e: TraceInputE
   if (text.length > MAX_JSON_BYTES) {
     throw new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); use JSONL or CSV, which stream`);
   }
+  refuseTooDeep(text, file, 1);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -444,6 +477,7 @@ function parseJsonDocument(text: string, file: string, onError?: (e: TraceInputE
 
 /** Parse one JSONL line to an object. */
 export function parseJsonlLine(line: string, file: string, lineNo: number): unknown {
+  if (line.length > 4096) refuseTooDeep(line, file, lineNo); // event lines are short: only long ones can nest deep
   try {
     return JSON.parse(line);
   } catch (e) {

@@ -6,10 +6,12 @@
  * Both give the platform header first and then an iterable of events.
  */
 
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { openSync, statSync } from 'node:fs';
 import type { Platform } from '../core/platform.js';
 import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceFormat } from './parse.js';
-import { checkHead } from './binary.js';
+import { checkHead, compressionOf } from './binary.js';
+import { decompressingInput } from './decompress.js';
+import { fdInput, type ByteInput } from './stream.js';
 import { CsvByteReader } from './csv-bytes.js';
 import { FileLines, TextLines, TraceReader, type ByteSource } from './stream.js';
 
@@ -65,19 +67,7 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
     return openStream(fd, file, format, onError);
   }
   if (st.size === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
-  const fd = openSync(path, 'r');
-  const head = readUpTo(fd, SNIFF_BYTES);
-  checkHead(head, file);
-  const fmt = format ?? sniffFormat(head.toString('utf8'));
-  if (fmt === 'json') {
-    if (st.size > MAX_JSON_BYTES) {
-      closeSync(fd);
-      throw jsonTooBig(file);
-    }
-    const t = parseTrace(readRest(fd, head, file), { file, format: 'json', onError });
-    return { platform: t.platform, events: t.events, format: fmt, totalBytes: st.size, bytesRead: st.size };
-  }
-  return streamingHandle({ fd, head }, file, fmt, st.size, onError);
+  return openInput(fdInput(openSync(path, 'r')), file, format, st.size, onError);
 }
 
 /**
@@ -86,28 +76,52 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
  * descriptor; a JSON document is read whole, up to MAX_JSON_BYTES.
  */
 export function openStream(fd: number, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
-  const head = readUpTo(fd, SNIFF_BYTES);
-  if (head.length === 0) {
-    closeSync(fd);
-    throw new TraceInputError(file, 1, 'empty trace: no events');
-  }
-  checkHead(head, file);
-  const fmt = format ?? sniffFormat(head.toString('utf8'));
-  if (fmt === 'json') {
-    const text = readRest(fd, head, file);
-    const t = parseTrace(text, { file, format: 'json', onError });
-    return { platform: t.platform, events: t.events, format: fmt, totalBytes: 0, bytesRead: text.length };
-  }
-  return streamingHandle({ fd, head }, file, fmt, 0, onError);
+  return openInput(fdInput(fd), file, format, 0, onError);
 }
 
-/** The rest of a JSON document after its head, refused past MAX_JSON_BYTES; closes fd. */
-function readRest(fd: number, head: Buffer, file: string): string {
+/**
+ * The common path of files and streams: read the head, decompress gzip/zstd, refuse binary
+ * data, sniff the encoding, then stream JSONL/CSV or read a JSON document whole.
+ */
+function openInput(raw: ByteInput, file: string, format: TraceFormat | undefined, totalBytes: number, onError?: (e: TraceInputError) => void): TraceHandle {
+  let input = raw;
+  let head = readUpTo(input, SNIFF_BYTES);
+  const z = compressionOf(head);
+  if (z?.name === 'gzip' || z?.name === 'zstd') {
+    input = decompressingInput(raw, head, z.name, file);
+    head = readUpTo(input, SNIFF_BYTES);
+    totalBytes = 0; // the decompressed size is unknown
+  }
+  if (head.length === 0) {
+    input.close();
+    throw new TraceInputError(file, 1, 'empty trace: no events');
+  }
+  try {
+    checkHead(head, file);
+  } catch (e) {
+    input.close();
+    throw e;
+  }
+  const fmt = format ?? sniffFormat(head.toString('utf8'));
+  if (fmt === 'json') {
+    if (totalBytes > MAX_JSON_BYTES) {
+      input.close();
+      throw jsonTooBig(file);
+    }
+    const text = readRest(input, head, file);
+    const t = parseTrace(text, { file, format: 'json', onError });
+    return { platform: t.platform, events: t.events, format: fmt, totalBytes, bytesRead: text.length };
+  }
+  return streamingHandle({ input, head }, file, fmt, totalBytes, onError);
+}
+
+/** The rest of a JSON document after its head, refused past MAX_JSON_BYTES; closes the input. */
+function readRest(input: ByteInput, head: Buffer, file: string): string {
   try {
     const chunks = [head];
     let size = head.length;
     for (;;) {
-      const more = readUpTo(fd, 1 << 20);
+      const more = readUpTo(input, 1 << 20);
       if (more.length === 0) break;
       size += more.length;
       if (size > MAX_JSON_BYTES) throw jsonTooBig(file);
@@ -115,7 +129,7 @@ function readRest(fd: number, head: Buffer, file: string): string {
     }
     return Buffer.concat(chunks).toString('utf8');
   } finally {
-    closeSync(fd);
+    input.close();
   }
 }
 
@@ -139,12 +153,12 @@ function jsonTooBig(file: string): TraceInputError {
   return new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); convert it to JSONL or CSV, which stream`);
 }
 
-/** Up to `max` bytes from a descriptor (fewer only at end of input). */
-function readUpTo(fd: number, max: number): Buffer {
+/** Up to `max` bytes from an input (fewer only at end of input). */
+function readUpTo(input: ByteInput, max: number): Buffer {
   const buf = Buffer.allocUnsafe(max);
   let n = 0;
   while (n < max) {
-    const got = readSync(fd, buf, n, max - n, null);
+    const got = input.read(buf, n, max - n);
     if (got === 0) break;
     n += got;
   }

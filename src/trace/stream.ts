@@ -57,7 +57,7 @@ export interface LineSource {
 /** Lines of a file, read in 1 MiB chunks (LF or CRLF; a last line without newline counts). */
 export class FileLines implements LineSource {
   line = 0;
-  private readonly fd: number;
+  private readonly input: ByteInput;
   private readonly buf = Buffer.allocUnsafe(CHUNK);
   private readonly dec = new StringDecoder('utf8');
   private text = '';
@@ -71,8 +71,8 @@ export class FileLines implements LineSource {
     private readonly counter?: { bytes: number },
     private readonly file = '<input>',
   ) {
-    const { fd, head } = openSource(source);
-    this.fd = fd;
+    const { input, head } = openSource(source);
+    this.input = input;
     if (head !== undefined) {
       this.text = this.dec.write(head);
       if (this.counter) this.counter.bytes += head.length;
@@ -102,14 +102,14 @@ export class FileLines implements LineSource {
         return undefined;
       }
       if (this.text.length - this.pos > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line + 1);
-      const got = readSync(this.fd, this.buf, 0, CHUNK, null);
+      const got = this.input.read(this.buf, 0, CHUNK);
       if (this.counter) this.counter.bytes += got;
       const rest = this.text.slice(this.pos);
       this.pos = 0;
       this.scan = rest.length;
       if (got === 0) {
         this.eof = true;
-        closeSync(this.fd);
+        this.input.close();
         this.text = rest + this.dec.end();
       } else {
         this.text = rest + this.dec.write(got === CHUNK ? this.buf : this.buf.subarray(0, got));
@@ -120,15 +120,31 @@ export class FileLines implements LineSource {
   }
 }
 
-/**
- * Where a streaming reader gets its bytes: a file path, or an open descriptor (stdin) together
- * with the bytes already read from it to sniff the encoding.
- */
-export type ByteSource = string | { fd: number; head: Buffer };
+/** Bytes read synchronously (a file descriptor, or a decompressor over one); 0 at the end. */
+export interface ByteInput {
+  read(buf: Buffer, offset: number, length: number): number;
+  close(): void;
+}
 
-/** Open a byte source: its descriptor and the bytes to deliver before reading from it. */
-export function openSource(src: ByteSource): { fd: number; head: Buffer | undefined } {
-  return typeof src === 'string' ? { fd: openSync(src, 'r'), head: undefined } : { fd: src.fd, head: src.head.length > 0 ? src.head : undefined };
+/** A descriptor as a ByteInput. */
+export function fdInput(fd: number): ByteInput {
+  return {
+    read: (buf, offset, length) => readSync(fd, buf, offset, length, null),
+    close: () => closeSync(fd),
+  };
+}
+
+/**
+ * Where a streaming reader gets its bytes: a file path, or an open input (a descriptor, or a
+ * decompressor) together with the bytes already read from it to sniff the encoding.
+ */
+export type ByteSource = string | { fd: number; head: Buffer } | { input: ByteInput; head: Buffer };
+
+/** Open a byte source: its input and the bytes to deliver before reading from it. */
+export function openSource(src: ByteSource): { input: ByteInput; head: Buffer | undefined } {
+  if (typeof src === 'string') return { input: fdInput(openSync(src, 'r')), head: undefined };
+  const input = 'input' in src ? src.input : fdInput(src.fd);
+  return { input, head: src.head.length > 0 ? src.head : undefined };
 }
 
 /** A byte order mark at the start of a text is not part of its first line. */
@@ -220,7 +236,7 @@ export class TraceReader {
       if (isBlankOrComment(line, true)) continue;
       let first: unknown;
       try {
-        first = line.trimStart().startsWith('{') ? JSON.parse(line) : undefined;
+        first = line.trimStart().startsWith('{') ? parseJsonlLine(line, this.file, n) : undefined;
       } catch {
         // not a header: the line is read (and reported) as an event
       }

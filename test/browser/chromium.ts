@@ -1,33 +1,6 @@
 /**
  * A real headless Chromium for the browser tests: Debian's `chromium` (/usr/bin/chromium, or
- * SVMSIM_CHROMIUM), driven by playwright-core, which never downloads a browser. Every launch
- * gets a fresh profile directory and no network features.
+ * SVMSIM_CHROMIUM), driven by playwright-core, which never downloads a browser (scripts/chromium.mjs,
+ * shared with the bench and the screenshot script).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-
-export const CHROMIUM = process.env.SVMSIM_CHROMIUM ?? '/usr/bin/chromium';
-
-export function haveChromium(): boolean {
-  return existsSync(CHROMIUM);
-}
-
-export async function launch(viewport = { width: 1280, height: 800 }, colorScheme: 'light' | 'dark' = 'light'): Promise<{ ctx: BrowserContext; close: () => Promise<void> }> {
-  const profile = mkdtempSync(path.join(os.tmpdir(), 'svmsim-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport,
-    colorScheme,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  return {
-    ctx,
-    close: async () => {
-      await ctx.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
+export { CHROMIUM, haveChromium, launch } from '../../scripts/chromium.mjs';

@@ -121,6 +121,10 @@ describe.skipIf(!haveChromium())('svmsim report in headless Chromium', () => {
         expect(await page.locator('#gtstats table tbody tr').count()).toBeGreaterThan(0);
         expect(await page.locator('#knobs table tbody tr').count()).toBeGreaterThan(10);
         expect(await page.locator('#compare').count()).toBe(c.runs > 1 ? 1 : 0);
+        // Thrashing ranges of the first configuration, as `replay --format json` finds them.
+        const thrash = JSON.parse((await runCli(['replay', ...subst(c.table), '--format', 'json', '--no-events'])).stdout).thrashing.length;
+        if (thrash === 0) await expect.poll(() => page.locator('#thrashing p').first().textContent()).toMatch(/^No range made/);
+        else expect(await page.locator('#thrashing table').first().locator('tbody tr').count()).toBe(thrash);
 
         // Hover the first mark of the first lane: the tip is the event's head line and the decision, as `replay` prints them.
         await page.locator('#lanes').scrollIntoViewIfNeeded();
@@ -144,6 +148,22 @@ describe.skipIf(!haveChromium())('svmsim report in headless Chromium', () => {
         const after = table.slice(table.indexOf(head + '\n')).split('\n').slice(1);
         const block = after.slice(0, after.findIndex((l) => !l.startsWith('    ')));
         expect(detail.split('\n').slice(1)).toEqual(block);
+
+        // Drag across the VRAM chart: every chart and the lanes zoom to the same x range; double-click resets.
+        const over = page.locator('#vram .u-over');
+        await over.scrollIntoViewIfNeeded();
+        const box = (await over.boundingBox())!;
+        const full = await page.evaluate(() => window.__svmsim!.xRanges());
+        await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+        await page.mouse.up();
+        const zoomed = await page.evaluate(() => window.__svmsim!.xRanges());
+        expect(zoomed).toHaveLength(4);
+        for (const r of zoomed) expect(r).toEqual(zoomed[0]);
+        expect(zoomed[0][1] - zoomed[0][0]).toBeLessThan((full[0][1] - full[0][0]) * 0.5);
+        await over.dblclick();
+        expect(await page.evaluate(() => window.__svmsim!.xRanges())).toEqual(full);
 
         await page.screenshot({ path: join(SHOTS, `${c.name}.png`), fullPage: true });
         expect(errors).toEqual([]);

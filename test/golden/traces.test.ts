@@ -3,20 +3,10 @@
  * (with --by-range too) and as JSON. Snapshots live next to this file in __golden__/ and are
  * updated deliberately with `npx vitest run -u`, then reviewed in the diff.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../cli-harness.js';
-
-function traceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const f of readdirSync(dir).sort()) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) out.push(...traceFiles(p));
-    else if (/\.(json|jsonl|csv)$/.test(f)) out.push(p);
-  }
-  return out;
-}
+import { traceFiles } from '../helpers.js';
 
 const traces = traceFiles('traces');
 

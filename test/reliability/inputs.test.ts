@@ -3,7 +3,8 @@
  * exit 2 with `file:line` and one clear line, never exit 3, a stack trace, a hang or a silent
  * misreading. The process-level cases (pipes, devices, signals) are in outputs.test.ts.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -45,17 +46,20 @@ describe('messages: one clear line each', () => {
     expect(show('x'.repeat(1000)).length).toBeLessThanOrEqual(62);
   });
 
-  test('JSON nested 100,000 levels deep: exit 2 with file:line (was a stack overflow, exit 3), in replay, check and compare', async () => {
+  test('JSON nested 100,000 levels deep: exit 2 with file:line:column before parsing (was a stack overflow, exit 3), in replay, check and compare', async () => {
     const d = 100000;
     const deep = file('deep.jsonl', `{"op":"mmap","addr":${'['.repeat(d)}${']'.repeat(d)},"size":4096}\n`);
-    const deepDoc = file('deep.json', `{"svmsim":1,"platform":${'{"a":'.repeat(d)}1${'}'.repeat(d)},"events":[${MMAP}]}`);
+    const deepDoc = file('deep.json', `{"svmsim":1,\n"platform":${'{"a":'.repeat(d)}1${'}'.repeat(d)},"events":[${MMAP}]}`);
     for (const cmd of ['replay', 'compare']) {
-      await refused([cmd, deep], /deep\.jsonl:1: field "addr": .*found \[\[\[\.\.\.\]\]\]/);
-      await refused([cmd, deepDoc], /deep\.json:1: unknown platform knob "a"/);
+      await refused([cmd, deep], /deep\.jsonl:1:84: JSON nested deeper than 64 levels \(a trace needs 3\)/);
+      await refused([cmd, deepDoc], /deep\.json:2:\d+: JSON nested deeper than 64 levels/);
+      await refused([cmd, '-', '--input-format', 'jsonl'], /<stdin>:1:84: JSON nested deeper than 64 levels/, readFileSync(deep, 'utf8'));
     }
     const c = await runCli(['check', deep]);
     expect(c.code).toBe(2);
-    expect(c.stdout).toMatch(/deep\.jsonl:1: error: field "addr"/);
+    expect(c.stdout).toMatch(/deep\.jsonl:1:84: error: JSON nested deeper than 64 levels/);
+    // Below the limit, a nested value is shown by its first levels.
+    await refused(['replay', file('nested.jsonl', `{"op":"mmap","addr":${'['.repeat(50)}${']'.repeat(50)},"size":4096}\n`)], /nested\.jsonl:1: field "addr": .*found \[\[\[\.\.\.\]\]\]/);
   });
 
   test('file-system errors are named, never a raw code: ENOTDIR, ELOOP, ENAMETOOLONG, EISDIR (diff a.json /tmp names /tmp)', async () => {
@@ -96,10 +100,22 @@ describe('encodings are detected and read correctly', () => {
     expect(JSON.parse(ref.stdout).platform.vram ?? JSON.parse(ref.stdout).platform.vramBytes).toBeDefined();
   });
 
-  test('binary and compressed input is refused at once, naming what it is', async () => {
+  test('gzip (also multi-member) and zstd traces are read directly, from files and stdin; damaged ones are exit 2', async () => {
+    const text = readFileSync('traces/hmm/migrate.jsonl', 'utf8');
+    const ref = await runCli(['replay', 'traces/hmm/migrate.jsonl', '--format', 'json']);
+    const half = text.indexOf('\n', text.length >> 1) + 1;
+    const gz = Buffer.concat([gzipSync(text.slice(0, half)), gzipSync(text.slice(half))]);
+    for (const p of [file('m.jsonl.gz', gz), 'test/fixtures/migrate.jsonl.zst', file('m.trace', gz)]) {
+      const r = await runCli(['replay', p, '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(ref.stdout);
+    }
+    await refused(['replay', file('cut.jsonl.gz', gz.subarray(0, 200))], /cut\.jsonl\.gz: gzip data is damaged or truncated/);
+    await refused(['replay', file('t.csv.xz', Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2]))], /t\.csv\.xz:1: xz-compressed data, expected a text trace; decompress it first, e.g. `xzcat FILE \| svmsim replay -`/);
+  });
+
+  test('binary input is refused at once, naming what it is', async () => {
     await refused(['replay', file('zero.bin', Buffer.alloc(100000))], /zero\.bin:1: binary data \(NUL byte\)/);
-    await refused(['replay', file('t.csv.gz', Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]))], /t\.csv\.gz:1: gzip-compressed data, expected a text trace; decompress it first/);
-    await refused(['replay', file('t.zst', Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3, 4]))], /zstd-compressed data/);
     await refused(['replay', file('ctl.csv', Buffer.alloc(5000, 1))], /ctl\.csv:1: binary data \(5000 control bytes/);
   });
 

@@ -180,6 +180,7 @@ describe('pipes, full disks and signals', () => {
     const ref = svmsim(['replay', 'traces/12-need64k.csv', '--format', 'debugfs']);
     for (const cmd of [
       `node bin/svmsim.js replay <(cat traces/12-need64k.csv) --format debugfs`,
+      `node bin/svmsim.js replay <(gzip -c traces/12-need64k.csv) --format debugfs`,
       `node bin/svmsim.js replay /dev/stdin --format debugfs < traces/12-need64k.csv`,
     ]) {
       const p = spawnSync('bash', ['-c', cmd], { encoding: 'utf8' });

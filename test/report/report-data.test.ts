@@ -10,6 +10,7 @@ import { Binning, MAX_BINS, MAX_MARKS, ReportCollector } from '../../src/report/
 import { SERIES, type RunDoc } from '../../src/report/html/types.js';
 import { CSV_HEADER, csvLine, generate } from '../../src/gen/generate.js';
 import { openTrace } from '../../src/trace/index.js';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +140,9 @@ describe('svmsim report (CLI)', () => {
     const s = await runCli(['report', '-', '--kernel', '6.16,6.18', '--vram', '4M,16G'], { stdin: trace });
     expect(s.code).toBe(0);
     expect(s.stdout).toContain('<option value="3">6.18 vram=16G</option>');
+    expect(s.stdout).toContain('sha256 <code>not computed (stdin)</code>');
+    const f = await runCli(['report', 'traces/07-vram-pressure.json']);
+    expect(f.stdout).toContain(`sha256 <code>${createHash('sha256').update(trace).digest('hex')}</code>`);
     expect((await runCli(['report', 'traces/07-vram-pressure.json', '--ranges', 'x'])).code).toBe(2);
     expect((await runCli(['report', 'traces/07-vram-pressure.json', '--kernel', '5.4'])).code).toBe(2);
     expect((await runCli(['report', 'traces/07-vram-pressure.json', '--kernel', '6.15,6.16,6.17', '--vram', '1G,2G,4G'])).code).toBe(2);

@@ -44,6 +44,8 @@ export class SvmRange {
   atomicEnable = false;
   /** 6.15-rc1 xe_svm_range.skip_migrate */
   skipMigrate = false;
+  /** drm_gpusvm_range.notifier_seq: the notifier's seq at the last successful get_pages; -1 = LONG_MAX (never). */
+  notifierSeq = -1;
   /** Why migrate_devmem is 0 (the CPU VMA kind or no devmem), undefined when it is 1. */
   notMigratable: NotMigratableCause | undefined = undefined;
 
@@ -76,6 +78,8 @@ export class SvmRange {
 export class GpusvmNotifier {
   /** Sorted by start, non-overlapping. */
   readonly ranges: SvmRange[] = [];
+  /** mmu_interval_notifier.invalidate_seq (set by mmu_interval_set_seq() in every callback). */
+  invalidateSeq = 0;
 
   constructor(
     readonly index: number,
@@ -128,6 +132,12 @@ export class Gpusvm {
   ops: GpusvmOps = { invalidate: () => {} };
   /** The range that served the last GPU access (a lookup cache; see gpuAccessHits()). */
   lastHit: SvmRange | undefined;
+  /**
+   * mm->notifier_subscriptions->invalidate_seq: starts at 2, odd while an invalidation that hits an
+   * interval notifier runs, +1 when it ends (mn_itree_inv_start_range / mn_itree_inv_end). Only the
+   * invalidations the model makes move it; other interval notifiers of a real mm move it too.
+   */
+  invalidateSeq = 2;
 
   constructor(
     /** Notifier size in pages. */
@@ -151,6 +161,8 @@ export class Gpusvm {
 
   /** Link a notifier into the gpusvm. Mirrors drm_gpusvm_notifier_insert(). */
   notifierInsert(n: GpusvmNotifier): void {
+    // mmu_interval_notifier_insert() outside an invalidation: seq = subscriptions seq - 1.
+    n.invalidateSeq = this.invalidateSeq - 1;
     this.notifiers.set(n.index, n);
   }
 

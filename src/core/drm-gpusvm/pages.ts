@@ -56,6 +56,7 @@ function hmmRangeFault(sim: SimContext, start: number, end: number, write: boole
  */
 export function rangeGetPages(sim: SimContext, range: SvmRange, ctx: PagesCtx): GetPagesResult {
   if (range.hasDevmemPages || range.hasDmaMapping) {
+    range.notifierSeq = range.notifier.invalidateSeq;
     return { ok: true, location: range.hasDevmemPages ? 'vram' : 'smem', faultedIn: 0, fast: true };
   }
   const hmm = hmmRangeFault(sim, range.start, range.end, !ctx.readOnly, ctx.ownerNull === true);
@@ -73,11 +74,13 @@ export function rangeGetPages(sim: SimContext, range: SvmRange, ctx: PagesCtx): 
     range.hasDmaMapping = true;
     range.hasDevmemPages = true;
     range.devmemBo = pteBo(first);
+    range.notifierSeq = range.notifier.invalidateSeq;
     return { ok: true, location: 'vram', faultedIn, fast: false };
   }
   if (ctx.devmemOnly) return { ok: false, errno: 'EFAULT', cause: 'smem_devmem_only', faultedIn };
   if (sum.device > 0) return { ok: false, errno: 'EOPNOTSUPP', cause: 'mixed_placement', faultedIn };
   range.hasDmaMapping = true;
+  range.notifierSeq = range.notifier.invalidateSeq;
   return { ok: true, location: 'smem', faultedIn, fast: false };
 }
 

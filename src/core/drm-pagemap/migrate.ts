@@ -20,6 +20,7 @@ import type { Decision, Errno, MigrateFailCause } from '../decisions.js';
 import { mmuNotifierInvalidate } from '../mm/notifier.js';
 import { devicePte, isDevicePte, PTE_SMEM, pteBo } from '../mm/page-table.js';
 import { kernelAtLeast } from '../platform.js';
+import { copyDebug, firstPageWithoutSource, isSmemPte } from '../xe-svm/debug.js';
 import type { DevmemBo } from './pagemap.js';
 
 /** Account a VRAM→RAM copy of `copied` pages by a call of `npages` pages. Mirrors xe_svm_copy() stats. */
@@ -82,6 +83,11 @@ export function migrateToDevmem(sim: SimContext, bo: DevmemBo, start: number, en
   if (cpages === 0) return { ok: false, errno: 'EFAULT', cause: 'all_device_private' };
   if (cpages !== npages) return { ok: false, errno: 'EBUSY', cause: 'partly_device_private' };
 
+  copyDebug(sim, true, start, end, bo.id, bo.start, isSmemPte);
+  // migrate_vma_pages(): pages without a source (holes, zero pages) get their device page inserted
+  // under a second MMU_NOTIFY_MIGRATE from the first such page to the end (__migrate_device_pages).
+  if (copied !== npages) mmuNotifierInvalidate(sim, 'MIGRATE', firstPageWithoutSource(sim.mm.pt, start, end), end, true);
+
   const copyUs = statsCopyToVram(sim, copied, npages);
   sim.metrics.copyUs += copyUs;
   sim.metrics.migrationsToVram++;
@@ -130,6 +136,7 @@ export function migrateToRam(sim: SimContext, page: number, cause: 'cpu_fault' |
   }
   mmuNotifierInvalidate(sim, 'MIGRATE', start, end);
 
+  copyDebug(sim, false, start, end, bo.id, bo.start, (pte) => pte === v);
   const n = sim.mm.pt.replace(start, end, v, PTE_SMEM);
   emit(sim, { code: 'migrate_to_ram', bo: bo.id, start, end, pages: n, cause });
   statsCopyToRam(sim, n, end - start);
@@ -148,11 +155,19 @@ export function evictToRam(sim: SimContext, bo: DevmemBo): void {
   for (const run of runs) {
     // One callback per device page (try_to_migrate); only the first page of each range finds
     // a valid binding, so one quiet callback per range piece gives the same zaps and counters.
+    // With debugVm every page's callback is made, as the kernel prints one INVALIDATE for each.
+    if (sim.debugVm === true) {
+      for (let p = run.start; p < run.end; p++) mmuNotifierInvalidate(sim, 'MIGRATE', p, p + 1, true);
+      continue;
+    }
     for (const n of sim.gpusvm.notifiersIn(run.start, run.end)) {
       for (const r of n.rangesIn(run.start, run.end)) {
         mmuNotifierInvalidate(sim, 'MIGRATE', Math.max(run.start, r.start), Math.min(run.end, r.end), true);
       }
     }
+  }
+  copyDebug(sim, false, bo.start, bo.start + bo.npages, bo.id, bo.start, (v) => v === pte);
+  for (const run of runs) {
     sim.mm.pt.fill(run.start, run.end, PTE_SMEM);
     pages += run.end - run.start;
   }

@@ -16,7 +16,12 @@ import type { NotifierEvent } from '../decisions.js';
  * Mirrors mmu_notifier_invalidate_range_start().
  */
 export function mmuNotifierInvalidate(sim: SimContext, event: NotifierEvent, start: number, end: number, quiet = false): void {
-  for (const n of sim.gpusvm.notifiersIn(start, end)) drmGpusvmNotifierInvalidate(sim, n, event, start, end, quiet);
+  const ns = sim.gpusvm.notifiersIn(start, end);
+  if (ns.length === 0) return;
+  const g = sim.gpusvm;
+  g.invalidateSeq |= 1; // mn_itree_inv_start_range()
+  for (const n of ns) drmGpusvmNotifierInvalidate(sim, n, event, start, end, quiet);
+  g.invalidateSeq++; // mn_itree_inv_end()
 }
 
 /**
@@ -31,5 +36,6 @@ function drmGpusvmNotifierInvalidate(
   end: number,
   quiet: boolean,
 ): void {
+  n.invalidateSeq = sim.gpusvm.invalidateSeq; // mmu_interval_set_seq()
   sim.gpusvm.ops.invalidate(sim, n, event, start, end, quiet);
 }

@@ -28,6 +28,7 @@ import { rangeEvict, rangeGetPages } from '../drm-gpusvm/pages.js';
 import { rangeFindOrInsert } from '../drm-gpusvm/range.js';
 import { ModelInvariantError } from '../invariant.js';
 import { kernelAtLeast } from '../platform.js';
+import { rangeDebug, svmDbg } from './debug.js';
 import { xeSvmGarbageCollector } from './gc.js';
 import { logGetPages, logMigrate, noMigrateDecision, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
 import type { GpuVma } from './vm.js';
@@ -154,10 +155,12 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
 
     if (xeSvmRangeIsValid(range, devmemOnly)) {
       emit(sim, { code: 'range_valid', range: range.ref() });
+      rangeDebug(sim, range, 'PAGE FAULT - VALID');
       if (v618) gt.incrSized(range.npages, 'valid_pagefault_count');
       break;
     }
 
+    rangeDebug(sim, range, 'PAGE FAULT');
     // Migration policy.
     let noMigrate: NoMigrateReason | undefined;
     let attempt = false;
@@ -187,7 +190,11 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
       logMigrate(sim, range, m, timesliceMs, migrateReason(sim, vma, devmemOnly));
       if (!rc1) timesliceMs *= 2;
       if (!m.ok) {
-        if (!(rc1 || tries > 0 || !devmemOnly)) return m.errno; // directly, also on 6.18.y
+        if (!(rc1 || tries > 0 || !devmemOnly)) {
+          svmDbg(sim, 'vram_alloc_exceeded', m.errno);
+          return m.errno; // directly, also on 6.18.y
+        }
+        svmDbg(sim, 'vram_alloc_retry', m.errno);
         if (!(devmemOnly && p.devmemOnlyFailToGetPages)) {
           emit(sim, { code: 'retry', reason: 'migrate_failed', timesliceMs });
           continue;
@@ -199,6 +206,7 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
       emit(sim, noMigrateDecision(range, noMigrate));
     }
 
+    rangeDebug(sim, range, 'GET PAGES');
     const gp = rangeGetPages(sim, range, { readOnly: vma.readOnly, devmemOnly, ownerNull });
     const gpUs = gp.ok && gp.fast ? 0 : sim.cost.getPages(range.npages, gp.faultedIn);
     logGetPages(sim, range, gp);
@@ -206,14 +214,19 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
       if (gp.errno === 'EOPNOTSUPP' || gp.errno === 'EFAULT' || gp.errno === 'EPERM') {
         if (gp.errno === 'EOPNOTSUPP') {
           emit(sim, { code: 'range_evict', range: range.ref() });
+          rangeDebug(sim, range, 'PAGE FAULT - EVICT PAGES');
           rangeEvict(sim, range);
         }
         if (!rc1) timesliceMs *= 2;
         if (rc1 || tries > 0 || !devmemOnly) {
+          svmDbg(sim, 'get_pages_retry', gp.errno);
+          rangeDebug(sim, range, 'PAGE FAULT - RETRY PAGES');
           emit(sim, { code: 'retry', reason: 'get_pages_failed', timesliceMs });
           continue;
         }
+        svmDbg(sim, 'get_pages_exceeded', gp.errno);
       }
+      rangeDebug(sim, range, 'PAGE FAULT - FAIL PAGE COLLECT');
       err = gp.errno;
       us += gpUs;
       break;
@@ -221,6 +234,7 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
     us += gpUs;
     if (v618) gt.incrSized(range.npages, 'get_pages_us', gpUs);
 
+    rangeDebug(sim, range, 'PAGE FAULT - BIND');
     xeVmRangeRebind(sim, range, vma);
     const bindUs = sim.cost.bind();
     us += bindUs;

@@ -25,6 +25,7 @@ import { emit, sendTlbInval, type SimContext } from '../context.js';
 import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
 import { rangeRemove } from '../drm-gpusvm/range.js';
 import { kernelAtLeast } from '../platform.js';
+import { rangeDebug } from './debug.js';
 import { DEFAULT_ATTRS, isDefaultAttrs } from './vm.js';
 
 /** Unbind a range's GPU mapping. Mirrors xe_vm_range_unbind(). Returns whether a TLB invalidation was sent. */
@@ -70,6 +71,7 @@ export function xeSvmGarbageCollector(sim: SimContext): boolean {
   // Walk by index and truncate at the end: shift() per range would be quadratic for big munmaps.
   for (let i = 0; i < list.length; i++) {
     const range = list[i];
+    rangeDebug(sim, range, 'GARBAGE COLLECTOR');
     const unbound = range.tilePresent;
     const tlbInval = xeVmRangeUnbind(sim, range);
     emit(sim, { code: 'gc_range', range: range.ref(), partialUnmap: range.partialUnmap, unbound, tlbInval });

@@ -21,9 +21,11 @@ import type { NotifierEvent, RangeRef } from '../decisions.js';
 import type { GpusvmNotifier } from '../drm-gpusvm/gpusvm.js';
 import { rangeSetUnmapped, rangeUnmapPages } from '../drm-gpusvm/range.js';
 import { kernelAtLeast } from '../platform.js';
+import { invalidateDebug, rangeDebug } from './debug.js';
 
 /** Mirrors xe_svm_invalidate(). */
 export function xeSvmInvalidate(sim: SimContext, notifier: GpusvmNotifier, event: NotifierEvent, start: number, end: number, quiet: boolean): void {
+  invalidateDebug(sim, notifier.invalidateSeq, event, start, end);
   const s = Math.max(start, notifier.start);
   const e = Math.min(end, notifier.end);
   const ranges = notifier.rangesIn(s, e);
@@ -33,7 +35,9 @@ export function xeSvmInvalidate(sim: SimContext, notifier: GpusvmNotifier, event
   const zapped: RangeRef[] = [];
   for (const r of ranges) {
     // xe_svm_range_notifier_event_begin(): skip unmapped ranges and ranges never bound.
+    rangeDebug(sim, r, 'NOTIFIER');
     if (r.unmapped || !r.tilePresent) continue;
+    rangeDebug(sim, r, 'NOTIFIER - EXECUTE');
     // xe_pt_zap_ptes_range() only acts on a valid mapping.
     if (r.tileInvalidated) continue;
     r.tileInvalidated = true;
@@ -51,6 +55,7 @@ export function xeSvmInvalidate(sim: SimContext, notifier: GpusvmNotifier, event
     rangeUnmapPages(r);
     if (event === 'UNMAP') {
       const queued = r.unmapped;
+      rangeDebug(sim, r, 'GARBAGE COLLECTOR ADD');
       rangeSetUnmapped(r, start, end);
       if (!queued) sim.vm.gcList.push(r); // xe_svm_garbage_collector_add_range()
       unmapped.push(r.ref());

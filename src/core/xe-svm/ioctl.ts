@@ -21,6 +21,7 @@ import type { AtomicAttr, PreferredLoc, PrefetchRegion } from '../events.js';
 import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
 import { rangeEvict, rangeGetPages } from '../drm-gpusvm/pages.js';
 import { rangeFindOrInsert, rangeRemove } from '../drm-gpusvm/range.js';
+import { rangeDebug, svmDbg } from './debug.js';
 import { xeVmRangeRebind } from './fault.js';
 import { xeVmRangeUnbind } from './gc.js';
 import { logGetPages, logMigrate, noMigrateDecision, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
@@ -52,8 +53,13 @@ function prefetchCollect(sim: SimContext, vma: GpuVma, start: number, end: numbe
       addr = next;
       continue;
     }
-    if (xeSvmRangeValidate(res.range, devmemPreferred)) skipped++;
-    else out.push(res.range);
+    if (xeSvmRangeValidate(res.range, devmemPreferred)) {
+      skipped++;
+      rangeDebug(sim, res.range, 'PREFETCH - RANGE IS VALID');
+    } else {
+      out.push(res.range);
+      rangeDebug(sim, res.range, 'PREFETCH - RANGE CREATED');
+    }
     addr = res.range.end;
   }
   emit(sim, { code: 'prefetch_collect', ranges: out.map((r) => r.ref()), skipped });
@@ -73,7 +79,11 @@ function prefetchRange(sim: SimContext, vma: GpuVma, range: SvmRange, devmemPref
     if (reason === undefined) {
       const m = xeSvmAllocVram(sim, range, 0);
       logMigrate(sim, range, m, 0, 'prefetch');
-      if (!m.ok) return 'ENODATA';
+      if (!m.ok) {
+        svmDbg(sim, 'prefetch_vram_failed', m.errno);
+        return 'ENODATA';
+      }
+      rangeDebug(sim, range, 'PREFETCH - RANGE MIGRATED TO VRAM');
     } else {
       emit(sim, noMigrateDecision(range, reason));
     }
@@ -83,10 +93,13 @@ function prefetchRange(sim: SimContext, vma: GpuVma, range: SvmRange, devmemPref
   if (!gp.ok) {
     if (gp.errno === 'EOPNOTSUPP') {
       emit(sim, { code: 'range_evict', range: range.ref() });
+      rangeDebug(sim, range, 'PAGE FAULT - EVICT PAGES');
       rangeEvict(sim, range);
     }
+    svmDbg(sim, 'prefetch_get_pages_failed', gp.errno);
     return gp.errno === 'EOPNOTSUPP' || gp.errno === 'EFAULT' || gp.errno === 'EPERM' ? 'ENODATA' : gp.errno;
   }
+  rangeDebug(sim, range, 'PREFETCH - RANGE GET PAGES DONE');
   xeVmRangeRebind(sim, range, vma);
   return undefined;
 }
@@ -114,6 +127,7 @@ function unmapStraddling(sim: SimContext, b: number): void {
   if (r === undefined || r.start >= b) return;
   const evicted = sim.platform.dgfx && r.hasDevmemPages;
   if (evicted) rangeEvict(sim, r);
+  rangeDebug(sim, r, 'GARBAGE COLLECTOR'); // __xe_svm_garbage_collector()
   const tlbInval = xeVmRangeUnbind(sim, r);
   emit(sim, { code: 'madvise_range_remove', range: r.ref(), evicted, tlbInval });
   rangeRemove(sim, r);

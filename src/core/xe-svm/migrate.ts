@@ -17,6 +17,7 @@ import type { Decision, Errno, MigrateFailCause, MigrateReason, NoMigrateReason 
 import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
 import { evictToRam, migrateToDevmem } from '../drm-pagemap/migrate.js';
 import type { GetPagesResult } from '../drm-gpusvm/pages.js';
+import { rangeDebug, svmDbg } from './debug.js';
 
 export type AllocVramResult =
   | { ok: true; bo: number; copied: number; us: number }
@@ -57,6 +58,7 @@ function xeBoCreateVram(sim: SimContext, range: SvmRange): { bo?: import('../drm
  * (6.17+: drm_pagemap_populate_mm() → xe_drm_pagemap_populate_mm()).
  */
 export function xeSvmAllocVram(sim: SimContext, range: SvmRange, timesliceMs: number): AllocVramResult {
+  rangeDebug(sim, range, 'ALLOCATE VRAM');
   const created = xeBoCreateVram(sim, range);
   const base = sim.cost.migrate(range.npages) + created.us;
   if (created.bo === undefined) return { ok: false, errno: sim.platform.vramFailErrno, cause: 'vram_full', bo: 0, us: base };
@@ -105,9 +107,15 @@ export function logGetPages(sim: SimContext, range: SvmRange, gp: GetPagesResult
 export function xeSvmRangeNeedsMigrateToVram(sim: SimContext, range: SvmRange, preferred: boolean): NoMigrateReason | undefined {
   if (!range.migrateDevmem) return 'not_migratable';
   if (!preferred) return 'not_preferred';
-  if (range.hasDevmemPages) return 'has_devmem_pages';
+  if (range.hasDevmemPages) {
+    svmDbg(sim, 'range_in_vram');
+    return 'has_devmem_pages';
+  }
   const p = sim.platform;
-  if (p.need64k && (p.need64kRule === 'lt' ? range.npages < 16 : range.npages <= 16)) return 'need64k';
+  if (p.need64k && (p.need64kRule === 'lt' ? range.npages < 16 : range.npages <= 16)) {
+    svmDbg(sim, 'no_4k_migration');
+    return 'need64k';
+  }
   return undefined;
 }
 

@@ -29,6 +29,8 @@ interface PageState {
   readyMs: number;
   charts: ChartInfo[];
   lanes: number;
+  /** Each chart's x range, and the lanes' (for tests). */
+  xRanges(): [number, number][];
   /** Viewport coordinates of the k-th kept mark of a lane (for tests). */
   markPoint(lane: number, k: number): { x: number; y: number } | undefined;
 }
@@ -40,6 +42,9 @@ declare global {
 }
 
 const GUTTER = 170;
+
+/** Called when a chart's x scale changes (drag to zoom, double-click to reset): the others follow. */
+let onZoom: ((u: uPlot) => void) | undefined;
 const LANE_H = 14;
 const LANE_GAP = 3;
 const LANE_TOP = 22;
@@ -92,7 +97,8 @@ function baseOpts(doc: ReportDoc, run: RunDoc, el: HTMLElement, yLabel: string):
     width: el.clientWidth,
     height: 220,
     scales: {
-      x: { time: false, range: [0, Math.max(run.bins * run.binWidth, run.binWidth)] },
+      // The data spans [0, end of the last bin]; no fixed range, so drag-zoom can narrow it.
+      x: { time: false },
       y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] },
     },
     axes: [
@@ -100,7 +106,8 @@ function baseOpts(doc: ReportDoc, run: RunDoc, el: HTMLElement, yLabel: string):
       { ...axis, label: yLabel, size: GUTTER - 30, labelSize: 30 },
     ],
     legend: { live: true },
-    cursor: { drag: { x: true, y: false } },
+    cursor: { drag: { x: true, y: false }, sync: { key: 'svmsim' } },
+    hooks: { setScale: [(u, key) => (key === 'x' ? onZoom?.(u) : undefined)] },
     series: [{ label: doc.axis === 'time' ? 'ms' : 'event', value: (_u, v) => fmtNum(v, 3) }],
   };
 }
@@ -215,7 +222,15 @@ interface LaneHit {
 }
 
 /** The range timeline: a canvas with one lane per range, aligned with the charts' plot area. */
-function lanesView(doc: ReportDoc, f: number, host: HTMLElement, plotLeft: number, plotWidth: number, tip: HTMLElement, detail: HTMLElement): { count: number; point: PageState['markPoint'] } {
+function lanesView(
+  doc: ReportDoc,
+  f: number,
+  host: HTMLElement,
+  plotLeft: number,
+  plotWidth: number,
+  tip: HTMLElement,
+  detail: HTMLElement,
+): { count: number; point: PageState['markPoint']; render: (view: [number, number]) => void } {
   const run = doc.runs[f];
   host.textContent = '';
   const canvas = document.createElement('canvas');
@@ -229,72 +244,12 @@ function lanesView(doc: ReportDoc, f: number, host: HTMLElement, plotLeft: numbe
   host.append(canvas);
   const ctx = canvas.getContext('2d')!;
   ctx.scale(dpr, dpr);
-  const xMax = Math.max(run.bins * run.binWidth, run.binWidth);
-  const px = (x: number) => plotLeft + (x / xMax) * plotWidth;
-  const fg = css('--fg');
-  const colors = { vram: css('--c-vram'), smem: css('--c-smem'), mixed: css('--c-mixed'), invalid: css('--c-invalid'), destroyed: css('--c-destroyed') };
-  ctx.font = '11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
-  ctx.textBaseline = 'middle';
-  // Axis ticks along the top.
-  ctx.fillStyle = fg;
-  ctx.strokeStyle = css('--grid');
-  const step = niceStep(xMax / 6, doc.axis === 'seq');
-  for (let x = 0; x <= xMax + step * 1e-9; x += step) {
-    ctx.beginPath();
-    ctx.moveTo(px(x), LANE_TOP - 4);
-    ctx.lineTo(px(x), height);
-    ctx.stroke();
-    ctx.textAlign = 'center';
-    ctx.fillText(doc.axis === 'time' ? `${fmtNum(x, 3)} ms` : `#${Math.round(x)}`, px(x), 9);
-  }
-  const hits: LaneHit[][] = [];
-  run.lanes.forEach((lane: LaneDoc, li) => {
-    const y = LANE_TOP + li * (LANE_H + LANE_GAP);
-    ctx.textAlign = 'right';
-    ctx.fillStyle = fg;
-    ctx.fillText(`${lane.span.slice(1, lane.span.indexOf(','))} ${lane.size}`, plotLeft - 6, y + LANE_H / 2);
-    // State runs: consecutive bins with the same bits in one rectangle; several bits = stripes.
-    const binPx = plotWidth / (xMax / run.binWidth);
-    if (!lane.fromStart && lane.fromBin > 0) {
-      // The range was active before its history was kept: hatch the untracked part.
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(plotLeft, y, lane.fromBin * binPx, LANE_H);
-      ctx.clip();
-      ctx.strokeStyle = colors.invalid;
-      for (let hx = plotLeft - LANE_H; hx < plotLeft + lane.fromBin * binPx; hx += 6) {
-        ctx.beginPath();
-        ctx.moveTo(hx, y + LANE_H);
-        ctx.lineTo(hx + LANE_H, y);
-        ctx.stroke();
-      }
-      ctx.restore();
-    }
-    let i = 0;
-    while (i < run.bins) {
-      const ch = lane.states[i];
-      let j = i + 1;
-      while (j < run.bins && lane.states[j] === ch) j++;
-      const bits = parseInt(ch, 32);
-      if (bits > 0) {
-        const names = STATE_NAMES.filter((_, k) => bits & (1 << k));
-        const h = LANE_H / names.length;
-        names.forEach((n, k) => {
-          ctx.fillStyle = colors[n];
-          ctx.fillRect(plotLeft + i * binPx, y + k * h, Math.max((j - i) * binPx, 0.5), h);
-        });
-      }
-      i = j;
-    }
-    const lh: LaneHit[] = [];
-    const m = lane.marks;
-    for (let k = 0; k < m.length; k += 4) {
-      const x = px(m[k]);
-      drawMark(ctx, m[k + 1], x, y + LANE_H / 2, fg, css('--c-fail'), css('--bg'));
-      lh.push({ px: x, hover: m[k + 2], click: m[k + 3] });
-    }
-    hits.push(lh);
-  });
+  let hits: LaneHit[][] = [];
+  const render = ([x0, x1]: [number, number]) => {
+    ctx.clearRect(0, 0, width, height);
+    hits = drawLanes(ctx, doc, run, plotLeft, plotWidth, height, x0, x1);
+  };
+  render([0, Math.max(run.bins * run.binWidth, run.binWidth)]);
   const find = (ev: MouseEvent): LaneHit | undefined => {
     const r = canvas.getBoundingClientRect();
     const x = ev.clientX - r.left;
@@ -328,6 +283,7 @@ function lanesView(doc: ReportDoc, f: number, host: HTMLElement, plotLeft: numbe
   });
   return {
     count: run.lanes.length,
+    render,
     point: (lane, k) => {
       const h = hits[lane]?.[k];
       if (h === undefined) return undefined;
@@ -335,6 +291,84 @@ function lanesView(doc: ReportDoc, f: number, host: HTMLElement, plotLeft: numbe
       return { x: r.left + h.px, y: r.top + LANE_TOP + lane * (LANE_H + LANE_GAP) + LANE_H / 2 };
     },
   };
+}
+
+/** Draw the lanes for x in [x0, x1]; returns the marks drawn, per lane, for hit-testing. */
+function drawLanes(ctx: CanvasRenderingContext2D, doc: ReportDoc, run: RunDoc, plotLeft: number, plotWidth: number, height: number, x0: number, x1: number): LaneHit[][] {
+  const span = Math.max(x1 - x0, Number.MIN_VALUE);
+  const px = (x: number) => plotLeft + ((x - x0) / span) * plotWidth;
+  const fg = css('--fg');
+  const colors = { vram: css('--c-vram'), smem: css('--c-smem'), mixed: css('--c-mixed'), invalid: css('--c-invalid'), destroyed: css('--c-destroyed') };
+  ctx.font = '11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
+  ctx.textBaseline = 'middle';
+  // Axis ticks along the top.
+  ctx.fillStyle = fg;
+  ctx.strokeStyle = css('--grid');
+  const step = niceStep(span / 6, doc.axis === 'seq');
+  for (let x = Math.ceil(x0 / step) * step; x <= x1 + step * 1e-9; x += step) {
+    ctx.beginPath();
+    ctx.moveTo(px(x), LANE_TOP - 4);
+    ctx.lineTo(px(x), height);
+    ctx.stroke();
+    ctx.textAlign = 'center';
+    ctx.fillText(doc.axis === 'time' ? `${fmtNum(x, 3)} ms` : `#${Math.round(x)}`, px(x), 9);
+  }
+  const hits: LaneHit[][] = [];
+  const binPx = (run.binWidth / span) * plotWidth;
+  run.lanes.forEach((lane: LaneDoc, li) => {
+    const y = LANE_TOP + li * (LANE_H + LANE_GAP);
+    ctx.textAlign = 'right';
+    ctx.fillStyle = fg;
+    ctx.fillText(`${lane.span.slice(1, lane.span.indexOf(','))} ${lane.size}`, plotLeft - 6, y + LANE_H / 2);
+    // Everything else stays inside the plot area (zoomed views cut at its edges).
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(plotLeft, 0, plotWidth, height);
+    ctx.clip();
+    // State runs: consecutive bins with the same bits in one rectangle; several bits = stripes.
+    if (!lane.fromStart && lane.fromBin > 0) {
+      // The range was active before its history was kept: hatch the untracked part.
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(px(0), y, lane.fromBin * binPx, LANE_H);
+      ctx.clip();
+      ctx.strokeStyle = colors.invalid;
+      for (let hx = px(0) - LANE_H; hx < px(0) + lane.fromBin * binPx; hx += 6) {
+        ctx.beginPath();
+        ctx.moveTo(hx, y + LANE_H);
+        ctx.lineTo(hx + LANE_H, y);
+        ctx.stroke();
+      }
+      ctx.restore();
+    }
+    let i = 0;
+    while (i < run.bins) {
+      const ch = lane.states[i];
+      let j = i + 1;
+      while (j < run.bins && lane.states[j] === ch) j++;
+      const bits = parseInt(ch, 32);
+      if (bits > 0) {
+        const names = STATE_NAMES.filter((_, k) => bits & (1 << k));
+        const h = LANE_H / names.length;
+        names.forEach((n, k) => {
+          ctx.fillStyle = colors[n];
+          ctx.fillRect(px(i * run.binWidth), y + k * h, Math.max((j - i) * binPx, 0.5), h);
+        });
+      }
+      i = j;
+    }
+    const lh: LaneHit[] = [];
+    const m = lane.marks;
+    for (let k = 0; k < m.length; k += 4) {
+      if (m[k] < x0 || m[k] > x1) continue;
+      const x = px(m[k]);
+      drawMark(ctx, m[k + 1], x, y + LANE_H / 2, fg, css('--c-fail'), css('--bg'));
+      lh.push({ px: x, hover: m[k + 2], click: m[k + 3] });
+    }
+    ctx.restore();
+    hits.push(lh);
+  });
+  return hits;
 }
 
 /** 1, 2 or 5 times a power of ten, at least `raw` (whole numbers for event indices). */
@@ -393,7 +427,7 @@ function legend(host: HTMLElement): void {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const state: PageState = { ready: false, renderMs: 0, readyMs: 0, charts: [], lanes: 0, markPoint: () => undefined };
+  const state: PageState = { ready: false, renderMs: 0, readyMs: 0, charts: [], lanes: 0, markPoint: () => undefined, xRanges: () => [] };
   window.__svmsim = state;
   const doc = await load();
   const picker = document.getElementById('run') as HTMLSelectElement | null;
@@ -401,6 +435,7 @@ async function main(): Promise<void> {
   const detail = document.getElementById('detail')!;
   let plots: uPlot[] = [];
   const draw = async () => {
+    onZoom = undefined;
     for (const p of plots) p.destroy();
     const f = picker ? Number(picker.value) : 0;
     const ids = ['vram', 'traffic', 'faults'] as const;
@@ -419,6 +454,19 @@ async function main(): Promise<void> {
     const lv = lanesView(doc, f, host, left, over.clientWidth, tip, detail);
     state.lanes = lv.count;
     state.markPoint = lv.point;
+    let view: [number, number] = [plots[0].scales.x.min!, plots[0].scales.x.max!];
+    state.xRanges = () => [...plots.map((p): [number, number] => [p.scales.x.min!, p.scales.x.max!]), view];
+    let syncing = false;
+    onZoom = (u) => {
+      if (syncing) return;
+      const { min, max } = u.scales.x;
+      if (min === undefined || max === undefined) return;
+      syncing = true;
+      for (const p of plots) if (p !== u) p.setScale('x', { min, max });
+      syncing = false;
+      view = [min, max];
+      lv.render(view);
+    };
     const run = doc.runs[f];
     const kept = run.lanes.reduce((s, l) => s + l.marks.length / 4, 0);
     const seen = run.lanes.reduce((s, l) => s + l.marksSeen, 0);

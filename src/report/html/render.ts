@@ -176,7 +176,7 @@ ${assets.css}
 <body>
 ${header(r)}
 <main>
-<nav class="toolbar">${picker}<span class="axis">x axis: ${r.doc.axis === 'time' ? 'trace time (ms)' : 'event index (the trace has no times)'}</span></nav>
+<nav class="toolbar">${picker}<span class="axis">x axis: ${r.doc.axis === 'time' ? 'trace time (ms)' : 'event index (the trace has no times)'}</span><span>drag across a chart to zoom every view, double-click to reset</span></nav>
 <section id="vram-section"><h2>VRAM used over time</h2><p class="note">Stacked by the size of the range each BO backs (the peak of each interval); dashed: capacity; ● intervals with BO evictions.</p><div class="chart" id="vram"></div></section>
 <section id="traffic-section"><h2>Migration traffic</h2><p class="note">MiB copied per interval.</p><div class="chart" id="traffic"></div></section>
 <section id="faults-section"><h2>GPU faults</h2><p class="note">Faults handled per interval by the chunk size of their range; ● intervals with failed faults (the legend gives their count).</p><div class="chart" id="faults"></div></section>

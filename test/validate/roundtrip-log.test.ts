@@ -1,0 +1,72 @@
+/**
+ * Round trip: `replay --format dmesg` of every trace in traces/ under every kernel profile,
+ * validated against itself, agrees (exit 0); each single mutation of the log — a range bound
+ * changed, an ALLOCATE VRAM line dropped, two lines swapped — is reported at the mutated log line
+ * (exit 1). roundtrip-stats.test.ts does the same for `--stats`.
+ */
+import { describe, expect, test } from 'vitest';
+import { KERNEL_VERSIONS } from '../../src/core/platform.js';
+import { runCli } from '../cli-harness.js';
+import { scratch, traceFiles, validate } from './harness.js';
+
+const traces = traceFiles('traces');
+const tmp = scratch('svmsim-validate-').write;
+
+const RANGE_LINE = /start=0x([0-9a-f]+), end=0x([0-9a-f]+), size=(\d+)$/;
+
+/** Key fields of a line, to find two neighbours that differ. */
+const keyOf = (l: string) => l.replace(/^\[[^\]]*\] /, '').replace(/seqno=\d+/, '').replace(/gpusvm=\w+/, '').replace(/\[drm:\S+ \[xe\]\]/, '');
+
+describe('validate --kernel-log round trip', () => {
+  for (const file of traces) {
+    for (const k of KERNEL_VERSIONS) {
+      test(`${file} ${k}`, async () => {
+        const out = await runCli(['replay', file, '-k', k, '-f', 'dmesg']);
+        expect(out.code).toBe(0);
+        const log = out.stdout;
+        const lines = log === '' ? [] : log.replace(/\n$/, '').split('\n');
+
+        const same = await validate([file, '-k', k, '--kernel-log', tmp(log)]);
+        expect(same.stderr).toBe('');
+        expect(same.code).toBe(0);
+        expect(same.doc.checks[0].verdict).toBe('agree');
+        expect(same.doc.checks[0].compared).toBe(lines.length);
+        if (lines.length === 0) return;
+
+        // A range bound changed: the end of the first range_debug line moves up by 4K.
+        const ri = lines.findIndex((l) => RANGE_LINE.test(l));
+        if (ri >= 0) {
+          const m = RANGE_LINE.exec(lines[ri])!;
+          const end = (BigInt('0x' + m[2]) + 0x1000n).toString(16).padStart(14, '0');
+          const mutated = [...lines];
+          mutated[ri] = lines[ri].replace(RANGE_LINE, `start=0x${m[1]}, end=0x${end}, size=${Number(m[3]) + 4096}`);
+          const r = await validate([file, '-k', k, '--kernel-log', tmp(mutated.join('\n') + '\n')]);
+          expect(r.code).toBe(1);
+          expect(r.doc.checks[0].divergence.kernel.line).toBe(ri + 1);
+        }
+
+        // An ALLOCATE VRAM dropped: the line that takes its place is where the log diverges.
+        const ai = lines.findIndex((l) => l.includes('] ALLOCATE VRAM: '));
+        if (ai >= 0) {
+          const mutated = lines.filter((_, i) => i !== ai);
+          const r = await validate([file, '-k', k, '--kernel-log', tmp(mutated.join('\n') + '\n')]);
+          expect(r.code).toBe(1);
+          const d = r.doc.checks[0].divergence;
+          expect(d.model.text).toContain('ALLOCATE VRAM');
+          expect(d.kernel === null ? mutated.length + 1 : d.kernel.line).toBe(ai + 1);
+        }
+
+        // Two neighbouring lines that differ, swapped.
+        const si = lines.findIndex((l, i) => i + 1 < lines.length && keyOf(l) !== keyOf(lines[i + 1]));
+        if (si >= 0) {
+          const mutated = [...lines];
+          [mutated[si], mutated[si + 1]] = [mutated[si + 1], mutated[si]];
+          const r = await validate([file, '-k', k, '--kernel-log', tmp(mutated.join('\n') + '\n')]);
+          expect(r.code).toBe(1);
+          expect(r.doc.checks[0].divergence.kernel.line).toBe(si + 1);
+        }
+      });
+    }
+  }
+});
+
