@@ -39,5 +39,7 @@ await build({
   sourcemap: false,
   legalComments: 'none',
   banner: { js: "import { createRequire as __svmsimCreateRequire } from 'node:module'; const require = __svmsimCreateRequire(import.meta.url);" },
+  // Native addon (svmsim import --from nsys-sqlite): loaded from node_modules at run time.
+  external: ['better-sqlite3'],
   logLevel: 'warning',
 });

@@ -36,7 +36,7 @@ export const platformArb: fc.Arbitrary<Platform> = fc
     dgfx: fc.boolean(),
     vramPages: fc.constantFrom(16, 512, 700, 1024, 2048),
     need64k: fc.boolean(),
-    notifierMb: fc.constantFrom(2, 4, 512),
+    notifierMb: fc.constantFrom(1, 2, 4, 512),
     gc: fc.constantFrom('eager' as const, 'lazy' as const),
     deviceAtomicsOnSmem: fc.boolean(),
     vmaMerge: fc.boolean(),

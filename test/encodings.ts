@@ -22,6 +22,7 @@ function fields(e: ParsedEvent): Record<string, string> {
   const o: Record<string, string> = { t: String(e.core.t), op: e.core.op, addr: hex(e.addr) };
   if (e.size !== 0n || ['mmap', 'munmap', 'mprotect', 'madvise', 'xe_prefetch', 'xe_madvise'].includes(e.core.op)) o.size = hex(e.size);
   for (const [k, v] of echoFields(e.core)) o[k] = v;
+  if (e.core.pid !== undefined) o.pid = String(e.core.pid);
   return o;
 }
 
@@ -30,7 +31,7 @@ export function encodings(text: string, file: string) {
   // The trace's own header knobs, spelled as in traces (platformJson maps fields to knob names).
   const header = Object.fromEntries(Object.entries(platformJson(t.platform as never)).filter(([, v]) => v !== undefined));
   const evs = t.events.map(fields);
-  const cols = ['t', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'];
+  const cols = ['t', 'pid', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'];
   const json = JSON.stringify({ svmsim: 1, platform: header, events: evs }, null, 1);
   const jsonl = [JSON.stringify({ svmsim: 1, platform: header }), ...evs.map((e) => JSON.stringify(e))].join('\n') + '\n';
   const csv =

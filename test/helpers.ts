@@ -106,3 +106,20 @@ export function allCounters(kernel: Platform['kernel'], nonZero: Record<string, 
   for (const k of Object.keys(nonZero)) if (!names.includes(k as StatName)) throw new Error(`${kernel} has no counter ${k}`);
   return Object.fromEntries(names.map((n) => [n, nonZero[n] ?? 0]));
 }
+
+/**
+ * GT0 counters of one 2M GPU fault that migrates and binds on 6.18 (reference E1): the fault, its
+ * size bucket, one migration attempt, get_pages and bind. Copy counters are added per example.
+ */
+export const FAULT_2M_MIGRATED_618 = {
+  svm_pagefault_count: 1,
+  svm_2M_pagefault_count: 1,
+  svm_2M_migrate_count: 1,
+  svm_2M_migrate_us: '>0',
+  svm_2M_get_pages_us: '>0',
+  svm_2M_bind_us: '>0',
+  svm_2M_pagefault_us: '>0',
+} as const;
+
+/** The TLB side of zapping one bound range (per GT on 6.18): one callback, one range. */
+export const ONE_ZAP_618 = { tlb_inval_count: 1, svm_tlb_inval_count: 1, svm_tlb_inval_us: '>0' } as const;

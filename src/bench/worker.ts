@@ -2,7 +2,8 @@
  * Benchmark worker: one phase per process so that peak RSS (maxRSS) belongs to that phase.
  * Phases: gen (write a mixed trace), scan (read + decode + count lines), parse (read and parse
  * every event), replay (parse + model + debugfs report), validate (validate TRACE --kernel-log LOG),
- * import (import LOG --from dmesg). Prints one JSON line of figures.
+ * import (import LOG --from dmesg), gen-capture (write a bpftrace capture of N lines),
+ * import-bpftrace (`svmsim import` of it to a JSONL trace file). Prints one JSON line of figures.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -12,6 +13,8 @@ import { Simulator } from '../core/simulator.js';
 import { openTrace } from '../trace/index.js';
 import { createReporter } from '../report/reporter.js';
 import { buildPlatform, replay } from '../cli/replay.js';
+import { bpftraceImporter } from '../import/bpftrace.js';
+import { TraceWriter } from '../import/writer.js';
 import { main, type CliIo } from '../cli/main.js';
 import { nodeIo } from '../cli/node-io.js';
 
@@ -65,6 +68,15 @@ if (phase === 'gen') {
   extra = { faults: sim.snapshot().stats[0].counters.find(([n]) => n === 'svm_pagefault_count')?.[1] };
   void defaultPlatform;
   void Simulator;
+} else if (phase === 'gen-capture') {
+  events = genCapture(file, Number(countArg));
+} else if (phase === 'import-bpftrace') {
+  const fd = openSync(`${file}.trace.jsonl`, 'w');
+  const w = new TraceWriter((s) => void writeSync(fd, s), file);
+  await bpftraceImporter.run(file, w, { gpuAccess: 'read', reorderWindowNs: 20_000_000n });
+  w.end();
+  closeSync(fd);
+  events = w.events;
 } else if (phase === 'validate' || phase === 'import') {
   // The command in-process, its output counted and dropped.
   let bytes = 0;
@@ -79,6 +91,53 @@ if (phase === 'gen') {
   const code = await main(['report', file, '-o', countArg], nodeIo());
   if (code !== 0) throw new Error(`svmsim report exited ${code}`);
 }
+
+/**
+ * A synthetic 6.18 capture of `n` lines: per 2 MiB block an mmap, then GPU faults (fault, range,
+ * alloc_vram + migrate on the first, get_pages, fault_ret), CPU faults on device pages, and every
+ * 64 blocks a munmap with its range_remove; one line in 16 arrives 50 us late (per-CPU buffers).
+ */
+function genCapture(path: string, n: number): number {
+  const fd = openSync(path, 'w');
+  let buf = '{"svmsim_capture":"bpftrace","v":1,"kernel":"6.18","pid":4242,"ts":1000000000}\n';
+  let lines = 1;
+  let ts = 1_000_001_000;
+  const hex = (v: number) => `0x${v.toString(16)}`;
+  const rec = (ev: string, tid: number, rest: string, late = false) => {
+    ts += 1000;
+    buf += `{"ts":${late ? ts - 50_000 : ts},"ev":"${ev}","tid":${tid}${rest}}\n`;
+    lines++;
+  };
+  for (let b = 0; lines < n; b++) {
+    const base = 0x7f0000000000 + b * 0x200000;
+    const range = `,"start":"${hex(base)}","end":"${hex(base + 0x200000)}"`;
+    rec('mmap', 4242, `,"ret":${base},"addr":"${hex(base)}","len":"0x200000","prot":3,"flags":34,"fd":-1`);
+    for (let f = 0; f < 8 && lines < n; f++) {
+      rec('fault', 311, `,"addr":"${hex(base + f * 0x10000)}","atomic":${f === 0 ? 1 : 0}`);
+      rec('range', 311, range);
+      if (f === 0) {
+        rec('alloc_vram', 311, range);
+        rec('migrate_to_vram', 311, range);
+        rec('migrate_to_vram_ret', 311, ',"ret":0');
+      }
+      rec('get_pages', 311, range, f % 2 === 1);
+      rec('fault_ret', 311, ',"ret":0');
+      rec('cpu_fault', 4242, `,"addr":"${hex(base + f * 0x10000)}","write":${f & 1}`);
+    }
+    if (b % 64 === 63) {
+      rec('munmap', 4242, `,"addr":"${hex(base)}","len":"0x200000"`);
+      rec('range_remove', 311, range);
+    }
+    if (buf.length > 1 << 20) {
+      writeSync(fd, buf);
+      buf = '';
+    }
+  }
+  writeSync(fd, buf);
+  closeSync(fd);
+  return lines;
+}
+
 /** Lines of a file (the log), for the figures. */
 function execLines(f: string): number {
   const fd = openSync(f, 'r');

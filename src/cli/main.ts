@@ -18,8 +18,9 @@ import type { CheckOpts } from './check.js';
 import type { CompareJob, CompareJobResult, CompareOpts } from './compare.js';
 import type { DiffOpts } from './diff.js';
 import type { ReportCliOpts } from './report.js';
-import type { ImportOpts } from './import.js';
 import type { ValidateOpts } from './validate.js';
+import type { ImplicitMmapStats } from '../trace/implicit-mmap.js';
+import { addImportCommands } from './import.js';
 import { heldSink, OutputClosed, outputFor, refuseOutputOverInput, yieldToSignals, type OutputFile } from './output.js';
 import { TraceInputErrors } from './errors.js';
 import { VERSION } from './version.js';
@@ -78,6 +79,7 @@ interface ReplayOpts extends DmesgCliOpts {
   maxErrors: string;
   thrashThreshold: string;
   thrashWindow: string;
+  implicitMmap?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => prev.concat([v]);
@@ -113,12 +115,13 @@ function cliPlatform(o: ReplayOpts, parsePlatformSettings: (s: Record<string, st
 }
 
 async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void> {
-  const [{ detectFormat, parsePlatformSettings }, { createReporter }, { buildPlatform, replayYielding }, { thrashOptions, dmesgOptions }, { openInput }] = await Promise.all([
+  const [{ detectFormat, parsePlatformSettings }, { createReporter }, { buildPlatform, implicitMmapNote, replayYielding, unmappedFaultWatch }, { thrashOptions, dmesgOptions }, { openInput }, { withImplicitMmap }] = await Promise.all([
     loadTrace(),
     import('../report/reporter.js'),
     import('./replay.js'),
     import('./options.js'),
     import('./input.js'),
+    import('../trace/implicit-mmap.js'),
   ]);
   if (o.byRange && o.format !== 'table') throw new UsageError('--by-range applies to --format table');
   const gt = o.gt === undefined ? 0 : Number(o.gt);
@@ -138,6 +141,9 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
       : undefined;
   let handle = await openInput(io, trace, format, onError);
   if (onError !== undefined) handle = { ...handle, events: failAtEnd(handle.events, errors) };
+  const implicit: ImplicitMmapStats = { added: 0 };
+  if (o.implicitMmap) handle = { ...handle, events: withImplicitMmap(handle.events, implicit) };
+  const watch = o.implicitMmap ? undefined : unmappedFaultWatch();
   const platform = buildPlatform(handle.platform, fromCli);
   if (o.format === 'debugfs' && gt > (platform.mediaGt ? 1 : 0)) {
     throw new UsageError(`--gt ${gt}: this platform has gt0${platform.mediaGt ? ' and gt1' : ' only'}`);
@@ -164,6 +170,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
       checkInvariants: o.checkInvariants ?? false,
       thrash: thrashOptions(o),
       onProgress: bar ? (n) => bar.update(handle.bytesRead, n) : undefined,
+      onResult: watch?.see,
       pause: yieldToSignals,
     });
     flush();
@@ -174,6 +181,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     bar?.stop();
   }
   await out.close();
+  io.stderr(implicitMmapNote(implicit, watch?.first()));
 }
 
 /** Pass events through; at the end, throw the collected errors (before the report's summary). */
@@ -194,9 +202,12 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError(false);
   // Before any command reads: `-o` must not name one of its inputs (every command with --output).
+  // Every positional argument is taken for an input file, except those that are not paths (gen's pattern).
   cmd.hook('preAction', (_root, action) => {
     const out = action.opts().output;
-    if (typeof out === 'string') refuseOutputOverInput(io, out, action.args);
+    if (typeof out !== 'string') return;
+    const names = action.registeredArguments.map((a) => a.name());
+    refuseOutputOverInput(io, out, action.args.filter((_, i) => !NOT_PATHS.has(names[i] ?? '')));
   });
 
   cmd
@@ -228,6 +239,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('--max-errors <n>', 'list up to N bad lines instead of stopping at the first', '1')
     .option('--thrash-threshold <n>', 'round trips VRAM→RAM→VRAM that make a range thrash', '3')
     .option('--thrash-window <time>', 'largest gap between migrations of a thrashing range', '500us')
+    .option('--implicit-mmap', 'faults-only recording: map an anonymous rw 2M block around every touched address first')
     .option('--color', 'force colour')
     .option('--no-color', 'never colour')
     .action((trace: string, o: ReplayOpts) => run(runReplay(trace, o, io)));
@@ -287,14 +299,6 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .action((trace: string, o: ValidateOpts) => run(Promise.all([import('./validate.js'), loadTrace()]).then(([m, t]) => m.runValidate(trace, o, io, t.detectFormat)).then(setCode)));
 
   cmd
-    .command('import')
-    .description('turn a capture into svmsim input: --from dmesg writes the observation log that validate reads')
-    .argument('<file>', 'the capture')
-    .addOption(new Option('--from <kind>', 'what the capture is').choices(['dmesg']).default('dmesg'))
-    .option('-o, --output <file>', 'write to a file (atomically) instead of stdout')
-    .action((file: string, o: ImportOpts) => run(import('./import.js').then((m) => m.runImport(file, o, io))));
-
-  cmd
     .command('check')
     .description('validate a trace without replaying it, and lint it (munmap of nothing, accesses to unmapped memory, ...)')
     .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
@@ -316,8 +320,12 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('--vram <size>', 'write a platform header with this VRAM size (e.g. for oversubscription)')
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action((pattern: string, o: GenCliOpts) => run(import('./gen.js').then((m) => m.runGen(pattern, o, io))));
+  addImportCommands(cmd, io, run);
   return cmd;
 }
+
+/** Positional arguments that are never file paths. */
+const NOT_PATHS = new Set(['pattern']);
 
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {

@@ -12,6 +12,7 @@ import { UsageError } from './errors.js';
 import { defaultPlatform, type KernelVersion, type Platform } from '../core/platform.js';
 import { Simulator } from '../core/simulator.js';
 import type { ThrashOptions } from '../core/metrics.js';
+import type { EventResult } from '../core/decisions.js';
 import type { EventEcho, Reporter } from '../report/reporter.js';
 import type { ParsedEvent } from '../trace/index.js';
 
@@ -45,7 +46,54 @@ export function echoFields(ev: CoreEvent): [string, string][] {
 }
 
 export function echoOf(e: ParsedEvent): EventEcho {
-  return { line: e.line, t: e.core.t, op: e.core.op, addr: e.addr, size: e.size, fields: echoFields(e.core) };
+  const fields = echoFields(e.core);
+  if (e.implicit) fields.push(['implicit', 'yes']);
+  const echo: EventEcho = { line: e.line, t: e.core.t, op: e.core.op, addr: e.addr, size: e.size, fields };
+  if (e.core.pid !== undefined) echo.pid = e.core.pid;
+  return echo;
+}
+
+const GPU_OPS = new Set(['gpu_read', 'gpu_write', 'gpu_atomic', 'gpu_fault']);
+
+/**
+ * Watches a replay for a faults-only recording: a trace that maps nothing at all, whose GPU
+ * accesses fail with -ENOENT (no CPU VMA). `first()` is the first such failure, or undefined when
+ * the trace has an mmap anywhere (then the failures are the trace's own business).
+ */
+export function unmappedFaultWatch(): { see: (e: ParsedEvent, r: EventResult) => void; first: () => UnmappedFault | undefined } {
+  let mapped = false;
+  let first: UnmappedFault | undefined;
+  return {
+    see: (e, r) => {
+      if (e.core.op === 'mmap') mapped = true;
+      else if (!mapped && first === undefined && GPU_OPS.has(e.core.op) && r.outcome === 'error' && r.errno === 'ENOENT') {
+        first = { seq: r.seq, line: e.line, op: e.core.op, addr: e.addr };
+      }
+    },
+    first: () => (mapped ? undefined : first),
+  };
+}
+
+export interface UnmappedFault {
+  seq: number;
+  line: number;
+  op: string;
+  addr: bigint;
+}
+
+/** The stderr note about implicit mappings: what --implicit-mmap added, or a hint to use it. */
+export function implicitMmapNote(stats: { added: number; first?: { addr: bigint; line: number } }, unmapped: UnmappedFault | undefined): string {
+  if (stats.added > 0) {
+    const f = stats.first!;
+    return `svmsim: --implicit-mmap: added ${stats.added} anonymous rw 2M mapping${stats.added === 1 ? '' : 's'} (the first, [0x${f.addr.toString(16)}, 0x${(f.addr + (1n << 21n)).toString(16)}), before line ${f.line}); they are marked implicit=yes\n`;
+  }
+  if (unmapped !== undefined) {
+    return (
+      `svmsim: warning: #${unmapped.seq} ${unmapped.op} at 0x${unmapped.addr.toString(16)} (line ${unmapped.line}) failed with -ENOENT: nothing is mapped there, and the trace maps nothing at all.\n` +
+      `svmsim: a faults-only recording? Replay with --implicit-mmap to add an anonymous rw 2M mapping around every touched address.\n`
+    );
+  }
+  return '';
 }
 
 /** Called every PROGRESS_EVERY events with the count so far (for a progress display). */
@@ -55,6 +103,8 @@ export interface ReplayOptions {
   checkInvariants?: boolean;
   onProgress?: (events: number) => void;
   thrash?: ThrashOptions;
+  /** Sees every event with its result (e.g. the faults-only watch). */
+  onResult?: (e: ParsedEvent, r: EventResult) => void;
 }
 
 /** Replay events through a fresh simulator, reporting as it goes. */
@@ -102,6 +152,7 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
   const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash, debugVm: reporter.wantsDebugVm === true });
   reporter.begin(platform);
   const onProgress = opts.onProgress;
+  const onResult = opts.onResult;
   const src = events as Partial<{ read(): ParsedEvent | undefined }>;
   // Pull straight from a streaming reader when there is one (no iterator result per event).
   const iter = typeof src.read === 'function' ? undefined : events[Symbol.iterator]();
@@ -113,6 +164,7 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
         const e = next();
         if (e === undefined) return false;
         const res = sim.step(e.core);
+        if (onResult !== undefined) onResult(e, res);
         if (wants) reporter.event(echoOf(e), res);
         if (e.core.npages > 512) checkModelMemory();
         if (++n % PROGRESS_EVERY === 0) {

@@ -1,10 +1,11 @@
 /**
  * DOC: Simulation context
  *
- * The whole modelled machine, passed to every handler: the process's mm (VMAs + CPU page table),
- * the drm_gpusvm instance (notifiers and ranges), the drm_pagemap (VRAM BOs), the Xe VM (mirror
- * GPU VMAs and the garbage-collector list), the GT stats, the simulated clock and the decision log
- * of the event being replayed. Nothing here does I/O or reads the host clock.
+ * The whole modelled machine, passed to every handler: the current process's mm (VMAs + CPU page
+ * table), drm_gpusvm instance (notifiers and ranges) and Xe VM (mirror GPU VMAs and the
+ * garbage-collector list) — switched per event by processes.ts — and what the processes share: the
+ * drm_pagemap (VRAM BOs), the GT stats, the simulated clock and the decision log of the event
+ * being replayed. Nothing here does I/O or reads the host clock.
  */
 
 import type { CostModel } from './cost-model.js';
@@ -15,6 +16,7 @@ import type { CpuPageTable } from './mm/page-table.js';
 import type { VmaList } from './mm/vma.js';
 import type { Platform } from './platform.js';
 import type { XeVm } from './xe-svm/vm.js';
+import type { SimProcess } from './processes.js';
 import type { Metrics, ThrashTracker } from './metrics.js';
 import type { TileStats } from './xe-gt-stats.js';
 
@@ -53,10 +55,15 @@ export interface Mm {
 export interface SimContext {
   readonly platform: Platform;
   readonly clock: SimClock;
-  readonly mm: Mm;
-  readonly gpusvm: Gpusvm;
+  /** The process being served and its parts (processes.ts enterProcess()). */
+  proc: SimProcess;
+  mm: Mm;
+  gpusvm: Gpusvm;
+  vm: XeVm;
+  /** Every process by pid, in order of first appearance. */
+  readonly procs: Map<number, SimProcess>;
+  /** Shared by all processes: one VRAM pool, one eviction order. */
   readonly pagemap: DrmPagemap;
-  readonly vm: XeVm;
   readonly stats: TileStats;
   readonly cost: CostModel;
   /** Decisions of the event being replayed. */
@@ -67,8 +74,9 @@ export interface SimContext {
   seq: number;
   /** CONFIG_DRM_XE_DEBUG_VM: record the kernel's vm_dbg print points (implies recording). */
   debugVm?: boolean;
-  readonly metrics: Metrics;
-  readonly thrash: ThrashTracker;
+  /** The current process's metrics and thrash tracker. */
+  metrics: Metrics;
+  thrash: ThrashTracker;
 }
 
 /** One range-based TLB invalidation sent to the primary and the media GT (tlb_inval_count). */

@@ -151,7 +151,8 @@ export type Decision =
     }
   | { code: 'bo_free'; bo: number; start: number; end: number; bytes: bigint; cause: 'last_page_gone' | 'migration_failed' }
   | { code: 'bo_alloc'; bo: number; start: number; end: number; bytes: bigint }
-  | { code: 'bo_evict'; bo: number; start: number; end: number; forRange: RangeRef }
+  | { code: 'bo_evict'; bo: number; start: number; end: number; forRange: RangeRef; pid?: number }
+  | { code: 'process'; pid: number } // the following decisions happen in process `pid` (BO eviction crossing processes)
   | { code: 'vram_alloc_failed'; bytes: bigint; free: bigint; errno: Errno }
   // ---- drm_gpusvm: notifier callbacks and GC ----
   | {
@@ -190,6 +191,8 @@ export type Decision =
       created: boolean;
       rejected: { pages: number; reason: ChunkReject }[];
       migrateDevmem: boolean;
+      /** For a created range with migrate_devmem = 0: why. */
+      notMigratable?: NotMigratableCause;
     }
   | { code: 'not_migratable_atomic'; range: RangeRef; cause: NotMigratableCause }
   | { code: 'range_valid'; range: RangeRef }
@@ -220,6 +223,13 @@ export type Decision =
   | { code: 'migrate_failed_get_pages' } // 6.18.y: devmem_only migration failure with tries left → get_pages
   | { code: 'fault_acked_unbound'; range: RangeRef; errno: Errno } // 6.18.y: `out` returns 0 without a bind
   | { code: 'gpu_replay'; page: number; replays: number } // the GPU replays an access whose fault was acked unbound
+  | {
+      code: 'livelock';
+      /** Which endless loop was cut: the handler's get_pages retry, the wrapper's VMA re-lookup, or GPU replays of acked faults. */
+      loop: 'handler_retry' | 'vma_relookup' | 'gpu_replay';
+      /** Iterations run before the cut (the platform's livelock_bound). */
+      iterations: number;
+    }
   | { code: 'range_evict'; range: RangeRef }
   | { code: 'bind'; range: RangeRef; location: Location; atomicEnable: boolean }
   | { code: 'retry'; reason: 'migrate_failed' | 'get_pages_failed' | 'vma_split'; timesliceMs: number }

@@ -35,6 +35,8 @@ export interface Span {
 interface Base {
   /** Trace time in ns; non-decreasing across events. */
   t: number;
+  /** Process the event belongs to; absent = 1 (single-process traces). */
+  pid?: number;
 }
 
 export type CoreEvent =

@@ -12,12 +12,16 @@
  * - VRAM used equals the sum of live BOs and never exceeds capacity;
  * - every device page belongs to a live BO, each BO's resident count equals its device pages,
  *   and a BO without device pages has been freed;
- * - a range with has_devmem_pages maps exactly its BO's pages.
+ * - a range with has_devmem_pages maps exactly its BO's pages;
+ * - per process: everything above for its own mm and VM, and its device pages point only at BOs
+ *   of its own (a BO's pages live in one mm); for the shared pool: used VRAM is the sum over every
+ *   process's live BOs and each BO's resident count is what its owner's page table holds.
  */
 
 import type { SimContext } from './context.js';
 import { ModelInvariantError } from './invariant.js';
 import { isDevicePte, pteBo } from './mm/page-table.js';
+import { enterProcess } from './processes.js';
 
 function fail(what: string): never {
   throw new ModelInvariantError(what);
@@ -25,8 +29,27 @@ function fail(what: string): never {
 
 const hex = (page: number) => '0x' + (BigInt(page) << 12n).toString(16);
 
-/** Check every invariant; throws ModelInvariantError naming the first that fails. */
+/** Check every invariant of every process and of the shared pool; throws ModelInvariantError naming the first that fails. */
 export function checkInvariants(sim: SimContext): void {
+  const cur = sim.proc;
+  const resident = new Map<number, number>();
+  try {
+    for (const p of sim.procs.values()) {
+      enterProcess(sim, p);
+      checkProcess(sim, p.pid, resident);
+    }
+  } finally {
+    enterProcess(sim, cur);
+  }
+  checkPool(sim, resident);
+}
+
+/** The invariants of the current process; adds its device pages per BO to `resident`. */
+function checkProcess(sim: SimContext, pid: number, resident: Map<number, number>): void {
+  const who = sim.procs.size > 1 ? `pid ${pid}: ` : '';
+  const fail = (what: string): never => {
+    throw new ModelInvariantError(who + what);
+  };
   let prevEnd = -1;
   for (const n of [...sim.gpusvm.notifiers.values()].sort((a, b) => a.start - b.start)) {
     if (n.ranges.length === 0) fail(`notifier ${hex(n.start)} is linked with no ranges`);
@@ -57,19 +80,25 @@ export function checkInvariants(sim: SimContext): void {
     }
   }
 
-  const resident = new Map<number, number>();
   sim.mm.pt.checkInvariants();
+  let inVmas = 0;
   for (const v of sim.mm.vmas.all()) {
     for (const run of sim.mm.pt.runs(v.start, v.end)) {
-      if (isDevicePte(run.pte)) resident.set(pteBo(run.pte), (resident.get(pteBo(run.pte)) ?? 0) + run.end - run.start);
+      if (!isDevicePte(run.pte)) continue;
+      const id = pteBo(run.pte);
+      const bo = sim.pagemap.bos.get(id);
+      if (bo !== undefined && bo.pid !== pid) fail(`device pages at ${hex(run.start)} point at BO ${id} of pid ${bo.pid}`);
+      resident.set(id, (resident.get(id) ?? 0) + run.end - run.start);
+      inVmas += run.end - run.start;
     }
   }
-  let totalResident = 0;
-  for (const n of resident.values()) totalResident += n;
   let device = 0;
   for (const run of sim.mm.pt.runs(0, Number.MAX_SAFE_INTEGER)) if (isDevicePte(run.pte)) device += run.end - run.start;
-  if (device !== totalResident) fail(`${device - totalResident} device pages lie outside every CPU VMA`);
+  if (device !== inVmas) fail(`${device - inVmas} device pages lie outside every CPU VMA`);
+}
 
+/** The shared VRAM pool: every BO's resident count matches the page tables, used = sum of BOs. */
+function checkPool(sim: SimContext, resident: Map<number, number>): void {
   let used = 0;
   for (const bo of sim.pagemap.bos.values()) {
     used += bo.npages;

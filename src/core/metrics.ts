@@ -65,6 +65,8 @@ export interface Thrashing {
   bytes: bigint;
   /** Event indices of the migrations in the streak (first 32). */
   events: number[];
+  /** Owning process, when the trace has more than one. */
+  pid?: number;
 }
 
 /** Migrations between two sweeps of stale tracks. */

@@ -6,6 +6,9 @@
  * randomness, no dependence on Map iteration order beyond insertion order. `snapshot()` returns
  * the final ranges, VRAM use and GT stats.
  *
+ * Each event runs in its process (`pid`, default 1): the process's own mm and Xe VM, the shared
+ * VRAM pool and GTs (processes.ts).
+ *
  * Event → kernel entry point:
  *   mmap / munmap / mprotect / madvise → mm (MMU notifiers → xe_svm_invalidate; GC after munmap)
  *   cpu_read / cpu_write              → CPU page faults (migrate_to_ram on device pages)
@@ -17,22 +20,19 @@
 import { CostModel } from './cost-model.js';
 import { SimClock, emit, type SimContext } from './context.js';
 import type { Decision, Errno, EventResult, Location } from './decisions.js';
-import { Gpusvm } from './drm-gpusvm/gpusvm.js';
 import { rangeLocation } from './drm-gpusvm/pages.js';
 import { DrmPagemap } from './drm-pagemap/pagemap.js';
 import type { CoreEvent, GpuAccess } from './events.js';
 import { ModelInvariantError } from './invariant.js';
-import { DEFAULT_THRASH, newMetrics, ThrashTracker, type Metrics, type ThrashOptions, type Thrashing } from './metrics.js';
+import { DEFAULT_THRASH, newMetrics, type Metrics, type ThrashOptions, type Thrashing } from './metrics.js';
 import { checkInvariants } from './invariants.js';
 import { cpuAccess, doMadviseDontneed, doMmap, doMprotect, doMunmap, splitsHugetlb } from './mm/mm.js';
-import { CpuPageTable } from './mm/page-table.js';
-import { VmaList } from './mm/vma.js';
 import { kernelAtLeast, type Platform } from './platform.js';
 import { xeSvmInvalidate } from './xe-svm/invalidate.js';
 import { gpuAccessHits, handlePagefault } from './xe-svm/fault.js';
 import { xeSvmGarbageCollector } from './xe-svm/gc.js';
 import { xeVmMadvise, xeVmPrefetch } from './xe-svm/ioctl.js';
-import { XeVm } from './xe-svm/vm.js';
+import { enterProcess, SimProcess } from './processes.js';
 import { TileStats, type StatName } from './xe-gt-stats.js';
 
 export interface RangeState {
@@ -41,14 +41,34 @@ export interface RangeState {
   location: Location;
   valid: boolean;
   createdSeq: number;
+  /** Owning process, when the trace has more than one. */
+  pid?: number;
+}
+
+/** One process's share of the work (traces with several processes). */
+export interface ProcessState {
+  pid: number;
+  asid: number;
+  metrics: Metrics;
+  /** VRAM held by the process's BOs at the end. */
+  vramBytes: bigint;
+  bos: number;
+  /** Its BOs evicted by TTM (by any process's allocation). */
+  evictionsSuffered: number;
+  /** Evictions its own allocations forced. */
+  evictionsCaused: number;
+  ranges: number;
 }
 
 export interface FinalState {
+  /** Sums over all processes. */
   metrics: Metrics;
   thrashing: Thrashing[];
   ranges: RangeState[];
   vram: { capacity: bigint; used: bigint; bos: number };
   stats: { gt: number; counters: [StatName, number][] }[];
+  /** Per-process breakdown, by pid; only for traces with several processes. */
+  perPid?: ProcessState[];
 }
 
 export interface SimulatorOptions {
@@ -84,28 +104,52 @@ export class Simulator {
     readonly platform: Platform,
     private readonly opts: SimulatorOptions = {},
   ) {
-    const vmPages = 2 ** (platform.vaBits - 12);
-    const gpusvm = new Gpusvm(Number(platform.notifierBytes >> 12n), vmPages, [512, 16, 1]);
-    gpusvm.ops = { invalidate: xeSvmInvalidate };
+    const first = this.newProcess(1, 1);
     this.sim = {
       platform,
       clock: new SimClock(platform.hz),
-      mm: { vmas: new VmaList(platform.vmaMerge), pt: new CpuPageTable() },
-      gpusvm,
+      proc: first,
+      mm: first.mm,
+      gpusvm: first.gpusvm,
+      vm: first.vm,
+      procs: new Map([[1, first]]),
       pagemap: new DrmPagemap(platform.dgfx ? Number(platform.vramBytes >> 12n) : 0),
-      vm: new XeVm(vmPages, platform.mirrorReadOnly, platform.mirrorMadviseAutoreset),
       stats: new TileStats(platform.kernel, platform.mediaGt),
       cost: new CostModel(platform.costModel),
       log: [],
       recording: (opts.record ?? true) || opts.debugVm === true,
       debugVm: opts.debugVm === true,
       seq: 0,
-      metrics: newMetrics(),
-      thrash: new ThrashTracker(opts.thrash ?? DEFAULT_THRASH),
+      metrics: first.metrics,
+      thrash: first.thrash,
     };
+    this.pid1Used = false;
     this.available = new Set(
       (Object.keys(OP_SINCE) as CoreEvent['op'][]).filter((op) => !kernelAtLeast(platform.kernel, OP_SINCE[op]!)),
     );
+  }
+
+  /** Whether an event of pid 1 was seen (process 1 exists from the start). */
+  private pid1Used: boolean;
+
+  /** A fresh process: its own mm and Xe VM (ASIDs are handed out in order of appearance). */
+  private newProcess(pid: number, asid: number): SimProcess {
+    return new SimProcess(pid, asid, this.platform, { invalidate: xeSvmInvalidate }, this.opts.thrash ?? DEFAULT_THRASH);
+  }
+
+  /** Make `pid` the current process, creating it at its first event. */
+  private enter(pid: number): void {
+    const sim = this.sim;
+    let p = sim.procs.get(pid);
+    if (p === undefined) {
+      if (!this.pid1Used && sim.procs.size === 1 && sim.procs.has(1)) {
+        // The trace does not use pid 1: the process made up front becomes this one.
+        sim.procs.clear();
+      }
+      p = this.newProcess(pid, sim.procs.size + 1);
+      sim.procs.set(pid, p);
+    }
+    enterProcess(sim, p);
   }
 
   /** Apply one event. */
@@ -113,6 +157,9 @@ export class Simulator {
     const seq = this.seq++;
     const sim = this.sim;
     sim.seq = seq;
+    const pid = ev.pid ?? 1;
+    if (pid !== sim.proc.pid) this.enter(pid);
+    if (pid === 1) this.pid1Used = true;
     sim.clock.advanceTo(ev.t);
     if (sim.recording) sim.log = [];
     let outcome: EventResult['outcome'] = 'ok';
@@ -126,6 +173,7 @@ export class Simulator {
       }
       if (this.opts.checkInvariants) {
         checkInvariants(sim);
+        if (sim.proc.pid !== pid) throw new ModelInvariantError(`event of pid ${pid} left the context in pid ${sim.proc.pid}`);
         this.checkCountersMonotonic();
       }
     } catch (e) {
@@ -243,7 +291,10 @@ export class Simulator {
       if (r === undefined || !r.valid) {
         // 6.18.y: the fault was acked without a bind; the GPU replays the access and faults again.
         if (!sim.platform.faultExitReturnsZero) throw new ModelInvariantError(`fault at page ${p} succeeded without a valid range`);
-        if (++replays >= sim.platform.livelockBound) return 'LIVELOCK';
+        if (++replays >= sim.platform.livelockBound) {
+          emit(sim, { code: 'livelock', loop: 'gpu_replay', iterations: replays });
+          return 'LIVELOCK';
+        }
         emit(sim, { code: 'gpu_replay', page: p, replays });
         continue;
       }
@@ -253,19 +304,32 @@ export class Simulator {
     return faulted ? undefined : 'hit';
   }
 
-  /** Final state: ranges by start, VRAM use, counters of every GT in kernel order. */
+  /**
+   * Final state: ranges by (pid and) start, VRAM use, counters of every GT in kernel order, and a
+   * per-process breakdown for traces with several processes.
+   */
   snapshot(): FinalState {
     const sim = this.sim;
-    const ranges = sim.gpusvm.allRanges().map((r) => ({
-      start: r.start,
-      end: r.end,
-      location: rangeLocation(sim, r),
-      valid: r.valid,
-      createdSeq: r.createdSeq,
-    }));
-    return {
-      metrics: { ...sim.metrics },
-      thrashing: sim.thrash.verdicts(),
+    const cur = sim.proc;
+    const procs = [...sim.procs.values()].sort((a, b) => a.pid - b.pid);
+    const multi = procs.length > 1;
+    const ranges: RangeState[] = [];
+    const metrics = newMetrics();
+    const thrashing: Thrashing[] = [];
+    for (const p of procs) {
+      enterProcess(sim, p);
+      for (const r of p.gpusvm.allRanges()) {
+        const rs: RangeState = { start: r.start, end: r.end, location: rangeLocation(sim, r), valid: r.valid, createdSeq: r.createdSeq };
+        if (multi) rs.pid = p.pid;
+        ranges.push(rs);
+      }
+      for (const k of Object.keys(metrics) as (keyof Metrics)[]) metrics[k] += p.metrics[k];
+      for (const t of p.thrash.verdicts()) thrashing.push(multi ? { ...t, pid: p.pid } : t);
+    }
+    enterProcess(sim, cur);
+    const out: FinalState = {
+      metrics,
+      thrashing,
       ranges,
       vram: {
         capacity: BigInt(sim.pagemap.capacityPages) << 12n,
@@ -274,6 +338,26 @@ export class Simulator {
       },
       stats: sim.stats.gts.map((g) => ({ gt: g.gt, counters: g.entries() })),
     };
+    if (multi) {
+      const held = new Map<number, { pages: number; bos: number }>();
+      for (const bo of sim.pagemap.bos.values()) {
+        const h = held.get(bo.pid) ?? { pages: 0, bos: 0 };
+        h.pages += bo.npages;
+        h.bos++;
+        held.set(bo.pid, h);
+      }
+      out.perPid = procs.map((p) => ({
+        pid: p.pid,
+        asid: p.asid,
+        metrics: { ...p.metrics },
+        vramBytes: BigInt(held.get(p.pid)?.pages ?? 0) << 12n,
+        bos: held.get(p.pid)?.bos ?? 0,
+        evictionsSuffered: p.metrics.evictions,
+        evictionsCaused: p.evictionsCaused,
+        ranges: ranges.filter((r) => r.pid === p.pid).length,
+      }));
+    }
+    return out;
   }
 
   /** Number of events stepped so far. */

@@ -22,6 +22,8 @@ import { ExternalSorter, memoryStore, RUN_BYTES, type SortSpec, type TempStore }
 interface OpenHistory {
   /** Creation number: histories print in this order. */
   n: number;
+  /** Owning process (1 when the trace has no pid). */
+  pid: number;
   start: number;
   end: number;
   createdSeq: number;
@@ -29,20 +31,25 @@ interface OpenHistory {
   mark: number;
 }
 
-/** A line of the report: key = 2 × history number (+1 for body lines, 0 for the heading). */
+/**
+ * A line of the report: key = 2 × history number (+1 for body lines, 0 for the heading). A
+ * heading carries its process (`pid`, else -1): whether to name it is known only at the end.
+ */
 interface Line {
   key: number;
+  pid: number;
   text: string;
 }
 
 const LINES: SortSpec<Line> = {
   compare: (a, b) => a.key - b.key,
-  encode: (r) => `${r.key} ${r.text}`,
+  encode: (r) => `${r.key} ${r.pid} ${r.text}`,
   decode: (s) => {
-    const sp = s.indexOf(' ');
-    return { key: Number(s.slice(0, sp)), text: s.slice(sp + 1) };
+    const a = s.indexOf(' ');
+    const b = s.indexOf(' ', a + 1);
+    return { key: Number(s.slice(0, a)), pid: Number(s.slice(a + 1, b)), text: s.slice(b + 1) };
   },
-  weight: (r) => r.text.length + 16,
+  weight: (r) => r.text.length + 24,
 };
 
 /** The spans a decision is about, for attaching it to range histories. */
@@ -85,6 +92,8 @@ export class RangeHistory {
   private readonly open = new Set<OpenHistory>();
   private created = 0;
   private decisionNo = 0;
+  /** Processes seen (histories name their pid when there is more than one). */
+  private readonly pids = new Set<number>();
 
   /** `runBytes`: text held in memory before a sorted run spills (tests use tiny runs). */
   constructor(newStore: () => TempStore = memoryStore, runBytes = RUN_BYTES) {
@@ -92,28 +101,38 @@ export class RangeHistory {
   }
 
   add(echo: EventEcho, res: EventResult): void {
+    // Decisions belong to the event's process, except those after a `process` switch (a BO
+    // eviction working in the victim's VM).
+    let pid = echo.pid ?? 1;
+    this.pids.add(pid);
     let tag: string | undefined;
     let fault = '';
     for (const d of res.decisions) {
+      if (d.code === 'process') {
+        pid = d.pid;
+        continue;
+      }
       if (d.code === 'fault') fault = ` ${d.access} fault`;
-      if (d.code === 'range' && d.created) this.openHistory(d.range, res.seq);
+      if (d.code === 'range' && d.created) this.openHistory(pid, d.range, res.seq);
       const spans = spansOf(d);
       if (spans.length === 0) continue;
+      // a BO eviction names its victim's process
+      const dpid = d.code === 'bo_evict' && d.pid !== undefined ? d.pid : pid;
       const mark = ++this.decisionNo;
       let text: string | undefined;
       this.overlapping(spans, (h) => {
-        if (h.mark === mark) return;
+        if (h.mark === mark || h.pid !== dpid) return;
         h.mark = mark;
-        tag ??= `#${res.seq} ${res.op} (line ${echo.line})`;
+        tag ??= `#${res.seq} ${res.op}${echo.pid !== undefined ? ` pid ${echo.pid}` : ''} (line ${echo.line})`;
         text ??= `    ${tag}${fault}: ${describe(d)}`;
-        this.lines.push({ key: h.n * 2 + 1, text });
+        this.lines.push({ key: h.n * 2 + 1, pid: -1, text });
       });
-      if (d.code === 'gc_range' || d.code === 'madvise_range_remove') this.closeExact(d.range);
+      if (d.code === 'gc_range' || d.code === 'madvise_range_remove') this.closeExact(pid, d.range);
     }
   }
 
-  private openHistory(r: RangeRef, seq: number): void {
-    const h: OpenHistory = { n: this.created++, start: r.start, end: r.end, createdSeq: seq, mark: 0 };
+  private openHistory(pid: number, r: RangeRef, seq: number): void {
+    const h: OpenHistory = { n: this.created++, pid, start: r.start, end: r.end, createdSeq: seq, mark: 0 };
     this.open.add(h);
     for (let b = blockOf(h.start), last = blockOf(h.end - 1); b <= last; b++) {
       const list = this.blocks.get(b);
@@ -141,10 +160,10 @@ export class RangeHistory {
   }
 
   /** Close the open histories of exactly this span (its heading can be written now). */
-  private closeExact(r: RangeRef): void {
+  private closeExact(pid: number, r: RangeRef): void {
     const list = this.blocks.get(blockOf(r.start));
     if (list === undefined) return;
-    for (const h of list.filter((x) => x.start === r.start && x.end === r.end)) this.close(h, true);
+    for (const h of list.filter((x) => x.pid === pid && x.start === r.start && x.end === r.end)) this.close(h, true);
   }
 
   private close(h: OpenHistory, destroyed: boolean): void {
@@ -155,15 +174,16 @@ export class RangeHistory {
       if (list.length === 0) this.blocks.delete(b);
     }
     const text = `range ${span(h.start, h.end)} ${humanPages(h.end - h.start)}, created at #${h.createdSeq}${destroyed ? ', destroyed' : ''}`;
-    this.lines.push({ key: h.n * 2, text });
+    this.lines.push({ key: h.n * 2, pid: h.pid, text });
   }
 
   /** Write every history, in creation order (each line ends in '\n'). */
   writeTo(write: (s: string) => void): void {
     for (const h of [...this.open]) this.close(h, false);
     let out = '';
+    const named = this.pids.size > 1;
     this.lines.drain((l) => {
-      out += l.text + '\n';
+      out += (named && l.pid >= 0 ? `pid ${l.pid} ` : '') + l.text + '\n';
       if (out.length >= 1 << 16) {
         write(out);
         out = '';

@@ -100,7 +100,9 @@ export function describe(d: Decision): string {
     case 'bo_alloc':
       return `ALLOCATE VRAM BO#${d.bo} ${humanBytes(d.bytes)} for ${span(d.start, d.end)}`;
     case 'bo_evict':
-      return `TTM evicts BO#${d.bo} ${ref(d)} to make room for ${span(d.forRange.start, d.forRange.end)}`;
+      return `TTM evicts BO#${d.bo} ${ref(d)}${d.pid !== undefined ? ` of pid ${d.pid}` : ''} to make room for ${span(d.forRange.start, d.forRange.end)}`;
+    case 'process':
+      return `-- in pid ${d.pid}:`;
     case 'vram_alloc_failed':
       return `VRAM allocation of ${humanBytes(d.bytes)} failed (${humanBytes(d.free)} free after eviction): -${d.errno}`;
     case 'invalidate': {
@@ -129,7 +131,7 @@ export function describe(d: Decision): string {
     case 'range': {
       const why = d.rejected.map((x) => `${humanPages(x.pages)} ${REJECT[x.reason]}`).join('; ');
       return d.created
-        ? `range ${ref(d.range)} created${why ? ` (${why})` : ''}${d.migrateDevmem ? '' : ', not migratable'}`
+        ? `range ${ref(d.range)} created${why ? ` (${why})` : ''}${d.migrateDevmem ? '' : `, not migratable${d.notMigratable ? ` (${NOT_MIGRATABLE[d.notMigratable]})` : ''}`}`
         : `range ${ref(d.range)} found`;
     }
     case 'not_migratable_atomic':
@@ -150,6 +152,8 @@ export function describe(d: Decision): string {
       return 'migration failed with tries left: go to get_pages (6.18.y)';
     case 'fault_acked_unbound':
       return `fault acked without a bind (-${d.errno} swallowed by the handler exit, 6.18.y): the GPU will fault again`;
+    case 'livelock':
+      return `LIVELOCK: the kernel would loop forever (${d.loop === 'handler_retry' ? 'get_pages -EPERM/-EFAULT retried without bound' : d.loop === 'gpu_replay' ? 'the GPU replays a fault acked without a bind' : 'the VMA is looked up again and again'}); cut after ${d.iterations} (livelock_bound)`;
     case 'gpu_replay':
       return `GPU replays the access at ${hexPage(d.page)} (replay ${d.replays})`;
     case 'range_evict':

@@ -66,7 +66,9 @@ function value(key: string, v: unknown, depth: number): string | undefined {
 /** JSON.stringify(eventJson(echo, res), null, 2) with every line after the first indented by 4. */
 export function eventJsonText(echo: EventEcho, res: EventResult): string {
   const i = IND[3];
-  let s = `{${i}"seq": ${res.seq},${i}"line": ${echo.line},${i}"t": ${num(echo.t)},${i}"op": ${str(res.op)},${i}"addr": "${hexAddr(echo.addr)}"`;
+  let s = `{${i}"seq": ${res.seq},${i}"line": ${echo.line},${i}"t": ${num(echo.t)}`;
+  if (echo.pid !== undefined) s += `,${i}"pid": ${num(echo.pid)}`;
+  s += `,${i}"op": ${str(res.op)},${i}"addr": "${hexAddr(echo.addr)}"`;
   if (echo.size !== 0n) s += `,${i}"size": "${hexAddr(echo.size)}"`;
   for (const [k, v] of echo.fields) s += `,${i}${str(k)}: ${str(v)}`;
   s += `,${i}"outcome": ${str(res.outcome)}`;
@@ -87,7 +89,7 @@ export function rangesJsonText(ranges: FinalState['ranges'], write: (s: string) 
   for (let n = 0; n < ranges.length; n++) {
     const r = ranges[n];
     s +=
-      `${n === 0 ? '' : ','}${IND[2]}{${i}"start": "${hexPage(r.start)}",${i}"end": "${hexPage(r.end)}",` +
+      `${n === 0 ? '' : ','}${IND[2]}{${r.pid !== undefined ? `${i}"pid": ${num(r.pid)},` : ''}${i}"start": "${hexPage(r.start)}",${i}"end": "${hexPage(r.end)}",` +
       `${i}"size": "${hexAddr(BigInt(r.end - r.start) << 12n)}",${i}"location": ${str(r.location)},${i}"valid": ${r.valid}${IND[2]}}`;
     if (s.length >= 1 << 16) {
       write(s);

@@ -38,6 +38,8 @@ export interface EventEcho {
   size: bigint;
   /** Op-specific fields as given (prot, kind, access, region, ...), in a fixed order. */
   fields: [string, string][];
+  /** Process id, when the event gave one. */
+  pid?: number;
 }
 
 export interface Reporter {
@@ -121,7 +123,10 @@ export function decisionJson(d: Decision): Record<string, unknown> {
 }
 
 export function eventJson(echo: EventEcho, res: EventResult): Record<string, unknown> {
-  const o: Record<string, unknown> = { seq: res.seq, line: echo.line, t: echo.t, op: res.op, addr: hexAddr(echo.addr) };
+  const o: Record<string, unknown> = { seq: res.seq, line: echo.line, t: echo.t };
+  if (echo.pid !== undefined) o.pid = echo.pid;
+  o.op = res.op;
+  o.addr = hexAddr(echo.addr);
   if (echo.size !== 0n) o.size = hexAddr(echo.size);
   for (const [k, v] of echo.fields) o[k] = v;
   o.outcome = res.outcome;
@@ -136,6 +141,7 @@ export function finalJson(final: FinalState): Record<string, unknown> {
   for (const g of final.stats) stats[`gt${g.gt}`] = Object.fromEntries(g.counters);
   return {
     ranges: final.ranges.map((r) => ({
+      ...(r.pid !== undefined ? { pid: r.pid } : {}),
       start: hexPage(r.start),
       end: hexPage(r.end),
       size: hexAddr(BigInt(r.end - r.start) << 12n),
@@ -146,12 +152,32 @@ export function finalJson(final: FinalState): Record<string, unknown> {
     stats,
     metrics: final.metrics,
     thrashing: final.thrashing.map(thrashJson),
+    ...(final.perPid !== undefined ? { per_pid: final.perPid.map(perPidJson) } : {}),
+  };
+}
+
+/** One process's breakdown as JSON. */
+export function perPidJson(p: NonNullable<FinalState['perPid']>[number]): Record<string, unknown> {
+  return {
+    pid: p.pid,
+    asid: p.asid,
+    faults: p.metrics.gpuFaults,
+    failed_faults: p.metrics.failedFaults,
+    migrations_to_vram: p.metrics.migrationsToVram,
+    migrations_to_ram: p.metrics.migrationsToRam,
+    vram_held: Number(p.vramBytes),
+    bos: p.bos,
+    evictions_suffered: p.evictionsSuffered,
+    evictions_caused: p.evictionsCaused,
+    ranges: p.ranges,
+    tlb_invalidations: p.metrics.tlbInvalidations,
   };
 }
 
 /** A thrashing verdict as JSON. */
 export function thrashJson(t: FinalState['thrashing'][number]): Record<string, unknown> {
   return {
+    ...(t.pid !== undefined ? { pid: t.pid } : {}),
     start: hexPage(t.start),
     end: hexPage(t.start + t.npages),
     cycles: t.cycles,
@@ -220,7 +246,7 @@ export function errnoText(e: string | undefined): string {
 }
 
 function echoText(e: EventEcho): string {
-  const parts = [hexAddr(e.addr)];
+  const parts = e.pid !== undefined ? [`pid=${e.pid}`, hexAddr(e.addr)] : [hexAddr(e.addr)];
   if (e.size !== 0n) parts.push(`+${humanBytes(e.size)}`);
   for (const [k, v] of e.fields) parts.push(`${k}=${v}`);
   return parts.join(' ');
@@ -303,10 +329,12 @@ class TableReporter implements Reporter {
   end(final: FinalState): void {
     if (this.opts.byRange) this.history.writeTo(this.write);
     const out: string[] = [];
-    const ranges = new Table({ head: ['range', 'size', 'location', 'valid', 'created at'], style: { head: [], border: [] }, chars: COMPACT });
+    const multi = final.perPid !== undefined;
+    const ranges = new Table({ head: [...(multi ? ['pid'] : []), 'range', 'size', 'location', 'valid', 'created at'], style: { head: [], border: [] }, chars: COMPACT });
     const shown = final.ranges.length > RANGE_TABLE_ROWS ? final.ranges.slice(0, RANGE_TABLE_ROWS) : final.ranges;
     for (const r of shown) {
-      ranges.push([span(r.start, r.end), humanBytes(BigInt(r.end - r.start) << 12n), r.location, r.valid ? 'yes' : 'no', `#${r.createdSeq}`]);
+      const row = [span(r.start, r.end), humanBytes(BigInt(r.end - r.start) << 12n), r.location, r.valid ? 'yes' : 'no', `#${r.createdSeq}`];
+      ranges.push(multi ? [String(r.pid), ...row] : row);
     }
     out.push('');
     out.push(this.c.bold(`Ranges (${final.ranges.length})`));
@@ -323,12 +351,27 @@ class TableReporter implements Reporter {
       `Faults: ${m.gpuFaults} (${m.failedFaults} failed); migrations: ${m.migrationsToVram} to VRAM (${humanPages(m.pagesToVram)} copied), ` +
         `${m.migrationsToRam} to RAM (${humanPages(m.pagesToRam)} copied); evictions: ${m.evictions}; TLB invalidations: ${m.tlbInvalidations}`,
     );
+    if (final.perPid !== undefined) {
+      const pp = new Table({
+        head: ['pid', 'asid', 'faults', 'failed', 'to VRAM', 'to RAM', 'VRAM held', 'BOs', 'evictions suffered', 'evictions caused', 'ranges'],
+        style: { head: [], border: [] },
+        chars: COMPACT,
+        colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+      });
+      for (const p of final.perPid) {
+        const m = p.metrics;
+        pp.push([p.pid, p.asid, m.gpuFaults, m.failedFaults, m.migrationsToVram, m.migrationsToRam, humanBytes(p.vramBytes), p.bos, p.evictionsSuffered, p.evictionsCaused, p.ranges].map(String));
+      }
+      out.push('');
+      out.push(this.c.bold(`Processes (${final.perPid.length}), one VRAM pool`));
+      out.push(pp.toString());
+    }
     if (final.thrashing.length > 0) {
       out.push('');
       out.push(this.c.bold(this.c.red(`Thrashing (${final.thrashing.length} range${final.thrashing.length === 1 ? '' : 's'})`)));
       for (const t of final.thrashing.slice(0, THRASH_ROWS)) {
         const ev = t.events.map((e) => `#${e}`).join(' ');
-        out.push(`  ${span(t.start, t.start + t.npages)} ${humanPages(t.npages)}: ${t.cycles} round trips VRAM→RAM→VRAM, ${humanBytes(t.bytes)} moved, by ${ev}`);
+        out.push(`  ${t.pid !== undefined ? `pid ${t.pid} ` : ''}${span(t.start, t.start + t.npages)} ${humanPages(t.npages)}: ${t.cycles} round trips VRAM→RAM→VRAM, ${humanBytes(t.bytes)} moved, by ${ev}`);
       }
       if (final.thrashing.length > THRASH_ROWS) out.push(`  ... ${final.thrashing.length - THRASH_ROWS} more (--format json lists all)`);
     }

@@ -14,7 +14,7 @@
 
 import type { CoreEvent, Op } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
-import { ENUM_FIELDS, ENUMS, HEX, MAX_ACCESS_PAGES, OP_FIELDS, pullSource, type EnumField, type EventSource } from './vocab.js';
+import { ENUM_FIELDS, ENUMS, HEX, MAX_ACCESS_PAGES, OP_FIELDS, PID_MAX, pullSource, type EnumField, type EventSource } from './vocab.js';
 import { lineTooLong, MAX_LINE_BYTES, openSource, type ByteInput, type ByteSource } from './stream.js';
 import {
   csvPlatformLine,
@@ -35,6 +35,7 @@ const R_OP = 1;
 const R_ADDR = 2;
 const R_SIZE = 3;
 const R_WORD = 4;
+const R_PID = 5;
 
 interface OpEntry {
   name: string;
@@ -73,6 +74,8 @@ class ByteEvent implements ParsedEvent {
   region: string | undefined = undefined;
   preferred: string | undefined = undefined;
   atomic: string | undefined = undefined;
+  /** Process id; undefined when the row has none (pid 1). */
+  pid: number | undefined = undefined;
 
   constructor(
     readonly op: string,
@@ -101,6 +104,7 @@ class ByteEvent implements ParsedEvent {
   toCore(): CoreEvent {
     const o: Record<string, unknown> = { op: this.op, t: this.t, page: this.page, offset: this.offset, npages: this.npages, sizeAligned: this.sizeAligned };
     for (const k of ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const) if (this[k] !== undefined) o[k] = this[k];
+    if (this.pid !== undefined) o.pid = this.pid;
     return o as unknown as CoreEvent;
   }
 }
@@ -124,6 +128,7 @@ export class CsvByteReader {
   private opIx = -1;
   private addrIx = -1;
   private sizeIx = -1;
+  private pidIx = -1;
   /** Enum columns present in the header, with their field names. */
   private enumCols: { field: EnumField; i: number }[] = [];
   private readonly cut: Int32Array;
@@ -146,7 +151,9 @@ export class CsvByteReader {
     }
     this.readHeader();
     this.cut = new Int32Array(this.cols.length + 1);
-    this.roles = new Uint8Array(this.cols.map((c) => (c === 't' ? R_T : c === 'op' ? R_OP : c === 'addr' ? R_ADDR : c === 'size' ? R_SIZE : R_WORD)));
+    this.roles = new Uint8Array(
+      this.cols.map((c) => (c === 't' ? R_T : c === 'op' ? R_OP : c === 'addr' ? R_ADDR : c === 'size' ? R_SIZE : c === 'pid' ? R_PID : R_WORD)),
+    );
     this.fusable = !this.other && this.opIx >= 0 && this.addrIx >= 0;
   }
 
@@ -189,6 +196,7 @@ export class CsvByteReader {
     let hi = 0;
     let lo = 0;
     let size = -1;
+    let pid = -1;
     for (let c = 0; c < n; c++) {
       cut[c] = k;
       const role = roles[c];
@@ -199,6 +207,14 @@ export class CsvByteReader {
         if (len > 0) {
           if (len > 15 || v < t) return undefined;
           t = v;
+        }
+      } else if (role === R_PID) {
+        const v = this.decimalAt(buf, k);
+        k = this.scanEnd;
+        const len = k - cut[c];
+        if (len > 0) {
+          if (len > 10 || v < 1 || v > PID_MAX) return undefined;
+          pid = v;
         }
       } else if (role === R_ADDR) {
         // 0x + 1..16 hex digits; page = all but the last three digits (hi), offset = those (lo)
@@ -274,6 +290,7 @@ export class CsvByteReader {
     if (page + npages > 2 ** 52 || npages > MAX_ACCESS_PAGES) return undefined;
     const ev = new ByteEvent(op, t, page, offset, op === 'gpu_fault' ? 1 : npages, size % 4096 === 0, this.line + 1, sizeEmpty ? 0 : size);
     if (spec.extra.length > 0 && !this.enumFields(op as Op, ev)) return undefined;
+    if (pid > 0) ev.pid = pid;
     this.lineStart = start;
     this.lineEnd = k;
     this.start = next;
@@ -418,6 +435,7 @@ export class CsvByteReader {
       this.opIx = this.ix.op ?? -1;
       this.addrIx = this.ix.addr ?? -1;
       this.sizeIx = this.ix.size ?? -1;
+      this.pidIx = this.ix.pid ?? -1;
       this.enumCols = ENUM_FIELDS.filter((f) => this.ix[f] !== undefined).map((f) => ({ field: f, i: this.ix[f] }));
       return;
     }
@@ -565,8 +583,17 @@ export class CsvByteReader {
     if (page + npages > 2 ** 52 || npages > MAX_ACCESS_PAGES) return undefined;
     const sizeAligned = size % 4096 === 0;
 
+    let pid = -1;
+    if (this.pidIx >= 0 && !this.empty(this.pidIx)) {
+      const p0 = cut[this.pidIx];
+      if (cut[this.pidIx + 1] - 1 - p0 > 10) return undefined;
+      pid = this.decimal(this.pidIx);
+      if (pid < 1 || pid > PID_MAX) return undefined;
+    }
+
     const ev = new ByteEvent(op, t, page, offset, op === 'gpu_fault' ? 1 : npages, sizeAligned, this.line, sizeEmpty ? 0 : size);
     if (!this.enumFields(op as Op, ev)) return undefined;
+    if (pid > 0) ev.pid = pid;
     this.cur.t = t;
     return ev;
   }

@@ -15,12 +15,13 @@
  */
 
 import type { CoreEvent, Op } from '../core/events.js';
-import { ENUMS, hexDigit, MAX_ACCESS_PAGES, OP_FIELDS, OP_SET as OPS } from './vocab.js';
+import { ENUMS, hexDigit, MAX_ACCESS_PAGES, OP_FIELDS, OP_SET as OPS, PID_MAX } from './vocab.js';
 import type { EventCursor, ParsedEvent } from './parse.js';
 
 const HEX_ADDR = /^0x[0-9a-fA-F]{1,16}$/;
 const HEX_SMALL = /^0x[0-9a-fA-F]{1,13}$/;
 const DEC_SMALL = /^[0-9]{1,15}$/;
+const PID_DEC = /^[0-9]{1,10}$/;
 
 /** An event whose display values (bigint) are computed only when a report asks for them. */
 class FastEvent implements ParsedEvent {
@@ -56,7 +57,7 @@ export function fastEvent(get: (field: string) => string | number | undefined, p
   if (typeof op !== 'string' || !OPS.has(op)) return undefined;
   const spec = OP_FIELDS[op as Op];
   for (const f of present) {
-    if (f === 't' || f === 'op' || f === 'addr') continue;
+    if (f === 't' || f === 'op' || f === 'addr' || f === 'pid') continue;
     if (f === 'size' ? spec.size === 'none' : !(spec.extra as readonly string[]).includes(f)) return undefined;
   }
 
@@ -69,6 +70,13 @@ export function fastEvent(get: (field: string) => string | number | undefined, p
     } else if (DEC_SMALL.test(tv)) t = Number(tv);
     else return undefined;
     if (t < cur.t) return undefined;
+  }
+
+  let pid: number | undefined;
+  const pv = get('pid');
+  if (pv !== undefined) {
+    pid = typeof pv === 'number' ? pv : PID_DEC.test(pv) ? Number(pv) : -1;
+    if (!Number.isInteger(pid) || pid < 1 || pid > PID_MAX) return undefined;
   }
 
   const a = get('addr');
@@ -138,6 +146,7 @@ export function fastEvent(get: (field: string) => string | number | undefined, p
     default:
       core = { op: op as 'cpu_read', ...base };
   }
+  if (pid !== undefined) core.pid = pid;
   cur.t = t;
   return new FastEvent(core, line, a, spec.size === 'none' ? 0 : sv === undefined ? 0 : size);
 }
@@ -145,7 +154,7 @@ export function fastEvent(get: (field: string) => string | number | undefined, p
 // ---------------------------------------------------------------------------------------------
 // CSV rows: the hot path of long recordings, specialised to avoid closures and regexes.
 
-const CSV_FIELDS = ['t', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const;
+const CSV_FIELDS = ['t', 'pid', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const;
 
 /** Column positions of a CSV header; -1 for absent columns. `other` is set when a column the fast path does not read (comment) exists. */
 export interface CsvColumns {
@@ -209,6 +218,12 @@ export function fastCsvEvent(cells: string[], c: CsvColumns, line: number, cur: 
   if (tc !== '') {
     t = decimal(tc);
     if (t < 0 || t < cur.t) return undefined;
+  }
+  const pc = cell(ix.pid);
+  let pid = -1;
+  if (pc !== '') {
+    pid = pc.length <= 10 ? decimal(pc) : -1;
+    if (pid < 1 || pid > PID_MAX) return undefined;
   }
 
   // Address: page = all hex digits but the last three, offset = the last three.
@@ -283,6 +298,7 @@ export function fastCsvEvent(cells: string[], c: CsvColumns, line: number, cur: 
     default:
       core = { op: op as 'cpu_read', t, page, offset, npages, sizeAligned };
   }
+  if (pid > 0) core.pid = pid;
   cur.t = t;
   return new FastEvent(core, line, a, sizeCell === '' ? 0 : size);
 }

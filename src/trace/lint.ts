@@ -36,7 +36,10 @@ export interface LintWarning {
 /** Lints over a stream of events; call `add()` per event, read `warnings`. */
 export class Linter {
   readonly warnings: LintWarning[] = [];
-  private readonly vmas = new VmaList(true);
+  /** CPU mappings per process (each pid has its own mm). */
+  private readonly mms = new Map<number, VmaList>();
+  private vmas = new VmaList(true);
+  private pid = 1;
 
   constructor(private readonly kernel: KernelVersion) {}
 
@@ -62,6 +65,16 @@ export class Linter {
 
   add(e: ParsedEvent): void {
     const c: CoreEvent = e.core;
+    const pid = c.pid ?? 1;
+    if (pid !== this.pid || this.mms.size === 0) {
+      let v = this.mms.get(pid);
+      if (v === undefined) {
+        v = this.mms.size === 0 ? this.vmas : new VmaList(true);
+        this.mms.set(pid, v);
+      }
+      this.vmas = v;
+      this.pid = pid;
+    }
     const start = c.page;
     const end = c.page + Math.max(1, c.npages);
     switch (c.op) {

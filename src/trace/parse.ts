@@ -69,6 +69,8 @@ export interface ParsedEvent {
   line: number;
   addr: bigint;
   size: bigint;
+  /** Added by `replay --implicit-mmap` (not in the trace); `line` is the event that caused it. */
+  implicit?: true;
 }
 
 export interface ParsedTrace {
@@ -250,7 +252,9 @@ export function parseEventObject(obj: unknown, file: string, line: number, cur: 
       'size',
     );
   }
-  return { ...toCore(e, t), line };
+  const out = toCore(e, t);
+  if (e.pid !== undefined) out.core.pid = e.pid;
+  return { ...out, line };
 }
 
 /** Validate a platform header object. */
@@ -529,7 +533,7 @@ export function parseCsvRecord(line: string, file: string, lineNo: number): stri
   }
 }
 
-const CSV_FIELDS = new Set(['t', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic', 'comment']);
+const CSV_FIELDS = new Set(['t', 'pid', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic', 'comment']);
 
 /** Parse a `#! platform k=v k=v` line. */
 export function csvPlatformLine(line: string, file: string, lineNo: number): Partial<Platform> {

@@ -67,7 +67,7 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
     return openStream(fd, file, format, onError);
   }
   if (st.size === 0) throw new TraceInputError(file, 1, 'empty trace: no events');
-  return openInput(fdInput(openSync(path, 'r')), file, format, st.size, onError);
+  return openInput(fdInput(openSync(path, 'r'), file), file, format, st.size, onError);
 }
 
 /**
@@ -76,7 +76,7 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
  * descriptor; a JSON document is read whole, up to MAX_JSON_BYTES.
  */
 export function openStream(fd: number, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
-  return openInput(fdInput(fd), file, format, 0, onError);
+  return openInput(fdInput(fd, file), file, format, 0, onError);
 }
 
 /**

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { KERNEL_VERSIONS, PLATFORM_KNOBS, type Platform } from '../core/platform.js';
 import { parseAddr, parseSize, parseTime, ValueError } from './values.js';
+import { PID_MAX } from './vocab.js';
 
 /**
  * A zod field from one of our value parsers; the parser's `expected` becomes the message (any
@@ -40,7 +41,13 @@ const kind = z
   .enum(['anon', 'shared', 'file', 'hugetlb'])
   .describe('Mapping kind: anon = MAP_PRIVATE|MAP_ANONYMOUS (migratable), shared = MAP_SHARED|MAP_ANONYMOUS (shmem), file, hugetlb.');
 
-const base = { t, comment };
+const pid = parsed((v) => {
+  const n = typeof v === 'number' ? v : /^[0-9]{1,10}$/.test(v as string) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > PID_MAX) throw new ValueError(`a process id (an integer from 1 to ${PID_MAX})`);
+  return n;
+}, 'Process id: each pid has its own mm and Xe VM, all share the GPU (default 1).').optional();
+
+const base = { t, pid, comment };
 
 export const eventSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('mmap').describe('mmap(MAP_FIXED) of [addr, addr+size).'), ...base, addr: addr(), size: size(), prot: prot.default('rw'), kind: kind.default('anon') }),

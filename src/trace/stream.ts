@@ -126,10 +126,17 @@ export interface ByteInput {
   close(): void;
 }
 
-/** A descriptor as a ByteInput. */
-export function fdInput(fd: number): ByteInput {
+/** A descriptor as a ByteInput; a read error (EIO, ...) names `file`. */
+export function fdInput(fd: number, file?: string): ByteInput {
   return {
-    read: (buf, offset, length) => readSync(fd, buf, offset, length, null),
+    read: (buf, offset, length) => {
+      try {
+        return readSync(fd, buf, offset, length, null);
+      } catch (e) {
+        if (file !== undefined && e !== null && typeof e === 'object') (e as { path?: string }).path = file;
+        throw e;
+      }
+    },
     close: () => closeSync(fd),
   };
 }
@@ -188,6 +195,13 @@ function isBlankOrComment(line: string, slashes: boolean): boolean {
   return false;
 }
 
+
+/** Occurrences of `":` in a line: one per key, plus any inside string values (then the exact scan decides). */
+function keyMarks(line: string): number {
+  let n = 0;
+  for (let i = line.indexOf('":'); i >= 0; i = line.indexOf('":', i + 2)) n++;
+  return n;
+}
 
 /** A JSONL or CSV trace read line by line. */
 export class TraceReader {
@@ -312,7 +326,10 @@ export class TraceReader {
         const obj = parseJsonlLine(line, this.file, n);
         if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
           const o = obj as Record<string, string | number | undefined>;
-          ev = fastEvent((f) => o[f], Object.keys(o), n, this.cur);
+          const keys = Object.keys(o);
+          // A key given twice is kept once by JSON.parse: fewer keys than `":` marks means look closer.
+          if (keyMarks(line) !== keys.length) refuseDuplicateKeys(line, this.file, n);
+          ev = fastEvent((f) => o[f], keys, n, this.cur);
         }
         ev ??= parseEventObject(obj, this.file, n, this.cur);
       } else {

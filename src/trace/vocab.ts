@@ -11,6 +11,9 @@ import type { ParsedEvent } from './parse.js';
 
 export const OP_SET: ReadonlySet<string> = new Set(OPS);
 
+/** Largest pid the readers accept (the schema's bound). */
+export const PID_MAX = 2 ** 31 - 1;
+
 /**
  * The largest span one access (CPU or GPU) or prefetch may have: the model keeps state for every
  * page such an event touches (page-table blocks, ranges, faults), so a bigger one — 128T, 2^63

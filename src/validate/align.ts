@@ -62,6 +62,14 @@ export function keyOfObservation(o: KernelObservation): string {
 }
 
 /**
+ * The model's key reduced to what the kernel observation carries: a capture that does not record
+ * the vram flags (a bpftrace capture) is not compared on them.
+ */
+function comparableKey(modelKey: string, o: KernelObservation): string {
+  return o.vram === undefined ? modelKey.replace(/\|[01],[01]$/, '') : modelKey;
+}
+
+/**
  * The model's log lines for a trace, streaming: one step of `sim` (made with debugVm) at a time.
  * Once consumed to the end, `sim.snapshot()` is the model's final state (its GT counters).
  */
@@ -163,7 +171,7 @@ export async function align(
     const m = nextM();
     if (k === undefined && m === undefined) break;
     const kk = k === undefined ? undefined : keyOfObservation(k);
-    if (k !== undefined && m !== undefined && kk === m.key) {
+    if (k !== undefined && m !== undefined && kk === comparableKey(m.key, k)) {
       compared++;
       count(m.label).matched++;
       ring.push({ k, m });

@@ -39,7 +39,8 @@ function firstLine(path: string): string {
   try {
     const buf = Buffer.alloc(65536);
     const n = readSync(fd, buf, 0, buf.length, 0);
-    for (const l of buf.subarray(0, n).toString('utf8').split('\n')) if (l.trim() !== '') return l.trim();
+    // bpftrace prints "Attaching N probes..." before the capture's first line.
+    for (const l of buf.subarray(0, n).toString('utf8').split('\n')) if (l.trim() !== '' && !/^Attaching \d+ probes?\.\.\./.test(l)) return l.trim();
     return '';
   } finally {
     closeSync(fd);

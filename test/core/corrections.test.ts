@@ -96,6 +96,7 @@ describe('§1 corrections', () => {
         r.do('mprotect', B + M, M, { prot });
         const f = r.do('gpu_read', B);
         expect(f).toMatchObject({ outcome: 'error', errno: 'LIVELOCK' });
+        expect(find(f.decisions, 'livelock')).toEqual([{ code: 'livelock', loop: 'handler_retry', iterations: 8 }]);
         // 8 loop iterations; from 6.15 the first one spends the single try on a migration that
         // fails with -EINVAL (the range spans two CPU VMAs) and retries without get_pages.
         const gp = find(f.decisions, 'get_pages');

@@ -3,7 +3,7 @@
  * Counters are GT0 values; `_us` values are checked as ">0" (or absent = 0).
  */
 import { describe, expect, test } from 'vitest';
-import { allCounters, B, counters, K, M, Run } from '../helpers.js';
+import { allCounters, B, counters, FAULT_2M_MIGRATED_618, K, M, ONE_ZAP_618, Run } from '../helpers.js';
 
 const C = B + 0x400000n;
 
@@ -12,15 +12,7 @@ describe('reference worked examples (§11)', () => {
     const r = new Run();
     r.mmap(B, 4n * M);
     r.do('gpu_read', B + 0x1000n);
-    expect(r.shape()).toEqual({
-      svm_pagefault_count: 1,
-      svm_2M_pagefault_count: 1,
-      svm_2M_migrate_count: 1,
-      svm_2M_migrate_us: '>0',
-      svm_2M_get_pages_us: '>0',
-      svm_2M_bind_us: '>0',
-      svm_2M_pagefault_us: '>0',
-    });
+    expect(r.shape()).toEqual(FAULT_2M_MIGRATED_618);
     expect(r.vramUsed()).toBe(2n * M);
     expect(r.ranges()).toMatchObject([{ start: Number(B >> 12n), end: Number((B + 2n * M) >> 12n), location: 'vram', valid: true }]);
   });
@@ -100,22 +92,14 @@ describe('reference worked examples (§11)', () => {
   // E7: every counter of every profile. 6.18 / 6.18.y give the full list; 6.16/6.17 only have
   // svm_pagefault_count and tlb_inval_count; 6.15 only tlb_inval_count.
   const E7_618 = {
-    svm_pagefault_count: 1,
-    svm_2M_pagefault_count: 1,
-    svm_2M_migrate_count: 1,
-    svm_2M_migrate_us: '>0',
-    svm_2M_get_pages_us: '>0',
-    svm_2M_bind_us: '>0',
-    svm_2M_pagefault_us: '>0',
+    ...FAULT_2M_MIGRATED_618,
     // the CPU pulls all 512 device pages back (holes became device pages at migration)
     svm_cpu_copy_kb: 2048,
     svm_cpu_copy_us: '>0',
     svm_2M_cpu_copy_us: '>0',
-    tlb_inval_count: 1,
-    svm_tlb_inval_count: 1,
-    svm_tlb_inval_us: '>0',
+    ...ONE_ZAP_618,
   };
-  const E7_GT1_618 = { tlb_inval_count: 1, svm_tlb_inval_count: 1, svm_tlb_inval_us: '>0' };
+  const E7_GT1_618 = ONE_ZAP_618;
   for (const [kernel, gt0, gt1] of [
     ['6.18', E7_618, E7_GT1_618],
     ['6.18.y', E7_618, E7_GT1_618],
@@ -137,6 +121,19 @@ describe('reference worked examples (§11)', () => {
       expect(r.vramUsed()).toBe(0n);
     });
   }
+
+  test('E7 6.15-rc1: no devmem_only and no timeslice: the atomic migrates once (>= 64K) and the CPU takes the pages back at once (drm_gpusvm_migrate_to_ram has no check)', () => {
+    const r = new Run({ kernel: '6.15-rc1' });
+    r.mmap(B, 2n * M);
+    const f = r.at(0).do('gpu_atomic', B);
+    expect(f.decisions.find((d) => d.code === 'fault')).toMatchObject({ devmemOnly: false, timesliceMs: 0, tries: 1 });
+    expect(f.decisions.find((d) => d.code === 'migrate_to_vram')).toMatchObject({ ok: true, reason: 'migrate_once' });
+    const cpu = r.at(1_000_000).do('cpu_read', B);
+    expect(cpu.decisions.some((d) => d.code === 'timeslice_wait')).toBe(false);
+    expect(cpu.t).toBe(1_000_000);
+    expect(counters(r)).toEqual(allCounters('6.15-rc1', { tlb_inval_count: 1 }));
+    expect(counters(r, 1)).toEqual(allCounters('6.15-rc1', { tlb_inval_count: 1 }));
+  });
 
   test('E7 a migration inside a tick is released more than 4 and at most 8 ms after it (jiffy granularity)', () => {
     for (const [at, until] of [
@@ -180,6 +177,7 @@ describe('reference worked examples (§11)', () => {
     expect(res).toMatchObject({ outcome: 'error', errno: 'LIVELOCK' });
     const k = 64; // livelock_bound handler invocations, each counted as the kernel counts it
     expect(res.decisions.filter((d) => d.code === 'fault_acked_unbound')).toHaveLength(k);
+    expect(res.decisions.at(-1)).toEqual({ code: 'livelock', loop: 'gpu_replay', iterations: k });
     expect(counters(r)).toEqual(allCounters('6.18.y', { svm_pagefault_count: k, svm_2M_pagefault_count: k, svm_2M_pagefault_us: '>0' }));
     expect(counters(r, 1)).toEqual(allCounters('6.18.y', {}));
     expect(r.ranges()).toMatchObject([{ location: 'smem', valid: false }]);
@@ -187,6 +185,14 @@ describe('reference worked examples (§11)', () => {
     b.mmap(B, 2n * M, { kind: 'shared' });
     b.do('gpu_atomic', B);
     expect(b.stat('svm_pagefault_count')).toBe(5);
+  });
+
+  test('E8 6.15-rc1: no atomic special case, the atomic on shmem binds SMEM (no devmem_only, migrate_devmem = 0)', () => {
+    const r = new Run({ kernel: '6.15-rc1' });
+    r.mmap(B, 2n * M, { kind: 'shared' });
+    expect(r.do('gpu_atomic', B).outcome).toBe('ok');
+    expect(r.ranges()).toMatchObject([{ location: 'smem', valid: true }]);
+    expect(counters(r)).toEqual(allCounters('6.15-rc1', {}));
   });
 
   test('E8 a plain gpu_read of shmem succeeds in SMEM without migration (migrate_devmem = 0)', () => {
@@ -208,24 +214,19 @@ describe('reference worked examples (§11)', () => {
   });
 
   const E2_618 = {
-    svm_pagefault_count: 1,
-    svm_2M_pagefault_count: 1,
-    svm_2M_migrate_count: 1,
-    svm_2M_migrate_us: '>0',
-    svm_2M_get_pages_us: '>0',
-    svm_2M_bind_us: '>0',
-    svm_2M_pagefault_us: '>0',
+    ...FAULT_2M_MIGRATED_618,
     svm_device_copy_kb: 2048,
     svm_device_copy_us: '>0',
     svm_2M_device_copy_us: '>0',
   };
   for (const [kernel, gt0, gt1] of [
-    ['6.18', { ...E2_618, svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }, { svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }],
-    ['6.18.y', { ...E2_618, svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }, { svm_tlb_inval_count: 1, tlb_inval_count: 1, svm_tlb_inval_us: '>0' }],
+    ['6.18', { ...E2_618, ...ONE_ZAP_618 }, ONE_ZAP_618],
+    ['6.18.y', { ...E2_618, ...ONE_ZAP_618 }, ONE_ZAP_618],
     ['6.17', { svm_pagefault_count: 1, tlb_inval_count: 1 }, { tlb_inval_count: 1 }],
     // up to 6.16 the GC unbind always invalidates (unbind_range_prepare)
     ['6.16', { svm_pagefault_count: 1, tlb_inval_count: 2 }, { tlb_inval_count: 2 }],
     ['6.15', { tlb_inval_count: 2 }, { tlb_inval_count: 2 }],
+    ['6.15-rc1', { tlb_inval_count: 2 }, { tlb_inval_count: 2 }],
   ] as const) {
     test(`E10 ${kernel} full munmap of a VRAM range: zap, GC, notifier and BO gone — xe_svm_garbage_collector / xe_vm_range_unbind`, () => {
       const r = new Run({ kernel });
@@ -241,24 +242,24 @@ describe('reference worked examples (§11)', () => {
     });
   }
 
+  const E11_618 = {
+    ...E2_618,
+    svm_pagefault_count: 2,
+    svm_2M_pagefault_count: 2,
+    svm_2M_migrate_count: 2,
+    svm_device_copy_kb: 4096,
+    svm_tlb_inval_count: 2,
+    tlb_inval_count: 1,
+    svm_tlb_inval_us: '>0',
+  };
+  const E11_GT1_618 = { svm_tlb_inval_count: 2, tlb_inval_count: 1, svm_tlb_inval_us: '>0' };
   for (const [kernel, gt0, gt1] of [
-    [
-      '6.18',
-      {
-        ...E2_618,
-        svm_pagefault_count: 2,
-        svm_2M_pagefault_count: 2,
-        svm_2M_migrate_count: 2,
-        svm_device_copy_kb: 4096,
-        svm_tlb_inval_count: 2,
-        tlb_inval_count: 1,
-        svm_tlb_inval_us: '>0',
-      },
-      { svm_tlb_inval_count: 2, tlb_inval_count: 1, svm_tlb_inval_us: '>0' },
-    ],
+    ['6.18', E11_618, E11_GT1_618],
+    ['6.18.y', E11_618, E11_GT1_618],
     ['6.17', { svm_pagefault_count: 2, tlb_inval_count: 1 }, { tlb_inval_count: 1 }],
     ['6.16', { svm_pagefault_count: 2, tlb_inval_count: 3 }, { tlb_inval_count: 3 }],
     ['6.15', { tlb_inval_count: 3 }, { tlb_inval_count: 3 }],
+    ['6.15-rc1', { tlb_inval_count: 3 }, { tlb_inval_count: 3 }],
   ] as const) {
     test(`E11 ${kernel} one munmap, two ranges, one notifier: one TLB invalidation for the callback — xe_svm_invalidate`, () => {
       const r = new Run({ kernel });

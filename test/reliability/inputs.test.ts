@@ -141,6 +141,9 @@ describe('platform knobs: given twice is an error everywhere; names never reach 
     await refused(['replay', file('tw3.csv', '#! platform vram=1G vram_capacity=2G\nop,addr,size\nmmap,0x1000,4096\n')], /tw3\.csv:1: platform knob "vram" is given twice \(also as "vram_capacity"\)/);
     await refused(['replay', file('tw4.jsonl', `{"svmsim":1,"platform":{"vram":"1G","vram":"2G"}}\n${MMAP}\n`)], /tw4\.jsonl:1:37: key "vram" is given twice in one object/);
     await refused(['replay', file('tw5.json', `{"svmsim":1,"platform":{"vram":"1G",\n"vram":"2G"},"events":[${MMAP}]}`)], /tw5\.json:2:1: key "vram" is given twice in one object/);
+    // Event objects too (JSON.parse would keep the last "size").
+    await refused(['replay', file('tw6.jsonl', `${MMAP}\n{"op":"cpu_write","addr":"0x7f0000000000","size":"4K","size":"1G"}\n`)], /tw6\.jsonl:2:55: key "size" is given twice in one object/);
+    expect((await runCli(['replay', file('ok6.jsonl', `{"op":"mmap","addr":"0x7f0000000000","size":"2M","comment":"a\\":b"}\n`)])).code).toBe(0);
     expect(duplicateKey('{"a":{"b":1,"c":{"b":2}},"d":[{"b":1},{"b":1}]}')).toBeUndefined();
     expect(duplicateKey('{"a":1,"b":{"x":1},"a\\u0000":2,"\\u0061":3}')?.key).toBe('a');
   });

@@ -100,6 +100,9 @@ describe('--output never replaces what the user points at', () => {
     const viaStdin = spawnSync('bash', ['-c', `node bin/svmsim.js replay - -o '${input}' < '${input}'`], { encoding: 'utf8' });
     expect(viaStdin.status).toBe(2);
     expect(viaStdin.stderr).toMatch(/is the input \(standard input\)/);
+    // gen's pattern is not a path: a file named like it may be the output.
+    writeFileSync(join(dir, 'streaming'), 'old');
+    expect(spawnSync('node', [join(process.cwd(), 'bin/svmsim.js'), 'gen', 'streaming', '-n', '5', '-o', 'streaming'], { cwd: dir }).status).toBe(0);
     expect(readFileSync(input, 'utf8')).toBe('t,op,addr,size\n0,mmap,0x7f0000000000,2M\n');
   });
 });
@@ -136,6 +139,10 @@ describe('pipes, full disks and signals', () => {
       expect(r.stderr).toBe('');
     }
     expect(spawnSync('bash', ['-c', `set -o pipefail; node bin/svmsim.js diff '${a}' '${a}' | head -c 10 >/dev/null`]).status).toBe(0);
+    // A directory as a result names it (was a message without the path).
+    const d = svmsim(['diff', a, dir]);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toBe(`svmsim: ${dir}: is a directory, expected a file\n`);
   });
 
   test('`replay -f json | head -1` stops at the closed pipe: it never reaches a bad last line (it would exit 2 if it read on)', () => {

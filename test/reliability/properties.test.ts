@@ -51,6 +51,39 @@ describe('model invariants hold on random traces (fast-check)', () => {
   });
 });
 
+describe('several processes on one GPU (fast-check)', () => {
+  const procEventArb = fc.tuple(fc.constantFrom(1, 2, 3), eventArb).map(([pid, e]) => ({ ...e, pid }) as CoreEvent);
+
+  test('invariants per process and of the shared VRAM pool; one process never adds or removes another process\'s ranges', () => {
+    fc.assert(
+      fc.property(platformArb, fc.array(procEventArb, { minLength: 1, maxLength: 60 }), (p, events) => {
+        const sim = new Simulator(p, { checkInvariants: true });
+        const rangesOf = () => {
+          const out = new Map<number, string>();
+          for (const [pid, proc] of sim.context.procs) out.set(pid, proc.gpusvm.allRanges().map((r) => `${r.start}-${r.end}`).join(','));
+          return out;
+        };
+        let t = 0;
+        for (const e of events) {
+          const before = rangesOf();
+          t += 1_000_000;
+          sim.step({ ...e, t });
+          const after = rangesOf();
+          for (const [pid, rs] of before) if (pid !== e.pid) expect(after.get(pid) ?? '').toBe(rs);
+        }
+        // Per-process metrics add up to the totals; BOs are held by the processes that made them.
+        const snap = sim.snapshot();
+        if (snap.perPid !== undefined) {
+          expect(snap.perPid.reduce((a, x) => a + x.metrics.gpuFaults, 0)).toBe(snap.metrics.gpuFaults);
+          expect(snap.perPid.reduce((a, x) => a + x.vramBytes, 0n)).toBe(snap.vram.used);
+          expect(snap.perPid.reduce((a, x) => a + x.evictionsSuffered, 0)).toBe(snap.perPid.reduce((a, x) => a + x.evictionsCaused, 0));
+        }
+      }),
+      { numRuns: Math.max(50, Math.floor(RUNS / 2)) },
+    );
+  });
+});
+
 describe('regressions (shrunk counterexamples kept as traces)', () => {
   const files = readdirSync('test/regressions').filter((f) => /\.(jsonl|csv|json)$/.test(f));
   test.each(files.length ? files : ['(none yet)'])('%s', (f) => {

@@ -15,6 +15,8 @@ import { spansOf } from '../../src/report/by-range.js';
 export const plainEventJson = (echo: EventEcho, res: EventResult): string => JSON.stringify(eventJson(echo, res), null, 2).replace(/\n/g, '\n    ');
 
 interface History {
+  /** Owning process (1 when the trace has no pid). */
+  pid: number;
   start: number;
   end: number;
   createdSeq: number;
@@ -28,38 +30,54 @@ const overlaps = (a: RangeRef, s: number, e: number) => a.start < e && s < a.end
 export class PlainRangeHistory {
   private readonly all: History[] = [];
   private open: History[] = [];
+  /** Processes seen (histories name their pid when there is more than one). */
+  private readonly pids = new Set<number>();
 
   add(echo: EventEcho, res: EventResult): void {
-    const tag = `#${res.seq} ${res.op} (line ${echo.line})`;
+    // Decisions belong to the event's process, except those after a `process` switch (a BO
+    // eviction working in the victim's VM).
+    let pid = echo.pid ?? 1;
+    this.pids.add(pid);
+    const tag = `#${res.seq} ${res.op}${echo.pid !== undefined ? ` pid ${echo.pid}` : ''} (line ${echo.line})`;
     let fault = '';
     for (const d of res.decisions) {
+      if (d.code === 'process') {
+        pid = d.pid;
+        continue;
+      }
       if (d.code === 'fault') fault = ` ${d.access} fault`;
       if (d.code === 'range' && d.created) {
-        const h: History = { start: d.range.start, end: d.range.end, createdSeq: res.seq, lines: [], closed: false };
+        const h: History = { pid, start: d.range.start, end: d.range.end, createdSeq: res.seq, lines: [], closed: false };
         this.all.push(h);
         this.open.push(h);
       }
       const spans = spansOf(d);
       if (spans.length === 0) continue;
+      // a BO eviction names its victim's process
+      const dpid = d.code === 'bo_evict' && d.pid !== undefined ? d.pid : pid;
       for (const h of this.open) {
-        if (spans.some((s) => overlaps(s, h.start, h.end))) h.lines.push(`${tag}${fault}: ${describe(d)}`);
+        if (h.pid === dpid && spans.some((s) => overlaps(s, h.start, h.end))) h.lines.push(`${tag}${fault}: ${describe(d)}`);
       }
       if (d.code === 'gc_range' || d.code === 'madvise_range_remove') {
-        for (const h of this.open) if (h.start === d.range.start && h.end === d.range.end) h.closed = true;
+        for (const h of this.open) if (h.pid === pid && h.start === d.range.start && h.end === d.range.end) h.closed = true;
         this.open = this.open.filter((h) => !h.closed);
       }
     }
   }
 
-  render(): string {
+  /** Text of every history, in creation order. */
+  render(style: (d: Decision) => string = describe): string {
+    void style;
     const out: string[] = [];
     for (const h of this.all) {
-      out.push(`range ${span(h.start, h.end)} ${humanPages(h.end - h.start)}, created at #${h.createdSeq}${h.closed ? ', destroyed' : ''}`);
+      const who = this.pids.size > 1 ? `pid ${h.pid} ` : '';
+      out.push(`${who}range ${span(h.start, h.end)} ${humanPages(h.end - h.start)}, created at #${h.createdSeq}${h.closed ? ', destroyed' : ''}`);
       for (const l of h.lines) out.push('    ' + l);
     }
     return out.join('\n') + (out.length ? '\n' : '');
   }
 }
+
 interface TraceEvent {
   name: string;
   ph: 'X' | 'i' | 'C' | 'M';

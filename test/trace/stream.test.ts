@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { fastEvent, newCursor, openTrace, parseEventObject, parseTrace, TraceInputError } from '../../src/trace/index.js';
+import { readCsvBothWays } from './csv-both.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-stream-'));
 type Ev = { core: unknown; line: number; addr: bigint; size: bigint; toCore?: () => unknown };
@@ -166,22 +167,7 @@ describe('fused byte reader = string reader on random rows (fast-check)', () => 
         let text = 't,op,addr,size,prot,access,region\n';
         for (const [t, op, addr, size, a, b, c, end] of rows) text += `${t},${op},${addr},${size},${a},${b},${c}${end}`;
         if (!finalNewline) text = text.replace(/[\r\n]+$/, '');
-        const p = join(dir, 'prop.csv');
-        writeFileSync(p, text);
-        const e1: string[] = [];
-        const e2: string[] = [];
-        let bytes: unknown;
-        let whole: unknown;
-        try {
-          bytes = plain(openTrace(p, 'prop.csv', 'csv', (e) => void e1.push(e.message)).events);
-        } catch (e) {
-          e1.push((e as Error).message);
-        }
-        try {
-          whole = plain(parseTrace(text, { file: 'prop.csv', format: 'csv', onError: (e) => void e2.push(e.message) }).events);
-        } catch (e) {
-          e2.push((e as Error).message);
-        }
+        const { bytes, whole, e1, e2 } = readCsvBothWays(dir, text);
         expect(e1).toEqual(e2);
         expect(bytes).toEqual(whole);
       }),

@@ -20,6 +20,7 @@ import type { Decision, Errno, MigrateFailCause } from '../decisions.js';
 import { mmuNotifierInvalidate } from '../mm/notifier.js';
 import { devicePte, isDevicePte, PTE_SMEM, pteBo } from '../mm/page-table.js';
 import { kernelAtLeast } from '../platform.js';
+import { inProcessOf } from '../processes.js';
 import { copyDebug, firstPageWithoutSource, isSmemPte } from '../xe-svm/debug.js';
 import type { DevmemBo } from './pagemap.js';
 
@@ -149,6 +150,11 @@ export function migrateToRam(sim: SimContext, page: number, cause: 'cpu_fault' |
  * Mirrors drm_pagemap_evict_to_ram() (6.15/6.16: drm_gpusvm_evict_to_ram()) via xe_svm_bo_evict().
  */
 export function evictToRam(sim: SimContext, bo: DevmemBo): void {
+  // The BO's pages live in its owner's mm: the callbacks zap in the owner's VM.
+  inProcessOf(sim, bo.pid, () => evictOwnedToRam(sim, bo));
+}
+
+function evictOwnedToRam(sim: SimContext, bo: DevmemBo): void {
   const pte = devicePte(bo.id);
   const runs = sim.mm.pt.runs(bo.start, bo.start + bo.npages).filter((r) => r.pte === pte);
   let pages = 0;

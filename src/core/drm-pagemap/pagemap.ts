@@ -8,6 +8,9 @@
  * (drm_pagemap_zdd_destroy → devmem_release → xe_bo_put_async). There is no partial release:
  * the BO stays fully allocated while one of its pages is still device-resident.
  *
+ * The pool is shared by every process on the device (one LRU across them); each BO remembers the
+ * process whose mm maps its pages.
+ *
  * The VRAM pool is a byte counter of tile 0's capacity (no buddy-allocator fragmentation).
  * When a new BO does not fit, TTM evicts other evictable BOs in LRU order; SVM BOs are never
  * re-validated, so the LRU is their allocation order (an assumption, UNCONFIRMED in the
@@ -26,6 +29,8 @@ export interface DevmemBo {
   resident: number;
   /** drm_pagemap_devmem.timeslice_expiration, in jiffies. */
   timesliceExpiry: number;
+  /** Process whose mm holds the device pages (the BO's CPU mapping lives in one mm). */
+  readonly pid: number;
 }
 
 export class DrmPagemap {
@@ -44,9 +49,9 @@ export class DrmPagemap {
   }
 
   /** Create a BO (capacity must have been checked). */
-  create(start: number, npages: number): DevmemBo {
+  create(start: number, npages: number, pid: number): DevmemBo {
     if (npages > this.freePages) throw new ModelInvariantError(`BO of ${npages} pages created with ${this.freePages} free`);
-    const bo: DevmemBo = { id: this.nextId++, start, npages, resident: 0, timesliceExpiry: 0 };
+    const bo: DevmemBo = { id: this.nextId++, start, npages, resident: 0, timesliceExpiry: 0, pid };
     this.bos.set(bo.id, bo);
     this.usedPages += npages;
     return bo;

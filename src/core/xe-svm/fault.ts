@@ -12,9 +12,15 @@
  *
  * Atomic faults on DGFX demand device memory (`devmem_only`, from 6.15): three migration tries,
  * -EACCES when the range cannot migrate at all, and a timeslice that keeps the pages in VRAM
- * for `atomic_svm_timeslice_ms` after the migration, doubled after every attempt.
+ * after the migration (a literal 5 ms in 6.15/6.16, `atomic_svm_timeslice_ms` from 6.17),
+ * doubled after every attempt. get_pages -EPERM/-EFAULT/-EOPNOTSUPP are retried while tries
+ * remain or the fault is not devmem_only: without bound for ordinary faults (and for every fault
+ * on 6.15-rc1), which the simulator cuts at `livelock_bound` and reports as LIVELOCK.
  * From 6.18, madvise attributes decide: the preferred location gates migration and the atomic
  * attribute decides whether an atomic needs VRAM (xe_vma_need_vram_for_atomic()).
+ * 6.18.y (one knob each): the common exit `out` returns 0 (acked without a bind: the GPU replays),
+ * the device-private owner is NULL when the VMA prefers system memory, and a devmem_only
+ * migration failure with tries left goes straight to get_pages.
  *
  * Statistics follow the kernel's increments exactly: svm_pagefault_count once per handler
  * invocation (≥6.16), the size-bucket counters once per loop iteration (≥6.18), and so on.
@@ -134,7 +140,10 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
 
   for (let iter = 0; ; iter++) {
     // The kernel would loop forever (-EPERM/-EFAULT get_pages retries); the simulator stops here.
-    if (iter >= p.livelockBound) return 'LIVELOCK';
+    if (iter >= p.livelockBound) {
+      emit(sim, { code: 'livelock', loop: 'handler_retry', iterations: iter });
+      return 'LIVELOCK';
+    }
     if (sim.vm.gcList.length > 0 && xeSvmGarbageCollector(sim)) return 'EAGAIN';
 
     const res = rangeFindOrInsert(sim, a.page, vma, ctx, a.seq);
@@ -143,7 +152,12 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
       return res.errno;
     }
     range = res.range;
-    emit(sim, { code: 'range', range: range.ref(), created: res.created, rejected: res.rejected, migrateDevmem: range.migrateDevmem });
+    emit(
+      sim,
+      range.notMigratable === undefined || !res.created
+        ? { code: 'range', range: range.ref(), created: res.created, rejected: res.rejected, migrateDevmem: range.migrateDevmem }
+        : { code: 'range', range: range.ref(), created: true, rejected: res.rejected, migrateDevmem: false, notMigratable: range.notMigratable },
+    );
     if (v618) gt.incrSized(range.npages, 'pagefault_count');
 
     if (devmemOnly && !range.migrateDevmem) {
@@ -260,7 +274,10 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
 export function xeSvmHandlePagefault(sim: SimContext, vma: GpuVma, a: FaultArgs): Errno | undefined {
   let cur = vma;
   for (let i = 0; ; i++) {
-    if (i >= sim.platform.livelockBound) return 'LIVELOCK';
+    if (i >= sim.platform.livelockBound) {
+      emit(sim, { code: 'livelock', loop: 'vma_relookup', iterations: i });
+      return 'LIVELOCK';
+    }
     const needVram = xeVmaNeedVramForAtomic(sim, cur, a.access === 'atomic');
     if (needVram < 0) {
       emit(sim, { code: 'atomic_cpu_attr' });

@@ -34,8 +34,11 @@ function xeBoCreateVram(sim: SimContext, range: SvmRange): { bo?: import('../drm
     while (pm.freePages < range.npages) {
       const victim = pm.lru();
       if (victim === undefined) break;
-      emit(sim, { code: 'bo_evict', bo: victim.id, start: victim.start, end: victim.start + victim.npages, forRange: range.ref() });
+      const d: Extract<Decision, { code: 'bo_evict' }> = { code: 'bo_evict', bo: victim.id, start: victim.start, end: victim.start + victim.npages, forRange: range.ref() };
+      if (sim.procs.size > 1) d.pid = victim.pid;
+      emit(sim, d);
       us += sim.cost.migrate(victim.npages);
+      sim.proc.evictionsCaused++;
       evictToRam(sim, victim);
     }
   }
@@ -48,7 +51,7 @@ function xeBoCreateVram(sim: SimContext, range: SvmRange): { bo?: import('../drm
     });
     return { us: us + sim.cost.allocRetry() };
   }
-  const bo = pm.create(range.start, range.npages);
+  const bo = pm.create(range.start, range.npages, sim.proc.pid);
   emit(sim, { code: 'bo_alloc', bo: bo.id, start: range.start, end: range.end, bytes: BigInt(range.npages) << 12n });
   return { bo, us };
 }
