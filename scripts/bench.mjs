@@ -87,7 +87,8 @@ if (onlyValidate) {
 const rows = [];
 for (const n of only === 'report' ? [] : sizes) {
   const file = `bench/mixed-${n}.csv`;
-  if (!existsSync(file)) run('gen', file, n);
+  // The traces come from `svmsim gen` (the bundled CLI), like a user would make them.
+  if (!existsSync(file)) execFileSync(process.execPath, ['bin/svmsim.js', 'gen', 'mixed', '-n', String(n), '--size', '4G', '--seed', '42', '--step', '1us', '-o', file]);
   const mb = statSync(file).size / 2 ** 20;
   const scan = run('scan', file);
   const parse = run('parse', file);
@@ -265,6 +266,19 @@ const imp = run('import-bpftrace', capture);
 console.log(
   `import ${fmt(captureLines)}-line bpftrace capture (${captureMb.toFixed(0)} MiB): ${imp.ms.toFixed(0)} ms (CPU ${imp.cpuMs.toFixed(0)} ms) = ${fmt((captureLines / imp.ms) * 1000)} lines/s, ` +
     `${fmt(imp.events)} trace events, peak RSS ${imp.rssMb.toFixed(0)} MB`,
+// Results: replay --format jsonl of the largest trace twice (16G VRAM, and 4G: one knob changed),
+// then diff of the two results. One run each (they are long); peak RSS of each process.
+const big = sizes[sizes.length - 1];
+const bigFile = `bench/mixed-${big}.csv`;
+const ra = `bench/result-${big}-16G.jsonl`;
+const rb = `bench/result-${big}-4G.jsonl`;
+const jsonlA = run1('replay-jsonl', bigFile, ra);
+const jsonlB = JSON.parse(execFileSync(process.execPath, ['bench/worker.mjs', 'replay-jsonl', bigFile, rb, '4096'], { encoding: 'utf8' }));
+const diff = run1('diff', ra, rb);
+const resMb = (statSync(ra).size + statSync(rb).size) / 2 / 2 ** 20;
+console.log(
+  `replay --format jsonl ${fmt(big)} events: ${jsonlA.ms.toFixed(0)} ms = ${fmt((big / jsonlA.ms) * 1000)} events/s, peak RSS ${jsonlA.rssMb.toFixed(0)} MB (result ${resMb.toFixed(0)} MiB); ` +
+    `diff of two ${fmt(big)}-event results: ${diff.ms.toFixed(0)} ms = ${fmt((diff.events / diff.ms) * 1000)} events/s, peak RSS ${diff.rssMb.toFixed(0)} MB, ${diff.differing} events differ`,
 );
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -349,6 +363,16 @@ const lines = [
   '| capture lines | file | import (wall) | CPU time | lines/s (wall) | trace events | peak RSS |',
   '|---:|---:|---:|---:|---:|---:|---:|',
   `| ${fmt(captureLines)} | ${captureMb.toFixed(0)} MiB | ${imp.ms.toFixed(0)} ms | ${imp.cpuMs.toFixed(0)} ms | ${fmt((captureLines / imp.ms) * 1000)} | ${fmt(imp.events)} | ${imp.rssMb.toFixed(0)} MB |`,
+  '## Results and diff (issue #11)',
+  '',
+  `\`replay --format jsonl\` of the ${fmt(big)}-event trace (one run; the second result with \`--vram 4G\`, one knob changed), then`,
+  '`svmsim diff` of the two results (one run). Target: two 10M-event results diffed at >= 1M events/s in <= 256 MB peak RSS.',
+  '',
+  '| step | events | time | events/s | peak RSS | notes |',
+  '|---|---:|---:|---:|---:|---|',
+  `| replay --format jsonl (16G) | ${fmt(big)} | ${jsonlA.ms.toFixed(0)} ms | ${fmt((big / jsonlA.ms) * 1000)} | ${jsonlA.rssMb.toFixed(0)} MB | result ${(statSync(ra).size / 2 ** 20).toFixed(0)} MiB |`,
+  `| replay --format jsonl (4G) | ${fmt(big)} | ${jsonlB.ms.toFixed(0)} ms | ${fmt((big / jsonlB.ms) * 1000)} | ${jsonlB.rssMb.toFixed(0)} MB | result ${(statSync(rb).size / 2 ** 20).toFixed(0)} MiB |`,
+  `| diff A B | ${fmt(diff.events)} | ${diff.ms.toFixed(0)} ms | ${fmt((diff.events / diff.ms) * 1000)} | ${diff.rssMb.toFixed(0)} MB | ${diff.differing} events differ |`,
   '',
   '## History (10M mixed CSV, measured on the Intel Xeon machine above, 2026-11-25)',
   '',

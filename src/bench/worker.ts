@@ -15,10 +15,13 @@ import { createReporter } from '../report/reporter.js';
 import { buildPlatform, replay } from '../cli/replay.js';
 import { bpftraceImporter } from '../import/bpftrace.js';
 import { TraceWriter } from '../import/writer.js';
+import { openResult, parseEventRecord } from '../trace/result.js';
+import { diffResults } from '../report/diff.js';
+import { renderDiff } from '../report/diff-render.js';
 import { main, type CliIo } from '../cli/main.js';
 import { nodeIo } from '../cli/node-io.js';
 
-const [phase, file, countArg] = process.argv.slice(2);
+const [phase, file, countArg, extraArg] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();
 let events = 0;
 let extra: Record<string, unknown> = {};
@@ -138,6 +141,34 @@ function genCapture(path: string, n: number): number {
   return lines;
 }
 
+if (phase === 'replay-jsonl') {
+  // countArg: the output file; extraArg: a VRAM size for the platform (one knob changed).
+  const h = openTrace(file, file, 'csv');
+  const fd = openSync(countArg, 'w');
+  let buf = '';
+  const sim = replay(
+    h.events,
+    buildPlatform(h.platform, extraArg ? { vramBytes: BigInt(extraArg) << 20n } : {}),
+    createReporter({ format: 'jsonl', trace: { name: file, sha256: null } }, (s) => {
+      buf += s;
+      if (buf.length > 1 << 20) {
+        writeSync(fd, buf);
+        buf = '';
+      }
+    }),
+  );
+  writeSync(fd, buf);
+  closeSync(fd);
+  events = sim.eventsReplayed;
+} else if (phase === 'diff') {
+  const a = openResult(file);
+  const b = openResult(countArg);
+  const src = (r: typeof a) => ({ ...r, file: r.file, header: r.header, hasEvents: r.hasEvents, nextEvent: () => r.nextEvent(), parseEvent: (x: Uint8Array) => parseEventRecord(Buffer.from(x), r.file, r.recordLine), nextRange: () => r.nextRange(), tail: () => r.tail() });
+  const d = diffResults(src(a), src(b));
+  const text = renderDiff(d, 'text');
+  events = d.events.count;
+  extra = { differing: d.events.differing, reportBytes: text.length };
+}
 /** Lines of a file (the log), for the figures. */
 function execLines(f: string): number {
   const fd = openSync(f, 'r');

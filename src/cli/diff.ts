@@ -1,41 +1,65 @@
 /**
- * DOC: `svmsim diff A.json B.json` — the CI gate
+ * DOC: `svmsim diff A B` — the CI gate
  *
- * Exit 0 when the two replay results agree, 1 when they differ, 2 when either is not a result of
- * `svmsim replay --format json`.
+ * Reads two results of `svmsim replay --format json|jsonl` as streams (src/trace/result.ts),
+ * compares them (src/report/diff.ts) and prints what changed. Exit 0 when they agree, 1 when
+ * they differ, 2 when either is not a complete result (the message names what is missing).
  */
 
-import { diffResults, renderDiff } from '../report/diff.js';
-import { TraceInputError } from '../trace/index.js';
+import { diffResults, type DiffSource } from '../report/diff.js';
+import { renderDiff, type DiffFormat } from '../report/diff-render.js';
+import { openResult, parseEventRecord, skipIdenticalEvents, type ResultReader } from '../trace/result.js';
+import { EXIT_DIFFERENT, EXIT_OK, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 
 export interface DiffOpts {
-  format: 'text' | 'json';
+  format: DiffFormat;
+  ignoreUs?: boolean;
+  ignore?: string[];
+  maxShown: string;
+  output?: string;
+  color?: boolean;
 }
 
-function load(text: string, file: string) {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const pos = m ? Number(m[1]) : 0;
-    const line = text.slice(0, pos).split('\n').length;
-    throw new TraceInputError(file, line, `not JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`);
-  }
-  const d = doc as Record<string, unknown>;
-  if (d === null || typeof d !== 'object' || d.svmsim !== 1 || typeof d.stats !== 'object' || !Array.isArray(d.ranges) || typeof d.platform !== 'object') {
-    throw new TraceInputError(file, 1, 'expected a result of `svmsim replay --format json` ({"svmsim":1, "platform", "ranges", "stats", ...})');
-  }
-  if (d.events !== undefined && !Array.isArray(d.events)) throw new TraceInputError(file, 1, 'field "events" must be an array');
-  return d as never;
+const readers = new WeakMap<DiffSource, ResultReader>();
+
+function source(r: ResultReader): DiffSource {
+  const s: DiffSource = {
+    file: r.file,
+    header: r.header,
+    get hasEvents() {
+      return r.hasEvents;
+    },
+    nextEvent: () => r.nextEvent(),
+    parseEvent: (b) => parseEventRecord(Buffer.from(b.buffer, b.byteOffset, b.byteLength), r.file, r.recordLine),
+    nextRange: () => r.nextRange(),
+    tail: () => r.tail(),
+    skipIdentical: (other) => {
+      const o = readers.get(other);
+      return o === undefined ? 0 : skipIdenticalEvents(r, o);
+    },
+  };
+  readers.set(s, r);
+  return s;
 }
 
 /** Returns the exit code: 0 equal, 1 different. */
 export async function runDiff(a: string, b: string, o: DiffOpts, io: CliIo): Promise<number> {
-  const da = load(await io.readText(a), a);
-  const db = load(await io.readText(b), b);
-  const d = diffResults(da, db);
-  io.stdout(o.format === 'json' ? JSON.stringify(d, null, 2) + '\n' : renderDiff(d, a, b));
-  return d.equal ? 0 : 1;
+  const maxShown = Number(o.maxShown);
+  if (!Number.isInteger(maxShown) || maxShown < 0) throw new UsageError(`--max-shown ${o.maxShown}: expected a non-negative integer`);
+  if (a === '-' || b === '-') throw new UsageError('svmsim diff reads two result files (stdin is not supported)');
+  const ra = openResult(a);
+  let rb: ResultReader | undefined;
+  try {
+    rb = openResult(b);
+    const d = diffResults(source(ra), source(rb), { ignoreUs: o.ignoreUs, ignore: o.ignore, maxShown });
+    const color = o.output !== undefined || o.color === false ? 0 : o.color === true ? Math.max(io.colorLevel, 1) : io.colorLevel;
+    const text = renderDiff(d, o.format, { color: color as 0 | 1 | 2 | 3, maxShown });
+    if (o.output !== undefined) await io.writeFileAtomic(o.output, text);
+    else io.stdout(text);
+    return d.equal ? EXIT_OK : EXIT_DIFFERENT;
+  } finally {
+    ra.close();
+    rb?.close();
+  }
 }

@@ -2,7 +2,7 @@
  * DOC: Exit codes — the one place errors become exit statuses
  *
  * - 0: the replay ran (modelled kernel errors such as -EPERM are outcomes, not failures).
- * - 1: `svmsim diff`-style commands: the inputs differ (reserved).
+ * - 1: `svmsim diff`: the results differ; `svmsim test`: an expectation failed.
  * - 2: bad input or usage: a message with `file:line` and what was expected, never a stack.
  * - 0 also when stdout's reader goes away (`| head`): the command stops and keeps the verdict it
  *      had reached (diff: 1 when different), see output.ts.

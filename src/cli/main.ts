@@ -7,9 +7,10 @@
  */
 
 import { Command, CommanderError, Option } from 'commander';
+import { statSync } from 'node:fs';
 import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
 import { PATTERNS } from '../gen/generate.js';
-import type { ReportOptions } from '../report/reporter.js';
+import type { ReportOptions, TraceId } from '../report/reporter.js';
 import type { TempStore } from '../report/spill.js';
 import type { TraceFormat, TraceInputError } from '../trace/index.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
@@ -21,6 +22,7 @@ import type { ReportCliOpts } from './report.js';
 import type { ValidateOpts } from './validate.js';
 import type { ImplicitMmapStats } from '../trace/implicit-mmap.js';
 import { addImportCommands } from './import.js';
+import type { TestOpts } from './test.js';
 import { heldSink, OutputClosed, outputFor, refuseOutputOverInput, yieldToSignals, type OutputFile } from './output.js';
 import { TraceInputErrors } from './errors.js';
 import { VERSION } from './version.js';
@@ -56,7 +58,7 @@ export interface CliIo {
 }
 
 interface ReplayOpts extends DmesgCliOpts {
-  format: 'table' | 'json' | 'debugfs' | 'perfetto' | 'dmesg';
+  format: 'table' | 'json' | 'jsonl' | 'debugfs' | 'perfetto' | 'dmesg';
   byRange?: boolean;
   summary?: boolean;
   events: boolean;
@@ -115,7 +117,7 @@ function cliPlatform(o: ReplayOpts, parsePlatformSettings: (s: Record<string, st
 }
 
 async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void> {
-  const [{ detectFormat, parsePlatformSettings }, { createReporter }, { buildPlatform, implicitMmapNote, replayYielding, unmappedFaultWatch }, { thrashOptions, dmesgOptions }, { openInput }, { withImplicitMmap }] = await Promise.all([
+  const [{ detectFormat, parsePlatformSettings, sha256File }, { createReporter }, { buildPlatform, implicitMmapNote, replayYielding, unmappedFaultWatch }, { thrashOptions, dmesgOptions }, { openInput }, { withImplicitMmap }] = await Promise.all([
     loadTrace(),
     import('../report/reporter.js'),
     import('./replay.js'),
@@ -140,6 +142,9 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
         }
       : undefined;
   let handle = await openInput(io, trace, format, onError);
+  // The result records the trace's sha256: regular files only (a FIFO or stdin can be read once).
+  const wantsId = o.format === 'json' || o.format === 'jsonl';
+  const trace_: TraceId = { name: trace === '-' ? '<stdin>' : trace, sha256: wantsId && trace !== '-' && statSync(trace).isFile() ? sha256File(trace) : null };
   if (onError !== undefined) handle = { ...handle, events: failAtEnd(handle.events, errors) };
   const implicit: ImplicitMmapStats = { added: 0 };
   if (o.implicitMmap) handle = { ...handle, events: withImplicitMmap(handle.events, implicit) };
@@ -159,6 +164,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     summary: o.summary,
     noEvents: !o.events,
     gt,
+    trace: trace_,
     color: color as 0 | 1 | 2 | 3,
     version: VERSION,
     tempStore: io.tempStore,
@@ -214,13 +220,13 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .command('replay')
     .description('replay a trace and print what the kernel would decide, per event, and the GT stats')
     .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'debugfs', 'perfetto', 'dmesg']).default('table'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'jsonl', 'debugfs', 'perfetto', 'dmesg']).default('table'))
     .option('--dmesg-asid <n>', 'dmesg: the VM asid printed (default 1)')
     .option('--dmesg-gpusvm <ptr>', 'dmesg: the gpusvm pointer printed, hex (default 00000000deadbeef)')
     .option('--dmesg-pci <addr>', 'dmesg: the PCI address printed (default 0000:03:00.0)')
     .option('--by-range', 'table: group decisions per range')
     .option('--summary', 'table: only the final ranges and stats')
-    .option('--no-events', 'json: leave out the per-event decisions')
+    .option('--no-events', 'json, jsonl: leave out the per-event decisions')
     .option('--gt <n>', 'debugfs: which GT to print (0 primary, 1 media)', '0')
     .option('-o, --output <file>', 'write the output to a file (atomically) instead of stdout')
     .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
@@ -277,11 +283,29 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
 
   cmd
     .command('diff')
-    .description('compare two results of `replay --format json`: changed stats and decisions (exit 0 equal, 1 different, 2 bad input)')
-    .argument('<a>', 'the reference result (e.g. a committed golden file)')
+    .description('compare two results of `replay --format json|jsonl`: what changed, argument by argument (exit 0 equal, 1 different, 2 bad input)')
+    .argument('<a>', 'the reference result (e.g. a stored baseline)')
     .argument('<b>', 'the new result')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'markdown', 'github']).default('text'))
+    .option('--ignore-us', 'skip cost-model values (_us counters, copyUs)')
+    .option('--ignore <field...>', 'skip these fields anywhere (e.g. bo), one decision\'s field (bo_evict.bo), counters, or trace')
+    .option('--max-shown <n>', 'groups of changes and ranges listed in full', '10')
+    .option('-o, --output <file>', 'write the report to a file (atomically) instead of stdout')
+    .option('--color', 'force colour')
+    .option('--no-color', 'never colour')
     .action((a: string, b: string, o: DiffOpts) => run(import('./diff.js').then((m) => m.runDiff(a, b, o, io)).then(setCode)));
+
+  cmd
+    .command('test')
+    .description('replay every trace under PATHS (default traces/) and check its expect block (exit 0 all pass, 1 some fail, 2 bad input)')
+    .argument('[paths...]', 'trace files or directories (searched recursively for .json, .jsonl, .csv)')
+    .addOption(new Option('--reporter <reporter>', 'report format besides the summary').choices(['text', 'junit']).default('text'))
+    .option('-o, --output <file>', 'junit: write the JUnit XML here')
+    .option('-u, --update', 'write the actual values into failing expectations (in place, keeping the file as it is otherwise)')
+    .option('-j, --jobs <n>', 'worker threads (default: all cores)')
+    .option('--color', 'force colour')
+    .option('--no-color', 'never colour')
+    .action((paths: string[], o: TestOpts) => run(import('./test.js').then((m) => m.runTest(paths, o, io)).then(setCode)));
 
   cmd
     .command('validate')

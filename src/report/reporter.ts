@@ -54,8 +54,16 @@ export interface Reporter {
 
 export type Sink = (chunk: string) => void;
 
+/** Which trace a result comes from. */
+export interface TraceId {
+  name: string;
+  sha256: string | null;
+}
+
 export interface ReportOptions {
-  format: 'table' | 'json' | 'debugfs' | 'perfetto' | 'dmesg';
+  format: 'table' | 'json' | 'jsonl' | 'debugfs' | 'perfetto' | 'dmesg';
+  /** json/jsonl: the trace's name and the sha256 of its bytes (null when not known, e.g. streamed stdin). */
+  trace?: TraceId;
   /** table: group decisions per range. */
   byRange?: boolean;
   /** table: only the final ranges and stats. */
@@ -78,6 +86,8 @@ export function createReporter(opts: ReportOptions, write: Sink): Reporter {
   switch (opts.format) {
     case 'json':
       return new JsonReporter(write, opts);
+    case 'jsonl':
+      return new JsonlReporter(write, opts);
     case 'debugfs':
       return new DebugfsReporter(write, opts.gt ?? 0);
     case 'perfetto':
@@ -186,18 +196,56 @@ export function thrashJson(t: FinalState['thrashing'][number]): Record<string, u
   };
 }
 
-class JsonReporter implements Reporter {
-  private first = true;
+/** The head of a result: format version, kernel, trace, platform knobs. */
+export function headerJson(p: Platform, trace: TraceId | undefined): Record<string, unknown> {
+  return { svmsim: 1, kernel: p.kernel, trace: trace ?? { name: null, sha256: null }, platform: platformJson(p) };
+}
+
+/**
+ * JSON lines, written as the replay goes (see docs/result-format.md): a header line, one line per
+ * event, then one line per final range, `vram`, `stats` and `metrics` lines, one `process` line
+ * per process of a multi-process trace (json `per_pid`), one line per thrashing range, and `end`. Memory stays bounded whatever the trace length.
+ */
+/** The JSON and JSONL reporters: a sink and the options; events unless --no-events. */
+abstract class JsonBase implements Reporter {
   get wantsEvents(): boolean {
     return !this.opts.noEvents;
   }
   constructor(
-    private readonly write: Sink,
-    private readonly opts: ReportOptions,
+    protected readonly write: Sink,
+    protected readonly opts: ReportOptions,
   ) {}
+  abstract begin(p: Platform): void;
+  abstract event(echo: EventEcho, res: EventResult): void;
+  abstract end(final: FinalState): void;
+}
+
+class JsonlReporter extends JsonBase {
+  private events = 0;
+  begin(p: Platform): void {
+    this.write(JSON.stringify(headerJson(p, this.opts.trace)) + '\n');
+  }
+  event(echo: EventEcho, res: EventResult): void {
+    this.events++;
+    this.write(JSON.stringify(eventJson(echo, res)) + '\n');
+  }
+  end(final: FinalState): void {
+    const f = finalJson(final);
+    const out: string[] = [];
+    for (const r of f.ranges as unknown[]) out.push(JSON.stringify({ range: r }));
+    out.push(JSON.stringify({ vram: f.vram }), JSON.stringify({ stats: f.stats }), JSON.stringify({ metrics: f.metrics }));
+    for (const p of (f.per_pid as unknown[] | undefined) ?? []) out.push(JSON.stringify({ process: p }));
+    for (const t of f.thrashing as unknown[]) out.push(JSON.stringify({ thrashing: t }));
+    out.push(JSON.stringify({ end: { events: this.opts.noEvents ? null : this.events, ranges: (f.ranges as unknown[]).length } }));
+    this.write(out.join('\n') + '\n');
+  }
+}
+
+class JsonReporter extends JsonBase {
+  private first = true;
 
   begin(p: Platform): void {
-    const head = JSON.stringify({ svmsim: 1, kernel: p.kernel, platform: platformJson(p) }, null, 2);
+    const head = JSON.stringify(headerJson(p, this.opts.trace), null, 2);
     // Open the document and, unless suppressed, the events array.
     this.write(head.slice(0, -2) + (this.opts.noEvents ? '' : ',\n  "events": ['));
   }

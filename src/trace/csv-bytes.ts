@@ -17,7 +17,10 @@ import type { Platform } from '../core/platform.js';
 import { ENUM_FIELDS, ENUMS, HEX, MAX_ACCESS_PAGES, OP_FIELDS, PID_MAX, pullSource, type EnumField, type EventSource } from './vocab.js';
 import { lineTooLong, MAX_LINE_BYTES, openSource, type ByteInput, type ByteSource } from './stream.js';
 import {
+  csvExpectLine,
   csvPlatformLine,
+  misplacedDirective,
+  type TraceExpect,
   mergePlatform,
   csvRowObject,
   newCursor,
@@ -111,6 +114,8 @@ class ByteEvent implements ParsedEvent {
 
 export class CsvByteReader {
   platform: Partial<Platform> = {};
+  /** The trace's `#! expect` block, for svmsim test. */
+  expect?: TraceExpect;
   count = 0;
   line = 0;
   /** When set, a bad line is reported here and skipped instead of ending the read. */
@@ -427,6 +432,11 @@ export class CsvByteReader {
         this.platform = mergePlatform(this.platform, csvPlatformLine(text, this.file, this.line), this.file, this.line);
         continue;
       }
+      if (/^#!\s*expect\b/.test(text)) {
+        if (this.expect !== undefined) throw new TraceInputError(this.file, this.line, `a second "#! expect" line (the first is line ${this.expect.line})`, 'expect');
+        this.expect = csvExpectLine(text, this.file, this.line);
+        continue;
+      }
       if (text.trim() === '' || text.startsWith('#')) continue;
       this.cols = parseCsvHeader(text, this.file, this.line);
       this.cols.forEach((c, i) => (this.ix[c] = i));
@@ -454,7 +464,12 @@ export class CsvByteReader {
     while (this.scanLine()) {
       const s = this.lineStart;
       const e = this.lineEnd;
-      if (s === e || this.buf[s] === 35) continue; // blank or '#'
+      if (s === e) continue; // blank
+      if (this.buf[s] === 35) {
+        // '#' comment; '#!' lines belong before the header row
+        if (s + 1 < e && this.buf[s + 1] === 33) throw misplacedDirective(this.file, this.line);
+        continue;
+      }
       const ev = this.other || !this.clean ? undefined : this.fastRow(s, e);
       this.count++;
       if (ev !== undefined) return ev;

@@ -9,6 +9,8 @@ export {
   parseCsvHeader,
   parseCsvRecord,
   csvRowObject,
+  parseExpectObject,
+  type TraceExpect,
   parseEventObject,
   parseJsonlLine,
   parsePlatformObject,
@@ -20,12 +22,12 @@ export {
   type ParsedTrace,
   type TraceFormat,
 } from './parse.js';
-export { eventSchema, OP_NAMES, PLATFORM_ALIASES, platformSchema, type TraceEvent } from './schema.js';
+export { eventSchema, expectSchema, OP_NAMES, PLATFORM_ALIASES, platformSchema, type Expect, type TraceEvent } from './schema.js';
 export { MAX_ACCESS_BYTES } from './vocab.js';
 export { MAX_LINE_BYTES } from './stream.js';
 export { parseAddr, parseSize, parseTime, ValueError } from './values.js';
 export { duplicateKey, show } from './parse.js';
-export { openStream, openTrace, parseTrace, type TraceHandle } from './read.js';
+export { openStream, openTrace, parseTrace, sha256File, sha256Text, type TraceHandle } from './read.js';
 export { FileLines, TextLines, TraceReader, type LineSource } from './stream.js';
 export { fastEvent } from './fast.js';
 export { CsvByteReader } from './csv-bytes.js';

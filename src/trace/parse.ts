@@ -19,7 +19,7 @@ import type { z } from 'zod';
 import type { CoreEvent } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
 import { PLATFORM_KNOBS } from '../core/platform.js';
-import { canonicalKnobs, eventSchema, OP_NAMES, platformSchema, toPlatform, type TraceEvent } from './schema.js';
+import { canonicalKnobs, eventSchema, expectSchema, OP_NAMES, platformSchema, toPlatform, type Expect, type TraceEvent } from './schema.js';
 import { MAX_ACCESS_BYTES, PER_PAGE_OPS } from './vocab.js';
 import { showTime } from './values.js';
 import { TraceInputError } from './errors.js';
@@ -76,6 +76,50 @@ export interface ParsedEvent {
 export interface ParsedTrace {
   platform: Partial<Platform>;
   events: ParsedEvent[];
+  expect?: TraceExpect;
+}
+
+/** A trace's expectations (svmsim test) and the line they are on. */
+export interface TraceExpect {
+  value: Expect;
+  line: number;
+}
+
+/** Validate an `expect` block (any encoding). */
+export function parseExpectObject(obj: unknown, file: string, line: number): TraceExpect {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    throw new TraceInputError(file, line, `expected an object {"stats", "ranges", "events", "vram_used", "thrashing", "metrics"}, found ${show(obj)}`, 'expect');
+  }
+  const r = expectSchema.safeParse(obj);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    const path = ['expect', ...i.path.map(String)].join('.');
+    if (i.code === 'unrecognized_keys') {
+      throw new TraceInputError(file, line, `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}; expected stats, ranges, events, vram_used, thrashing, metrics`, path);
+    }
+    let found: unknown = obj;
+    for (const k of i.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+    const what = i.code === 'invalid_type' ? `expected ${i.expected}` : i.code === 'invalid_value' ? `expected one of ${i.values.map(String).join(', ')}` : i.message.replace(/^Invalid input: /, '');
+    throw new TraceInputError(file, line, `${what}, found ${show(found)}`, path);
+  }
+  return { value: r.data, line };
+}
+
+/** A CSV `#! expect {...}` line. */
+export function csvExpectLine(line: string, file: string, lineNo: number): TraceExpect {
+  const body = line.replace(/^#!\s*expect\s*/, '');
+  let obj: unknown;
+  try {
+    obj = JSON.parse(body);
+  } catch (e) {
+    throw new TraceInputError(file, lineNo, `malformed JSON after "#! expect": ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`, 'expect');
+  }
+  return parseExpectObject(obj, file, lineNo);
+}
+
+/** A `#!` line after the CSV header row: platform and expect lines belong before it. */
+export function misplacedDirective(file: string, lineNo: number): TraceInputError {
+  return new TraceInputError(file, lineNo, '"#!" lines (platform, expect) must come before the header row');
 }
 
 /** Choose the encoding: explicit, else by extension; stdin needs sniffing. */
@@ -454,8 +498,8 @@ function parseJsonDocument(text: string, file: string, onError?: (e: TraceInputE
   refuseDuplicateKeys(text, file);
   const root = doc as Record<string, unknown>;
   for (const k of Object.keys(root)) {
-    if (!['svmsim', 'platform', 'events', 'comment'].includes(k)) {
-      throw new TraceInputError(file, 1, `unknown top-level key "${k}"; expected svmsim, platform, events, comment`);
+    if (!['svmsim', 'platform', 'events', 'comment', 'expect'].includes(k)) {
+      throw new TraceInputError(file, 1, `unknown top-level key "${k}"; expected svmsim, platform, events, expect, comment`);
     }
   }
   if (root.svmsim !== 1) throw new TraceInputError(file, 1, `expected 1, found ${show(root.svmsim)}`, 'svmsim');
@@ -473,7 +517,14 @@ function parseJsonDocument(text: string, file: string, onError?: (e: TraceInputE
       onError(err);
     }
   });
-  return { platform, events };
+  if (root.expect === undefined) return { platform, events };
+  return { platform, events, expect: parseExpectObject(root.expect, file, keyLine(text, 'expect')) };
+}
+
+/** Line of a root key of a JSON document (first `"key":` at the start of a line or after `{`). */
+function keyLine(text: string, key: string): number {
+  const m = new RegExp(`"${key}"\\s*:`).exec(text);
+  return m ? lineCol(text, m.index).line : 1;
 }
 
 // ---------------------------------------------------------------------------------------------

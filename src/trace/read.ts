@@ -6,9 +6,10 @@
  * Both give the platform header first and then an iterable of events.
  */
 
-import { openSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { Platform } from '../core/platform.js';
-import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceFormat } from './parse.js';
+import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceExpect, type TraceFormat } from './parse.js';
 import { checkHead, compressionOf } from './binary.js';
 import { decompressingInput } from './decompress.js';
 import { fdInput, type ByteInput } from './stream.js';
@@ -22,6 +23,8 @@ export interface TraceHandle {
   platform: Partial<Platform>;
   events: Iterable<ParsedEvent>;
   format: TraceFormat;
+  /** The trace's expectations (svmsim test), when it declares any. */
+  expect?: TraceExpect;
   /** File size and bytes consumed so far, for progress displays. */
   totalBytes: number;
   readonly bytesRead: number;
@@ -31,7 +34,7 @@ export interface TraceHandle {
 export function parseTrace(
   text: string,
   opts: { file: string; format?: TraceFormat; onError?: (e: TraceInputError) => void },
-): { platform: Partial<Platform>; events: ParsedEvent[] } {
+): { platform: Partial<Platform>; events: ParsedEvent[]; expect?: TraceExpect } {
   if (text.trim() === '') throw new TraceInputError(opts.file, 1, 'empty trace: no events');
   const format = opts.format ?? sniffFormat(text);
   if (format === 'json') {
@@ -41,7 +44,7 @@ export function parseTrace(
   const r = new TraceReader(new TextLines(text, opts.file), opts.file, format);
   r.onError = opts.onError;
   if (opts.onError === undefined) checkText(text, opts.file);
-  return { platform: r.platform, events: [...r.events()] };
+  return { platform: r.platform, events: [...r.events()], ...(r.expect ? { expect: r.expect } : {}) };
 }
 
 /**
@@ -110,7 +113,7 @@ function openInput(raw: ByteInput, file: string, format: TraceFormat | undefined
     }
     const text = readRest(input, head, file);
     const t = parseTrace(text, { file, format: 'json', onError });
-    return { platform: t.platform, events: t.events, format: fmt, totalBytes, bytesRead: text.length };
+    return { platform: t.platform, events: t.events, expect: t.expect, format: fmt, totalBytes, bytesRead: text.length };
   }
   return streamingHandle({ input, head }, file, fmt, totalBytes, onError);
 }
@@ -140,6 +143,7 @@ function streamingHandle(source: ByteSource, file: string, fmt: 'jsonl' | 'csv',
   r.onError = onError;
   return {
     platform: r.platform,
+    expect: r.expect,
     events: r.events(),
     format: fmt,
     totalBytes,
@@ -165,3 +169,20 @@ function readUpTo(input: ByteInput, max: number): Buffer {
   return buf.subarray(0, n);
 }
 
+/** sha256 of a file's bytes (hex), read in 1 MiB chunks: identifies the trace a result comes from. */
+export function sha256File(path: string): string {
+  const h = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/** sha256 of text as UTF-8 (hex). */
+export function sha256Text(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}

@@ -217,3 +217,51 @@ export function toPlatform(h: z.output<typeof platformSchema>): Partial<Platform
   }
   return out as Partial<Platform>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Expectations (`svmsim test`)
+
+/**
+ * What a trace declares must come out of its replay: JSON document field `expect`, the JSONL
+ * header's `expect`, or a CSV `#! expect {...}` line. Every part is optional; `stats` lists only
+ * the counters it checks; `ranges`, when present, is the exact final list; `events` is keyed by
+ * the event's `#N` (0-based seq) in the replay output.
+ */
+export const expectSchema = z.strictObject({
+  stats: z
+    .record(z.string().regex(/^gt[0-9]$/, 'a GT name: gt0, gt1'), z.record(z.string(), z.number().int().nonnegative()))
+    .optional()
+    .describe('GT counters that must have these values at the end: {"gt0": {"svm_pagefault_count": 3}}.'),
+  ranges: z
+    .array(
+      z.strictObject({
+        start: addr(),
+        end: addr(),
+        location: z.enum(['vram', 'smem', 'mixed']).optional(),
+        valid: z.boolean().optional(),
+      }),
+    )
+    .optional()
+    .describe('The exact final list of GPU SVM ranges, by start address.'),
+  events: z
+    .record(
+      z.string().regex(/^[0-9]+$/, 'an event number (#N of the replay, 0-based)'),
+      z.strictObject({
+        outcome: z.enum(['ok', 'hit', 'error']).optional(),
+        errno: z.string().nullable().optional(),
+        codes: z.array(z.string()).optional(),
+      }),
+    )
+    .optional()
+    .describe('Per event (#N): outcome, errno (null: none), codes (decision codes that must occur, in this order).'),
+  vram_used: z
+    .union([z.literal(0), z.literal('0')])
+    .transform(() => 0n)
+    .or(size())
+    .optional()
+    .describe('VRAM in use at the end, e.g. "2M" or 0.'),
+  thrashing: z.union([z.boolean(), z.number().int().nonnegative()]).optional().describe('Whether any range thrashes (or how many).'),
+  metrics: z.record(z.string(), z.number()).optional().describe('Derived figures at the end: {"pagesToVram": 512}.'),
+});
+
+export type Expect = z.output<typeof expectSchema>;

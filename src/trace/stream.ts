@@ -20,7 +20,11 @@ import type { Platform } from '../core/platform.js';
 import { csvColumns, fastCsvEvent, fastEvent } from './fast.js';
 import { pullSource, type EventSource } from './vocab.js';
 import {
+  csvExpectLine,
   csvPlatformLine,
+  misplacedDirective,
+  parseExpectObject,
+  type TraceExpect,
   mergePlatform,
   refuseDuplicateKeys,
   csvRowObject,
@@ -206,6 +210,8 @@ function keyMarks(line: string): number {
 /** A JSONL or CSV trace read line by line. */
 export class TraceReader {
   platform: Partial<Platform> = {};
+  /** The trace's expectations (JSONL header `expect`, CSV `#! expect`), for svmsim test. */
+  expect?: TraceExpect;
   private readonly src: LineSource;
   private pending: [string, number] | undefined;
   private cols: string[] | undefined;
@@ -259,10 +265,11 @@ export class TraceReader {
         const h = first as Record<string, unknown>;
         refuseDuplicateKeys(line, this.file, n);
         for (const k of Object.keys(h)) {
-          if (!['svmsim', 'platform', 'comment'].includes(k)) throw new TraceInputError(this.file, n, `unknown header key "${k}"; expected svmsim, platform`);
+          if (!['svmsim', 'platform', 'comment', 'expect'].includes(k)) throw new TraceInputError(this.file, n, `unknown header key "${k}"; expected svmsim, platform, expect`);
         }
         if (h.svmsim !== 1) throw new TraceInputError(this.file, n, `expected 1, found ${JSON.stringify(h.svmsim)}`, 'svmsim');
         if (h.platform !== undefined) this.platform = parsePlatformObject(h.platform, this.file, n);
+        if (h.expect !== undefined) this.expect = parseExpectObject(h.expect, this.file, n);
       } else this.pending = l;
       return;
     }
@@ -273,6 +280,11 @@ export class TraceReader {
       const [line, n] = l;
       if (/^#!\s*platform\b/.test(line)) {
         this.platform = mergePlatform(this.platform, csvPlatformLine(line, this.file, n), this.file, n);
+        continue;
+      }
+      if (/^#!\s*expect\b/.test(line)) {
+        if (this.expect !== undefined) throw new TraceInputError(this.file, n, `a second "#! expect" line (the first is line ${this.expect.line})`, 'expect');
+        this.expect = csvExpectLine(line, this.file, n);
         continue;
       }
       if (line.trim() === '' || line.startsWith('#')) continue;
@@ -300,7 +312,10 @@ export class TraceReader {
         if (this.count === 0) throw new TraceInputError(this.file, Math.max(1, this.lastLine), 'no events');
         return undefined;
       }
-      if (isBlankOrComment(line, jsonl)) continue;
+      if (isBlankOrComment(line, jsonl)) {
+        if (!jsonl && line.charCodeAt(0) === 35 && line.charCodeAt(1) === 33) throw misplacedDirective(this.file, n);
+        continue;
+      }
       if (this.onError !== undefined) {
         try {
           const ev = this.parseLine(line, n, jsonl);

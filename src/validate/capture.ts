@@ -17,18 +17,20 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { FileLines, TraceInputError, type LineSource } from '../trace/index.js';
 import { DMESG_ALPHABET, dmesgLog, type LogCounts } from './dmesg.js';
+import { observationsFromBpftrace } from './bpftrace.js';
 import type { KernelObservation, ObservationLog } from './observation.js';
 
 /** Header line of an observation log written by `svmsim import --from dmesg`. */
 export const OBSERVATIONS_HEADER = 'observations';
 
 /**
- * BPFTRACE_READER: where a bpftrace capture reader plugs in (issue-9b's observationsFromBpftrace).
- * Until it is wired, a bpftrace capture is refused as bad input.
+ * BPFTRACE_READER: the reader of bpftrace captures (`svmsim capture --script` output),
+ * observationsFromBpftrace() in src/validate/bpftrace.ts. Without a reader a bpftrace capture is
+ * refused as bad input.
  */
-export let BPFTRACE_READER: ((path: string) => ObservationLog) | undefined;
+export let BPFTRACE_READER: ((path: string) => ObservationLog) | undefined = observationsFromBpftrace;
 
-/** Plug in the bpftrace reader (the lead wires src/validate/bpftrace.ts here when merging). */
+/** Replace the bpftrace reader (tests: a stand-in reader, or none). */
 export function setBpftraceReader(r: ((path: string) => ObservationLog) | undefined): void {
   BPFTRACE_READER = r;
 }

@@ -39,24 +39,25 @@ describe('svmsim compare', () => {
 });
 
 describe('svmsim diff', () => {
-  test('equal → exit 0; different → exit 1 with changed stats and decisions and their input lines; bad input → 2', async () => {
+  test('equal → exit 0; different → exit 1 with the changed decisions, their trace lines and the counters; bad input → 2', async () => {
     const a = join(dir, 'a.json');
     const b = join(dir, 'b.json');
-    writeFileSync(a, (await runCli(['replay', 'traces/07-vram-pressure.json', '--format', 'json'])).stdout);
-    writeFileSync(b, (await runCli(['replay', 'traces/07-vram-pressure.json', '--format', 'json', '--vram', '16G'])).stdout);
+    writeFileSync(a, (await runCli(['replay', 'traces/07-vram-pressure.json', '--format', 'json', '--cost-model', 'zero'])).stdout);
+    writeFileSync(b, (await runCli(['replay', 'traces/07-vram-pressure.json', '--format', 'json', '--cost-model', 'zero', '--vram', '16G'])).stdout);
     expect((await runCli(['diff', a, a])).code).toBe(0);
     const d = await runCli(['diff', a, b]);
     expect(d.code).toBe(1);
-    expect(d.stdout).toContain('gt0 svm_cpu_copy_kb: 4096 → 0');
-    expect(d.stdout).toMatch(/#6 \(line 12\) gpu_read: ok \[fault range bo_evict/);
+    expect(d.stdout).toContain('gt0 svm_cpu_copy_kb: 4,096 → 0 (-4,096)');
+    expect(d.stdout).toContain('first divergence: event #5 (trace line 12) gpu_read');
     await expect(d.stdout.replaceAll(dir, '<tmp>')).toMatchFileSnapshot('__golden__/diff-vram.txt');
     const j = JSON.parse((await runCli(['diff', a, b, '--format', 'json'])).stdout);
     expect(j.equal).toBe(false);
-    expect(j.events.map((e: { seq: number }) => e.seq)).toEqual([5, 6]);
+    expect(j.events.first.seq).toBe(5);
+    expect(j.events.groups.map((g: { firstSeq: number }) => g.firstSeq)).toEqual([5, 6]);
     writeFileSync(join(dir, 'junk.json'), '{"svmsim": 2}');
     const bad = await runCli(['diff', a, join(dir, 'junk.json')]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/junk\.json:1: expected a result of `svmsim replay --format json`/);
+    expect(bad.stderr).toMatch(/junk\.json:1: not a valid result: "svmsim"/);
   });
 });
 

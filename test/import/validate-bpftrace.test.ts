@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { setBpftraceReader } from '../../src/validate/capture.js';
 import { observationsFromBpftrace } from '../../src/validate/bpftrace.js';
 import { runCli } from '../cli-harness.js';
@@ -15,8 +15,8 @@ const FIX = 'test/import/fixtures';
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-vbt-'));
 
 describe('validate --kernel-log CAPTURE (bpftrace)', () => {
+  // The reader is wired by default; set it again in case another test file replaced it.
   beforeAll(() => setBpftraceReader(observationsFromBpftrace));
-  afterAll(() => setBpftraceReader(undefined));
 
   test('the 6.16 capture agrees with the replay of its own import, on the labels a capture can show', async () => {
     const imp = await runCli(['import', `${FIX}/capture-6.16.jsonl`, '-o', join(dir, 't.jsonl')]);

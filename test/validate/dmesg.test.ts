@@ -173,6 +173,8 @@ describe('the capture sniffer: the plug point for a bpftrace reader', () => {
 
   test('JSON lines without a bpftrace reader: exit 2; with one, validate compares only the labels it can show (read asynchronously)', async () => {
     const { setBpftraceReader } = await import('../../src/validate/capture.js');
+    const { observationsFromBpftrace } = await import('../../src/validate/bpftrace.js');
+    setBpftraceReader(undefined);
     const p = join(dir, 'cap.jsonl');
     writeFileSync(p, '{"probe":"xe_svm_handle_pagefault"}\n');
     const none = await runCli(['validate', trace, '--kernel-log', p]);
@@ -196,7 +198,7 @@ describe('the capture sniffer: the plug point for a bpftrace reader', () => {
       expect(doc.checks[0].compared).toBe(faults.length);
       expect(doc.checks[0].labels.map((l: { label: string }) => l.label)).toEqual(['PAGE FAULT']);
     } finally {
-      setBpftraceReader(undefined);
+      setBpftraceReader(observationsFromBpftrace);
     }
   });
 });
