@@ -12,9 +12,13 @@ export interface CliRun {
 }
 
 export async function runCli(argv: string[], opts: { stdin?: string; color?: 0 | 1 } = {}): Promise<CliRun> {
+  return runCliFiles(argv, new Map(), opts);
+}
+
+/** runCli over an in-memory file system: `files` are readable by path and receive what is written. */
+export async function runCliFiles(argv: string[], files: Map<string, string>, opts: { stdin?: string; color?: 0 | 1 } = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const files = new Map<string, string>();
   const code = await main(argv, {
     stdout: (s) => {
       stdout += s;
@@ -22,7 +26,7 @@ export async function runCli(argv: string[], opts: { stdin?: string; color?: 0 |
     stderr: (s) => {
       stderr += s;
     },
-    readText: async (p) => (p === '-' ? (opts.stdin ?? '') : readFile(p, 'utf8')),
+    readText: async (p) => (p === '-' ? (opts.stdin ?? '') : (files.get(p) ?? readFile(p, 'utf8'))),
     writeFileAtomic: async (p, t) => {
       files.set(p, t);
     },

@@ -11,7 +11,7 @@
  */
 
 import { ModelInvariantError } from '../core/invariant.js';
-import { TraceInputError } from '../trace/index.js';
+import { TraceInputError } from '../trace/errors.js';
 import { OutputClosed } from './output.js';
 
 export const EXIT_OK = 0;
@@ -100,4 +100,31 @@ function fsReason(code: string, message: string): string {
   // Node's own wording ("EXYZ: some reason, syscall 'path'") without the syscall and path.
   const m = /^E[A-Z0-9]+: ([^,]+)/.exec(message);
   return m ? `${m[1]} (${code})` : code;
+}
+
+/** An error as plain data, to cross a worker-thread boundary (reviveError() on the other side). */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (err instanceof TraceInputError) return { kind: 'input', file: err.file, line: err.line, detail: err.detail, field: err.field, column: err.column };
+  if (err instanceof UsageError) return { kind: 'usage', message: err.message };
+  if (err instanceof ModelInvariantError) return { kind: 'invariant', message: err.message, seq: err.seq };
+  const e = err as NodeJS.ErrnoException;
+  if (e instanceof Error) return { kind: 'error', message: e.message, stack: e.stack, code: e.code, path: e.path };
+  return { kind: 'error', message: String(err) };
+}
+
+/** The error serializeError() described, of the same class (so describeFailure maps it alike). */
+export function reviveError(d: Record<string, unknown>): Error {
+  switch (d.kind) {
+    case 'input':
+      return new TraceInputError(d.file as string, d.line as number, d.detail as string, d.field as string | undefined, d.column as number | undefined);
+    case 'usage':
+      return new UsageError(d.message as string);
+    case 'invariant':
+      return Object.assign(new ModelInvariantError(d.message as string), { seq: d.seq as number | undefined });
+    default: {
+      const e = Object.assign(new Error(d.message as string), d.code === undefined ? {} : { code: d.code, path: d.path });
+      if (typeof d.stack === 'string') e.stack = d.stack;
+      return e;
+    }
+  }
 }

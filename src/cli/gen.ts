@@ -6,7 +6,8 @@
  * memory.
  */
 
-import { PATTERNS, csvLine, generate, generatedEnd, jsonlLine, type Pattern, CSV_HEADER } from '../gen/generate.js';
+import { PATTERNS, generatedEnd, type Pattern, CSV_HEADER } from '../gen/generate.js';
+import { generatedText } from '../gen/fast.js';
 import { parseAddr, parsePlatformSettings, parseSize, parseTime } from '../trace/index.js';
 import type { CliIo } from './main.js';
 import { outputFor, yieldToSignals } from './output.js';
@@ -62,14 +63,10 @@ export async function runGen(pattern: string, o: GenCliOpts, io: CliIo): Promise
     buf += `{"svmsim":1,"platform":{${vram !== undefined ? `"vram":"${vram}"` : ''}}}\n`;
     buf += `# svmsim gen ${pattern} --events ${events} --size ${o.size} --seed ${seed}\n`;
   }
-  const line = o.format === 'csv' ? csvLine : jsonlLine;
-  for (const e of generate({ pattern: pattern as Pattern, events, size, seed, base, stepNs })) {
-    buf += line(e);
-    if (buf.length > 1 << 20) {
-      flush();
-      await yieldToSignals(); // Ctrl-C removes the temporary output file
-    }
-  }
   flush();
+  for (const text of generatedText({ pattern: pattern as Pattern, events, size, seed, base, stepNs }, o.format)) {
+    out.write(text);
+    await yieldToSignals(); // Ctrl-C removes the temporary output file
+  }
   await out.close();
 }

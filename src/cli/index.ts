@@ -1,16 +1,21 @@
 /**
- * Process entry point of the bundled CLI (dist/svmsim.js).
+ * Process entry point of the bundled CLI (dist/svmsim.js). `svmsim --version` answers without
+ * loading anything else; every other command loads the CLI, which loads what the command needs.
+ * The same file is the entry of `svmsim test`'s worker threads.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { main } from './main.js';
-import { nodeIo } from './node-io.js';
-import { testWorker } from './test.js';
+import { VERSION } from './version.js';
 
+const argv = process.argv.slice(2);
 if (!isMainThread && parentPort !== null && (workerData as { svmsimTestWorker?: boolean } | null)?.svmsimTestWorker) {
   // A worker thread of `svmsim test`: replays the traces it is sent.
+  const { testWorker } = await import('./test.js');
   testWorker(parentPort);
+} else if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  process.stdout.write(VERSION + '\n');
 } else {
-  main(process.argv.slice(2), nodeIo()).then(
+  const [{ main }, { nodeIo }] = await Promise.all([import('./main.js'), import('./node-io.js')]);
+  main(argv, nodeIo()).then(
     (code) => {
       process.exitCode = code;
     },

@@ -10,27 +10,28 @@ import { Command, CommanderError, Option } from 'commander';
 import { statSync } from 'node:fs';
 import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
 import { PATTERNS } from '../gen/generate.js';
-import { createReporter, type ReportOptions, type TraceId } from '../report/reporter.js';
-import { detectFormat, parsePlatformSettings, sha256File, type TraceFormat } from '../trace/index.js';
+import type { ReportOptions, TraceId } from '../report/reporter.js';
+import type { TempStore } from '../report/spill.js';
+import type { TraceFormat, TraceInputError } from '../trace/index.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './errors.js';
-import { buildPlatform, implicitMmapNote, replayYielding, unmappedFaultWatch } from './replay.js';
-import { withImplicitMmap, type ImplicitMmapStats } from '../trace/implicit-mmap.js';
-import { runGen, type GenCliOpts } from './gen.js';
-import { runCheck, type CheckOpts } from './check.js';
-import { runCompare, type CompareOpts } from './compare.js';
-import { runDiff, type DiffOpts } from './diff.js';
+import type { GenCliOpts } from './gen.js';
+import type { CheckOpts } from './check.js';
+import type { CompareJob, CompareJobResult, CompareOpts } from './compare.js';
+import type { DiffOpts } from './diff.js';
+import type { ReportCliOpts } from './report.js';
+import type { ValidateOpts } from './validate.js';
+import type { ImplicitMmapStats } from '../trace/implicit-mmap.js';
 import { addImportCommands } from './import.js';
-import { runTest, type TestOpts } from './test.js';
-import { runValidate, type ValidateOpts } from './validate.js';
-import { runReport, type ReportCliOpts } from './report.js';
-import { TraceInputError } from '../trace/index.js';
-import { thrashOptions } from './options.js';
+import type { TestOpts } from './test.js';
 import { heldSink, OutputClosed, outputFor, refuseOutputOverInput, yieldToSignals, type OutputFile } from './output.js';
-import { openInput } from './input.js';
 import { TraceInputErrors } from './errors.js';
-import { dmesgOptions, type DmesgCliOpts } from './options.js';
+import { VERSION } from './version.js';
+import type { DmesgCliOpts } from './options.js';
 
-export const VERSION = '0.1.0';
+// Start-up: what a command needs is loaded when it runs (`--version` and `--help` load only commander).
+const loadTrace = () => import('../trace/index.js');
+
+export { VERSION };
 
 export interface CliIo {
   /** Write to stdout; false when its reader has gone away (EPIPE): later writes are dropped. */
@@ -46,6 +47,10 @@ export interface CliIo {
   writeFileAtomic: (path: string, text: string) => Promise<void>;
   /** Stream chunks to a file, atomically on close (temporary file + rename); abort leaves no file. */
   openOutput: (path: string) => OutputFile;
+  /** Temporary storage for reports that spill sorted runs (by-range, perfetto); absent: memory. */
+  tempStore?: () => TempStore;
+  /** Run compare jobs on worker threads (up to `workers`, default all cores); absent: in-process. */
+  runCompareJobs?: (jobs: CompareJob[], workers?: number) => Promise<CompareJobResult[]>;
   /** Colour level for stdout: 0 when not a TTY or NO_COLOR is set. */
   colorLevel: 0 | 1 | 2 | 3;
   /** A progress display on stderr, when stderr is a terminal (never in pipes or CI). */
@@ -85,7 +90,7 @@ const collect = (v: string, prev: string[]) => prev.concat([v]);
  * Command-line platform overrides, parsed with the same rules as a trace header. A knob given
  * twice (two --set, or --vram and --set vram=, or a knob and its alias) is refused.
  */
-function cliPlatform(o: ReplayOpts): Partial<Platform> {
+function cliPlatform(o: ReplayOpts, parsePlatformSettings: (s: Record<string, string>, where: string) => Partial<Platform>): Partial<Platform> {
   const settings: Record<string, string> = Object.create(null) as Record<string, string>;
   const from: Record<string, string> = Object.create(null) as Record<string, string>;
   const put = (k: string, v: string, flag: string) => {
@@ -112,10 +117,18 @@ function cliPlatform(o: ReplayOpts): Partial<Platform> {
 }
 
 async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void> {
+  const [{ detectFormat, parsePlatformSettings, sha256File }, { createReporter }, { buildPlatform, implicitMmapNote, replayYielding, unmappedFaultWatch }, { thrashOptions, dmesgOptions }, { openInput }, { withImplicitMmap }] = await Promise.all([
+    loadTrace(),
+    import('../report/reporter.js'),
+    import('./replay.js'),
+    import('./options.js'),
+    import('./input.js'),
+    import('../trace/implicit-mmap.js'),
+  ]);
   if (o.byRange && o.format !== 'table') throw new UsageError('--by-range applies to --format table');
   const gt = o.gt === undefined ? 0 : Number(o.gt);
   if (!Number.isInteger(gt) || gt < 0) throw new UsageError(`--gt ${o.gt}: expected a GT number (0 or 1)`);
-  const fromCli = cliPlatform(o);
+  const fromCli = cliPlatform(o, parsePlatformSettings);
   const format = detectFormat(trace, o.inputFormat);
   const maxErrors = Number(o.maxErrors);
   if (!Number.isInteger(maxErrors) || maxErrors < 1) throw new UsageError(`--max-errors ${o.maxErrors}: expected a positive integer`);
@@ -154,6 +167,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     trace: trace_,
     color: color as 0 | 1 | 2 | 3,
     version: VERSION,
+    tempStore: io.tempStore,
     dmesg: dmesgOptions(o),
   };
   const bar = handle.totalBytes > 32 << 20 ? io.progress?.(handle.totalBytes) : undefined;
@@ -237,8 +251,8 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .action((trace: string, o: ReplayOpts) => run(runReplay(trace, o, io)));
   cmd
     .command('compare')
-    .description('replay one trace under several kernels / platforms and compare counters and derived figures in one table')
-    .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
+    .description('replay traces under several kernels / platforms and compare counters and derived figures in one table per trace')
+    .argument('[traces...]', 'trace files (.json, .jsonl, .csv) or - for stdin; with --merge, the partial results')
     .option('-k, --kernel <list>', 'kernel profiles, comma separated, e.g. 6.15,6.16,6.17,6.18')
     .option('--vram <list>', 'VRAM sizes, comma separated, e.g. 4G,16G')
     .option('--set <knob=values>', 'any platform knob with comma-separated values (repeatable), e.g. need64k=true,false', collect, [])
@@ -248,7 +262,10 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('-o, --output <file>', 'write to a file (atomically) instead of stdout')
     .option('--thrash-threshold <n>', 'round trips that make a range thrash', '3')
     .option('--thrash-window <time>', 'largest gap between migrations of a thrashing range', '500us')
-    .action((trace: string, o: CompareOpts) => run(runCompare(trace, o, io, detectFormat)));
+    .option('-j, --jobs <n>', 'worker threads (default: every available core)')
+    .option('--shard <I/N>', 'run only slice I of N of the traces x combinations grid; write a partial result')
+    .option('--merge', 'combine the partial results given as arguments into the full output')
+    .action((traces: string[], o: CompareOpts) => run(Promise.all([import('./compare.js'), loadTrace()]).then(([m, t]) => m.runCompare(traces, o, io, t.detectFormat))));
 
   cmd
     .command('report')
@@ -262,7 +279,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
     .option('--thrash-threshold <n>', 'round trips that make a range thrash', '3')
     .option('--thrash-window <time>', 'largest gap between migrations of a thrashing range', '500us')
-    .action((trace: string, o: ReportCliOpts) => run(runReport(trace, o, io, VERSION, detectFormat)));
+    .action((trace: string, o: ReportCliOpts) => run(Promise.all([import('./report.js'), loadTrace()]).then(([m, t]) => m.runReport(trace, o, io, VERSION, t.detectFormat))));
 
   cmd
     .command('diff')
@@ -276,7 +293,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('-o, --output <file>', 'write the report to a file (atomically) instead of stdout')
     .option('--color', 'force colour')
     .option('--no-color', 'never colour')
-    .action((a: string, b: string, o: DiffOpts) => run(runDiff(a, b, o, io).then(setCode)));
+    .action((a: string, b: string, o: DiffOpts) => run(import('./diff.js').then((m) => m.runDiff(a, b, o, io)).then(setCode)));
 
   cmd
     .command('test')
@@ -288,7 +305,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('-j, --jobs <n>', 'worker threads (default: all cores)')
     .option('--color', 'force colour')
     .option('--no-color', 'never colour')
-    .action((paths: string[], o: TestOpts) => run(runTest(paths, o, io).then(setCode)));
+    .action((paths: string[], o: TestOpts) => run(import('./test.js').then((m) => m.runTest(paths, o, io)).then(setCode)));
 
   cmd
     .command('validate')
@@ -303,7 +320,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('--set <knob=value>', 'set any platform knob (repeatable)', collect, [])
     .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((trace: string, o: ValidateOpts) => run(runValidate(trace, o, io, detectFormat).then(setCode)));
+    .action((trace: string, o: ValidateOpts) => run(Promise.all([import('./validate.js'), loadTrace()]).then(([m, t]) => m.runValidate(trace, o, io, t.detectFormat)).then(setCode)));
 
   cmd
     .command('check')
@@ -312,7 +329,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .addOption(new Option('--input-format <format>', 'trace encoding (default: by extension)').choices(['json', 'jsonl', 'csv']))
     .option('--max-errors <n>', 'stop after N errors (default: all)')
     .addOption(new Option('-k, --kernel <version>', 'kernel profile for the lints').choices([...KERNEL_VERSIONS]))
-    .action((trace: string, o: CheckOpts) => run(runCheck(trace, o, io, detectFormat)));
+    .action((trace: string, o: CheckOpts) => run(Promise.all([import('./check.js'), loadTrace()]).then(([m, t]) => m.runCheck(trace, o, io, t.detectFormat))));
 
   cmd
     .command('gen')
@@ -326,7 +343,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .addOption(new Option('--format <format>', 'trace encoding').choices(['csv', 'jsonl']).default('csv'))
     .option('--vram <size>', 'write a platform header with this VRAM size (e.g. for oversubscription)')
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .action((pattern: string, o: GenCliOpts) => run(runGen(pattern, o, io)));
+    .action((pattern: string, o: GenCliOpts) => run(import('./gen.js').then((m) => m.runGen(pattern, o, io))));
   addImportCommands(cmd, io, run);
   return cmd;
 }

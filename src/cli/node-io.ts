@@ -26,13 +26,16 @@
 
 import cliProgress from 'cli-progress';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fstatSync, lstatSync, openSync, readlinkSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { chmodSync, closeSync, existsSync, fstatSync, lstatSync, openSync, readlinkSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import type { CliIo } from './main.js';
 import type { OutputFile } from './output.js';
-import { UsageError } from './errors.js';
+import { reviveError, UsageError } from './errors.js';
+import type { TempStore } from '../report/spill.js';
+import type { CompareJob, CompareJobResult } from './compare.js';
 
 /** Write all of `data` to `fd`, waiting (briefly) while a non-blocking pipe is full. */
 function writeAll(fd: number, data: Buffer): void {
@@ -243,6 +246,81 @@ function directOutput(path: string, real: string): OutputFile {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Run compare jobs on a pool of worker threads (dist/compare-worker.js), handing out one job at
+ * a time in order. On a failure no new job starts; once the running ones end, the error of the
+ * lowest-numbered failed job is thrown (the same one whatever the timing).
+ */
+function runCompareJobs(jobs: CompareJob[], workers?: number): Promise<CompareJobResult[]> {
+  const size = Math.max(1, Math.min(workers ?? availableParallelism(), jobs.length));
+  const url = new URL('./compare-worker.js', import.meta.url);
+  return new Promise((resolve, reject) => {
+    const results: CompareJobResult[] = new Array(jobs.length);
+    const errors = new Map<number, Error>();
+    let next = 0;
+    let running = 0;
+    const finish = () => {
+      if (running > 0 || (next < jobs.length && errors.size === 0)) return;
+      if (errors.size > 0) reject(errors.get(Math.min(...errors.keys())));
+      else resolve(results);
+    };
+    for (let w = 0; w < size; w++) {
+      const worker = new Worker(url);
+      const feed = () => {
+        if (next < jobs.length && errors.size === 0) {
+          const i = next++;
+          running++;
+          worker.postMessage({ i, job: jobs[i] });
+        } else void worker.terminate();
+      };
+      worker.on('message', (m: { i: number; result?: CompareJobResult; error?: Record<string, unknown> }) => {
+        running--;
+        if (m.error !== undefined) errors.set(m.i, reviveError(m.error));
+        else results[m.i] = m.result!;
+        feed();
+        finish();
+      });
+      worker.on('error', (e) => {
+        running--;
+        errors.set(-1, e);
+        finish();
+      });
+      feed();
+    }
+  });
+}
+
+/** A temporary file, unlinked at once (nothing left behind, even on a crash), read by position. */
+function tempFile(): TempStore {
+  const path = join(process.env.TMPDIR || tmpdir(), `svmsim-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  let fd = openSync(path, 'w+', 0o600);
+  unlinkSync(path);
+  let size = 0;
+  return {
+    append(text) {
+      const b = Buffer.from(text, 'utf8');
+      writeSync(fd, b, 0, b.length, size);
+      size += b.length;
+    },
+    size: () => size,
+    read(pos, len) {
+      const b = Buffer.allocUnsafe(len);
+      const n = readSync(fd, b, 0, len, pos);
+      return b.subarray(0, n);
+    },
+    dispose() {
+      if (fd >= 0) closeSync(fd);
+      fd = -1;
+    },
+  };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export function nodeIo(): CliIo {
   const tty = isatty(1);
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
@@ -294,6 +372,8 @@ export function nodeIo(): CliIo {
       await out.close();
     },
     openOutput: openOutputFile,
+    tempStore: tempFile,
+    runCompareJobs,
     colorLevel: tty && !noColor ? 1 : 0,
     progress:
       isatty(2) && !process.env.CI

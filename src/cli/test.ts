@@ -102,10 +102,10 @@ function countChecks(e: Record<string, unknown>): number {
   return n;
 }
 
-/** Whether this module runs from the bundle (dist/svmsim.js), which a worker thread can load. */
+/** The bundle's entry (dist/svmsim.js, beside this module's chunk) when running bundled: a worker thread loads it. */
 function bundlePath(): string | undefined {
   const p = fileURLToPath(import.meta.url);
-  return p.endsWith('.js') ? p : undefined;
+  return p.endsWith('.js') ? fileURLToPath(new URL('./svmsim.js', import.meta.url)) : undefined;
 }
 
 /** Run the traces on `jobs` worker threads (in-process when not bundled or one job). */

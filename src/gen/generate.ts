@@ -57,7 +57,7 @@ export function prng(seed: number): () => number {
 const PAGE = 4096n;
 const TWO_M = 2n << 20n;
 /** The largest access a trace may hold (MAX_ACCESS_BYTES in src/trace/vocab.ts): bigger fills are split. */
-const MAX_FILL = 64n << 30n;
+export const MAX_FILL = 64n << 30n;
 
 /** A CPU fill of [addr, addr+size) as writes of at most MAX_FILL each. */
 function* cpuFill(addr: bigint, size: bigint): Generator<Omit<GenEvent, 't'>> {

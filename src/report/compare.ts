@@ -8,7 +8,7 @@
  */
 
 import Table from 'cli-table3';
-import type { Metrics, Thrashing } from '../core/metrics.js';
+import type { Metrics } from '../core/metrics.js';
 import type { StatName } from '../core/xe-gt-stats.js';
 
 export interface CompareColumn {
@@ -17,7 +17,8 @@ export interface CompareColumn {
   /** Counter values of gt0; absent = the kernel lacks the counter. */
   counters: Map<StatName, number>;
   metrics: Metrics;
-  thrashing: Thrashing[];
+  /** Thrashing ranges found. */
+  thrashing: number;
 }
 
 export interface CompareResult {
@@ -37,7 +38,7 @@ const DERIVED: [string, (c: CompareColumn) => number | string][] = [
   ['MiB copied to RAM', (c) => mib(c.metrics.pagesToRam)],
   ['TLB invalidations', (c) => c.metrics.tlbInvalidations],
   ['evictions', (c) => c.metrics.evictions],
-  ['thrashing ranges', (c) => c.thrashing.length],
+  ['thrashing ranges', (c) => c.thrashing],
   ['est. copy time (ms)', (c) => (c.metrics.copyUs / 1000).toFixed(3)],
 ];
 
@@ -72,19 +73,8 @@ export function renderCompare(r: CompareResult, format: 'table' | 'markdown' | '
       for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
       return lines.join('\n') + '\n';
     }
-    case 'json': {
-      const cols = r.columns.map((c) => {
-        const counters: Record<string, number | null> = {};
-        for (const name of r.counterOrder) counters[name] = c.counters.has(name) ? c.counters.get(name)! : null;
-        return {
-          label: c.label,
-          counters,
-          metrics: c.metrics,
-          thrashing: c.thrashing.length,
-        };
-      });
-      return JSON.stringify({ svmsim: 1, events: r.events, columns: cols }, null, 2) + '\n';
-    }
+    case 'json':
+      return JSON.stringify({ svmsim: 1, ...compareJson(r) }, null, 2) + '\n';
     default: {
       const t = new Table({
         head,
@@ -96,4 +86,25 @@ export function renderCompare(r: CompareResult, format: 'table' | 'markdown' | '
       return `svmsim compare: ${r.events} events, ${r.columns.length} combinations\n` + t.toString() + '\n';
     }
   }
+}
+
+/** The JSON form of one trace's comparison. */
+function compareJson(r: CompareResult): { events: number; columns: unknown[] } {
+  const columns = r.columns.map((c) => {
+    const counters: Record<string, number | null> = {};
+    for (const name of r.counterOrder) counters[name] = c.counters.has(name) ? c.counters.get(name)! : null;
+    return { label: c.label, counters, metrics: c.metrics, thrashing: c.thrashing };
+  });
+  return { events: r.events, columns };
+}
+
+/**
+ * Several traces: one comparison per trace, in the order given (one trace: exactly
+ * renderCompare()). JSON: `{ svmsim, traces: [{ trace, events, columns }] }`; other formats:
+ * a `trace:` line before each trace's table, a blank line between them.
+ */
+export function renderCompareTraces(sections: { trace: string; result: CompareResult }[], format: 'table' | 'markdown' | 'csv' | 'json'): string {
+  if (sections.length === 1) return renderCompare(sections[0].result, format);
+  if (format === 'json') return JSON.stringify({ svmsim: 1, traces: sections.map((s) => ({ trace: s.trace, ...compareJson(s.result) })) }, null, 2) + '\n';
+  return sections.map((s) => `${s.trace}:\n${renderCompare(s.result, format)}`).join('\n');
 }

@@ -7,7 +7,8 @@
 
 /** Byte address of a page index, as 0x hex. */
 export function hexPage(page: number): string {
-  return '0x' + (BigInt(page) << 12n).toString(16);
+  // Below 2^41 pages the byte address is an exact double: no BigInt needed.
+  return page >= 0 && page < 2 ** 41 ? '0x' + (page * 4096).toString(16) : '0x' + (BigInt(page) << 12n).toString(16);
 }
 
 /** A byte address as 0x hex. */

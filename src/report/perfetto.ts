@@ -14,6 +14,14 @@
  * Time is the trace's `t` in microseconds; a trace without times uses the event index as the
  * microsecond. Within each track events are sorted by time (parents before children at equal
  * times), as the format expects.
+ *
+ * Scale: events are built as the replay goes and pushed into an ExternalSorter (spill.ts), so
+ * memory holds the open range tracks and one run of events, never the whole timeline. The time
+ * base is known only at the end (any non-zero time switches to trace time), so every event
+ * carries its time in both bases. Before the first non-zero time every trace time is 0: in the
+ * trace-time base those events sit at 0 and their slices are empty (dropped): within a track the
+ * others are in push order either way, so runs sorted by event index before the switch are also
+ * in order for trace time.
  */
 
 import type { Decision, EventResult } from '../core/decisions.js';
@@ -21,17 +29,29 @@ import type { Platform } from '../core/platform.js';
 import type { FinalState } from '../core/simulator.js';
 import { hexPage, humanPages, span } from './format.js';
 import type { EventEcho, Reporter, Sink } from './reporter.js';
+import { ExternalSorter, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
 
-interface TraceEvent {
-  name: string;
-  ph: 'X' | 'i' | 'C' | 'M';
-  ts: number;
-  dur?: number;
-  pid: number;
+/** A time in both bases: event index (s) and trace time in µs (n). */
+interface Ts {
+  s: number;
+  n: number;
+}
+
+/** One trace event, as JSON text around its time (and duration for slices). */
+interface PEvent {
   tid: number;
-  s?: 't';
-  args?: Record<string, unknown>;
-  cat?: string;
+  /** 0 for metadata (first in a track), 1 otherwise. */
+  m: number;
+  tsS: number;
+  tsN: number;
+  /** Slices: duration in each base; -1 for other events. */
+  durS: number;
+  durN: number;
+  /** 1 for "bound" slices (after residency slices at equal times). */
+  bound: number;
+  /** JSON before the time, and after the time (and duration). */
+  pre: string;
+  post: string;
 }
 
 interface RangeTrack {
@@ -39,52 +59,122 @@ interface RangeTrack {
   start: number;
   end: number;
   residency: 'vram' | 'smem';
-  resStart: number;
-  boundStart: number | null;
+  resStart: Ts;
+  boundStart: Ts | null;
 }
 
 const PID = 1;
 const TID_FAULTS = 1;
 const TID_NOTIFY = 2;
 const TID_COUNTERS = 3;
+/** Pages per index block (2M): a range sits in one block. */
+const BLOCK = 512;
+const blockOf = (page: number) => Math.floor(page / BLOCK);
+
+const META =
+  `{"name":"process_name","ph":"M","ts":0,"pid":${PID},"tid":0,"args":{"name":"svmsim"}},` +
+  `{"name":"thread_name","ph":"M","ts":0,"pid":${PID},"tid":${TID_FAULTS},"args":{"name":"GPU faults"}},` +
+  `{"name":"thread_name","ph":"M","ts":0,"pid":${PID},"tid":${TID_NOTIFY},"args":{"name":"notifiers & GC"}},` +
+  `{"name":"thread_name","ph":"M","ts":0,"pid":${PID},"tid":${TID_COUNTERS},"args":{"name":"counters"}}`;
 
 export class PerfettoReporter implements Reporter {
   readonly wantsEvents = true;
-  private readonly events: TraceEvent[] = [];
+  private readonly events: ExternalSorter<PEvent>;
   private readonly open = new Map<number, RangeTrack>();
+  private readonly blocks = new Map<number, RangeTrack[]>();
   private nextTid = 100;
   private anyTime = false;
-  /** Buffered (seq, t, result) so the time base can be chosen at the end. */
-  private readonly pending: { seq: number; tNs: number; res: EventResult; echo: EventEcho }[] = [];
+  private readonly faultsS = new Map<number, number>();
+  private readonly faultsN = new Map<number, number>();
+  private last: Ts = { s: 0, n: 0 };
   private vram = 0n;
 
-  constructor(private readonly write: Sink) {}
+  constructor(
+    private readonly write: Sink,
+    newStore: () => TempStore = memoryStore,
+    runBytes = RUN_BYTES,
+  ) {
+    const spec: SortSpec<PEvent> = {
+      compare: (a, b) =>
+        this.anyTime
+          ? a.tid - b.tid || a.m - b.m || a.tsN - b.tsN || Math.max(b.durN, 0) - Math.max(a.durN, 0) || a.bound - b.bound
+          : a.tid - b.tid || a.m - b.m || a.tsS - b.tsS || Math.max(b.durS, 0) - Math.max(a.durS, 0) || a.bound - b.bound,
+      encode: (e) => `${e.tid} ${e.m} ${e.tsS} ${e.tsN} ${e.durS} ${e.durN} ${e.bound}\t${e.pre}\t${e.post}`,
+      decode: (line) => {
+        let at = 0;
+        const next = () => {
+          const sp = line.indexOf(' ', at);
+          const v = Number(line.slice(at, sp));
+          at = sp + 1;
+          return v;
+        };
+        const tid = next(), m = next(), tsS = next(), tsN = next(), durS = next(), durN = next();
+        const t1 = line.indexOf('\t', at);
+        const bound = Number(line.slice(at, t1));
+        const t2 = line.indexOf('\t', t1 + 1);
+        return { tid, m, tsS, tsN, durS, durN, bound, pre: line.slice(t1 + 1, t2), post: line.slice(t2 + 1) };
+      },
+      weight: (e) => e.pre.length + e.post.length + 48,
+      // Zero-length slices (a state entered and left within one event) are dropped.
+      keep: (e) => (this.anyTime ? e.durN : e.durS) !== 0,
+    };
+    this.events = new ExternalSorter(spec, newStore, runBytes);
+  }
 
   begin(_p: Platform): void {}
 
   event(echo: EventEcho, res: EventResult): void {
     // res.t is when the event took effect (after any timeslice wait), echo.t when it was issued.
+    // Switch to trace time: runs already spilled are sorted by event index, also right for trace time (see DOC).
     if (res.t !== 0) this.anyTime = true;
-    this.pending.push({ seq: res.seq, tNs: res.t, res, echo });
+    const ts: Ts = { s: res.seq, n: res.t / 1000 };
+    this.last = ts;
+    for (const d of res.decisions) {
+      this.apply(d, ts, echo, res);
+      if (d.code === 'fault') {
+        bump(this.faultsN, Math.floor(ts.n / 1000));
+        if (!this.anyTime) bump(this.faultsS, Math.floor(ts.s / 1000));
+      }
+    }
   }
 
-  /** A complete slice; zero-length ones (a state entered and left within one event) are dropped. */
-  private slice(name: string, tid: number, from: number, to: number, args?: Record<string, unknown>): void {
-    if (to <= from) return;
-    this.events.push({ name, ph: 'X', ts: from, dur: to - from, pid: PID, tid, ...(args ? { args } : {}) });
+  private push(tid: number, ts: Ts, pre: string, post: string, m = 1): void {
+    this.events.push({ tid, m, tsS: ts.s, tsN: ts.n, durS: -1, durN: -1, bound: 0, pre, post });
   }
 
-  private instant(name: string, tid: number, ts: number, args: Record<string, unknown>): void {
-    this.events.push({ name, ph: 'i', s: 't', ts, pid: PID, tid, args });
+  /** A complete slice; one empty in a base is dropped there. */
+  private slice(name: 'vram' | 'smem' | 'bound', tid: number, from: Ts, to: Ts): void {
+    const durS = to.s - from.s;
+    const durN = to.n - from.n;
+    if (durS <= 0 && durN <= 0) return;
+    this.events.push({
+      tid,
+      m: 1,
+      tsS: from.s,
+      tsN: from.n,
+      durS: Math.max(durS, 0),
+      durN: Math.max(durN, 0),
+      bound: name === 'bound' ? 1 : 0,
+      pre: `{"name":"${name}","ph":"X","ts":`,
+      post: `,"pid":${PID},"tid":${tid}}`,
+    });
   }
 
-  private closeBound(r: RangeTrack, ts: number): void {
+  private instant(name: string, tid: number, ts: Ts, args: string): void {
+    this.push(tid, ts, `{"name":${JSON.stringify(name)},"ph":"i","s":"t","ts":`, `,"pid":${PID},"tid":${tid},"args":${args}}`);
+  }
+
+  private counter(name: string, ts: Ts, args: string): void {
+    this.push(TID_COUNTERS, ts, `{"name":"${name}","ph":"C","ts":`, `,"pid":${PID},"tid":${TID_COUNTERS},"args":${args}}`);
+  }
+
+  private closeBound(r: RangeTrack, ts: Ts): void {
     if (r.boundStart === null) return;
     this.slice('bound', r.tid, r.boundStart, ts);
     r.boundStart = null;
   }
 
-  private setResidency(r: RangeTrack, to: 'vram' | 'smem', ts: number): void {
+  private setResidency(r: RangeTrack, to: 'vram' | 'smem', ts: Ts): void {
     if (r.residency === to) return;
     this.closeBound(r, ts);
     this.slice(r.residency, r.tid, r.resStart, ts);
@@ -92,24 +182,55 @@ export class PerfettoReporter implements Reporter {
     r.resStart = ts;
   }
 
-  private closeRange(r: RangeTrack, ts: number): void {
+  private closeRange(r: RangeTrack, ts: Ts): void {
     this.closeBound(r, ts);
     this.slice(r.residency, r.tid, r.resStart, ts);
+    this.forget(r);
+  }
+
+  private forget(r: RangeTrack): void {
     this.open.delete(r.start);
+    for (let b = blockOf(r.start), last = blockOf(r.end - 1); b <= last; b++) {
+      const list = this.blocks.get(b)!;
+      list.splice(list.indexOf(r), 1);
+      if (list.length === 0) this.blocks.delete(b);
+    }
   }
 
+  private track(r: RangeTrack): void {
+    const old = this.open.get(r.start);
+    if (old !== undefined) this.forget(old);
+    this.open.set(r.start, r);
+    for (let b = blockOf(r.start), last = blockOf(r.end - 1); b <= last; b++) {
+      const list = this.blocks.get(b);
+      if (list === undefined) this.blocks.set(b, [r]);
+      else list.push(r);
+    }
+  }
+
+  /** Open range tracks overlapping [s, e). */
   private rangesIn(s: number, e: number): RangeTrack[] {
-    return [...this.open.values()].filter((r) => r.start < e && s < r.end);
+    if (e <= s) return [];
+    const first = blockOf(s);
+    const last = blockOf(e - 1);
+    if (last - first + 1 > this.open.size) return [...this.open.values()].filter((r) => r.start < e && s < r.end);
+    const out: RangeTrack[] = [];
+    for (let b = first; b <= last; b++) {
+      const list = this.blocks.get(b);
+      if (list !== undefined) for (const r of list) if (r.start < e && s < r.end && !out.includes(r)) out.push(r);
+    }
+    return out;
   }
 
-  private apply(d: Decision, ts: number, echo: EventEcho, res: EventResult): void {
+  private apply(d: Decision, ts: Ts, echo: EventEcho, res: EventResult): void {
     switch (d.code) {
       case 'range':
         if (d.created) {
           const tid = this.nextTid++;
           const r: RangeTrack = { tid, start: d.range.start, end: d.range.end, residency: 'smem', resStart: ts, boundStart: null };
-          this.open.set(r.start, r);
-          this.events.push({ name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid, args: { name: `range ${span(r.start, r.end)} ${humanPages(r.end - r.start)} (#${res.seq})` } });
+          this.track(r);
+          const name = `range ${span(r.start, r.end)} ${humanPages(r.end - r.start)} (#${res.seq})`;
+          this.push(tid, { s: 0, n: 0 }, `{"name":"thread_name","ph":"M","ts":`, `,"pid":${PID},"tid":${tid},"args":{"name":${JSON.stringify(name)}}}`, 0);
         }
         return;
       case 'migrate_to_vram':
@@ -117,7 +238,7 @@ export class PerfettoReporter implements Reporter {
         return;
       case 'migrate_to_ram':
         for (const r of this.rangesIn(d.start, d.end)) this.setResidency(r, 'smem', ts);
-        if (d.cause === 'bo_evict') this.instant(`evict BO#${d.bo}`, TID_NOTIFY, ts, { window: span(d.start, d.end), pages: d.pages });
+        if (d.cause === 'bo_evict') this.instant(`evict BO#${d.bo}`, TID_NOTIFY, ts, JSON.stringify({ window: span(d.start, d.end), pages: d.pages }));
         return;
       case 'get_pages':
         if (d.ok && d.location !== undefined && d.location !== 'mixed') {
@@ -138,7 +259,7 @@ export class PerfettoReporter implements Reporter {
           const r = this.open.get(z.start);
           if (r) this.closeBound(r, ts);
         }
-        this.instant(`${d.event} invalidate`, TID_NOTIFY, ts, { span: span(d.start, d.end), zapped: d.zapped.length, tlb_inval: d.tlbInval });
+        this.instant(`${d.event} invalidate`, TID_NOTIFY, ts, JSON.stringify({ span: span(d.start, d.end), zapped: d.zapped.length, tlb_inval: d.tlbInval }));
         return;
       case 'madvise_zap':
         for (const z of d.zapped) {
@@ -150,65 +271,52 @@ export class PerfettoReporter implements Reporter {
       case 'madvise_range_remove': {
         const r = this.open.get(d.range.start);
         if (r && r.end === d.range.end) this.closeRange(r, ts);
-        if (d.code === 'gc_range') this.instant('gc', TID_NOTIFY, ts, { range: span(d.range.start, d.range.end), partial_unmap: d.partialUnmap });
+        if (d.code === 'gc_range') this.instant('gc', TID_NOTIFY, ts, JSON.stringify({ range: span(d.range.start, d.range.end), partial_unmap: d.partialUnmap }));
         return;
       }
       case 'fault':
-        this.instant(`fault ${d.access}`, TID_FAULTS, ts, { addr: hexPage(d.page), outcome: res.outcome, ...(res.errno ? { errno: res.errno } : {}), line: echo.line });
+        this.instant(
+          `fault ${d.access}`,
+          TID_FAULTS,
+          ts,
+          `{"addr":"${hexPage(d.page)}","outcome":"${res.outcome}"${res.errno ? `,"errno":"${res.errno}"` : ''},"line":${echo.line}}`,
+        );
         return;
       case 'bo_alloc':
         this.vram += d.bytes;
-        this.events.push({ name: 'VRAM used', ph: 'C', ts, pid: PID, tid: TID_COUNTERS, args: { bytes: Number(this.vram) } });
+        this.counter('VRAM used', ts, `{"bytes":${Number(this.vram)}}`);
         return;
       case 'bo_free':
         this.vram -= d.bytes;
-        this.events.push({ name: 'VRAM used', ph: 'C', ts, pid: PID, tid: TID_COUNTERS, args: { bytes: Number(this.vram) } });
+        this.counter('VRAM used', ts, `{"bytes":${Number(this.vram)}}`);
         return;
       default:
     }
   }
 
   end(_final: FinalState): void {
-    const tsOf = (p: { seq: number; tNs: number }) => (this.anyTime ? p.tNs / 1000 : p.seq);
-    const faultsPerMs = new Map<number, number>();
-    let last = 0;
-    for (const p of this.pending) {
-      const ts = tsOf(p);
-      last = ts;
-      for (const d of p.res.decisions) {
-        this.apply(d, ts, p.echo, p.res);
-        if (d.code === 'fault') {
-          const ms = Math.floor(ts / 1000);
-          faultsPerMs.set(ms, (faultsPerMs.get(ms) ?? 0) + 1);
-        }
-      }
-    }
-    for (const r of [...this.open.values()]) this.closeRange(r, last);
+    for (const r of [...this.open.values()]) this.closeRange(r, this.last);
+    const faultsPerMs = this.anyTime ? this.faultsN : this.faultsS;
     const buckets = [...faultsPerMs.keys()].sort((a, b) => a - b);
+    const at = (us: number): Ts => ({ s: us, n: us });
     for (const b of buckets) {
-      this.events.push({ name: 'GPU faults per ms', ph: 'C', ts: b * 1000, pid: PID, tid: TID_COUNTERS, args: { faults: faultsPerMs.get(b) } });
-      if (!faultsPerMs.has(b + 1)) this.events.push({ name: 'GPU faults per ms', ph: 'C', ts: (b + 1) * 1000, pid: PID, tid: TID_COUNTERS, args: { faults: 0 } });
+      this.counter('GPU faults per ms', at(b * 1000), `{"faults":${faultsPerMs.get(b)}}`);
+      if (!faultsPerMs.has(b + 1)) this.counter('GPU faults per ms', at((b + 1) * 1000), '{"faults":0}');
     }
-    const meta: TraceEvent[] = [
-      { name: 'process_name', ph: 'M', ts: 0, pid: PID, tid: 0, args: { name: 'svmsim' } },
-      { name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid: TID_FAULTS, args: { name: 'GPU faults' } },
-      { name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid: TID_NOTIFY, args: { name: 'notifiers & GC' } },
-      { name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid: TID_COUNTERS, args: { name: 'counters' } },
-    ];
-    // Per track: time order, parents (longer) before children at equal times.
-    const sorted = this.events
-      .map((e, i) => ({ e, i }))
-      .sort(
-        (a, b) =>
-          a.e.tid - b.e.tid ||
-          (a.e.ph === 'M' ? -1 : 0) - (b.e.ph === 'M' ? -1 : 0) ||
-          a.e.ts - b.e.ts ||
-          (b.e.dur ?? 0) - (a.e.dur ?? 0) ||
-          (a.e.name === 'bound' ? 1 : 0) - (b.e.name === 'bound' ? 1 : 0) ||
-          a.i - b.i,
-      )
-      .map((x) => x.e);
-    const doc = { displayTimeUnit: 'ms', otherData: { generator: 'svmsim', time: this.anyTime ? 'trace t (us)' : 'event index' }, traceEvents: [...meta, ...sorted] };
-    this.write(JSON.stringify(doc) + '\n');
+    const time = this.anyTime ? 'trace t (us)' : 'event index';
+    let out = `{"displayTimeUnit":"ms","otherData":{"generator":"svmsim","time":"${time}"},"traceEvents":[${META}`;
+    const anyTime = this.anyTime;
+    this.events.drain((e) => {
+      out += anyTime ? `,${e.pre}${e.tsN}${e.durN >= 0 ? `,"dur":${e.durN}` : ''}${e.post}` : `,${e.pre}${e.tsS}${e.durS >= 0 ? `,"dur":${e.durS}` : ''}${e.post}`;
+      if (out.length >= 1 << 16) {
+        this.write(out);
+        out = '';
+      }
+    });
+    this.write(out + ']}\n');
   }
+}
+
+function bump(m: Map<number, number>, k: number): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
 }

@@ -10,6 +10,9 @@
  * - json: one document with stable key order; addresses as 0x hex strings.
  * - debugfs: exactly the `name: value` lines of `gtN/stats`.
  * - dmesg: the vm_dbg lines a CONFIG_DRM_XE_DEBUG_VM kernel prints (dmesg.ts).
+ *
+ * Every format streams: memory stays flat in trace length. Reports not in trace order
+ * (`--by-range`, perfetto) spill sorted runs to a temporary store (spill.ts) given by the caller.
  */
 
 import { Chalk, type ChalkInstance } from 'chalk';
@@ -22,6 +25,8 @@ import { PerfettoReporter } from './perfetto.js';
 import { DEFAULT_DMESG, DmesgReporter, type DmesgOptions } from './dmesg.js';
 import { describe } from './describe.js';
 import { hexAddr, hexPage, humanBytes, humanPages, ms, span } from './format.js';
+import { eventJsonText, rangesJsonText } from './json-text.js';
+import { memoryStore, type TempStore } from './spill.js';
 
 /** What the report shows of an input event besides the model's result. */
 export interface EventEcho {
@@ -71,6 +76,8 @@ export interface ReportOptions {
   color?: 0 | 1 | 2 | 3;
   /** Program version for the table banner. */
   version?: string;
+  /** Temporary storage for reports that spill (by-range, perfetto); default: memory. */
+  tempStore?: () => TempStore;
   /** dmesg: the placeholders for asid, pointers and PCI address. */
   dmesg?: DmesgOptions;
 }
@@ -84,7 +91,7 @@ export function createReporter(opts: ReportOptions, write: Sink): Reporter {
     case 'debugfs':
       return new DebugfsReporter(write, opts.gt ?? 0);
     case 'perfetto':
-      return new PerfettoReporter(write);
+      return new PerfettoReporter(write, opts.tempStore);
     case 'dmesg':
       return new DmesgReporter(write, opts.dmesg ?? DEFAULT_DMESG);
     default:
@@ -245,15 +252,18 @@ class JsonReporter extends JsonBase {
 
   event(echo: EventEcho, res: EventResult): void {
     if (this.opts.noEvents) return;
-    const body = JSON.stringify(eventJson(echo, res), null, 2).replace(/\n/g, '\n    ');
-    this.write((this.first ? '\n    ' : ',\n    ') + body);
+    // Same bytes as JSON.stringify(eventJson(echo, res), null, 2) indented by 4 (json-text.ts).
+    this.write((this.first ? '\n    ' : ',\n    ') + eventJsonText(echo, res));
     this.first = false;
   }
 
   end(final: FinalState): void {
-    const tail = JSON.stringify(finalJson(final), null, 2);
     const open = this.opts.noEvents ? '' : this.first ? ']' : '\n  ]';
-    this.write(open + ',\n' + tail.slice(2) + '\n');
+    // finalJson(final) pretty-printed, with the ranges (possibly millions) written in pieces.
+    const { ranges: _ranges, ...rest } = finalJson({ ...final, ranges: [] });
+    this.write(open + ',\n  "ranges": ');
+    rangesJsonText(final.ranges, this.write);
+    this.write(',\n' + JSON.stringify(rest, null, 2).slice(2) + '\n');
   }
 }
 
@@ -308,7 +318,7 @@ const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 class TableReporter implements Reporter {
   private readonly c: ChalkInstance;
-  private readonly history = new RangeHistory();
+  private readonly history: RangeHistory;
   private platform?: Platform;
   get wantsEvents(): boolean {
     return !this.opts.summary || this.opts.byRange === true;
@@ -319,6 +329,7 @@ class TableReporter implements Reporter {
     private readonly opts: ReportOptions,
   ) {
     this.c = new Chalk({ level: opts.color ?? 0 });
+    this.history = new RangeHistory(opts.tempStore ?? memoryStore);
   }
 
   begin(p: Platform): void {
@@ -364,7 +375,7 @@ class TableReporter implements Reporter {
   }
 
   end(final: FinalState): void {
-    if (this.opts.byRange) this.write(this.history.render((d) => this.style(d)));
+    if (this.opts.byRange) this.history.writeTo(this.write);
     const out: string[] = [];
     const multi = final.perPid !== undefined;
     const ranges = new Table({ head: [...(multi ? ['pid'] : []), 'range', 'size', 'location', 'valid', 'created at'], style: { head: [], border: [] }, chars: COMPACT });

@@ -22,6 +22,9 @@ import { PLATFORM_KNOBS } from '../core/platform.js';
 import { canonicalKnobs, eventSchema, expectSchema, OP_NAMES, platformSchema, toPlatform, type Expect, type TraceEvent } from './schema.js';
 import { MAX_ACCESS_BYTES, PER_PAGE_OPS } from './vocab.js';
 import { showTime } from './values.js';
+import { TraceInputError } from './errors.js';
+
+export { TraceInputError };
 
 export type TraceFormat = 'json' | 'jsonl' | 'csv';
 
@@ -59,18 +62,6 @@ function refuseTooDeep(text: string, file: string, firstLine: number): void {
   throw new TraceInputError(file, firstLine + line - 1, `JSON nested deeper than ${MAX_JSON_DEPTH} levels (a trace needs 3)`, undefined, column);
 }
 
-export class TraceInputError extends Error {
-  override readonly name = 'TraceInputError';
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly detail: string,
-    readonly field?: string,
-    readonly column?: number,
-  ) {
-    super(`${file}${line > 0 ? `:${line}` : ''}${column !== undefined ? `:${column}` : ''}: ${field !== undefined ? `field "${field}": ` : ''}${detail}`);
-  }
-}
 
 /** A parsed event with what the report shows of the input. */
 export interface ParsedEvent {

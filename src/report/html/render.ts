@@ -148,7 +148,7 @@ function sideBySide(r: HtmlReport): string {
     events: r.events,
     counterOrder: statNames('6.18'),
     all: false,
-    columns: r.runs.map((run) => ({ label: run.label, counters: new Map(run.final.stats[0].counters), metrics: run.final.metrics, thrashing: run.final.thrashing })),
+    columns: r.runs.map((run) => ({ label: run.label, counters: new Map(run.final.stats[0].counters), metrics: run.final.metrics, thrashing: run.final.thrashing.length })),
   });
   return `<section id="compare"><h2>Side by side (gt0 counters and derived figures)</h2>${table(['', ...r.runs.map((x) => x.label)], rows, 'compare')}</section>`;
 }
