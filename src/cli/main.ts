@@ -315,6 +315,7 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('--stats <files...>', 'gtN/stats snapshots read BEFORE and AFTER the workload')
     .option('--gt <n>', 'which GT the stats snapshots are of (0 primary, 1 media)', '0')
     .option('--asid <n>', 'the VM to check when the log has several (default: the first)')
+    .option('--pid <n>', 'with a multi-process trace: the process whose VM the log shows (default: the first process)')
     .option('--us-tolerance <pct>', 'fail _us counters further than PCT percent from the model (default: shown, never fail)')
     .addOption(new Option('-k, --kernel <version>', 'kernel profile (default: trace header, else 6.18)').choices([...KERNEL_VERSIONS]))
     .option('--set <knob=value>', 'set any platform knob (repeatable)', collect, [])

@@ -25,6 +25,7 @@ export interface ValidateOpts extends DmesgCliOpts {
   stats?: string[];
   gt: string;
   asid?: string;
+  pid?: string;
   usTolerance?: string;
   kernel?: string;
   set: string[];
@@ -71,7 +72,9 @@ export async function runValidate(trace: string, o: ValidateOpts, io: CliIo, det
     const pick: VmPick = { asid: o.asid === undefined ? undefined : unsigned(o.asid, '--asid'), otherAsids: new Map() };
     const log = openCapture(o.kernelLog, counts);
     const obs = pickVm(log.observations, pick);
-    const result = await align(obs, modelLines(h.events, sim, dmesgOptions(o)), log.alphabet);
+    // The log's VM is --asid (default: the first one in the log); the model's is the process --pid
+    // (default: the trace's first process).
+    const result = await align(obs, modelLines(h.events, sim, dmesgOptions(o), o.pid === undefined ? undefined : unsigned(o.pid, '--pid')), log.alphabet);
     // A log without any Xe SVM line cannot show that DEBUG_VM printing was on: bad input, unless the
     // model expects no line either (then both agree on nothing).
     if (log.kind === 'dmesg' && counts.svm === 0 && result.labels.some((l) => l.model > 0)) throw noSvmLinesHelp(o.kernelLog, counts);

@@ -226,8 +226,8 @@ export class DmesgFormatter {
   }
 
   /** The whole log line for a record at trace time `ns`, or undefined when this kernel prints nothing for it. */
-  line(d: Decision, ns: number): string | undefined {
-    const o = this.opts;
+  line(d: Decision, ns: number, asid = this.opts.asid): string | undefined {
+    const o = asid === this.opts.asid ? this.opts : { ...this.opts, asid };
     const p = this.profile;
     let level: PrintLevel = 'dbg';
     let site: Parameters<DmesgProfile['fn']>[0];
@@ -282,11 +282,28 @@ export function forEachTimed(t: number, res: EventResult, each: (d: Decision, ns
   }
 }
 
+/**
+ * vm->usm.asid of each process's VM, as a log shows them: the first process's VM has the
+ * --dmesg-asid number, the others follow in the order the processes first appear (as the
+ * simulator numbers its VMs). `at()` follows an event's records: a `process` record (BO eviction
+ * crossing processes) switches to the victim's VM.
+ */
+export class AsidTracker {
+  private readonly asids = new Map<number, number>();
+  constructor(private readonly base: number) {}
+  of(pid: number): number {
+    let a = this.asids.get(pid);
+    if (a === undefined) this.asids.set(pid, (a = this.base + this.asids.size));
+    return a;
+  }
+}
+
 /** Streams the kernel log lines of a replay, one event at a time. */
 export class DmesgReporter implements Reporter {
   readonly wantsEvents = true;
   readonly wantsDebugVm = true;
   private fmt?: DmesgFormatter;
+  private asids?: AsidTracker;
 
   constructor(
     private readonly write: Sink,
@@ -295,13 +312,18 @@ export class DmesgReporter implements Reporter {
 
   begin(platform: Platform): void {
     this.fmt = new DmesgFormatter(DMESG_PROFILES[platform.kernel], this.opts);
+    this.asids = new AsidTracker(this.opts.asid);
   }
 
   event(echo: EventEcho, res: EventResult): void {
     const fmt = this.fmt!;
     let out = '';
+    const asids = this.asids!;
+    let asid = asids.of(echo.pid ?? 1);
     forEachTimed(echo.t, res, (d, ns) => {
-      const l = fmt.line(d, ns);
+      // BO eviction crossing processes: the following records happen in the victim's VM.
+      if (d.code === 'process') asid = asids.of(d.pid);
+      const l = fmt.line(d, ns, asid);
       if (l !== undefined) out += l + '\n';
     });
     if (out !== '') this.write(out);

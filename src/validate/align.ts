@@ -13,7 +13,7 @@
 
 import type { Decision } from '../core/decisions.js';
 import type { Simulator } from '../core/simulator.js';
-import { DMESG_PROFILES, DmesgFormatter, dmesgLabel, MMU_NOTIFY, type DmesgOptions } from '../report/dmesg.js';
+import { AsidTracker, DMESG_PROFILES, DmesgFormatter, dmesgLabel, MMU_NOTIFY, type DmesgOptions } from '../report/dmesg.js';
 import type { ParsedEvent } from '../trace/index.js';
 import type { KernelObservation } from './observation.js';
 
@@ -73,20 +73,30 @@ function comparableKey(modelKey: string, o: KernelObservation): string {
  * The model's log lines for a trace, streaming: one step of `sim` (made with debugVm) at a time.
  * Once consumed to the end, `sim.snapshot()` is the model's final state (its GT counters).
  */
-export function* modelLines(events: Iterable<ParsedEvent>, sim: Simulator, dmesg: DmesgOptions): Generator<ModelLine> {
+export function* modelLines(events: Iterable<ParsedEvent>, sim: Simulator, dmesg: DmesgOptions, vmPid?: number): Generator<ModelLine> {
   const profile = DMESG_PROFILES[sim.platform.kernel];
   const fmt = new DmesgFormatter(profile, dmesg);
+  // Several processes: only the lines of one process's VM (`vmPid`, default the first process),
+  // with the asid `replay --format dmesg` prints for it.
+  const asids = new AsidTracker(dmesg.asid);
+  let want = vmPid;
   let outLine = 0;
   for (const e of events) {
     const res = sim.step(e.core);
     let ns = e.core.t;
+    let pid = e.core.pid ?? 1;
+    want ??= pid;
     for (const d of res.decisions) {
       if (d.code === 'timeslice_wait') ns = d.untilNs;
+      if (d.code === 'process') pid = d.pid;
       const label = dmesgLabel(d, profile);
       if (label === undefined) continue;
       outLine++;
+      const asid = asids.of(pid);
+      if (pid !== want) continue;
       const at = ns;
-      yield { label, key: keyOfDecision(label, d), seq: res.seq, traceLine: e.line, outLine, text: () => fmt.line(d, at)! };
+      const a = asid;
+      yield { label, key: keyOfDecision(label, d), seq: res.seq, traceLine: e.line, outLine, text: () => fmt.line(d, at, a)! };
     }
   }
 }

@@ -4,6 +4,7 @@
  * changed, an ALLOCATE VRAM line dropped, two lines swapped — is reported at the mutated log line
  * (exit 1). roundtrip-stats.test.ts does the same for `--stats`.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { KERNEL_VERSIONS } from '../../src/core/platform.js';
 import { runCli } from '../cli-harness.js';
@@ -17,14 +18,31 @@ const RANGE_LINE = /start=0x([0-9a-f]+), end=0x([0-9a-f]+), size=(\d+)$/;
 /** Key fields of a line, to find two neighbours that differ. */
 const keyOf = (l: string) => l.replace(/^\[[^\]]*\] /, '').replace(/seqno=\d+/, '').replace(/gpusvm=\w+/, '').replace(/\[drm:\S+ \[xe\]\]/, '');
 
+/** A (JSON/JSONL) trace's pids in order of first appearance: the order the simulator numbers their VMs. */
+const pidsOf = (file: string) => [...new Set([...readFileSync(file, 'utf8').matchAll(/"pid":\s*(\d+)/g)].map((m) => Number(m[1])))];
+
 describe('validate --kernel-log round trip', () => {
   for (const file of traces) {
     for (const k of KERNEL_VERSIONS) {
       test(`${file} ${k}`, async () => {
         const out = await runCli(['replay', file, '-k', k, '-f', 'dmesg']);
         expect(out.code).toBe(0);
-        const log = out.stdout;
-        const lines = log === '' ? [] : log.replace(/\n$/, '').split('\n');
+        const all = out.stdout === '' ? [] : out.stdout.replace(/\n$/, '').split('\n');
+        // Several processes: each VM is validated on its own (--asid picks the log's VM, --pid the
+        // trace's process). Every VM's lines agree with its process; the mutations below are made
+        // in the first VM's log (COPY lines carry no asid: they belong to the VM of the line before).
+        const vmOf: number[] = [];
+        for (const l of all) vmOf.push(Number(/asid=(\d+)/.exec(l)?.[1] ?? vmOf[vmOf.length - 1] ?? 1));
+        const vms = [...new Set(vmOf)];
+        for (const [i, asid] of vms.entries()) {
+          if (i === 0) continue;
+          const pid = pidsOf(file)[i];
+          const vm = await validate([file, '-k', k, '--kernel-log', tmp(out.stdout), '--asid', String(asid), '--pid', String(pid)]);
+          expect(vm.code, `asid ${asid} pid ${pid}: ${vm.stderr}`).toBe(0);
+          expect(vm.doc.checks[0].compared).toBe(vmOf.filter((a) => a === asid).length);
+        }
+        const lines = all.filter((_, i) => vmOf[i] === vms[0]);
+        const log = lines.length === 0 ? '' : lines.join('\n') + '\n';
 
         const same = await validate([file, '-k', k, '--kernel-log', tmp(log)]);
         expect(same.stderr).toBe('');
