@@ -1,0 +1,106 @@
+/**
+ * DOC: Range pages — drm_gpusvm_range_get_pages() and drm_gpusvm_range_evict()
+ *
+ * get_pages faults the whole range in through hmm_range_fault() (REQ_FAULT, plus REQ_WRITE
+ * unless the mirror VMA is read-only) with Xe as device-private owner, so Xe's own VRAM pages
+ * come back as they are. The result must be uniform: all pages in one BO's VRAM
+ * (has_devmem_pages) or all in system memory (has_dma_mapping). A device page from another BO,
+ * or a system page after a device page, is -EOPNOTSUPP ("mixed"); a system page while the
+ * fault demands device memory (devmem_only) is -EFAULT; an unmapped range is -EFAULT.
+ *
+ * range_evict faults the range with owner NULL, pulling every device page back to RAM through
+ * the pagemap's migrate_to_ram (subject to the timeslice).
+ */
+
+import type { SimContext } from '../context.js';
+import type { Errno, GetPagesFailCause, Location } from '../decisions.js';
+import { faultSpan } from '../mm/fault.js';
+import { isDevicePte, pteBo } from '../mm/page-table.js';
+import type { SvmRange } from './gpusvm.js';
+
+export interface PagesCtx {
+  readOnly: boolean;
+  devmemOnly: boolean;
+  /** 6.18.y: device-private owner NULL (VMA prefers system): our VRAM pages are pulled back first. */
+  ownerNull?: boolean;
+}
+
+export type GetPagesResult =
+  | { ok: true; location: Location; faultedIn: number; fast: boolean }
+  | { ok: false; errno: Errno; cause: GetPagesFailCause; faultedIn: number };
+
+/**
+ * hmm_range_fault() over [start, end) with REQ_FAULT (and REQ_WRITE unless read-only): returns
+ * the pages faulted in, or the errno that stops the walk (-EFAULT for a page without a readable
+ * VMA, -EPERM for a write to a VMA without VM_WRITE). With Xe as device-private owner our device
+ * pages are returned as they are; with a NULL owner they go through migrate_to_ram first.
+ */
+function hmmRangeFault(sim: SimContext, start: number, end: number, write: boolean, ownerNull: boolean): { faulted: number; errno?: Errno; cause?: GetPagesFailCause } {
+  let faulted = 0;
+  let p = start;
+  while (p < end) {
+    const vma = sim.mm.vmas.lookup(p);
+    if (vma === undefined) return { faulted, errno: 'EFAULT', cause: 'no_cpu_vma' };
+    if (vma.prot === 'none') return { faulted, errno: 'EFAULT', cause: 'prot_none' };
+    if (write && vma.prot !== 'rw') return { faulted, errno: 'EPERM', cause: 'read_only' };
+    const e = Math.min(end, vma.end);
+    const c = faultSpan(sim, vma, p, e, { write, migrateDevice: ownerNull ? 'get_pages' : false, cowNotifier: false });
+    faulted += c.pages + c.zeroPages + c.cowPages;
+    p = e;
+  }
+  return { faulted };
+}
+
+/**
+ * Fault in and DMA-map the pages of a range. Mirrors drm_gpusvm_range_get_pages().
+ */
+export function rangeGetPages(sim: SimContext, range: SvmRange, ctx: PagesCtx): GetPagesResult {
+  if (range.hasDevmemPages || range.hasDmaMapping) {
+    range.notifierSeq = range.notifier.invalidateSeq;
+    return { ok: true, location: range.hasDevmemPages ? 'vram' : 'smem', faultedIn: 0, fast: true };
+  }
+  const hmm = hmmRangeFault(sim, range.start, range.end, !ctx.readOnly, ctx.ownerNull === true);
+  const faultedIn = hmm.faulted;
+  if (hmm.errno !== undefined) return { ok: false, errno: hmm.errno, cause: hmm.cause!, faultedIn };
+  if (range.unmapped) return { ok: false, errno: 'EFAULT', cause: 'unmapped', faultedIn };
+
+  // The page walk in address order: a device page of another allocation, or a system page
+  // after a device page, is "mixed" (-EOPNOTSUPP); a system page under devmem_only is -EFAULT.
+  const first = sim.mm.pt.get(range.start);
+  const sum = sim.mm.pt.summarize(range.start, range.end);
+  if (isDevicePte(first)) {
+    if (sum.device !== range.npages) return { ok: false, errno: 'EOPNOTSUPP', cause: 'mixed_placement', faultedIn };
+    if (sum.deviceBo < 0) return { ok: false, errno: 'EOPNOTSUPP', cause: 'mixed_bo', faultedIn };
+    range.hasDmaMapping = true;
+    range.hasDevmemPages = true;
+    range.devmemBo = pteBo(first);
+    range.notifierSeq = range.notifier.invalidateSeq;
+    return { ok: true, location: 'vram', faultedIn, fast: false };
+  }
+  if (ctx.devmemOnly) return { ok: false, errno: 'EFAULT', cause: 'smem_devmem_only', faultedIn };
+  if (sum.device > 0) return { ok: false, errno: 'EOPNOTSUPP', cause: 'mixed_placement', faultedIn };
+  range.hasDmaMapping = true;
+  range.notifierSeq = range.notifier.invalidateSeq;
+  return { ok: true, location: 'smem', faultedIn, fast: false };
+}
+
+/**
+ * Pull every device page of a range back to RAM: hmm_range_fault with REQ_FAULT and no
+ * device owner, so device pages go through migrate_to_ram. Mirrors drm_gpusvm_range_evict().
+ */
+export function rangeEvict(sim: SimContext, range: SvmRange): void {
+  let p = range.start;
+  while (p < range.end) {
+    const vma = sim.mm.vmas.lookup(p);
+    if (vma === undefined || vma.prot === 'none') return;
+    const e = Math.min(range.end, vma.end);
+    faultSpan(sim, vma, p, e, { write: false, migrateDevice: 'range_evict', cowNotifier: false });
+    p = e;
+  }
+}
+
+/** Where a range's pages are now, from the CPU page table. */
+export function rangeLocation(sim: SimContext, range: SvmRange): Location {
+  const device = sim.mm.pt.summarize(range.start, range.end).device;
+  return device === 0 ? 'smem' : device === range.npages ? 'vram' : 'mixed';
+}

@@ -1,0 +1,163 @@
+/**
+ * DOC: Range creation — drm_gpusvm_range_find_or_insert() and chunk selection
+ *
+ * On a GPU fault (or a prefetch) GPU SVM returns the range containing the address, or creates
+ * one. The new range takes the largest chunk size (2M, 64K, 4K) whose naturally aligned
+ * candidate fits inside the CPU VMA, the notifier and the GPU VMA, does not overlap an existing
+ * range, and — when it is no larger than `check_pages_threshold` (64K on DGFX) — has every page
+ * already present in the CPU page table (drm_gpusvm_check_pages(); the zero page and our own
+ * device-private pages count as present). 4K candidates skip both checks.
+ *
+ * The notifier is registered before the CPU VMA lookup; when the lookup or a check fails the
+ * fresh notifier is removed again, so a failed fault leaves no notifier behind.
+ */
+
+import { emit, type SimContext } from '../context.js';
+import type { ChunkReject, Decision, Errno, NotMigratableCause } from '../decisions.js';
+import type { GpuVma } from '../xe-svm/vm.js';
+import { SvmRange, type GpusvmNotifier } from './gpusvm.js';
+
+/** The subset of struct drm_gpusvm_ctx that range creation reads. */
+export interface RangeCtx {
+  readOnly: boolean;
+  devmemPossible: boolean;
+  /** In pages; 0 disables drm_gpusvm_check_pages(). */
+  checkPagesThreshold: number;
+  /** 6.18.y ctx.device_private_page_owner == NULL: our device pages count as absent. */
+  ownerNull?: boolean;
+}
+
+export type FindOrInsertResult =
+  | { ok: true; range: SvmRange; created: boolean; rejected: { pages: number; reason: ChunkReject }[] }
+  | { ok: false; errno: Errno; reason: Extract<Decision, { code: 'range_error' }>['reason'] };
+
+/**
+ * Every page of [start, end) is present in the CPU page table (no-fault hmm snapshot). Device
+ * pages count as present only when they belong to the owner passed in (Xe); with a NULL owner
+ * (6.18.y, VMA prefers system) our own VRAM pages are absent. Mirrors drm_gpusvm_check_pages().
+ */
+export function checkPages(sim: SimContext, start: number, end: number, ownerNull = false): boolean {
+  const s = sim.mm.pt.summarize(start, end);
+  return s.none === 0 && (!ownerNull || s.device === 0);
+}
+
+/**
+ * Choose the chunk for a new range at `page`; 0 when nothing fits (the kernel's LONG_MAX).
+ * Mirrors drm_gpusvm_range_chunk_size().
+ */
+export function rangeChunkSize(
+  sim: SimContext,
+  notifier: GpusvmNotifier,
+  vmaStart: number,
+  vmaEnd: number,
+  page: number,
+  gpuVma: GpuVma,
+  ctx: RangeCtx,
+  rejected: { pages: number; reason: ChunkReject }[],
+): number {
+  const chunks = sim.gpusvm.chunkPages;
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i];
+    const start = Math.floor(page / c) * c;
+    const end = start + c;
+    const misfit: ChunkReject | undefined =
+      start < vmaStart || end > vmaEnd
+        ? 'cpu_vma'
+        : start < notifier.start || end > notifier.end
+          ? 'notifier'
+          : start < gpuVma.start || end > gpuVma.end
+            ? 'gpu_vma'
+            : undefined;
+    if (misfit !== undefined) {
+      rejected.push({ pages: c, reason: misfit });
+      continue;
+    }
+    if (c !== 1) {
+      if (notifier.rangeFind(start, end) !== undefined) {
+        rejected.push({ pages: c, reason: 'overlap' });
+        continue;
+      }
+      if (ctx.checkPagesThreshold !== 0 && c <= ctx.checkPagesThreshold && !checkPages(sim, start, end, ctx.ownerNull)) {
+        rejected.push({ pages: c, reason: 'check_pages' });
+        continue;
+      }
+    }
+    return c;
+  }
+  return 0;
+}
+
+/**
+ * Find the range containing `page` or create one. Mirrors drm_gpusvm_range_find_or_insert().
+ */
+export function rangeFindOrInsert(sim: SimContext, page: number, gpuVma: GpuVma, ctx: RangeCtx, seq: number): FindOrInsertResult {
+  const gpusvm = sim.gpusvm;
+  if (page >= gpusvm.mmPages) return { ok: false, errno: 'EINVAL', reason: 'out_of_mm' };
+
+  let notifier = gpusvm.notifierFind(page);
+  const fresh = notifier === undefined;
+  if (notifier === undefined) notifier = gpusvm.notifierAlloc(page);
+
+  const vma = sim.mm.vmas.lookup(page);
+  if (vma === undefined) return { ok: false, errno: 'ENOENT', reason: 'no_cpu_vma' };
+  if (!ctx.readOnly && vma.prot !== 'rw') return { ok: false, errno: 'EPERM', reason: 'cpu_vma_readonly' };
+
+  const existing = notifier.rangeFind(page, page + 1);
+  if (existing !== undefined) return { ok: true, range: existing, created: false, rejected: [] };
+
+  const migrateDevmem = ctx.devmemPossible && vma.kind === 'anon';
+  const notMigratable: NotMigratableCause | undefined = !ctx.devmemPossible
+    ? sim.platform.dgfx
+      ? 'no_pagemap'
+      : 'igpu'
+    : vma.kind === 'anon'
+      ? undefined
+      : vma.kind === 'shared'
+        ? 'shmem'
+        : vma.kind;
+  const rejected: { pages: number; reason: ChunkReject }[] = [];
+  const chunk = rangeChunkSize(sim, notifier, vma.start, vma.end, page, gpuVma, ctx, rejected);
+  if (chunk === 0) return { ok: false, errno: 'EINVAL', reason: 'no_chunk' };
+
+  const start = Math.floor(page / chunk) * chunk;
+  const range = new SvmRange(gpusvm.newRangeId(), start, start + chunk, notifier, migrateDevmem, seq);
+  range.notMigratable = notMigratable;
+  notifier.insert(range);
+  if (fresh) {
+    gpusvm.notifierInsert(notifier);
+    emit(sim, { code: 'notifier_create', notifier: notifier.ref() });
+  }
+  return { ok: true, range, created: true, rejected };
+}
+
+/**
+ * Remove a range; drop its notifier when it was the last one. Mirrors drm_gpusvm_range_remove().
+ */
+export function rangeRemove(sim: SimContext, range: SvmRange): void {
+  rangeUnmapPages(range);
+  const n = range.notifier;
+  n.remove(range);
+  if (n.ranges.length === 0) {
+    sim.gpusvm.notifierRemove(n);
+    emit(sim, { code: 'notifier_remove', notifier: n.ref() });
+  }
+}
+
+/**
+ * Drop the range's DMA mappings and device-page association.
+ * Mirrors drm_gpusvm_range_unmap_pages().
+ */
+export function rangeUnmapPages(range: SvmRange): void {
+  range.hasDmaMapping = false;
+  range.hasDevmemPages = false;
+  range.devmemBo = 0;
+}
+
+/**
+ * Mark a range unmapped by an MMU_NOTIFY_UNMAP of [start, end).
+ * Mirrors drm_gpusvm_range_set_unmapped().
+ */
+export function rangeSetUnmapped(range: SvmRange, start: number, end: number): void {
+  range.unmapped = true;
+  if (range.start < start || range.end > end) range.partialUnmap = true;
+}

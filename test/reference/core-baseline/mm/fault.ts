@@ -1,0 +1,109 @@
+/**
+ * DOC: CPU page faults over a span (handle_mm_fault, as hmm_range_fault and the CPU use it)
+ *
+ * Faulting a span inside one CPU VMA, run by run:
+ *
+ * - NONE: a read of private anonymous memory maps the zero page; a write, or any access to
+ *   shared/file memory, allocates a page; hugetlb populates the whole huge page.
+ * - ZERO on a write: copy-on-write (wp_page_copy), which fires MMU_NOTIFY_CLEAR for the page.
+ * - a device-private page, when the caller wants device pages back (a CPU access, or hmm with
+ *   no device owner as in drm_gpusvm_range_evict): the pagemap's migrate_to_ram moves the whole
+ *   allocation window; hmm with Xe as owner leaves Xe's own device pages alone.
+ */
+
+import type { SimContext } from '../context.js';
+import { migrateToRam } from '../drm-pagemap/migrate.js';
+import { mmuNotifierInvalidate } from './notifier.js';
+import { isDevicePte, PTE_SMEM, PTE_ZERO } from './page-table.js';
+import type { CpuVma } from './vma.js';
+
+const HUGE = 512;
+
+export interface FaultOpts {
+  write: boolean;
+  /** Migrate device-private pages back to RAM, and why; false leaves them (hmm owner = Xe). */
+  migrateDevice: false | 'cpu_fault' | 'range_evict' | 'get_pages';
+  /** Fire the copy-on-write MMU_NOTIFY_CLEAR for zero pages written. */
+  cowNotifier: boolean;
+}
+
+export interface FaultCounts {
+  /** Pages newly allocated. */
+  pages: number;
+  /** Zero pages newly mapped. */
+  zeroPages: number;
+  /** Zero pages replaced by a copy. */
+  cowPages: number;
+}
+
+/** Whether any range of a linked notifier overlaps [start, end). */
+function anyRange(sim: SimContext, start: number, end: number): boolean {
+  for (const n of sim.gpusvm.notifiersIn(start, end)) if (n.rangeFind(start, end) !== undefined) return true;
+  return false;
+}
+
+/** Populate a hole [s, e) of `vma`. */
+function populateHole(sim: SimContext, vma: CpuVma, s: number, e: number, write: boolean, c: FaultCounts): void {
+  if (vma.kind === 'hugetlb') {
+    const hs = Math.max(vma.start, Math.floor(s / HUGE) * HUGE);
+    const he = Math.min(vma.end, Math.ceil(e / HUGE) * HUGE);
+    for (const gap of holes(sim, hs, he)) {
+      sim.mm.pt.fill(gap.start, gap.end, PTE_SMEM);
+      c.pages += gap.end - gap.start;
+    }
+    return;
+  }
+  const v = !write && vma.kind === 'anon' ? PTE_ZERO : PTE_SMEM;
+  sim.mm.pt.fill(s, e, v);
+  if (v === PTE_ZERO) c.zeroPages += e - s;
+  else c.pages += e - s;
+}
+
+/** The NONE holes of [start, end). */
+function holes(sim: SimContext, start: number, end: number): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  let p = start;
+  for (const r of sim.mm.pt.runs(start, end)) {
+    if (r.start > p) out.push({ start: p, end: r.start });
+    p = r.end;
+  }
+  if (p < end) out.push({ start: p, end });
+  return out;
+}
+
+/**
+ * Fault [start, end) of `vma` (the span must lie inside it). Mirrors handle_mm_fault() for
+ * each page that needs it.
+ */
+export function faultSpan(sim: SimContext, vma: CpuVma, start: number, end: number, o: FaultOpts): FaultCounts {
+  const c: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
+  let p = start;
+  while (p < end) {
+    const runs = sim.mm.pt.runs(p, end);
+    const r = runs[0];
+    if (r === undefined || r.start > p) {
+      const e = r === undefined ? end : r.start;
+      populateHole(sim, vma, p, e, o.write, c);
+      p = e;
+      continue;
+    }
+    if (isDevicePte(r.pte)) {
+      if (o.migrateDevice !== false) {
+        migrateToRam(sim, p, o.migrateDevice);
+        continue; // look at the same page again: it is in RAM now
+      }
+    } else if (r.pte === PTE_ZERO && o.write) {
+      if (o.cowNotifier && anyRange(sim, r.start, r.end)) {
+        for (let q = r.start; q < r.end; q++) {
+          mmuNotifierInvalidate(sim, 'CLEAR', q, q + 1);
+          sim.mm.pt.set(q, PTE_SMEM);
+        }
+      } else {
+        sim.mm.pt.fill(r.start, r.end, PTE_SMEM);
+      }
+      c.cowPages += r.end - r.start;
+    }
+    p = r.end;
+  }
+  return c;
+}

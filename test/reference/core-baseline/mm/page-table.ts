@@ -1,0 +1,313 @@
+/**
+ * DOC: CPU page table
+ *
+ * What the process's page table holds for each 4K page, as far as SVM cares:
+ *
+ * - NONE: no PTE (never touched, or zapped by munmap/madvise).
+ * - ZERO: the shared zero page (CPU read of untouched private anonymous memory).
+ * - SMEM: a populated system-memory page.
+ * - VRAM(bo): a device-private swap entry pointing at a page of devmem allocation `bo`.
+ *
+ * Entries live in 2M blocks. A block whose 512 PTEs are equal is stored as that one value
+ * (`uniform`), which is the common case for SVM: ranges are 2M, migrations move whole 2M
+ * allocations, and big CPU fills populate whole blocks. A block that a write splits keeps its
+ * uniform value plus a short sorted list of exceptions (sparse 4K touches of a big mapping cost a
+ * few words per block), and is expanded to an Int32Array of 512 PTEs only past SPARSE_MAX
+ * exceptions. Untouched memory has no block at all, so a terabyte of mapped address space costs
+ * nothing until touched, and whole-range operations (fill, count, replace) cost O(1) per uniform
+ * block instead of O(512).
+ *
+ * Encoding: 0 NONE, 1 ZERO, 2 SMEM, -id VRAM of BO `id` (ids start at 1).
+ */
+
+import { ModelInvariantError } from '../invariant.js';
+
+export const PTE_NONE = 0;
+export const PTE_ZERO = 1;
+export const PTE_SMEM = 2;
+
+const BLOCK = 512;
+/** Exceptions a block keeps in its sparse form before it becomes a dense array. */
+const SPARSE_MAX = 32;
+
+interface Block {
+  /** The value of every PTE while `pte` is null, except the offsets listed in `xoff`. */
+  uniform: number;
+  /** Dense form: all 512 PTEs (then `xoff`/`xval` are null). */
+  pte: Int32Array | null;
+  /** Sparse form: sorted offsets whose PTE differs from `uniform`, and their values. */
+  xoff: number[] | null;
+  xval: number[] | null;
+  /** Present (non-NONE) PTEs in the block. */
+  present: number;
+}
+
+function uniformBlock(v: number): Block {
+  return { uniform: v, pte: null, xoff: null, xval: null, present: v === PTE_NONE ? 0 : BLOCK };
+}
+
+/** Index of `off` in the sorted list, or -(insertion point) - 1. */
+function findOff(xoff: number[], off: number): number {
+  let lo = 0;
+  let hi = xoff.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xoff[mid] < off) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < xoff.length && xoff[lo] === off ? lo : -lo - 1;
+}
+
+/** A device-private PTE (VRAM of some BO). */
+export function isDevicePte(v: number): boolean {
+  return v < 0;
+}
+
+/** The BO id of a device-private PTE. */
+export function pteBo(v: number): number {
+  return -v;
+}
+
+/** The PTE value for a page of BO `bo`. */
+export function devicePte(bo: number): number {
+  return -bo;
+}
+
+/** A maximal run of equal present PTEs. */
+export interface PteRun {
+  start: number;
+  end: number;
+  pte: number;
+}
+
+/** Counts of PTE kinds over a span. */
+export interface PteSummary {
+  none: number;
+  zero: number;
+  smem: number;
+  device: number;
+  /** BO id when every device page belongs to one BO; 0 without device pages; -1 when several. */
+  deviceBo: number;
+}
+
+/** Append a run of present PTEs, merging it with the previous run when they touch and match. */
+function pushRun(out: PteRun[], s: number, e: number, v: number): void {
+  if (v === PTE_NONE || e <= s) return;
+  const last = out.length > 0 ? out[out.length - 1] : undefined;
+  if (last !== undefined && last.end === s && last.pte === v) last.end = e;
+  else out.push({ start: s, end: e, pte: v });
+}
+
+/** Add `n` PTEs of value `v` to a summary. */
+function countPte(s: PteSummary, v: number, n: number): void {
+  if (n === 0 || v === PTE_NONE) return;
+  if (v === PTE_ZERO) s.zero += n;
+  else if (v === PTE_SMEM) s.smem += n;
+  else {
+    s.device += n;
+    const bo = pteBo(v);
+    s.deviceBo = s.deviceBo === 0 ? bo : s.deviceBo === bo ? bo : -1;
+  }
+}
+
+export class CpuPageTable {
+  private readonly blocks = new Map<number, Block>();
+
+  /** The PTE of `page`. */
+  get(page: number): number {
+    const b = this.blocks.get(Math.floor(page / BLOCK));
+    if (b === undefined) return PTE_NONE;
+    if (b.pte !== null) return b.pte[page % BLOCK];
+    if (b.xoff === null) return b.uniform;
+    const k = findOff(b.xoff, page % BLOCK);
+    return k >= 0 ? b.xval![k] : b.uniform;
+  }
+
+  /** Write the PTE of `page`. */
+  set(page: number, v: number): void {
+    const idx = Math.floor(page / BLOCK);
+    let b = this.blocks.get(idx);
+    if (b === undefined) {
+      if (v === PTE_NONE) return;
+      b = uniformBlock(PTE_NONE);
+      this.blocks.set(idx, b);
+    }
+    const off = page % BLOCK;
+    let old: number;
+    if (b.pte !== null) {
+      old = b.pte[off];
+      b.pte[off] = v;
+    } else {
+      const xoff = b.xoff;
+      const k = xoff === null ? -1 : findOff(xoff, off);
+      if (k >= 0) {
+        old = b.xval![k];
+        if (v === b.uniform) {
+          xoff!.splice(k, 1);
+          b.xval!.splice(k, 1);
+          if (xoff!.length === 0) b.xoff = b.xval = null;
+        } else b.xval![k] = v;
+      } else {
+        old = b.uniform;
+        if (v === old) return;
+        if (xoff === null) {
+          b.xoff = [off];
+          b.xval = [v];
+        } else if (xoff.length < SPARSE_MAX) {
+          xoff.splice(-k - 1, 0, off);
+          b.xval!.splice(-k - 1, 0, v);
+        } else {
+          const pte = new Int32Array(BLOCK).fill(b.uniform);
+          for (let i = 0; i < xoff.length; i++) pte[xoff[i]] = b.xval![i];
+          pte[off] = v;
+          b.pte = pte;
+          b.xoff = b.xval = null;
+        }
+      }
+    }
+    if (old === PTE_NONE && v !== PTE_NONE) b.present++;
+    else if (old !== PTE_NONE && v === PTE_NONE) b.present--;
+    if (b.present === 0) this.blocks.delete(idx);
+  }
+
+  /** Indices of existing blocks overlapping [start, end), in order. */
+  private blockIndices(start: number, end: number): number[] {
+    if (end <= start) return [];
+    const first = Math.floor(start / BLOCK);
+    const last = Math.floor((end - 1) / BLOCK);
+    const out: number[] = [];
+    if (last - first + 1 <= this.blocks.size * 2) {
+      for (let i = first; i <= last; i++) if (this.blocks.has(i)) out.push(i);
+      return out;
+    }
+    for (const i of this.blocks.keys()) if (i >= first && i <= last) out.push(i);
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Set every PTE of [start, end) to `v`. */
+  fill(start: number, end: number, v: number): void {
+    let p = start;
+    while (p < end) {
+      const idx = Math.floor(p / BLOCK);
+      const base = idx * BLOCK;
+      const hi = Math.min(end, base + BLOCK);
+      if (p === base && hi === base + BLOCK) {
+        if (v === PTE_NONE) this.blocks.delete(idx);
+        else this.blocks.set(idx, uniformBlock(v));
+      } else {
+        for (let q = p; q < hi; q++) this.set(q, v);
+      }
+      p = hi;
+    }
+  }
+
+  /**
+   * The maximal runs of equal present PTEs in [start, end), in address order. Returned as an
+   * array so callers may modify the table while walking it.
+   */
+  runs(start: number, end: number): PteRun[] {
+    const out: PteRun[] = [];
+    for (const i of this.blockIndices(start, end)) {
+      const b = this.blocks.get(i)!;
+      const base = i * BLOCK;
+      const lo = Math.max(start, base);
+      const hi = Math.min(end, base + BLOCK);
+      if (b.pte === null) {
+        const xoff = b.xoff;
+        if (xoff === null) {
+          pushRun(out, lo, hi, b.uniform);
+          continue;
+        }
+        // uniform stretches between the exceptions
+        let s = lo;
+        const k0 = findOff(xoff, lo - base);
+        for (let k = k0 >= 0 ? k0 : -k0 - 1; k < xoff.length && base + xoff[k] < hi; k++) {
+          const p = base + xoff[k];
+          if (p > s) pushRun(out, s, p, b.uniform);
+          pushRun(out, p, p + 1, b.xval![k]);
+          s = p + 1;
+        }
+        if (s < hi) pushRun(out, s, hi, b.uniform);
+        continue;
+      }
+      const a = b.pte;
+      let s = lo;
+      while (s < hi) {
+        const v = a[s - base];
+        let e = s + 1;
+        while (e < hi && a[e - base] === v) e++;
+        pushRun(out, s, e, v);
+        s = e;
+      }
+    }
+    return out;
+  }
+
+  /** Counts of each PTE kind in [start, end), without building runs. */
+  summarize(start: number, end: number): PteSummary {
+    const s: PteSummary = { none: 0, zero: 0, smem: 0, device: 0, deviceBo: 0 };
+    for (const i of this.blockIndices(start, end)) {
+      const b = this.blocks.get(i)!;
+      const base = i * BLOCK;
+      const lo = Math.max(start, base);
+      const hi = Math.min(end, base + BLOCK);
+      if (b.pte !== null) {
+        const a = b.pte;
+        for (let q = lo; q < hi; q++) countPte(s, a[q - base], 1);
+        continue;
+      }
+      let uniform = hi - lo;
+      const xoff = b.xoff;
+      if (xoff !== null) {
+        for (let k = 0; k < xoff.length; k++) {
+          const p = base + xoff[k];
+          if (p < lo || p >= hi) continue;
+          uniform--;
+          countPte(s, b.xval![k], 1);
+        }
+      }
+      countPte(s, b.uniform, uniform);
+    }
+    s.none = end - start - s.zero - s.smem - s.device;
+    return s;
+  }
+
+  /** Rewrite every PTE equal to `from` in [start, end) to `to`; returns how many changed. */
+  replace(start: number, end: number, from: number, to: number): number {
+    let n = 0;
+    for (const r of this.runs(start, end)) {
+      if (r.pte !== from) continue;
+      this.fill(r.start, r.end, to);
+      n += r.end - r.start;
+    }
+    return n;
+  }
+
+  /** Number of present PTEs overall (for invariant checks). */
+  presentCount(): number {
+    let n = 0;
+    for (const b of this.blocks.values()) n += b.present;
+    return n;
+  }
+
+  /** Check the per-block present counters. */
+  checkInvariants(): void {
+    for (const [i, b] of this.blocks) {
+      let n = 0;
+      if (b.pte !== null) {
+        for (const v of b.pte) if (v !== PTE_NONE) n++;
+      } else {
+        n = b.uniform === PTE_NONE ? 0 : BLOCK;
+        if (b.xoff !== null) {
+          if (b.xoff.length === 0 || b.xoff.length > SPARSE_MAX || b.xoff.length !== b.xval!.length) throw new ModelInvariantError(`page-table block ${i}: bad exception list`);
+          for (let k = 0; k < b.xoff.length; k++) {
+            if (k > 0 && b.xoff[k] <= b.xoff[k - 1]) throw new ModelInvariantError(`page-table block ${i}: exceptions out of order`);
+            if (b.xval![k] === b.uniform) throw new ModelInvariantError(`page-table block ${i}: exception equal to the uniform value`);
+            n += (b.xval![k] !== PTE_NONE ? 1 : 0) - (b.uniform !== PTE_NONE ? 1 : 0);
+          }
+        }
+      }
+      if (n !== b.present || n === 0) throw new ModelInvariantError(`page-table block ${i} present count ${b.present} != ${n}`);
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * DOC: CPU VMAs (vm_area_struct)
+ *
+ * The process's mappings as mm keeps them: a sorted, non-overlapping list of [start, end) page
+ * spans with a protection and a kind. Only what SVM looks at is kept: VM_WRITE (prot),
+ * vma_is_anonymous() (kind 'anon' only; MAP_SHARED|MAP_ANONYMOUS is shmem and is not anonymous),
+ * and is_vm_hugetlb_page() (kind 'hugetlb').
+ *
+ * munmap and mprotect split VMAs; mmap next to a compatible private anonymous VMA merges with it
+ * (mm's vma_merge(); platform knob `vma_merge`), which matters because range chunks must fit
+ * inside one CPU VMA.
+ */
+
+import type { MapKind, Prot } from '../events.js';
+
+export interface CpuVma {
+  start: number;
+  end: number;
+  prot: Prot;
+  kind: MapKind;
+}
+
+export class VmaList {
+  /** Sorted by start, non-overlapping. */
+  private vmas: CpuVma[] = [];
+
+  constructor(private readonly merge: boolean) {}
+
+  /** All VMAs, in address order (read-only view). */
+  all(): readonly CpuVma[] {
+    return this.vmas;
+  }
+
+  /** Index of the first VMA whose end is above `page`. */
+  private lowerBound(page: number): number {
+    let lo = 0;
+    let hi = this.vmas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.vmas[mid].end <= page) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The VMA containing `page`. Mirrors vma_lookup(). */
+  lookup(page: number): CpuVma | undefined {
+    const i = this.lowerBound(page);
+    const v = this.vmas[i];
+    return v !== undefined && v.start <= page ? v : undefined;
+  }
+
+  /** VMAs overlapping [start, end), in order. */
+  overlapping(start: number, end: number): CpuVma[] {
+    const out: CpuVma[] = [];
+    for (let i = this.lowerBound(start); i < this.vmas.length && this.vmas[i].start < end; i++) out.push(this.vmas[i]);
+    return out;
+  }
+
+  /** First VMA starting at or above `page` and below `end`. Mirrors find_vma() for a hole. */
+  nextStart(page: number, end: number): number | null {
+    const i = this.lowerBound(page);
+    const v = this.vmas[i];
+    if (v === undefined) return null;
+    const s = Math.max(v.start, page);
+    return s < end ? s : null;
+  }
+
+  /** Remove [start, end) from every VMA, splitting where needed. Returns the removed pieces. */
+  remove(start: number, end: number): CpuVma[] {
+    const removed: CpuVma[] = [];
+    const keep: CpuVma[] = [];
+    let i = this.lowerBound(start);
+    const before = this.vmas.slice(0, i);
+    for (; i < this.vmas.length && this.vmas[i].start < end; i++) {
+      const v = this.vmas[i];
+      if (v.start < start) keep.push({ ...v, end: start });
+      removed.push({ ...v, start: Math.max(v.start, start), end: Math.min(v.end, end) });
+      if (v.end > end) keep.push({ ...v, start: end });
+    }
+    this.vmas = before.concat(keep, this.vmas.slice(i));
+    return removed;
+  }
+
+  /** Insert a new VMA over a hole, merging with compatible neighbours. Returns whether it merged. */
+  insert(vma: CpuVma): boolean {
+    const i = this.lowerBound(vma.start);
+    this.vmas.splice(i, 0, { ...vma });
+    return this.mergeAround(i);
+  }
+
+  /**
+   * Set the protection of [start, end). Returns the pieces whose protection changed (mprotect
+   * leaves a VMA whose flags do not change untouched: mprotect_fixup()).
+   */
+  protect(start: number, end: number, prot: Prot): CpuVma[] {
+    const changed: CpuVma[] = [];
+    const out: CpuVma[] = [];
+    let i = this.lowerBound(start);
+    const before = this.vmas.slice(0, i);
+    for (; i < this.vmas.length && this.vmas[i].start < end; i++) {
+      const v = this.vmas[i];
+      if (v.prot === prot) {
+        out.push(v);
+        continue;
+      }
+      if (v.start < start) out.push({ ...v, end: start });
+      const mid = { ...v, start: Math.max(v.start, start), end: Math.min(v.end, end), prot };
+      out.push(mid);
+      changed.push(mid);
+      if (v.end > end) out.push({ ...v, start: end });
+    }
+    this.vmas = before.concat(out, this.vmas.slice(i));
+    if (this.merge) for (let k = this.vmas.length - 1; k >= 0; k--) this.mergeAround(Math.min(k, this.vmas.length - 1));
+    return changed;
+  }
+
+  /** Two VMAs can be one (vma_merge(): adjacent, same flags, private anonymous). */
+  private compatible(a: CpuVma, b: CpuVma): boolean {
+    return this.merge && a.end === b.start && a.prot === b.prot && a.kind === 'anon' && b.kind === 'anon';
+  }
+
+  private mergeAround(i: number): boolean {
+    let merged = false;
+    if (i + 1 < this.vmas.length && this.compatible(this.vmas[i], this.vmas[i + 1])) {
+      this.vmas[i] = { ...this.vmas[i], end: this.vmas[i + 1].end };
+      this.vmas.splice(i + 1, 1);
+      merged = true;
+    }
+    if (i > 0 && this.compatible(this.vmas[i - 1], this.vmas[i])) {
+      this.vmas[i - 1] = { ...this.vmas[i - 1], end: this.vmas[i].end };
+      this.vmas.splice(i, 1);
+      merged = true;
+    }
+    return merged;
+  }
+}
