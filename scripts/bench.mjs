@@ -148,7 +148,7 @@ function proc(cli, args, { stdin, timeoutS = 0 } = {}) {
   const cmd = `${shell}exec node --import ./bench/rusage-hook.mjs ${cli} ${args.map((a) => `'${a}'`).join(' ')} > /dev/null`;
   const r = spawnSync('bash', ['-c', cmd], { env: { ...process.env, SVMSIM_BENCH_RUSAGE: rusageFile }, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutS * 1000 || undefined, killSignal: 'SIGKILL' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const u = existsSync(rusageFile) ? JSON.parse(readFileSync(rusageFile, 'utf8').trim().split('\n').pop()) : { cpuMs: NaN, rssMb: NaN };
+  const u = existsSync(rusageFile) ? JSON.parse(readFileSync(rusageFile, 'utf8').trim().split('\n').pop()) : { cpuMs: Number.NaN, rssMb: Number.NaN };
   return { ms, cpuMs: u.cpuMs, rssMb: u.rssMb, code: r.status ?? (r.signal ? 128 : -1), signal: r.signal };
 }
 const traceFile = (pattern, n) => `bench/${pattern}-${n}.csv`;
@@ -266,6 +266,8 @@ const imp = run('import-bpftrace', capture);
 console.log(
   `import ${fmt(captureLines)}-line bpftrace capture (${captureMb.toFixed(0)} MiB): ${imp.ms.toFixed(0)} ms (CPU ${imp.cpuMs.toFixed(0)} ms) = ${fmt((captureLines / imp.ms) * 1000)} lines/s, ` +
     `${fmt(imp.events)} trace events, peak RSS ${imp.rssMb.toFixed(0)} MB`,
+);
+
 // Results: replay --format jsonl of the largest trace twice (16G VRAM, and 4G: one knob changed),
 // then diff of the two results. One run each (they are long); peak RSS of each process.
 const big = sizes[sizes.length - 1];

@@ -8,11 +8,11 @@ import { defaultPlatform, KERNEL_VERSIONS, type Platform } from '../src/core/pla
 import { ev } from './helpers.js';
 
 const BASE = 0x7f0000000000n;
-export const REGION_PAGES = 2048; // 8 MiB
+const REGION_PAGES = 2048; // 8 MiB
 
 const page = fc.integer({ min: 0, max: REGION_PAGES - 1 });
 const pages = fc.constantFrom(1, 2, 16, 17, 256, 512, 600, 1024);
-export const addrOf = (p: number, off = 0) => BASE + BigInt(p) * 4096n + BigInt(off);
+const addrOf = (p: number, off = 0) => BASE + BigInt(p) * 4096n + BigInt(off);
 
 export const eventArb: fc.Arbitrary<CoreEvent> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ p: page, n: pages, prot: fc.constantFrom('rw', 'rw', 'rw', 'r', 'none'), kind: fc.constantFrom('anon', 'anon', 'anon', 'shared', 'file', 'hugetlb') }).map(({ p, n, prot, kind }) => {

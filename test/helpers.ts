@@ -22,14 +22,13 @@ export function traceFiles(dir: string): string[] {
 
 export const K = 1024n;
 export const M = 1024n * 1024n;
-export const G = 1024n * M;
 /** Aligned to 512 MiB, so notifier N0 = [B, B+512M). */
 export const B = 0x7f0000000000n;
 
 type Extra = Record<string, unknown>;
 
 /** A core event at byte address `addr` of `size` bytes. */
-export function ev(op: CoreEvent['op'], addr: bigint, size: bigint = 1n, extra: Extra = {}, t = 0): CoreEvent {
+export function ev(op: CoreEvent['op'], addr: bigint, size = 1n, extra: Extra = {}, t = 0): CoreEvent {
   const offset = Number(addr & 0xfffn);
   const npages = size === 0n ? 0 : Number((BigInt(offset) + size + 4095n) >> 12n);
   const defaults: Extra =
@@ -53,7 +52,7 @@ export class Run {
     return this;
   }
 
-  do(op: CoreEvent['op'], addr: bigint, size: bigint = 1n, extra: Extra = {}): EventResult {
+  do(op: CoreEvent['op'], addr: bigint, size = 1n, extra: Extra = {}): EventResult {
     const r = this.sim.step(ev(op, addr, size, extra, this.t));
     this.results.push(r);
     return r;

@@ -59,14 +59,7 @@ if (phase === 'gen') {
   while (src.read() !== undefined) events++;
 } else if (phase === 'replay') {
   const h = openTrace(file, file, 'csv');
-  let out = '';
-  const sim = replay(
-    h.events,
-    buildPlatform(h.platform, {}),
-    createReporter({ format: 'debugfs' }, (s) => {
-      out += s;
-    }),
-  );
+  const sim = replay(h.events, buildPlatform(h.platform, {}), createReporter({ format: 'debugfs' }, () => {}));
   events = sim.eventsReplayed;
   extra = { faults: sim.snapshot().stats[0].counters.find(([n]) => n === 'svm_pagefault_count')?.[1] };
   void defaultPlatform;

@@ -27,7 +27,7 @@
 import { KERNEL_VERSIONS, kernelAtLeast, type KernelVersion } from '../core/platform.js';
 
 /** Version of the capture line format (the header's `v`). */
-export const CAPTURE_FORMAT_VERSION = 1;
+const CAPTURE_FORMAT_VERSION = 1;
 
 export interface ScriptOptions {
   kernel: KernelVersion;
@@ -71,7 +71,7 @@ export function bpftraceScript(o: ScriptOptions): string {
   out.push(
     `// svmsim capture script for Linux ${o.kernel} (${pagemap ? 'drm_pagemap' : 'drm_gpusvm'} migration).`,
     `// Run as root: bpftrace THIS_FILE${o.pid === undefined ? ' PID' : ''} > capture.jsonl`,
-    `// then: svmsim import capture.jsonl -o trace.jsonl`,
+    '// then: svmsim import capture.jsonl -o trace.jsonl',
     '',
   );
   probe('BEGIN', [
@@ -110,14 +110,14 @@ export function bpftraceScript(o: ScriptOptions): string {
   ]);
 
   // --- the Xe fault handler (GT page-fault worker) ----------------------------------------------
-  probe(`kprobe:xe_svm_handle_pagefault /@mm != 0 && (uint64)((struct xe_vm *)arg0)->svm.gpusvm.mm == @mm/`, [
+  probe('kprobe:xe_svm_handle_pagefault /@mm != 0 && (uint64)((struct xe_vm *)arg0)->svm.gpusvm.mm == @mm/', [
     '  @infault[tid] = 1;',
     line('fault', `,${q('addr')}:${hx},${q('atomic')}:%d`, ', arg3, (uint8)arg4'),
   ]);
-  probe(`kretprobe:xe_svm_handle_pagefault /@infault[tid]/`, [line('fault_ret', `,${q('ret')}:%d`, ', (int32)retval'), '  delete(@infault[tid]);']);
+  probe('kretprobe:xe_svm_handle_pagefault /@infault[tid]/', [line('fault_ret', `,${q('ret')}:%d`, ', (int32)retval'), '  delete(@infault[tid]);']);
 
   // --- drm_gpusvm ranges -----------------------------------------------------------------------
-  probe(`kretprobe:drm_gpusvm_range_find_or_insert /@infault[tid]/`, [
+  probe('kretprobe:drm_gpusvm_range_find_or_insert /@infault[tid]/', [
     '  if (retval > 0xfffffffffffff000) {',
     `  ${line('range', `,${q('err')}:%d`, ', (int32)retval')}`,
     '  } else {',
@@ -132,12 +132,12 @@ export function bpftraceScript(o: ScriptOptions): string {
 
   // --- migration -------------------------------------------------------------------------------
   if (pagemap) {
-    probe(`kprobe:drm_pagemap_populate_mm /@mm != 0 && (uint64)arg3 == @mm/`, [line('alloc_vram', hexRange, ', arg1, arg2')]);
-    probe(`kprobe:drm_pagemap_migrate_to_devmem /@mm != 0 && (uint64)arg1 == @mm/`, ['  @inmig[tid] = 1;', line('migrate_to_vram', hexRange, ', arg2, arg3')]);
-    probe(`kretprobe:drm_pagemap_migrate_to_devmem /@inmig[tid]/`, [line('migrate_to_vram_ret', `,${q('ret')}:%d`, ', (int32)retval'), '  delete(@inmig[tid]);']);
+    probe('kprobe:drm_pagemap_populate_mm /@mm != 0 && (uint64)arg3 == @mm/', [line('alloc_vram', hexRange, ', arg1, arg2')]);
+    probe('kprobe:drm_pagemap_migrate_to_devmem /@mm != 0 && (uint64)arg1 == @mm/', ['  @inmig[tid] = 1;', line('migrate_to_vram', hexRange, ', arg2, arg3')]);
+    probe('kretprobe:drm_pagemap_migrate_to_devmem /@inmig[tid]/', [line('migrate_to_vram_ret', `,${q('ret')}:%d`, ', (int32)retval'), '  delete(@inmig[tid]);']);
   } else {
     gpusvmRange('drm_gpusvm_migrate_to_devmem', 'migrate_to_vram');
-    probe(`kretprobe:drm_gpusvm_migrate_to_devmem /@infault[tid]/`, [line('migrate_to_vram_ret', `,${q('ret')}:%d`, ', (int32)retval')]);
+    probe('kretprobe:drm_gpusvm_migrate_to_devmem /@infault[tid]/', [line('migrate_to_vram_ret', `,${q('ret')}:%d`, ', (int32)retval')]);
   }
   const prefix = pagemap ? 'drm_pagemap' : 'drm_gpusvm';
   const devmem = pagemap ? 'struct drm_pagemap_devmem' : 'struct drm_gpusvm_devmem';

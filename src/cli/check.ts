@@ -29,7 +29,7 @@ const WORDING: Record<LintWarning['code'], (w: LintWarning) => string> = {
 };
 
 export async function runCheck(trace: string, o: CheckOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<void> {
-  const max = o.maxErrors === undefined ? Infinity : Number(o.maxErrors);
+  const max = o.maxErrors === undefined ? Number.POSITIVE_INFINITY : Number(o.maxErrors);
   if (!(max >= 1)) throw new UsageError(`--max-errors ${o.maxErrors}: expected a positive integer`);
   const errors: TraceInputError[] = [];
   const stop = new Error('max errors');

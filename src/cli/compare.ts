@@ -154,8 +154,8 @@ export function shardRange(total: number, i: number, n: number): [number, number
 
 function parseShard(s: string): [number, number] {
   const m = /^(\d+)\/(\d+)$/.exec(s.trim());
-  const i = m ? Number(m[1]) : NaN;
-  const n = m ? Number(m[2]) : NaN;
+  const i = m ? Number(m[1]) : Number.NaN;
+  const n = m ? Number(m[2]) : Number.NaN;
   if (!m || n < 1 || i < 1 || i > n) throw new UsageError(`--shard ${s}: expected I/N with 1 <= I <= N, e.g. 2/8`);
   return [i, n];
 }

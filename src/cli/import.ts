@@ -20,7 +20,7 @@ import type { CliIo } from './main.js';
 import { heldSink, outputFor } from './output.js';
 import { runDmesgImport } from './import-dmesg.js';
 
-export interface ImportCliOpts {
+interface ImportCliOpts {
   from?: string;
   output?: string;
   gpuAccess: 'read' | 'write';
@@ -37,7 +37,7 @@ function pidOption(raw: string | undefined): number | undefined {
 /** `--from` kinds that are not trace importers: a DEBUG_VM kernel log becomes an observation log. */
 const DMESG = 'dmesg';
 
-export async function runImport(file: string, o: ImportCliOpts, io: CliIo): Promise<void> {
+async function runImport(file: string, o: ImportCliOpts, io: CliIo): Promise<void> {
   if (o.from === DMESG) return runDmesgImport(file, o, io);
   const importer = o.from !== undefined ? importerNamed(o.from) : sniffImporter(file);
   if (importer === undefined) {

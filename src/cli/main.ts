@@ -31,10 +31,9 @@ import type { DmesgCliOpts } from './options.js';
 // Start-up: what a command needs is loaded when it runs (`--version` and `--help` load only commander).
 const loadTrace = () => import('../trace/index.js');
 
-export { VERSION };
-
 export interface CliIo {
   /** Write to stdout; false when its reader has gone away (EPIPE): later writes are dropped. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a sink may return nothing; only an explicit false means EPIPE
   stdout: (s: string) => boolean | void;
   stderr: (s: string) => void;
   /** Read a file, or stdin for '-'. */

@@ -27,6 +27,7 @@
 import cliProgress from 'cli-progress';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, fstatSync, lstatSync, openSync, readlinkSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -66,7 +67,7 @@ function stdoutFd(): number {
 }
 
 /** Put the user's name for a file on a file-system error (instead of a temporary or resolved path). */
-export function withPath<E>(e: E, path: string): E {
+function withPath<E>(e: E, path: string): E {
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err === 'object' && typeof err.code === 'string') err.path = path;
   return e;
@@ -151,10 +152,10 @@ export function liveTemporaryFiles(): string[] {
 // Output files
 
 /** The file a path finally names: symlinks followed (also dangling ones, whose target is created). */
-export function resolveLinks(path: string): string {
+function resolveLinks(path: string): string {
   let p = resolve(path);
   for (let hops = 0; ; hops++) {
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(p);
     } catch (e) {
@@ -173,7 +174,7 @@ export function resolveLinks(path: string): string {
  */
 export function openOutputFile(path: string): OutputFile {
   const real = resolveLinks(path);
-  let st;
+  let st: Stats | undefined;
   try {
     st = statSync(real);
   } catch (e) {
@@ -313,12 +314,6 @@ function tempFile(): TempStore {
       fd = -1;
     },
   };
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function nodeIo(): CliIo {

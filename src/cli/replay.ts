@@ -45,7 +45,7 @@ export function echoFields(ev: CoreEvent): [string, string][] {
   }
 }
 
-export function echoOf(e: ParsedEvent): EventEcho {
+function echoOf(e: ParsedEvent): EventEcho {
   const fields = echoFields(e.core);
   if (e.implicit) fields.push(['implicit', 'yes']);
   const echo: EventEcho = { line: e.line, t: e.core.t, op: e.core.op, addr: e.addr, size: e.size, fields };
@@ -90,7 +90,7 @@ export function implicitMmapNote(stats: { added: number; first?: { addr: bigint;
   if (unmapped !== undefined) {
     return (
       `svmsim: warning: #${unmapped.seq} ${unmapped.op} at 0x${unmapped.addr.toString(16)} (line ${unmapped.line}) failed with -ENOENT: nothing is mapped there, and the trace maps nothing at all.\n` +
-      `svmsim: a faults-only recording? Replay with --implicit-mmap to add an anonymous rw 2M mapping around every touched address.\n`
+      'svmsim: a faults-only recording? Replay with --implicit-mmap to add an anonymous rw 2M mapping around every touched address.\n'
     );
   }
   return '';
@@ -110,7 +110,7 @@ export interface ReplayOptions {
 /** Replay events through a fresh simulator, reporting as it goes. */
 export function replay(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, opts: ReplayOptions = {}): Simulator {
   const r = replayer(events, platform, reporter, opts);
-  while (r.run(Infinity));
+  while (r.run(Number.POSITIVE_INFINITY));
   return r.finish();
 }
 

@@ -36,7 +36,7 @@ export interface TestOpts {
 const TRACE_EXT = /\.(json|jsonl|ndjson|csv)$/i;
 
 /** Trace files under the paths, sorted, recursively. */
-export function findTraces(paths: string[]): string[] {
+function findTraces(paths: string[]): string[] {
   const out: string[] = [];
   const walk = (p: string, top: boolean) => {
     const st = statSync(p);
@@ -56,7 +56,7 @@ export function findTraces(paths: string[]): string[] {
 }
 
 /** Replay one trace and check its expectations. Never throws: bad input becomes status "error". */
-export function runTraceTest(file: string): TraceTestResult {
+function runTraceTest(file: string): TraceTestResult {
   const t0 = performance.now();
   const done = (r: Omit<TraceTestResult, 'file' | 'ms'>): TraceTestResult => ({ file, ms: Math.round(performance.now() - t0), ...r });
   try {

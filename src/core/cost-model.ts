@@ -41,7 +41,7 @@ export interface CostParams {
   tlbInvalUs: number;
 }
 
-export const BMG_COST: CostParams = {
+const BMG_COST: CostParams = {
   faultBaseUs: 6,
   getPagesBaseUs: 2,
   getPagesPerPageNs: 40,

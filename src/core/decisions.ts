@@ -251,9 +251,9 @@ export type Decision =
   | { code: 'copy_debug'; toVram: boolean; page: number; bo: number; boPage: number; npages: number }
   | { code: 'svm_dbg'; msg: SvmDbgMessage; errno?: Errno };
 
-export type DecisionCode = Decision['code'];
+type DecisionCode = Decision['code'];
 
-export type Outcome = 'ok' | 'hit' | 'error';
+type Outcome = 'ok' | 'hit' | 'error';
 
 export interface EventResult {
   /** 0-based index of the input event. */
@@ -274,7 +274,7 @@ export interface EventResult {
  * become 0x byte addresses; `pages` are counts of 4K pages; `bytes` are byte counts; `range` is
  * `{start, end}` (0x addresses), `range[]` a list of them.
  */
-export type FieldKind = 'addr' | 'pages' | 'bytes' | 'count' | 'bool' | 'enum' | 'string' | 'range' | 'range[]' | 'bo' | 'ns' | 'ms' | 'errno' | 'object[]';
+type FieldKind = 'addr' | 'pages' | 'bytes' | 'count' | 'bool' | 'enum' | 'string' | 'range' | 'range[]' | 'bo' | 'ns' | 'ms' | 'errno' | 'object[]';
 
 export interface FieldSpec {
   kind: FieldKind;
@@ -284,12 +284,6 @@ export interface FieldSpec {
   values?: readonly string[];
   /** Absent from some records. */
   optional?: true;
-}
-
-export interface DecisionSpec {
-  /** One line: the kernel step. */
-  doc: string;
-  fields: Record<string, FieldSpec>;
 }
 
 type FieldsOf<C extends DecisionCode> = Exclude<keyof Extract<Decision, { code: C }>, 'code'>;
@@ -436,5 +430,3 @@ export const DECISIONS: Registry = {
   },
   madvise_zap: { doc: 'attribute change zaps bound ranges', fields: { zapped: f('range[]', 'ranges zapped'), tlbInval: f('bool', 'one TLB invalidation') } },
 };
-
-export const DECISION_CODES = Object.keys(DECISIONS) as DecisionCode[];

@@ -10,7 +10,6 @@
  */
 
 export const PAGE_SHIFT = 12;
-export const PAGE_SIZE = 4096;
 
 export type Prot = 'none' | 'r' | 'rw';
 /** anon = MAP_PRIVATE|MAP_ANONYMOUS (vma_is_anonymous); shared = MAP_SHARED|MAP_ANONYMOUS (shmem). */
@@ -21,7 +20,7 @@ export type PreferredLoc = 'device' | 'system';
 export type AtomicAttr = 'undefined' | 'device' | 'global' | 'cpu';
 
 /** Position of a span in pages. */
-export interface Span {
+interface Span {
   /** addr >> 12 */
   page: number;
   /** addr & 0xfff */

@@ -10,8 +10,3 @@ export class ModelInvariantError extends Error {
   /** Index of the event being replayed when the invariant broke, when known. */
   seq?: number;
 }
-
-/** Throw ModelInvariantError when `cond` is false. Mirrors WARN_ON(). */
-export function warnOn(cond: boolean, what: string): void {
-  if (cond) throw new ModelInvariantError(what);
-}

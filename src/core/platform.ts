@@ -18,7 +18,7 @@ export const KERNEL_VERSIONS = ['6.15-rc1', '6.15', '6.16', '6.17', '6.18', '6.1
 export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
 
 /** Ordinal of a kernel version, for "≥ 6.17"-style comparisons. */
-export function kernelOrdinal(v: KernelVersion): number {
+function kernelOrdinal(v: KernelVersion): number {
   return KERNEL_VERSIONS.indexOf(v);
 }
 
@@ -28,13 +28,13 @@ export function kernelAtLeast(v: KernelVersion, min: KernelVersion): boolean {
 }
 
 /** When GPU SVM range unbinds done by the garbage collector send a TLB invalidation. */
-export type GcUnbindTlbInval = 'always' | 'if_valid';
+type GcUnbindTlbInval = 'always' | 'if_valid';
 /** When the garbage collector runs after a munmap. */
-export type GcTiming = 'eager' | 'lazy';
+type GcTiming = 'eager' | 'lazy';
 /** How XE_VRAM_FLAGS_NEED64K compares the range size with 64K. */
-export type Need64kRule = 'lt' | 'le';
+type Need64kRule = 'lt' | 'le';
 /** The errno a VRAM BO allocation returns once TTM cannot make room. */
-export type VramFailErrno = 'ENOMEM' | 'ENOSPC';
+type VramFailErrno = 'ENOMEM' | 'ENOSPC';
 /** How `_us` counters are filled. */
 export type CostModelName = 'bmg' | 'zero';
 
@@ -133,7 +133,7 @@ export interface Platform {
 }
 
 /** Kernel-version dependent knob defaults. */
-export function versionDefaults(
+function versionDefaults(
   kernel: KernelVersion,
 ): Pick<Platform, 'need64kRule' | 'gcUnbindTlbInval' | 'faultExitReturnsZero' | 'prefSystemOwnerNull' | 'devmemOnlyFailToGetPages' | 'madviseAutoresetGate'> {
   const stable618 = kernelAtLeast(kernel, '6.18.y');

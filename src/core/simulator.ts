@@ -35,7 +35,7 @@ import { xeVmMadvise, xeVmPrefetch } from './xe-svm/ioctl.js';
 import { enterProcess, SimProcess } from './processes.js';
 import { TileStats, type StatName } from './xe-gt-stats.js';
 
-export interface RangeState {
+interface RangeState {
   start: number;
   end: number;
   location: Location;
@@ -46,7 +46,7 @@ export interface RangeState {
 }
 
 /** One process's share of the work (traces with several processes). */
-export interface ProcessState {
+interface ProcessState {
   pid: number;
   asid: number;
   metrics: Metrics;
@@ -262,11 +262,11 @@ export class Simulator {
     const now = this.sim.stats.gts.map((g) => g.entries().map(([, v]) => v));
     const prev = this.lastCounters;
     if (prev !== undefined) {
-      now.forEach((vals, g) =>
+      now.forEach((vals, g) => {
         vals.forEach((v, i) => {
           if (v < prev[g][i]) throw new ModelInvariantError(`gt${g} counter ${this.sim.stats.gts[g].entries()[i][0]} decreased`);
-        }),
-      );
+        });
+      });
     }
     this.lastCounters = now;
   }

@@ -107,7 +107,7 @@ export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generato
   };
   /** A CPU fill as writes of at most MAX_FILL each (generate.ts cpuFill()). */
   const cpuFill = (addr: number, len: number) => {
-    for (let off = 0; off < len; off += FILL) emit('cpu_write', addr + off, len - off < FILL ? len - off : FILL);
+    for (let off = 0; off < len; off += FILL) emit('cpu_write', addr + off, Math.min(len - off, FILL));
   };
   const at = (p: number) => base + p * PAGE;
   const randPage = () => Math.floor(rnd() * pages);

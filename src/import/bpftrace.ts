@@ -36,7 +36,7 @@ export function bpftraceAlphabet(kernel: KernelVersion): ReadonlySet<string> {
 }
 
 /** Which probe gives which vm_dbg label (documented in docs/capture.md). */
-export const BPFTRACE_LABELS: { label: string; from: string; since?: KernelVersion }[] = [
+const BPFTRACE_LABELS: { label: string; from: string; since?: KernelVersion }[] = [
   { label: 'PAGE FAULT', from: 'range returned by drm_gpusvm_range_find_or_insert, when the same attempt then migrates or gets pages' },
   { label: 'PAGE FAULT - VALID', from: 'range returned by drm_gpusvm_range_find_or_insert, when the handler then returns 0 with nothing else', since: '6.18' },
   { label: 'ALLOCATE VRAM', from: 'drm_pagemap_populate_mm (6.17+); drm_gpusvm_migrate_to_devmem (6.15/6.16: a failed BO allocation is not seen)' },
@@ -294,7 +294,7 @@ function sniffBpftrace(head: Buffer): boolean {
 }
 
 /** Format an observation as a trace comment line. */
-export function observationComment(ob: KernelObservation): string {
+function observationComment(ob: KernelObservation): string {
   const hex = (v: bigint) => `0x${v.toString(16).padStart(14, '0')}`;
   const span = ob.start !== undefined && ob.end !== undefined ? ` start=${hex(ob.start)}, end=${hex(ob.end)}` : '';
   return `kernel (capture line ${ob.source.line}): ${ob.label}:${span}`;

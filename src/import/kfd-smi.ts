@@ -55,7 +55,7 @@ function* kfdEvents(file: string, o: ImportOptions, skipped: SkipCounter, pids: 
     if (s === '' || s.startsWith('#')) continue;
     const m = LINE.exec(s);
     if (m === null) throw new TraceInputError(file, lines.line, `expected a KFD SMI event line "ID PAYLOAD" (event id in hex, as kfd_smi_event_add writes it), found ${JSON.stringify(s.slice(0, 60))}`);
-    const id = parseInt(m[1], 16);
+    const id = Number.parseInt(m[1], 16);
     const f = FORMATS[id];
     if (f === undefined) {
       skipped.add(OTHER[id] !== undefined ? `${OTHER[id]} events` : `events with unknown id 0x${id.toString(16)}`);

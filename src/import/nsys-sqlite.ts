@@ -46,7 +46,7 @@ interface Row {
 }
 
 /** The pid of a serialized nsys GlobalId (bits 24..47). */
-export function pidOfGlobalId(g: bigint): number {
+function pidOfGlobalId(g: bigint): number {
   return Number((g >> 24n) & 0xffffffn);
 }
 

@@ -16,7 +16,7 @@ export class ReorderWindow<T> {
   /** Items that arrived after a later one: a min-heap. */
   private readonly heap: { t: number; seq: number; item: T }[] = [];
   private seq = 0;
-  private maxT = -Infinity;
+  private maxT = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly window: number) {}
 
@@ -34,7 +34,7 @@ export class ReorderWindow<T> {
 
   /** Release everything (end of capture). */
   drain(out: T[]): void {
-    this.release(Infinity, out);
+    this.release(Number.POSITIVE_INFINITY, out);
   }
 
   private release(limit: number, out: T[]): void {

@@ -62,7 +62,7 @@ function csvCell(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function renderCompare(r: CompareResult, format: 'table' | 'markdown' | 'csv' | 'json'): string {
+function renderCompare(r: CompareResult, format: 'table' | 'markdown' | 'csv' | 'json'): string {
   const head = ['', ...r.columns.map((c) => c.label)];
   const rows = compareRows(r);
   switch (format) {

@@ -79,7 +79,7 @@ export function describe(d: Decision): string {
     case 'vma_dontneed':
       return `madvise(DONTNEED) ${ref(d)}: ${pl(d.pagesFreed, 'page')} freed${d.devicePagesFreed ? `, ${pl(d.devicePagesFreed, 'device page')}` : ''}`;
     case 'cpu_populate': {
-      const parts = [];
+      const parts: string[] = [];
       if (d.pages) parts.push(`${pl(d.pages, 'page')} allocated`);
       if (d.zeroPages) parts.push(`${pl(d.zeroPages, 'zero page')} mapped`);
       if (d.cowPages) parts.push(`${pl(d.cowPages, 'zero page')} copied on write`);
@@ -137,7 +137,7 @@ export function describe(d: Decision): string {
     case 'not_migratable_atomic':
       return `atomic fault needs VRAM but the range cannot migrate (${NOT_MIGRATABLE[d.cause]}): -EACCES`;
     case 'range_valid':
-      return `range already valid: nothing to do`;
+      return 'range already valid: nothing to do';
     case 'no_migrate':
       return `no migration: ${NO_MIGRATE[d.reason]}${d.cause ? `: ${NOT_MIGRATABLE[d.cause]}` : ''}`;
     case 'migrate_to_vram':

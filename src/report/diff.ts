@@ -26,7 +26,7 @@ export interface EventRec {
   [k: string]: unknown;
 }
 
-export interface RangeRec {
+interface RangeRec {
   start: string;
   end: string;
   location: string;
@@ -34,7 +34,7 @@ export interface RangeRec {
   [k: string]: unknown;
 }
 
-export interface TailRec {
+interface TailRec {
   vram: { capacity: number; used: number; [k: string]: unknown };
   stats: Record<string, Record<string, number>>;
   metrics: Record<string, number>;
@@ -68,7 +68,7 @@ export type Change =
   | { kind: 'field'; path: string; old: unknown; new: unknown }
   | { kind: 'removed' | 'added'; index: number; decision: Record<string, unknown> };
 
-export interface Divergence {
+interface Divergence {
   seq: number;
   line: number | null;
   op: string;
@@ -78,7 +78,7 @@ export interface Divergence {
   changes: Change[];
 }
 
-export interface Group {
+interface Group {
   summary: string;
   count: number;
   firstSeq: number;
@@ -134,7 +134,7 @@ export interface DiffResult {
 const MAX_KEY_CHANGES = 12;
 
 /** Distinct change groups kept; further kinds of change are counted under one "other" group. */
-export const MAX_GROUPS = 10_000;
+const MAX_GROUPS = 10_000;
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -247,7 +247,7 @@ function alignCodes(a: string[], b: string[]): [number, number][] {
 }
 
 /** The differences between two event records, argument by argument. */
-export function compareEvents(x: EventRec, y: EventRec, ig: Ignore): Change[] {
+function compareEvents(x: EventRec, y: EventRec, ig: Ignore): Change[] {
   const out: Change[] = [];
   for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) {
     if (k === 'decisions' || k === 'seq' || ig.field(k)) continue;
@@ -423,5 +423,3 @@ export function diffResults(a: DiffSource, b: DiffSource, o: DiffOptions = {}): 
     !r.thrashing.changed;
   return r;
 }
-
-export { Ignore as DiffIgnore };

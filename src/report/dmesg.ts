@@ -31,7 +31,7 @@ import type { EventResult } from '../core/decisions.js';
 import type { EventEcho, Reporter, Sink } from './reporter.js';
 
 /** How a line is printed: drm_dbg (with the calling function), drm_info, drm_err. */
-export type PrintLevel = 'dbg' | 'info' | 'err';
+type PrintLevel = 'dbg' | 'info' | 'err';
 
 /** What one kernel version prints on the SVM path. */
 export interface DmesgProfile {
@@ -181,7 +181,7 @@ export const DEFAULT_DMESG: DmesgOptions = { asid: 1, gpusvm: '00000000deadbeef'
 const LONG_MAX = '9223372036854775807';
 
 /** A byte address from a page index, as %0Nlx (pages are < 2^52: hex of the page plus three zeros is exact). */
-export function hexBytes(page: number, width: number): string {
+function hexBytes(page: number, width: number): string {
   const h = page === 0 ? '0' : page.toString(16) + '000';
   return h.length >= width ? h : ZEROS.slice(0, width - h.length) + h;
 }
@@ -274,7 +274,7 @@ export class DmesgFormatter {
  * Calls `each(decision, ns)` for every decision of an event with the trace time the kernel would
  * print it at: the event's time, moved on by a timeslice wait inside the event.
  */
-export function forEachTimed(t: number, res: EventResult, each: (d: Decision, ns: number) => void): void {
+function forEachTimed(t: number, res: EventResult, each: (d: Decision, ns: number) => void): void {
   let ns = t;
   for (const d of res.decisions) {
     if (d.code === 'timeslice_wait') ns = d.untilNs;

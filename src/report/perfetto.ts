@@ -108,7 +108,12 @@ export class PerfettoReporter implements Reporter {
           at = sp + 1;
           return v;
         };
-        const tid = next(), m = next(), tsS = next(), tsN = next(), durS = next(), durN = next();
+        const tid = next();
+        const m = next();
+        const tsS = next();
+        const tsN = next();
+        const durS = next();
+        const durN = next();
         const t1 = line.indexOf('\t', at);
         const bound = Number(line.slice(at, t1));
         const t2 = line.indexOf('\t', t1 + 1);

@@ -33,7 +33,7 @@ export const MAX_BINS = 1024;
 /** Marks kept per lane. */
 export const MAX_MARKS = 200;
 /** Ranges whose state per bin is kept from their creation (2 KiB each); later ones from when they become candidates. */
-export const MAX_TRACKED = 4096;
+const MAX_TRACKED = 4096;
 
 const LEVELS: SeriesName[] = ['vram4k', 'vram64k', 'vram2m', 'vramOther'];
 const SUMS = SERIES.filter((s) => !LEVELS.includes(s));
@@ -60,7 +60,7 @@ export class Binning {
   constructor(width: number) {
     this.width = width;
     for (const s of SUMS) this.sums.set(s, new Float64Array(MAX_BINS));
-    for (const s of LEVELS) this.levels.set(s, new Float64Array(MAX_BINS).fill(NaN));
+    for (const s of LEVELS) this.levels.set(s, new Float64Array(MAX_BINS).fill(Number.NaN));
   }
 
   /** The bin of x, merging bins until it fits. */
@@ -88,7 +88,7 @@ export class Binning {
       for (const a of lv) a[i] = a[j];
     }
     this.peak.fill(-1, half);
-    for (const a of lv) a.fill(NaN, half);
+    for (const a of lv) a.fill(Number.NaN, half);
     for (const l of this.lanes) {
       for (let i = 0; i < half; i++) l.bits[i] = l.bits[2 * i] | l.bits[2 * i + 1];
       l.bits.fill(0, half);
@@ -104,7 +104,9 @@ export class Binning {
     const total = v[0] + v[1] + v[2] + v[3];
     if (total <= this.peak[b]) return;
     this.peak[b] = total;
-    LEVELS.forEach((s, i) => (this.levels.get(s)![b] = v[i]));
+    LEVELS.forEach((s, i) => {
+      this.levels.get(s)![b] = v[i];
+    });
   }
 
   /** The lane was in state `bits` until bin b (inclusive). */

@@ -115,7 +115,7 @@ export function platformJson(p: Platform): Record<string, string | number | bool
 const PAGE_KEYS = new Set(['start', 'end', 'page', 'next', 'at']);
 
 /** A decision as JSON-ready data: page indices become 0x byte addresses, bigints numbers. */
-export function decisionJson(d: Decision): Record<string, unknown> {
+function decisionJson(d: Decision): Record<string, unknown> {
   const conv = (key: string, v: unknown): unknown => {
     if (typeof v === 'bigint') return Number(v);
     if (typeof v === 'number' && PAGE_KEYS.has(key)) return hexPage(v);
@@ -167,7 +167,7 @@ export function finalJson(final: FinalState): Record<string, unknown> {
 }
 
 /** One process's breakdown as JSON. */
-export function perPidJson(p: NonNullable<FinalState['perPid']>[number]): Record<string, unknown> {
+function perPidJson(p: NonNullable<FinalState['perPid']>[number]): Record<string, unknown> {
   return {
     pid: p.pid,
     asid: p.asid,
@@ -185,7 +185,7 @@ export function perPidJson(p: NonNullable<FinalState['perPid']>[number]): Record
 }
 
 /** A thrashing verdict as JSON. */
-export function thrashJson(t: FinalState['thrashing'][number]): Record<string, unknown> {
+function thrashJson(t: FinalState['thrashing'][number]): Record<string, unknown> {
   return {
     ...(t.pid !== undefined ? { pid: t.pid } : {}),
     start: hexPage(t.start),
@@ -197,7 +197,7 @@ export function thrashJson(t: FinalState['thrashing'][number]): Record<string, u
 }
 
 /** The head of a result: format version, kernel, trace, platform knobs. */
-export function headerJson(p: Platform, trace: TraceId | undefined): Record<string, unknown> {
+function headerJson(p: Platform, trace: TraceId | undefined): Record<string, unknown> {
   return { svmsim: 1, kernel: p.kernel, trace: trace ?? { name: null, sha256: null }, platform: platformJson(p) };
 }
 
@@ -289,7 +289,7 @@ class DebugfsReporter implements Reporter {
 // table
 
 /** -ERRNO for kernel errors; signals and simulator verdicts as they are. */
-export function errnoText(e: string | undefined): string {
+function errnoText(e: string | undefined): string {
   return e === undefined ? '' : /^E[A-Z]+$/.test(e) ? `-${e}` : e;
 }
 
@@ -439,7 +439,7 @@ class TableReporter implements Reporter {
 }
 
 /** Rows of the final range table in the table format; JSON lists every range. */
-export const RANGE_TABLE_ROWS = 1000;
+const RANGE_TABLE_ROWS = 1000;
 /** Thrashing ranges listed in the table format. */
 const THRASH_ROWS = 100;
 

@@ -10,7 +10,7 @@
 
 import { DECISIONS, type FieldSpec } from '../core/decisions.js';
 
-export interface LineField {
+interface LineField {
   name: string;
   type: string;
   doc: string;
@@ -27,7 +27,7 @@ export interface LineSpec {
 const field = (name: string, type: string, doc: string, optional = false): LineField => (optional ? { name, type, doc, optional } : { name, type, doc });
 
 /** The fields of one event record (a JSONL event line; an element of `events` in JSON). */
-export const EVENT_FIELDS: LineField[] = [
+const EVENT_FIELDS: LineField[] = [
   field('seq', 'integer', '0-based index of the event in the trace'),
   field('line', 'integer', 'line of the event in the trace file'),
   field('t', 'integer', 'trace time of the event, ns'),
@@ -42,7 +42,7 @@ export const EVENT_FIELDS: LineField[] = [
 ];
 
 /** Fields of a final range record. */
-export const RANGE_FIELDS: LineField[] = [
+const RANGE_FIELDS: LineField[] = [
   field('start', '0x hex', 'first byte address'),
   field('end', '0x hex', 'end byte address (exclusive)'),
   field('size', '0x hex', 'end - start'),

@@ -24,7 +24,7 @@ export interface TraceTestResult {
 }
 
 /** One failure as text lines. */
-export function failureLines(r: TraceTestResult, f: ExpectFailure): string[] {
+function failureLines(r: TraceTestResult, f: ExpectFailure): string[] {
   const where = f.lastChange === null ? 'no event changed it' : `last changed by event #${f.lastChange.seq} (${r.file}:${f.lastChange.line} ${f.lastChange.op})`;
   return [`expect.${f.path.join('.')}${r.expectLine ? ` (${r.file}:${r.expectLine})` : ''}`, `  expected: ${f.expected}`, `  actual:   ${f.actual}`, `  ${where}`];
 }
@@ -54,6 +54,7 @@ const xml = (s: string) =>
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     // characters XML 1.0 cannot carry
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: these control characters are what is removed
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
 const secs = (ms: number) => (ms / 1000).toFixed(3);

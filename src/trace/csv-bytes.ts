@@ -439,7 +439,9 @@ export class CsvByteReader {
       }
       if (text.trim() === '' || text.startsWith('#')) continue;
       this.cols = parseCsvHeader(text, this.file, this.line);
-      this.cols.forEach((c, i) => (this.ix[c] = i));
+      this.cols.forEach((c, i) => {
+        this.ix[c] = i;
+      });
       this.other = this.cols.includes('comment');
       this.tIx = this.ix.t ?? -1;
       this.opIx = this.ix.op ?? -1;

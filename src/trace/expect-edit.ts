@@ -76,7 +76,7 @@ function spans(text: string, pos: number): Node {
 /** JSON of a value in the style of the text it replaces (spaces after ":" and "," or not). */
 function styled(v: unknown, like: string, block: string, indent: string | undefined): string {
   const spaced = /[:,] /.test(like.length > 2 ? like : block);
-  const one = (x: unknown) => (spaced ? JSON.stringify(x).replace(/("(?:[^"\\]|\\.)*")|([:,])/g, (m, s: string | undefined, p: string | undefined) => s ?? `${p} `) : JSON.stringify(x));
+  const one = (x: unknown) => (spaced ? JSON.stringify(x).replace(/("(?:[^"\\]|\\.)*")|([:,])/g, (_m, s: string | undefined, p: string | undefined) => s ?? `${p} `) : JSON.stringify(x));
   if (Array.isArray(v) && indent !== undefined && like.includes('\n') && v.length > 0) {
     return `[\n${v.map((x) => indent + '  ' + one(x)).join(',\n')}\n${indent}]`;
   }

@@ -44,7 +44,7 @@ class FastEvent implements ParsedEvent {
 /** A size cell as a byte count below 2^53, or -1 when the fast path cannot read it. */
 function fastSize(s: string): number {
   if (DEC_SMALL.test(s)) return Number(s);
-  if (HEX_SMALL.test(s)) return parseInt(s.slice(2), 16);
+  if (HEX_SMALL.test(s)) return Number.parseInt(s.slice(2), 16);
   return -1;
 }
 
@@ -82,8 +82,8 @@ export function fastEvent(get: (field: string) => string | number | undefined, p
   const a = get('addr');
   if (typeof a !== 'string' || !HEX_ADDR.test(a)) return undefined;
   const digits = a.slice(2);
-  const page = digits.length > 3 ? parseInt(digits.slice(0, -3), 16) : 0;
-  const offset = parseInt(digits.slice(-3), 16);
+  const page = digits.length > 3 ? Number.parseInt(digits.slice(0, -3), 16) : 0;
+  const offset = Number.parseInt(digits.slice(-3), 16);
 
   let size = spec.size === 'none' ? 0 : 1;
   const sv = get('size');

@@ -79,14 +79,20 @@ export class Linter {
     const end = c.page + Math.max(1, c.npages);
     switch (c.op) {
       case 'mmap':
-        if (c.offset !== 0) return this.warn(e, 'unaligned', start);
+        if (c.offset !== 0) {
+          this.warn(e, 'unaligned', start);
+          return;
+        }
         this.vmas.remove(start, end);
         this.vmas.insert({ start, end, prot: c.prot, kind: c.kind });
         return;
       case 'munmap':
       case 'madvise':
       case 'mprotect':
-        if (c.offset !== 0) return this.warn(e, 'unaligned', start);
+        if (c.offset !== 0) {
+          this.warn(e, 'unaligned', start);
+          return;
+        }
         if (this.coverage(start, end) === 'none') this.warn(e, 'munmap_nothing', start);
         if (c.op === 'munmap') this.vmas.remove(start, end);
         else if (c.op === 'mprotect') this.vmas.protect(start, end, c.prot);

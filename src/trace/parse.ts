@@ -35,7 +35,7 @@ export const MAX_JSON_BYTES = 64 << 20;
  * Deepest JSON nesting accepted (a trace needs 3: document, events array, event). Deeper text is
  * refused before JSON.parse, which would spend seconds and hundreds of MB on millions of levels.
  */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /** Offset where JSON text first nests deeper than MAX_JSON_DEPTH, or -1 (strings skipped). */
 function tooDeepAt(text: string): number {
@@ -286,7 +286,7 @@ export function parseEventObject(obj: unknown, file: string, line: number, cur: 
   }
   cur.t = t;
   if ('size' in e && e.size !== undefined && e.addr + e.size > 1n << 64n) {
-    throw new TraceInputError(file, line, `span [addr, addr+size) must end at or below 2^64`, 'size');
+    throw new TraceInputError(file, line, 'span [addr, addr+size) must end at or below 2^64', 'size');
   }
   if ('size' in e && e.size !== undefined && e.size > MAX_ACCESS_BYTES && PER_PAGE_OPS.has(e.op)) {
     throw new TraceInputError(

@@ -8,6 +8,7 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import type { Platform } from '../core/platform.js';
 import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceExpect, type TraceFormat } from './parse.js';
 import { checkHead, compressionOf } from './binary.js';
@@ -53,7 +54,7 @@ export function parseTrace(
  * size says nothing.
  */
 export function openTrace(path: string, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch (e) {

@@ -18,9 +18,9 @@ import { z } from 'zod';
 import { TraceInputError } from './parse.js';
 
 /** Largest single JSONL line or JSON value (other than the events and ranges arrays). */
-export const MAX_RECORD_BYTES = 64 << 20;
+const MAX_RECORD_BYTES = 64 << 20;
 /** Deepest nesting accepted in a result. */
-export const MAX_DEPTH = 64;
+const MAX_DEPTH = 64;
 
 const CHUNK = 1 << 20;
 
@@ -29,14 +29,14 @@ const CHUNK = 1 << 20;
 
 const hex = z.string().regex(/^0x[0-9a-f]+$/, 'a 0x hex address');
 
-export const resultHeaderSchema = z.looseObject({
+const resultHeaderSchema = z.looseObject({
   svmsim: z.literal(1),
   kernel: z.string(),
   trace: z.looseObject({ name: z.string().nullable(), sha256: z.string().nullable() }).optional(),
   platform: z.record(z.string(), z.unknown()),
 });
 
-export const eventRecordSchema = z.looseObject({
+const eventRecordSchema = z.looseObject({
   seq: z.number().int().nonnegative(),
   line: z.number().int().nullable().optional(),
   t: z.number().optional(),
@@ -46,7 +46,7 @@ export const eventRecordSchema = z.looseObject({
   decisions: z.array(z.looseObject({ code: z.string() })),
 });
 
-export const rangeRecordSchema = z.looseObject({ start: hex, end: hex, location: z.string(), valid: z.boolean() });
+const rangeRecordSchema = z.looseObject({ start: hex, end: hex, location: z.string(), valid: z.boolean() });
 
 const tailSchemas = {
   vram: z.looseObject({ capacity: z.number(), used: z.number() }),
@@ -54,10 +54,10 @@ const tailSchemas = {
   metrics: z.record(z.string(), z.number()),
 };
 
-export type ResultHeader = z.output<typeof resultHeaderSchema>;
+type ResultHeader = z.output<typeof resultHeaderSchema>;
 export type EventRecord = z.output<typeof eventRecordSchema>;
-export type RangeRecord = z.output<typeof rangeRecordSchema>;
-export interface ResultTail {
+type RangeRecord = z.output<typeof rangeRecordSchema>;
+interface ResultTail {
   vram: z.output<typeof tailSchemas.vram>;
   stats: z.output<typeof tailSchemas.stats>;
   metrics: z.output<typeof tailSchemas.metrics>;
@@ -92,7 +92,7 @@ function check<T>(schema: z.ZodType<T>, v: unknown, file: string, line: number, 
 }
 
 /** Throw when a parsed value nests deeper than MAX_DEPTH (iterative: no stack to overflow). */
-export function checkDepth(v: unknown, file: string, line: number): void {
+function checkDepth(v: unknown, file: string, line: number): void {
   const stack: [unknown, number][] = [[v, 0]];
   while (stack.length > 0) {
     const [x, d] = stack.pop()!;

@@ -42,7 +42,7 @@ const kind = z
   .describe('Mapping kind: anon = MAP_PRIVATE|MAP_ANONYMOUS (migratable), shared = MAP_SHARED|MAP_ANONYMOUS (shmem), file, hugetlb.');
 
 const pid = parsed((v) => {
-  const n = typeof v === 'number' ? v : /^[0-9]{1,10}$/.test(v as string) ? Number(v) : NaN;
+  const n = typeof v === 'number' ? v : /^[0-9]{1,10}$/.test(v as string) ? Number(v) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > PID_MAX) throw new ValueError(`a process id (an integer from 1 to ${PID_MAX})`);
   return n;
 }, 'Process id: each pid has its own mm and Xe VM, all share the GPU (default 1).').optional();
@@ -118,7 +118,7 @@ function int(min: number, max: number, what: string) {
   return z
     .unknown()
     .transform((v, ctx) => {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]{1,16}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]{1,16}$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
       if (!Number.isInteger(n) || n < min || n > max) {
         ctx.addIssue({ code: 'custom', message: `${what} (an integer from ${min} to ${max})` });
         return z.NEVER;

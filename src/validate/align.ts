@@ -18,7 +18,7 @@ import type { ParsedEvent } from '../trace/index.js';
 import type { KernelObservation } from './observation.js';
 
 /** Lines kept around a divergence, on each side. */
-export const CONTEXT = 3;
+const CONTEXT = 3;
 
 /** One line the model prints. */
 export interface ModelLine {
@@ -37,7 +37,7 @@ export interface ModelLine {
 const hexOfPage = (page: number) => (page === 0 ? '0' : page.toString(16) + '000');
 
 /** The comparison key of a model print-point record (matches keyOfObservation). */
-export function keyOfDecision(label: string, d: Decision): string {
+function keyOfDecision(label: string, d: Decision): string {
   switch (d.code) {
     case 'range_debug':
       return `${label}|${hexOfPage(d.range.start)}|${hexOfPage(d.range.end)}|${d.vram[0]},${d.vram[1]}`;
@@ -51,7 +51,7 @@ export function keyOfDecision(label: string, d: Decision): string {
 }
 
 /** The comparison key of a kernel observation. */
-export function keyOfObservation(o: KernelObservation): string {
+function keyOfObservation(o: KernelObservation): string {
   let k = o.label;
   if (o.start !== undefined) k += `|${o.start.toString(16)}`;
   if (o.end !== undefined) k += `|${o.end.toString(16)}`;
@@ -102,7 +102,7 @@ export function* modelLines(events: Iterable<ParsedEvent>, sim: Simulator, dmesg
 }
 
 /** Per label: lines in the capture, lines from the model, lines matched before the divergence. */
-export interface LabelCount {
+interface LabelCount {
   label: string;
   kernel: number;
   model: number;
@@ -123,7 +123,7 @@ export interface ModelSide {
   key: string;
 }
 
-export interface Divergence {
+interface Divergence {
   /** Index (0-based) of the first differing compared line. */
   index: number;
   kernel?: KernelSide;

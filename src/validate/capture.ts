@@ -21,14 +21,14 @@ import { observationsFromBpftrace } from './bpftrace.js';
 import type { KernelObservation, ObservationLog } from './observation.js';
 
 /** Header line of an observation log written by `svmsim import --from dmesg`. */
-export const OBSERVATIONS_HEADER = 'observations';
+const OBSERVATIONS_HEADER = 'observations';
 
 /**
  * BPFTRACE_READER: the reader of bpftrace captures (`svmsim capture --script` output),
  * observationsFromBpftrace() in src/validate/bpftrace.ts. Without a reader a bpftrace capture is
  * refused as bad input.
  */
-export let BPFTRACE_READER: ((path: string) => ObservationLog) | undefined = observationsFromBpftrace;
+let BPFTRACE_READER: ((path: string) => ObservationLog) | undefined = observationsFromBpftrace;
 
 /** Replace the bpftrace reader (tests: a stand-in reader, or none). */
 export function setBpftraceReader(r: ((path: string) => ObservationLog) | undefined): void {
@@ -83,7 +83,7 @@ const isU = (v: unknown): v is number => typeof v === 'number' && Number.isInteg
 const isHex = (v: unknown): v is string => typeof v === 'string' && /^0x[0-9a-f]+$/.test(v);
 
 /** Read an observation log back (streaming). Bad lines are bad input with file:line. */
-export function* observationsFromJsonl(lines: LineSource, file: string, counts: LogCounts): Generator<KernelObservation> {
+function* observationsFromJsonl(lines: LineSource, file: string, counts: LogCounts): Generator<KernelObservation> {
   let header = false;
   for (let text = lines.next(); text !== undefined; text = lines.next()) {
     counts.lines++;

@@ -23,7 +23,7 @@ import { MESSAGE_LABELS, RANGE_DEBUG_LABELS } from '../report/dmesg.js';
 import { FileLines, TextLines, TraceInputError, type LineSource } from '../trace/index.js';
 import type { KernelObservation, ObservationLog } from './observation.js';
 
-export const RANGE_LABELS = RANGE_DEBUG_LABELS;
+const RANGE_LABELS = RANGE_DEBUG_LABELS;
 const RANGE_LABEL_SET: ReadonlySet<string> = new Set(RANGE_LABELS);
 
 /** Message labels, longest first (so 'Get pages failed, ...' wins over 'Get pages failed'). */
@@ -98,7 +98,6 @@ export function parseDmesgLine(text: string, line: number, file: string): { kind
   else if (body.startsWith('[drm] ')) body = body.slice(6);
   else return { kind: 'other_xe' };
   const source = { line, text };
-  const where = `${file}:${line}`;
 
   const rm = RANGE_RE.exec(body);
   if (rm !== null && RANGE_LABEL_SET.has(rm[1])) {
@@ -152,7 +151,7 @@ export function parseDmesgLine(text: string, line: number, file: string): { kind
 }
 
 /** The Xe SVM observations of a log, every VM, streaming; `counts` fills in as lines are read. */
-export function* dmesgObservations(lines: LineSource, file: string, counts: LogCounts): Generator<KernelObservation> {
+function* dmesgObservations(lines: LineSource, file: string, counts: LogCounts): Generator<KernelObservation> {
   for (let text = lines.next(); text !== undefined; text = lines.next()) {
     counts.lines++;
     const r = parseDmesgLine(text, lines.line, file);
@@ -230,6 +229,6 @@ export function noSvmLinesHelp(file: string, counts: LogCounts): TraceInputError
     `no Xe SVM line in ${counts.lines} line${counts.lines === 1 ? '' : 's'} (${counts.otherXe} other xe, ${counts.otherDrivers} other drivers). ` +
       `Expected vm_dbg lines such as "xe 0000:03:00.0: [drm:xe_svm_handle_pagefault [xe]] PAGE FAULT: asid=1, gpusvm=..., vram=0,0, seqno=..., start=0x..., end=0x..., size=..." ` +
       `and "INVALIDATE: asid=...". They need a kernel built with CONFIG_DRM_XE_DEBUG_VM=y and drm.debug=0x2 ` +
-      `(boot parameter, or echo 0x2 > /sys/module/drm/parameters/debug); capture with dmesg -w > FILE or raise log_buf_len (see docs/capture.md)`,
+      '(boot parameter, or echo 0x2 > /sys/module/drm/parameters/debug); capture with dmesg -w > FILE or raise log_buf_len (see docs/capture.md)',
   );
 }

@@ -7,7 +7,7 @@
  */
 
 /** Where an observation was read: 1-based line of the capture file and the raw text. */
-export interface ObservationSource {
+interface ObservationSource {
   line: number;
   text: string;
 }

@@ -43,7 +43,7 @@ export function parseStats(text: string, file: string): StatsSnapshot {
 }
 
 /** The kernels whose counter list is exactly this snapshot's. */
-export function kernelsWithList(names: readonly string[]): KernelVersion[] {
+function kernelsWithList(names: readonly string[]): KernelVersion[] {
   return KERNEL_VERSIONS.filter((k) => {
     const l = statNames(k);
     return l.length === names.length && l.every((n, i) => n === names[i]);
@@ -68,9 +68,9 @@ export function checkCounterList(s: StatsSnapshot, kernel: KernelVersion): void 
   throw new TraceInputError(s.file, 0, `counter list is not kernel ${kernel}'s: ${parts.join('; ')}${looks}`);
 }
 
-export type CounterVerdict = 'ok' | 'differs' | 'info' | 'over_tolerance';
+type CounterVerdict = 'ok' | 'differs' | 'info' | 'over_tolerance';
 
-export interface CounterRow {
+interface CounterRow {
   name: string;
   before: bigint;
   after: bigint;

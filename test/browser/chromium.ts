@@ -3,4 +3,4 @@
  * SVMSIM_CHROMIUM), driven by playwright-core, which never downloads a browser (scripts/chromium.mjs,
  * shared with the bench and the screenshot script).
  */
-export { CHROMIUM, haveChromium, launch } from '../../scripts/chromium.mjs';
+export { haveChromium, launch } from '../../scripts/chromium.mjs';

@@ -76,7 +76,7 @@ describe('thrashing detection', () => {
     const slow = JSON.parse((await runCli(['replay', p, '--format', 'json', '--no-events', '--thrash-window', '5us'])).stdout);
     expect(slow.thrashing).toEqual([]);
     const table = await runCli(['replay', p, '--summary']);
-    expect(table.stdout).toMatch(/Thrashing \(1 range\)\n  \[0x7f0000000000, 0x7f0000200000\) 2M: 3 round trips/);
+    expect(table.stdout).toMatch(/Thrashing \(1 range\)\n {2}\[0x7f0000000000, 0x7f0000200000\) 2M: 3 round trips/);
     const cmp = await runCli(['compare', p, '--thrash-threshold', '4']);
     expect(cmp.stdout).toMatch(/thrashing ranges\s+│\s+0/);
   });
@@ -101,7 +101,7 @@ describe('Perfetto timeline (Chrome Trace Event format)', () => {
       expect(typeof e.pid).toBe('number');
       expect(typeof e.tid).toBe('number');
       if (e.ph === 'M') continue;
-      expect(e.ts).toBeGreaterThanOrEqual(lastTs.get(e.tid) ?? -Infinity);
+      expect(e.ts).toBeGreaterThanOrEqual(lastTs.get(e.tid) ?? Number.NEGATIVE_INFINITY);
       lastTs.set(e.tid, e.ts);
       if (e.ph === 'X') {
         expect(e.dur).toBeGreaterThanOrEqual(0);

@@ -161,18 +161,32 @@ describe('mm', () => {
           } else if (kind === 'replace') {
             const changed = pt.replace(p, p + n, PTE_SMEM, v);
             let expected = 0;
-            for (let q = p; q < p + n; q++) if (naive.get(q) === PTE_SMEM) (put(q, v), expected++);
+            for (let q = p; q < p + n; q++) if (naive.get(q) === PTE_SMEM) {
+              put(q, v);
+              expected++;
+            }
             expect(changed).toBe(expected);
           } else if (kind === 'burst') {
-            for (let q = p; q < p + n * 7; q += 7) (pt.set(q, v), put(q, v)); // many exceptions: sparse -> dense
+            // many exceptions: sparse -> dense
+            for (let q = p; q < p + n * 7; q += 7) {
+              pt.set(q, v);
+              put(q, v);
+            }
           } else {
-            for (let q = p; q < p + 6 * (n + 1); q += n + 1) (pt.set(q, v), put(q, v)); // exceptions 1..3 pages apart
+            // exceptions 1..3 pages apart
+            for (let q = p; q < p + 6 * (n + 1); q += n + 1) {
+              pt.set(q, v);
+              put(q, v);
+            }
           }
           pt.checkInvariants();
         }
         const got: number[] = [];
         const want: number[] = [];
-        for (let q = 0; q < 4 * 512 + 600; q++) (got.push(pt.get(q)), want.push(naive.get(q) ?? 0));
+        for (let q = 0; q < 4 * 512 + 600; q++) {
+          got.push(pt.get(q));
+          want.push(naive.get(q) ?? 0);
+        }
         expect(got).toEqual(want);
         expect(pt.presentCount()).toBe(naive.size);
         const runs = pt.runs(100, 1700);

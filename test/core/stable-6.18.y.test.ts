@@ -89,7 +89,7 @@ describe('6.18.y knobs', () => {
     expect(find(b.f.decisions, 'migrate_to_ram')).toMatchObject([{ cause: 'get_pages', start: page(B), end: page(B + M), pages: 256 }]);
     expect(b.r.ranges()[0]).toMatchObject({ start: page(B), end: page(B) + 1, location: 'smem', valid: true });
     expect(b.r.vramUsed()).toBe(2n * M); // the BO lives on for the pages above the hole
-    expect(counters(b.r)['svm_cpu_copy_kb']).toBe(1024);
+    expect(counters(b.r).svm_cpu_copy_kb).toBe(1024);
     // knob off on 6.18.y behaves as 6.18, knob on 6.18 as 6.18.y
     expect(run({ kernel: '6.18.y', prefSystemOwnerNull: false }).r.ranges()[0]).toMatchObject({ location: 'vram' });
     expect(run({ kernel: '6.18', prefSystemOwnerNull: true, madviseAutoresetGate: true }).r.ranges()[0]).toMatchObject({ location: 'smem' });

@@ -81,7 +81,7 @@ const MUTATIONS: Record<string, Mutation> = {
   knobTwice: (t, r) =>
     t
       .replace(/"platform"\s*:\s*\{/, `"platform":{"vram":"${pick(['1G', '4097', '1.5K'], r)}","vram_capacity":"2G",`)
-      .replace(/^#! platform/m, `#! platform vram=1G\n#! platform vram=2G`),
+      .replace(/^#! platform/m, '#! platform vram=1G\n#! platform vram=2G'),
   hugeSize: (t, r) => t.replace(/("size"\s*:\s*"?|,)(0x[0-9a-f]+|[0-9]+[KMG]?)/, `$1${pick(['128T', '0x8000000000000000', '64G', '0x1000000001', '1T'], r)}`),
   controlBytes: (t, r) => lineOf(t, r, (l) => l + '\u0007\u001b[2J'.repeat(1 + Math.floor(r() * 3))),
   longValue: (t, r) => lineOf(t, r, (l) => l.replace(/"op"/, `"comment":"${'x'.repeat(20000)}","op"`).replace(/,([a-z_]+),/, `,$1${'y'.repeat(20000)},`)),

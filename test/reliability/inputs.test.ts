@@ -74,7 +74,7 @@ describe('messages: one clear line each', () => {
 });
 
 /** A JSON result without its "trace" part (the input's name and sha256 differ by construction). */
-const noTrace = (json: string) => json.replace(/\n  "trace": \{[^}]*\},/, '');
+const noTrace = (json: string) => json.replace(/\n {2}"trace": \{[^}]*\},/, '');
 
 describe('encodings are detected and read correctly', () => {
   test('a JSON document whose "events" key starts after 64 KiB (stdin, unknown extension) is JSON, not JSONL', async () => {

@@ -186,9 +186,9 @@ describe('pipes, full disks and signals', () => {
     expect(r.stderr).toBe('svmsim: <stdin>:1: binary data (NUL byte) in a text trace\n');
     const ref = svmsim(['replay', 'traces/12-need64k.csv', '--format', 'debugfs']);
     for (const cmd of [
-      `node bin/svmsim.js replay <(cat traces/12-need64k.csv) --format debugfs`,
-      `node bin/svmsim.js replay <(gzip -c traces/12-need64k.csv) --format debugfs`,
-      `node bin/svmsim.js replay /dev/stdin --format debugfs < traces/12-need64k.csv`,
+      'node bin/svmsim.js replay <(cat traces/12-need64k.csv) --format debugfs',
+      'node bin/svmsim.js replay <(gzip -c traces/12-need64k.csv) --format debugfs',
+      'node bin/svmsim.js replay /dev/stdin --format debugfs < traces/12-need64k.csv',
     ]) {
       const p = spawnSync('bash', ['-c', cmd], { encoding: 'utf8' });
       expect(p.status, p.stderr).toBe(0);
@@ -203,7 +203,10 @@ describe('in-process harness keeps the verdict too', () => {
     let writes = 0;
     let stderr = '';
     const code = await main(['replay', bigTrace('closed.csv', 60000, '999999999,gpu_read,nope,\n'), '--format', 'json'], {
-      stdout: () => (++writes, false),
+      stdout: () => {
+        writes++;
+        return false;
+      },
       stderr: (s) => void (stderr += s),
       readText: async (p) => readFileSync(p, 'utf8'),
       writeFileAtomic: async () => {},

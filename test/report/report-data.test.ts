@@ -62,7 +62,7 @@ describe('ReportCollector', () => {
       [6, 2],
       [6, 0],
     ]);
-    expect(d.lanes[0].states.slice(2)).toBe('9' /* invalid, bound in VRAM at #2 */ + '11' + '9' /* zapped at #5 */ + '9' /* bound again at #6 */);
+    expect(d.lanes[0].states.slice(2)).toBe("91199" /* bound again at #6 */);
   });
 
   test('a long trace stays within the bounds: bins, lanes, marks', () => {

@@ -24,6 +24,7 @@ export function scratch(prefix: string): { dir: string; write: (text: string) =>
 }
 
 /** `svmsim validate ARGS -f json`: exit code, the parsed document, stderr. */
+// biome-ignore lint/suspicious/noExplicitAny: the parsed JSON document, which the tests read field by field
 export async function validate(args: string[]): Promise<{ code: number; doc: any; stderr: string }> {
   const r = await runCli(['validate', ...args, '-f', 'json']);
   return { code: r.code, doc: r.stdout === '' ? undefined : JSON.parse(r.stdout), stderr: r.stderr };

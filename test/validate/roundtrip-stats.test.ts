@@ -24,14 +24,14 @@ describe('validate --stats round trip', () => {
             .map((l) => l.split(': '));
           // BEFORE: arbitrary earlier values; AFTER: BEFORE + what the model counted.
           const before = rows.map(([name], i) => `${name}: ${1000 + 37 * i}`).join('\n') + '\n';
-          const after = (bump?: string) => rows.map(([name, v], i) => `${name}: ${1000 + 37 * i + Number(v) + (name === bump ? 1 : 0)}`).join('\n') + '\n';
+          const afterSnapshot = (bump?: string) => rows.map(([name, v], i) => `${name}: ${1000 + 37 * i + Number(v) + (name === bump ? 1 : 0)}`).join('\n') + '\n';
           const bf = tmp(before);
-          const same = await validate([file, '-k', k, '--gt', gt, '--stats', bf, tmp(after())]);
+          const same = await validate([file, '-k', k, '--gt', gt, '--stats', bf, tmp(afterSnapshot())]);
           expect(same.code).toBe(0);
           if (gt === '1') continue; // the media GT: agreement only (its counters are the TLB ones of gt0)
 
           const count = rows.find(([name]) => !name.endsWith('_us'))![0];
-          const r = await validate([file, '-k', k, '--gt', gt, '--stats', bf, tmp(after(count))]);
+          const r = await validate([file, '-k', k, '--gt', gt, '--stats', bf, tmp(afterSnapshot(count))]);
           expect(r.code).toBe(1);
           const failing = r.doc.checks[0].counters.filter((c: { verdict: string }) => c.verdict === 'differs').map((c: { name: string }) => c.name);
           expect(failing).toEqual([count]);
@@ -39,7 +39,7 @@ describe('validate --stats round trip', () => {
           const us = rows.find(([name]) => name.endsWith('_us'));
           if (us !== undefined) {
             // _us: shown, never failing without a tolerance; failing beyond it.
-            const shifted = tmp(after(us[0]));
+            const shifted = tmp(afterSnapshot(us[0]));
             expect((await validate([file, '-k', k, '--gt', gt, '--stats', bf, shifted])).code).toBe(0);
             if (Number(us[1]) === 0) expect((await validate([file, '-k', k, '--gt', gt, '--stats', bf, shifted, '--us-tolerance', '10'])).code).toBe(1);
           }

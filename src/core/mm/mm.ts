@@ -70,7 +70,7 @@ export function doMunmap(sim: SimContext, start: number, end: number): void {
  * TASK_SIZE in pages: the top of the user address space. Taken as the lower half of the VA width
  * (`va_bits` 48 → 2^47 - 4K as x86-64 with 4-level paging, 57 → 2^56 - 4K with 5-level).
  */
-export function taskSizePages(vaBits: number): number {
+function taskSizePages(vaBits: number): number {
   return 2 ** (vaBits - 1 - 12) - 1;
 }
 
@@ -78,7 +78,7 @@ export function taskSizePages(vaBits: number): number {
  * The address check of mmap: `len > TASK_SIZE` or `addr > TASK_SIZE - len` is -ENOMEM.
  * Mirrors __get_unmapped_area().
  */
-export function getUnmappedAreaFits(sim: SimContext, start: number, end: number): boolean {
+function getUnmappedAreaFits(sim: SimContext, start: number, end: number): boolean {
   const top = taskSizePages(sim.platform.vaBits);
   if (end <= top) return true;
   emit(sim, { code: 'mmap_above_task_size', start, end, taskSize: top });

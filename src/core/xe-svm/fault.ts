@@ -43,7 +43,7 @@ import type { GpuVma } from './vm.js';
  * Whether a GPU atomic to this VMA needs VRAM: 1 yes, 0 no, -1 never allowed (-EACCES).
  * Mirrors xe_vma_need_vram_for_atomic() (≥6.18); older kernels: atomic on DGFX.
  */
-export function xeVmaNeedVramForAtomic(sim: SimContext, vma: GpuVma, atomic: boolean): number {
+function xeVmaNeedVramForAtomic(sim: SimContext, vma: GpuVma, atomic: boolean): number {
   const p = sim.platform;
   if (p.kernel === '6.15-rc1') return 0;
   if (!p.dgfx || !atomic) return 0;
@@ -59,7 +59,7 @@ export function xeVmaNeedVramForAtomic(sim: SimContext, vma: GpuVma, atomic: boo
 }
 
 /** Valid on the tile, and in VRAM when the fault demands it. Mirrors xe_svm_range_is_valid(). */
-export function xeSvmRangeIsValid(range: SvmRange, devmemOnly: boolean): boolean {
+function xeSvmRangeIsValid(range: SvmRange, devmemOnly: boolean): boolean {
   return range.valid && (!devmemOnly || range.hasDevmemPages);
 }
 
@@ -71,7 +71,7 @@ export function xeSvmRangeIsValid(range: SvmRange, devmemOnly: boolean): boolean
  * atomics to them fault. `atomic_faults_on_smem_pte` stands for that LR-mode condition.
  * Mirrors xe_atomic_for_vram() / xe_atomic_for_system() in xe_pt.c.
  */
-export function ptesAtomicEnable(sim: SimContext, range: SvmRange, vma: GpuVma): boolean {
+function ptesAtomicEnable(sim: SimContext, range: SvmRange, vma: GpuVma): boolean {
   const p = sim.platform;
   const v618 = kernelAtLeast(p.kernel, '6.18');
   if (range.hasDevmemPages) return !(v618 && vma.attrs.atomic === 'cpu');
@@ -99,7 +99,7 @@ interface FaultArgs {
 }
 
 /** Why a migration is attempted, from the policy the fault handler applies. */
-function migrateReason(sim: SimContext, vma: GpuVma, devmemOnly: boolean): MigrateReason {
+function migrateReason(sim: SimContext, devmemOnly: boolean): MigrateReason {
   const p = sim.platform;
   if (p.kernel === '6.15-rc1') return p.alwaysMigrateToVram ? 'always_migrate_to_vram' : 'migrate_once';
   if (devmemOnly) return 'devmem_only';
@@ -201,7 +201,7 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
       const m = xeSvmAllocVram(sim, range, timesliceMs);
       if (v618) gt.incrSized(range.npages, 'migrate_us', m.us);
       us += m.us;
-      logMigrate(sim, range, m, timesliceMs, migrateReason(sim, vma, devmemOnly));
+      logMigrate(sim, range, m, timesliceMs, migrateReason(sim, devmemOnly));
       if (!rc1) timesliceMs *= 2;
       if (!m.ok) {
         if (!(rc1 || tries > 0 || !devmemOnly)) {
@@ -271,7 +271,7 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
  * Handle a GPU page fault on a CPU-address-mirror VMA. Mirrors xe_svm_handle_pagefault()
  * (6.18: the wrapper that computes need_vram and re-looks-up the VMA on -EAGAIN).
  */
-export function xeSvmHandlePagefault(sim: SimContext, vma: GpuVma, a: FaultArgs): Errno | undefined {
+function xeSvmHandlePagefault(sim: SimContext, vma: GpuVma, a: FaultArgs): Errno | undefined {
   let cur = vma;
   for (let i = 0; ; i++) {
     if (i >= sim.platform.livelockBound) {

@@ -89,7 +89,7 @@ function plot(opts: uPlot.Options, data: (number | null)[][], el: HTMLElement): 
   return new uPlot(opts, closed as uPlot.AlignedData, el);
 }
 
-function baseOpts(doc: ReportDoc, run: RunDoc, el: HTMLElement, yLabel: string): uPlot.Options {
+function baseOpts(doc: ReportDoc, el: HTMLElement, yLabel: string): uPlot.Options {
   const fg = css('--fg');
   const grid = css('--grid');
   const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
@@ -131,7 +131,7 @@ function vramChart(doc: ReportDoc, f: number, el: HTMLElement): uPlot {
   // Cumulative tops, drawn top first so each lower band paints over the one above.
   const cum = (upto: number) => x.map((_, i) => order.slice(upto).reduce((s, k) => s + parts[k][i], 0));
   const colors: Record<string, string> = { other: css('--c-other'), '4K': css('--c-4k'), '64K': css('--c-64k'), '2M': css('--c-2m') };
-  const opts = baseOpts(doc, run, el, 'VRAM used (MiB)');
+  const opts = baseOpts(doc, el, 'VRAM used (MiB)');
   const data: (number | null)[][] = [x];
   order.forEach((k, i) => {
     data.push(cum(i));
@@ -160,7 +160,7 @@ function vramChart(doc: ReportDoc, f: number, el: HTMLElement): uPlot {
 /** Another run's series on this run's bins (bins of both cover the same trace; widths may differ). */
 function resample(o: RunDoc, run: RunDoc, v: number[], how: 'max' | 'sum'): number[] {
   if (o.binWidth === run.binWidth && o.bins === run.bins) return v;
-  const out = new Array<number>(run.bins).fill(how === 'max' ? NaN : 0);
+  const out = new Array<number>(run.bins).fill(how === 'max' ? Number.NaN : 0);
   v.forEach((y, i) => {
     const b = Math.min(run.bins - 1, Math.floor((i * o.binWidth) / run.binWidth));
     if (b < 0) return;
@@ -172,7 +172,7 @@ function resample(o: RunDoc, run: RunDoc, v: number[], how: 'max' | 'sum'): numb
 
 function trafficChart(doc: ReportDoc, f: number, el: HTMLElement): uPlot {
   const run = doc.runs[f];
-  const opts = baseOpts(doc, run, el, 'MiB per interval');
+  const opts = baseOpts(doc, el, 'MiB per interval');
   const data: number[][] = [xs(run), run.series.toVramMiB as number[], run.series.toRamMiB as number[]];
   opts.series.push(
     { label: 'to VRAM', stroke: css('--c-vram'), fill: css('--c-vram') + '55', width: 1.5, paths: stepped, value: (_u, v) => fmtNum(v, 2) },
@@ -189,7 +189,7 @@ function trafficChart(doc: ReportDoc, f: number, el: HTMLElement): uPlot {
 function faultChart(doc: ReportDoc, f: number, el: HTMLElement): uPlot {
   const run = doc.runs[f];
   const s = run.series;
-  const opts = baseOpts(doc, run, el, 'faults per interval');
+  const opts = baseOpts(doc, el, 'faults per interval');
   const total = (r: RunDoc) => r.series.faults4k.map((v, i) => (v as number) + (r.series.faults64k[i] as number) + (r.series.faults2m[i] as number) + (r.series.faultsFailed[i] as number));
   const all = total(run);
   const data: (number | null)[][] = [xs(run), s.faults4k, s.faults64k, s.faults2m, s.faultsFailed.map((v, i) => ((v as number) > 0 ? all[i] : null))];
@@ -346,7 +346,7 @@ function drawLanes(ctx: CanvasRenderingContext2D, doc: ReportDoc, run: RunDoc, p
       const ch = lane.states[i];
       let j = i + 1;
       while (j < run.bins && lane.states[j] === ch) j++;
-      const bits = parseInt(ch, 32);
+      const bits = Number.parseInt(ch, 32);
       if (bits > 0) {
         const names = STATE_NAMES.filter((_, k) => bits & (1 << k));
         const h = LANE_H / names.length;

@@ -17,7 +17,7 @@ import { humanBytes, humanPages, span } from '../format.js';
 import { platformJson } from '../reporter.js';
 import type { ReportDoc } from './types.js';
 
-export interface HtmlRun {
+interface HtmlRun {
   label: string;
   platform: Platform;
   final: FinalState;
@@ -51,7 +51,7 @@ function table(head: string[], rows: (string | number)[][], cls = ''): string {
 }
 
 /** Verdict lines of one configuration: thrashing, failed faults, VRAM oversubscription. */
-export function verdicts(run: HtmlRun, peakMiB: number): { ok: boolean; text: string }[] {
+function verdicts(run: HtmlRun, peakMiB: number): { ok: boolean; text: string }[] {
   const m = run.final.metrics;
   const th = run.final.thrashing;
   const cap = run.final.vram.capacity;

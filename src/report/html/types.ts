@@ -9,7 +9,6 @@
 
 /** Lane state bits per bin (several bits: the range changed state within the bin). */
 export const STATE_BITS = { vram: 1, smem: 2, mixed: 4, invalid: 8, destroyed: 16 } as const;
-export type LaneState = keyof typeof STATE_BITS;
 
 /** Kinds of marks on a lane. */
 export const MARK_KINDS = ['fault', 'failed fault', 'to VRAM', 'to RAM', 'invalidate', 'GC / removed'] as const;

@@ -99,7 +99,7 @@ interface FaultArgs {
 }
 
 /** Why a migration is attempted, from the policy the fault handler applies. */
-function migrateReason(sim: SimContext, vma: GpuVma, devmemOnly: boolean): MigrateReason {
+function migrateReason(sim: SimContext, _vma: GpuVma, devmemOnly: boolean): MigrateReason {
   const p = sim.platform;
   if (p.kernel === '6.15-rc1') return p.alwaysMigrateToVram ? 'always_migrate_to_vram' : 'migrate_once';
   if (devmemOnly) return 'devmem_only';
