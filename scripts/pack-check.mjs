@@ -28,6 +28,7 @@ for (const need of [
   'README.md',
   'bin/svmsim.js',
   'dist/svmsim.js',
+  'dist/svmsim.js.map',
   'dist/compare-worker.js',
   'traces/01-first-touch-2m.json',
 ]) {
