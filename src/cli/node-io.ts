@@ -192,6 +192,8 @@ export function openOutputFile(path: string): OutputFile {
   } catch (e) {
     rmSync(tmp, { force: true });
     dropTemp(tmp);
+    // The temporary file is created beside the output: a missing directory is the user's.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && real === resolve(path)) throw new UsageError(`${path}: no such directory: ${dirname(path)}`);
     throw withPath(e, path);
   }
   const abort = () => {

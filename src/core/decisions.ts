@@ -430,3 +430,5 @@ export const DECISIONS: Registry = {
   },
   madvise_zap: { doc: 'attribute change zaps bound ranges', fields: { zapped: f('range[]', 'ranges zapped'), tlbInval: f('bool', 'one TLB invalidation') } },
 };
+
+export const DECISION_CODES = Object.keys(DECISIONS) as DecisionCode[];

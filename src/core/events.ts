@@ -50,18 +50,3 @@ export type CoreEvent =
   | (Base & Span & { op: 'xe_madvise'; preferred?: PreferredLoc; atomic?: AtomicAttr });
 
 export type Op = CoreEvent['op'];
-
-export const OPS: readonly Op[] = [
-  'mmap',
-  'munmap',
-  'mprotect',
-  'madvise',
-  'cpu_read',
-  'cpu_write',
-  'gpu_read',
-  'gpu_write',
-  'gpu_atomic',
-  'gpu_fault',
-  'xe_prefetch',
-  'xe_madvise',
-];
