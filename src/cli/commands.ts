@@ -16,7 +16,7 @@ import { Argument, Command, Option } from '@commander-js/extra-typings';
 import { KERNEL_VERSIONS } from '../core/platform.js';
 import { PATTERNS } from '../gen/generate.js';
 import { IMPORTERS } from '../import/registry.js';
-import { address, asid, collect, duration, gpusvmPointer, integer, nonNegativeInt, nonNegativeNumber, pciAddress, positiveInt, shard, size, sizeList } from './options.js';
+import { address, asid, choiceList, collect, duration, gpusvmPointer, integer, nonNegativeInt, nonNegativeNumber, pciAddress, positiveInt, shard, size, sizeList } from './options.js';
 
 const TRACE_ENCODINGS = ['json', 'jsonl', 'csv'] as const;
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -156,7 +156,7 @@ export function compareCommand(root: Command) {
       .command('compare')
       .description('replay traces under several kernels / platforms and compare counters and derived figures in one table per trace')
       .argument('[traces...]', 'trace files (.json, .jsonl, .csv) or - for stdin; with --merge, the partial results')
-      .option('-k, --kernel <list>', 'kernel profiles, comma separated, e.g. 6.15,6.16,6.17,6.18')
+      .addOption(new Option('-k, --kernel <list>', 'kernel profiles, comma separated, e.g. 6.15,6.16,6.17,6.18').argParser(choiceList(KERNEL_VERSIONS)))
       .addOption(new Option('--vram <list>', 'VRAM sizes, comma separated, e.g. 4G,16G').argParser(sizeList('G')))
       .option('--set <knob=values>', 'any platform knob with comma-separated values (repeatable), e.g. need64k=true,false', collect, [] as string[])
       .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'markdown', 'csv', 'json'] as const).default('table' as const))
@@ -179,7 +179,7 @@ export function reportCommand(root: Command) {
       .argument('<trace>', 'trace file (.json, .jsonl, .csv) or - for stdin')
       .option('-o, --output <file>', 'write the HTML to a file (atomically) instead of stdout')
       .addOption(new Option('--ranges <n>', 'lanes in the range timeline: the N busiest ranges').argParser(integer(0, 1000, 'a number of lanes from 0 to 1000')).default(50))
-      .option('-k, --kernel <list>', 'kernel profiles to overlay, comma separated, e.g. 6.16,6.18')
+      .addOption(new Option('-k, --kernel <list>', 'kernel profiles to overlay, comma separated, e.g. 6.16,6.18').argParser(choiceList(KERNEL_VERSIONS)))
       .addOption(new Option('--vram <list>', 'VRAM sizes to overlay, comma separated, e.g. 4G,16G').argParser(sizeList('G')))
       .option('--set <knob=values>', 'any platform knob with comma-separated values (repeatable)', collect, [] as string[])
       .addOption(inputFormat())

@@ -114,6 +114,15 @@ export function sizeList(unit: 'K' | 'M' | 'G'): (v: string) => string {
   };
 }
 
+/** A comma-separated list of some of `choices` (compare / report --kernel); returned as written. */
+export function choiceList(choices: readonly string[]): (v: string) => string {
+  return (v) => {
+    const items = v.split(',').map((x) => x.trim()).filter(Boolean);
+    if (items.length === 0 || !items.every((x) => choices.includes(x))) invalid(`Expected a comma-separated list of ${choices.join(', ')}.`);
+    return v;
+  };
+}
+
 /** Repeatable option: the values in order. */
 export function collect(v: string, prev: string[]): string[] {
   return prev.concat([v]);

@@ -9,7 +9,7 @@
 
 import { Simulator } from '../core/simulator.js';
 import { kernelLogJson, renderKernelLog, renderStats, statsJson, type KernelLogReport } from '../report/validate.js';
-import { parsePlatformSettings, TraceInputError, type TraceFormat } from '../trace/index.js';
+import { parsePlatformSettings, PLATFORM_ALIASES, TraceInputError, type TraceFormat } from '../trace/index.js';
 import { align, modelLines } from '../validate/align.js';
 import { openCapture } from '../validate/capture.js';
 import { newLogCounts, noSvmLinesHelp, pickVm, type VmPick } from '../validate/dmesg.js';
@@ -18,7 +18,7 @@ import { EXIT_DIFFERENT, EXIT_OK, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import type { ValidateOpts } from './commands.js';
 import { DEFAULT_DMESG } from '../report/dmesg.js';
-import { platformSettings } from './settings.js';
+import { cliPlatformOf } from './settings.js';
 import { openInput } from './input.js';
 import { buildPlatform } from './replay.js';
 
@@ -28,7 +28,7 @@ export async function runValidate(trace: string, o: ValidateOpts, io: CliIo, det
   if (o.stats !== undefined && o.stats.length !== 2) throw new UsageError(`--stats: expected two files, BEFORE and AFTER (got ${o.stats.length})`);
   const gt = o.gt;
   const usTolerancePct = o.usTolerance;
-  const fromCli = parsePlatformSettings(platformSettings(o.kernel === undefined ? [] : [['kernel', o.kernel, `--kernel ${o.kernel}`]], o.set), 'command line');
+  const fromCli = cliPlatformOf(o.kernel === undefined ? [] : [['kernel', o.kernel, `--kernel ${o.kernel}`]], o.set, { parsePlatformSettings, PLATFORM_ALIASES });
   const format = detect(trace, o.inputFormat);
   // One pass over the trace (it may be stdin): one simulator serves both checks.
   const h = await openInput(io, trace, format);

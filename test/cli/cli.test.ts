@@ -137,7 +137,7 @@ describe('exit codes for bad input (2), never a stack trace', () => {
     ['a missing file', ['replay', join(dir, 'nope.json')], /nope\.json: no such file/],
     ['a directory', ['replay', dir], /is a directory/],
     ['an unknown option', ['replay', T1, '--frobnicate'], /unknown option/],
-    ['a bad knob', ['replay', T1, '--set', 'vram=lots'], /command line: field "vram": expected a size/],
+    ['a bad knob', ['replay', T1, '--set', 'vram=lots'], /--set vram=lots: field "vram": expected a size/],
     ['an unknown knob', ['replay', T1, '--set', 'colour=blue'], /unknown platform knob "colour"/],
     ['a bad kernel', ['replay', T1, '--kernel', '5.4'], /invalid/],
   ];

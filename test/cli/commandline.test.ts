@@ -162,6 +162,12 @@ describe('option values a new user gets wrong (issue 14 §4): exit 2, one line n
     expect((await runCli(['replay', T, '--set', 'svm_notifier_size=512', '-f', 'debugfs'])).code).toBe(0);
   });
 
+  test('a value the platform rules refuse names the option that gave it', async () => {
+    await refused(['replay', T, '--vram', '1.5K'], /^svmsim: --vram 1\.5K: field "vram": expected a VRAM size in whole 4K pages/);
+    await refused(['replay', T, '--set', 'svm_notifier_size=3'], /^svmsim: --set svm_notifier_size=3: field "notifier_size": expected a power-of-two size/);
+    await refused(['validate', T, '--stats', 'a', 'b', '--set', 'gc=sometimes'], /^svmsim: --set gc=sometimes: field "gc": /);
+  });
+
   test('--set vram=4G with --vram 8G: refused naming both (replay, validate, compare)', async () => {
     await refused(['replay', T, '--vram', '8G', '--set', 'vram=4G'], /^svmsim: --set vram=4G: platform knob "vram" is already given \(--vram 8G\)\n$/);
     await refused(['replay', T, '--kernel', '6.16', '--set', 'kernel=6.17'], /--set kernel=6\.17: platform knob "kernel" is already given \(--kernel 6\.16\)/);
@@ -175,6 +181,8 @@ describe('option values a new user gets wrong (issue 14 §4): exit 2, one line n
     await refused(['replay', T, '--hz', '200'], /^svmsim: option '--hz <hz>' argument '200' is invalid\. Allowed choices are 100, 250, 300, 1000\.\n$/);
     await refused(['replay', T, '-f', 'yaml'], /argument 'yaml' is invalid\. Allowed choices are table, json, jsonl, debugfs, perfetto, dmesg\./);
     await refused(['replay', T, '-k', '5.4'], /Allowed choices are 6\.15-rc1, 6\.15, 6\.16, 6\.17, 6\.18, 6\.18\.y\./);
+    await refused(['compare', T, '-k', '6.18,5.4'], /option '-k, --kernel <list>' argument '6\.18,5\.4' is invalid\. Expected a comma-separated list of 6\.15-rc1, 6\.15, 6\.16, 6\.17, 6\.18, 6\.18\.y\./);
+    await refused(['report', T, '-k', '6.9'], /Expected a comma-separated list of 6\.15-rc1/);
     await refused(['gen', 'strem'], /value 'strem' is invalid for argument 'pattern'\. Allowed choices are streaming, random/);
     await refused(['completion', 'tcsh'], /Allowed choices are bash, zsh, fish\./);
   });
