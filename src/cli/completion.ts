@@ -103,7 +103,7 @@ _svmsim() {
 ${cases.join('\n')}
   esac
 }
-complete -o filenames -o bashdefault -F _svmsim svmsim
+complete -o filenames -F _svmsim svmsim
 `;
 }
 
