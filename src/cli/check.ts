@@ -11,7 +11,7 @@ import { Linter, TraceInputError, type LintWarning, type TraceFormat } from '../
 import { openInput } from './input.js';
 import { TraceInputErrors, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
-import { buildPlatform } from './replay.js';
+import { buildPlatform } from '../replay/replay.js';
 
 export interface CheckOpts {
   inputFormat?: TraceFormat;

@@ -27,7 +27,7 @@ import { openInput } from './input.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { thrashOptions } from './options.js';
-import { buildPlatform, checkModelMemory, PROGRESS_EVERY } from './replay.js';
+import { buildPlatform, checkModelMemory, PROGRESS_EVERY } from '../replay/replay.js';
 
 export interface CompareOpts {
   kernel?: string;

@@ -9,7 +9,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { statSync } from 'node:fs';
 import { KERNEL_VERSIONS, type Platform } from '../core/platform.js';
-import { PATTERNS } from '../gen/generate.js';
+import { PATTERN_DOCS, PATTERNS } from '../gen/generate.js';
 import type { ReportOptions, TraceId } from '../report/reporter.js';
 import type { TempStore } from '../report/spill.js';
 import type { TraceFormat, TraceInputError } from '../trace/index.js';
@@ -120,7 +120,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
   const [{ detectFormat, parsePlatformSettings, sha256File }, { createReporter }, { buildPlatform, implicitMmapNote, replayYielding, unmappedFaultWatch }, { thrashOptions, dmesgOptions }, { openInput }, { withImplicitMmap }] = await Promise.all([
     loadTrace(),
     import('../report/reporter.js'),
-    import('./replay.js'),
+    import('../replay/replay.js'),
     import('./options.js'),
     import('./input.js'),
     import('../trace/implicit-mmap.js'),
@@ -341,9 +341,10 @@ function program(io: CliIo, run: (p: Promise<void>) => void, setCode: (code: num
     .option('--seed <n>', 'PRNG seed (same seed, same trace)', '1')
     .option('--base <addr>', 'base address of the working set', '0x7f0000000000')
     .option('--step <time>', 'mean time between events, e.g. 1us', '1us')
-    .addOption(new Option('--format <format>', 'trace encoding').choices(['csv', 'jsonl']).default('csv'))
-    .option('--vram <size>', 'write a platform header with this VRAM size (e.g. for oversubscription)')
+    .addOption(new Option('--format <format>', 'trace encoding (default: jsonl for -o FILE.jsonl, else csv)').choices(['csv', 'jsonl']))
+    .option('--vram <size>', 'write a platform header with this VRAM size (oversub: default half of --size)')
     .option('-o, --output <file>', 'write to a file instead of stdout')
+    .addHelpText('after', `\nPatterns:\n${PATTERNS.map((p) => `  ${p.padEnd(10)} ${PATTERN_DOCS[p]}`).join('\n')}`)
     .action((pattern: string, o: GenCliOpts) => run(import('./gen.js').then((m) => m.runGen(pattern, o, io))));
   addImportCommands(cmd, io, run);
   return cmd;

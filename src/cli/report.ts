@@ -18,7 +18,7 @@ import { axes, combinations, configurations } from './compare.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { thrashOptions } from './options.js';
-import { replayAll } from './replay.js';
+import { replayAll } from '../replay/replay.js';
 
 export interface ReportCliOpts {
   output?: string;

@@ -23,7 +23,7 @@ import { detectFormat, openTrace, TraceInputError } from '../trace/index.js';
 import { updateExpect } from '../trace/expect-edit.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_INTERNAL, EXIT_OK, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
-import { buildPlatform } from './replay.js';
+import { buildPlatform } from '../replay/replay.js';
 
 export interface TestOpts {
   reporter: 'text' | 'junit';

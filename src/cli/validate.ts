@@ -18,7 +18,7 @@ import { EXIT_DIFFERENT, EXIT_OK, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { dmesgOptions, type DmesgCliOpts } from './options.js';
 import { openInput } from './input.js';
-import { buildPlatform } from './replay.js';
+import { buildPlatform } from '../replay/replay.js';
 
 export interface ValidateOpts extends DmesgCliOpts {
   kernelLog?: string;

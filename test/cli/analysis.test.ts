@@ -106,11 +106,9 @@ describe('Perfetto timeline (Chrome Trace Event format)', () => {
       if (e.ph === 'X') {
         expect(e.dur).toBeGreaterThanOrEqual(0);
         const stack = stacks.get(e.tid) ?? [];
-        while (stack.length && stack[stack.length - 1] <= e.ts && !(stack[stack.length - 1] === e.ts && e.dur === 0 && false)) {
-          if (stack[stack.length - 1] <= e.ts) stack.pop();
-          else break;
-        }
-        // The slice must end inside its parent.
+        // Parents that ended by this slice's start are closed; the slice must end inside the
+        // innermost one still open.
+        while (stack.length && stack[stack.length - 1] <= e.ts) stack.pop();
         if (stack.length) expect(e.ts + e.dur).toBeLessThanOrEqual(stack[stack.length - 1]);
         stack.push(e.ts + e.dur);
         stacks.set(e.tid, stack);
