@@ -25,13 +25,16 @@ export default defineConfig({
         lines: 90,
         // the model: every reachable path has a test
         'src/core/**': { lines: 95 },
-        // floors a little under today's figures: coverage must not slide as code is added
-        'src/trace/**': { lines: 95 },
-        'src/report/**': { lines: 93 },
+        // floors a few points under today's figures (the fuzz tests draw a random seed per run,
+        // so some directories move by a point or two): coverage must not slide as code is added
+        'src/trace/**': { lines: 94 },
+        'src/report/**': { lines: 94 },
         'src/gen/**': { lines: 95 },
-        'src/import/**': { lines: 93 },
+        'src/import/**': { lines: 90 },
         'src/validate/**': { lines: 93 },
         'src/replay/**': { lines: 90 },
+        // thin commands, much of them run in child processes (bin/svmsim.js, worker threads) that
+        // V8 coverage of the test workers cannot see: node-io.ts, index.ts, compare-worker.ts
         'src/cli/**': { lines: 75 },
       },
     },
