@@ -167,7 +167,9 @@ describe('svmsim gen: output encoding and VRAM', () => {
     expect(files.get('x.csv')!.split('\n')[1]).toBe('t,op,addr,size');
     const a = parseTrace(jsonl, { file: 'x.jsonl', format: 'jsonl' }).events;
     const b = parseTrace(files.get('x.csv')!, { file: 'x.csv', format: 'csv' }).events;
-    expect(a.map((e) => e.core)).toEqual(b.map((e) => e.core));
+    const key = (e: (typeof a)[number]) => [e.core.op, e.core.t, e.addr, e.size];
+    expect(a.map(key)).toEqual(b.map(key));
+    expect(a).toHaveLength(50);
     // --format decides when given; the file name otherwise; a contradiction or .json is refused
     expect((await runCliFiles(['gen', 'pingpong', '-n', '5', '-o', 'y', '--format', 'jsonl'], files)).code).toBe(0);
     expect(files.get('y')!.startsWith('{"svmsim":1')).toBe(true);
