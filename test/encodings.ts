@@ -4,7 +4,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { echoFields } from '../src/cli/replay.js';
+import { echoFields } from '../src/replay/replay.js';
 import { platformJson } from '../src/report/reporter.js';
 import { parseTrace, type ParsedEvent } from '../src/trace/index.js';
 

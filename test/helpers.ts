@@ -79,11 +79,6 @@ export class Run {
     return Object.fromEntries(s.counters.filter(([, v]) => v !== 0));
   }
 
-  /** Non-zero counters with `_us` values replaced by the string ">0". */
-  shape(gt = 0): Record<string, number | string> {
-    return Object.fromEntries(Object.entries(this.nonZero(gt)).map(([k, v]) => [k, k.endsWith('_us') ? '>0' : v]));
-  }
-
   ranges() {
     return this.sim.snapshot().ranges;
   }

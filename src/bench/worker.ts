@@ -12,7 +12,7 @@ import { defaultPlatform } from '../core/platform.js';
 import { Simulator } from '../core/simulator.js';
 import { openTrace } from '../trace/index.js';
 import { createReporter } from '../report/reporter.js';
-import { buildPlatform, replay } from '../cli/replay.js';
+import { buildPlatform, replay } from '../replay/replay.js';
 import { bpftraceImporter } from '../import/bpftrace.js';
 import { TraceWriter } from '../import/writer.js';
 import { openResult, parseEventRecord } from '../trace/result.js';

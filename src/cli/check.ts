@@ -12,7 +12,7 @@ import { openInput } from './input.js';
 import { TraceInputErrors } from './errors.js';
 import type { CliIo } from './main.js';
 import type { CheckOpts } from './commands.js';
-import { buildPlatform } from './replay.js';
+import { buildPlatform } from '../replay/replay.js';
 
 
 const WORDING: Record<LintWarning['code'], (w: LintWarning) => string> = {

@@ -14,7 +14,7 @@
 
 import { Argument, Command, Option } from '@commander-js/extra-typings';
 import { KERNEL_VERSIONS } from '../core/platform.js';
-import { PATTERNS } from '../gen/generate.js';
+import { PATTERN_DOCS, PATTERNS } from '../gen/generate.js';
 import { IMPORTERS } from '../import/registry.js';
 import { address, asid, choiceList, collect, duration, gpusvmPointer, integer, nonNegativeInt, nonNegativeNumber, pciAddress, positiveInt, shard, size, sizeList } from './options.js';
 
@@ -256,15 +256,16 @@ export function genCommand(root: Command) {
     root
       .command('gen')
       .description('write a deterministic synthetic trace (CSV or JSONL) for a common access pattern')
-      .addArgument(new Argument('<pattern>', 'the access pattern (docs/trace-format.md "Synthetic traces")').choices(PATTERNS))
+      .addArgument(new Argument('<pattern>', 'the access pattern (listed below; docs/gen.md)').choices(PATTERNS))
       .addOption(new Option('-n, --events <n>', 'number of events').argParser(positiveInt).default(100_000))
       .addOption(new Option('--size <size>', 'working-set size, e.g. 256M').argParser(size('M')).default('256M'))
       .addOption(new Option('--seed <n>', 'PRNG seed (same seed, same trace)').argParser(integer(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'an integer')).default(1))
       .addOption(new Option('--base <addr>', 'base address of the working set (2M-aligned)').argParser(address).default(0x7f0000000000n, '0x7f0000000000'))
       .addOption(new Option('--step <time>', 'mean time between events, e.g. 1us').argParser(duration).default(1000, '1us'))
-      .addOption(new Option('--format <format>', 'trace encoding').choices(['csv', 'jsonl'] as const).default('csv' as const))
-      .addOption(new Option('--vram <size>', 'write a platform header with this VRAM size (e.g. for oversubscription)').argParser(size('G')))
-      .option('-o, --output <file>', 'write to a file instead of stdout'),
+      .addOption(new Option('--format <format>', 'trace encoding (default: jsonl for -o FILE.jsonl, else csv)').choices(['csv', 'jsonl'] as const))
+      .addOption(new Option('--vram <size>', 'write a platform header with this VRAM size (oversub: default half of --size)').argParser(size('G')))
+      .option('-o, --output <file>', 'write to a file instead of stdout')
+      .addHelpText('after', `\nPatterns:\n${PATTERNS.map((p) => `  ${p.padEnd(10)} ${PATTERN_DOCS[p]}`).join('\n')}`),
   );
 }
 

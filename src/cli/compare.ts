@@ -29,7 +29,7 @@ import type { CliIo } from './main.js';
 import type { CompareOpts } from './commands.js';
 import { checkKnobUnit, knobValue } from './settings.js';
 import { thrashOptions } from './options.js';
-import { buildPlatform, checkModelMemory, PROGRESS_EVERY } from './replay.js';
+import { buildPlatform, checkModelMemory, PROGRESS_EVERY } from '../replay/replay.js';
 
 
 /** One replay of the grid: a trace under one combination of settings. */

@@ -17,6 +17,7 @@ import { CommanderError } from '@commander-js/extra-typings';
 import { ModelInvariantError } from '../core/invariant.js';
 import { TraceInputError } from '../trace/errors.js';
 import { OutputClosed } from './output.js';
+import { ModelMemoryError } from '../replay/errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_DIFFERENT = 1;
@@ -53,7 +54,7 @@ export function describeFailure(err: unknown): { code: number; message: string }
     const n = err.errors.length;
     return { code: EXIT_BAD_INPUT, message: err.errors.map((e) => `svmsim: ${e.message}`).join('\n') + `\nsvmsim: ${n} problem${n === 1 ? '' : 's'} in the trace` };
   }
-  if (err instanceof TraceInputError || err instanceof UsageError) {
+  if (err instanceof TraceInputError || err instanceof UsageError || err instanceof ModelMemoryError) {
     return { code: EXIT_BAD_INPUT, message: `svmsim: ${err.message}` };
   }
   if (err instanceof ModelInvariantError) {

@@ -87,7 +87,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
   const [trace$, { createReporter }, { buildPlatform, implicitMmapNote, replayYielding, unmappedFaultWatch }, { thrashOptions, dmesgOptions }, { openInput }, { withImplicitMmap }, { DEFAULT_DMESG }] = await Promise.all([
     loadTrace(),
     import('../report/reporter.js'),
-    import('./replay.js'),
+    import('../replay/replay.js'),
     import('./options.js'),
     import('./input.js'),
     import('../trace/implicit-mmap.js'),

@@ -19,7 +19,7 @@ import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import type { ReportCliOpts } from './commands.js';
 import { thrashOptions } from './options.js';
-import { replayAll } from './replay.js';
+import { replayAll } from '../replay/replay.js';
 
 
 /** Set by scripts/build.mjs in the bundled CLI; from source (tests) the built files in dist/ are read. */

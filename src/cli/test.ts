@@ -25,7 +25,7 @@ import { describeFailure, EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_INTERNAL, EXIT_OK
 import type { CliIo } from './main.js';
 import { refuseOutputOverInput } from './output.js';
 import type { TestOpts } from './commands.js';
-import { buildPlatform } from './replay.js';
+import { buildPlatform } from '../replay/replay.js';
 
 
 const TRACE_EXT = /\.(json|jsonl|ndjson|csv)$/i;

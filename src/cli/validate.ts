@@ -20,7 +20,7 @@ import type { ValidateOpts } from './commands.js';
 import { DEFAULT_DMESG } from '../report/dmesg.js';
 import { cliPlatformOf } from './settings.js';
 import { openInput } from './input.js';
-import { buildPlatform } from './replay.js';
+import { buildPlatform } from '../replay/replay.js';
 
 
 export async function runValidate(trace: string, o: ValidateOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<number> {

@@ -10,7 +10,7 @@ import type { CoreEvent } from '../../src/core/events.js';
 import type { EventResult } from '../../src/core/decisions.js';
 import type { Platform } from '../../src/core/platform.js';
 import { Simulator, type FinalState } from '../../src/core/simulator.js';
-import { echoFields } from '../../src/cli/replay.js';
+import { echoFields } from '../../src/replay/replay.js';
 import { RangeHistory } from '../../src/report/by-range.js';
 import { PerfettoReporter } from '../../src/report/perfetto.js';
 import { createReporter, finalJson, type EventEcho } from '../../src/report/reporter.js';

@@ -5,7 +5,7 @@
  */
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
-import { buildPlatform, replay, replayAll } from '../../src/cli/replay.js';
+import { buildPlatform, replay, replayAll } from '../../src/replay/replay.js';
 import { Binning, MAX_BINS, MAX_MARKS, ReportCollector } from '../../src/report/report-data.js';
 import { SERIES, type RunDoc } from '../../src/report/html/types.js';
 import { CSV_HEADER, csvLine, generate } from '../../src/gen/generate.js';

@@ -8,7 +8,7 @@
 
 import { getHeapStatistics } from 'node:v8';
 import type { CoreEvent } from '../core/events.js';
-import { UsageError } from './errors.js';
+import { ModelMemoryError } from './errors.js';
 import { defaultPlatform, type KernelVersion, type Platform } from '../core/platform.js';
 import { Simulator } from '../core/simulator.js';
 import type { ThrashOptions } from '../core/metrics.js';
@@ -140,7 +140,7 @@ export function checkModelMemory(): void {
   const h = getHeapStatistics();
   if (h.used_heap_size > Math.min(h.heap_size_limit * 0.8, h.heap_size_limit - (128 << 20))) {
     const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
-    throw new UsageError(
+    throw new ModelMemoryError(
       `the model state outgrew ${mb(h.used_heap_size)} of the ${mb(h.heap_size_limit)} heap: the trace touches more distinct memory than this machine can model (see docs/reliability.md "Limits"; node --max-old-space-size raises the heap)`,
     );
   }
