@@ -40,6 +40,21 @@ function str(s: string): string {
   return q;
 }
 
+/**
+ * A page index as a quoted 0x byte address, from a small direct-mapped cache: the same range
+ * boundaries come back in most decisions of an event (range, invalidate, BO, get_pages, bind).
+ */
+const QP_KEYS = new Float64Array(1024).fill(-1);
+const QP_VALS: string[] = new Array<string>(1024).fill('');
+function qpage(p: number): string {
+  const i = p & 1023;
+  if (QP_KEYS[i] === p) return QP_VALS[i];
+  const q = `"${hexPage(p)}"`;
+  QP_KEYS[i] = p;
+  QP_VALS[i] = q;
+  return q;
+}
+
 function num(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null';
 }
@@ -51,7 +66,7 @@ function num(n: number): string {
 function value(key: string, v: unknown, depth: number, pretty = true): string | undefined {
   switch (typeof v) {
     case 'number':
-      return PAGE_KEYS.has(key) ? `"${hexPage(v)}"` : num(v);
+      return PAGE_KEYS.has(key) ? qpage(v) : num(v);
     case 'string':
       return str(v);
     case 'boolean':
@@ -89,7 +104,7 @@ function value(key: string, v: unknown, depth: number, pretty = true): string | 
 
 /** Helpers the compiled writers call (passed in, so the generated code sees no module scope). */
 const H = {
-  hexPage,
+  qpage,
   num,
   str,
   value,
@@ -98,8 +113,8 @@ const H = {
     const r = v as { start: unknown; end: unknown };
     if (v !== null && typeof v === 'object' && typeof r.start === 'number' && typeof r.end === 'number' && isSpan(v)) {
       return pretty
-        ? `{${ind(depth + 1)}"start": "${hexPage(r.start)}",${ind(depth + 1)}"end": "${hexPage(r.end)}"${ind(depth)}}`
-        : `{"start":"${hexPage(r.start)}","end":"${hexPage(r.end)}"}`;
+        ? `{${ind(depth + 1)}"start": ${qpage(r.start)},${ind(depth + 1)}"end": ${qpage(r.end)}${ind(depth)}}`
+        : `{"start":${qpage(r.start)},"end":${qpage(r.end)}}`;
     }
     return value('', v, depth, pretty);
   },
@@ -145,7 +160,7 @@ function fieldCode(key: string, spec: FieldSpec, depth: number, pretty: boolean)
       return generic;
     default:
       // numbers: page indices under a page key, else as they are
-      return PAGE_KEYS.has(key) ? `(typeof v === 'number' ? '"' + H.hexPage(v) + '"' : ${generic})` : `(typeof v === 'number' ? H.num(v) : ${generic})`;
+      return PAGE_KEYS.has(key) ? `(typeof v === 'number' ? H.qpage(v) : ${generic})` : `(typeof v === 'number' ? H.num(v) : ${generic})`;
   }
 }
 
