@@ -15,6 +15,18 @@
 // Every figure is a whole process (CLI or worker); CPU time (user + system, threads included) and
 // peak RSS come from bench/rusage-hook.mjs. Runs are sequential unless SVMSIM_BENCH_JOBS=2 (the
 // format runs then go two at a time: CPU time and peak RSS are per process, wall time is not used).
+//
+// Other switches: SVMSIM_BENCH_BEFORE=REF|none, SVMSIM_BENCH_PATTERNS, SVMSIM_BENCH_FORMATS,
+// SVMSIM_BENCH_FORMAT_SIZES (default 2000000,10000000), SVMSIM_BENCH_FLOOR_SIZES (1000000,10000000),
+// SVMSIM_BENCH_FLOOR_PATTERNS, SVMSIM_BENCH_MIXED_EVENTS, SVMSIM_BENCH_RANGES, SVMSIM_BENCH_GEN_EVENTS,
+// SVMSIM_BENCH_GEN_PATTERNS, SVMSIM_BENCH_STARTS, SVMSIM_BENCH_COMPARE_EVENTS (0 skips a part too),
+// SVMSIM_BENCH_BEFORE_MAX_S (120: a baseline run predicted from its smaller size to take longer is
+// skipped and said so), SVMSIM_BENCH_TIMEOUT (1200 s wall per run), SVMSIM_BENCH_DIR (traces, bench/),
+// SVMSIM_BENCH_KEEP=1 (keep the traces).
+//
+// Cost: the 10M-event runs of the fault-heavy patterns dominate (every format, at the model's
+// speed of the day: about 1-3 min CPU each at 9ee19e8's speed). For a quick pass:
+//   SVMSIM_BENCH_ONLY=second-pass SVMSIM_BENCH_FORMAT_SIZES=2000000 SVMSIM_BENCH_FLOOR_SIZES=1000000 npm run bench
 import { build } from 'esbuild';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -121,7 +133,16 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
   const DIR = env.SVMSIM_BENCH_DIR ?? 'bench';
   const KEEP = env.SVMSIM_BENCH_KEEP === '1';
   mkdirSync(DIR, { recursive: true });
-  const old = BEFORE && BEFORE !== 'none' ? await buildBefore(BEFORE, page) : undefined;
+  let old;
+  let noBefore = '';
+  if (BEFORE && BEFORE !== 'none') {
+    try {
+      old = await buildBefore(BEFORE, page);
+    } catch (e) {
+      noBefore = `The baseline ${BEFORE} could not be built (${String(e.message ?? e).split('\n')[0]}): after only.`;
+      console.log(`bench: ${noBefore}`);
+    }
+  }
   const tag = old ? ` Before = ${old.sha} (built into ${old.dir}), after = this tree, in the same run.` : '';
   const out = [];
   const started = Date.now();
@@ -181,6 +202,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
         out.push(
           `| ${pattern} | ${fmt(n)} | ${after.svm_pagefault_count ?? c?.svm_pagefault_count ?? '?'} | ${c ? `${cMs.toFixed(0)} ms | ` : ''}${old ? `${ms(before)} | ` : ''}${ms(after)} | ${after.nsPerFault?.toFixed(0) ?? 'n/a'} | ${c ? `${old ? `${ratio(before)} | ` : ''}**${ratio(after)}** | ${same} |` : ''}`,
         );
+        drop(f);
         log(`floor ${pattern} ${fmt(n)}: C ${cMs?.toFixed(0) ?? '-'} ms, before ${ms(before)}, after ${ms(after)} (${ratio(after)})`);
       }
     }
@@ -189,7 +211,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
   }
 
   // -------------------------------------------------------------------------------------------
-  if (PARTS.includes('mixed')) {
+  if (PARTS.includes('mixed') && Number(env.SVMSIM_BENCH_MIXED_EVENTS ?? 1) > 0) {
     const n = Number(env.SVMSIM_BENCH_MIXED_EVENTS ?? 10000000);
     const f = genTrace('mixed', n);
     const args = ['replay', f, '--format', 'debugfs'];
@@ -208,6 +230,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
       ...(b && a.code === 0 && b.code === 0 ? ['', `Speed-up: **${(b.cpuMs / a.cpuMs).toFixed(2)}x**.`] : []),
       '',
     );
+    drop(f);
     log(`mixed ${fmt(n)}: before ${b ? evps(b) : '-'}, after ${evps(a)} events/s`);
   }
 
@@ -218,7 +241,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
     const formats = FORMATS.filter(([name]) => list('SVMSIM_BENCH_FORMATS', FORMATS.map(([x]) => x).join(',')).includes(name));
     /** A baseline run whose smaller size took longer than this (scaled to the larger) is skipped. */
     const BEFORE_MAX_S = Number(env.SVMSIM_BENCH_BEFORE_MAX_S ?? 120);
-    const TIMEOUT_S = Number(env.SVMSIM_BENCH_TIMEOUT ?? 900);
+    const TIMEOUT_S = Number(env.SVMSIM_BENCH_TIMEOUT ?? 1200);
     const reportOut = path.join(os.tmpdir(), `svmsim-bench-report-${process.pid}.html`);
     const argsOf = (fmtArgs, f, side) => (fmtArgs === null ? ['report', f, '-o', `${reportOut}.${side}`] : ['replay', f, ...fmtArgs]);
     const res = new Map(); // `${pattern} ${n} ${format} ${side}` -> result | string
@@ -283,7 +306,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
   }
 
   // -------------------------------------------------------------------------------------------
-  if (PARTS.includes('ranges')) {
+  if (PARTS.includes('ranges') && Number(env.SVMSIM_BENCH_RANGES ?? 1) > 0) {
     const n = Number(env.SVMSIM_BENCH_RANGES ?? 1000000);
     out.push(`## Bytes per live range (scripts/range-memory.mjs, ${fmt(n)} ranges)`, '');
     if (!existsSync('scripts/range-memory.mjs')) {
@@ -314,7 +337,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
   }
 
   // -------------------------------------------------------------------------------------------
-  if (PARTS.includes('gen')) {
+  if (PARTS.includes('gen') && Number(env.SVMSIM_BENCH_GEN_EVENTS ?? 1) > 0) {
     const n = Number(env.SVMSIM_BENCH_GEN_EVENTS ?? 1000000);
     out.push(`## gen vs replay of what it writes (${fmt(n)} events, CSV, CPU time)`, '', `Target: gen at least as fast as replaying what it writes (replay / gen ≥ 1).${tag}`, '');
     out.push(`| pattern | ${old ? 'gen before | replay before | replay / gen before | ' : ''}gen after | replay after | replay / gen after |`, `|---|${old ? '---:|---:|---:|' : ''}---:|---:|---:|`);
@@ -336,7 +359,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
   }
 
   // -------------------------------------------------------------------------------------------
-  if (PARTS.includes('startup')) {
+  if (PARTS.includes('startup') && Number(env.SVMSIM_BENCH_STARTS ?? 1) > 0) {
     const STARTS = Number(env.SVMSIM_BENCH_STARTS ?? 20);
     const best = (cmd) =>
       Math.min(
@@ -356,7 +379,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
   }
 
   // -------------------------------------------------------------------------------------------
-  if (PARTS.includes('compare')) {
+  if (PARTS.includes('compare') && Number(env.SVMSIM_BENCH_COMPARE_EVENTS ?? 1) > 0) {
     const n = Number(env.SVMSIM_BENCH_COMPARE_EVENTS ?? 500000);
     const f = genTrace('sparse', n);
     const grid = ['--kernel', '6.15,6.16,6.17,6.18', '--set', 'gc=eager,lazy'];
@@ -381,6 +404,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
   const head = [
     '# Second pass (issue 12)',
     '',
+    ...(noBefore ? [noBefore, ''] : []),
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`SVMSIM_BENCH_ONLY=second-pass npm run bench\` (parts: ${PARTS.join(', ')}; ${JOBS} process${JOBS === 1 ? '' : 'es'} at a time) in ${minutes.toFixed(0)} min; load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (${os.cpus().length} cores). CPU times are per process (user + system); on a loaded machine they still rise somewhat (shared caches, frequency).`,
     '',
   ];
