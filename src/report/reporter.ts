@@ -25,7 +25,7 @@ import { PerfettoReporter } from './perfetto.js';
 import { DEFAULT_DMESG, DmesgReporter, type DmesgOptions } from './dmesg.js';
 import { describe } from './describe.js';
 import { hexAddr, hexPage, humanBytes, humanPages, ms, span } from './format.js';
-import { eventJsonText, rangesJsonText } from './json-text.js';
+import { eventJsonLine, eventJsonText, rangeLinesText, rangesJsonText } from './json-text.js';
 import { memoryStore, type TempStore } from './spill.js';
 
 /** What the report shows of an input event besides the model's result. */
@@ -220,23 +220,35 @@ abstract class JsonBase implements Reporter {
   abstract end(final: FinalState): void;
 }
 
+/** Event text collected before it goes to the sink (fewer, larger writes). */
+const JSON_CHUNK = 1 << 16;
+
 class JsonlReporter extends JsonBase {
   private events = 0;
+  private buf = '';
   begin(p: Platform): void {
     this.write(JSON.stringify(headerJson(p, this.opts.trace)) + '\n');
   }
   event(echo: EventEcho, res: EventResult): void {
     this.events++;
-    this.write(JSON.stringify(eventJson(echo, res)) + '\n');
+    // Same bytes as JSON.stringify(eventJson(echo, res)) (json-text.ts).
+    this.buf += eventJsonLine(echo, res) + '\n';
+    if (this.buf.length >= JSON_CHUNK) {
+      this.write(this.buf);
+      this.buf = '';
+    }
   }
   end(final: FinalState): void {
-    const f = finalJson(final);
+    if (this.buf !== '') this.write(this.buf);
+    this.buf = '';
+    // The range lines (possibly millions) written in pieces, the rest as finalJson() gives it.
+    rangeLinesText(final.ranges, this.write);
+    const f = finalJson({ ...final, ranges: [] });
     const out: string[] = [];
-    for (const r of f.ranges as unknown[]) out.push(JSON.stringify({ range: r }));
     out.push(JSON.stringify({ vram: f.vram }), JSON.stringify({ stats: f.stats }), JSON.stringify({ metrics: f.metrics }));
     for (const p of (f.per_pid as unknown[] | undefined) ?? []) out.push(JSON.stringify({ process: p }));
     for (const t of f.thrashing as unknown[]) out.push(JSON.stringify({ thrashing: t }));
-    out.push(JSON.stringify({ end: { events: this.opts.noEvents ? null : this.events, ranges: (f.ranges as unknown[]).length } }));
+    out.push(JSON.stringify({ end: { events: this.opts.noEvents ? null : this.events, ranges: final.ranges.length } }));
     this.write(out.join('\n') + '\n');
   }
 }
@@ -250,14 +262,22 @@ class JsonReporter extends JsonBase {
     this.write(head.slice(0, -2) + (this.opts.noEvents ? '' : ',\n  "events": ['));
   }
 
+  private buf = '';
+
   event(echo: EventEcho, res: EventResult): void {
     if (this.opts.noEvents) return;
     // Same bytes as JSON.stringify(eventJson(echo, res), null, 2) indented by 4 (json-text.ts).
-    this.write((this.first ? '\n    ' : ',\n    ') + eventJsonText(echo, res));
+    this.buf += (this.first ? '\n    ' : ',\n    ') + eventJsonText(echo, res);
     this.first = false;
+    if (this.buf.length >= JSON_CHUNK) {
+      this.write(this.buf);
+      this.buf = '';
+    }
   }
 
   end(final: FinalState): void {
+    if (this.buf !== '') this.write(this.buf);
+    this.buf = '';
     const open = this.opts.noEvents ? '' : this.first ? ']' : '\n  ]';
     // finalJson(final) pretty-printed, with the ranges (possibly millions) written in pieces.
     const { ranges: _ranges, ...rest } = finalJson({ ...final, ranges: [] });
