@@ -40,7 +40,7 @@ function platformJson(): Json {
  * schemas/trace.schema.json: a JSON document trace, a JSONL line (header or event), and the event
  * shape of every encoding (a CSV row is an event whose values are strings) under $defs.
  */
-export function traceJsonSchema(): Json {
+function traceJsonSchema(): Json {
   const ref = (name: string) => ({ $ref: `#/$defs/${name}` });
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -79,7 +79,7 @@ export function traceJsonSchema(): Json {
 }
 
 /** schemas/result.schema.json: the `svmsim replay --format json` document (docs/result-format.md). */
-export function resultJsonSchema(): Json {
+function resultJsonSchema(): Json {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'svmsim result',
