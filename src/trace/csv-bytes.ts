@@ -52,6 +52,10 @@ interface OpEntry {
   fields: { field: EnumField; col: number }[];
   /** Enum columns the op does not take: they must be empty. */
   foreign: number[];
+  /** The rule's size use, unpacked for the hot path. */
+  sizeRequired: boolean;
+  noSize: boolean;
+  defaultSize: number;
 }
 
 /** The op named by bytes [a, b) of buf, or undefined (`byLength`: the header's entries grouped by name length). */
@@ -170,7 +174,7 @@ export class CsvByteReader {
     for (const [name, rule] of Object.entries(OP_RULES) as [string, OpRule][]) {
       const fields = (Object.keys(rule.fields) as EnumField[]).map((field) => ({ field, col: col(field) }));
       const foreign = ENUM_FIELDS.filter((f) => col(f) >= 0 && !Object.hasOwn(rule.fields, f)).map(col);
-      (this.opsByLength[name.length] ??= []).push({ name, rule, fields, foreign });
+      (this.opsByLength[name.length] ??= []).push({ name, rule, fields, foreign, sizeRequired: rule.size === 'required', noSize: rule.size === 'none', defaultSize: defaultSize(rule) });
     }
   }
 
@@ -291,13 +295,14 @@ export class CsvByteReader {
     const entry = opAt(this.opsByLength, buf, cut[this.opIx], cut[this.opIx + 1] - 1);
     if (entry === undefined) return undefined;
     const rule = entry.rule;
-    for (const c of entry.foreign) if (!this.empty(c)) return undefined;
+    const foreign = entry.foreign;
+    for (let i = 0; i < foreign.length; i++) if (!this.empty(foreign[i])) return undefined;
     const sizeEmpty = size < 0;
     if (size === 0) return undefined; // the schema path reports it
     if (sizeEmpty) {
-      if (rule.size === 'required') return undefined;
-      size = defaultSize(rule);
-    } else if (rule.size === 'none') return undefined;
+      if (entry.sizeRequired) return undefined;
+      size = entry.defaultSize;
+    } else if (entry.noSize) return undefined;
     const page = hi;
     const offset = lo;
     const npages = pagesOf(rule, offset, size);

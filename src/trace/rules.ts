@@ -51,47 +51,46 @@ export interface OpRule {
   /** The enum fields the op takes, in column order. */
   fields: Partial<Record<EnumField, FieldUse>>;
   /** Exactly one of these optional fields must be given. */
-  oneOf?: readonly EnumField[];
+  oneOf: readonly EnumField[] | undefined;
   /** The model keeps state for every page the event touches: its span is bounded (MAX_ACCESS_BYTES). */
-  perPage?: true;
+  perPage: true | undefined;
 }
 
 const req: FieldUse = { use: 'required' };
 const def = (value: string): FieldUse => ({ use: 'default', value });
 const opt: FieldUse = { use: 'optional' };
-const access = (doc: string): OpRule => ({ doc, size: 'optional', fields: {}, perPage: true });
+
+/** A rule with every key present in one order (one object shape: the readers' property loads stay monomorphic). */
+function rule(doc: string, size: OpRule['size'], fields: OpRule['fields'], more: { oneOf?: readonly EnumField[]; perPage?: true } = {}): OpRule {
+  return { doc, size, fields, oneOf: more.oneOf, perPage: more.perPage };
+}
+const access = (doc: string) => rule(doc, 'optional', {}, { perPage: true });
 
 /** Every op, in the order the docs and messages list them. */
-export const OP_RULES = {
-  mmap: { doc: 'mmap(MAP_FIXED) of [addr, addr+size).', size: 'required', fields: { prot: def('rw'), kind: def('anon') } },
-  munmap: { doc: 'munmap of [addr, addr+size).', size: 'required', fields: {} },
-  mprotect: { doc: 'mprotect of [addr, addr+size).', size: 'required', fields: { prot: req } },
-  madvise: { doc: 'CPU madvise of [addr, addr+size).', size: 'required', fields: { advice: def('dontneed') } },
+export const OP_RULES: Record<Op, OpRule> = {
+  mmap: rule('mmap(MAP_FIXED) of [addr, addr+size).', 'required', { prot: def('rw'), kind: def('anon') }),
+  munmap: rule('munmap of [addr, addr+size).', 'required', {}),
+  mprotect: rule('mprotect of [addr, addr+size).', 'required', { prot: req }),
+  madvise: rule('CPU madvise of [addr, addr+size).', 'required', { advice: def('dontneed') }),
   cpu_read: access('CPU access of [addr, addr+size).'),
   cpu_write: access('CPU access of [addr, addr+size).'),
   gpu_read: access('GPU access; faults only where the hardware would.'),
   gpu_write: access('GPU access; faults only where the hardware would.'),
   gpu_atomic: access('GPU access; faults only where the hardware would.'),
-  gpu_fault: { doc: 'A recorded GPU page fault: always enters the fault handler.', size: 'none', fields: { access: req } },
-  xe_prefetch: { doc: 'DRM_XE_VM_BIND_OP_PREFETCH on the mirror VMA (kernel >= 6.17).', size: 'required', fields: { region: def('vram') }, perPage: true },
-  xe_madvise: {
-    doc: 'DRM_IOCTL_XE_MADVISE (kernel >= 6.18); exactly one attribute.',
-    size: 'required',
-    fields: { preferred: opt, atomic: opt },
-    oneOf: ['preferred', 'atomic'],
-  },
-} as const satisfies Record<Op, OpRule>;
+  gpu_fault: rule('A recorded GPU page fault: always enters the fault handler.', 'none', { access: req }),
+  xe_prefetch: rule('DRM_XE_VM_BIND_OP_PREFETCH on the mirror VMA (kernel >= 6.17).', 'required', { region: def('vram') }, { perPage: true }),
+  xe_madvise: rule('DRM_IOCTL_XE_MADVISE (kernel >= 6.18); exactly one attribute.', 'required', { preferred: opt, atomic: opt }, { oneOf: ['preferred', 'atomic'] }),
+};
 
 export const OP_NAMES = Object.keys(OP_RULES) as Op[];
 
 /** The enum fields of each op's rule, listed once (the readers ask for every event). */
-const FIELDS_OF = new Map<OpRule, readonly EnumField[]>(Object.values(OP_RULES).map((r: OpRule) => [r, Object.keys(r.fields) as EnumField[]]));
+const FIELDS_OF = new Map<OpRule, readonly EnumField[]>(Object.values(OP_RULES).map((r) => [r, Object.keys(r.fields) as EnumField[]]));
 
 /** The enum fields an op takes. */
 export function fieldsOf(rule: OpRule): readonly EnumField[] {
   return FIELDS_OF.get(rule) ?? (Object.keys(rule.fields) as EnumField[]);
 }
-export const OP_SET: ReadonlySet<string> = new Set(OP_NAMES);
 
 /** The rule of an op (any string; undefined when it is not an op). */
 export function opRule(op: string): OpRule | undefined {
@@ -99,7 +98,7 @@ export function opRule(op: string): OpRule | undefined {
 }
 
 /** Fields every op takes besides its own (CSV column and JSON key names). */
-export const COMMON_FIELDS = ['t', 'pid', 'op', 'addr', 'size', 'comment'] as const;
+const COMMON_FIELDS = ['t', 'pid', 'op', 'addr', 'size', 'comment'] as const;
 /** Every field name a trace event may have: the CSV columns. */
 export const ALL_FIELDS: readonly string[] = [...COMMON_FIELDS.slice(0, 5), ...ENUM_FIELDS, 'comment'];
 
@@ -111,7 +110,7 @@ export const ALL_FIELDS: readonly string[] = [...COMMON_FIELDS.slice(0, 5), ...E
  * madvise only touch VMAs and present pages, and take any span below 2^64.
  */
 export const MAX_ACCESS_BYTES = 64n << 30n;
-export const MAX_ACCESS_PAGES = Number(MAX_ACCESS_BYTES >> 12n);
+const MAX_ACCESS_PAGES = Number(MAX_ACCESS_BYTES >> 12n);
 
 /** Size of an event that gives none: 1 byte (the page of addr), 0 for an op without a size. */
 export function defaultSize(rule: OpRule): number {

@@ -60,9 +60,9 @@ const typo = (w: string) => fc.constantFrom(w.toUpperCase(), w.slice(0, -1), w +
 
 /** A valid event object (string values, as in CSV cells) of a random op. */
 const validEvent: fc.Arbitrary<Obj> = fc.constantFrom(...OP_NAMES).chain((op) => {
-  const rule = OP_RULES[op] as (typeof OP_RULES)[keyof typeof OP_RULES];
+  const rule = OP_RULES[op];
   const fields = Object.entries(rule.fields) as [EnumField, { use: string }][];
-  const oneOf = 'oneOf' in rule ? (rule.oneOf as readonly EnumField[]) : [];
+  const oneOf = rule.oneOf ?? [];
   return fc
     .record({
       t: fc.option(goodTime, { nil: undefined }),
