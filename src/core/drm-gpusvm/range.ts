@@ -14,7 +14,6 @@
 
 import { emit, type SimContext } from '../context.js';
 import type { ChunkReject, Decision, Errno, NotMigratableCause } from '../decisions.js';
-import type { GpuVma } from '../xe-svm/vm.js';
 import { SvmRange, type GpusvmNotifier } from './gpusvm.js';
 
 /** The subset of struct drm_gpusvm_ctx that range creation reads. */
@@ -25,6 +24,12 @@ export interface RangeCtx {
   checkPagesThreshold: number;
   /** 6.18.y ctx.device_private_page_owner == NULL: our device pages count as absent. */
   ownerNull?: boolean;
+}
+
+/** The GPU VA span a range must fit in (the driver's GPU VMA: gpuva_start, gpuva_end), in pages. */
+export interface GpuvaSpan {
+  readonly start: number;
+  readonly end: number;
 }
 
 export type FindOrInsertResult =
@@ -51,7 +56,7 @@ export function rangeChunkSize(
   vmaStart: number,
   vmaEnd: number,
   page: number,
-  gpuVma: GpuVma,
+  gpuVma: GpuvaSpan,
   ctx: RangeCtx,
   rejected: { pages: number; reason: ChunkReject }[],
 ): number {
@@ -90,7 +95,7 @@ export function rangeChunkSize(
 /**
  * Find the range containing `page` or create one. Mirrors drm_gpusvm_range_find_or_insert().
  */
-export function rangeFindOrInsert(sim: SimContext, page: number, gpuVma: GpuVma, ctx: RangeCtx, seq: number): FindOrInsertResult {
+export function rangeFindOrInsert(sim: SimContext, page: number, gpuVma: GpuvaSpan, ctx: RangeCtx, seq: number): FindOrInsertResult {
   const gpusvm = sim.gpusvm;
   if (page >= gpusvm.mmPages) return { ok: false, errno: 'EINVAL', reason: 'out_of_mm' };
 
@@ -120,7 +125,7 @@ export function rangeFindOrInsert(sim: SimContext, page: number, gpuVma: GpuVma,
   if (chunk === 0) return { ok: false, errno: 'EINVAL', reason: 'no_chunk' };
 
   const start = Math.floor(page / chunk) * chunk;
-  const range = new SvmRange(gpusvm.newRangeId(), start, start + chunk, notifier, migrateDevmem, seq);
+  const range = new SvmRange(start, chunk, notifier, migrateDevmem, seq);
   range.notMigratable = notMigratable;
   notifier.insert(range);
   if (fresh) {
@@ -137,7 +142,7 @@ export function rangeRemove(sim: SimContext, range: SvmRange): void {
   rangeUnmapPages(range);
   const n = range.notifier;
   n.remove(range);
-  if (n.ranges.length === 0) {
+  if (n.size === 0) {
     sim.gpusvm.notifierRemove(n);
     emit(sim, { code: 'notifier_remove', notifier: n.ref() });
   }
