@@ -8,7 +8,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { Gpusvm, GpusvmNotifier, SvmRange } from '../../src/core/drm-gpusvm/gpusvm.js';
+import { Gpusvm, type GpusvmNotifier } from '../../src/core/drm-gpusvm/gpusvm.js';
+import { XeSvmRange as SvmRange, xeSvmRangeAlloc } from '../../src/core/xe-svm/range.js';
 import type { CoreEvent } from '../../src/core/events.js';
 import { defaultPlatform, KERNEL_VERSIONS, type Platform } from '../../src/core/platform.js';
 import { Simulator } from '../../src/core/simulator.js';
@@ -20,15 +21,18 @@ const RUNS = Math.max(10, Math.floor(Number(process.env.SVMSIM_PROPERTY_RUNS ?? 
 const BASE = 0x7f0000000;
 const NOTIFIER = 131072; // 512M in pages
 
-function notifierWith(spans: [number, number][]): GpusvmNotifier {
-  const g = new Gpusvm(NOTIFIER, 2 ** 36, [512, 16, 1]);
+/** drm_gpusvm_ops as Xe sets them (range_alloc; invalidate unused here). */
+const OPS = { rangeAlloc: xeSvmRangeAlloc, invalidate: () => {} };
+
+function notifierWith(spans: [number, number][]): GpusvmNotifier<SvmRange> {
+  const g = new Gpusvm(NOTIFIER, 2 ** 36, [512, 16, 1], OPS);
   const n = g.notifierAlloc(BASE);
   for (const [s, np] of spans) n.insert(new SvmRange(BASE + s, np, n, true, 0));
   return n;
 }
 
 describe('drm_gpusvm range index', () => {
-  test('SvmRange keeps start, size and flags exactly (page numbers above 2^31, each flag on its own)', () => {
+  test('xe_svm_range_alloc: the range keeps start, size, generic and Xe flags exactly (page numbers above 2^31)', () => {
     const n = notifierWith([]);
     const r = new SvmRange(BASE + 512 * 3 + 16 * 5, 16, n, false, 42);
     expect([r.start, r.end, r.npages, r.createdSeq]).toEqual([BASE + 1616, BASE + 1632, 16, 42]);
@@ -93,7 +97,7 @@ describe('drm_gpusvm range index', () => {
   });
 
   test('drm_gpusvm_range_find: a 1M notifier (smaller than the 2M chunk) indexes by notifier', () => {
-    const g = new Gpusvm(256, 2 ** 36, [512, 16, 1]);
+    const g = new Gpusvm(256, 2 ** 36, [512, 16, 1], OPS);
     const n = g.notifierAlloc(BASE + 256);
     expect([n.start, n.end]).toEqual([BASE + 256, BASE + 512]);
     n.insert(new SvmRange(BASE + 496, 16, n, true, 0));

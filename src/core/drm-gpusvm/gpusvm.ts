@@ -22,10 +22,21 @@
 import type { SimContext } from '../context.js';
 import type { NotifierEvent, NotMigratableCause, RangeRef } from '../decisions.js';
 
-/** Driver callbacks of a gpusvm instance. Mirrors struct drm_gpusvm_ops. */
-export interface GpusvmOps {
-  /** Called under the notifier lock for every MMU-notifier callback on a linked notifier. */
-  invalidate(sim: SimContext, notifier: GpusvmNotifier, event: NotifierEvent, start: number, end: number, quiet: boolean): void;
+/**
+ * Driver callbacks of a gpusvm instance. Mirrors struct drm_gpusvm_ops. Xe sets range_alloc,
+ * range_free and invalidate (xe_svm.c gpusvm_ops); notifier_alloc/notifier_free are left NULL, so
+ * the generic allocation is used for notifiers and no hook is modelled for them.
+ */
+export interface GpusvmOps<R extends SvmRange = SvmRange> {
+  /**
+   * Allocate a range: the driver embeds struct drm_gpusvm_range in its own (xe_svm_range) and
+   * returns it; drm-gpusvm initialises the generic part. Mirrors drm_gpusvm_ops.range_alloc.
+   */
+  rangeAlloc(start: number, npages: number, notifier: GpusvmNotifier<R>, migrateDevmem: boolean, createdSeq: number): R;
+  /** Free a range after drm_gpusvm_range_remove(). Mirrors drm_gpusvm_ops.range_free. */
+  rangeFree?(range: R): void;
+  /** Called under the notifier lock for every MMU-notifier callback on a linked notifier. Mirrors drm_gpusvm_ops.invalidate. */
+  invalidate(sim: SimContext, notifier: GpusvmNotifier<R>, event: NotifierEvent, start: number, end: number, quiet: boolean): void;
 }
 
 /** Bits of SvmRange's flag word. */
@@ -34,10 +45,10 @@ const UNMAPPED = 1 << 1;
 const PARTIAL_UNMAP = 1 << 2;
 const HAS_DEVMEM_PAGES = 1 << 3;
 const HAS_DMA_MAPPING = 1 << 4;
-const TILE_PRESENT = 1 << 5;
-const TILE_INVALIDATED = 1 << 6;
-const ATOMIC_ENABLE = 1 << 7;
-const SKIP_MIGRATE = 1 << 8;
+/** 4 bits for the driver's own flags (driverFlag()). */
+const DRIVER_SHIFT = 5;
+/** Number of flag bits a driver may use. */
+export const DRIVER_FLAG_BITS = 4;
 /** 3 bits: index into NOT_MIGRATABLE + 1 (0 = undefined). */
 const NOT_MIGRATABLE_SHIFT = 9;
 /** 5 bits: log2 of the range's pages (chunk sizes are powers of two). */
@@ -48,7 +59,8 @@ const LO_PAGES = 512;
 const NOT_MIGRATABLE: readonly NotMigratableCause[] = ['shmem', 'file', 'hugetlb', 'igpu', 'no_pagemap'];
 
 /**
- * A range (struct drm_gpusvm_range, with the fields Xe's xe_svm_range adds for its one tile).
+ * A range (struct drm_gpusvm_range). The driver allocates it through drm_gpusvm_ops.range_alloc,
+ * as a subclass with its own fields (Xe: XeSvmRange); a few flag bits are kept for those.
  *
  * Kept compact because recordings hold millions of them: every flag, the chunk order and the low
  * bits of the start share one small-integer word, and the start is split so that no field is a
@@ -68,7 +80,7 @@ export class SvmRange {
   constructor(
     start: number,
     npages: number,
-    readonly notifier: GpusvmNotifier,
+    readonly notifier: GpusvmNotifier<SvmRange>,
     migrateDevmem: boolean,
     /** Event index that created the range. */
     readonly createdSeq: number,
@@ -92,6 +104,15 @@ export class SvmRange {
 
   private flag(bit: number, on: boolean): void {
     this.f = on ? this.f | bit : this.f & ~bit;
+  }
+
+  /** Driver flag `i` (0 .. DRIVER_FLAG_BITS - 1). */
+  protected driverFlag(i: number): boolean {
+    return (this.f & (1 << (DRIVER_SHIFT + i))) !== 0;
+  }
+
+  protected setDriverFlag(i: number, on: boolean): void {
+    this.flag(1 << (DRIVER_SHIFT + i), on);
   }
 
   /** drm_gpusvm_range_flags.migrate_devmem */
@@ -125,34 +146,6 @@ export class SvmRange {
   set hasDmaMapping(v: boolean) {
     this.flag(HAS_DMA_MAPPING, v);
   }
-  /** xe_svm_range.tile_present (tile 0) */
-  get tilePresent(): boolean {
-    return (this.f & TILE_PRESENT) !== 0;
-  }
-  set tilePresent(v: boolean) {
-    this.flag(TILE_PRESENT, v);
-  }
-  /** xe_svm_range.tile_invalidated (tile 0) */
-  get tileInvalidated(): boolean {
-    return (this.f & TILE_INVALIDATED) !== 0;
-  }
-  set tileInvalidated(v: boolean) {
-    this.flag(TILE_INVALIDATED, v);
-  }
-  /** The PTEs were written with the atomic-enable bit. */
-  get atomicEnable(): boolean {
-    return (this.f & ATOMIC_ENABLE) !== 0;
-  }
-  set atomicEnable(v: boolean) {
-    this.flag(ATOMIC_ENABLE, v);
-  }
-  /** 6.15-rc1 xe_svm_range.skip_migrate */
-  get skipMigrate(): boolean {
-    return (this.f & SKIP_MIGRATE) !== 0;
-  }
-  set skipMigrate(v: boolean) {
-    this.flag(SKIP_MIGRATE, v);
-  }
   /** Why migrate_devmem is 0 (the CPU VMA kind or no devmem), undefined when it is 1. */
   get notMigratable(): NotMigratableCause | undefined {
     const k = (this.f >>> NOT_MIGRATABLE_SHIFT) & 7;
@@ -163,18 +156,13 @@ export class SvmRange {
     this.f = (this.f & ~(7 << NOT_MIGRATABLE_SHIFT)) | (k << NOT_MIGRATABLE_SHIFT);
   }
 
-  /** Bound on the tile and not invalidated since. */
-  get valid(): boolean {
-    return (this.f & (TILE_PRESENT | TILE_INVALIDATED)) === TILE_PRESENT;
-  }
-
   ref(): RangeRef {
     return { start: this.start, end: this.end };
   }
 }
 
 /** Index of the first range of a start-sorted list whose end is above `page`. */
-function listLowerBound(list: SvmRange[], page: number): number {
+function listLowerBound(list: readonly SvmRange[], page: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -195,7 +183,7 @@ function listLowerBound(list: SvmRange[], page: number): number {
  * A lookup is a binary search over the slot numbers and one over a short list; inserting or
  * removing a range moves at most one slot's entries, however many ranges the notifier holds.
  */
-export class GpusvmNotifier {
+export class GpusvmNotifier<R extends SvmRange = SvmRange> {
   /** mmu_interval_notifier.invalidate_seq (set by mmu_interval_set_seq() in every callback). */
   invalidateSeq = 0;
   /** Ranges linked in the notifier. */
@@ -203,7 +191,7 @@ export class GpusvmNotifier {
   /** Occupied slot numbers, relative to the notifier start, ascending (first `nslots` entries). */
   private keys = new Float64Array(4);
   /** The ranges of each occupied slot, by start; parallel to `keys`. */
-  private readonly lists: SvmRange[][] = [];
+  private readonly lists: R[][] = [];
   private nslots = 0;
 
   constructor(
@@ -219,8 +207,8 @@ export class GpusvmNotifier {
   }
 
   /** Every range, in address order (a copy). */
-  get ranges(): SvmRange[] {
-    const out: SvmRange[] = [];
+  get ranges(): R[] {
+    const out: R[] = [];
     for (let i = 0; i < this.nslots; i++) for (const r of this.lists[i]) out.push(r);
     return out;
   }
@@ -263,14 +251,14 @@ export class GpusvmNotifier {
   }
 
   /** First range overlapping [start, end). Mirrors drm_gpusvm_range_find(). */
-  rangeFind(start: number, end: number): SvmRange | undefined {
+  rangeFind(start: number, end: number): R | undefined {
     if (!this.seek(start)) return undefined;
     const r = this.lists[SEEK.slot][SEEK.pos];
     return r.start < end ? r : undefined;
   }
 
   /** The range containing `page`, if any. */
-  rangeAt(page: number): SvmRange | undefined {
+  rangeAt(page: number): R | undefined {
     const slot = this.slotOf(page);
     const i = this.slotLowerBound(slot);
     if (i >= this.nslots || this.keys[i] !== slot) return undefined;
@@ -284,8 +272,8 @@ export class GpusvmNotifier {
   }
 
   /** Every range overlapping [start, end), in order. Mirrors drm_gpusvm_for_each_range(). */
-  rangesIn(start: number, end: number): SvmRange[] {
-    const out: SvmRange[] = [];
+  rangesIn(start: number, end: number): R[] {
+    const out: R[] = [];
     if (!this.seek(start)) return out;
     let i = SEEK.slot;
     let j = SEEK.pos;
@@ -300,7 +288,7 @@ export class GpusvmNotifier {
     return out;
   }
 
-  insert(r: SvmRange): void {
+  insert(r: R): void {
     const start = r.start;
     const slot = this.slotOf(start);
     const i = this.slotLowerBound(slot);
@@ -321,7 +309,7 @@ export class GpusvmNotifier {
     this.nslots++;
   }
 
-  remove(r: SvmRange): void {
+  remove(r: R): void {
     const start = r.start;
     const slot = this.slotOf(start);
     const i = this.slotLowerBound(slot);
@@ -343,13 +331,12 @@ export class GpusvmNotifier {
 /** Scratch result of GpusvmNotifier.seek(). */
 const SEEK = { slot: 0, pos: 0 };
 
-export class Gpusvm {
-  readonly notifiers = new Map<number, GpusvmNotifier>();
-  ops: GpusvmOps = { invalidate: () => {} };
+export class Gpusvm<R extends SvmRange = SvmRange> {
+  readonly notifiers = new Map<number, GpusvmNotifier<R>>();
   /** The range that served the last GPU access (a lookup cache; see gpuAccessHits()). */
-  lastHit: SvmRange | undefined;
+  lastHit: R | undefined;
   /** The notifier found last (a lookup cache; linked notifiers only). */
-  private lastNotifier: GpusvmNotifier | undefined;
+  private lastNotifier: GpusvmNotifier<R> | undefined;
   /**
    * mm->notifier_subscriptions->invalidate_seq: starts at 2, odd while an invalidation that hits an
    * interval notifier runs, +1 when it ends (mn_itree_inv_start_range / mn_itree_inv_end). Only the
@@ -366,12 +353,14 @@ export class Gpusvm {
     readonly mmPages: number,
     /** Chunk sizes in pages, descending powers of two; last is 1 (4K). */
     readonly chunkPages: readonly number[],
+    /** The driver's callbacks (drm_gpusvm_init()'s ops). */
+    readonly ops: GpusvmOps<R>,
   ) {
     this.slotPages = Math.min(chunkPages[0], notifierPages);
   }
 
   /** Notifier containing `page`, if linked. Mirrors drm_gpusvm_notifier_find(). */
-  notifierFind(page: number): GpusvmNotifier | undefined {
+  notifierFind(page: number): GpusvmNotifier<R> | undefined {
     const index = Math.floor(page / this.notifierPages);
     const last = this.lastNotifier;
     if (last !== undefined && last.index === index) return last;
@@ -381,26 +370,26 @@ export class Gpusvm {
   }
 
   /** A fresh notifier for the aligned block containing `page`, not yet linked. Mirrors drm_gpusvm_notifier_alloc(). */
-  notifierAlloc(page: number): GpusvmNotifier {
+  notifierAlloc(page: number): GpusvmNotifier<R> {
     const index = Math.floor(page / this.notifierPages);
-    return new GpusvmNotifier(index, index * this.notifierPages, (index + 1) * this.notifierPages, this.slotPages);
+    return new GpusvmNotifier<R>(index, index * this.notifierPages, (index + 1) * this.notifierPages, this.slotPages);
   }
 
   /** Link a notifier into the gpusvm. Mirrors drm_gpusvm_notifier_insert(). */
-  notifierInsert(n: GpusvmNotifier): void {
+  notifierInsert(n: GpusvmNotifier<R>): void {
     // mmu_interval_notifier_insert() outside an invalidation: seq = subscriptions seq - 1.
     n.invalidateSeq = this.invalidateSeq - 1;
     this.notifiers.set(n.index, n);
   }
 
   /** Unlink a notifier. Mirrors drm_gpusvm_notifier_remove(). */
-  notifierRemove(n: GpusvmNotifier): void {
+  notifierRemove(n: GpusvmNotifier<R>): void {
     this.notifiers.delete(n.index);
     if (this.lastNotifier === n) this.lastNotifier = undefined;
   }
 
   /** Linked notifiers overlapping [start, end), in address order. */
-  notifiersIn(start: number, end: number): GpusvmNotifier[] {
+  notifiersIn(start: number, end: number): GpusvmNotifier<R>[] {
     if (end <= start) return [];
     const first = Math.floor(start / this.notifierPages);
     const last = Math.floor((end - 1) / this.notifierPages);
@@ -408,7 +397,7 @@ export class Gpusvm {
       const n = this.notifierFind(start);
       return n === undefined ? [] : [n];
     }
-    const out: GpusvmNotifier[] = [];
+    const out: GpusvmNotifier<R>[] = [];
     if (last - first + 1 <= this.notifiers.size) {
       for (let i = first; i <= last; i++) {
         const n = this.notifiers.get(i);
@@ -420,8 +409,17 @@ export class Gpusvm {
     return out.sort((a, b) => a.start - b.start);
   }
 
+  /**
+   * One MMU-notifier callback on a linked notifier: bump its sequence and call the driver's
+   * invalidate op. Mirrors drm_gpusvm_notifier_invalidate().
+   */
+  notifierInvalidate(sim: SimContext, n: GpusvmNotifier<R>, event: NotifierEvent, start: number, end: number, quiet: boolean): void {
+    n.invalidateSeq = this.invalidateSeq; // mmu_interval_set_seq()
+    this.ops.invalidate(sim, n, event, start, end, quiet);
+  }
+
   /** The range containing `page`, if any. */
-  rangeAt(page: number): SvmRange | undefined {
+  rangeAt(page: number): R | undefined {
     return this.notifierFind(page)?.rangeAt(page);
   }
 
@@ -433,7 +431,7 @@ export class Gpusvm {
   }
 
   /** All ranges, sorted by start. */
-  allRanges(): SvmRange[] {
+  allRanges(): R[] {
     const ns = [...this.notifiers.values()].sort((a, b) => a.start - b.start);
     return ns.flatMap((n) => n.ranges);
   }
