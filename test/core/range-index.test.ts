@@ -1,14 +1,16 @@
 /**
- * The compact range structures of drm-gpusvm (issue 12): SvmRange's packed fields, the per-notifier
+ * The compact structures of issue 12: the range's packed fields (xe_svm_range_alloc), the per-notifier
  * slot index behind drm_gpusvm_range_find(), and the optimised core against the straightforward
  * one on traces that grow large range sets of 4K and 64K ranges across 2M slots and notifier
- * boundaries (the 8 MiB traces of optimised-vs-plain.test.ts rarely hold more than a few ranges).
+ * boundaries (the 8 MiB traces of optimised-vs-plain.test.ts rarely hold more than a few ranges),
+ * and partial-block fills of the CPU page table.
  *
  * Case count: SVMSIM_PROPERTY_RUNS (default 300) / 6.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Gpusvm, type GpusvmNotifier } from '../../src/core/drm-gpusvm/gpusvm.js';
+import { CpuPageTable, devicePte, PTE_NONE, PTE_SMEM } from '../../src/core/mm/page-table.js';
 import { XeSvmRange as SvmRange, xeSvmRangeAlloc } from '../../src/core/xe-svm/range.js';
 import type { CoreEvent } from '../../src/core/events.js';
 import { defaultPlatform, KERNEL_VERSIONS, type Platform } from '../../src/core/platform.js';
@@ -104,6 +106,26 @@ describe('drm_gpusvm range index', () => {
     n.insert(new SvmRange(BASE + 256, 1, n, true, 0));
     expect(n.rangeFind(BASE + 257, BASE + 497)?.start).toBe(BASE + 496);
     expect(n.rangeAt(BASE + 511)?.start).toBe(BASE + 496);
+  });
+});
+
+describe('CPU page table: fills inside one 2M block', () => {
+  test('zap_page_range_single over part of a block: exceptions inside the span go, the block stays sparse', () => {
+    const pt = new CpuPageTable();
+    const b = 512 * 1000; // block 1000
+    pt.fill(b, b + 512, PTE_SMEM); // a uniform SMEM block
+    for (const off of [3, 10, 200]) pt.set(b + off, devicePte(7)); // three exceptions
+    pt.fill(b + 5, b + 300, PTE_SMEM); // back to the uniform value over [5, 300): drops 10 and 200
+    expect([pt.get(b + 3), pt.get(b + 10), pt.get(b + 200)]).toEqual([devicePte(7), PTE_SMEM, PTE_SMEM]);
+    pt.fill(b + 100, b + 400, PTE_NONE); // 300 pages zapped: 512 - 300 = 212 present
+    expect(pt.presentCount()).toBe(212);
+    expect(pt.summarize(b, b + 512)).toEqual({ none: 300, zero: 0, smem: 211, device: 1, deviceBo: 7 });
+    expect(pt.firstRun(b + 4, b + 512)).toEqual({ start: b + 4, end: b + 100, pte: PTE_SMEM });
+    pt.fill(b, b + 100, PTE_NONE);
+    pt.fill(b + 400, b + 512, PTE_NONE);
+    expect(pt.presentCount()).toBe(0); // the block is gone
+    expect(pt.firstRun(b, b + 512)).toBeUndefined();
+    pt.checkInvariants();
   });
 });
 

@@ -267,6 +267,25 @@ export class CpuPageTable {
     return out.sort((a, b) => a - b);
   }
 
+  /**
+   * Call `fn` for each existing block overlapping [start, end), in address order, until it returns
+   * false.
+   */
+  private eachBlock(start: number, end: number, fn: (b: Block, idx: number) => boolean): void {
+    if (end <= start) return;
+    const first = Math.floor(start / BLOCK);
+    const last = Math.floor((end - 1) / BLOCK);
+    const keys = this.sparseIndices(first, last);
+    if (keys === null) {
+      for (let i = first; i <= last; i++) {
+        const b = this.block(i);
+        if (b !== undefined && !fn(b, i)) return;
+      }
+      return;
+    }
+    for (const i of keys) if (!fn(this.blocks.get(i)!, i)) return;
+  }
+
   /** Set every PTE of [start, end) to `v`. */
   fill(start: number, end: number, v: number): void {
     let p = start;
@@ -298,23 +317,9 @@ export class CpuPageTable {
    */
   runs(start: number, end: number, max = Infinity): PteRun[] {
     const out: PteRun[] = [];
-    if (end <= start) return out;
-    const first = Math.floor(start / BLOCK);
-    const last = Math.floor((end - 1) / BLOCK);
-    const keys = this.sparseIndices(first, last);
-    for (let k = 0, idx = first; ; ) {
-      let i: number;
-      if (keys === null) {
-        if (idx > last) break;
-        i = idx++;
-      } else {
-        if (k >= keys.length) break;
-        i = keys[k++];
-      }
+    this.eachBlock(start, end, (b, i) => {
       // The first `max` runs are complete once a further one has started.
-      if (out.length > max) break;
-      const b = this.block(i);
-      if (b === undefined) continue;
+      if (out.length > max) return false;
       const base = i * BLOCK;
       const lo = Math.max(start, base);
       const hi = Math.min(end, base + BLOCK);
@@ -322,7 +327,7 @@ export class CpuPageTable {
         const xoff = b.xoff;
         if (xoff === null) {
           pushRun(out, lo, hi, b.uniform);
-          continue;
+          return true;
         }
         // uniform stretches between the exceptions
         let s = lo;
@@ -334,7 +339,7 @@ export class CpuPageTable {
           s = p + 1;
         }
         if (s < hi) pushRun(out, s, hi, b.uniform);
-        continue;
+        return true;
       }
       const a = b.pte;
       let s = lo;
@@ -345,7 +350,8 @@ export class CpuPageTable {
         pushRun(out, s, e, v);
         s = e;
       }
-    }
+      return true;
+    });
     if (out.length > max) out.length = max;
     return out;
   }
@@ -362,27 +368,14 @@ export class CpuPageTable {
       s.none = end - start;
       return s;
     }
-    const first = Math.floor(start / BLOCK);
-    const last = Math.floor((end - 1) / BLOCK);
-    const keys = this.sparseIndices(first, last);
-    for (let k = 0, idx = first; ; ) {
-      let i: number;
-      if (keys === null) {
-        if (idx > last) break;
-        i = idx++;
-      } else {
-        if (k >= keys.length) break;
-        i = keys[k++];
-      }
-      const b = this.block(i);
-      if (b === undefined) continue;
+    this.eachBlock(start, end, (b, i) => {
       const base = i * BLOCK;
       const lo = Math.max(start, base);
       const hi = Math.min(end, base + BLOCK);
       if (b.pte !== null) {
         const a = b.pte;
         for (let q = lo; q < hi; q++) countPte(s, a[q - base], 1);
-        continue;
+        return true;
       }
       let uniform = hi - lo;
       const xoff = b.xoff;
@@ -395,7 +388,8 @@ export class CpuPageTable {
         }
       }
       countPte(s, b.uniform, uniform);
-    }
+      return true;
+    });
     s.none = end - start - s.zero - s.smem - s.device;
     return s;
   }
