@@ -11,6 +11,7 @@
 import type { CostModel } from './cost-model.js';
 import type { Decision } from './decisions.js';
 import type { Gpusvm } from './drm-gpusvm/gpusvm.js';
+import type { XeSvmRange } from './xe-svm/range.js';
 import type { DrmPagemap } from './drm-pagemap/pagemap.js';
 import type { CpuPageTable } from './mm/page-table.js';
 import type { VmaList } from './mm/vma.js';
@@ -58,7 +59,7 @@ export interface SimContext {
   /** The process being served and its parts (processes.ts enterProcess()). */
   proc: SimProcess;
   mm: Mm;
-  gpusvm: Gpusvm;
+  gpusvm: Gpusvm<XeSvmRange>;
   vm: XeVm;
   /** Every process by pid, in order of first appearance. */
   readonly procs: Map<number, SimProcess>;

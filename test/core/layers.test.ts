@@ -174,6 +174,7 @@ describe('mm', () => {
         expect(got).toEqual(want);
         expect(pt.presentCount()).toBe(naive.size);
         const runs = pt.runs(100, 1700);
+        expect(pt.firstRun(100, 1700)).toEqual(runs[0]);
         const fromRuns = new Map<number, number>();
         for (const r of runs) for (let q = r.start; q < r.end; q++) fromRuns.set(q, r.pte);
         expect(fromRuns).toEqual(new Map([...naive].filter(([q]) => q >= 100 && q < 1700)));

@@ -79,8 +79,7 @@ export function faultSpan(sim: SimContext, vma: CpuVma, start: number, end: numb
   const c: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
   let p = start;
   while (p < end) {
-    const runs = sim.mm.pt.runs(p, end);
-    const r = runs[0];
+    const r = sim.mm.pt.firstRun(p, end);
     if (r === undefined || r.start > p) {
       const e = r === undefined ? end : r.start;
       populateHole(sim, vma, p, e, o.write, c);

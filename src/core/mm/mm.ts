@@ -116,7 +116,7 @@ export function doMprotect(sim: SimContext, start: number, end: number, prot: Pr
     const changed = sim.mm.vmas.protect(start, stop, prot);
     for (const c of changed) {
       // change_protection() starts the notifier at the first populated page-table level.
-      if (sim.mm.pt.runs(c.start, c.end).length > 0) mmuNotifierInvalidate(sim, 'PROTECTION_VMA', c.start, c.end);
+      if (sim.mm.pt.firstRun(c.start, c.end) !== undefined) mmuNotifierInvalidate(sim, 'PROTECTION_VMA', c.start, c.end);
       emit(sim, { code: 'vma_protect', start: c.start, end: c.end, prot, changed: true });
     }
     if (changed.length === 0) emit(sim, { code: 'vma_protect', start, end: stop, prot, changed: false });

@@ -13,7 +13,7 @@
 
 import type { SimContext } from '../context.js';
 import type { Errno, NotifierEvent, RangeDebugLabel, SvmDbgMessage } from '../decisions.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
+import type { XeSvmRange as SvmRange } from './range.js';
 import { PTE_SMEM, type CpuPageTable } from '../mm/page-table.js';
 
 /** XE_MIGRATE_CHUNK_SIZE (SZ_8M) in pages: xe_svm_copy() issues one copy per chunk at most this long. */

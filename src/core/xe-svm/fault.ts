@@ -29,7 +29,7 @@
 import { emit, type SimContext } from '../context.js';
 import type { Errno, MigrateReason, NoMigrateReason } from '../decisions.js';
 import type { GpuAccess } from '../events.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
+import type { XeSvmRange as SvmRange } from './range.js';
 import { rangeEvict, rangeGetPages } from '../drm-gpusvm/pages.js';
 import { rangeFindOrInsert } from '../drm-gpusvm/range.js';
 import { ModelInvariantError } from '../invariant.js';

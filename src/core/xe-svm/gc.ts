@@ -22,7 +22,7 @@
  */
 
 import { emit, sendTlbInval, type SimContext } from '../context.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
+import type { XeSvmRange as SvmRange } from './range.js';
 import { rangeRemove } from '../drm-gpusvm/range.js';
 import { kernelAtLeast } from '../platform.js';
 import { rangeDebug } from './debug.js';

@@ -19,12 +19,13 @@
 import { emit, sendTlbInval, type SimContext } from '../context.js';
 import type { NotifierEvent, RangeRef } from '../decisions.js';
 import type { GpusvmNotifier } from '../drm-gpusvm/gpusvm.js';
+import type { XeSvmRange } from './range.js';
 import { rangeSetUnmapped, rangeUnmapPages } from '../drm-gpusvm/range.js';
 import { kernelAtLeast } from '../platform.js';
 import { invalidateDebug, rangeDebug } from './debug.js';
 
 /** Mirrors xe_svm_invalidate(). */
-export function xeSvmInvalidate(sim: SimContext, notifier: GpusvmNotifier, event: NotifierEvent, start: number, end: number, quiet: boolean): void {
+export function xeSvmInvalidate(sim: SimContext, notifier: GpusvmNotifier<XeSvmRange>, event: NotifierEvent, start: number, end: number, quiet: boolean): void {
   invalidateDebug(sim, notifier.invalidateSeq, event, start, end);
   const s = Math.max(start, notifier.start);
   const e = Math.min(end, notifier.end);

@@ -18,7 +18,7 @@
 import { emit, sendTlbInval, type SimContext } from '../context.js';
 import type { Errno, RangeRef } from '../decisions.js';
 import type { AtomicAttr, PreferredLoc, PrefetchRegion } from '../events.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
+import type { XeSvmRange as SvmRange } from './range.js';
 import { rangeEvict, rangeGetPages } from '../drm-gpusvm/pages.js';
 import { rangeFindOrInsert, rangeRemove } from '../drm-gpusvm/range.js';
 import { rangeDebug, svmDbg } from './debug.js';

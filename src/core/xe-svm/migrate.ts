@@ -14,7 +14,7 @@
 
 import { emit, type SimContext } from '../context.js';
 import type { Decision, Errno, MigrateFailCause, MigrateReason, NoMigrateReason } from '../decisions.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
+import type { XeSvmRange as SvmRange } from './range.js';
 import { evictToRam, migrateToDevmem } from '../drm-pagemap/migrate.js';
 import type { GetPagesResult } from '../drm-gpusvm/pages.js';
 import { rangeDebug, svmDbg } from './debug.js';

@@ -9,7 +9,7 @@
  */
 
 import type { AtomicAttr, PreferredLoc } from '../events.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
+import type { XeSvmRange as SvmRange } from './range.js';
 
 export interface MemAttrs {
   /** xe_vma.attr.preferred_loc.devmem_fd: DEFAULT_DEVICE (0) or DEFAULT_SYSTEM (-1). */
