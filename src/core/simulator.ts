@@ -18,9 +18,10 @@
  */
 
 import { CostModel } from './cost-model.js';
-import { SimClock, emit, type SimContext } from './context.js';
+import { SimClock, emit, kernelFlags, type SimContext } from './context.js';
 import type { Decision, Errno, EventResult, Location } from './decisions.js';
 import { rangeLocation } from './drm-gpusvm/pages.js';
+import { drmPagemapPagemapOps } from './drm-pagemap/migrate.js';
 import { DrmPagemap } from './drm-pagemap/pagemap.js';
 import type { CoreEvent, GpuAccess } from './events.js';
 import { ModelInvariantError } from './invariant.js';
@@ -32,6 +33,7 @@ import { xeSvmInvalidate } from './xe-svm/invalidate.js';
 import { gpuAccessHits, handlePagefault } from './xe-svm/fault.js';
 import { xeSvmGarbageCollector } from './xe-svm/gc.js';
 import { xeVmMadvise, xeVmPrefetch } from './xe-svm/ioctl.js';
+import { xeDrmPagemapOps, xeSvmDevmemOps } from './xe-svm/migrate.js';
 import { enterProcess, SimProcess } from './processes.js';
 import { TileStats, type StatName } from './xe-gt-stats.js';
 
@@ -107,13 +109,15 @@ export class Simulator {
     const first = this.newProcess(1, 1);
     this.sim = {
       platform,
+      kv: kernelFlags(platform),
       clock: new SimClock(platform.hz),
       proc: first,
       mm: first.mm,
       gpusvm: first.gpusvm,
       vm: first.vm,
       procs: new Map([[1, first]]),
-      pagemap: new DrmPagemap(platform.dgfx ? Number(platform.vramBytes >> 12n) : 0),
+      // The device's pagemap with Xe's callbacks (xe_pagemap_create(), xe_svm_devmem_ops).
+      pagemap: new DrmPagemap(platform.dgfx ? Number(platform.vramBytes >> 12n) : 0, drmPagemapPagemapOps, xeSvmDevmemOps, xeDrmPagemapOps),
       stats: new TileStats(platform.kernel, platform.mediaGt),
       cost: new CostModel(platform.costModel),
       log: [],
@@ -236,7 +240,7 @@ export class Simulator {
         return handlePagefault(sim, start, ev.access, seq);
       case 'xe_prefetch':
         if (!aligned || ev.npages === 0) return this.einval(ev.npages === 0 ? 'zero_length' : 'unaligned');
-        if (ev.region === 'advised' && !kernelAtLeast(sim.platform.kernel, '6.18')) {
+        if (ev.region === 'advised' && !sim.kv.v618) {
           emit(sim, { code: 'kernel_lacks_op', op: 'xe_prefetch region=advised', since: '6.18' });
           return 'EINVAL';
         }
