@@ -3,7 +3,8 @@
  * The fault path against its C floor, per fault-heavy pattern: model CPU of
  * ../shared/perf-floor/cfault.c (gcc -O2) and of svmsim's model alone (src/bench/worker.ts phase
  * `model`: the trace parsed first, only the Simulator.step loop timed, record:false), and the ratio.
- * Runs alternate C / svmsim per repeat so both see the same load; the figure is the median.
+ * Runs alternate C / svmsim per repeat so both see the same load; the figure is the fastest run of
+ * each (on a shared machine the load only ever adds CPU time: cache and core sharing).
  *
  *   node scripts/floor.mjs [-n EVENTS] [-r REPEAT] [--dir DIR] [PATTERN...]
  *
@@ -52,7 +53,6 @@ const cfault = join(work, 'cfault');
 const hasCc = cSource !== undefined && spawnSync('gcc', ['-O2', '-o', cfault, cSource]).status === 0;
 if (!hasCc) process.stderr.write('floor: no C compiler (gcc) or no ../shared/perf-floor/cfault.c: svmsim figures only\n');
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
 for (const pat of patterns) {
   const trace = join(dir, `${pat}.csv`);
@@ -65,8 +65,8 @@ for (const pat of patterns) {
     last = JSON.parse(execFileSync(process.execPath, [worker, 'model', trace], { encoding: 'utf8', maxBuffer: 1 << 20 }));
     s.push(last.modelCpuMs);
   }
-  const cMs = hasCc ? median(c) : NaN;
-  const sMs = median(s);
+  const cMs = hasCc ? Math.min(...c) : NaN;
+  const sMs = Math.min(...s);
   rows.push({ pattern: pat, events: last.events, faults: last.svm_pagefault_count, cMs, sMs, ratio: sMs / cMs });
   const f = (x) => (Number.isNaN(x) ? '-' : x.toFixed(0));
   process.stdout.write(`${pat.padEnd(9)} ${String(last.events).padStart(9)} events  C ${f(cMs).padStart(6)} ms  svmsim ${f(sMs).padStart(6)} ms  ratio ${Number.isNaN(cMs) ? '-' : (sMs / cMs).toFixed(2)}x  (${(sMs * 1e6 / last.svm_pagefault_count).toFixed(0)} ns/fault)\n`);

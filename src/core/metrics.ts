@@ -72,6 +72,13 @@ export interface Thrashing {
 /** Migrations between two sweeps of stale tracks. */
 const PRUNE_EVERY = 1 << 16;
 
+/** Event indices kept per streak. */
+const MAX_EVENTS = 32;
+
+function newEvents(): number[] {
+  return new Array<number>(MAX_EVENTS).fill(0);
+}
+
 const NO_MOVE = 0;
 const TO_VRAM = 1;
 const TO_RAM = 2;
@@ -82,10 +89,11 @@ class Track {
   /** Direction of the last move (NO_MOVE, TO_VRAM, TO_RAM) and when. */
   last = NO_MOVE;
   lastNs = 0;
-  /** Current streak: moves, pages moved, event indices (first 32). */
+  /** Current streak: moves, pages moved, event indices (the first `nevents`, at most 32). */
   moves = 0;
   pages = 0;
-  events: number[] = [];
+  events: number[] = newEvents();
+  nevents = 0;
   /**
    * Best streak (-1: none yet). Its events are the first `bestLen` of `bestEvents`, which may be
    * the current streak's own array (a continuing streak only appends): a new streak gets a fresh
@@ -165,15 +173,15 @@ export class ThrashTracker {
     if (!continues) {
       tr.moves = 0;
       tr.pages = 0;
-      if (tr.bestEvents === tr.events) tr.events = [];
-      else tr.events.length = 0;
+      tr.nevents = 0;
+      if (tr.bestEvents === tr.events) tr.events = newEvents();
     }
     tr.last = dir;
     tr.lastNs = nowNs;
     tr.npages = npages;
     tr.moves++;
     tr.pages += pages;
-    if (tr.events.length < 32) tr.events.push(seq);
+    if (tr.nevents < MAX_EVENTS) tr.events[tr.nevents++] = seq;
     // A streak that starts in VRAM: moves 1 = to VRAM, then each RAM+VRAM pair is one round trip.
     const cycles = Math.floor((tr.moves - 1) / 2);
     if (cycles >= this.opts.threshold && cycles >= tr.bestCycles) {
@@ -181,7 +189,7 @@ export class ThrashTracker {
       tr.bestNpages = tr.npages;
       tr.bestPages = tr.pages;
       tr.bestEvents = tr.events;
-      tr.bestLen = tr.events.length;
+      tr.bestLen = tr.nevents;
     }
   }
 

@@ -27,8 +27,8 @@
  * The VRAM pool is a page counter of tile 0's capacity (no buddy-allocator fragmentation).
  * When a new BO does not fit, TTM evicts other evictable BOs in LRU order; SVM BOs are never
  * re-validated, so the LRU is their allocation order (an assumption, UNCONFIRMED in the
- * reference): an intrusive doubly-linked list in allocation order, O(1) to append, unlink and
- * take the oldest.
+ * reference): an intrusive doubly-linked list in allocation order (BoTable), O(1) to append,
+ * unlink and take the oldest.
  */
 
 import type { SimContext } from '../context.js';
@@ -104,14 +104,108 @@ export interface DrmPagemapOps {
   populateMm(sim: SimContext, start: number, end: number, timesliceMs: number): PopulateResult;
 }
 
+/**
+ * The live BOs: found by id (what a device PTE holds) in an open-addressing table of small
+ * integers (linear probing, backward-shift deletion), and kept in allocation (LRU) order in an
+ * intrusive doubly-linked list. Reads like the Map it replaces (`size`, `get`, `has`, `values()` in
+ * allocation order), without a Map's hashing and its holes after millions of create/free pairs.
+ */
+export class BoTable {
+  /** Slot keys: BO ids (ids start at 1; 0 marks an empty slot). */
+  private keys = new Int32Array(64);
+  private vals: (DevmemBo | null)[] = new Array<DevmemBo | null>(64).fill(null);
+  private shift = 32 - 6;
+  size = 0;
+  /** Oldest and newest live BO. */
+  head: DevmemBo | null = null;
+  private tail: DevmemBo | null = null;
+
+  private home(id: number): number {
+    return Math.imul(id, 0x9e3779b1) >>> this.shift;
+  }
+
+  get(id: number): DevmemBo | undefined {
+    const mask = this.keys.length - 1;
+    for (let i = this.home(id); ; i = (i + 1) & mask) {
+      const k = this.keys[i];
+      if (k === id) return this.vals[i]!;
+      if (k === 0) return undefined;
+    }
+  }
+
+  has(id: number): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  /** Add a new BO (its id not yet present) as the newest. */
+  add(bo: DevmemBo): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    this.place(bo);
+    this.size++;
+    const tail = this.tail;
+    bo.lruPrev = tail;
+    bo.lruNext = null;
+    if (tail === null) this.head = bo;
+    else tail.lruNext = bo;
+    this.tail = bo;
+  }
+
+  private place(bo: DevmemBo): void {
+    const mask = this.keys.length - 1;
+    let i = this.home(bo.id);
+    while (this.keys[i] !== 0) i = (i + 1) & mask;
+    this.keys[i] = bo.id;
+    this.vals[i] = bo;
+  }
+
+  private grow(): void {
+    const n = this.keys.length * 2;
+    this.keys = new Int32Array(n);
+    this.vals = new Array<DevmemBo | null>(n).fill(null);
+    this.shift--;
+    for (let bo = this.head; bo !== null; bo = bo.lruNext) this.place(bo);
+  }
+
+  /** Remove the BO with this id; false when there is none. */
+  delete(id: number): boolean {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let i = this.home(id);
+    for (; keys[i] !== id; i = (i + 1) & mask) if (keys[i] === 0) return false;
+    const bo = this.vals[i]!;
+    // Backward-shift deletion: pull later entries of the probe run into the hole.
+    for (let j = (i + 1) & mask; keys[j] !== 0; j = (j + 1) & mask) {
+      const h = this.home(keys[j]);
+      if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+        keys[i] = keys[j];
+        this.vals[i] = this.vals[j];
+        i = j;
+      }
+    }
+    keys[i] = 0;
+    this.vals[i] = null;
+    this.size--;
+    const prev = bo.lruPrev;
+    const next = bo.lruNext;
+    if (prev === null) this.head = next;
+    else prev.lruNext = next;
+    if (next === null) this.tail = prev;
+    else next.lruPrev = prev;
+    bo.lruPrev = bo.lruNext = null;
+    return true;
+  }
+
+  /** Live BOs in allocation order. */
+  *values(): IterableIterator<DevmemBo> {
+    for (let bo = this.head; bo !== null; bo = bo.lruNext) yield bo;
+  }
+}
+
 export class DrmPagemap {
-  /** Live BOs by id (the zdd a device page points at), in allocation order. */
-  readonly bos = new Map<number, DevmemBo>();
+  /** Live BOs by id (the zdd a device page points at), in allocation (LRU) order. */
+  readonly bos = new BoTable();
   usedPages = 0;
   private nextId = 1;
-  /** LRU ends: oldest and newest live BO. */
-  private lruHead: DevmemBo | null = null;
-  private lruTail: DevmemBo | null = null;
 
   constructor(
     /** VRAM capacity in pages. */
@@ -132,13 +226,8 @@ export class DrmPagemap {
   create(start: number, npages: number, pid: number): DevmemBo {
     if (npages > this.freePages) throw new ModelInvariantError(`BO of ${npages} pages created with ${this.freePages} free`);
     const bo = new DevmemBo(this.nextId++, start, npages, pid);
-    this.bos.set(bo.id, bo);
+    this.bos.add(bo);
     this.usedPages += npages;
-    const tail = this.lruTail;
-    bo.lruPrev = tail;
-    if (tail === null) this.lruHead = bo;
-    else tail.lruNext = bo;
-    this.lruTail = bo;
     return bo;
   }
 
@@ -146,13 +235,6 @@ export class DrmPagemap {
   release(bo: DevmemBo): void {
     if (!this.bos.delete(bo.id)) throw new ModelInvariantError(`BO ${bo.id} released twice`);
     this.usedPages -= bo.npages;
-    const prev = bo.lruPrev;
-    const next = bo.lruNext;
-    if (prev === null) this.lruHead = next;
-    else prev.lruNext = next;
-    if (next === null) this.lruTail = prev;
-    else next.lruPrev = prev;
-    bo.lruPrev = bo.lruNext = null;
   }
 
   get(id: number): DevmemBo {
@@ -163,6 +245,6 @@ export class DrmPagemap {
 
   /** The least recently allocated BO, for TTM eviction. */
   lru(): DevmemBo | undefined {
-    return this.lruHead ?? undefined;
+    return this.bos.head ?? undefined;
   }
 }
