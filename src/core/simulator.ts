@@ -291,7 +291,10 @@ export class Simulator {
       faulted = true;
       const err = handlePagefault(sim, p, access, seq);
       if (err !== undefined) return err;
-      const r = sim.gpusvm.rangeAt(p);
+      // The range just bound is the lookup cache's entry (a valid cached range containing p is
+      // what rangeAt(p) would find: removed ranges are never valid).
+      const last = sim.gpusvm.lastHit;
+      const r = last !== undefined && last.valid && last.start <= p && p < last.end ? last : sim.gpusvm.rangeAt(p);
       if (r === undefined || !r.valid) {
         // 6.18.y: the fault was acked without a bind; the GPU replays the access and faults again.
         if (!sim.platform.faultExitReturnsZero) throw new ModelInvariantError(`fault at page ${p} succeeded without a valid range`);

@@ -262,6 +262,8 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, p
 
     rangeDebug(sim, range, 'PAGE FAULT - BIND');
     xeVmRangeRebind(sim, range, vma);
+    // The GPU's replayed access finds this range first (the lookup cache of gpuAccessHits()).
+    sim.gpusvm.lastHit = range;
     const bindUs = sim.cost.bind();
     us += bindUs;
     if (v618) gt.incrSized(npages, Sized.bind_us, bindUs);
