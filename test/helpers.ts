@@ -8,6 +8,7 @@ import type { EventResult } from '../src/core/decisions.js';
 import { statNames, type StatName } from '../src/core/xe-gt-stats.js';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { OP_RULES, pagesOfBig, type OpRule } from '../src/trace/rules.js';
 
 /** Every trace file under `dir` (.json, .jsonl, .csv), sorted, subdirectories included. */
 export function traceFiles(dir: string): string[] {
@@ -28,13 +29,16 @@ export const B = 0x7f0000000000n;
 
 type Extra = Record<string, unknown>;
 
-/** A core event at byte address `addr` of `size` bytes. */
+/**
+ * A core event at byte address `addr` of `size` bytes: pages and defaults from the trace rules
+ * (src/trace/rules.ts), as the readers make them.
+ */
 export function ev(op: CoreEvent['op'], addr: bigint, size: bigint = 1n, extra: Extra = {}, t = 0): CoreEvent {
-  const offset = Number(addr & 0xfffn);
-  const npages = size === 0n ? 0 : Number((BigInt(offset) + size + 4095n) >> 12n);
-  const defaults: Extra =
-    op === 'mmap' ? { prot: 'rw', kind: 'anon' } : op === 'xe_prefetch' ? { region: 'vram' } : op === 'madvise' ? { advice: 'dontneed' } : {};
-  return { op, t, page: Number(addr >> 12n), offset, npages, sizeAligned: size % 4096n === 0n, ...defaults, ...extra } as CoreEvent;
+  const rule: OpRule = OP_RULES[op];
+  const offset = addr & 0xfffn;
+  const defaults: Extra = {};
+  for (const [f, use] of Object.entries(rule.fields)) if (use.use === 'default') defaults[f] = use.value;
+  return { op, t, page: Number(addr >> 12n), offset: Number(offset), npages: size === 0n ? 0 : pagesOfBig(rule, offset, size), sizeAligned: size % 4096n === 0n, ...defaults, ...extra } as CoreEvent;
 }
 
 export class Run {

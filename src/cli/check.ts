@@ -9,15 +9,11 @@
 import { hexAddr, hexPage } from '../report/format.js';
 import { Linter, TraceInputError, type LintWarning, type TraceFormat } from '../trace/index.js';
 import { openInput } from './input.js';
-import { TraceInputErrors, UsageError } from './errors.js';
+import { TraceInputErrors } from './errors.js';
 import type { CliIo } from './main.js';
+import type { CheckOpts } from './commands.js';
 import { buildPlatform } from './replay.js';
 
-export interface CheckOpts {
-  inputFormat?: TraceFormat;
-  maxErrors?: string;
-  kernel?: string;
-}
 
 const WORDING: Record<LintWarning['code'], (w: LintWarning) => string> = {
   munmap_nothing: (w) => `${w.op} of ${hexPage(w.page)}: nothing is mapped there`,
@@ -29,8 +25,7 @@ const WORDING: Record<LintWarning['code'], (w: LintWarning) => string> = {
 };
 
 export async function runCheck(trace: string, o: CheckOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<void> {
-  const max = o.maxErrors === undefined ? Infinity : Number(o.maxErrors);
-  if (!(max >= 1)) throw new UsageError(`--max-errors ${o.maxErrors}: expected a positive integer`);
+  const max = o.maxErrors ?? Infinity;
   const errors: TraceInputError[] = [];
   const stop = new Error('max errors');
   const onError = (e: TraceInputError) => {
@@ -40,11 +35,11 @@ export async function runCheck(trace: string, o: CheckOpts, io: CliIo, detect: (
   const format = detect(trace, o.inputFormat);
   const file = trace === '-' ? '<stdin>' : trace;
   let events = 0;
-  let lint = new Linter(o.kernel as never ?? '6.18');
+  let lint = new Linter(o.kernel ?? '6.18');
   let kernel = lint.kernelVersion;
   try {
     const handle = await openInput(io, trace, format, onError);
-    kernel = buildPlatform(handle.platform, o.kernel ? { kernel: o.kernel as never } : {}).kernel;
+    kernel = buildPlatform(handle.platform, o.kernel ? { kernel: o.kernel } : {}).kernel;
     lint = new Linter(kernel);
     for (const e of handle.events) {
       events++;

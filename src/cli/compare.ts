@@ -26,23 +26,11 @@ import { openTrace, parsePlatformSettings, PLATFORM_ALIASES, type TraceFormat, t
 import { openInput } from './input.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
+import type { CompareOpts } from './commands.js';
+import { checkKnobUnit, knobValue } from './settings.js';
 import { thrashOptions } from './options.js';
 import { buildPlatform, checkModelMemory, PROGRESS_EVERY } from './replay.js';
 
-export interface CompareOpts {
-  kernel?: string;
-  vram?: string;
-  set: string[];
-  format: 'table' | 'markdown' | 'csv' | 'json';
-  inputFormat?: TraceFormat;
-  all?: boolean;
-  output?: string;
-  thrashThreshold: string;
-  thrashWindow: string;
-  shard?: string;
-  merge?: boolean;
-  jobs?: string;
-}
 
 /** One replay of the grid: a trace under one combination of settings. */
 export interface CompareJob {
@@ -69,9 +57,10 @@ export function axes(o: Pick<CompareOpts, 'kernel' | 'vram' | 'set'>): [string, 
   if (o.kernel !== undefined) out.push(['kernel', split(o.kernel), `--kernel ${o.kernel}`]);
   if (o.vram !== undefined) out.push(['vram', split(o.vram), `--vram ${o.vram}`]);
   for (const kv of o.set) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set ${kv}: expected knob=value[,value...]`);
-    out.push([kv.slice(0, eq).trim(), split(kv.slice(eq + 1)), `--set ${kv}`]);
+    const [k, v] = knobValue(kv, 'knob=value[,value...]');
+    const vs = split(v);
+    for (const x of vs) checkKnobUnit(k, x, `--set ${kv}`);
+    out.push([k, vs, `--set ${kv}`]);
   }
   for (const [k, vs] of out) if (vs.length === 0) throw new UsageError(`--${k}: no values`);
   // One axis per knob: `--set vram=1M --vram 4M,8M` (or a knob and its alias) is refused, not merged.
@@ -152,14 +141,6 @@ export function shardRange(total: number, i: number, n: number): [number, number
   return [Math.floor(((i - 1) * total) / n), Math.floor((i * total) / n)];
 }
 
-function parseShard(s: string): [number, number] {
-  const m = /^(\d+)\/(\d+)$/.exec(s.trim());
-  const i = m ? Number(m[1]) : NaN;
-  const n = m ? Number(m[2]) : NaN;
-  if (!m || n < 1 || i < 1 || i > n) throw new UsageError(`--shard ${s}: expected I/N with 1 <= I <= N, e.g. 2/8`);
-  return [i, n];
-}
-
 export async function runCompare(traces: string[], o: CompareOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<void> {
   if (o.merge) return runMerge(traces, o, io);
   if (traces.length === 0) throw new UsageError('compare: expected a trace (or --merge PART...)');
@@ -171,13 +152,13 @@ export async function runCompare(traces: string[], o: CompareOpts, io: CliIo, de
   const thrash = thrashOptions(o);
   const grid: Grid = { traces, axes: ax, inputFormat: o.inputFormat ?? null, thrash };
   const jobs: CompareJob[] = traces.flatMap((trace) => combos.map((settings) => ({ trace, format: detect(trace, o.inputFormat), settings, thrash })));
-  const [from, to] = o.shard === undefined ? [0, jobs.length] : shardRange(jobs.length, ...parseShard(o.shard));
+  const [from, to] = o.shard === undefined ? [0, jobs.length] : shardRange(jobs.length, ...o.shard);
   const mine = jobs.slice(from, to);
   const results = await runJobs(mine, o, io);
   const done = results.map((result, k) => ({ job: from + k, label: label(mine[k].settings, result.kernel), result }));
   let text: string;
   if (o.shard !== undefined) {
-    const part: Part = { svmsim_compare_part: 1, grid, shard: parseShard(o.shard), results: done };
+    const part: Part = { svmsim_compare_part: 1, grid, shard: o.shard, results: done };
     text = JSON.stringify(part) + '\n';
   } else text = render(grid, combos.length, done, o);
   if (o.output !== undefined) await io.writeFileAtomic(o.output, text);
@@ -188,8 +169,7 @@ export async function runCompare(traces: string[], o: CompareOpts, io: CliIo, de
 async function runJobs(jobs: CompareJob[], o: CompareOpts, io: CliIo): Promise<CompareJobResult[]> {
   if (jobs.length === 0) return [];
   if (jobs[0].trace === '-') return replayLockstep(await openInput(io, '-', jobs[0].format), jobs);
-  const workers = o.jobs === undefined ? undefined : Number(o.jobs);
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--jobs ${o.jobs}: expected a positive integer`);
+  const workers = o.jobs;
   // Open every trace here first: a missing file or bad header fails before any worker starts.
   const handles = new Map<string, TraceHandle>();
   for (const j of jobs) if (!handles.has(j.trace)) handles.set(j.trace, await openInput(io, j.trace, j.format));

@@ -7,19 +7,12 @@
  */
 
 import { diffResults, type DiffSource } from '../report/diff.js';
-import { renderDiff, type DiffFormat } from '../report/diff-render.js';
+import { renderDiff } from '../report/diff-render.js';
 import { openResult, parseEventRecord, skipIdenticalEvents, type ResultReader } from '../trace/result.js';
 import { EXIT_DIFFERENT, EXIT_OK, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
+import type { DiffOpts } from './commands.js';
 
-export interface DiffOpts {
-  format: DiffFormat;
-  ignoreUs?: boolean;
-  ignore?: string[];
-  maxShown: string;
-  output?: string;
-  color?: boolean;
-}
 
 const readers = new WeakMap<DiffSource, ResultReader>();
 
@@ -45,8 +38,7 @@ function source(r: ResultReader): DiffSource {
 
 /** Returns the exit code: 0 equal, 1 different. */
 export async function runDiff(a: string, b: string, o: DiffOpts, io: CliIo): Promise<number> {
-  const maxShown = Number(o.maxShown);
-  if (!Number.isInteger(maxShown) || maxShown < 0) throw new UsageError(`--max-shown ${o.maxShown}: expected a non-negative integer`);
+  const maxShown = o.maxShown;
   if (a === '-' || b === '-') throw new UsageError('svmsim diff reads two result files (stdin is not supported)');
   const ra = openResult(a);
   let rb: ResultReader | undefined;

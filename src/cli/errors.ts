@@ -4,12 +4,16 @@
  * - 0: the replay ran (modelled kernel errors such as -EPERM are outcomes, not failures).
  * - 1: `svmsim diff`: the results differ; `svmsim test`: an expectation failed.
  * - 2: bad input or usage: a message with `file:line` and what was expected, never a stack.
+ *      Command-line mistakes found by commander (an unknown option, a value outside `.choices()`,
+ *      an `argParser` refusing a value) too: commander prints nothing itself (main.ts), its
+ *      message comes out here, naming the option and what it expects.
  * - 0 also when stdout's reader goes away (`| head`): the command stops and keeps the verdict it
  *      had reached (diff: 1 when different), see output.ts.
  * - 3: internal error: a broken model invariant (the simulator's WARN_ON) or any unexpected
  *      exception. Always a bug in svmsim.
  */
 
+import { CommanderError } from '@commander-js/extra-typings';
 import { ModelInvariantError } from '../core/invariant.js';
 import { TraceInputError } from '../trace/errors.js';
 import { OutputClosed } from './output.js';
@@ -37,6 +41,13 @@ export class UsageError extends Error {
 
 /** Map an error to its exit code and the message for stderr. */
 export function describeFailure(err: unknown): { code: number; message: string } {
+  if (err instanceof CommanderError) {
+    // --help and --version end the parse with exit code 0; help printed for a usage error (a
+    // command given without its subcommand) has already said what is wrong.
+    if (err.exitCode === 0) return { code: EXIT_OK, message: '' };
+    if (err.code === 'commander.help') return { code: EXIT_BAD_INPUT, message: '' };
+    return { code: EXIT_BAD_INPUT, message: `svmsim: ${err.message.replace(/^error: /, '')}` };
+  }
   if (err instanceof TraceInputErrors) {
     if (err.reported) return { code: EXIT_BAD_INPUT, message: '' };
     const n = err.errors.length;

@@ -6,46 +6,23 @@
  * memory.
  */
 
-import { PATTERNS, generatedEnd, type Pattern, CSV_HEADER } from '../gen/generate.js';
+import { generatedEnd, type Pattern, CSV_HEADER } from '../gen/generate.js';
 import { generatedText } from '../gen/fast.js';
-import { parseAddr, parsePlatformSettings, parseSize, parseTime } from '../trace/index.js';
+import { parsePlatformSettings, parseSize } from '../trace/index.js';
 import type { CliIo } from './main.js';
+import type { GenCliOpts } from './commands.js';
 import { outputFor, yieldToSignals } from './output.js';
 import { UsageError } from './errors.js';
 
-export interface GenCliOpts {
-  events: string;
-  size: string;
-  seed: string;
-  base: string;
-  step: string;
-  format: 'csv' | 'jsonl';
-  vram?: string;
-  output?: string;
-}
-
-function value<T>(what: string, raw: string, fn: (s: string) => T): T {
-  try {
-    return fn(raw);
-  } catch {
-    throw new UsageError(`--${what} ${raw}: not a valid ${what}`);
-  }
-}
-
-export async function runGen(pattern: string, o: GenCliOpts, io: CliIo): Promise<void> {
-  if (!(PATTERNS as readonly string[]).includes(pattern)) throw new UsageError(`unknown pattern "${pattern}"; patterns: ${PATTERNS.join(', ')}`);
-  const events = Number(o.events);
-  if (!Number.isSafeInteger(events) || events < 1) throw new UsageError(`--events ${o.events}: expected a positive integer`);
-  const seed = Number(o.seed);
-  if (!Number.isInteger(seed)) throw new UsageError(`--seed ${o.seed}: expected an integer`);
-  const size = value('size', o.size, parseSize);
+export async function runGen(pattern: Pattern, o: GenCliOpts, io: CliIo): Promise<void> {
+  const { events, seed, base, step: stepNs } = o;
+  const size = parseSize(o.size);
   if (size < 1n << 21n || size % 4096n !== 0n) throw new UsageError(`--size ${o.size}: expected at least 2M, a multiple of 4K`);
-  const base = value('base', o.base, parseAddr);
-  if (base % (1n << 21n) !== 0n) throw new UsageError(`--base ${o.base}: expected a 2M-aligned address`);
+  const hexBase = `0x${base.toString(16)}`;
+  if (base % (1n << 21n) !== 0n) throw new UsageError(`--base ${hexBase}: expected a 2M-aligned address`);
   if (generatedEnd(base, size) > 1n << 64n) {
-    throw new UsageError(`--base ${o.base} --size ${o.size}: the trace's addresses would pass 2^64 (it uses [base, base+size) and, for "mixed", a CPU buffer of size/4 after it)`);
+    throw new UsageError(`--base ${hexBase} --size ${o.size}: the trace's addresses would pass 2^64 (it uses [base, base+size) and, for "mixed", a CPU buffer of size/4 after it)`);
   }
-  const stepNs = value('step', o.step, parseTime);
   // The header must read back: validated as the trace readers will (4K granularity, ...).
   const vram = o.vram === undefined ? undefined : (parsePlatformSettings({ vram: o.vram }, '--vram').vramBytes as bigint);
 
@@ -64,7 +41,7 @@ export async function runGen(pattern: string, o: GenCliOpts, io: CliIo): Promise
     buf += `# svmsim gen ${pattern} --events ${events} --size ${o.size} --seed ${seed}\n`;
   }
   flush();
-  for (const text of generatedText({ pattern: pattern as Pattern, events, size, seed, base, stepNs }, o.format)) {
+  for (const text of generatedText({ pattern, events, size, seed, base, stepNs }, o.format)) {
     out.write(text);
     await yieldToSignals(); // Ctrl-C removes the temporary output file
   }

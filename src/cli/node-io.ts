@@ -191,6 +191,8 @@ export function openOutputFile(path: string): OutputFile {
   } catch (e) {
     rmSync(tmp, { force: true });
     dropTemp(tmp);
+    // The temporary file is created beside the output: a missing directory is the user's.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && real === resolve(path)) throw new UsageError(`${path}: no such directory: ${dirname(path)}`);
     throw withPath(e, path);
   }
   const abort = () => {
@@ -313,12 +315,6 @@ function tempFile(): TempStore {
       fd = -1;
     },
   };
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function nodeIo(): CliIo {

@@ -23,15 +23,10 @@ import { detectFormat, openTrace, TraceInputError } from '../trace/index.js';
 import { updateExpect } from '../trace/expect-edit.js';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_INTERNAL, EXIT_OK, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
+import { refuseOutputOverInput } from './output.js';
+import type { TestOpts } from './commands.js';
 import { buildPlatform } from './replay.js';
 
-export interface TestOpts {
-  reporter: 'text' | 'junit';
-  output?: string;
-  update?: boolean;
-  jobs?: string;
-  color?: boolean;
-}
 
 const TRACE_EXT = /\.(json|jsonl|ndjson|csv)$/i;
 
@@ -144,9 +139,10 @@ export function testWorker(port: { on(ev: 'message', f: (file: string) => void):
 export async function runTest(paths: string[], o: TestOpts, io: CliIo): Promise<number> {
   const files = findTraces(paths.length ? paths : ['traces/']);
   if (files.length === 0) throw new UsageError(`no traces (.json, .jsonl, .csv) under ${paths.join(' ') || 'traces/'}`);
-  const jobs = o.jobs === undefined ? availableParallelism() : Number(o.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${o.jobs}: expected a positive integer`);
+  const jobs = o.jobs ?? availableParallelism();
   if (o.reporter === 'junit' && o.output === undefined) throw new UsageError('--reporter junit needs --output FILE');
+  // The traces found under a directory are inputs too (main.ts checks the paths given).
+  if (o.output !== undefined) refuseOutputOverInput(io, o.output, files);
   const t0 = performance.now();
   const results = await runAll(files, jobs);
   const ms = Math.round(performance.now() - t0);

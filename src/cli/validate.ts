@@ -16,43 +16,19 @@ import { newLogCounts, noSvmLinesHelp, pickVm, type VmPick } from '../validate/d
 import { checkCounterList, compareStats, parseStats } from '../validate/stats.js';
 import { EXIT_DIFFERENT, EXIT_OK, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
-import { dmesgOptions, type DmesgCliOpts } from './options.js';
+import type { ValidateOpts } from './commands.js';
+import { DEFAULT_DMESG } from '../report/dmesg.js';
+import { platformSettings } from './settings.js';
 import { openInput } from './input.js';
 import { buildPlatform } from './replay.js';
 
-export interface ValidateOpts extends DmesgCliOpts {
-  kernelLog?: string;
-  stats?: string[];
-  gt: string;
-  asid?: string;
-  pid?: string;
-  usTolerance?: string;
-  kernel?: string;
-  set: string[];
-  inputFormat?: TraceFormat;
-  format: 'text' | 'json';
-}
-
-const unsigned = (v: string, flag: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} ${v}: expected an unsigned number`);
-  return n;
-};
 
 export async function runValidate(trace: string, o: ValidateOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<number> {
   if (o.kernelLog === undefined && o.stats === undefined) throw new UsageError('validate: give --kernel-log FILE and/or --stats BEFORE AFTER');
   if (o.stats !== undefined && o.stats.length !== 2) throw new UsageError(`--stats: expected two files, BEFORE and AFTER (got ${o.stats.length})`);
-  const gt = unsigned(o.gt, '--gt');
-  const usTolerancePct = o.usTolerance === undefined ? undefined : Number(o.usTolerance);
-  if (usTolerancePct !== undefined && !(usTolerancePct >= 0)) throw new UsageError(`--us-tolerance ${o.usTolerance}: expected a percentage >= 0`);
-  const settings: Record<string, string> = {};
-  if (o.kernel !== undefined) settings.kernel = o.kernel;
-  for (const kv of o.set) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set ${kv}: expected knob=value`);
-    settings[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
-  }
-  const fromCli = parsePlatformSettings(settings, 'command line');
+  const gt = o.gt;
+  const usTolerancePct = o.usTolerance;
+  const fromCli = parsePlatformSettings(platformSettings(o.kernel === undefined ? [] : [['kernel', o.kernel, `--kernel ${o.kernel}`]], o.set), 'command line');
   const format = detect(trace, o.inputFormat);
   // One pass over the trace (it may be stdin): one simulator serves both checks.
   const h = await openInput(io, trace, format);
@@ -69,12 +45,12 @@ export async function runValidate(trace: string, o: ValidateOpts, io: CliIo, det
 
   if (o.kernelLog !== undefined) {
     const counts = newLogCounts();
-    const pick: VmPick = { asid: o.asid === undefined ? undefined : unsigned(o.asid, '--asid'), otherAsids: new Map() };
+    const pick: VmPick = { asid: o.asid, otherAsids: new Map() };
     const log = openCapture(o.kernelLog, counts);
     const obs = pickVm(log.observations, pick);
     // The log's VM is --asid (default: the first one in the log); the model's is the process --pid
     // (default: the trace's first process).
-    const result = await align(obs, modelLines(h.events, sim, dmesgOptions(o), o.pid === undefined ? undefined : unsigned(o.pid, '--pid')), log.alphabet);
+    const result = await align(obs, modelLines(h.events, sim, DEFAULT_DMESG, o.pid), log.alphabet);
     // A log without any Xe SVM line cannot show that DEBUG_VM printing was on: bad input, unless the
     // model expects no line either (then both agree on nothing).
     if (log.kind === 'dmesg' && counts.svm === 0 && result.labels.some((l) => l.model > 0)) throw noSvmLinesHelp(o.kernelLog, counts);

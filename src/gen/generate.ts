@@ -56,7 +56,7 @@ export function prng(seed: number): () => number {
 
 const PAGE = 4096n;
 const TWO_M = 2n << 20n;
-/** The largest access a trace may hold (MAX_ACCESS_BYTES in src/trace/vocab.ts): bigger fills are split. */
+/** The largest access a trace may hold (MAX_ACCESS_BYTES in src/trace/rules.ts): bigger fills are split. */
 export const MAX_FILL = 64n << 30n;
 
 /** A CPU fill of [addr, addr+size) as writes of at most MAX_FILL each. */

@@ -7,15 +7,19 @@
  * or splitting it. Only the op name and enum cells become (tiny, latin1) strings.
  *
  * Header lines (`#! platform`, comments, the column row) and every row the fast reader does not
- * accept — quotes, units, suffixes, unknown values, out-of-range numbers, time going backwards —
- * are decoded as UTF-8 and handed to the schema path (parse.ts), which gives the same event or the
- * error with its line number. Tests compare this reader with the string reader on every trace.
+ * accept — quotes, units, suffixes, unknown values, out-of-range numbers, time going backwards, a
+ * row not wholly in the buffer, a comment or blank line — are decoded as UTF-8 and handed to the
+ * schema path (parse.ts), which gives the same event or the error with its line number. The ops,
+ * their fields, defaults and enum values come from the tables of rules.ts. `{ fast: false }`
+ * takes every row through the schema path: the property tests (test/trace/fast-paths.test.ts)
+ * compare the two on random rows.
  */
 
-import type { CoreEvent, Op } from '../core/events.js';
+import type { CoreEvent } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
-import { ENUM_FIELDS, ENUMS, HEX, MAX_ACCESS_PAGES, OP_FIELDS, PID_MAX, pullSource, type EnumField, type EventSource } from './vocab.js';
-import { lineTooLong, MAX_LINE_BYTES, openSource, type ByteInput, type ByteSource } from './stream.js';
+import { defaultSize, ENUM_FIELDS, enumValues, type EnumField, fastSpanOk, HEX, OP_RULES, type OpRule, pagesOf } from './rules.js';
+import { PID_MAX } from './values.js';
+import { lineTooLong, MAX_LINE_BYTES, openSource, pullSource, type ByteInput, type ByteSource, type EventSource, type ReadOptions } from './stream.js';
 import {
   csvExpectLine,
   csvPlatformLine,
@@ -40,19 +44,20 @@ const R_SIZE = 3;
 const R_WORD = 4;
 const R_PID = 5;
 
+/** An op with its rule and, for the current header, the columns of its enum fields. */
 interface OpEntry {
   name: string;
-  spec: (typeof OP_FIELDS)[Op];
+  rule: OpRule;
+  /** The op's enum fields with their columns (-1: no such column). */
+  fields: { field: EnumField; col: number }[];
+  /** Enum columns the op does not take: they must be empty. */
+  foreign: number[];
 }
 
-/** Op names grouped by length, with their field specs (no keyed lookups on the hot path). */
-const OPS_BY_LENGTH: OpEntry[][] = [];
-for (const name of Object.keys(OP_FIELDS) as Op[]) (OPS_BY_LENGTH[name.length] ??= []).push({ name, spec: OP_FIELDS[name] });
-
-/** The op named by bytes [a, b) of buf, or undefined. */
-function opAt(buf: Buffer, a: number, b: number): OpEntry | undefined {
+/** The op named by bytes [a, b) of buf, or undefined (`byLength`: the header's entries grouped by name length). */
+function opAt(byLength: OpEntry[][], buf: Buffer, a: number, b: number): OpEntry | undefined {
   const n = b - a;
-  const entries = OPS_BY_LENGTH[n];
+  const entries = byLength[n];
   if (entries === undefined) return undefined;
   for (const en of entries) {
     const name = en.name;
@@ -134,8 +139,8 @@ export class CsvByteReader {
   private addrIx = -1;
   private sizeIx = -1;
   private pidIx = -1;
-  /** Enum columns present in the header, with their field names. */
-  private enumCols: { field: EnumField; i: number }[] = [];
+  /** The ops for this header (their enum columns), grouped by name length for opAt(). */
+  private readonly opsByLength: OpEntry[][] = [];
   private readonly cut: Int32Array;
   private readonly cur = newCursor();
 
@@ -143,6 +148,7 @@ export class CsvByteReader {
     source: ByteSource,
     readonly file: string,
     private readonly counter?: { bytes: number },
+    opts: ReadOptions = {},
   ) {
     const { input, head } = openSource(source);
     this.input = input;
@@ -159,7 +165,13 @@ export class CsvByteReader {
     this.roles = new Uint8Array(
       this.cols.map((c) => (c === 't' ? R_T : c === 'op' ? R_OP : c === 'addr' ? R_ADDR : c === 'size' ? R_SIZE : c === 'pid' ? R_PID : R_WORD)),
     );
-    this.fusable = !this.other && this.opIx >= 0 && this.addrIx >= 0;
+    this.fusable = (opts.fast ?? true) && !this.other && this.opIx >= 0 && this.addrIx >= 0;
+    const col = (f: string) => this.ix[f] ?? -1;
+    for (const [name, rule] of Object.entries(OP_RULES) as [string, OpRule][]) {
+      const fields = (Object.keys(rule.fields) as EnumField[]).map((field) => ({ field, col: col(field) }));
+      const foreign = ENUM_FIELDS.filter((f) => col(f) >= 0 && !Object.hasOwn(rule.fields, f)).map(col);
+      (this.opsByLength[name.length] ??= []).push({ name, rule, fields, foreign });
+    }
   }
 
   /** Column roles for the fused reader. */
@@ -276,25 +288,22 @@ export class CsvByteReader {
     else return undefined;
     cut[n] = k + 1;
 
-    const entry = opAt(buf, cut[this.opIx], cut[this.opIx + 1] - 1);
+    const entry = opAt(this.opsByLength, buf, cut[this.opIx], cut[this.opIx + 1] - 1);
     if (entry === undefined) return undefined;
-    const op = entry.name;
-    const spec = entry.spec;
-    for (const ec of this.enumCols) {
-      if (!this.empty(ec.i) && !spec.extra.includes(ec.field)) return undefined;
-    }
+    const rule = entry.rule;
+    for (const c of entry.foreign) if (!this.empty(c)) return undefined;
     const sizeEmpty = size < 0;
     if (size === 0) return undefined; // the schema path reports it
     if (sizeEmpty) {
-      if (spec.size === 'required') return undefined;
-      size = spec.size === 'none' ? 0 : 1;
-    } else if (spec.size === 'none') return undefined;
+      if (rule.size === 'required') return undefined;
+      size = defaultSize(rule);
+    } else if (rule.size === 'none') return undefined;
     const page = hi;
     const offset = lo;
-    const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
-    if (page + npages > 2 ** 52 || npages > MAX_ACCESS_PAGES) return undefined;
-    const ev = new ByteEvent(op, t, page, offset, op === 'gpu_fault' ? 1 : npages, size % 4096 === 0, this.line + 1, sizeEmpty ? 0 : size);
-    if (spec.extra.length > 0 && !this.enumFields(op as Op, ev)) return undefined;
+    const npages = pagesOf(rule, offset, size);
+    if (!fastSpanOk(page, npages)) return undefined;
+    const ev = new ByteEvent(entry.name, t, page, offset, npages, size % 4096 === 0, this.line + 1, sizeEmpty ? 0 : size);
+    if (entry.fields.length > 0 && !this.enumFields(entry, ev)) return undefined;
     if (pid > 0) ev.pid = pid;
     this.lineStart = start;
     this.lineEnd = k;
@@ -358,67 +367,6 @@ export class CsvByteReader {
     }
   }
 
-  /** Whether the line last scanned has the header's number of cells (the cells are validated later). */
-  private clean = false;
-
-  /**
-   * The next line, located and split in one pass over its bytes: finds the newline, records the
-   * cell boundaries in `cut`, and notes whether the line is plain enough for the fast path.
-   */
-  private scanLine(): boolean {
-    const cut = this.cut;
-    const n = cut.length - 1;
-    for (;;) {
-      const buf = this.buf;
-      const end = this.end;
-      let k = this.start;
-      let f = 0;
-      let clean = true;
-      cut[0] = k;
-      let nl = -1;
-      let lineEnd = -1;
-      for (; k < end; k++) {
-        const c = buf[k];
-        if (c === 44) {
-          if (++f < n) cut[f] = k + 1;
-          else clean = false;
-        } else if (c <= 13) {
-          // Only line ends matter here: any other odd byte (space, quote, control, non-ASCII) fails
-          // the validation of the cell it sits in, which sends the row to the schema path.
-          if (c === 10) {
-            nl = k;
-            lineEnd = k;
-            break;
-          }
-          if (c === 13 && (k + 1 === end ? this.eof : buf[k + 1] === 10)) {
-            if (k + 1 === end) {
-              nl = k;
-              lineEnd = k;
-              break;
-            }
-            nl = k + 1;
-            lineEnd = k;
-            break;
-          }
-        }
-      }
-      if (nl < 0) {
-        if (this.fill()) continue; // fill() moved the unread tail to the front: rescan it
-        if (this.start >= this.end) return false;
-        lineEnd = this.end;
-        nl = this.end - 1;
-      }
-      this.lineStart = this.start;
-      this.lineEnd = lineEnd;
-      this.start = nl + 1;
-      this.line++;
-      if (lineEnd - this.lineStart > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line);
-      this.clean = clean && f === n - 1;
-      if (this.clean) cut[n] = lineEnd + 1;
-      return true;
-    }
-  }
-
   private lineText(): string {
     return this.buf.toString('utf8', this.lineStart, this.lineEnd);
   }
@@ -446,7 +394,6 @@ export class CsvByteReader {
       this.addrIx = this.ix.addr ?? -1;
       this.sizeIx = this.ix.size ?? -1;
       this.pidIx = this.ix.pid ?? -1;
-      this.enumCols = ENUM_FIELDS.filter((f) => this.ix[f] !== undefined).map((f) => ({ field: f, i: this.ix[f] }));
       return;
     }
     throw new TraceInputError(this.file, Math.max(1, this.line), 'no header row (expected column names such as t,op,addr,size)');
@@ -461,7 +408,7 @@ export class CsvByteReader {
         return ev;
       }
     }
-    while (this.scanLine()) {
+    while (this.nextLine()) {
       const s = this.lineStart;
       const e = this.lineEnd;
       if (s === e) continue; // blank
@@ -470,9 +417,7 @@ export class CsvByteReader {
         if (s + 1 < e && this.buf[s + 1] === 33) throw misplacedDirective(this.file, this.line);
         continue;
       }
-      const ev = this.other || !this.clean ? undefined : this.fastRow(s, e);
       this.count++;
-      if (ev !== undefined) return ev;
       if (this.onError === undefined) return this.slowRow();
       try {
         return this.slowRow();
@@ -510,160 +455,14 @@ export class CsvByteReader {
     return i === undefined || this.cut[i] >= this.cut[i + 1] - 1;
   }
 
-  /** Decimal digits of cell i (<= 15 digits), or -1. */
-  private decimal(i: number): number {
-    const a = this.cut[i];
-    const b = this.cut[i + 1] - 1;
-    if (b <= a || b - a > 15) return -1;
-    let v = 0;
-    for (let k = a; k < b; k++) {
-      const d = this.buf[k] - 48;
-      if (d < 0 || d > 9) return -1;
-      v = v * 10 + d;
-    }
-    return v;
-  }
-
-  /** Fast path for the current line; undefined means "let the schema decide". */
-  private fastRow(s: number, e: number): ParsedEvent | undefined {
-    const buf = this.buf;
-    const cut = this.cut;
-    if (this.opIx < 0) return undefined;
-    void s;
-    void e;
-
-    const entry = opAt(buf, cut[this.opIx], cut[this.opIx + 1] - 1);
-    if (entry === undefined) return undefined;
-    const op = entry.name;
-    const spec = entry.spec;
-    const sizeKind = spec.size;
-    for (const ec of this.enumCols) {
-      if (!this.empty(ec.i) && !spec.extra.includes(ec.field)) return undefined;
-    }
-
-    let t = this.cur.t;
-    if (this.tIx >= 0) {
-      const t0 = cut[this.tIx];
-      const t1 = cut[this.tIx + 1] - 1;
-      if (t1 > t0) {
-        if (t1 - t0 > 15) return undefined;
-        let v = 0;
-        for (let k = t0; k < t1; k++) {
-          const d = buf[k] - 48;
-          if (d < 0 || d > 9) return undefined;
-          v = v * 10 + d;
-        }
-        if (v < t) return undefined;
-        t = v;
-      }
-    }
-
-    // address: 0x + 1..16 hex digits; page = all but the last three digits
-    if (this.addrIx < 0) return undefined;
-    const a0 = cut[this.addrIx];
-    const a1 = cut[this.addrIx + 1] - 1;
-    const digits = a1 - a0 - 2;
-    if (digits < 1 || digits > 16 || buf[a0] !== 48 || (buf[a0 + 1] | 32) !== 120) return undefined;
-    let page = 0;
-    let offset = 0;
-    const split = a1 - 3;
-    for (let k = a0 + 2; k < a1; k++) {
-      const d = HEX[buf[k]];
-      if (d < 0) return undefined;
-      if (k < split) page = page * 16 + d;
-      else offset = offset * 16 + d;
-    }
-
-    let size = sizeKind === 'none' ? 0 : 1;
-    const sizeEmpty = this.sizeIx < 0 || this.empty(this.sizeIx);
-    if (!sizeEmpty) {
-      if (sizeKind === 'none') return undefined;
-      const z0 = cut[this.sizeIx];
-      const z1 = cut[this.sizeIx + 1] - 1;
-      if (z1 - z0 > 2 && buf[z0] === 48 && (buf[z0 + 1] | 32) === 120) {
-        if (z1 - z0 - 2 > 13) return undefined;
-        size = 0;
-        for (let k = z0 + 2; k < z1; k++) {
-          const d = HEX[buf[k]];
-          if (d < 0) return undefined;
-          size = size * 16 + d;
-        }
-      } else {
-        size = this.decimal(this.sizeIx);
-      }
-      if (size <= 0) return undefined; // zero: the schema path reports it
-    } else if (sizeKind === 'required') return undefined;
-
-    const npages = size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
-    if (page + npages > 2 ** 52 || npages > MAX_ACCESS_PAGES) return undefined;
-    const sizeAligned = size % 4096 === 0;
-
-    let pid = -1;
-    if (this.pidIx >= 0 && !this.empty(this.pidIx)) {
-      const p0 = cut[this.pidIx];
-      if (cut[this.pidIx + 1] - 1 - p0 > 10) return undefined;
-      pid = this.decimal(this.pidIx);
-      if (pid < 1 || pid > PID_MAX) return undefined;
-    }
-
-    const ev = new ByteEvent(op, t, page, offset, op === 'gpu_fault' ? 1 : npages, sizeAligned, this.line, sizeEmpty ? 0 : size);
-    if (!this.enumFields(op as Op, ev)) return undefined;
-    if (pid > 0) ev.pid = pid;
-    this.cur.t = t;
-    return ev;
-  }
-
-  /** The op's enum cells of the current line into `ev`; false when one is not acceptable. */
-  private enumFields(op: Op, ev: ByteEvent): boolean {
-    const ix = this.ix;
-    switch (op as Op) {
-      case 'mmap': {
-        const prot = this.cell(ix.prot) || 'rw';
-        const kind = this.cell(ix.kind) || 'anon';
-        if (!ENUMS.prot.has(prot) || !ENUMS.kind.has(kind)) return false;
-        ev.prot = prot;
-        ev.kind = kind;
-        break;
-      }
-      case 'mprotect': {
-        const prot = this.cell(ix.prot);
-        if (!ENUMS.prot.has(prot)) return false;
-        ev.prot = prot;
-        break;
-      }
-      case 'madvise': {
-        const advice = this.cell(ix.advice) || 'dontneed';
-        if (advice !== 'dontneed') return false;
-        ev.advice = advice;
-        break;
-      }
-      case 'gpu_fault': {
-        const access = this.cell(ix.access);
-        if (!ENUMS.access.has(access)) return false;
-        ev.access = access;
-        break;
-      }
-      case 'xe_prefetch': {
-        const region = this.cell(ix.region) || 'vram';
-        if (!ENUMS.region.has(region)) return false;
-        ev.region = region;
-        break;
-      }
-      case 'xe_madvise': {
-        const p = this.cell(ix.preferred);
-        const at = this.cell(ix.atomic);
-        if ((p === '') === (at === '')) return false;
-        if (p !== '') {
-          if (!ENUMS.preferred.has(p)) return false;
-          ev.preferred = p;
-        } else {
-          if (!ENUMS.atomic.has(at)) return false;
-          ev.atomic = at;
-        }
-        break;
-      }
-      default:
-    }
+  /** The op's enum cells of the current line into `ev` (rules.ts); false when the schema path must decide. */
+  private enumFields(entry: OpEntry, ev: ByteEvent): boolean {
+    const values = enumValues(entry.rule, (f) => {
+      const c = entry.fields.find((x) => x.field === f)!.col;
+      return c < 0 || this.empty(c) ? undefined : this.cell(c);
+    });
+    if (typeof values === 'string') return false;
+    Object.assign(ev, values);
     return true;
   }
 

@@ -19,8 +19,8 @@ import type { z } from 'zod';
 import type { CoreEvent } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
 import { PLATFORM_KNOBS } from '../core/platform.js';
-import { canonicalKnobs, eventSchema, expectSchema, OP_NAMES, platformSchema, toPlatform, type Expect, type TraceEvent } from './schema.js';
-import { MAX_ACCESS_BYTES, PER_PAGE_OPS } from './vocab.js';
+import { canonicalKnobs, eventSchema, expectSchema, platformSchema, toPlatform, type Expect, type TraceEvent } from './schema.js';
+import { ALL_FIELDS, closest, defaultSize, ENUM_FIELDS, MAX_ACCESS_BYTES, OP_NAMES, OP_RULES, oneOfMessage, pagesOfBig, type OpRule } from './rules.js';
 import { showTime } from './values.js';
 import { TraceInputError } from './errors.js';
 
@@ -192,6 +192,12 @@ function preview(v: unknown, depth: number): string {
   return `{${items.join(',')}${keys.length > 4 ? ',...' : ''}}`;
 }
 
+/** ": did you mean X?" when a string is close to one of the allowed words. */
+function didYouMean(v: unknown, words: readonly string[]): string {
+  const c = typeof v === 'string' ? closest(v, words) : undefined;
+  return c === undefined ? '' : `: did you mean ${c}?`;
+}
+
 function issueError(file: string, line: number, issue: z.core.$ZodIssue, input: Record<string, unknown>): TraceInputError {
   const field = issue.path.length > 0 ? String(issue.path[0]) : undefined;
   const found = field !== undefined && Object.hasOwn(input, field) ? input[field] : undefined;
@@ -204,11 +210,13 @@ function issueError(file: string, line: number, issue: z.core.$ZodIssue, input: 
       return new TraceInputError(file, line, `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => show(k)).join(', ')} for op ${show(op)}`);
     case 'invalid_union':
       if (field === 'op' || issue.path.length === 0) {
-        return new TraceInputError(file, line, `expected "op" to be one of ${OP_NAMES.join(', ')}, found ${show(input.op)}`, 'op');
+        return new TraceInputError(file, line, `expected "op" to be one of ${OP_NAMES.join(', ')}, found ${show(input.op)}${didYouMean(input.op, OP_NAMES)}`, 'op');
       }
       break;
-    case 'invalid_value':
-      return new TraceInputError(file, line, `expected one of ${issue.values.map((v) => String(v)).join(', ')}, found ${show(found)}`, field);
+    case 'invalid_value': {
+      const values = issue.values.map((v) => String(v));
+      return new TraceInputError(file, line, `expected one of ${values.join(', ')}, found ${show(found)}${didYouMean(found, values)}`, field);
+    }
     case 'invalid_type':
       if (found === undefined) return new TraceInputError(file, line, `missing; op "${op}" requires it`, field);
       return new TraceInputError(file, line, `expected ${issue.expected}, found ${show(found)}`, field);
@@ -231,36 +239,20 @@ export function newCursor(): EventCursor {
 }
 
 function toCore(e: TraceEvent, t: number): { core: CoreEvent; addr: bigint; size: bigint } {
+  const rule: OpRule = OP_RULES[e.op];
   const addr = e.addr;
-  const size = 'size' in e && e.size !== undefined ? e.size : e.op === 'gpu_fault' ? 0n : 1n;
+  const size = e.size ?? BigInt(defaultSize(rule));
   const offset = addr & 0xfffn;
-  const span = {
+  const core: Record<string, unknown> = {
+    op: e.op,
+    t,
     page: Number(addr >> 12n),
     offset: Number(offset),
-    npages: size === 0n ? 0 : Number((offset + size + 4095n) >> 12n),
+    npages: pagesOfBig(rule, offset, size),
     sizeAligned: size % 4096n === 0n,
   };
-  const shown = 'size' in e && e.size !== undefined ? e.size : 0n;
-  switch (e.op) {
-    case 'mmap':
-      return { core: { op: e.op, t, ...span, prot: e.prot, kind: e.kind }, addr, size: shown };
-    case 'mprotect':
-      return { core: { op: e.op, t, ...span, prot: e.prot }, addr, size: shown };
-    case 'madvise':
-      return { core: { op: e.op, t, ...span, advice: e.advice }, addr, size: shown };
-    case 'gpu_fault':
-      return { core: { op: e.op, t, ...span, npages: 1, access: e.access }, addr, size: shown };
-    case 'xe_prefetch':
-      return { core: { op: e.op, t, ...span, region: e.region }, addr, size: shown };
-    case 'xe_madvise': {
-      const core: CoreEvent = { op: e.op, t, ...span };
-      if (e.preferred !== undefined) core.preferred = e.preferred;
-      if (e.atomic !== undefined) core.atomic = e.atomic;
-      return { core, addr, size: shown };
-    }
-    default:
-      return { core: { op: e.op, t, ...span }, addr, size: shown };
-  }
+  for (const f of ENUM_FIELDS) if (e[f] !== undefined) core[f] = e[f];
+  return { core: core as unknown as CoreEvent, addr, size: e.size ?? 0n };
 }
 
 /**
@@ -275,9 +267,11 @@ export function parseEventObject(obj: unknown, file: string, line: number, cur: 
   if (!Object.hasOwn(input, 'op')) throw new TraceInputError(file, line, `missing; every event needs an op (${OP_NAMES.join(', ')})`, 'op');
   const r = eventSchema.safeParse(input);
   if (!r.success) throw issueError(file, line, r.error.issues[0], input);
-  const e = r.data;
-  if (e.op === 'xe_madvise' && (e.preferred === undefined) === (e.atomic === undefined)) {
-    throw new TraceInputError(file, line, 'xe_madvise takes exactly one of "preferred" or "atomic"', e.preferred === undefined ? 'preferred' : 'atomic');
+  const e = r.data as TraceEvent;
+  const rule: OpRule = OP_RULES[e.op];
+  if (rule.oneOf !== undefined) {
+    const given = rule.oneOf.filter((f) => e[f] !== undefined);
+    if (given.length !== 1) throw new TraceInputError(file, line, oneOfMessage(e.op, rule), given[1] ?? rule.oneOf[0]);
   }
   let t = cur.t;
   if (e.t !== undefined) {
@@ -285,10 +279,10 @@ export function parseEventObject(obj: unknown, file: string, line: number, cur: 
     t = e.t;
   }
   cur.t = t;
-  if ('size' in e && e.size !== undefined && e.addr + e.size > 1n << 64n) {
+  if (e.size !== undefined && e.addr + e.size > 1n << 64n) {
     throw new TraceInputError(file, line, `span [addr, addr+size) must end at or below 2^64`, 'size');
   }
-  if ('size' in e && e.size !== undefined && e.size > MAX_ACCESS_BYTES && PER_PAGE_OPS.has(e.op)) {
+  if (e.size !== undefined && e.size > MAX_ACCESS_BYTES && rule.perPage) {
     throw new TraceInputError(
       file,
       line,
@@ -584,7 +578,7 @@ export function parseCsvRecord(line: string, file: string, lineNo: number): stri
   }
 }
 
-const CSV_FIELDS = new Set(['t', 'pid', 'op', 'addr', 'size', 'prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic', 'comment']);
+const CSV_FIELDS = new Set(ALL_FIELDS);
 
 /** Parse a `#! platform k=v k=v` line. */
 export function csvPlatformLine(line: string, file: string, lineNo: number): Partial<Platform> {

@@ -30,10 +30,13 @@ export interface TraceHandle {
   readonly bytesRead: number;
 }
 
-/** Parse a whole trace held in memory. */
+/**
+ * Parse a whole trace held in memory, with the readers of files (`fast: false`: every event
+ * through the schema path, the reference of the property tests).
+ */
 export function parseTrace(
   text: string,
-  opts: { file: string; format?: TraceFormat; onError?: (e: TraceInputError) => void },
+  opts: { file: string; format?: TraceFormat; onError?: (e: TraceInputError) => void; fast?: boolean },
 ): { platform: Partial<Platform>; events: ParsedEvent[]; expect?: TraceExpect } {
   if (text.trim() === '') throw new TraceInputError(opts.file, 1, 'empty trace: no events');
   const format = opts.format ?? sniffFormat(text);
@@ -41,7 +44,11 @@ export function parseTrace(
     checkText(text, opts.file);
     return parseJsonTrace(text, opts.file, opts.onError);
   }
-  const r = new TraceReader(new TextLines(text, opts.file), opts.file, format);
+  const ro = { fast: opts.fast };
+  const r =
+    format === 'csv'
+      ? new CsvByteReader({ input: { read: () => 0, close: () => undefined }, head: Buffer.from(text, 'utf8') }, opts.file, undefined, ro)
+      : new TraceReader(new TextLines(text, opts.file), opts.file, ro);
   r.onError = opts.onError;
   if (opts.onError === undefined) checkText(text, opts.file);
   return { platform: r.platform, events: [...r.events()], ...(r.expect ? { expect: r.expect } : {}) };
@@ -139,7 +146,7 @@ function readRest(input: ByteInput, head: Buffer, file: string): string {
 /** A JSONL or CSV trace read as its events are consumed (the byte-level reader for CSV). */
 function streamingHandle(source: ByteSource, file: string, fmt: 'jsonl' | 'csv', totalBytes: number, onError?: (e: TraceInputError) => void): TraceHandle {
   const counter = { bytes: 0 };
-  const r = fmt === 'csv' ? new CsvByteReader(source, file, counter) : new TraceReader(new FileLines(source, counter, file), file, fmt);
+  const r = fmt === 'csv' ? new CsvByteReader(source, file, counter) : new TraceReader(new FileLines(source, counter, file), file);
   r.onError = onError;
   return {
     platform: r.platform,

@@ -15,6 +15,7 @@
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { z } from 'zod';
+import { DECISION_CODES } from '../core/decisions.js';
 import { TraceInputError } from './parse.js';
 
 /** Largest single JSONL line or JSON value (other than the events and ranges arrays). */
@@ -53,6 +54,27 @@ const tailSchemas = {
   stats: z.record(z.string(), z.record(z.string(), z.number())),
   metrics: z.record(z.string(), z.number()),
 };
+
+/**
+ * The whole `replay --format json` document (`--format jsonl` has the same parts, one per line):
+ * what schemas/result.schema.json is generated from. Objects are loose, as for the readers: a
+ * newer result may carry more fields.
+ */
+export const resultDocumentSchema = z.looseObject({
+  ...resultHeaderSchema.shape,
+  events: z
+    .array(eventRecordSchema.extend({ addr: hex, size: hex.optional(), t_end: z.number().int().optional(), decisions: z.array(z.looseObject({ code: z.enum(DECISION_CODES) })) }))
+    .optional()
+    .describe('One record per event, in trace order (absent with --no-events).'),
+  ranges: z.array(rangeRecordSchema.extend({ size: hex, pid: z.number().int().optional() })).describe('The final GPU SVM ranges, by start address.'),
+  vram: tailSchemas.vram.describe('VRAM at the end, bytes.'),
+  stats: tailSchemas.stats.describe('GT stats at the end: {"gt0": {counter: value}}.'),
+  metrics: tailSchemas.metrics.describe('Derived figures.'),
+  thrashing: z
+    .array(z.looseObject({ pid: z.number().int().optional(), start: hex, end: hex, cycles: z.number().int(), bytes: z.number(), events: z.array(z.number().int()) }))
+    .describe('Ranges that went VRAM→RAM→VRAM.'),
+  per_pid: z.array(z.looseObject({ pid: z.number().int(), asid: z.number().int() })).optional().describe('Per-process breakdown (traces with more than one process).'),
+});
 
 export type ResultHeader = z.output<typeof resultHeaderSchema>;
 export type EventRecord = z.output<typeof eventRecordSchema>;

@@ -8,17 +8,24 @@
  */
 
 import { z } from 'zod';
+import type { Op } from '../core/events.js';
 import { KERNEL_VERSIONS, PLATFORM_KNOBS, type Platform } from '../core/platform.js';
-import { parseAddr, parseSize, parseTime, ValueError } from './values.js';
-import { PID_MAX } from './vocab.js';
+import { ENUMS, OP_RULES, type EnumField, type FieldUse } from './rules.js';
+import { jsonPattern, parseAddr, parsePid, parseSize, parseTime, PID_MAX, SYNTAX, ValueError } from './values.js';
+
+/**
+ * What a value field accepts, as JSON Schema (the zod fields below are transforms, which JSON
+ * Schema cannot express): read by scripts/schemas.mjs through `jsonSchemaOverride`.
+ */
+const jsonShapes = new WeakMap<z.ZodType, Record<string, unknown>>();
 
 /**
  * A zod field from one of our value parsers; the parser's `expected` becomes the message (any
  * JSON value reaches the parser, so `true` or `null` get "expected ..., found true", never zod's
  * "Invalid input").
  */
-function parsed<T>(fn: (v: unknown) => T, description: string) {
-  return z
+function parsed<T>(fn: (v: unknown) => T, description: string, json: Record<string, unknown>) {
+  const s = z
     .unknown()
     .transform((v, ctx) => {
       try {
@@ -29,77 +36,64 @@ function parsed<T>(fn: (v: unknown) => T, description: string) {
       }
     })
     .describe(description);
+  jsonShapes.set(s, json);
+  return s;
 }
 
-const addr = () => parsed(parseAddr, 'Address: hex string 0x..., decimal string or integer (< 2^64).');
-const size = () => parsed(parseSize, 'Size in bytes: hex, integer, or with K/M/G/T suffix (binary units).');
-const t = parsed(parseTime, 'Time in ns (integer) or with a unit: "1.5ms", "20us". Never decreasing; absent = previous time.').optional();
+/** For z.toJSONSchema's `override`: the JSON Schema of a value field. */
+export function jsonSchemaOverride(ctx: { zodSchema: unknown; jsonSchema: Record<string, unknown> }): void {
+  const shape = jsonShapes.get(ctx.zodSchema as z.ZodType);
+  if (shape !== undefined) Object.assign(ctx.jsonSchema, shape);
+}
+
+const uint = (extra: Record<string, unknown> = {}) => ({ type: 'integer', minimum: 0, ...extra });
+const addr = () =>
+  parsed(parseAddr, 'Address: hex string 0x... or JSON integer (< 2^64); a string without 0x is an error.', {
+    anyOf: [{ type: 'string', pattern: jsonPattern(SYNTAX.hex) }, uint({ maximum: Number.MAX_SAFE_INTEGER })],
+  });
+const SIZE_JSON = {
+  anyOf: [{ type: 'string', pattern: jsonPattern(SYNTAX.hex, SYNTAX.decimal, SYNTAX.sizeWithUnit) }, { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }],
+};
+const size = () => parsed(parseSize, 'Size in bytes: hex, integer, or with K/M/G/T suffix (binary units).', SIZE_JSON);
+const t = parsed(parseTime, 'Time in ns (integer) or with a unit: "1.5ms", "20us". Never decreasing; absent = previous time.', {
+  anyOf: [{ type: 'string', pattern: jsonPattern(SYNTAX.time) }, uint({ maximum: Number.MAX_SAFE_INTEGER })],
+}).optional();
 const comment = z.string().describe('Free text, ignored.').optional();
-
-const prot = z.enum(['r', 'rw', 'none']).describe('CPU protection: r (PROT_READ), rw (PROT_READ|PROT_WRITE), none (PROT_NONE).');
-const kind = z
-  .enum(['anon', 'shared', 'file', 'hugetlb'])
-  .describe('Mapping kind: anon = MAP_PRIVATE|MAP_ANONYMOUS (migratable), shared = MAP_SHARED|MAP_ANONYMOUS (shmem), file, hugetlb.');
-
-const pid = parsed((v) => {
-  const n = typeof v === 'number' ? v : /^[0-9]{1,10}$/.test(v as string) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > PID_MAX) throw new ValueError(`a process id (an integer from 1 to ${PID_MAX})`);
-  return n;
-}, 'Process id: each pid has its own mm and Xe VM, all share the GPU (default 1).').optional();
+const pid = parsed(parsePid, 'Process id: each pid has its own mm and Xe VM, all share the GPU (default 1).', {
+  anyOf: [{ type: 'string', pattern: SYNTAX.pid.source }, { type: 'integer', minimum: 1, maximum: PID_MAX }],
+}).optional();
 
 const base = { t, pid, comment };
 
-export const eventSchema = z.discriminatedUnion('op', [
-  z.strictObject({ op: z.literal('mmap').describe('mmap(MAP_FIXED) of [addr, addr+size).'), ...base, addr: addr(), size: size(), prot: prot.default('rw'), kind: kind.default('anon') }),
-  z.strictObject({ op: z.literal('munmap').describe('munmap of [addr, addr+size).'), ...base, addr: addr(), size: size() }),
-  z.strictObject({ op: z.literal('mprotect').describe('mprotect of [addr, addr+size).'), ...base, addr: addr(), size: size(), prot }),
-  z.strictObject({
-    op: z.literal('madvise').describe('CPU madvise of [addr, addr+size).'),
-    ...base,
-    addr: addr(),
-    size: size(),
-    advice: z.enum(['dontneed']).default('dontneed').describe('MADV_DONTNEED (the only advice modelled).'),
-  }),
-  ...(['cpu_read', 'cpu_write', 'gpu_read', 'gpu_write', 'gpu_atomic'] as const).map((op) =>
-    z.strictObject({
-      op: z.literal(op).describe(op.startsWith('cpu') ? 'CPU access of [addr, addr+size).' : 'GPU access; faults only where the hardware would.'),
-      ...base,
-      addr: addr(),
-      size: size().optional().describe('Bytes accessed; default 1 (the page of addr).'),
-    }),
-  ),
-  z.strictObject({
-    op: z.literal('gpu_fault').describe('A recorded GPU page fault: always enters the fault handler.'),
-    ...base,
-    addr: addr(),
-    access: z.enum(['read', 'write', 'atomic']).describe('Fault access type from the fault descriptor.'),
-  }),
-  z.strictObject({
-    op: z.literal('xe_prefetch').describe('DRM_XE_VM_BIND_OP_PREFETCH on the mirror VMA (kernel >= 6.17).'),
-    ...base,
-    addr: addr(),
-    size: size(),
-    region: z.enum(['smem', 'vram', 'advised']).default('vram').describe('Target: smem, vram (VRAM0), advised (madvise preferred location, >= 6.18).'),
-  }),
-  z.strictObject({
-    op: z.literal('xe_madvise').describe('DRM_IOCTL_XE_MADVISE (kernel >= 6.18); exactly one attribute.'),
-    ...base,
-    addr: addr(),
-    size: size(),
-    preferred: z.enum(['device', 'system']).optional().describe('DRM_XE_MEM_RANGE_ATTR_PREFERRED_LOC: DEFAULT_DEVICE or DEFAULT_SYSTEM.'),
-    atomic: z.enum(['undefined', 'device', 'global', 'cpu']).optional().describe('DRM_XE_MEM_RANGE_ATTR_ATOMIC: DRM_XE_ATOMIC_*.'),
-  }),
-]);
+/** An enum field as an op takes it (rules.ts). */
+function enumField(f: EnumField, use: FieldUse) {
+  const e = z.enum(ENUMS[f].values as unknown as [string, ...string[]]).describe(ENUMS[f].doc);
+  return use.use === 'default' ? e.default(use.value) : use.use === 'optional' ? e.optional() : e;
+}
 
-export type TraceEvent = z.output<typeof eventSchema>;
-export const OP_NAMES = eventSchema.options.map((o) => o.shape.op.value);
+function opSchema(op: Op) {
+  const rule = OP_RULES[op];
+  const fields: Record<string, z.ZodType> = {};
+  if (rule.size === 'required') fields.size = size();
+  else if (rule.size === 'optional') fields.size = size().optional().describe('Bytes accessed; default 1 (the page of addr).');
+  for (const [f, use] of Object.entries(rule.fields) as [EnumField, FieldUse][]) fields[f] = enumField(f, use);
+  return z.strictObject({ op: z.literal(op).describe(rule.doc), ...base, addr: addr(), ...fields });
+}
+
+const opSchemas = (Object.keys(OP_RULES) as Op[]).map(opSchema);
+
+/** One event of any encoding (a JSONL line, an element of a JSON document's events, a CSV row). */
+export const eventSchema = z.discriminatedUnion('op', opSchemas as [ReturnType<typeof opSchema>, ...ReturnType<typeof opSchema>[]]);
+
+/** A validated event: the common fields, and the enum fields its op takes (with defaults applied). */
+export type TraceEvent = { op: Op; t?: number; pid?: number; comment?: string; addr: bigint; size?: bigint } & Partial<Record<EnumField, string>>;
 
 // ---------------------------------------------------------------------------------------------
 // Platform header
 
 /** A knob value from a fixed set of spellings, with a message naming them. */
 function oneOf<T>(table: ReadonlyMap<unknown, T>, expected: string) {
-  return z.unknown().transform((v, ctx) => {
+  const s = z.unknown().transform((v, ctx) => {
     const key = typeof v === 'string' ? v.trim() : v;
     if (!table.has(key)) {
       ctx.addIssue({ code: 'custom', message: expected });
@@ -107,6 +101,8 @@ function oneOf<T>(table: ReadonlyMap<unknown, T>, expected: string) {
     }
     return table.get(key) as T;
   });
+  jsonShapes.set(s, { enum: [...table.keys()] });
+  return s;
 }
 
 const bool = oneOf(
@@ -115,7 +111,7 @@ const bool = oneOf(
 );
 
 function int(min: number, max: number, what: string) {
-  return z
+  const s = z
     .unknown()
     .transform((v, ctx) => {
       const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]{1,16}$/.test(v.trim()) ? Number(v.trim()) : NaN;
@@ -125,24 +121,36 @@ function int(min: number, max: number, what: string) {
       }
       return n;
     });
+  jsonShapes.set(s, { anyOf: [{ type: 'integer', minimum: min, maximum: max }, { type: 'string', pattern: '^\\s*[0-9]{1,16}\\s*$' }] });
+  return s;
 }
 
-const powerOfTwoMiB = parsed((v) => {
-  const s = parseSize(v);
-  if (s < 1n << 20n || (s & (s - 1n)) !== 0n) throw new ValueError('a power-of-two size of at least 1M, e.g. 512M');
-  return s;
-}, 'svm_notifier_size');
+const powerOfTwoMiB = parsed(
+  (v) => {
+    const s = parseSize(v);
+    if (s < 1n << 20n || (s & (s - 1n)) !== 0n) throw new ValueError('a power-of-two size of at least 1M, e.g. 512M');
+    return s;
+  },
+  'svm_notifier_size',
+  SIZE_JSON,
+);
 
 /** Platform header keys (snake_case, as in traces and on the command line). */
 export const platformSchema = z.strictObject({
   kernel: z.enum(KERNEL_VERSIONS).optional().describe('Kernel profile (default 6.18).'),
   dgfx: bool.optional().describe('Discrete GPU with VRAM (default true).'),
   pagemap: bool.optional().describe('CONFIG_DRM_XE_PAGEMAP (default true).'),
-  vram: parsed((v) => {
-    const s = parseSize(v);
-    if (s % 4096n !== 0n) throw new ValueError('a VRAM size in whole 4K pages (VRAM is allocated by the page), e.g. 4G, 512M or 64K');
-    return s;
-  }, 'VRAM of tile 0').optional().describe('VRAM of tile 0 (default 16G).'),
+  vram: parsed(
+    (v) => {
+      const s = parseSize(v);
+      if (s % 4096n !== 0n) throw new ValueError('a VRAM size in whole 4K pages (VRAM is allocated by the page), e.g. 4G, 512M or 64K');
+      return s;
+    },
+    'VRAM of tile 0',
+    SIZE_JSON,
+  )
+    .optional()
+    .describe('VRAM of tile 0 (default 16G).'),
   need64k: bool.optional().describe('XE_VRAM_FLAGS_NEED64K (default false).'),
   need64k_rule: z.enum(['lt', 'le']).optional().describe('NEED64K comparison: lt (the released code, default) or le (the 6.15.0-6.15.3 regression).'),
   notifier_size: powerOfTwoMiB.optional().describe('svm_notifier_size (default 512M).'),

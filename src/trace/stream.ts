@@ -6,31 +6,24 @@
  * across chunk boundaries, split into lines (LF or CRLF; a last line without a newline counts),
  * and each line is parsed on demand. Memory holds one chunk and the current line, never the trace.
  *
- * The platform header comes first in both encodings (`{"svmsim":1,"platform":...}` as the first
- * JSONL line, `#! platform k=v` lines before the CSV header row), so `TraceReader` reads it on
- * construction and the replay can build the model before the first event.
+ * The platform header comes first (`{"svmsim":1,"platform":...}` as the first JSONL line), so
+ * `TraceReader` reads it on construction and the replay can build the model before the first
+ * event. CSV has a reader of its own that works on bytes (csv-bytes.ts).
  *
  * Every line goes through the fast path (fast.ts) and falls back to the schema path, which
- * produces the same event or the error.
+ * produces the same event or the error; `{ fast: false }` takes every line through the schema
+ * path (the reference the property tests compare the fast path with).
  */
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { Platform } from '../core/platform.js';
-import { csvColumns, fastCsvEvent, fastEvent } from './fast.js';
-import { pullSource, type EventSource } from './vocab.js';
+import { fastEvent } from './fast.js';
 import {
-  csvExpectLine,
-  csvPlatformLine,
-  misplacedDirective,
   parseExpectObject,
   type TraceExpect,
-  mergePlatform,
   refuseDuplicateKeys,
-  csvRowObject,
   newCursor,
-  parseCsvHeader,
-  parseCsvRecord,
   parseEventObject,
   parseJsonlLine,
   parsePlatformObject,
@@ -200,38 +193,58 @@ function isBlankOrComment(line: string, slashes: boolean): boolean {
 }
 
 
-/** Occurrences of `":` in a line: one per key, plus any inside string values (then the exact scan decides). */
-function keyMarks(line: string): number {
+/** Colons in a line: one per key, plus any inside string values (then the exact scan decides). */
+function colons(line: string): number {
   let n = 0;
-  for (let i = line.indexOf('":'); i >= 0; i = line.indexOf('":', i + 2)) n++;
+  for (let i = line.indexOf(':'); i >= 0; i = line.indexOf(':', i + 1)) n++;
   return n;
 }
 
-/** A JSONL or CSV trace read line by line. */
+/** A one-pass event source usable both as an iterable and by pulling with read(). */
+export type EventSource = Iterable<ParsedEvent> & { read(): ParsedEvent | undefined };
+
+export function pullSource(read: () => ParsedEvent | undefined): EventSource {
+  return {
+    read,
+    [Symbol.iterator]() {
+      return {
+        next: (): IteratorResult<ParsedEvent> => {
+          const e = read();
+          return e === undefined ? { value: undefined, done: true } : { value: e, done: false };
+        },
+      };
+    },
+  };
+}
+
+/** Reader options: `fast: false` reads every event through the schema path (tests). */
+export interface ReadOptions {
+  fast?: boolean;
+}
+
+/** A JSONL trace read line by line. */
 export class TraceReader {
   platform: Partial<Platform> = {};
-  /** The trace's expectations (JSONL header `expect`, CSV `#! expect`), for svmsim test. */
+  /** The trace's expectations (the JSONL header's `expect`), for svmsim test. */
   expect?: TraceExpect;
   private readonly src: LineSource;
   private pending: [string, number] | undefined;
-  private cols: string[] | undefined;
   private readonly cur: EventCursor = newCursor();
+  private readonly fast: boolean;
   private lastLine = 0;
   /** Number of events read so far. */
   count = 0;
   /** When set, a bad line is reported here and skipped instead of ending the read. */
   onError?: (e: TraceInputError) => void;
 
-  private columns: ReturnType<typeof csvColumns> | undefined;
-
   constructor(
     lines: LineSource,
     readonly file: string,
-    readonly format: 'jsonl' | 'csv',
+    opts: ReadOptions = {},
   ) {
     this.src = lines;
-    if (format === 'jsonl') this.readJsonlHeader();
-    else this.readCsvHeader();
+    this.fast = opts.fast ?? true;
+    this.readJsonlHeader();
   }
 
   private next(): [string, number] | undefined {
@@ -275,29 +288,8 @@ export class TraceReader {
     }
   }
 
-  private readCsvHeader(): void {
-    for (let l = this.next(); l !== undefined; l = this.next()) {
-      const [line, n] = l;
-      if (/^#!\s*platform\b/.test(line)) {
-        this.platform = mergePlatform(this.platform, csvPlatformLine(line, this.file, n), this.file, n);
-        continue;
-      }
-      if (/^#!\s*expect\b/.test(line)) {
-        if (this.expect !== undefined) throw new TraceInputError(this.file, n, `a second "#! expect" line (the first is line ${this.expect.line})`, 'expect');
-        this.expect = csvExpectLine(line, this.file, n);
-        continue;
-      }
-      if (line.trim() === '' || line.startsWith('#')) continue;
-      this.cols = parseCsvHeader(line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, this.file, n);
-      return;
-    }
-    throw new TraceInputError(this.file, Math.max(1, this.lastLine), 'no header row (expected column names such as t,op,addr,size)');
-  }
-
   /** The next event, or undefined at the end of the trace. */
   read(): ParsedEvent | undefined {
-    const jsonl = this.format === 'jsonl';
-    if (!jsonl && this.columns === undefined) this.columns = csvColumns(this.cols ?? []);
     for (;;) {
       let line: string | undefined;
       let n: number;
@@ -312,13 +304,10 @@ export class TraceReader {
         if (this.count === 0) throw new TraceInputError(this.file, Math.max(1, this.lastLine), 'no events');
         return undefined;
       }
-      if (isBlankOrComment(line, jsonl)) {
-        if (!jsonl && line.charCodeAt(0) === 35 && line.charCodeAt(1) === 33) throw misplacedDirective(this.file, n);
-        continue;
-      }
+      if (isBlankOrComment(line, true)) continue;
       if (this.onError !== undefined) {
         try {
-          const ev = this.parseLine(line, n, jsonl);
+          const ev = this.parseLine(line, n);
           this.count++;
           return ev;
         } catch (e) {
@@ -327,32 +316,25 @@ export class TraceReader {
           continue;
         }
       }
-      const ev = this.parseLine(line, n, jsonl);
+      const ev = this.parseLine(line, n);
       this.count++;
       return ev;
     }
   }
 
-  private parseLine(line: string, n: number, jsonl: boolean): ParsedEvent {
+  private parseLine(line: string, n: number): ParsedEvent {
     if (line.indexOf('\u0000') >= 0) throw new TraceInputError(this.file, n, 'binary data (NUL byte) in a text trace');
-    {
-      let ev: ParsedEvent | undefined;
-      if (jsonl) {
-        const obj = parseJsonlLine(line, this.file, n);
-        if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
-          const o = obj as Record<string, string | number | undefined>;
-          const keys = Object.keys(o);
-          // A key given twice is kept once by JSON.parse: fewer keys than `":` marks means look closer.
-          if (keyMarks(line) !== keys.length) refuseDuplicateKeys(line, this.file, n);
-          ev = fastEvent((f) => o[f], keys, n, this.cur);
-        }
-        ev ??= parseEventObject(obj, this.file, n, this.cur);
-      } else {
-        if (line.indexOf('"') < 0) ev = fastCsvEvent(line.split(','), this.columns!, n, this.cur);
-        ev ??= parseEventObject(csvRowObject(this.cols ?? [], parseCsvRecord(line, this.file, n), this.file, n), this.file, n, this.cur);
-      }
-      return ev;
+    const obj = parseJsonlLine(line, this.file, n);
+    if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
+      const o = obj as Record<string, unknown>;
+      const keys = Object.keys(o);
+      // JSON.parse keeps one of a key given twice: each key has a colon after it, so as many
+      // colons as keys means no key is repeated (more: look closer).
+      if (!this.fast || colons(line) !== keys.length) refuseDuplicateKeys(line, this.file, n);
+      const ev = this.fast ? fastEvent(o, keys, n, this.cur) : undefined;
+      if (ev !== undefined) return ev;
     }
+    return parseEventObject(obj, this.file, n, this.cur);
   }
 
   /** The events as an iterable (one pass), which the replay loop can also pull with read(). */

@@ -1,9 +1,11 @@
 /**
  * DOC: Trace values — addresses, sizes and times
  *
- * Addresses are 64-bit: hex strings (`0x7f0000001000`), decimal strings, or JSON integers up to
- * 2^53 (larger JSON numbers have already lost precision, so they are refused with a hint to use a
- * hex string). They are parsed to bigint and never pass through a float.
+ * Addresses are 64-bit: hex strings with `0x` (`0x7f0000001000`), or JSON integers up to 2^53
+ * (larger JSON numbers have already lost precision, so they are refused with a hint to use a hex
+ * string). A string without `0x` is refused, whether it has hex letters (`7f00000000ab`) or only
+ * digits (`7000000000`, hex or decimal? — a decimal address is written as a JSON number): the
+ * message suggests the `0x` spelling. They are parsed to bigint and never pass through a float.
  *
  * Sizes are hex, decimal, or a number with a binary suffix K/M/G/T (KiB, MiB, GiB, TiB), e.g.
  * `4K`, `2M`, `1.5M` (a fractional size must come to whole bytes).
@@ -13,6 +15,20 @@
  */
 
 const MAX_U64 = (1n << 64n) - 1n;
+
+/** The syntax of each kind of value; the parsers below and the JSON Schema (schemas/) use these. */
+export const SYNTAX = {
+  hex: /^0[xX][0-9a-fA-F]+$/,
+  decimal: /^[0-9]+$/,
+  sizeWithUnit: /^([0-9.]+)\s*([KMGTkmgt])(?:[iI]?[bB])?$/,
+  time: /^([0-9.]+)\s*(ns|us|µs|ms|s)?$/,
+  pid: /^[0-9]{1,10}$/,
+} as const;
+
+/** A JSON Schema `pattern` for strings (surrounding white space allowed) of any of these syntaxes. */
+export function jsonPattern(...res: RegExp[]): string {
+  return `^\\s*(?:${res.map((r) => r.source.replace(/^\^|\$$/g, '')).join('|')})\\s*$`;
+}
 
 /** A value problem: what was expected (the caller adds file, line and field). */
 export class ValueError extends Error {
@@ -33,8 +49,8 @@ function significant(digits: string, max: number, what: string): string {
 }
 
 function unsigned(s: string, what: string): bigint {
-  if (/^0x[0-9a-f]+$/i.test(s)) return BigInt('0x' + significant(s.slice(2), 16, what));
-  if (/^[0-9]+$/.test(s)) return BigInt(significant(s, 20, what));
+  if (SYNTAX.hex.test(s)) return BigInt('0x' + significant(s.slice(2), 16, what));
+  if (SYNTAX.decimal.test(s)) return BigInt(significant(s, 20, what));
   throw new ValueError(what);
 }
 
@@ -44,14 +60,21 @@ function fromNumber(v: number, what: string): bigint {
   return BigInt(v);
 }
 
-const ADDR = 'an address (hex 0x..., or a non-negative integer) below 2^64';
+const ADDR = 'an address (hex 0x..., or a JSON integer) below 2^64';
 
-/** Parse an address. */
+/** Parse an address: a hex string with 0x, or a JSON integer. */
 export function parseAddr(v: unknown): bigint {
   let a: bigint;
   if (typeof v === 'number') a = fromNumber(v, ADDR);
-  else if (typeof v === 'string') a = unsigned(v.trim(), ADDR);
-  else throw new ValueError(ADDR);
+  else if (typeof v === 'string') {
+    const s = v.trim();
+    if (!SYNTAX.hex.test(s) && /^[0-9a-fA-F]{1,16}$/.test(s)) {
+      const hint = SYNTAX.decimal.test(s) ? '; a decimal address is written as a JSON number, never a string' : '';
+      throw new ValueError(`an address in hex with 0x (did you mean "0x${s}"?${hint})`);
+    }
+    if (!SYNTAX.hex.test(s)) throw new ValueError(ADDR);
+    a = BigInt('0x' + significant(s.slice(2), 16, ADDR));
+  } else throw new ValueError(ADDR);
   if (a > MAX_U64) throw new ValueError(ADDR);
   return a;
 }
@@ -77,7 +100,7 @@ export function parseSize(v: unknown): bigint {
   if (typeof v === 'number') s = fromNumber(v, SIZE);
   else if (typeof v === 'string') {
     const t = v.trim();
-    const m = /^([0-9.]+)\s*([KMGT])(?:i?B)?$/i.exec(t);
+    const m = SYNTAX.sizeWithUnit.exec(t);
     s = m ? decimalTimes(m[1], SUFFIX[m[2].toUpperCase()], SIZE) : unsigned(t, SIZE);
   } else throw new ValueError(SIZE);
   if (s > MAX_U64) throw new ValueError(SIZE + ' below 2^64');
@@ -94,12 +117,22 @@ export function parseTime(v: unknown): number {
   if (typeof v === 'number') ns = fromNumber(v, TIME);
   else if (typeof v === 'string') {
     const t = v.trim();
-    const m = /^([0-9.]+)\s*(ns|us|µs|ms|s)?$/.exec(t);
+    const m = SYNTAX.time.exec(t);
     if (!m) throw new ValueError(TIME);
     ns = decimalTimes(m[1], UNIT[m[2] ?? 'ns'], TIME);
   } else throw new ValueError(TIME);
   if (ns > BigInt(Number.MAX_SAFE_INTEGER)) throw new ValueError(`${TIME} below 2^53 ns (104 days)`);
   return Number(ns);
+}
+
+/** Largest pid the readers accept. */
+export const PID_MAX = 2 ** 31 - 1;
+
+/** Parse a process id: an integer from 1 to PID_MAX (a JSON number or up to 10 digits). */
+export function parsePid(v: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && SYNTAX.pid.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > PID_MAX) throw new ValueError(`a process id (an integer from 1 to ${PID_MAX})`);
+  return n;
 }
 
 /** Render a time for messages. */

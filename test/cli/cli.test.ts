@@ -206,9 +206,9 @@ describe('svmsim check', () => {
     const r = await runCli(['replay', p, '--max-errors', '10', '--format', 'debugfs']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n').map((l) => l.replace(p, 'F'))).toEqual([
-      'svmsim: F:2: field "addr": expected an address (hex 0x..., or a non-negative integer) below 2^64, found "zz"',
-      'svmsim: F:4: field "addr": expected an address (hex 0x..., or a non-negative integer) below 2^64, found "yy"',
-      'svmsim: F:5: field "op": expected "op" to be one of mmap, munmap, mprotect, madvise, cpu_read, cpu_write, gpu_read, gpu_write, gpu_atomic, gpu_fault, xe_prefetch, xe_madvise, found "gpu_reed"',
+      'svmsim: F:2: field "addr": expected an address (hex 0x..., or a JSON integer) below 2^64, found "zz"',
+      'svmsim: F:4: field "addr": expected an address (hex 0x..., or a JSON integer) below 2^64, found "yy"',
+      'svmsim: F:5: field "op": expected "op" to be one of mmap, munmap, mprotect, madvise, cpu_read, cpu_write, gpu_read, gpu_write, gpu_atomic, gpu_fault, xe_prefetch, xe_madvise, found "gpu_reed": did you mean gpu_read?',
       'svmsim: 3 problems in the trace',
     ]);
   });

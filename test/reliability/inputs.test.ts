@@ -33,7 +33,8 @@ async function refused(argv: string[], re: RegExp, stdin?: string) {
 
 describe('messages: one clear line each', () => {
   test('hz, boolean knobs, JSON true/null: "expected ..., found ...", never "Invalid input"', async () => {
-    await refused(['replay', T, '--hz', '7'], /field "hz": expected a kernel HZ: one of 100, 250, 300, 1000, found "7"/);
+    await refused(['replay', T, '--hz', '7'], /option '--hz <hz>' argument '7' is invalid\. Allowed choices are 100, 250, 300, 1000\./);
+    await refused(['replay', T, '--set', 'hz=7'], /field "hz": expected a kernel HZ: one of 100, 250, 300, 1000, found "7"/);
     await refused(['replay', T, '--set', 'dgfx=maybe'], /field "dgfx": expected a boolean \(true, false, 1, 0, yes or no\), found "maybe"/);
     await refused(['replay', file('hz.jsonl', `{"svmsim":1,"platform":{"hz":true}}\n${MMAP}\n`)], /hz\.jsonl:1: field "platform\.hz": expected a kernel HZ.*found true/);
     await refused(['replay', file('null.jsonl', '{"op":"mmap","addr":null,"size":4096}\n')], /null\.jsonl:1: field "addr": expected an address .*found null/);
@@ -168,9 +169,10 @@ describe('platform knobs: given twice is an error everywhere; names never reach 
     }
   });
 
-  test('--vram 1, 1.5K, 4097 are refused with the granularity (were rounded down to 0); 4K and 2M work', async () => {
-    for (const v of ['1', '1.5K', '4097', '6143']) await refused(['replay', T, '--vram', v], /field "vram": expected a VRAM size in whole 4K pages/);
-    await refused(['gen', 'streaming', '--vram', '4097'], /expected a VRAM size in whole 4K pages/);
+  test('--vram 1.5K, 5K are refused with the granularity (were rounded down to 0), 1 and 4097 as sizes without a unit (issue 14); 4K and 2M work', async () => {
+    for (const v of ['1.5K', '5K', '6143.5K']) await refused(['replay', T, '--vram', v], /field "vram": expected a VRAM size in whole 4K pages/);
+    for (const v of ['1', '4097', '6143']) await refused(['replay', T, '--vram', v], /option '--vram <size>' argument '\d+' is invalid\. Expected a size with a unit/);
+    await refused(['gen', 'streaming', '--vram', '1.5K'], /expected a VRAM size in whole 4K pages/);
     for (const v of ['4K', '2M', '8K']) expect((await runCli(['replay', T, '--vram', v, '--summary'])).code).toBe(0);
   });
 });

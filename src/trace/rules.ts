@@ -1,0 +1,201 @@
+/**
+ * DOC: Trace rules — the one definition of a trace event
+ *
+ * Every rule of the trace format is written here once, as data: the ops with the fields each one
+ * takes (which are required, which have a default, which come in exactly-one-of groups), the enum
+ * values with their meaning, the limits (largest pid, largest per-page span) and the span
+ * arithmetic (pages touched, the default size). Value syntax (addresses, sizes, times, pids) and
+ * its error wording live in values.ts.
+ *
+ * Consumers, never restating a rule:
+ * - schema.ts builds the zod schema (the reference path and its messages) from these tables;
+ * - fast.ts (JSONL objects) and csv-bytes.ts (CSV bytes) read the common shapes straight from
+ *   the tables, and give every line they do not accept to the schema path;
+ * - parse.ts converts a validated event to a core event with `coreOf` below;
+ * - scripts/schemas.mjs writes schemas/trace.schema.json from the zod schema.
+ *
+ * Adding an op or an enum value is one edit here (plus the model's handling in src/core).
+ */
+
+import type { AtomicAttr, GpuAccess, MapKind, Op, PreferredLoc, PrefetchRegion, Prot } from '../core/events.js';
+
+/** Enum fields: allowed values (the first line of each doc is the meaning of the field). */
+export const ENUMS = {
+  prot: { values: ['r', 'rw', 'none'] satisfies Prot[], doc: 'CPU protection: r (PROT_READ), rw (PROT_READ|PROT_WRITE), none (PROT_NONE).' },
+  kind: {
+    values: ['anon', 'shared', 'file', 'hugetlb'] satisfies MapKind[],
+    doc: 'Mapping kind: anon = MAP_PRIVATE|MAP_ANONYMOUS (migratable), shared = MAP_SHARED|MAP_ANONYMOUS (shmem), file, hugetlb.',
+  },
+  advice: { values: ['dontneed'] as ['dontneed'], doc: 'MADV_DONTNEED (the only advice modelled).' },
+  access: { values: ['read', 'write', 'atomic'] satisfies GpuAccess[], doc: 'Fault access type from the fault descriptor.' },
+  region: { values: ['smem', 'vram', 'advised'] satisfies PrefetchRegion[], doc: 'Target: smem, vram (VRAM0), advised (madvise preferred location, >= 6.18).' },
+  preferred: { values: ['device', 'system'] satisfies PreferredLoc[], doc: 'DRM_XE_MEM_RANGE_ATTR_PREFERRED_LOC: DEFAULT_DEVICE or DEFAULT_SYSTEM.' },
+  atomic: { values: ['undefined', 'device', 'global', 'cpu'] satisfies AtomicAttr[], doc: 'DRM_XE_MEM_RANGE_ATTR_ATOMIC: DRM_XE_ATOMIC_*.' },
+} as const;
+
+export type EnumField = keyof typeof ENUMS;
+export const ENUM_FIELDS = Object.keys(ENUMS) as EnumField[];
+/** Allowed values of each enum field, as sets for the readers. */
+export const ENUM_SETS = Object.fromEntries(ENUM_FIELDS.map((f) => [f, new Set<string>(ENUMS[f].values)])) as unknown as Record<EnumField, ReadonlySet<string>>;
+
+/**
+ * How an op takes an enum field: `required`, with a `default` when absent, or `optional` (then
+ * the op's `oneOf` group says how many of its optional fields must be given).
+ */
+export type FieldUse = { use: 'required' } | { use: 'default'; value: string } | { use: 'optional' };
+
+export interface OpRule {
+  doc: string;
+  /** `required`; `optional` (default 1 byte: the page of addr); `none` (the op has no size and touches one page). */
+  size: 'required' | 'optional' | 'none';
+  /** The enum fields the op takes, in column order. */
+  fields: Partial<Record<EnumField, FieldUse>>;
+  /** Exactly one of these optional fields must be given. */
+  oneOf?: readonly EnumField[];
+  /** The model keeps state for every page the event touches: its span is bounded (MAX_ACCESS_BYTES). */
+  perPage?: true;
+}
+
+const req: FieldUse = { use: 'required' };
+const def = (value: string): FieldUse => ({ use: 'default', value });
+const opt: FieldUse = { use: 'optional' };
+const access = (doc: string): OpRule => ({ doc, size: 'optional', fields: {}, perPage: true });
+
+/** Every op, in the order the docs and messages list them. */
+export const OP_RULES = {
+  mmap: { doc: 'mmap(MAP_FIXED) of [addr, addr+size).', size: 'required', fields: { prot: def('rw'), kind: def('anon') } },
+  munmap: { doc: 'munmap of [addr, addr+size).', size: 'required', fields: {} },
+  mprotect: { doc: 'mprotect of [addr, addr+size).', size: 'required', fields: { prot: req } },
+  madvise: { doc: 'CPU madvise of [addr, addr+size).', size: 'required', fields: { advice: def('dontneed') } },
+  cpu_read: access('CPU access of [addr, addr+size).'),
+  cpu_write: access('CPU access of [addr, addr+size).'),
+  gpu_read: access('GPU access; faults only where the hardware would.'),
+  gpu_write: access('GPU access; faults only where the hardware would.'),
+  gpu_atomic: access('GPU access; faults only where the hardware would.'),
+  gpu_fault: { doc: 'A recorded GPU page fault: always enters the fault handler.', size: 'none', fields: { access: req } },
+  xe_prefetch: { doc: 'DRM_XE_VM_BIND_OP_PREFETCH on the mirror VMA (kernel >= 6.17).', size: 'required', fields: { region: def('vram') }, perPage: true },
+  xe_madvise: {
+    doc: 'DRM_IOCTL_XE_MADVISE (kernel >= 6.18); exactly one attribute.',
+    size: 'required',
+    fields: { preferred: opt, atomic: opt },
+    oneOf: ['preferred', 'atomic'],
+  },
+} as const satisfies Record<Op, OpRule>;
+
+export const OP_NAMES = Object.keys(OP_RULES) as Op[];
+
+/** The enum fields of each op's rule, listed once (the readers ask for every event). */
+const FIELDS_OF = new Map<OpRule, readonly EnumField[]>(Object.values(OP_RULES).map((r: OpRule) => [r, Object.keys(r.fields) as EnumField[]]));
+
+/** The enum fields an op takes. */
+export function fieldsOf(rule: OpRule): readonly EnumField[] {
+  return FIELDS_OF.get(rule) ?? (Object.keys(rule.fields) as EnumField[]);
+}
+export const OP_SET: ReadonlySet<string> = new Set(OP_NAMES);
+
+/** The rule of an op (any string; undefined when it is not an op). */
+export function opRule(op: string): OpRule | undefined {
+  return Object.hasOwn(OP_RULES, op) ? (OP_RULES as Record<string, OpRule>)[op] : undefined;
+}
+
+/** Fields every op takes besides its own (CSV column and JSON key names). */
+export const COMMON_FIELDS = ['t', 'pid', 'op', 'addr', 'size', 'comment'] as const;
+/** Every field name a trace event may have: the CSV columns. */
+export const ALL_FIELDS: readonly string[] = [...COMMON_FIELDS.slice(0, 5), ...ENUM_FIELDS, 'comment'];
+
+/**
+ * The largest span one access (CPU or GPU) or prefetch may have: the model keeps state for every
+ * page such an event touches (page-table blocks, ranges, faults), so a bigger one — 128T, 2^63
+ * bytes — would exhaust memory or a JavaScript Map. Refused as bad input (the fast readers send
+ * anything over MAX_ACCESS_PAGES to the schema path, which decides). mmap, munmap, mprotect and
+ * madvise only touch VMAs and present pages, and take any span below 2^64.
+ */
+export const MAX_ACCESS_BYTES = 64n << 30n;
+export const MAX_ACCESS_PAGES = Number(MAX_ACCESS_BYTES >> 12n);
+
+/** Size of an event that gives none: 1 byte (the page of addr), 0 for an op without a size. */
+export function defaultSize(rule: OpRule): number {
+  return rule.size === 'none' ? 0 : 1;
+}
+
+/**
+ * Pages touched by [addr, addr+size) when addr has `offset` in its page: ceil((offset+size)/4096),
+ * 0 for size 0; an op without a size touches one page. Numbers (exact below 2^53): the fast readers.
+ */
+export function pagesOf(rule: OpRule, offset: number, size: number): number {
+  return rule.size === 'none' ? 1 : size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
+}
+
+/** pagesOf() for any 64-bit span (bigint): the schema path. */
+export function pagesOfBig(rule: OpRule, offset: bigint, size: bigint): number {
+  return rule.size === 'none' ? 1 : size === 0n ? 0 : Number((offset + size + 4095n) >> 12n);
+}
+
+/**
+ * The fast readers' bound: a span whose pages end above 2^52 or that is larger than
+ * MAX_ACCESS_PAGES goes to the schema path, which refuses it or handles it exactly.
+ */
+export function fastSpanOk(page: number, npages: number): boolean {
+  return page + npages <= 2 ** 52 && npages <= MAX_ACCESS_PAGES;
+}
+
+/**
+ * The enum values of an event, rule by rule: `get(field)` gives the field's value as read
+ * (undefined when absent). Returns the fields to set, or a string naming the broken rule.
+ * Used by the schema path (which has checked the values) and the fast readers (which defer on
+ * any answer but an object).
+ */
+export function enumValues(rule: OpRule, get: (f: EnumField) => string | undefined): Partial<Record<EnumField, string>> | string {
+  const out: Partial<Record<EnumField, string>> = {};
+  for (const f of fieldsOf(rule)) {
+    const use = rule.fields[f]!;
+    const v = get(f);
+    if (v === undefined) {
+      if (use.use === 'required') return f;
+      if (use.use === 'default') out[f] = use.value;
+      continue;
+    }
+    if (!ENUM_SETS[f].has(v)) return f;
+    out[f] = v;
+  }
+  if (rule.oneOf !== undefined && rule.oneOf.filter((f) => out[f] !== undefined).length !== 1) return rule.oneOf[0];
+  return out;
+}
+
+/** The message of a broken `oneOf` rule. */
+export function oneOfMessage(op: string, rule: OpRule): string {
+  return `${op} takes exactly one of ${rule.oneOf!.map((f) => `"${f}"`).join(' or ')}`;
+}
+
+/** Hex digit values by byte, -1 for anything else (a table beats branches on the hot path). */
+export const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX[97 + i] = 10 + i;
+  HEX[65 + i] = 10 + i;
+}
+
+/** The closest of `words` to `w` (edit distance at most 2 and less than half its length), for "did you mean". */
+export function closest(w: string, words: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Math.min(3, Math.ceil(w.length / 2));
+  for (const c of words) {
+    const d = editDistance(w.toLowerCase(), c);
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2 || a.length > 64) return 99;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
