@@ -18,9 +18,10 @@
  */
 
 import { CostModel } from './cost-model.js';
-import { SimClock, emit, type SimContext } from './context.js';
+import { SimClock, emit, kernelFlags, type SimContext } from './context.js';
 import type { Decision, Errno, EventResult, Location } from './decisions.js';
 import { rangeLocation } from './drm-gpusvm/pages.js';
+import { drmPagemapPagemapOps } from './drm-pagemap/migrate.js';
 import { DrmPagemap } from './drm-pagemap/pagemap.js';
 import type { CoreEvent, GpuAccess } from './events.js';
 import { ModelInvariantError } from './invariant.js';
@@ -33,6 +34,7 @@ import { xeSvmRangeAlloc } from './xe-svm/range.js';
 import { gpuAccessHits, handlePagefault } from './xe-svm/fault.js';
 import { xeSvmGarbageCollector } from './xe-svm/gc.js';
 import { xeVmMadvise, xeVmPrefetch } from './xe-svm/ioctl.js';
+import { xeDrmPagemapOps, xeSvmDevmemOps } from './xe-svm/migrate.js';
 import { enterProcess, SimProcess } from './processes.js';
 import { TileStats, type StatName } from './xe-gt-stats.js';
 
@@ -108,13 +110,15 @@ export class Simulator {
     const first = this.newProcess(1, 1);
     this.sim = {
       platform,
+      kv: kernelFlags(platform),
       clock: new SimClock(platform.hz),
       proc: first,
       mm: first.mm,
       gpusvm: first.gpusvm,
       vm: first.vm,
       procs: new Map([[1, first]]),
-      pagemap: new DrmPagemap(platform.dgfx ? Number(platform.vramBytes >> 12n) : 0),
+      // The device's pagemap with Xe's callbacks (xe_pagemap_create(), xe_svm_devmem_ops).
+      pagemap: new DrmPagemap(platform.dgfx ? Number(platform.vramBytes >> 12n) : 0, drmPagemapPagemapOps, xeSvmDevmemOps, xeDrmPagemapOps),
       stats: new TileStats(platform.kernel, platform.mediaGt),
       cost: new CostModel(platform.costModel),
       log: [],
@@ -237,7 +241,7 @@ export class Simulator {
         return handlePagefault(sim, start, ev.access, seq);
       case 'xe_prefetch':
         if (!aligned || ev.npages === 0) return this.einval(ev.npages === 0 ? 'zero_length' : 'unaligned');
-        if (ev.region === 'advised' && !kernelAtLeast(sim.platform.kernel, '6.18')) {
+        if (ev.region === 'advised' && !sim.kv.v618) {
           emit(sim, { code: 'kernel_lacks_op', op: 'xe_prefetch region=advised', since: '6.18' });
           return 'EINVAL';
         }
@@ -288,7 +292,10 @@ export class Simulator {
       faulted = true;
       const err = handlePagefault(sim, p, access, seq);
       if (err !== undefined) return err;
-      const r = sim.gpusvm.rangeAt(p);
+      // The range just bound is the lookup cache's entry (a valid cached range containing p is
+      // what rangeAt(p) would find: removed ranges are never valid).
+      const last = sim.gpusvm.lastHit;
+      const r = last !== undefined && last.valid && last.start <= p && p < last.end ? last : sim.gpusvm.rangeAt(p);
       if (r === undefined || !r.valid) {
         // 6.18.y: the fault was acked without a bind; the GPU replays the access and faults again.
         if (!sim.platform.faultExitReturnsZero) throw new ModelInvariantError(`fault at page ${p} succeeded without a valid range`);

@@ -11,7 +11,7 @@ import { DECISIONS, type Decision, type EventResult, type FieldSpec } from '../.
 import type { CoreEvent } from '../../src/core/events.js';
 import type { Platform } from '../../src/core/platform.js';
 import { Simulator } from '../../src/core/simulator.js';
-import { echoFields } from '../../src/cli/replay.js';
+import { echoFields } from '../../src/replay/replay.js';
 import { hexAddr, hexDigits, hexPage } from '../../src/report/format.js';
 import { eventJsonLine, eventJsonText } from '../../src/report/json-text.js';
 import { createReporter, eventJson, finalJson, headerJson, type EventEcho } from '../../src/report/reporter.js';

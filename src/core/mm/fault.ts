@@ -12,7 +12,6 @@
  */
 
 import type { SimContext } from '../context.js';
-import { migrateToRam } from '../drm-pagemap/migrate.js';
 import { mmuNotifierInvalidate } from './notifier.js';
 import { isDevicePte, PTE_SMEM, PTE_ZERO } from './page-table.js';
 import type { CpuVma } from './vma.js';
@@ -88,7 +87,7 @@ export function faultSpan(sim: SimContext, vma: CpuVma, start: number, end: numb
     }
     if (isDevicePte(r.pte)) {
       if (o.migrateDevice !== false) {
-        migrateToRam(sim, p, o.migrateDevice);
+        sim.pagemap.pagemapOps.migrateToRam(sim, p, o.migrateDevice); // dev_pagemap_ops.migrate_to_ram
         continue; // look at the same page again: it is in RAM now
       }
     } else if (r.pte === PTE_ZERO && o.write) {

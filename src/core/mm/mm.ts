@@ -18,7 +18,6 @@
 
 import { emit, type SimContext } from '../context.js';
 import type { Errno } from '../decisions.js';
-import { devmemPagesFreed } from '../drm-pagemap/migrate.js';
 import type { MapKind, Prot } from '../events.js';
 import { mmuNotifierInvalidate } from './notifier.js';
 import { faultSpan, type FaultCounts } from './fault.js';
@@ -39,7 +38,7 @@ function zapPtes(sim: SimContext, start: number, end: number): { pagesFreed: num
   let devicePagesFreed = 0;
   for (const [id, n] of perBo) {
     devicePagesFreed += n;
-    devmemPagesFreed(sim, sim.pagemap.get(id), n, 'last_page_gone');
+    sim.pagemap.pagemapOps.pageFree(sim, sim.pagemap.get(id), n); // dev_pagemap_ops.page_free
   }
   return { pagesFreed, devicePagesFreed };
 }
