@@ -6,6 +6,9 @@ const out = process.env.SVMSIM_BENCH_RUSAGE;
 if (out) {
   process.on('exit', () => {
     const u = process.resourceUsage();
-    appendFileSync(out, JSON.stringify({ cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024 }) + '\n');
+    appendFileSync(
+      out,
+      JSON.stringify({ cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024 }) + '\n',
+    );
   });
 }

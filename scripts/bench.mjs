@@ -1,35 +1,31 @@
 // npm run bench: generate mixed traces of 1M and 10M events and measure, in separate processes,
 // a raw scan of the file, parse-only and full replay. Prints the figures and writes
 // bench/results.md with the machine's description. A script, not a test: nothing here asserts.
-import { build } from 'esbuild';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { HEAVY_CASES, heavyTable, runHeavyCase } from './heavy-cases.mjs';
+import { bundleWorker, secondPass } from './bench-second-pass.mjs';
 
 const sizes = (process.env.SVMSIM_BENCH_SIZES ?? '1000000,10000000').split(',').filter(Boolean).map(Number);
 /** `npm run bench -- --validate`: only the validate / import figures (section "Kernel-log validation"). */
 const onlyValidate = process.argv.includes('--validate');
-/** SVMSIM_BENCH_ONLY=report: only the HTML report figures (bench/report.md); =second-pass: only the issue-12 figures (bench/results.md). */
+/** SVMSIM_BENCH_ONLY=report: only the HTML report figures (bench/report.md); =second-pass: only the issue-12 figures (bench/results.md, scripts/bench-second-pass.mjs). */
 const only = process.env.SVMSIM_BENCH_ONLY;
 mkdirSync('bench', { recursive: true });
 // The report page script and styles (dist/report-page.*) come from the normal build.
 execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 const page = { script: readFileSync('dist/report-page.js', 'utf8'), css: readFileSync('dist/report-page.css', 'utf8') };
-await build({
-  define: { __SVMSIM_REPORT_PAGE__: JSON.stringify(page) },
-  entryPoints: ['src/bench/worker.ts'],
-  outfile: 'bench/worker.mjs',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-});
+await bundleWorker('src/bench/worker.ts', 'bench/worker.mjs', page);
 
-const run1 = (phase, file, n) => JSON.parse(execFileSync(process.execPath, ['bench/worker.mjs', phase, file, String(n ?? '')], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+const run1 = (phase, file, n) =>
+  JSON.parse(
+    execFileSync(process.execPath, ['bench/worker.mjs', phase, file, String(n ?? '')], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    }),
+  );
 const REPEAT = Number(process.env.SVMSIM_BENCH_REPEAT ?? 3);
 /** Median of REPEAT runs (each in a fresh process): a 2-core machine is noisy. Peak RSS is the largest. */
 const run = (phase, file, n) => {
@@ -45,15 +41,20 @@ function benchValidate() {
   const n = Number(process.env.SVMSIM_BENCH_LOG_EVENTS ?? 170000);
   const trace = `bench/pingpong-${n}.csv`;
   const log = `bench/pingpong-${n}.dmesg.log`;
-  const cli = (args) => execFileSync(process.execPath, ['bin/svmsim.js', ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const cli = (args) =>
+    execFileSync(process.execPath, ['bin/svmsim.js', ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (!existsSync(trace)) cli(['gen', 'pingpong', '-n', String(n), '--seed', '42', '-o', trace]);
   if (!existsSync(log)) cli(['replay', trace, '-f', 'dmesg', '-o', log]);
   const v = run('validate', trace, log);
   const i = run('import', log);
   if (v.code !== 0) throw new Error(`validate exit ${v.code}`);
   const mb = statSync(log).size / 2 ** 20;
-  console.log(`validate: ${fmt(v.events)} log lines (${mb.toFixed(0)} MiB): ${v.ms.toFixed(0)} ms wall, ${v.cpuMs.toFixed(0)} ms CPU, peak RSS ${v.rssMb.toFixed(0)} MB`);
-  console.log(`import --from dmesg: ${i.ms.toFixed(0)} ms wall, ${i.cpuMs.toFixed(0)} ms CPU, peak RSS ${i.rssMb.toFixed(0)} MB`);
+  console.log(
+    `validate: ${fmt(v.events)} log lines (${mb.toFixed(0)} MiB): ${v.ms.toFixed(0)} ms wall, ${v.cpuMs.toFixed(0)} ms CPU, peak RSS ${v.rssMb.toFixed(0)} MB`,
+  );
+  console.log(
+    `import --from dmesg: ${i.ms.toFixed(0)} ms wall, ${i.cpuMs.toFixed(0)} ms CPU, peak RSS ${i.rssMb.toFixed(0)} MB`,
+  );
   return [
     '## Kernel-log validation',
     '',
@@ -71,7 +72,9 @@ function benchValidate() {
 
 /** Replace (or append) the section starting with `## Kernel-log validation` in bench/results.md. */
 function writeValidateSection(section) {
-  const old = existsSync('bench/results.md') ? readFileSync('bench/results.md', 'utf8') : '# svmsim benchmark results\n';
+  const old = existsSync('bench/results.md')
+    ? readFileSync('bench/results.md', 'utf8')
+    : '# svmsim benchmark results\n';
   const at = old.indexOf('## Kernel-log validation');
   const rest = at < 0 ? '' : old.slice(at).replace(/^## Kernel-log validation[\s\S]*?(?=\n## |$)/, '');
   const head = (at < 0 ? old : old.slice(0, at)).replace(/\n*$/, '\n\n');
@@ -84,11 +87,41 @@ if (onlyValidate) {
   console.log('wrote bench/results.md');
   process.exit(0);
 }
+// Second pass (issue 12): every item against the baseline (SVMSIM_BENCH_BEFORE, default 9ee19e8)
+// in the same run; scripts/bench-second-pass.mjs says what and which switches.
+/** Replace the "# Second pass (issue 12)" part of bench/results.md (everything from its heading on). */
+function writeSecondPass(section) {
+  const old = existsSync('bench/results.md')
+    ? readFileSync('bench/results.md', 'utf8')
+    : '# svmsim benchmark results\n';
+  const first = old.split('\n# Second pass (issue 12)')[0].replace(/\n*$/, '\n\n');
+  writeFileSync('bench/results.md', first + section.join('\n'));
+}
+if (only === 'second-pass') {
+  writeSecondPass(await secondPass({ NEW: 'bin/svmsim.js', NEW_WORKER: 'bench/worker.mjs', page }));
+  console.log('wrote bench/results.md');
+  process.exit(0);
+}
 const rows = [];
 for (const n of only === 'report' ? [] : sizes) {
   const file = `bench/mixed-${n}.csv`;
   // The traces come from `svmsim gen` (the bundled CLI), like a user would make them.
-  if (!existsSync(file)) execFileSync(process.execPath, ['bin/svmsim.js', 'gen', 'mixed', '-n', String(n), '--size', '4G', '--seed', '42', '--step', '1us', '-o', file]);
+  if (!existsSync(file))
+    execFileSync(process.execPath, [
+      'bin/svmsim.js',
+      'gen',
+      'mixed',
+      '-n',
+      String(n),
+      '--size',
+      '4G',
+      '--seed',
+      '42',
+      '--step',
+      '1us',
+      '-o',
+      file,
+    ]);
   const mb = statSync(file).size / 2 ** 20;
   const scan = run('scan', file);
   const parse = run('parse', file);
@@ -110,153 +143,6 @@ for (const n of only === 'report' ? [] : sizes) {
   );
 }
 
-// ---------------------------------------------------------------------------------------------
-// Second pass (issue 12): output formats, compare, gen and start-up, each against the version
-// SVMSIM_BENCH_BEFORE (a git ref, built into bench/.before) in the same run. Every figure is a
-// whole CLI process; CPU time and peak RSS come from bench/rusage-hook.mjs (threads included).
-const BEFORE = process.env.SVMSIM_BENCH_BEFORE;
-const list = (name, dflt) => (process.env[name] ?? dflt).split(',').filter(Boolean);
-const FORMAT_SIZES = list('SVMSIM_BENCH_FORMAT_SIZES', '2000000,10000000').map(Number);
-const PATTERNS_ALL = ['streaming', 'random', 'hotcold', 'pingpong', 'atomic', 'oversub', 'churn', 'sparse', 'mixed'];
-const FORMAT_PATTERNS = list('SVMSIM_BENCH_PATTERNS', PATTERNS_ALL.join(','));
-const FORMATS = [
-  ['table', []],
-  ['by-range', ['--by-range']],
-  ['json', ['--format', 'json']],
-  ['perfetto', ['--format', 'perfetto']],
-  ['debugfs', ['--format', 'debugfs']],
-];
-/** Longest a "before" run may take (it may run out of memory slowly); longer counts as failed. */
-const BEFORE_TIMEOUT_S = Number(process.env.SVMSIM_BENCH_BEFORE_TIMEOUT ?? 600);
-const rusageFile = `bench/.rusage-${process.pid}`;
-
-function buildBefore(ref) {
-  const dir = 'bench/.before';
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  execFileSync('bash', ['-c', `git archive ${ref} | tar -x -C ${dir} && ln -s ../../node_modules ${dir}/node_modules && cd ${dir} && node scripts/build.mjs`]);
-  return `${dir}/bin/svmsim.js`;
-}
-const NEW = 'bin/svmsim.js';
-const OLD = BEFORE && (only === undefined || only === 'second-pass') ? buildBefore(BEFORE) : undefined;
-
-/** Run a CLI process; stdout to /dev/null (or a file). Returns wall ms, CPU ms, peak RSS MB, exit. */
-function proc(cli, args, { stdin, timeoutS = 0 } = {}) {
-  rmSync(rusageFile, { force: true });
-  const t0 = process.hrtime.bigint();
-  const shell = stdin ? `cat '${stdin}' | ` : '';
-  const cmd = `${shell}exec node --import ./bench/rusage-hook.mjs ${cli} ${args.map((a) => `'${a}'`).join(' ')} > /dev/null`;
-  const r = spawnSync('bash', ['-c', cmd], { env: { ...process.env, SVMSIM_BENCH_RUSAGE: rusageFile }, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutS * 1000 || undefined, killSignal: 'SIGKILL' });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const u = existsSync(rusageFile) ? JSON.parse(readFileSync(rusageFile, 'utf8').trim().split('\n').pop()) : { cpuMs: Number.NaN, rssMb: Number.NaN };
-  return { ms, cpuMs: u.cpuMs, rssMb: u.rssMb, code: r.status ?? (r.signal ? 128 : -1), signal: r.signal };
-}
-const traceFile = (pattern, n) => `bench/${pattern}-${n}.csv`;
-function genTrace(pattern, n) {
-  const f = traceFile(pattern, n);
-  if (!existsSync(f)) execFileSync(process.execPath, [NEW, 'gen', pattern, '-n', String(n), '--size', '4G', '--seed', '7', ...(pattern === 'oversub' ? ['--vram', '1G'] : []), '-o', f]);
-  return f;
-}
-const cell = (r) =>
-  r.code === 0 ? `${(r.cpuMs / 1000).toFixed(1)} s, ${r.rssMb.toFixed(0)} MB` : `exit ${r.code}${r.signal ? ` (${r.signal}, ${(r.ms / 1000).toFixed(0)} s wall)` : ''}${Number.isNaN(r.rssMb) ? '' : `, ${r.rssMb.toFixed(0)} MB`}`;
-/** Sizes at which the "before" version runs too (it may take very long or run out of memory). */
-const BEFORE_SIZES = list('SVMSIM_BENCH_BEFORE_SIZES', FORMAT_SIZES.join(',')).map(Number);
-const secondPass = [];
-const SECOND = only === undefined || only === 'second-pass';
-
-// Output formats: time and peak RSS per format, per pattern, per size (flat RSS = same MB at both sizes).
-if (SECOND && FORMAT_SIZES.length > 0) {
-  secondPass.push('## Output formats: time and peak RSS per format (`replay` to /dev/null)', '');
-  secondPass.push(`Traces: \`svmsim gen PATTERN --size 4G --seed 7\` (oversub with \`--vram 1G\`). "table" prints every event's decisions. Each cell: CPU time (user + system; the machine is shared, wall times are noise), peak RSS; a failed run shows its exit status (137 = killed: out of memory or over ${BEFORE_TIMEOUT_S} s).${OLD ? ` Before = ${BEFORE}, after = this tree, in the same run.` : ''}`, '');
-  const head = ['pattern', 'events', ...FORMATS.flatMap(([f]) => (OLD ? [`${f} before`, `${f} after`] : [f]))];
-  secondPass.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
-  for (const pattern of FORMAT_PATTERNS) {
-    for (const n of FORMAT_SIZES) {
-      const f = genTrace(pattern, n);
-      const cells = [];
-      for (const [name, args] of FORMATS) {
-        if (OLD) cells.push(BEFORE_SIZES.includes(n) ? cell(proc(OLD, ['replay', f, ...args], { timeoutS: BEFORE_TIMEOUT_S })) : 'not run');
-        const r = proc(NEW, ['replay', f, ...args]);
-        cells.push(cell(r));
-        console.log(`${pattern} ${fmt(n)} ${name}: ${cells.slice(OLD ? -2 : -1).join(' -> ')}`);
-      }
-      secondPass.push(`| ${pattern} | ${fmt(n)} | ${cells.join(' | ')} |`);
-    }
-    if (process.env.SVMSIM_BENCH_KEEP !== '1') for (const n of FORMAT_SIZES) rmSync(traceFile(pattern, n), { force: true });
-  }
-  // json with events against a summary replay (CPU time), fault-heavy and mixed.
-  secondPass.push('', '### `--format json` with events vs a summary replay (CPU time)', '', `| trace | summary (\`--summary\`) | json | json / summary${OLD ? ' | json / summary before' : ''} |`, `|---|---:|---:|---:|${OLD ? '---:|' : ''}`);
-  for (const pattern of ['sparse', 'mixed']) {
-    const n = Math.min(...FORMAT_SIZES);
-    const f = genTrace(pattern, n);
-    const sum = proc(NEW, ['replay', f, '--summary']);
-    const js = proc(NEW, ['replay', f, '--format', 'json']);
-    let before = '';
-    if (OLD) before = ` | ${(proc(OLD, ['replay', f, '--format', 'json'], { timeoutS: BEFORE_TIMEOUT_S }).cpuMs / proc(OLD, ['replay', f, '--summary']).cpuMs).toFixed(2)}x`;
-    secondPass.push(`| ${pattern} ${fmt(n)} | ${sum.cpuMs.toFixed(0)} ms | ${js.cpuMs.toFixed(0)} ms | ${(js.cpuMs / sum.cpuMs).toFixed(2)}x${before} |`);
-    rmSync(f, { force: true });
-  }
-  secondPass.push('');
-}
-
-// compare: all cores vs one, vs the separate replays (CPU), stdin streamed.
-const COMPARE_N = Number(process.env.SVMSIM_BENCH_COMPARE_EVENTS ?? 1000000);
-if (SECOND && COMPARE_N > 0) {
-  const f = genTrace('sparse', COMPARE_N);
-  const grid = ['--kernel', '6.15,6.16,6.17,6.18', '--set', 'gc=eager,lazy'];
-  const rows = [];
-  const row = (what, r) => rows.push(`| ${what} | ${(r.ms / 1000).toFixed(1)} s | ${(r.cpuMs / 1000).toFixed(1)} s | ${r.rssMb.toFixed(0)} MB | ${r.code} |`);
-  let sep = { ms: 0, cpuMs: 0, rssMb: 0, code: 0 };
-  for (const k of ['6.15', '6.16', '6.17', '6.18']) for (const gc of ['eager', 'lazy']) {
-    const r = proc(NEW, ['replay', f, '--format', 'debugfs', '--kernel', k, '--set', `gc=${gc}`]);
-    sep = { ms: sep.ms + r.ms, cpuMs: sep.cpuMs + r.cpuMs, rssMb: Math.max(sep.rssMb, r.rssMb), code: sep.code || r.code };
-  }
-  row('8 separate `replay --format debugfs` (sum; RSS: largest)', sep);
-  if (OLD) row(`compare, before (${BEFORE})`, proc(OLD, ['compare', f, ...grid], { timeoutS: BEFORE_TIMEOUT_S }));
-  row('compare, after, all cores', proc(NEW, ['compare', f, ...grid]));
-  row('compare, after, `--jobs 1` (lockstep, one parse)', proc(NEW, ['compare', f, ...grid, '--jobs', '1']));
-  if (OLD) row(`compare - (stdin), before (${BEFORE})`, proc(OLD, ['compare', '-', ...grid], { stdin: f, timeoutS: BEFORE_TIMEOUT_S }));
-  row('compare - (stdin), after (streamed)', proc(NEW, ['compare', '-', ...grid], { stdin: f }));
-  secondPass.push(`## compare: 8 combinations of a ${fmt(COMPARE_N)}-event sparse (fault-heavy) trace`, '', `${os.cpus().length} cores.`, '', '| run | wall | CPU | peak RSS | exit |', '|---|---:|---:|---:|---:|', ...rows, '');
-  rmSync(f, { force: true });
-}
-
-// gen vs replaying what it writes.
-const GEN_N = Number(process.env.SVMSIM_BENCH_GEN_EVENTS ?? 1000000);
-if (SECOND && GEN_N > 0) {
-  secondPass.push(`## gen vs replay of what it writes (${fmt(GEN_N)} events, CSV, CPU time)`, '', `| pattern | gen${OLD ? ' before' : ''} |${OLD ? ' gen after |' : ''} replay --format debugfs | gen speed / replay speed |`, `|---|---:|${OLD ? '---:|' : ''}---:|---:|`);
-  for (const pattern of list('SVMSIM_BENCH_GEN_PATTERNS', PATTERNS_ALL.join(','))) {
-    const f = `bench/gen-${pattern}.csv`;
-    const gargs = ['gen', pattern, '-n', String(GEN_N), '--size', '4G', '-o', f];
-    const before = OLD ? proc(OLD, gargs) : undefined;
-    const g = proc(NEW, gargs);
-    const r = proc(NEW, ['replay', f, '--format', 'debugfs']);
-    secondPass.push(`| ${pattern} | ${before ? `${(before.cpuMs / 1000).toFixed(2)} s | ` : ''}${(g.cpuMs / 1000).toFixed(2)} s | ${(r.cpuMs / 1000).toFixed(2)} s | ${(r.cpuMs / g.cpuMs).toFixed(2)}x |`);
-    console.log(`gen ${pattern}: ${g.cpuMs.toFixed(0)} ms CPU, replay ${r.cpuMs.toFixed(0)} ms CPU`);
-    rmSync(f, { force: true });
-  }
-  secondPass.push('');
-}
-
-// Start-up: best of N wall times.
-const STARTS = Number(process.env.SVMSIM_BENCH_STARTS ?? 20);
-if (SECOND && STARTS > 0) {
-  const best = (cmd) => Math.min(...Array.from({ length: STARTS }, () => {
-    const t0 = process.hrtime.bigint();
-    spawnSync(cmd[0], cmd.slice(1), { stdio: 'ignore' });
-    return Number(process.hrtime.bigint() - t0) / 1e6;
-  }));
-  const base = best([process.execPath, '-e', '0']);
-  const after = best([process.execPath, NEW, '--version']);
-  const afterHelp = best([process.execPath, NEW, 'replay', '--help']);
-  const before = OLD ? best([process.execPath, OLD, '--version']) : undefined;
-  secondPass.push(`## Start-up (best of ${STARTS} wall times)`, '', '| command | time | / `node -e 0` |', '|---|---:|---:|', `| node -e 0 | ${base.toFixed(0)} ms | 1.00x |`);
-  if (before !== undefined) secondPass.push(`| svmsim --version, before (${BEFORE}) | ${before.toFixed(0)} ms | ${(before / base).toFixed(2)}x |`);
-  secondPass.push(`| svmsim --version, after | ${after.toFixed(0)} ms | ${(after / base).toFixed(2)}x |`, `| svmsim replay --help, after (loads commander) | ${afterHelp.toFixed(0)} ms | ${(afterHelp / base).toFixed(2)}x |`, '');
-  console.log(`start-up: node -e 0 ${base.toFixed(0)} ms, --version ${after.toFixed(0)} ms${before ? `, before ${before.toFixed(0)} ms` : ''}`);
-}
-rmSync(rusageFile, { force: true });
-
 // svmsim import of a bpftrace capture (src/import/bpftrace.ts): lines read, events written.
 const captureLines = Number(process.env.SVMSIM_BENCH_CAPTURE_LINES ?? 1000000);
 const capture = `bench/capture-${captureLines}.jsonl`;
@@ -267,7 +153,6 @@ console.log(
   `import ${fmt(captureLines)}-line bpftrace capture (${captureMb.toFixed(0)} MiB): ${imp.ms.toFixed(0)} ms (CPU ${imp.cpuMs.toFixed(0)} ms) = ${fmt((captureLines / imp.ms) * 1000)} lines/s, ` +
     `${fmt(imp.events)} trace events, peak RSS ${imp.rssMb.toFixed(0)} MB`,
 );
-
 // Results: replay --format jsonl of the largest trace twice (16G VRAM, and 4G: one knob changed),
 // then diff of the two results. One run each (they are long); peak RSS of each process.
 const big = sizes[sizes.length - 1];
@@ -275,7 +160,9 @@ const bigFile = `bench/mixed-${big}.csv`;
 const ra = `bench/result-${big}-16G.jsonl`;
 const rb = `bench/result-${big}-4G.jsonl`;
 const jsonlA = run1('replay-jsonl', bigFile, ra);
-const jsonlB = JSON.parse(execFileSync(process.execPath, ['bench/worker.mjs', 'replay-jsonl', bigFile, rb, '4096'], { encoding: 'utf8' }));
+const jsonlB = JSON.parse(
+  execFileSync(process.execPath, ['bench/worker.mjs', 'replay-jsonl', bigFile, rb, '4096'], { encoding: 'utf8' }),
+);
 const diff = run1('diff', ra, rb);
 const resMb = (statSync(ra).size + statSync(rb).size) / 2 / 2 ** 20;
 console.log(
@@ -313,7 +200,9 @@ if ((only === undefined && sizes.length > 0) || only === 'report') {
     const med = loads[Math.floor(loads.length / 2)];
     const row = { events: n, write, kb, ready: med.ready, script: med.script };
     reportRows.push(row);
-    console.log(`report ${fmt(n)} events: written in ${write.ms.toFixed(0)} ms (CPU ${write.cpuMs.toFixed(0)} ms, peak RSS ${write.rssMb.toFixed(0)} MB), ${kb.toFixed(0)} KiB, rendered in ${med.ready.toFixed(0)} ms (script ${med.script.toFixed(0)} ms)`);
+    console.log(
+      `report ${fmt(n)} events: written in ${write.ms.toFixed(0)} ms (CPU ${write.cpuMs.toFixed(0)} ms, peak RSS ${write.rssMb.toFixed(0)} MB), ${kb.toFixed(0)} KiB, rendered in ${med.ready.toFixed(0)} ms (script ${med.script.toFixed(0)} ms)`,
+    );
   }
   writeFileSync(
     'bench/report.md',
@@ -328,7 +217,10 @@ if ((only === undefined && sizes.length > 0) || only === 'report') {
       '',
       '| events | write | write CPU | peak RSS | report size | render | script |',
       '|---:|---:|---:|---:|---:|---:|---:|',
-      ...reportRows.map((r) => `| ${fmt(r.events)} | ${r.write.ms.toFixed(0)} ms | ${r.write.cpuMs.toFixed(0)} ms | ${r.write.rssMb.toFixed(0)} MB | ${r.kb.toFixed(0)} KiB | ${r.ready.toFixed(0)} ms | ${r.script.toFixed(0)} ms |`),
+      ...reportRows.map(
+        (r) =>
+          `| ${fmt(r.events)} | ${r.write.ms.toFixed(0)} ms | ${r.write.cpuMs.toFixed(0)} ms | ${r.write.rssMb.toFixed(0)} MB | ${r.kb.toFixed(0)} KiB | ${r.ready.toFixed(0)} ms | ${r.script.toFixed(0)} ms |`,
+      ),
       '',
       'Targets (issue #13): a 10M-event trace gives a report under 5 MB that renders in under 2 s; the replay keeps bounded memory.',
       '',
@@ -389,13 +281,20 @@ const lines = [
 if (process.env.SVMSIM_BENCH_HEAVY !== '0' && only !== 'second-pass') {
   const heavy = HEAVY_CASES.map((c) => {
     const r = runHeavyCase(c);
-    console.log(`heavy: ${c.name}: exit ${r.exit} (expected ${c.exit}), ${r.seconds.toFixed(1)} s, peak RSS ${r.rssMb === undefined ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`);
+    console.log(
+      `heavy: ${c.name}: exit ${r.exit} (expected ${c.exit}), ${r.seconds.toFixed(1)} s, peak RSS ${r.rssMb === undefined ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`,
+    );
     return { c, r };
   });
   lines.push('## Hostile inputs (scripts/heavy-cases.mjs, also `npm run test:heavy`)', '', heavyTable(heavy), '');
 }
 // Without mixed sizes this run measured only the second pass: keep the first part as it was.
-const first = rows.length > 0 || !existsSync('bench/results.md') ? lines.join('\n') : readFileSync('bench/results.md', 'utf8').split('\n# Second pass (issue 12)')[0];
-writeFileSync('bench/results.md', [first, ...(secondPass.length ? ['# Second pass (issue 12)', '', ...secondPass] : [])].join('\n'));
+const first =
+  rows.length > 0 || !existsSync('bench/results.md')
+    ? lines.join('\n')
+    : readFileSync('bench/results.md', 'utf8').split('\n# Second pass (issue 12)')[0];
+writeFileSync('bench/results.md', first);
+if (only === undefined)
+  writeSecondPass(await secondPass({ NEW: 'bin/svmsim.js', NEW_WORKER: 'bench/worker.mjs', page }));
 if (only !== 'second-pass') writeValidateSection(benchValidate());
 console.log('wrote bench/results.md');

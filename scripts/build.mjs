@@ -42,7 +42,9 @@ const cli = await build({
   sourcesContent: false,
   metafile: true,
   legalComments: 'none',
-  banner: { js: "import { createRequire as __svmsimCreateRequire } from 'node:module'; const require = __svmsimCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __svmsimCreateRequire } from 'node:module'; const require = __svmsimCreateRequire(import.meta.url);",
+  },
   // Native addon (svmsim import --from nsys-sqlite): loaded from node_modules at run time.
   external: ['better-sqlite3'],
   logLevel: 'warning',

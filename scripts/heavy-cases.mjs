@@ -20,13 +20,15 @@ export const HEAVY_CASES = [
   },
   {
     name: 'a 100 MB line through a pipe (JSONL)',
-    cmd: () => `(printf '{"op":"mmap","addr":"0x1000","size":"'; head -c 100000000 /dev/zero | tr '\\0' 7; printf '"}\\n') | ${S} replay - --input-format jsonl`,
+    cmd: () =>
+      `(printf '{"op":"mmap","addr":"0x1000","size":"'; head -c 100000000 /dev/zero | tr '\\0' 7; printf '"}\\n') | ${S} replay - --input-format jsonl`,
     exit: 2,
     stderr: /^svmsim: <stdin>:1: line longer than 1 MiB/,
   },
   {
     name: 'a 100 MB digit string as size (CSV file)',
-    setup: (d) => `(printf 't,op,addr,size\\n0,mmap,0x1000,'; head -c 100000000 /dev/zero | tr '\\0' 9; echo) > ${d}/digits.csv`,
+    setup: (d) =>
+      `(printf 't,op,addr,size\\n0,mmap,0x1000,'; head -c 100000000 /dev/zero | tr '\\0' 9; echo) > ${d}/digits.csv`,
     cmd: (d) => `${S} replay ${d}/digits.csv`,
     exit: 2,
     stderr: /digits\.csv:2: line longer than 1 MiB/,
@@ -39,7 +41,8 @@ export const HEAVY_CASES = [
   },
   {
     name: 'JSON document nested 5,000,000 levels deep',
-    setup: (d) => `node -e "process.stdout.write('{\\"svmsim\\":1,\\"events\\":[{\\"op\\":\\"mmap\\",\\"addr\\":' + '['.repeat(5e6) + ']'.repeat(5e6) + ',\\"size\\":4096}]}')" > ${d}/deep.json`,
+    setup: (d) =>
+      `node -e "process.stdout.write('{\\"svmsim\\":1,\\"events\\":[{\\"op\\":\\"mmap\\",\\"addr\\":' + '['.repeat(5e6) + ']'.repeat(5e6) + ',\\"size\\":4096}]}')" > ${d}/deep.json`,
     cmd: (d) => `${S} replay ${d}/deep.json`,
     exit: 2,
     stderr: /deep\.json:1:\d+: JSON nested deeper than 64 levels/,
@@ -52,7 +55,8 @@ export const HEAVY_CASES = [
   },
   {
     name: 'gpu_read of 2^63 bytes',
-    cmd: () => `printf 'op,addr,size\\nmmap,0x0,127T\\ngpu_read,0x0,0x8000000000000000\\n' | ${S} replay - --input-format csv`,
+    cmd: () =>
+      `printf 'op,addr,size\\nmmap,0x0,127T\\ngpu_read,0x0,0x8000000000000000\\n' | ${S} replay - --input-format csv`,
     exit: 2,
     stderr: /<stdin>:3: field "size": expected at most 64G for one gpu_read/,
   },
@@ -113,6 +117,9 @@ export function runHeavyCase(c, dir = mkdtempSync(join(tmpdir(), 'svmsim-heavy-'
 /** Markdown table rows of every case (for bench/results.md and docs/reliability.md). */
 export function heavyTable(results) {
   const rows = ['| case | exit | time | peak RSS |', '|---|---|---|---|'];
-  for (const { c, r } of results) rows.push(`| ${c.name} | ${r.exit} | ${r.seconds.toFixed(1)} s | ${r.rssMb === undefined ? 'n/a' : `${r.rssMb.toFixed(0)} MB`} |`);
+  for (const { c, r } of results)
+    rows.push(
+      `| ${c.name} | ${r.exit} | ${r.seconds.toFixed(1)} s | ${r.rssMb === undefined ? 'n/a' : `${r.rssMb.toFixed(0)} MB`} |`,
+    );
   return rows.join('\n');
 }

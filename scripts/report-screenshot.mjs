@@ -15,8 +15,14 @@ try {
   const page = await ctx.newPage();
   await page.goto('file://' + path.resolve(file));
   await page.waitForFunction(() => window.__svmsim?.ready === true, null, { timeout: 60000 });
-  const bottom = await page.evaluate(() => document.getElementById('lanes-section').getBoundingClientRect().bottom + window.scrollY);
-  await page.screenshot({ path: out, clip: { x: 0, y: 0, width: 1280, height: Math.ceil(bottom) + 8 }, fullPage: true });
+  const bottom = await page.evaluate(
+    () => document.getElementById('lanes-section').getBoundingClientRect().bottom + window.scrollY,
+  );
+  await page.screenshot({
+    path: out,
+    clip: { x: 0, y: 0, width: 1280, height: Math.ceil(bottom) + 8 },
+    fullPage: true,
+  });
 } finally {
   await close();
 }

@@ -10,7 +10,14 @@ import { pathToFileURL } from 'node:url';
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-schemas-'));
 try {
   const out = join(dir, 'json-schema.mjs');
-  await build({ entryPoints: ['src/trace/json-schema.ts'], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'warning' });
+  await build({
+    entryPoints: ['src/trace/json-schema.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: out,
+    logLevel: 'warning',
+  });
   const { schemaFiles } = await import(pathToFileURL(out).href);
   mkdirSync('schemas', { recursive: true });
   for (const [file, text] of Object.entries(schemaFiles())) {

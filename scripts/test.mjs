@@ -10,7 +10,7 @@ const STEPS = [
   ['types', bin('tsc'), ['--noEmit']],
   ['knip', bin('knip'), ['--no-progress']],
   ['build', process.execPath, ['scripts/build.mjs']],
-  ['vitest', bin('vitest'), ['run', ...vitestArgs]],
+  ['vitest', bin('vitest'), ['run', '--coverage', ...vitestArgs]],
   ['traces', process.execPath, ['bin/svmsim.js', 'test', 'traces/']],
   ['pack-check', process.execPath, ['scripts/pack-check.mjs']],
 ];

@@ -16,7 +16,11 @@ export async function runCli(argv: string[], opts: { stdin?: string; color?: 0 |
 }
 
 /** runCli over an in-memory file system: `files` are readable by path and receive what is written. */
-export async function runCliFiles(argv: string[], files: Map<string, string>, opts: { stdin?: string; color?: 0 | 1 } = {}): Promise<CliRun> {
+export async function runCliFiles(
+  argv: string[],
+  files: Map<string, string>,
+  opts: { stdin?: string; color?: 0 | 1 } = {},
+): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {

@@ -37,7 +37,16 @@ export function ev(op: CoreEvent['op'], addr: bigint, size = 1n, extra: Extra = 
   const offset = addr & 0xfffn;
   const defaults: Extra = {};
   for (const [f, use] of Object.entries(rule.fields)) if (use.use === 'default') defaults[f] = use.value;
-  return { op, t, page: Number(addr >> 12n), offset: Number(offset), npages: size === 0n ? 0 : pagesOfBig(rule, offset, size), sizeAligned: size % 4096n === 0n, ...defaults, ...extra } as CoreEvent;
+  return {
+    op,
+    t,
+    page: Number(addr >> 12n),
+    offset: Number(offset),
+    npages: size === 0n ? 0 : pagesOfBig(rule, offset, size),
+    sizeAligned: size % 4096n === 0n,
+    ...defaults,
+    ...extra,
+  } as CoreEvent;
 }
 
 export class Run {
@@ -78,11 +87,6 @@ export class Run {
     return Object.fromEntries(s.counters.filter(([, v]) => v !== 0));
   }
 
-  /** Non-zero counters with `_us` values replaced by the string ">0". */
-  shape(gt = 0): Record<string, number | string> {
-    return Object.fromEntries(Object.entries(this.nonZero(gt)).map(([k, v]) => [k, k.endsWith('_us') ? '>0' : v]));
-  }
-
   ranges() {
     return this.sim.snapshot().ranges;
   }
@@ -104,9 +108,13 @@ export function counters(r: Run, gt = 0): Record<string, number | string> {
 }
 
 /** Every counter the kernel prints, 0 unless given in `nonZero`. */
-export function allCounters(kernel: Platform['kernel'], nonZero: Record<string, number | string>): Record<string, number | string> {
+export function allCounters(
+  kernel: Platform['kernel'],
+  nonZero: Record<string, number | string>,
+): Record<string, number | string> {
   const names = statNames(kernel);
-  for (const k of Object.keys(nonZero)) if (!names.includes(k as StatName)) throw new Error(`${kernel} has no counter ${k}`);
+  for (const k of Object.keys(nonZero))
+    if (!names.includes(k as StatName)) throw new Error(`${kernel} has no counter ${k}`);
   return Object.fromEntries(names.map((n) => [n, nonZero[n] ?? 0]));
 }
 

@@ -44,7 +44,12 @@ export function probedFunctions(kernel: KernelVersion): string[] {
     'drm_gpusvm_range_get_pages',
     'drm_gpusvm_range_remove',
     ...(pagemap
-      ? ['drm_pagemap_populate_mm', 'drm_pagemap_migrate_to_devmem', 'drm_pagemap_migrate_to_ram', 'drm_pagemap_evict_to_ram']
+      ? [
+          'drm_pagemap_populate_mm',
+          'drm_pagemap_migrate_to_devmem',
+          'drm_pagemap_migrate_to_ram',
+          'drm_pagemap_evict_to_ram',
+        ]
       : ['drm_gpusvm_migrate_to_devmem', 'drm_gpusvm_migrate_to_ram', 'drm_gpusvm_evict_to_ram']),
   ];
 }
@@ -85,7 +90,11 @@ export function bpftraceScript(o: ScriptOptions): string {
     '  @mmap_len[tid] = args->len; @mmap_prot[tid] = args->prot; @mmap_flags[tid] = args->flags; @mmap_fd[tid] = (int64)args->fd;',
   ]);
   probe(`tracepoint:syscalls:sys_exit_mmap /${me} && @mmap_len[tid]/`, [
-    line('mmap', `,${q('ret')}:%ld,${q('addr')}:${hx},${q('len')}:${hx},${q('prot')}:%lu,${q('flags')}:%lu,${q('fd')}:%ld`, ', args->ret, args->ret, @mmap_len[tid], @mmap_prot[tid], @mmap_flags[tid], @mmap_fd[tid]'),
+    line(
+      'mmap',
+      `,${q('ret')}:%ld,${q('addr')}:${hx},${q('len')}:${hx},${q('prot')}:%lu,${q('flags')}:%lu,${q('fd')}:%ld`,
+      ', args->ret, args->ret, @mmap_len[tid], @mmap_prot[tid], @mmap_flags[tid], @mmap_fd[tid]',
+    ),
     '  delete(@mmap_len[tid]); delete(@mmap_prot[tid]); delete(@mmap_flags[tid]); delete(@mmap_fd[tid]);',
   ]);
   probe(`tracepoint:syscalls:sys_enter_munmap /${me}/`, [
@@ -98,14 +107,22 @@ export function bpftraceScript(o: ScriptOptions): string {
   ]);
   probe(`tracepoint:syscalls:sys_enter_madvise /${me}/`, [
     '  @mm = (uint64)curtask->mm;',
-    line('madvise', `,${q('addr')}:${hx},${q('len')}:${hx},${q('advice')}:%d`, ', args->start, args->len_in, args->behavior'),
+    line(
+      'madvise',
+      `,${q('addr')}:${hx},${q('len')}:${hx},${q('advice')}:%d`,
+      ', args->start, args->len_in, args->behavior',
+    ),
   ]);
   probe(`tracepoint:syscalls:sys_enter_mremap /${me}/`, [
     '  @mm = (uint64)curtask->mm;',
     '  @mremap_addr[tid] = args->addr; @mremap_old[tid] = args->old_len; @mremap_new[tid] = args->new_len;',
   ]);
   probe(`tracepoint:syscalls:sys_exit_mremap /${me} && @mremap_old[tid]/`, [
-    line('mremap', `,${q('ret')}:%ld,${q('new_addr')}:${hx},${q('addr')}:${hx},${q('old_len')}:${hx},${q('new_len')}:${hx}`, ', args->ret, args->ret, @mremap_addr[tid], @mremap_old[tid], @mremap_new[tid]'),
+    line(
+      'mremap',
+      `,${q('ret')}:%ld,${q('new_addr')}:${hx},${q('addr')}:${hx},${q('old_len')}:${hx},${q('new_len')}:${hx}`,
+      ', args->ret, args->ret, @mremap_addr[tid], @mremap_old[tid], @mremap_new[tid]',
+    ),
     '  delete(@mremap_addr[tid]); delete(@mremap_old[tid]); delete(@mremap_new[tid]);',
   ]);
 
@@ -114,7 +131,10 @@ export function bpftraceScript(o: ScriptOptions): string {
     '  @infault[tid] = 1;',
     line('fault', `,${q('addr')}:${hx},${q('atomic')}:%d`, ', arg3, (uint8)arg4'),
   ]);
-  probe('kretprobe:xe_svm_handle_pagefault /@infault[tid]/', [line('fault_ret', `,${q('ret')}:%d`, ', (int32)retval'), '  delete(@infault[tid]);']);
+  probe('kretprobe:xe_svm_handle_pagefault /@infault[tid]/', [
+    line('fault_ret', `,${q('ret')}:%d`, ', (int32)retval'),
+    '  delete(@infault[tid]);',
+  ]);
 
   // --- drm_gpusvm ranges -----------------------------------------------------------------------
   probe('kretprobe:drm_gpusvm_range_find_or_insert /@infault[tid]/', [
@@ -126,18 +146,31 @@ export function bpftraceScript(o: ScriptOptions): string {
     '  }',
   ]);
   const gpusvmRange = (fn: string, ev: string) =>
-    probe(`kprobe:${fn} /@mm != 0 && (uint64)((struct drm_gpusvm *)arg0)->mm == @mm/`, ['  $r = (struct drm_gpusvm_range *)arg1;', line(ev, hexRange, rangeArgs('$r'))]);
+    probe(`kprobe:${fn} /@mm != 0 && (uint64)((struct drm_gpusvm *)arg0)->mm == @mm/`, [
+      '  $r = (struct drm_gpusvm_range *)arg1;',
+      line(ev, hexRange, rangeArgs('$r')),
+    ]);
   gpusvmRange('drm_gpusvm_range_get_pages', 'get_pages');
   gpusvmRange('drm_gpusvm_range_remove', 'range_remove');
 
   // --- migration -------------------------------------------------------------------------------
   if (pagemap) {
-    probe('kprobe:drm_pagemap_populate_mm /@mm != 0 && (uint64)arg3 == @mm/', [line('alloc_vram', hexRange, ', arg1, arg2')]);
-    probe('kprobe:drm_pagemap_migrate_to_devmem /@mm != 0 && (uint64)arg1 == @mm/', ['  @inmig[tid] = 1;', line('migrate_to_vram', hexRange, ', arg2, arg3')]);
-    probe('kretprobe:drm_pagemap_migrate_to_devmem /@inmig[tid]/', [line('migrate_to_vram_ret', `,${q('ret')}:%d`, ', (int32)retval'), '  delete(@inmig[tid]);']);
+    probe('kprobe:drm_pagemap_populate_mm /@mm != 0 && (uint64)arg3 == @mm/', [
+      line('alloc_vram', hexRange, ', arg1, arg2'),
+    ]);
+    probe('kprobe:drm_pagemap_migrate_to_devmem /@mm != 0 && (uint64)arg1 == @mm/', [
+      '  @inmig[tid] = 1;',
+      line('migrate_to_vram', hexRange, ', arg2, arg3'),
+    ]);
+    probe('kretprobe:drm_pagemap_migrate_to_devmem /@inmig[tid]/', [
+      line('migrate_to_vram_ret', `,${q('ret')}:%d`, ', (int32)retval'),
+      '  delete(@inmig[tid]);',
+    ]);
   } else {
     gpusvmRange('drm_gpusvm_migrate_to_devmem', 'migrate_to_vram');
-    probe('kretprobe:drm_gpusvm_migrate_to_devmem /@infault[tid]/', [line('migrate_to_vram_ret', `,${q('ret')}:%d`, ', (int32)retval')]);
+    probe('kretprobe:drm_gpusvm_migrate_to_devmem /@infault[tid]/', [
+      line('migrate_to_vram_ret', `,${q('ret')}:%d`, ', (int32)retval'),
+    ]);
   }
   const prefix = pagemap ? 'drm_pagemap' : 'drm_gpusvm';
   const devmem = pagemap ? 'struct drm_pagemap_devmem' : 'struct drm_gpusvm_devmem';
@@ -149,7 +182,18 @@ export function bpftraceScript(o: ScriptOptions): string {
     line('evict', `,${q('size')}:${hx}`, `, ((${devmem} *)arg0)->size`),
   ]);
   // Maps left non-empty are printed by bpftrace at exit: clear them so the output stays JSON lines.
-  const maps = ['@mm', '@infault', '@mmap_len', '@mmap_prot', '@mmap_flags', '@mmap_fd', '@mremap_addr', '@mremap_old', '@mremap_new', ...(pagemap ? ['@inmig'] : [])];
+  const maps = [
+    '@mm',
+    '@infault',
+    '@mmap_len',
+    '@mmap_prot',
+    '@mmap_flags',
+    '@mmap_fd',
+    '@mremap_addr',
+    '@mremap_old',
+    '@mremap_new',
+    ...(pagemap ? ['@inmig'] : []),
+  ];
   probe('END', [`  ${maps.map((m) => `clear(${m});`).join(' ')}`]);
   return out.join('\n');
 }

@@ -12,8 +12,7 @@ import { openInput } from './input.js';
 import { TraceInputErrors } from './errors.js';
 import type { CliIo } from './main.js';
 import type { CheckOpts } from './commands.js';
-import { buildPlatform } from './replay.js';
-
+import { buildPlatform } from '../replay/replay.js';
 
 const WORDING: Record<LintWarning['code'], (w: LintWarning) => string> = {
   munmap_nothing: (w) => `${w.op} of ${hexPage(w.page)}: nothing is mapped there`,
@@ -21,10 +20,16 @@ const WORDING: Record<LintWarning['code'], (w: LintWarning) => string> = {
   cpu_unmapped: (w) => `${w.op} at ${hexPage(w.page)}: no CPU mapping (SIGSEGV)`,
   straddle: (w) => `${w.op} at ${hexPage(w.page)}: the access spans more than one mapping or runs past its end`,
   kernel_lacks: (w) => `${w.what ?? w.op}: kernel lacks it (added in ${w.since}); it replays as -EINVAL`,
-  unaligned: (w) => `${w.op} at ${w.addr !== undefined ? hexAddr(w.addr) : hexPage(w.page)}: address not page aligned (replays as -EINVAL)`,
+  unaligned: (w) =>
+    `${w.op} at ${w.addr !== undefined ? hexAddr(w.addr) : hexPage(w.page)}: address not page aligned (replays as -EINVAL)`,
 };
 
-export async function runCheck(trace: string, o: CheckOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<void> {
+export async function runCheck(
+  trace: string,
+  o: CheckOpts,
+  io: CliIo,
+  detect: (f: string, x?: string) => TraceFormat | undefined,
+): Promise<void> {
   const max = o.maxErrors ?? Number.POSITIVE_INFINITY;
   const errors: TraceInputError[] = [];
   const stop = new Error('max errors');
@@ -49,14 +54,15 @@ export async function runCheck(trace: string, o: CheckOpts, io: CliIo, detect: (
     // A problem that ends the read (a bad header, "no events") joins the list.
     if (e instanceof TraceInputError) {
       if (!(e.detail === 'no events' && errors.length > 0)) errors.push(e);
-    }
-    else if (e !== stop) throw e;
+    } else if (e !== stop) throw e;
   }
   const lines: [number, string][] = [
     ...errors.map((e) => [e.line, e.message.replace(/^([^:]+:\d+(?::\d+)?): /, '$1: error: ')] as [number, string]),
     ...lint.warnings.map((w) => [w.line, `${file}:${w.line}: warning: ${WORDING[w.code](w)}`] as [number, string]),
   ].sort((a, b) => a[0] - b[0]);
   io.stdout(lines.map(([, l]) => l + '\n').join(''));
-  io.stdout(`check: ${events} events, ${errors.length} error${errors.length === 1 ? '' : 's'}, ${lint.warnings.length} warning${lint.warnings.length === 1 ? '' : 's'} (kernel ${kernel})\n`);
+  io.stdout(
+    `check: ${events} events, ${errors.length} error${errors.length === 1 ? '' : 's'}, ${lint.warnings.length} warning${lint.warnings.length === 1 ? '' : 's'} (kernel ${kernel})\n`,
+  );
   if (errors.length > 0) throw new TraceInputErrors(errors, true);
 }

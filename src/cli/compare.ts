@@ -22,15 +22,20 @@ import { Simulator } from '../core/simulator.js';
 import type { Metrics, ThrashOptions } from '../core/metrics.js';
 import type { Platform } from '../core/platform.js';
 import { renderCompareTraces, type CompareColumn } from '../report/compare.js';
-import { openTrace, parsePlatformSettings, PLATFORM_ALIASES, type TraceFormat, type TraceHandle } from '../trace/index.js';
+import {
+  openTrace,
+  parsePlatformSettings,
+  PLATFORM_ALIASES,
+  type TraceFormat,
+  type TraceHandle,
+} from '../trace/index.js';
 import { openInput } from './input.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import type { CompareOpts } from './commands.js';
 import { checkKnobUnit, knobValue } from './settings.js';
 import { thrashOptions } from './options.js';
-import { buildPlatform, checkModelMemory, PROGRESS_EVERY } from './replay.js';
-
+import { buildPlatform, checkModelMemory, PROGRESS_EVERY } from '../replay/replay.js';
 
 /** One replay of the grid: a trace under one combination of settings. */
 export interface CompareJob {
@@ -53,7 +58,11 @@ export interface CompareJobResult {
 /** Axes of the comparison: knob → values (as written). */
 export function axes(o: Pick<CompareOpts, 'kernel' | 'vram' | 'set'>): [string, string[]][] {
   const out: [string, string[], string][] = [];
-  const split = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const split = (s: string) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   if (o.kernel !== undefined) out.push(['kernel', split(o.kernel), `--kernel ${o.kernel}`]);
   if (o.vram !== undefined) out.push(['vram', split(o.vram), `--vram ${o.vram}`]);
   for (const kv of o.set) {
@@ -68,7 +77,10 @@ export function axes(o: Pick<CompareOpts, 'kernel' | 'vram' | 'set'>): [string, 
   for (const [k, , flag] of out) {
     const name = Object.hasOwn(PLATFORM_ALIASES, k) ? PLATFORM_ALIASES[k] : k;
     const before = seen.get(name);
-    if (before !== undefined) throw new UsageError(`platform knob "${name}" is given twice (${before} and ${flag}); give all its values in one list`);
+    if (before !== undefined)
+      throw new UsageError(
+        `platform knob "${name}" is given twice (${before} and ${flag}); give all its values in one list`,
+      );
     seen.set(name, flag);
   }
   return out.map(([k, vs]) => [k, vs]);
@@ -77,12 +89,18 @@ export function axes(o: Pick<CompareOpts, 'kernel' | 'vram' | 'set'>): [string, 
 /** Cartesian product of the axes. */
 export function combinations(ax: [string, string[]][]): Record<string, string>[] {
   let out: Record<string, string>[] = [{}];
-  for (const [k, vs] of ax) out = out.flatMap((c) => vs.map((v) => Object.assign(Object.create(null) as Record<string, string>, c, { [k]: v })));
+  for (const [k, vs] of ax)
+    out = out.flatMap((c) =>
+      vs.map((v) => Object.assign(Object.create(null) as Record<string, string>, c, { [k]: v })),
+    );
   return out;
 }
 
 /** The platform and label of each combination (trace header, then the combination's knobs). */
-export function configurations(combos: Record<string, string>[], fromTrace: Partial<Platform>): { label: string; platform: Platform }[] {
+export function configurations(
+  combos: Record<string, string>[],
+  fromTrace: Partial<Platform>,
+): { label: string; platform: Platform }[] {
   return combos.map((c) => {
     const platform = buildPlatform(fromTrace, parsePlatformSettings(c, 'command line'));
     return { label: label(c, platform.kernel), platform };
@@ -91,21 +109,36 @@ export function configurations(combos: Record<string, string>[], fromTrace: Part
 
 /** Column label of a combination: its knob values, or the kernel when no option varies. */
 function label(settings: Record<string, string>, kernel: string): string {
-  return Object.keys(settings).length === 0 ? kernel : Object.entries(settings).map(([k, v]) => (k === 'kernel' ? v : `${k}=${v}`)).join(' ');
+  return Object.keys(settings).length === 0
+    ? kernel
+    : Object.entries(settings)
+        .map(([k, v]) => (k === 'kernel' ? v : `${k}=${v}`))
+        .join(' ');
 }
-
 
 function jobResult(sim: Simulator, events: number): CompareJobResult {
   const snap = sim.snapshot();
-  return { events, kernel: sim.platform.kernel, counters: snap.stats[0].counters, metrics: snap.metrics, thrashing: snap.thrashing.length };
+  return {
+    events,
+    kernel: sim.platform.kernel,
+    counters: snap.stats[0].counters,
+    metrics: snap.metrics,
+    thrashing: snap.thrashing.length,
+  };
 }
 
 /** Replay several combinations of one trace in lockstep, from one pass over its events. */
 function replayLockstep(handle: TraceHandle, jobs: CompareJob[]): CompareJobResult[] {
-  const sims = jobs.map((j) => new Simulator(configurations([j.settings], handle.platform)[0].platform, { record: false, thrash: j.thrash }));
+  const sims = jobs.map(
+    (j) =>
+      new Simulator(configurations([j.settings], handle.platform)[0].platform, { record: false, thrash: j.thrash }),
+  );
   const src = handle.events as Partial<{ read(): { core: Parameters<Simulator['step']>[0] } | undefined }>;
   const iter = typeof src.read === 'function' ? undefined : handle.events[Symbol.iterator]();
-  const next = iter === undefined ? () => src.read!() : () => iter.next().value as { core: Parameters<Simulator['step']>[0] } | undefined;
+  const next =
+    iter === undefined
+      ? () => src.read!()
+      : () => iter.next().value as { core: Parameters<Simulator['step']>[0] } | undefined;
   let events = 0;
   for (let e = next(); e !== undefined; e = next()) {
     events++;
@@ -141,17 +174,25 @@ export function shardRange(total: number, i: number, n: number): [number, number
   return [Math.floor(((i - 1) * total) / n), Math.floor((i * total) / n)];
 }
 
-export async function runCompare(traces: string[], o: CompareOpts, io: CliIo, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<void> {
+export async function runCompare(
+  traces: string[],
+  o: CompareOpts,
+  io: CliIo,
+  detect: (f: string, x?: string) => TraceFormat | undefined,
+): Promise<void> {
   if (o.merge) return runMerge(traces, o, io);
   if (traces.length === 0) throw new UsageError('compare: expected a trace (or --merge PART...)');
-  if (traces.filter((t) => t === '-').length > 0 && traces.length > 1) throw new UsageError('compare: stdin (-) can only be the one trace');
+  if (traces.filter((t) => t === '-').length > 0 && traces.length > 1)
+    throw new UsageError('compare: stdin (-) can only be the one trace');
   const ax = axes(o);
   const combos = combinations(ax);
   if (combos.length > 64) throw new UsageError(`${combos.length} combinations: at most 64`);
   for (const c of combos) parsePlatformSettings(c, 'command line');
   const thrash = thrashOptions(o);
   const grid: Grid = { traces, axes: ax, inputFormat: o.inputFormat ?? null, thrash };
-  const jobs: CompareJob[] = traces.flatMap((trace) => combos.map((settings) => ({ trace, format: detect(trace, o.inputFormat), settings, thrash })));
+  const jobs: CompareJob[] = traces.flatMap((trace) =>
+    combos.map((settings) => ({ trace, format: detect(trace, o.inputFormat), settings, thrash })),
+  );
   const [from, to] = o.shard === undefined ? [0, jobs.length] : shardRange(jobs.length, ...o.shard);
   const mine = jobs.slice(from, to);
   const results = await runJobs(mine, o, io);
@@ -175,25 +216,41 @@ async function runJobs(jobs: CompareJob[], o: CompareOpts, io: CliIo): Promise<C
   for (const j of jobs) if (!handles.has(j.trace)) handles.set(j.trace, await openInput(io, j.trace, j.format));
   // Workers re-open the files: only regular files (a FIFO or a process substitution reads once).
   const regular = jobs.every((j) => statSync(j.trace).isFile());
-  if (io.runCompareJobs !== undefined && jobs.length > 1 && workers !== 1 && regular) return io.runCompareJobs(jobs, workers);
+  if (io.runCompareJobs !== undefined && jobs.length > 1 && workers !== 1 && regular)
+    return io.runCompareJobs(jobs, workers);
   // In-process: the jobs of each trace in lockstep from one parse.
   const out: CompareJobResult[] = [];
-  for (const [trace, handle] of handles) out.push(...replayLockstep(handle, jobs.filter((j) => j.trace === trace)));
+  for (const [trace, handle] of handles)
+    out.push(
+      ...replayLockstep(
+        handle,
+        jobs.filter((j) => j.trace === trace),
+      ),
+    );
   return out;
 }
 
 function render(grid: Grid, perTrace: number, done: Part['results'], o: CompareOpts): string {
   const sections = grid.traces.map((trace, t) => {
     const cells = done.slice(t * perTrace, (t + 1) * perTrace);
-    const columns: CompareColumn[] = cells.map((c) => ({ label: c.label, counters: new Map(c.result.counters), metrics: c.result.metrics, thrashing: c.result.thrashing }));
-    return { trace, result: { events: cells[0].result.events, counterOrder: statNames('6.18'), columns, all: o.all ?? false } };
+    const columns: CompareColumn[] = cells.map((c) => ({
+      label: c.label,
+      counters: new Map(c.result.counters),
+      metrics: c.result.metrics,
+      thrashing: c.result.thrashing,
+    }));
+    return {
+      trace,
+      result: { events: cells[0].result.events, counterOrder: statNames('6.18'), columns, all: o.all ?? false },
+    };
   });
   return renderCompareTraces(sections, o.format);
 }
 
 /** compare --merge PART...: the unsharded output from partial results. */
 async function runMerge(files: string[], o: CompareOpts, io: CliIo): Promise<void> {
-  if (files.length === 0) throw new UsageError('compare --merge: expected the partial results (files written with --shard I/N)');
+  if (files.length === 0)
+    throw new UsageError('compare --merge: expected the partial results (files written with --shard I/N)');
   const parts: Part[] = [];
   for (const f of files) {
     let p: Part;
@@ -202,14 +259,17 @@ async function runMerge(files: string[], o: CompareOpts, io: CliIo): Promise<voi
     } catch {
       throw new UsageError(`${f}: not a partial result of compare --shard`);
     }
-    if (p?.svmsim_compare_part !== 1 || !Array.isArray(p.results)) throw new UsageError(`${f}: not a partial result of compare --shard`);
+    if (p?.svmsim_compare_part !== 1 || !Array.isArray(p.results))
+      throw new UsageError(`${f}: not a partial result of compare --shard`);
     parts.push(p);
   }
   const grid = parts[0].grid;
   const n = parts[0].shard[1];
   for (const [k, p] of parts.entries()) {
-    if (JSON.stringify(p.grid) !== JSON.stringify(grid)) throw new UsageError(`${files[k]}: from a different compare (traces, options) than ${files[0]}`);
-    if (p.shard[1] !== n) throw new UsageError(`${files[k]}: shard ${p.shard.join('/')}, but ${files[0]} is one of ${n}`);
+    if (JSON.stringify(p.grid) !== JSON.stringify(grid))
+      throw new UsageError(`${files[k]}: from a different compare (traces, options) than ${files[0]}`);
+    if (p.shard[1] !== n)
+      throw new UsageError(`${files[k]}: shard ${p.shard.join('/')}, but ${files[0]} is one of ${n}`);
   }
   const seen = new Set<number>();
   for (const [k, p] of parts.entries()) {
@@ -217,7 +277,10 @@ async function runMerge(files: string[], o: CompareOpts, io: CliIo): Promise<voi
     seen.add(p.shard[0]);
   }
   const missing = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !seen.has(i));
-  if (missing.length > 0) throw new UsageError(`compare --merge: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')}`);
+  if (missing.length > 0)
+    throw new UsageError(
+      `compare --merge: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')}`,
+    );
   const done = parts.flatMap((p) => p.results).sort((a, b) => a.job - b.job);
   const perTrace = combinations(grid.axes).length;
   const text = render(grid, perTrace, done, o);

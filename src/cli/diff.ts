@@ -13,7 +13,6 @@ import { EXIT_DIFFERENT, EXIT_OK, UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import type { DiffOpts } from './commands.js';
 
-
 const readers = new WeakMap<DiffSource, ResultReader>();
 
 function source(r: ResultReader): DiffSource {
@@ -45,7 +44,8 @@ export async function runDiff(a: string, b: string, o: DiffOpts, io: CliIo): Pro
   try {
     rb = openResult(b);
     const d = diffResults(source(ra), source(rb), { ignoreUs: o.ignoreUs, ignore: o.ignore, maxShown });
-    const color = o.output !== undefined || o.color === false ? 0 : o.color === true ? Math.max(io.colorLevel, 1) : io.colorLevel;
+    const color =
+      o.output !== undefined || o.color === false ? 0 : o.color === true ? Math.max(io.colorLevel, 1) : io.colorLevel;
     const text = renderDiff(d, o.format, { color: color as 0 | 1 | 2 | 3, maxShown });
     if (o.output !== undefined) await io.writeFileAtomic(o.output, text);
     else io.stdout(text);

@@ -17,6 +17,7 @@ import { CommanderError } from '@commander-js/extra-typings';
 import { ModelInvariantError } from '../core/invariant.js';
 import { TraceInputError } from '../trace/errors.js';
 import { OutputClosed } from './output.js';
+import { ModelMemoryError } from '../replay/errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_DIFFERENT = 1;
@@ -51,9 +52,14 @@ export function describeFailure(err: unknown): { code: number; message: string }
   if (err instanceof TraceInputErrors) {
     if (err.reported) return { code: EXIT_BAD_INPUT, message: '' };
     const n = err.errors.length;
-    return { code: EXIT_BAD_INPUT, message: err.errors.map((e) => `svmsim: ${e.message}`).join('\n') + `\nsvmsim: ${n} problem${n === 1 ? '' : 's'} in the trace` };
+    return {
+      code: EXIT_BAD_INPUT,
+      message:
+        err.errors.map((e) => `svmsim: ${e.message}`).join('\n') +
+        `\nsvmsim: ${n} problem${n === 1 ? '' : 's'} in the trace`,
+    };
   }
-  if (err instanceof TraceInputError || err instanceof UsageError) {
+  if (err instanceof TraceInputError || err instanceof UsageError || err instanceof ModelMemoryError) {
     return { code: EXIT_BAD_INPUT, message: `svmsim: ${err.message}` };
   }
   if (err instanceof ModelInvariantError) {
@@ -67,17 +73,29 @@ export function describeFailure(err: unknown): { code: number; message: string }
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && typeof e.message === 'string' && /^E[A-Z0-9]+$/.test(e.code)) {
     // File-system errors on user-named paths (ENOENT, EISDIR, EACCES, ENOSPC, ...): bad input.
-    return { code: EXIT_BAD_INPUT, message: `svmsim: ${e.path ?? ''}${e.path ? ': ' : ''}${fsReason(e.code, e.message)}` };
+    return {
+      code: EXIT_BAD_INPUT,
+      message: `svmsim: ${e.path ?? ''}${e.path ? ': ' : ''}${fsReason(e.code, e.message)}`,
+    };
   }
-  if (err instanceof RangeError && /Map maximum size exceeded|Set maximum size exceeded|Invalid array length|Array buffer allocation failed/.test(err.message)) {
+  if (
+    err instanceof RangeError &&
+    /Map maximum size exceeded|Set maximum size exceeded|Invalid array length|Array buffer allocation failed/.test(
+      err.message,
+    )
+  ) {
     // A hostile trace touching more distinct memory than the model can hold state for.
     return {
       code: EXIT_BAD_INPUT,
-      message: 'svmsim: the trace touches more distinct memory than the model can represent (its per-2M state outgrew a JavaScript Map); see docs/reliability.md "Limits"',
+      message:
+        'svmsim: the trace touches more distinct memory than the model can represent (its per-2M state outgrew a JavaScript Map); see docs/reliability.md "Limits"',
     };
   }
   const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  return { code: EXIT_INTERNAL, message: `svmsim: internal error: ${stack}\nThis is a bug in svmsim; please report it with the trace.` };
+  return {
+    code: EXIT_INTERNAL,
+    message: `svmsim: internal error: ${stack}\nThis is a bug in svmsim; please report it with the trace.`,
+  };
 }
 
 /** One readable reason per errno (never the bare code). */
@@ -115,7 +133,8 @@ function fsReason(code: string, message: string): string {
 
 /** An error as plain data, to cross a worker-thread boundary (reviveError() on the other side). */
 export function serializeError(err: unknown): Record<string, unknown> {
-  if (err instanceof TraceInputError) return { kind: 'input', file: err.file, line: err.line, detail: err.detail, field: err.field, column: err.column };
+  if (err instanceof TraceInputError)
+    return { kind: 'input', file: err.file, line: err.line, detail: err.detail, field: err.field, column: err.column };
   if (err instanceof UsageError) return { kind: 'usage', message: err.message };
   if (err instanceof ModelInvariantError) return { kind: 'invariant', message: err.message, seq: err.seq };
   const e = err as NodeJS.ErrnoException;
@@ -127,13 +146,22 @@ export function serializeError(err: unknown): Record<string, unknown> {
 export function reviveError(d: Record<string, unknown>): Error {
   switch (d.kind) {
     case 'input':
-      return new TraceInputError(d.file as string, d.line as number, d.detail as string, d.field as string | undefined, d.column as number | undefined);
+      return new TraceInputError(
+        d.file as string,
+        d.line as number,
+        d.detail as string,
+        d.field as string | undefined,
+        d.column as number | undefined,
+      );
     case 'usage':
       return new UsageError(d.message as string);
     case 'invariant':
       return Object.assign(new ModelInvariantError(d.message as string), { seq: d.seq as number | undefined });
     default: {
-      const e = Object.assign(new Error(d.message as string), d.code === undefined ? {} : { code: d.code, path: d.path });
+      const e = Object.assign(
+        new Error(d.message as string),
+        d.code === undefined ? {} : { code: d.code, path: d.path },
+      );
       if (typeof d.stack === 'string') e.stack = d.stack;
       return e;
     }

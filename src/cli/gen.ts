@@ -6,7 +6,7 @@
  * memory.
  */
 
-import { generatedEnd, type Pattern, CSV_HEADER } from '../gen/generate.js';
+import { generatedEnd, type Pattern, CSV_HEADER, defaultVram, formatForOutput } from '../gen/generate.js';
 import { generatedText } from '../gen/fast.js';
 import { parsePlatformSettings, parseSize } from '../trace/index.js';
 import type { CliIo } from './main.js';
@@ -17,14 +17,30 @@ import { UsageError } from './errors.js';
 export async function runGen(pattern: Pattern, o: GenCliOpts, io: CliIo): Promise<void> {
   const { events, seed, base, step: stepNs } = o;
   const size = parseSize(o.size);
-  if (size < 1n << 21n || size % 4096n !== 0n) throw new UsageError(`--size ${o.size}: expected at least 2M, a multiple of 4K`);
+  if (size < 1n << 21n || size % 4096n !== 0n)
+    throw new UsageError(`--size ${o.size}: expected at least 2M, a multiple of 4K`);
   const hexBase = `0x${base.toString(16)}`;
   if (base % (1n << 21n) !== 0n) throw new UsageError(`--base ${hexBase}: expected a 2M-aligned address`);
   if (generatedEnd(base, size) > 1n << 64n) {
-    throw new UsageError(`--base ${hexBase} --size ${o.size}: the trace's addresses would pass 2^64 (it uses [base, base+size) and, for "mixed", a CPU buffer of size/4 after it)`);
+    throw new UsageError(
+      `--base ${hexBase} --size ${o.size}: the trace's addresses would pass 2^64 (it uses [base, base+size) and, for "mixed", a CPU buffer of size/4 after it)`,
+    );
   }
   // The header must read back: validated as the trace readers will (4K granularity, ...).
-  const vram = o.vram === undefined ? undefined : (parsePlatformSettings({ vram: o.vram }, '--vram').vramBytes as bigint);
+  const vram =
+    o.vram === undefined
+      ? defaultVram(pattern, size)
+      : (parsePlatformSettings({ vram: o.vram }, '--vram').vramBytes as bigint);
+  // The file must read back: its extension decides how svmsim reads it.
+  const byName = formatForOutput(o.output);
+  if (o.output !== undefined && /\.json$/i.test(o.output))
+    throw new UsageError(`-o ${o.output}: gen writes CSV or JSONL; name the file .csv or .jsonl`);
+  if (o.format !== undefined && o.output !== undefined && /\.(csv|jsonl)$/i.test(o.output) && o.format !== byName) {
+    throw new UsageError(
+      `--format ${o.format} -o ${o.output}: a .${byName} file is read as ${byName.toUpperCase()}; drop --format or rename the file`,
+    );
+  }
+  const format = o.format ?? byName;
 
   const out = outputFor(io, o.output);
   let buf = '';
@@ -32,7 +48,7 @@ export async function runGen(pattern: Pattern, o: GenCliOpts, io: CliIo): Promis
     out.write(buf);
     buf = '';
   };
-  if (o.format === 'csv') {
+  if (format === 'csv') {
     buf += `# svmsim gen ${pattern} --events ${events} --size ${o.size} --seed ${seed}\n`;
     if (vram !== undefined) buf += `#! platform vram=${vram}\n`;
     buf += CSV_HEADER;
@@ -41,7 +57,7 @@ export async function runGen(pattern: Pattern, o: GenCliOpts, io: CliIo): Promis
     buf += `# svmsim gen ${pattern} --events ${events} --size ${o.size} --seed ${seed}\n`;
   }
   flush();
-  for (const text of generatedText({ pattern, events, size, seed, base, stepNs }, o.format)) {
+  for (const text of generatedText({ pattern, events, size, seed, base, stepNs }, format)) {
     out.write(text);
     await yieldToSignals(); // Ctrl-C removes the temporary output file
   }

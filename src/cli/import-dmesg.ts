@@ -36,12 +36,19 @@ export async function runDmesgImport(file: string, o: { output?: string }, io: C
       }
     }
     sink(batch);
-    if (counts.svm === 0) throw new TraceInputError(file, 0, `no Xe SVM line in ${counts.lines} lines: nothing to import (see docs/capture.md for the kernel options that print them)`);
+    if (counts.svm === 0)
+      throw new TraceInputError(
+        file,
+        0,
+        `no Xe SVM line in ${counts.lines} lines: nothing to import (see docs/capture.md for the kernel options that print them)`,
+      );
     flush();
   } catch (e) {
     out.abort();
     throw e;
   }
   await out.close();
-  io.stderr(`svmsim: imported ${counts.svm} Xe SVM lines of ${counts.lines} (${counts.otherXe + counts.otherDrivers} other, ${counts.wrapped + counts.truncated} wrapped/truncated skipped)\n`);
+  io.stderr(
+    `svmsim: imported ${counts.svm} Xe SVM lines of ${counts.lines} (${counts.otherXe + counts.otherDrivers} other, ${counts.wrapped + counts.truncated} wrapped/truncated skipped)\n`,
+  );
 }

@@ -22,7 +22,9 @@ export async function runImport(file: string, o: ImportCliOpts, io: CliIo): Prom
   if (o.from === DMESG) return runDmesgImport(file, o, io);
   const importer = o.from !== undefined ? importerNamed(o.from) : sniffImporter(file);
   if (importer === undefined) {
-    throw new UsageError(`${file}: cannot tell what kind of capture this is; name it with --from (${[...IMPORTERS.map((i) => i.name), DMESG].join(', ')})`);
+    throw new UsageError(
+      `${file}: cannot tell what kind of capture this is; name it with --from (${[...IMPORTERS.map((i) => i.name), DMESG].join(', ')})`,
+    );
   }
   const window = BigInt(o.reorderWindow);
   const out = outputFor(io, o.output);
@@ -38,11 +40,14 @@ export async function runImport(file: string, o: ImportCliOpts, io: CliIo): Prom
     throw e;
   }
   await out.close();
-  io.stderr(`svmsim import: ${writer.events} event${writer.events === 1 ? '' : 's'} from ${file} (${importer.name})${o.output !== undefined ? ` written to ${o.output}` : ''}\n`);
+  io.stderr(
+    `svmsim import: ${writer.events} event${writer.events === 1 ? '' : 's'} from ${file} (${importer.name})${o.output !== undefined ? ` written to ${o.output}` : ''}\n`,
+  );
 }
 
 /** `svmsim capture --script`: print the bpftrace program. */
 export async function runCapture(o: CaptureOpts, io: CliIo): Promise<void> {
-  if (!o.script) throw new UsageError('capture: give --script (print the bpftrace program; run it as root with bpftrace)');
+  if (!o.script)
+    throw new UsageError('capture: give --script (print the bpftrace program; run it as root with bpftrace)');
   io.stdout(bpftraceScript({ kernel: o.kernel, pid: o.pid }));
 }

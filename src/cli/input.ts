@@ -7,10 +7,22 @@
  * themselves, so every command gets the same limits and messages (src/trace/read.ts).
  */
 
-import { openStream, openTrace, parseTrace, type TraceFormat, type TraceHandle, type TraceInputError } from '../trace/index.js';
+import {
+  openStream,
+  openTrace,
+  parseTrace,
+  type TraceFormat,
+  type TraceHandle,
+  type TraceInputError,
+} from '../trace/index.js';
 import type { CliIo } from './main.js';
 
-export async function openInput(io: CliIo, path: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): Promise<TraceHandle> {
+export async function openInput(
+  io: CliIo,
+  path: string,
+  format: TraceFormat | undefined,
+  onError?: (e: TraceInputError) => void,
+): Promise<TraceHandle> {
   if (path !== '-') return openTrace(path, path, format, onError);
   const fd = io.openStdin?.();
   if (fd !== undefined) return openStream(fd, '<stdin>', format, onError);

@@ -33,7 +33,7 @@ import type { ImplicitMmapStats } from '../trace/implicit-mmap.js';
 import { heldSink, OutputClosed, outputFor, refuseOutputOverInput, yieldToSignals, type OutputFile } from './output.js';
 import { TraceInputErrors } from './errors.js';
 import { VERSION } from './version.js';
-import { platformSettings } from './settings.js';
+import { cliPlatformOf, type PlatformRules } from './settings.js';
 
 // Start-up: what a command needs is loaded when it runs (`--version` and `--help` load only commander).
 const loadTrace = () => import('../trace/index.js');
@@ -67,26 +67,35 @@ export interface CliIo {
  * Command-line platform overrides, parsed with the same rules as a trace header. A knob given
  * twice (two --set, or --vram and --set vram=, or a knob and its alias) is refused.
  */
-function cliPlatform(o: ReplayOpts, parsePlatformSettings: (s: Record<string, string>, where: string) => Partial<Platform>): Partial<Platform> {
+function cliPlatform(o: ReplayOpts, rules: PlatformRules): Partial<Platform> {
   const flags: [string, string, string][] = [];
   if (o.kernel !== undefined) flags.push(['kernel', o.kernel, `--kernel ${o.kernel}`]);
   if (o.vram !== undefined) flags.push(['vram', o.vram, `--vram ${o.vram}`]);
   if (o.igpu) flags.push(['dgfx', 'false', '--igpu']);
   if (o.need64k) flags.push(['need64k', 'true', '--need64k']);
   if (o.notifierSize !== undefined) flags.push(['notifier_size', o.notifierSize, `--notifier-size ${o.notifierSize}`]);
-  if (o.atomicTimesliceMs !== undefined) flags.push(['atomic_timeslice_ms', String(o.atomicTimesliceMs), `--atomic-timeslice-ms ${o.atomicTimesliceMs}`]);
+  if (o.atomicTimesliceMs !== undefined)
+    flags.push(['atomic_timeslice_ms', String(o.atomicTimesliceMs), `--atomic-timeslice-ms ${o.atomicTimesliceMs}`]);
   if (o.hz !== undefined) flags.push(['hz', o.hz, `--hz ${o.hz}`]);
   if (!o.mediaGt) flags.push(['media_gt', 'false', '--no-media-gt']);
   if (o.costModel !== undefined) flags.push(['cost_model', o.costModel, `--cost-model ${o.costModel}`]);
   if (o.alwaysMigrateToVram) flags.push(['always_migrate_to_vram', 'true', '--always-migrate-to-vram']);
-  return parsePlatformSettings(platformSettings(flags, o.set), 'command line');
+  return cliPlatformOf(flags, o.set, rules);
 }
 
 async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void> {
-  const [{ detectFormat, parsePlatformSettings, sha256File }, { createReporter }, { buildPlatform, implicitMmapNote, replayYielding, unmappedFaultWatch }, { thrashOptions, dmesgOptions }, { openInput }, { withImplicitMmap }, { DEFAULT_DMESG }] = await Promise.all([
+  const [
+    trace$,
+    { createReporter },
+    { buildPlatform, implicitMmapNote, replayYielding, unmappedFaultWatch },
+    { thrashOptions, dmesgOptions },
+    { openInput },
+    { withImplicitMmap },
+    { DEFAULT_DMESG },
+  ] = await Promise.all([
     loadTrace(),
     import('../report/reporter.js'),
-    import('./replay.js'),
+    import('../replay/replay.js'),
     import('./options.js'),
     import('./input.js'),
     import('../trace/implicit-mmap.js'),
@@ -94,7 +103,8 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
   ]);
   if (o.byRange && o.format !== 'table') throw new UsageError('--by-range applies to --format table');
   const gt = o.gt;
-  const fromCli = cliPlatform(o, parsePlatformSettings);
+  const { detectFormat, sha256File } = trace$;
+  const fromCli = cliPlatform(o, trace$);
   const format = detectFormat(trace, o.inputFormat);
   const maxErrors = o.maxErrors;
   // With --max-errors N > 1, bad lines are collected (and skipped) until N, then reported together.
@@ -109,7 +119,10 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
   let handle = await openInput(io, trace, format, onError);
   // The result records the trace's sha256: regular files only (a FIFO or stdin can be read once).
   const wantsId = o.format === 'json' || o.format === 'jsonl';
-  const trace_: TraceId = { name: trace === '-' ? '<stdin>' : trace, sha256: wantsId && trace !== '-' && statSync(trace).isFile() ? sha256File(trace) : null };
+  const trace_: TraceId = {
+    name: trace === '-' ? '<stdin>' : trace,
+    sha256: wantsId && trace !== '-' && statSync(trace).isFile() ? sha256File(trace) : null,
+  };
   if (onError !== undefined) handle = { ...handle, events: failAtEnd(handle.events, errors) };
   const implicit: ImplicitMmapStats = { added: 0 };
   if (o.implicitMmap) handle = { ...handle, events: withImplicitMmap(handle.events, implicit) };
@@ -179,7 +192,11 @@ export function program(io: CliIo, setCode: (code: number) => void = () => {}): 
     const out = action.opts().output;
     if (typeof out !== 'string') return;
     const names = action.registeredArguments.map((a) => a.name());
-    refuseOutputOverInput(io, out, action.args.filter((_, i) => !NOT_PATHS.has(names[i] ?? '')));
+    refuseOutputOverInput(
+      io,
+      out,
+      action.args.filter((_, i) => !NOT_PATHS.has(names[i] ?? '')),
+    );
   });
 
   replayCommand(root).action((trace, o) => runReplay(trace, o, io));

@@ -26,7 +26,21 @@
 
 import cliProgress from 'cli-progress';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fstatSync, lstatSync, openSync, readlinkSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import type { Stats } from 'node:fs';
 import { availableParallelism, constants as osConstants, tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -193,7 +207,8 @@ export function openOutputFile(path: string): OutputFile {
     rmSync(tmp, { force: true });
     dropTemp(tmp);
     // The temporary file is created beside the output: a missing directory is the user's.
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && real === resolve(path)) throw new UsageError(`${path}: no such directory: ${dirname(path)}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && real === resolve(path))
+      throw new UsageError(`${path}: no such directory: ${dirname(path)}`);
     throw withPath(e, path);
   }
   const abort = () => {
@@ -376,7 +391,12 @@ export function nodeIo(): CliIo {
       isatty(2) && !process.env.CI
         ? (totalBytes) => {
             const bar = new cliProgress.SingleBar(
-              { stream: process.stderr, format: 'replay [{bar}] {percentage}% | {events} events | {eta_formatted} left', hideCursor: true, clearOnComplete: true },
+              {
+                stream: process.stderr,
+                format: 'replay [{bar}] {percentage}% | {events} events | {eta_formatted} left',
+                hideCursor: true,
+                clearOnComplete: true,
+              },
               cliProgress.Presets.shades_classic,
             );
             bar.start(totalBytes, 0, { events: 0 });

@@ -25,7 +25,15 @@ function invalid(message: string): never {
 
 /** An integer from `min` to `max` (decimal digits only). */
 export function integer(min: number, max: number = Number.MAX_SAFE_INTEGER, expected?: string): (v: string) => number {
-  const what = expected ?? (max === Number.MAX_SAFE_INTEGER ? (min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer of at least ${min}`) : `an integer from ${min} to ${max}`);
+  const what =
+    expected ??
+    (max === Number.MAX_SAFE_INTEGER
+      ? min === 1
+        ? 'a positive integer'
+        : min === 0
+          ? 'a non-negative integer'
+          : `an integer of at least ${min}`
+      : `an integer from ${min} to ${max}`);
   return (v) => {
     const t = v.trim();
     const n = /^-?[0-9]{1,16}$/.test(t) ? Number(t) : Number.NaN;
@@ -85,7 +93,14 @@ export function sizeUnitProblem(v: string, unit: 'K' | 'M' | 'G'): string | unde
   if (!/^[0-9]{1,20}$/.test(t)) return undefined;
   const bytes = BigInt(t);
   const exact = withUnit(bytes);
-  const hint = bytes === 0n ? '' : bytes < 1024n ? ` Did you mean ${bytes}${unit}?` : exact !== undefined ? ` ${t} bytes is ${exact}: write ${exact}.` : '';
+  const hint =
+    bytes === 0n
+      ? ''
+      : bytes < 1024n
+        ? ` Did you mean ${bytes}${unit}?`
+        : exact !== undefined
+          ? ` ${t} bytes is ${exact}: write ${exact}.`
+          : '';
   return `Expected a size with a unit, K, M, G or T (a plain number would be bytes).${hint}`;
 }
 
@@ -107,9 +122,25 @@ export function size(unit: 'K' | 'M' | 'G'): (v: string) => string {
 export function sizeList(unit: 'K' | 'M' | 'G'): (v: string) => string {
   const one = size(unit);
   return (v) => {
-    const items = v.split(',').map((x) => x.trim()).filter(Boolean);
+    const items = v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
     if (items.length === 0) invalid('Expected one or more sizes, comma separated, e.g. 4G,16G.');
     for (const x of items) one(x);
+    return v;
+  };
+}
+
+/** A comma-separated list of some of `choices` (compare / report --kernel); returned as written. */
+export function choiceList(choices: readonly string[]): (v: string) => string {
+  return (v) => {
+    const items = v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    if (items.length === 0 || !items.every((x) => choices.includes(x)))
+      invalid(`Expected a comma-separated list of ${choices.join(', ')}.`);
     return v;
   };
 }
@@ -150,6 +181,13 @@ export function thrashOptions(o: { thrashThreshold: number; thrashWindow: number
 }
 
 /** --dmesg-asid / --dmesg-gpusvm / --dmesg-pci (replay --format dmesg, validate --kernel-log). */
-export function dmesgOptions(o: { dmesgAsid?: number; dmesgGpusvm?: string; dmesgPci?: string }, defaults: DmesgOptions): DmesgOptions {
-  return { asid: o.dmesgAsid ?? defaults.asid, gpusvm: o.dmesgGpusvm ?? defaults.gpusvm, pci: o.dmesgPci ?? defaults.pci };
+export function dmesgOptions(
+  o: { dmesgAsid?: number; dmesgGpusvm?: string; dmesgPci?: string },
+  defaults: DmesgOptions,
+): DmesgOptions {
+  return {
+    asid: o.dmesgAsid ?? defaults.asid,
+    gpusvm: o.dmesgGpusvm ?? defaults.gpusvm,
+    pci: o.dmesgPci ?? defaults.pci,
+  };
 }

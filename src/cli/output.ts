@@ -70,7 +70,9 @@ export function refuseOutputOverInput(io: CliIo, output: string, inputs: readonl
   for (const input of inputs) {
     const id = input === '-' ? io.stdinFile?.() : fileId(input);
     if (sameFile(out, id)) {
-      throw new UsageError(`--output ${output}: is the input ${input === '-' ? '(standard input)' : input}; refusing to overwrite it`);
+      throw new UsageError(
+        `--output ${output}: is the input ${input === '-' ? '(standard input)' : input}; refusing to overwrite it`,
+      );
     }
   }
 }

@@ -19,8 +19,7 @@ import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import type { ReportCliOpts } from './commands.js';
 import { thrashOptions } from './options.js';
-import { replayAll } from './replay.js';
-
+import { replayAll } from '../replay/replay.js';
 
 /** Set by scripts/build.mjs in the bundled CLI; from source (tests) the built files in dist/ are read. */
 declare const __SVMSIM_REPORT_PAGE__: PageAssets | undefined;
@@ -29,7 +28,10 @@ function pageAssets(): PageAssets {
   if (typeof __SVMSIM_REPORT_PAGE__ !== 'undefined') return __SVMSIM_REPORT_PAGE__;
   const dist = new URL('../../dist/', import.meta.url);
   try {
-    return { script: readFileSync(new URL('report-page.js', dist), 'utf8'), css: readFileSync(new URL('report-page.css', dist), 'utf8') };
+    return {
+      script: readFileSync(new URL('report-page.js', dist), 'utf8'),
+      css: readFileSync(new URL('report-page.css', dist), 'utf8'),
+    };
   } catch {
     throw new Error('report page script missing: run `npm run build` first');
   }
@@ -48,7 +50,13 @@ function fileSha256(path: string): string {
   return h.digest('hex');
 }
 
-export async function runReport(trace: string, o: ReportCliOpts, io: CliIo, version: string, detect: (f: string, x?: string) => TraceFormat | undefined): Promise<void> {
+export async function runReport(
+  trace: string,
+  o: ReportCliOpts,
+  io: CliIo,
+  version: string,
+  detect: (f: string, x?: string) => TraceFormat | undefined,
+): Promise<void> {
   const lanes = o.ranges;
   const combos = combinations(axes(o));
   if (combos.length > 8) throw new UsageError(`${combos.length} configurations: a report overlays at most 8`);

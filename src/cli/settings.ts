@@ -8,6 +8,8 @@
  * (`--set vram=16`: "did you mean 16G?").
  */
 
+import type { Platform } from '../core/platform.js';
+import { TraceInputError } from '../trace/errors.js';
 import { UsageError } from './errors.js';
 import { sizeUnitProblem } from './options.js';
 
@@ -32,7 +34,10 @@ export function knobValue(kv: string, expected: string): [string, string] {
  * The settings of dedicated flags ([knob, value, how it was given]) and of `--set` options, in
  * that order. A knob given twice is refused, naming both.
  */
-export function platformSettings(flags: readonly [string, string, string][], set: readonly string[]): Record<string, string> {
+function platformSettings(
+  flags: readonly [string, string, string][],
+  set: readonly string[],
+): { settings: Record<string, string>; from: Record<string, string> } {
   const settings: Record<string, string> = Object.create(null) as Record<string, string>;
   const from: Record<string, string> = Object.create(null) as Record<string, string>;
   const put = (k: string, v: string, flag: string) => {
@@ -46,5 +51,34 @@ export function platformSettings(flags: readonly [string, string, string][], set
     checkKnobUnit(k, v, `--set ${kv}`);
     put(k, v, `--set ${kv}`);
   }
-  return settings;
+  return { settings, from };
+}
+
+/** What parses platform settings by the trace's rules (src/trace: loaded when a command runs). */
+export interface PlatformRules {
+  parsePlatformSettings: (s: Record<string, string>, where: string) => Partial<Platform>;
+  PLATFORM_ALIASES: Readonly<Record<string, string>>;
+}
+
+/**
+ * The platform of the command line's flags and `--set` options, parsed by the trace's rules; a
+ * bad value is reported with the option that gave it (`--vram 1.5K: field "vram": expected ...`).
+ */
+export function cliPlatformOf(
+  flags: readonly [string, string, string][],
+  set: readonly string[],
+  rules: PlatformRules,
+): Partial<Platform> {
+  const { settings, from } = platformSettings(flags, set);
+  try {
+    return rules.parsePlatformSettings(settings, 'command line');
+  } catch (e) {
+    const field = e instanceof TraceInputError ? e.field : undefined;
+    const given =
+      field === undefined
+        ? undefined
+        : Object.keys(from).find((k) => k === field || rules.PLATFORM_ALIASES[k] === field);
+    if (given === undefined) throw e;
+    throw new UsageError(`${from[given]}: field "${field}": ${(e as TraceInputError).detail}`);
+  }
 }

@@ -25,8 +25,7 @@ import { describeFailure, EXIT_BAD_INPUT, EXIT_DIFFERENT, EXIT_INTERNAL, EXIT_OK
 import type { CliIo } from './main.js';
 import { refuseOutputOverInput } from './output.js';
 import type { TestOpts } from './commands.js';
-import { buildPlatform } from './replay.js';
-
+import { buildPlatform } from '../replay/replay.js';
 
 const TRACE_EXT = /\.(json|jsonl|ndjson|csv)$/i;
 
@@ -53,7 +52,11 @@ function findTraces(paths: string[]): string[] {
 /** Replay one trace and check its expectations. Never throws: bad input becomes status "error". */
 function runTraceTest(file: string): TraceTestResult {
   const t0 = performance.now();
-  const done = (r: Omit<TraceTestResult, 'file' | 'ms'>): TraceTestResult => ({ file, ms: Math.round(performance.now() - t0), ...r });
+  const done = (r: Omit<TraceTestResult, 'file' | 'ms'>): TraceTestResult => ({
+    file,
+    ms: Math.round(performance.now() - t0),
+    ...r,
+  });
   try {
     const h = openTrace(file, file, detectFormat(file));
     if (h.expect === undefined) {
@@ -74,10 +77,20 @@ function runTraceTest(file: string): TraceTestResult {
       checker.event(sim.step(e.core), e.line);
     }
     const failures = checker.finish();
-    return done({ status: failures.length ? 'fail' : 'pass', checks: countChecks(h.expect.value), failures, expectLine: h.expect.line });
+    return done({
+      status: failures.length ? 'fail' : 'pass',
+      checks: countChecks(h.expect.value),
+      failures,
+      expectLine: h.expect.line,
+    });
   } catch (e) {
     const f = describeFailure(e);
-    return done({ status: f.code === EXIT_BAD_INPUT ? 'error' : 'crash', checks: 0, failures: [], error: f.message.replace(/^svmsim: /, '') });
+    return done({
+      status: f.code === EXIT_BAD_INPUT ? 'error' : 'crash',
+      checks: 0,
+      failures: [],
+      error: f.message.replace(/^svmsim: /, ''),
+    });
   }
 }
 
@@ -132,7 +145,10 @@ async function runAll(files: string[], jobs: number): Promise<TraceTestResult[]>
 }
 
 /** The worker side: one trace per message. */
-export function testWorker(port: { on(ev: 'message', f: (file: string) => void): void; postMessage(r: unknown): void }): void {
+export function testWorker(port: {
+  on(ev: 'message', f: (file: string) => void): void;
+  postMessage(r: unknown): void;
+}): void {
   port.on('message', (file) => port.postMessage(runTraceTest(file)));
 }
 
@@ -150,7 +166,9 @@ export async function runTest(paths: string[], o: TestOpts, io: CliIo): Promise<
     for (const r of results) {
       if (r.status !== 'fail') continue;
       const text = readFileSync(r.file, 'utf8');
-      const updates = r.failures.filter((f) => f.actualJson !== undefined).map((f) => ({ path: f.path, value: f.actualJson }));
+      const updates = r.failures
+        .filter((f) => f.actualJson !== undefined)
+        .map((f) => ({ path: f.path, value: f.actualJson }));
       await io.writeFileAtomic(r.file, updateExpect(text, detectFormat(r.file) ?? 'csv', updates, r.file));
       r.updated = updates.length;
     }

@@ -11,14 +11,15 @@
 import type { CostModel } from './cost-model.js';
 import type { Decision } from './decisions.js';
 import type { Gpusvm } from './drm-gpusvm/gpusvm.js';
+import type { XeSvmRange } from './xe-svm/range.js';
 import type { DrmPagemap } from './drm-pagemap/pagemap.js';
 import type { CpuPageTable } from './mm/page-table.js';
 import type { VmaList } from './mm/vma.js';
-import type { Platform } from './platform.js';
+import { kernelAtLeast, type Platform } from './platform.js';
 import type { XeVm } from './xe-svm/vm.js';
 import type { SimProcess } from './processes.js';
 import type { Metrics, ThrashTracker } from './metrics.js';
-import type { TileStats } from './xe-gt-stats.js';
+import { Stat, type TileStats } from './xe-gt-stats.js';
 
 /** Simulated time. `now` is in ns of the trace clock. */
 export class SimClock {
@@ -47,6 +48,30 @@ export class SimClock {
   }
 }
 
+/**
+ * The kernel-version tests of the hot paths, answered once per platform: `sim.kv.v618` instead of
+ * comparing version strings per event.
+ */
+export interface KernelFlags {
+  /** 6.15-rc1 (the first SVM merge: skip_migrate, no timeslice, no devmem_only). */
+  readonly rc1: boolean;
+  readonly v615: boolean;
+  readonly v616: boolean;
+  readonly v617: boolean;
+  readonly v618: boolean;
+}
+
+export function kernelFlags(p: Platform): KernelFlags {
+  const k = p.kernel;
+  return {
+    rc1: k === '6.15-rc1',
+    v615: kernelAtLeast(k, '6.15'),
+    v616: kernelAtLeast(k, '6.16'),
+    v617: kernelAtLeast(k, '6.17'),
+    v618: kernelAtLeast(k, '6.18'),
+  };
+}
+
 export interface Mm {
   vmas: VmaList;
   pt: CpuPageTable;
@@ -54,11 +79,13 @@ export interface Mm {
 
 export interface SimContext {
   readonly platform: Platform;
+  /** Kernel-version flags of `platform.kernel`. */
+  readonly kv: KernelFlags;
   readonly clock: SimClock;
   /** The process being served and its parts (processes.ts enterProcess()). */
   proc: SimProcess;
   mm: Mm;
-  gpusvm: Gpusvm;
+  gpusvm: Gpusvm<XeSvmRange>;
   vm: XeVm;
   /** Every process by pid, in order of first appearance. */
   readonly procs: Map<number, SimProcess>;
@@ -68,7 +95,10 @@ export interface SimContext {
   readonly cost: CostModel;
   /** Decisions of the event being replayed. */
   log: Decision[];
-  /** Record the decisions of hot, uneventful paths (GPU hits, CPU touches of present pages). */
+  /**
+   * Someone reads the decisions: handlers build decision records only when this is set (hot
+   * paths test it before building one: no allocation per event otherwise).
+   */
   recording: boolean;
   /** Index of the event being replayed. */
   seq: number;
@@ -81,11 +111,14 @@ export interface SimContext {
 
 /** One range-based TLB invalidation sent to the primary and the media GT (tlb_inval_count). */
 export function sendTlbInval(sim: SimContext): void {
-  sim.stats.incrAllGts('tlb_inval_count');
+  sim.stats.incrAllGts(Stat.tlb_inval_count);
   sim.metrics.tlbInvalidations++;
 }
 
-/** Append a decision to the current event's log (nothing when no one reads the log). */
+/**
+ * Append a decision to the current event's log (nothing when no one reads the log). On hot paths
+ * call it as `if (sim.recording) emit(sim, {...})`, so that the record is not even built.
+ */
 export function emit(sim: SimContext, d: Decision): void {
   if (sim.recording) sim.log.push(d);
 }

@@ -62,13 +62,14 @@ function us(x: number): number {
 }
 
 export class CostModel {
+  /** `--cost-model zero`: every estimate is 0. */
+  private readonly zero: boolean;
+
   constructor(
     readonly name: CostModelName,
     private readonly p: CostParams = BMG_COST,
-  ) {}
-
-  private get zero(): boolean {
-    return this.name === 'zero';
+  ) {
+    this.zero = name === 'zero';
   }
 
   /** Fixed handler overhead of one fault-handler invocation. */

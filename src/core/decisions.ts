@@ -149,7 +149,14 @@ export type Decision =
       pages: number;
       cause: 'cpu_fault' | 'range_evict' | 'bo_evict' | 'prefetch_smem' | 'get_pages';
     }
-  | { code: 'bo_free'; bo: number; start: number; end: number; bytes: bigint; cause: 'last_page_gone' | 'migration_failed' }
+  | {
+      code: 'bo_free';
+      bo: number;
+      start: number;
+      end: number;
+      bytes: bigint;
+      cause: 'last_page_gone' | 'migration_failed';
+    }
   | { code: 'bo_alloc'; bo: number; start: number; end: number; bytes: bigint }
   | { code: 'bo_evict'; bo: number; start: number; end: number; forRange: RangeRef; pid?: number }
   | { code: 'process'; pid: number } // the following decisions happen in process `pid` (BO eviction crossing processes)
@@ -274,7 +281,21 @@ export interface EventResult {
  * become 0x byte addresses; `pages` are counts of 4K pages; `bytes` are byte counts; `range` is
  * `{start, end}` (0x addresses), `range[]` a list of them.
  */
-type FieldKind = 'addr' | 'pages' | 'bytes' | 'count' | 'bool' | 'enum' | 'string' | 'range' | 'range[]' | 'bo' | 'ns' | 'ms' | 'errno' | 'object[]';
+type FieldKind =
+  | 'addr'
+  | 'pages'
+  | 'bytes'
+  | 'count'
+  | 'bool'
+  | 'enum'
+  | 'string'
+  | 'range'
+  | 'range[]'
+  | 'bo'
+  | 'ns'
+  | 'ms'
+  | 'errno'
+  | 'object[]';
 
 export interface FieldSpec {
   kind: FieldKind;
@@ -294,9 +315,24 @@ type FieldsOf<C extends DecisionCode> = Exclude<keyof Extract<Decision, { code: 
  */
 type Registry = { [C in DecisionCode]: { doc: string; fields: { [K in FieldsOf<C>]-?: FieldSpec } } };
 
-const f = (kind: FieldKind, doc: string, values?: readonly string[]): FieldSpec => (values ? { kind, doc, values } : { kind, doc });
+const f = (kind: FieldKind, doc: string, values?: readonly string[]): FieldSpec =>
+  values ? { kind, doc, values } : { kind, doc };
 const opt = (s: FieldSpec): FieldSpec => ({ ...s, optional: true });
-const ERRNOS = ['EINVAL', 'ENOENT', 'EPERM', 'EACCES', 'EFAULT', 'EBUSY', 'ENOMEM', 'ENOSPC', 'EOPNOTSUPP', 'ENODATA', 'EAGAIN', 'SIGSEGV', 'LIVELOCK'] as const satisfies readonly Errno[];
+const ERRNOS = [
+  'EINVAL',
+  'ENOENT',
+  'EPERM',
+  'EACCES',
+  'EFAULT',
+  'EBUSY',
+  'ENOMEM',
+  'ENOSPC',
+  'EOPNOTSUPP',
+  'ENODATA',
+  'EAGAIN',
+  'SIGSEGV',
+  'LIVELOCK',
+] as const satisfies readonly Errno[];
 const LOCATIONS = ['vram', 'smem', 'mixed'] as const satisfies readonly Location[];
 const start = f('addr', 'first byte address');
 const end = f('addr', 'end byte address (exclusive)');
@@ -304,27 +340,121 @@ const range = f('range', 'the GPU SVM range');
 const NOT_MIGRATABLE = ['shmem', 'file', 'hugetlb', 'igpu', 'no_pagemap'] as const;
 
 export const DECISIONS: Registry = {
-  vma_map: { doc: 'mmap: a CPU VMA is created', fields: { start, end, prot: f('string', 'protection (r, rw, none)'), kind: f('string', 'mapping kind (anon, shared, file, hugetlb)'), merged: f('bool', 'merged with a neighbour VMA') } },
-  vma_unmap: { doc: 'munmap: CPU pages freed', fields: { start, end, pagesFreed: f('pages', 'pages freed'), devicePagesFreed: f('pages', 'device-private pages among them') } },
-  vma_protect: { doc: 'mprotect', fields: { start, end, prot: f('string', 'new protection'), changed: f('bool', 'protection changed (MMU notifier sent)') } },
-  vma_dontneed: { doc: 'madvise(MADV_DONTNEED): pages zapped', fields: { start, end, pagesFreed: f('pages', 'pages freed'), devicePagesFreed: f('pages', 'device-private pages among them') } },
-  cpu_populate: { doc: 'CPU page fault populates pages', fields: { pages: f('pages', 'pages allocated'), zeroPages: f('pages', 'zero pages mapped (read)'), cowPages: f('pages', 'zero pages copied on write') } },
-  cpu_segv: { doc: 'CPU access without a mapping or permission', fields: { page: f('addr', 'faulting address'), reason: f('enum', 'why', ['no_vma', 'prot']) } },
-  mmap_above_task_size: { doc: 'mmap of a span reaching past TASK_SIZE: -ENOMEM', fields: { start, end, taskSize: f('pages', 'TASK_SIZE as a page number') } },
-  syscall_einval: { doc: 'syscall rejected with -EINVAL', fields: { reason: f('enum', 'why', ['unaligned', 'zero_length', 'out_of_range']) } },
+  vma_map: {
+    doc: 'mmap: a CPU VMA is created',
+    fields: {
+      start,
+      end,
+      prot: f('string', 'protection (r, rw, none)'),
+      kind: f('string', 'mapping kind (anon, shared, file, hugetlb)'),
+      merged: f('bool', 'merged with a neighbour VMA'),
+    },
+  },
+  vma_unmap: {
+    doc: 'munmap: CPU pages freed',
+    fields: {
+      start,
+      end,
+      pagesFreed: f('pages', 'pages freed'),
+      devicePagesFreed: f('pages', 'device-private pages among them'),
+    },
+  },
+  vma_protect: {
+    doc: 'mprotect',
+    fields: {
+      start,
+      end,
+      prot: f('string', 'new protection'),
+      changed: f('bool', 'protection changed (MMU notifier sent)'),
+    },
+  },
+  vma_dontneed: {
+    doc: 'madvise(MADV_DONTNEED): pages zapped',
+    fields: {
+      start,
+      end,
+      pagesFreed: f('pages', 'pages freed'),
+      devicePagesFreed: f('pages', 'device-private pages among them'),
+    },
+  },
+  cpu_populate: {
+    doc: 'CPU page fault populates pages',
+    fields: {
+      pages: f('pages', 'pages allocated'),
+      zeroPages: f('pages', 'zero pages mapped (read)'),
+      cowPages: f('pages', 'zero pages copied on write'),
+    },
+  },
+  cpu_segv: {
+    doc: 'CPU access without a mapping or permission',
+    fields: { page: f('addr', 'faulting address'), reason: f('enum', 'why', ['no_vma', 'prot']) },
+  },
+  mmap_above_task_size: {
+    doc: 'mmap of a span reaching past TASK_SIZE: -ENOMEM',
+    fields: { start, end, taskSize: f('pages', 'TASK_SIZE as a page number') },
+  },
+  syscall_einval: {
+    doc: 'syscall rejected with -EINVAL',
+    fields: { reason: f('enum', 'why', ['unaligned', 'zero_length', 'out_of_range']) },
+  },
   timeslice_wait: {
     doc: 'waits for the atomic timeslice of a VRAM BO (drm_pagemap migrate_to_ram)',
-    fields: { bo: f('bo', 'BO number'), start: f('addr', "first address of the BO's span"), end: f('addr', "end of the BO's span"), fromNs: f('ns', 'wait starts'), untilNs: f('ns', 'wait ends'), expiryJiffies: f('count', 'timeslice expiry in jiffies'), by: f('enum', 'who waits', ['cpu', 'evict', 'get_pages']) },
+    fields: {
+      bo: f('bo', 'BO number'),
+      start: f('addr', "first address of the BO's span"),
+      end: f('addr', "end of the BO's span"),
+      fromNs: f('ns', 'wait starts'),
+      untilNs: f('ns', 'wait ends'),
+      expiryJiffies: f('count', 'timeslice expiry in jiffies'),
+      by: f('enum', 'who waits', ['cpu', 'evict', 'get_pages']),
+    },
   },
   migrate_to_ram: {
     doc: 'device pages of a BO copied back to system memory',
-    fields: { bo: f('bo', 'BO number'), start, end, pages: f('pages', 'pages copied'), cause: f('enum', 'why', ['cpu_fault', 'range_evict', 'bo_evict', 'prefetch_smem', 'get_pages']) },
+    fields: {
+      bo: f('bo', 'BO number'),
+      start,
+      end,
+      pages: f('pages', 'pages copied'),
+      cause: f('enum', 'why', ['cpu_fault', 'range_evict', 'bo_evict', 'prefetch_smem', 'get_pages']),
+    },
   },
-  bo_free: { doc: 'a VRAM BO is freed', fields: { bo: f('bo', 'BO number'), start, end, bytes: f('bytes', 'VRAM returned'), cause: f('enum', 'why', ['last_page_gone', 'migration_failed']) } },
-  bo_alloc: { doc: 'xe_svm_alloc_vram(): a VRAM BO for a range', fields: { bo: f('bo', 'BO number'), start, end, bytes: f('bytes', 'BO size') } },
-  bo_evict: { doc: 'TTM evicts a BO to make room', fields: { bo: f('bo', 'victim BO number'), start, end, forRange: f('range', 'the range the room is for'), pid: opt(f('count', "the victim BO's process, when it is not the faulting one (several processes)")) } },
-  process: { doc: 'the following decisions happen in another process (BO eviction crossing processes)', fields: { pid: f('count', 'process id') } },
-  vram_alloc_failed: { doc: 'VRAM allocation failed after eviction', fields: { bytes: f('bytes', 'requested'), free: f('bytes', 'free after eviction'), errno: f('errno', 'error', ERRNOS) } },
+  bo_free: {
+    doc: 'a VRAM BO is freed',
+    fields: {
+      bo: f('bo', 'BO number'),
+      start,
+      end,
+      bytes: f('bytes', 'VRAM returned'),
+      cause: f('enum', 'why', ['last_page_gone', 'migration_failed']),
+    },
+  },
+  bo_alloc: {
+    doc: 'xe_svm_alloc_vram(): a VRAM BO for a range',
+    fields: { bo: f('bo', 'BO number'), start, end, bytes: f('bytes', 'BO size') },
+  },
+  bo_evict: {
+    doc: 'TTM evicts a BO to make room',
+    fields: {
+      bo: f('bo', 'victim BO number'),
+      start,
+      end,
+      forRange: f('range', 'the range the room is for'),
+      pid: opt(f('count', "the victim BO's process, when it is not the faulting one (several processes)")),
+    },
+  },
+  process: {
+    doc: 'the following decisions happen in another process (BO eviction crossing processes)',
+    fields: { pid: f('count', 'process id') },
+  },
+  vram_alloc_failed: {
+    doc: 'VRAM allocation failed after eviction',
+    fields: {
+      bytes: f('bytes', 'requested'),
+      free: f('bytes', 'free after eviction'),
+      errno: f('errno', 'error', ERRNOS),
+    },
+  },
   invalidate: {
     doc: 'MMU notifier callback (xe_svm_invalidate)',
     fields: {
@@ -338,11 +468,28 @@ export const DECISIONS: Registry = {
       unmapped: f('range[]', 'ranges marked unmapped (queued for the GC)'),
     },
   },
-  gc_range: { doc: 'garbage collector removes a range', fields: { range, partialUnmap: f('bool', 'partially unmapped'), unbound: f('bool', 'GPU mapping unbound'), tlbInval: f('bool', 'with a TLB invalidation') } },
-  notifier_remove: { doc: 'a notifier with no ranges left is removed', fields: { notifier: f('range', 'the notifier interval') } },
+  gc_range: {
+    doc: 'garbage collector removes a range',
+    fields: {
+      range,
+      partialUnmap: f('bool', 'partially unmapped'),
+      unbound: f('bool', 'GPU mapping unbound'),
+      tlbInval: f('bool', 'with a TLB invalidation'),
+    },
+  },
+  notifier_remove: {
+    doc: 'a notifier with no ranges left is removed',
+    fields: { notifier: f('range', 'the notifier interval') },
+  },
   notifier_create: { doc: 'a notifier is created', fields: { notifier: f('range', 'the notifier interval') } },
-  gpuvma_attr_reset: { doc: 'GPU VMA attributes reset to default', fields: { start, end, split: f('bool', 'the GPU VMA was split') } },
-  gpu_hit: { doc: 'GPU access served by a valid mapping, no fault', fields: { range, location: f('enum', 'where the pages are', LOCATIONS) } },
+  gpuvma_attr_reset: {
+    doc: 'GPU VMA attributes reset to default',
+    fields: { start, end, split: f('bool', 'the GPU VMA was split') },
+  },
+  gpu_hit: {
+    doc: 'GPU access served by a valid mapping, no fault',
+    fields: { range, location: f('enum', 'where the pages are', LOCATIONS) },
+  },
   no_gpu_vma: { doc: 'no GPU VMA at the address: -EINVAL', fields: { page: f('addr', 'faulting address') } },
   fault: {
     doc: 'GPU page fault enters xe_svm_handle_pagefault()',
@@ -352,26 +499,52 @@ export const DECISIONS: Registry = {
       devmemOnly: f('bool', 'the access needs device memory'),
       timesliceMs: f('ms', 'atomic timeslice'),
       tries: f('count', 'migration tries'),
-      ownerNull: opt(f('bool', '6.18.y: device-private owner NULL (the VMA prefers system memory); present only when true')),
+      ownerNull: opt(
+        f('bool', '6.18.y: device-private owner NULL (the VMA prefers system memory); present only when true'),
+      ),
     },
   },
   atomic_cpu_attr: { doc: 'atomic attribute CPU: GPU atomics get -EACCES', fields: {} },
-  range_error: { doc: 'range lookup failed', fields: { errno: f('errno', 'error', ERRNOS), reason: f('enum', 'why', ['no_cpu_vma', 'cpu_vma_readonly', 'no_chunk', 'out_of_mm']) } },
+  range_error: {
+    doc: 'range lookup failed',
+    fields: {
+      errno: f('errno', 'error', ERRNOS),
+      reason: f('enum', 'why', ['no_cpu_vma', 'cpu_vma_readonly', 'no_chunk', 'out_of_mm']),
+    },
+  },
   range: {
     doc: 'drm_gpusvm_range_find_or_insert(): the range for the fault',
     fields: {
       range,
       created: f('bool', 'newly created'),
-      rejected: f('object[]', 'larger chunks rejected: {pages, reason} (reason: cpu_vma, notifier, gpu_vma, overlap, check_pages)'),
+      rejected: f(
+        'object[]',
+        'larger chunks rejected: {pages, reason} (reason: cpu_vma, notifier, gpu_vma, overlap, check_pages)',
+      ),
       migrateDevmem: f('bool', 'the range may hold device pages'),
       notMigratable: opt(f('enum', 'for a created range with migrate_devmem = 0: why', NOT_MIGRATABLE)),
     },
   },
-  not_migratable_atomic: { doc: 'atomic fault needs VRAM but the range cannot migrate: -EACCES', fields: { range, cause: f('enum', 'why the range cannot hold device pages', NOT_MIGRATABLE) } },
+  not_migratable_atomic: {
+    doc: 'atomic fault needs VRAM but the range cannot migrate: -EACCES',
+    fields: { range, cause: f('enum', 'why the range cannot hold device pages', NOT_MIGRATABLE) },
+  },
   range_valid: { doc: 'range already valid: nothing to do', fields: { range } },
   no_migrate: {
     doc: 'the fault handler does not migrate the range',
-    fields: { range, reason: f('enum', 'why', ['has_devmem_pages', 'not_migratable', 'not_preferred', 'need64k', 'tries_exhausted', 'skip_migrate', 'below_64k']), cause: opt(f('enum', 'why the range cannot hold device pages (reason not_migratable)', NOT_MIGRATABLE)) },
+    fields: {
+      range,
+      reason: f('enum', 'why', [
+        'has_devmem_pages',
+        'not_migratable',
+        'not_preferred',
+        'need64k',
+        'tries_exhausted',
+        'skip_migrate',
+        'below_64k',
+      ]),
+      cause: opt(f('enum', 'why the range cannot hold device pages (reason not_migratable)', NOT_MIGRATABLE)),
+    },
   },
   migrate_to_vram: {
     doc: 'xe_svm_alloc_vram() + migration to VRAM',
@@ -382,8 +555,24 @@ export const DECISIONS: Registry = {
       errno: opt(f('errno', 'error when failed', ERRNOS)),
       copiedPages: f('pages', 'pages copied'),
       timesliceMs: f('ms', 'atomic timeslice'),
-      reason: f('enum', 'the policy that asked for the migration', ['preferred_device', 'default_policy', 'devmem_only', 'migrate_once', 'always_migrate_to_vram', 'prefetch']),
-      cause: opt(f('enum', 'why it failed', ['vram_full', 'no_cpu_vma', 'spans_cpu_vmas', 'not_anonymous', 'all_device_private', 'partly_device_private'])),
+      reason: f('enum', 'the policy that asked for the migration', [
+        'preferred_device',
+        'default_policy',
+        'devmem_only',
+        'migrate_once',
+        'always_migrate_to_vram',
+        'prefetch',
+      ]),
+      cause: opt(
+        f('enum', 'why it failed', [
+          'vram_full',
+          'no_cpu_vma',
+          'spans_cpu_vmas',
+          'not_anonymous',
+          'all_device_private',
+          'partly_device_private',
+        ]),
+      ),
     },
   },
   get_pages: {
@@ -392,43 +581,150 @@ export const DECISIONS: Registry = {
       range,
       ok: f('bool', 'succeeded'),
       errno: opt(f('errno', 'error when failed', ERRNOS)),
-      cause: opt(f('enum', 'why it failed', ['no_cpu_vma', 'prot_none', 'read_only', 'unmapped', 'mixed_bo', 'mixed_placement', 'smem_devmem_only'])),
-      location: opt(f('enum', 'where the pages are', LOCATIONS)), faultedIn: f('pages', 'pages faulted in by hmm_range_fault()') },
+      cause: opt(
+        f('enum', 'why it failed', [
+          'no_cpu_vma',
+          'prot_none',
+          'read_only',
+          'unmapped',
+          'mixed_bo',
+          'mixed_placement',
+          'smem_devmem_only',
+        ]),
+      ),
+      location: opt(f('enum', 'where the pages are', LOCATIONS)),
+      faultedIn: f('pages', 'pages faulted in by hmm_range_fault()'),
+    },
   },
-  migrate_failed_get_pages: { doc: '6.18.y: a devmem_only migration failed with tries left: straight to get_pages', fields: {} },
-  fault_acked_unbound: { doc: '6.18.y: the fault is acknowledged (returns 0) without a bind', fields: { range, errno: f('errno', 'the error the handler swallowed', ERRNOS) } },
-  gpu_replay: { doc: 'the GPU replays an access whose fault was acknowledged unbound', fields: { page: f('addr', 'address replayed'), replays: f('count', 'replays so far') } },
+  migrate_failed_get_pages: {
+    doc: '6.18.y: a devmem_only migration failed with tries left: straight to get_pages',
+    fields: {},
+  },
+  fault_acked_unbound: {
+    doc: '6.18.y: the fault is acknowledged (returns 0) without a bind',
+    fields: { range, errno: f('errno', 'the error the handler swallowed', ERRNOS) },
+  },
+  gpu_replay: {
+    doc: 'the GPU replays an access whose fault was acknowledged unbound',
+    fields: { page: f('addr', 'address replayed'), replays: f('count', 'replays so far') },
+  },
   range_evict: { doc: 'a range is evicted to RAM', fields: { range } },
-  bind: { doc: 'GPU page-table bind of the range', fields: { range, location: f('enum', 'where the pages are', LOCATIONS), atomicEnable: f('bool', 'bound with atomic enable') } },
+  bind: {
+    doc: 'GPU page-table bind of the range',
+    fields: {
+      range,
+      location: f('enum', 'where the pages are', LOCATIONS),
+      atomicEnable: f('bool', 'bound with atomic enable'),
+    },
+  },
   livelock: {
     doc: 'the simulator cuts a loop the kernel would run without end (reported as the LIVELOCK outcome)',
-    fields: { loop: f('enum', 'which loop', ['handler_retry', 'vma_relookup', 'gpu_replay']), iterations: f('count', 'iterations run before the cut (livelock_bound)') },
+    fields: {
+      loop: f('enum', 'which loop', ['handler_retry', 'vma_relookup', 'gpu_replay']),
+      iterations: f('count', 'iterations run before the cut (livelock_bound)'),
+    },
   },
-  retry: { doc: 'the fault handler retries', fields: { reason: f('enum', 'why', ['migrate_failed', 'get_pages_failed', 'vma_split']), timesliceMs: f('ms', 'timeslice now') } },
+  retry: {
+    doc: 'the fault handler retries',
+    fields: {
+      reason: f('enum', 'why', ['migrate_failed', 'get_pages_failed', 'vma_split']),
+      timesliceMs: f('ms', 'timeslice now'),
+    },
+  },
   vma_relookup: { doc: 'GPU VMA split by the GC: looked up again (-EAGAIN)', fields: {} },
-  kernel_lacks_op: { doc: 'the kernel profile lacks the ioctl: -EINVAL', fields: { op: f('string', 'the op'), since: f('string', 'first kernel with it') } },
-  prefetch_collect: { doc: 'prefetch: ranges to process', fields: { ranges: f('range[]', 'ranges collected'), skipped: f('count', 'already in place') } },
-  prefetch_hole: { doc: 'prefetch: no CPU VMA at an address', fields: { page: f('addr', 'address of the hole'), next: f('addr', 'where the prefetch continues (null: stop)') } },
+  kernel_lacks_op: {
+    doc: 'the kernel profile lacks the ioctl: -EINVAL',
+    fields: { op: f('string', 'the op'), since: f('string', 'first kernel with it') },
+  },
+  prefetch_collect: {
+    doc: 'prefetch: ranges to process',
+    fields: { ranges: f('range[]', 'ranges collected'), skipped: f('count', 'already in place') },
+  },
+  prefetch_hole: {
+    doc: 'prefetch: no CPU VMA at an address',
+    fields: { page: f('addr', 'address of the hole'), next: f('addr', 'where the prefetch continues (null: stop)') },
+  },
   madvise_split: { doc: 'xe madvise splits the GPU VMA', fields: { at: f('addr', 'split address') } },
-  madvise_range_remove: { doc: 'a range straddling the split is removed', fields: { range, evicted: f('bool', 'evicted first'), tlbInval: f('bool', 'with a TLB invalidation') } },
-  madvise_attr: { doc: 'xe madvise changes an attribute', fields: { start, end, attr: f('enum', 'attribute', ['preferred', 'atomic']), from: f('string', 'old value'), to: f('string', 'new value') } },
+  madvise_range_remove: {
+    doc: 'a range straddling the split is removed',
+    fields: { range, evicted: f('bool', 'evicted first'), tlbInval: f('bool', 'with a TLB invalidation') },
+  },
+  madvise_attr: {
+    doc: 'xe madvise changes an attribute',
+    fields: {
+      start,
+      end,
+      attr: f('enum', 'attribute', ['preferred', 'atomic']),
+      from: f('string', 'old value'),
+      to: f('string', 'new value'),
+    },
+  },
   range_debug: {
     doc: 'CONFIG_DRM_XE_DEBUG_VM: a range_debug() print (only with the debug-VM option)',
-    fields: { label: f('enum', 'the print', ['PAGE FAULT', 'PAGE FAULT - VALID', 'ALLOCATE VRAM', 'GET PAGES', 'PAGE FAULT - EVICT PAGES', 'PAGE FAULT - RETRY PAGES', 'PAGE FAULT - FAIL PAGE COLLECT', 'PAGE FAULT - BIND', 'PAGE FAULT - RETRY BIND', 'NOTIFIER', 'NOTIFIER - EXECUTE', 'GARBAGE COLLECTOR ADD', 'GARBAGE COLLECTOR', 'PREFETCH - RANGE IS VALID', 'PREFETCH - RANGE CREATED', 'PREFETCH - RANGE MIGRATED TO VRAM', 'PREFETCH - RANGE GET PAGES DONE']), range, vram: f('object[]', '[has_devmem_pages, has a VRAM binding]'), seqno: f('count', 'the range notifier_seq (-1: LONG_MAX)') },
+    fields: {
+      label: f('enum', 'the print', [
+        'PAGE FAULT',
+        'PAGE FAULT - VALID',
+        'ALLOCATE VRAM',
+        'GET PAGES',
+        'PAGE FAULT - EVICT PAGES',
+        'PAGE FAULT - RETRY PAGES',
+        'PAGE FAULT - FAIL PAGE COLLECT',
+        'PAGE FAULT - BIND',
+        'PAGE FAULT - RETRY BIND',
+        'NOTIFIER',
+        'NOTIFIER - EXECUTE',
+        'GARBAGE COLLECTOR ADD',
+        'GARBAGE COLLECTOR',
+        'PREFETCH - RANGE IS VALID',
+        'PREFETCH - RANGE CREATED',
+        'PREFETCH - RANGE MIGRATED TO VRAM',
+        'PREFETCH - RANGE GET PAGES DONE',
+      ]),
+      range,
+      vram: f('object[]', '[has_devmem_pages, has a VRAM binding]'),
+      seqno: f('count', 'the range notifier_seq (-1: LONG_MAX)'),
+    },
   },
-  invalidate_debug: { doc: 'CONFIG_DRM_XE_DEBUG_VM: one xe_svm_invalidate() call, the mmu_notifier_range as given', fields: { event: f('enum', 'mmu_notifier event', ['UNMAP', 'CLEAR', 'PROTECTION_VMA', 'MIGRATE']), start, end, seqno: f('count', "the notifier's seq") } },
+  invalidate_debug: {
+    doc: 'CONFIG_DRM_XE_DEBUG_VM: one xe_svm_invalidate() call, the mmu_notifier_range as given',
+    fields: {
+      event: f('enum', 'mmu_notifier event', ['UNMAP', 'CLEAR', 'PROTECTION_VMA', 'MIGRATE']),
+      start,
+      end,
+      seqno: f('count', "the notifier's seq"),
+    },
+  },
   copy_debug: {
     doc: 'CONFIG_DRM_XE_DEBUG_VM: one xe_svm_copy() chunk',
-    fields: { toVram: f('bool', 'direction: to VRAM'), page: f('addr', 'first virtual address'), bo: f('bo', 'BO number'), boPage: f('pages', 'page offset in the BO'), npages: f('pages', 'pages copied') },
+    fields: {
+      toVram: f('bool', 'direction: to VRAM'),
+      page: f('addr', 'first virtual address'),
+      bo: f('bo', 'BO number'),
+      boPage: f('pages', 'page offset in the BO'),
+      npages: f('pages', 'pages copied'),
+    },
   },
   svm_dbg: {
     doc: 'CONFIG_DRM_XE_DEBUG_VM: an xe_svm drm_dbg() message',
     fields: {
-      msg: f('enum', 'the message', ['vram_alloc_retry', 'vram_alloc_exceeded', 'get_pages_retry', 'get_pages_exceeded', 'range_in_vram', 'no_4k_migration', 'prefetch_vram_failed', 'prefetch_get_pages_failed']),
+      msg: f('enum', 'the message', [
+        'vram_alloc_retry',
+        'vram_alloc_exceeded',
+        'get_pages_retry',
+        'get_pages_exceeded',
+        'range_in_vram',
+        'no_4k_migration',
+        'prefetch_vram_failed',
+        'prefetch_get_pages_failed',
+      ]),
       errno: opt(f('errno', 'the error printed', ERRNOS)),
     },
   },
-  madvise_zap: { doc: 'attribute change zaps bound ranges', fields: { zapped: f('range[]', 'ranges zapped'), tlbInval: f('bool', 'one TLB invalidation') } },
+  madvise_zap: {
+    doc: 'attribute change zaps bound ranges',
+    fields: { zapped: f('range[]', 'ranges zapped'), tlbInval: f('bool', 'one TLB invalidation') },
+  },
 };
 
 export const DECISION_CODES = Object.keys(DECISIONS) as DecisionCode[];

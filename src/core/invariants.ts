@@ -75,7 +75,8 @@ function checkProcess(sim: SimContext, pid: number, resident: Map<number, number
       }
       if (r.hasDevmemPages) {
         const s = sim.mm.pt.summarize(r.start, r.end);
-        if (s.device !== r.npages || s.deviceBo !== r.devmemBo) fail(`${where} has_devmem_pages but not every page is in BO ${r.devmemBo}`);
+        if (s.device !== r.npages || s.deviceBo !== r.devmemBo)
+          fail(`${where} has_devmem_pages but not every page is in BO ${r.devmemBo}`);
       }
     }
   }
@@ -87,7 +88,8 @@ function checkProcess(sim: SimContext, pid: number, resident: Map<number, number
       if (!isDevicePte(run.pte)) continue;
       const id = pteBo(run.pte);
       const bo = sim.pagemap.bos.get(id);
-      if (bo !== undefined && bo.pid !== pid) fail(`device pages at ${hex(run.start)} point at BO ${id} of pid ${bo.pid}`);
+      if (bo !== undefined && bo.pid !== pid)
+        fail(`device pages at ${hex(run.start)} point at BO ${id} of pid ${bo.pid}`);
       resident.set(id, (resident.get(id) ?? 0) + run.end - run.start);
       inVmas += run.end - run.start;
     }

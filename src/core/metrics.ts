@@ -72,48 +72,124 @@ export interface Thrashing {
 /** Migrations between two sweeps of stale tracks. */
 const PRUNE_EVERY = 1 << 16;
 
-interface Track {
-  npages: number;
-  /** Current streak. */
-  last: 'vram' | 'ram' | undefined;
-  lastNs: number;
-  moves: number;
-  pages: number;
-  events: number[];
-  best?: Thrashing;
+/** Event indices kept per streak. */
+const MAX_EVENTS = 32;
+
+function newEvents(): number[] {
+  return new Array<number>(MAX_EVENTS).fill(0);
 }
 
-/** Per-range migration history and thrashing verdicts. */
+const NO_MOVE = 0;
+const TO_VRAM = 1;
+const TO_RAM = 2;
+
+/** One allocation's migration history: the current streak and the best one so far. */
+class Track {
+  npages: number;
+  /** Direction of the last move (NO_MOVE, TO_VRAM, TO_RAM) and when. */
+  last = NO_MOVE;
+  lastNs = 0;
+  /** Current streak: moves, pages moved, event indices (the first `nevents`, at most 32). */
+  moves = 0;
+  pages = 0;
+  events: number[] = newEvents();
+  nevents = 0;
+  /**
+   * Best streak (-1: none yet). Its events are the first `bestLen` of `bestEvents`, which may be
+   * the current streak's own array (a continuing streak only appends): a new streak gets a fresh
+   * array then, so the verdict keeps what it saw.
+   */
+  bestCycles = -1;
+  bestNpages = 0;
+  bestPages = 0;
+  bestEvents: number[] | null = null;
+  bestLen = 0;
+
+  constructor(
+    readonly start: number,
+    npages: number,
+  ) {
+    this.npages = npages;
+  }
+}
+
+/**
+ * Per-range migration history and thrashing verdicts. Tracks are found by allocation start in an
+ * open-addressing table (start pages are ≥ 2^31, i.e. doubles: a Map would hash a heap number
+ * per migration); stale tracks are swept every PRUNE_EVERY migrations, which rebuilds the table.
+ */
 export class ThrashTracker {
-  private readonly tracks = new Map<number, Track>();
+  private tracks: Track[] = [];
+  /** Hash table: slot → 1 + index into `tracks` (0 empty); `keys` holds the starts. */
+  private slots = new Int32Array(64);
+  private keys = new Float64Array(64);
   private untilPrune = PRUNE_EVERY;
 
   constructor(readonly opts: ThrashOptions = DEFAULT_THRASH) {}
 
+  private static hash(start: number, mask: number): number {
+    let h = Math.imul((start >>> 0) ^ Math.imul((start / 4294967296) | 0, 0x85ebca6b), 0x9e3779b1);
+    h ^= h >>> 15;
+    return h & mask;
+  }
+
+  private find(start: number, npages: number): Track {
+    const mask = this.slots.length - 1;
+    let i = ThrashTracker.hash(start, mask);
+    for (;;) {
+      const s = this.slots[i];
+      if (s === 0) break;
+      if (this.keys[i] === start) return this.tracks[s - 1];
+      i = (i + 1) & mask;
+    }
+    const tr = new Track(start, npages);
+    this.tracks.push(tr);
+    this.slots[i] = this.tracks.length;
+    this.keys[i] = start;
+    if (this.tracks.length * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    return tr;
+  }
+
+  /** Rebuild the table for the live tracks, with `size` slots (a power of two). */
+  private rehash(size: number): void {
+    this.slots = new Int32Array(size);
+    this.keys = new Float64Array(size);
+    const mask = size - 1;
+    for (let t = 0; t < this.tracks.length; t++) {
+      const start = this.tracks[t].start;
+      let i = ThrashTracker.hash(start, mask);
+      while (this.slots[i] !== 0) i = (i + 1) & mask;
+      this.slots[i] = t + 1;
+      this.keys[i] = start;
+    }
+  }
+
   /** A migration of the allocation starting at `start`. */
   migrated(start: number, npages: number, to: 'vram' | 'ram', pages: number, seq: number, nowNs: number): void {
     if (--this.untilPrune === 0) this.prune(nowNs);
-    let tr = this.tracks.get(start);
-    if (tr === undefined) {
-      tr = { npages, last: undefined, lastNs: 0, moves: 0, pages: 0, events: [] };
-      this.tracks.set(start, tr);
-    }
-    const continues = tr.last !== undefined && tr.last !== to && nowNs - tr.lastNs <= this.opts.windowNs;
+    const tr = this.find(start, npages);
+    const dir = to === 'vram' ? TO_VRAM : TO_RAM;
+    const continues = tr.last !== NO_MOVE && tr.last !== dir && nowNs - tr.lastNs <= this.opts.windowNs;
     if (!continues) {
       tr.moves = 0;
       tr.pages = 0;
-      tr.events = [];
+      tr.nevents = 0;
+      if (tr.bestEvents === tr.events) tr.events = newEvents();
     }
-    tr.last = to;
+    tr.last = dir;
     tr.lastNs = nowNs;
     tr.npages = npages;
     tr.moves++;
     tr.pages += pages;
-    if (tr.events.length < 32) tr.events.push(seq);
+    if (tr.nevents < MAX_EVENTS) tr.events[tr.nevents++] = seq;
     // A streak that starts in VRAM: moves 1 = to VRAM, then each RAM+VRAM pair is one round trip.
     const cycles = Math.floor((tr.moves - 1) / 2);
-    if (cycles >= this.opts.threshold && (tr.best === undefined || cycles >= tr.best.cycles)) {
-      tr.best = { start, npages: tr.npages, cycles, bytes: BigInt(tr.pages) << 12n, events: [...tr.events] };
+    if (cycles >= this.opts.threshold && cycles >= tr.bestCycles) {
+      tr.bestCycles = cycles;
+      tr.bestNpages = tr.npages;
+      tr.bestPages = tr.pages;
+      tr.bestEvents = tr.events;
+      tr.bestLen = tr.nevents;
     }
   }
 
@@ -123,18 +199,30 @@ export class ThrashTracker {
    */
   private prune(nowNs: number): void {
     this.untilPrune = PRUNE_EVERY;
-    for (const [start, tr] of this.tracks) if (tr.best === undefined && nowNs - tr.lastNs > this.opts.windowNs) this.tracks.delete(start);
+    this.tracks = this.tracks.filter((tr) => tr.bestCycles >= 0 || nowNs - tr.lastNs <= this.opts.windowNs);
+    let size = 64;
+    while (size < this.tracks.length * 4) size *= 2;
+    this.rehash(size);
   }
 
   /** Thrashing ranges, by start. */
   verdicts(): Thrashing[] {
     const out: Thrashing[] = [];
-    for (const tr of this.tracks.values()) if (tr.best !== undefined) out.push(tr.best);
+    for (const tr of this.tracks) {
+      if (tr.bestCycles < 0) continue;
+      out.push({
+        start: tr.start,
+        npages: tr.bestNpages,
+        cycles: tr.bestCycles,
+        bytes: BigInt(tr.bestPages) << 12n,
+        events: tr.bestEvents!.slice(0, tr.bestLen),
+      });
+    }
     return out.sort((a, b) => a.start - b.start);
   }
 
   /** Number of ranges tracked (for tests). */
   get size(): number {
-    return this.tracks.size;
+    return this.tracks.length;
   }
 }

@@ -135,7 +135,15 @@ export interface Platform {
 /** Kernel-version dependent knob defaults. */
 function versionDefaults(
   kernel: KernelVersion,
-): Pick<Platform, 'need64kRule' | 'gcUnbindTlbInval' | 'faultExitReturnsZero' | 'prefSystemOwnerNull' | 'devmemOnlyFailToGetPages' | 'madviseAutoresetGate'> {
+): Pick<
+  Platform,
+  | 'need64kRule'
+  | 'gcUnbindTlbInval'
+  | 'faultExitReturnsZero'
+  | 'prefSystemOwnerNull'
+  | 'devmemOnlyFailToGetPages'
+  | 'madviseAutoresetGate'
+> {
   const stable618 = kernelAtLeast(kernel, '6.18.y');
   return {
     need64kRule: 'lt',

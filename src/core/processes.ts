@@ -21,10 +21,11 @@ import { CpuPageTable } from './mm/page-table.js';
 import { VmaList } from './mm/vma.js';
 import type { Platform } from './platform.js';
 import { XeVm } from './xe-svm/vm.js';
+import type { XeSvmRange } from './xe-svm/range.js';
 
 export class SimProcess {
   readonly mm: Mm;
-  readonly gpusvm: Gpusvm;
+  readonly gpusvm: Gpusvm<XeSvmRange>;
   readonly vm: XeVm;
   readonly metrics: Metrics = newMetrics();
   readonly thrash: ThrashTracker;
@@ -36,13 +37,12 @@ export class SimProcess {
     /** xe_vm.usm.asid: faults are routed to the VM by ASID. */
     readonly asid: number,
     platform: Platform,
-    ops: GpusvmOps,
+    ops: GpusvmOps<XeSvmRange>,
     thrash: ThrashOptions,
   ) {
     const vmPages = 2 ** (platform.vaBits - 12);
     this.mm = { vmas: new VmaList(platform.vmaMerge), pt: new CpuPageTable() };
-    this.gpusvm = new Gpusvm(Number(platform.notifierBytes >> 12n), vmPages, [512, 16, 1]);
-    this.gpusvm.ops = ops;
+    this.gpusvm = new Gpusvm(Number(platform.notifierBytes >> 12n), vmPages, [512, 16, 1], ops);
     this.vm = new XeVm(vmPages, platform.mirrorReadOnly, platform.mirrorMadviseAutoreset);
     this.thrash = new ThrashTracker(thrash);
   }

@@ -18,9 +18,10 @@
  */
 
 import { CostModel } from './cost-model.js';
-import { SimClock, emit, type SimContext } from './context.js';
+import { SimClock, emit, kernelFlags, type SimContext } from './context.js';
 import type { Decision, Errno, EventResult, Location } from './decisions.js';
 import { rangeLocation } from './drm-gpusvm/pages.js';
+import { drmPagemapPagemapOps } from './drm-pagemap/migrate.js';
 import { DrmPagemap } from './drm-pagemap/pagemap.js';
 import type { CoreEvent, GpuAccess } from './events.js';
 import { ModelInvariantError } from './invariant.js';
@@ -29,9 +30,11 @@ import { checkInvariants } from './invariants.js';
 import { cpuAccess, doMadviseDontneed, doMmap, doMprotect, doMunmap, splitsHugetlb } from './mm/mm.js';
 import { kernelAtLeast, type Platform } from './platform.js';
 import { xeSvmInvalidate } from './xe-svm/invalidate.js';
+import { xeSvmRangeAlloc } from './xe-svm/range.js';
 import { gpuAccessHits, handlePagefault } from './xe-svm/fault.js';
 import { xeSvmGarbageCollector } from './xe-svm/gc.js';
 import { xeVmMadvise, xeVmPrefetch } from './xe-svm/ioctl.js';
+import { xeDrmPagemapOps, xeSvmDevmemOps } from './xe-svm/migrate.js';
 import { enterProcess, SimProcess } from './processes.js';
 import { TileStats, type StatName } from './xe-gt-stats.js';
 
@@ -107,13 +110,20 @@ export class Simulator {
     const first = this.newProcess(1, 1);
     this.sim = {
       platform,
+      kv: kernelFlags(platform),
       clock: new SimClock(platform.hz),
       proc: first,
       mm: first.mm,
       gpusvm: first.gpusvm,
       vm: first.vm,
       procs: new Map([[1, first]]),
-      pagemap: new DrmPagemap(platform.dgfx ? Number(platform.vramBytes >> 12n) : 0),
+      // The device's pagemap with Xe's callbacks (xe_pagemap_create(), xe_svm_devmem_ops).
+      pagemap: new DrmPagemap(
+        platform.dgfx ? Number(platform.vramBytes >> 12n) : 0,
+        drmPagemapPagemapOps,
+        xeSvmDevmemOps,
+        xeDrmPagemapOps,
+      ),
       stats: new TileStats(platform.kernel, platform.mediaGt),
       cost: new CostModel(platform.costModel),
       log: [],
@@ -134,7 +144,13 @@ export class Simulator {
 
   /** A fresh process: its own mm and Xe VM (ASIDs are handed out in order of appearance). */
   private newProcess(pid: number, asid: number): SimProcess {
-    return new SimProcess(pid, asid, this.platform, { invalidate: xeSvmInvalidate }, this.opts.thrash ?? DEFAULT_THRASH);
+    return new SimProcess(
+      pid,
+      asid,
+      this.platform,
+      { rangeAlloc: xeSvmRangeAlloc, invalidate: xeSvmInvalidate },
+      this.opts.thrash ?? DEFAULT_THRASH,
+    );
   }
 
   /** Make `pid` the current process, creating it at its first event. */
@@ -173,7 +189,8 @@ export class Simulator {
       }
       if (this.opts.checkInvariants) {
         checkInvariants(sim);
-        if (sim.proc.pid !== pid) throw new ModelInvariantError(`event of pid ${pid} left the context in pid ${sim.proc.pid}`);
+        if (sim.proc.pid !== pid)
+          throw new ModelInvariantError(`event of pid ${pid} left the context in pid ${sim.proc.pid}`);
         this.checkCountersMonotonic();
       }
     } catch (e) {
@@ -231,12 +248,17 @@ export class Simulator {
       case 'gpu_read':
       case 'gpu_write':
       case 'gpu_atomic':
-        return this.gpuAccess(start, Math.max(end, start + 1), ev.op === 'gpu_read' ? 'read' : ev.op === 'gpu_write' ? 'write' : 'atomic', seq);
+        return this.gpuAccess(
+          start,
+          Math.max(end, start + 1),
+          ev.op === 'gpu_read' ? 'read' : ev.op === 'gpu_write' ? 'write' : 'atomic',
+          seq,
+        );
       case 'gpu_fault':
         return handlePagefault(sim, start, ev.access, seq);
       case 'xe_prefetch':
         if (!aligned || ev.npages === 0) return this.einval(ev.npages === 0 ? 'zero_length' : 'unaligned');
-        if (ev.region === 'advised' && !kernelAtLeast(sim.platform.kernel, '6.18')) {
+        if (ev.region === 'advised' && !sim.kv.v618) {
           emit(sim, { code: 'kernel_lacks_op', op: 'xe_prefetch region=advised', since: '6.18' });
           return 'EINVAL';
         }
@@ -264,7 +286,8 @@ export class Simulator {
     if (prev !== undefined) {
       now.forEach((vals, g) => {
         vals.forEach((v, i) => {
-          if (v < prev[g][i]) throw new ModelInvariantError(`gt${g} counter ${this.sim.stats.gts[g].entries()[i][0]} decreased`);
+          if (v < prev[g][i])
+            throw new ModelInvariantError(`gt${g} counter ${this.sim.stats.gts[g].entries()[i][0]} decreased`);
         });
       });
     }
@@ -280,17 +303,22 @@ export class Simulator {
     while (p < end) {
       const hit = gpuAccessHits(sim, p, access);
       if (hit !== undefined) {
-        if (sim.recording) emit(sim, { code: 'gpu_hit', range: hit.ref(), location: hit.hasDevmemPages ? 'vram' : 'smem' });
+        if (sim.recording)
+          emit(sim, { code: 'gpu_hit', range: hit.ref(), location: hit.hasDevmemPages ? 'vram' : 'smem' });
         p = hit.end;
         continue;
       }
       faulted = true;
       const err = handlePagefault(sim, p, access, seq);
       if (err !== undefined) return err;
-      const r = sim.gpusvm.rangeAt(p);
+      // The range just bound is the lookup cache's entry (a valid cached range containing p is
+      // what rangeAt(p) would find: removed ranges are never valid).
+      const last = sim.gpusvm.lastHit;
+      const r = last?.valid && last.start <= p && p < last.end ? last : sim.gpusvm.rangeAt(p);
       if (r === undefined || !r.valid) {
         // 6.18.y: the fault was acked without a bind; the GPU replays the access and faults again.
-        if (!sim.platform.faultExitReturnsZero) throw new ModelInvariantError(`fault at page ${p} succeeded without a valid range`);
+        if (!sim.platform.faultExitReturnsZero)
+          throw new ModelInvariantError(`fault at page ${p} succeeded without a valid range`);
         if (++replays >= sim.platform.livelockBound) {
           emit(sim, { code: 'livelock', loop: 'gpu_replay', iterations: replays });
           return 'LIVELOCK';
@@ -319,7 +347,13 @@ export class Simulator {
     for (const p of procs) {
       enterProcess(sim, p);
       for (const r of p.gpusvm.allRanges()) {
-        const rs: RangeState = { start: r.start, end: r.end, location: rangeLocation(sim, r), valid: r.valid, createdSeq: r.createdSeq };
+        const rs: RangeState = {
+          start: r.start,
+          end: r.end,
+          location: rangeLocation(sim, r),
+          valid: r.valid,
+          createdSeq: r.createdSeq,
+        };
         if (multi) rs.pid = p.pid;
         ranges.push(rs);
       }

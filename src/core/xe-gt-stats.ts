@@ -78,9 +78,16 @@ export function sizeBucket(pages: number): SizeBucket | undefined {
   return pages === 1 ? '4K' : pages === 16 ? '64K' : pages === 512 ? '2M' : undefined;
 }
 
-/** Counters of one GT. */
 /** Index of every counter name in the 6.18 list (the superset); older kernels use a subset. */
 const STAT_INDEX = new Map<string, number>(STATS_6_18.map((n, i) => [n, i]));
+
+/**
+ * Counter indices by their kernel names (`Stat.svm_pagefault_count`): the hot paths charge a
+ * counter by index, as the kernel's `xe_gt_stats_incr(gt, XE_GT_STATS_ID_..., n)` does by enum.
+ */
+export const Stat = Object.freeze(Object.fromEntries(STATS_6_18.map((n, i) => [n, i]))) as {
+  readonly [K in StatName]: number;
+};
 
 /** The size-bucketed counter suffixes (`svm_<bucket>_<suffix>`). */
 export type SizedSuffix =
@@ -94,16 +101,27 @@ export type SizedSuffix =
   | 'get_pages_us'
   | 'bind_us';
 
-/** For each suffix, the counter indices of its 4K, 64K and 2M buckets. */
-const SIZED_INDEX = new Map<string, readonly number[]>();
+/**
+ * For each suffix, the index of its `svm_4K_<suffix>` counter; the 64K and 2M counters follow it
+ * in the enum (checked below), so bucket b is at index + b.
+ */
+export const Sized = {} as { readonly [K in SizedSuffix]: number };
 for (const n of STATS_6_18) {
   const m = /^svm_(4K|64K|2M)_(.+)$/.exec(n);
   if (m === null) continue;
-  const row = [...(SIZED_INDEX.get(m[2]) ?? [-1, -1, -1])];
-  row[m[1] === '4K' ? 0 : m[1] === '64K' ? 1 : 2] = STAT_INDEX.get(n)!;
-  SIZED_INDEX.set(m[2], row);
+  const i = STAT_INDEX.get(n)!;
+  const b = m[1] === '4K' ? 0 : m[1] === '64K' ? 1 : 2;
+  const base = (Sized as Record<string, number>)[m[2]];
+  if (b === 0) (Sized as Record<string, number>)[m[2]] = i;
+  else if (base === undefined || i !== base + b)
+    throw new Error(`counter ${n} does not follow svm_4K_${m[2]} in enum order`);
 }
-for (const [suffix, row] of SIZED_INDEX) if (row.includes(-1)) throw new Error(`counter svm_<size>_${suffix} lacks a size bucket`);
+Object.freeze(Sized);
+
+/** Bucket index of a page count for sized counters: 0 4K, 1 64K, 2 2M, -1 none. */
+function bucketOf(pages: number): number {
+  return pages === 1 ? 0 : pages === 16 ? 1 : pages === 512 ? 2 : -1;
+}
 
 /** One GT's counters: xe_gt_stats.counters[] (an array indexed by the 6.18 enum order). */
 export class GtStats {
@@ -118,17 +136,16 @@ export class GtStats {
     for (const n of statNames(kernel)) this.present[STAT_INDEX.get(n)!] = 1;
   }
 
-  /** Add `incr` to a counter; a counter this kernel does not have is ignored. Mirrors xe_gt_stats_incr(). */
-  incr(name: StatName, incr = 1): void {
-    const i = STAT_INDEX.get(name)!;
+  /** Add `incr` to counter `i` (a `Stat` index); a counter this kernel does not have is ignored. Mirrors xe_gt_stats_incr(). */
+  incr(i: number, incr = 1): void {
     if (this.present[i] === 1) this.values[i] += incr;
   }
 
-  /** Add to the size-bucketed counter `svm_<bucket>_<suffix>`; nothing for a size with no bucket. */
-  incrSized(pages: number, suffix: SizedSuffix, incr = 1): void {
-    const b = pages === 1 ? 0 : pages === 16 ? 1 : pages === 512 ? 2 : -1;
+  /** Add to the size-bucketed counter `svm_<bucket>_<suffix>` (`sized` a `Sized` index); nothing for a size with no bucket. */
+  incrSized(pages: number, sized: number, incr = 1): void {
+    const b = bucketOf(pages);
     if (b < 0) return;
-    const i = SIZED_INDEX.get(suffix)![b];
+    const i = sized + b;
     if (this.present[i] === 1) this.values[i] += incr;
   }
 
@@ -150,17 +167,20 @@ export class GtStats {
 
 export class TileStats {
   readonly gts: GtStats[];
+  /** gts[0], the primary GT (fault, migration and copy counters). */
+  readonly primary: GtStats;
+  /** gts[1], the media GT, or null. */
+  private readonly media: GtStats | null;
 
   constructor(kernel: KernelVersion, mediaGt: boolean) {
-    this.gts = mediaGt ? [new GtStats(0, kernel), new GtStats(1, kernel)] : [new GtStats(0, kernel)];
+    this.primary = new GtStats(0, kernel);
+    this.media = mediaGt ? new GtStats(1, kernel) : null;
+    this.gts = this.media !== null ? [this.primary, this.media] : [this.primary];
   }
 
-  get primary(): GtStats {
-    return this.gts[0];
-  }
-
-  /** Charge a TLB-side counter to the primary and the media GT. */
-  incrAllGts(name: StatName, incr = 1): void {
-    for (const g of this.gts) g.incr(name, incr);
+  /** Charge a TLB-side counter (a `Stat` index) to the primary and the media GT. */
+  incrAllGts(i: number, incr = 1): void {
+    this.primary.incr(i, incr);
+    if (this.media !== null) this.media.incr(i, incr);
   }
 }

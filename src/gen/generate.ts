@@ -11,15 +11,55 @@
  * - hotcold:    90% of accesses hit a hot 10% of the buffer.
  * - pingpong:   CPU and GPU alternate on the same 2M chunks.
  * - atomic:     GPU atomics contended by CPU reads.
- * - oversub:    GPU sweeps a buffer larger than VRAM (set --vram in the header).
+ * - oversub:    GPU sweeps a buffer larger than VRAM: without --vram the header sets VRAM to half
+ *               the working set (oversubDefaultVram), so BOs are evicted at the defaults.
  * - churn:      mmap / touch / munmap of many small buffers.
  * - sparse:     scattered 4K CPU writes, then GPU reads (4K ranges).
  * - mixed:      a GPU sweep over its working set, CPU work on its own buffer, occasional
  *               ping-pong, atomics and churn (the benchmark's workload).
  */
 
-export const PATTERNS = ['streaming', 'random', 'hotcold', 'pingpong', 'atomic', 'oversub', 'churn', 'sparse', 'mixed'] as const;
+export const PATTERNS = [
+  'streaming',
+  'random',
+  'hotcold',
+  'pingpong',
+  'atomic',
+  'oversub',
+  'churn',
+  'sparse',
+  'mixed',
+] as const;
 export type Pattern = (typeof PATTERNS)[number];
+
+/** One line per pattern, for `svmsim gen --help` and docs/gen.md. */
+export const PATTERN_DOCS: Readonly<Record<Pattern, string>> = {
+  streaming: 'the CPU fills the buffer, then the GPU reads it page by page, over and over',
+  random: 'uniform random CPU writes/reads (30%/10%) and GPU reads/writes (40%/20%) over the buffer',
+  hotcold: '90% of accesses hit a hot 10% of the buffer (80% GPU reads, 20% CPU writes)',
+  pingpong: 'a GPU write to a random 2M chunk, then a CPU read of the same chunk',
+  atomic: 'GPU atomics on random pages, 30% followed by a CPU read of the same page',
+  oversub: 'the GPU sweeps the buffer 2M at a time, with VRAM half the buffer (or --vram)',
+  churn: 'mmap, CPU write, GPU read and munmap of small buffers (4K to 2M)',
+  sparse: 'a CPU write then a GPU read of random 4K pages (4K ranges)',
+  mixed: 'a GPU sweep, CPU work on its own buffer, rare ping-pong, atomics, churn (the benchmark)',
+};
+
+/**
+ * The VRAM the trace header gives when --vram is not set: half the working set for "oversub"
+ * (rounded down to 4K), so its sweep really oversubscribes; none (the platform default, 16G) for
+ * the other patterns.
+ */
+export function defaultVram(pattern: Pattern, size: bigint): bigint | undefined {
+  if (pattern !== 'oversub') return undefined;
+  const half = size / 2n;
+  return half - (half % 4096n);
+}
+
+/** The encoding of `svmsim gen -o FILE` when --format is not given: by the file's extension. */
+export function formatForOutput(output: string | undefined): 'csv' | 'jsonl' {
+  return output !== undefined && /\.jsonl$/i.test(output) ? 'jsonl' : 'csv';
+}
 
 export interface GenOptions {
   pattern: Pattern;
@@ -61,7 +101,8 @@ export const MAX_FILL = 64n << 30n;
 
 /** A CPU fill of [addr, addr+size) as writes of at most MAX_FILL each. */
 function* cpuFill(addr: bigint, size: bigint): Generator<Omit<GenEvent, 't'>> {
-  for (let off = 0n; off < size; off += MAX_FILL) yield { op: 'cpu_write', addr: addr + off, size: size - off < MAX_FILL ? size - off : MAX_FILL };
+  for (let off = 0n; off < size; off += MAX_FILL)
+    yield { op: 'cpu_write', addr: addr + off, size: size - off < MAX_FILL ? size - off : MAX_FILL };
 }
 
 /** Highest address (exclusive) a generated trace touches: the working set, plus the CPU buffer of "mixed". */

@@ -22,7 +22,14 @@ import { kernelAtLeast, KERNEL_VERSIONS, type KernelVersion } from '../core/plat
 import { FileLines, TraceInputError } from '../trace/index.js';
 import type { KernelObservation } from '../validate/observation.js';
 import { relativeNs, ReorderWindow } from './reorder.js';
-import { protOf, SkipCounter, type ImportedEvent, type Importer, type ImportOptions, type ImportSink } from './types.js';
+import {
+  protOf,
+  SkipCounter,
+  type ImportedEvent,
+  type Importer,
+  type ImportOptions,
+  type ImportSink,
+} from './types.js';
 
 /** The capture header (first record). */
 export interface CaptureHeader {
@@ -32,14 +39,26 @@ export interface CaptureHeader {
 
 /** Observation labels a bpftrace capture can show, per kernel (the alphabet of its log). */
 export function bpftraceAlphabet(kernel: KernelVersion): ReadonlySet<string> {
-  return new Set([...BPFTRACE_LABELS.filter((l) => l.since === undefined || kernelAtLeast(kernel, l.since)).map((l) => l.label)]);
+  return new Set([
+    ...BPFTRACE_LABELS.filter((l) => l.since === undefined || kernelAtLeast(kernel, l.since)).map((l) => l.label),
+  ]);
 }
 
 /** Which probe gives which vm_dbg label (documented in docs/capture.md). */
 const BPFTRACE_LABELS: { label: string; from: string; since?: KernelVersion }[] = [
-  { label: 'PAGE FAULT', from: 'range returned by drm_gpusvm_range_find_or_insert, when the same attempt then migrates or gets pages' },
-  { label: 'PAGE FAULT - VALID', from: 'range returned by drm_gpusvm_range_find_or_insert, when the handler then returns 0 with nothing else', since: '6.18' },
-  { label: 'ALLOCATE VRAM', from: 'drm_pagemap_populate_mm (6.17+); drm_gpusvm_migrate_to_devmem (6.15/6.16: a failed BO allocation is not seen)' },
+  {
+    label: 'PAGE FAULT',
+    from: 'range returned by drm_gpusvm_range_find_or_insert, when the same attempt then migrates or gets pages',
+  },
+  {
+    label: 'PAGE FAULT - VALID',
+    from: 'range returned by drm_gpusvm_range_find_or_insert, when the handler then returns 0 with nothing else',
+    since: '6.18',
+  },
+  {
+    label: 'ALLOCATE VRAM',
+    from: 'drm_pagemap_populate_mm (6.17+); drm_gpusvm_migrate_to_devmem (6.15/6.16: a failed BO allocation is not seen)',
+  },
   { label: 'GET PAGES', from: 'drm_gpusvm_range_get_pages' },
   { label: 'GARBAGE COLLECTOR', from: 'drm_gpusvm_range_remove' },
 ];
@@ -81,20 +100,33 @@ function bad(file: string, line: number, detail: string): TraceInputError {
   return new TraceInputError(file, line, detail);
 }
 
-const SPECS: Record<string, [string, 'h' | 'i'][]> = Object.fromEntries(Object.entries(FIELDS).map(([ev, f]) => [ev, Object.entries(f)]));
+const SPECS: Record<string, [string, 'h' | 'i'][]> = Object.fromEntries(
+  Object.entries(FIELDS).map(([ev, f]) => [ev, Object.entries(f)]),
+);
 const RANGE_OK = Object.entries({ start: 'h', end: 'h' }) as [string, 'h' | 'i'][];
 const RANGE_ERR = Object.entries({ err: 'i' }) as [string, 'h' | 'i'][];
 
 function checkRecord(file: string, line: number, o: Record<string, unknown>): void {
   const ev = o.ev;
-  const spec = typeof ev === 'string' ? (ev === 'range' ? (o.err !== undefined ? RANGE_ERR : RANGE_OK) : SPECS[ev]) : undefined;
-  if (spec === undefined) throw bad(file, line, `expected a capture record with "ev" one of ${Object.keys(FIELDS).join(', ')}, found ${JSON.stringify(ev)}`);
-  if (typeof o.tid !== 'number' || !Number.isInteger(o.tid)) throw bad(file, line, `record "${ev}": expected an integer "tid"`);
+  const spec =
+    typeof ev === 'string' ? (ev === 'range' ? (o.err !== undefined ? RANGE_ERR : RANGE_OK) : SPECS[ev]) : undefined;
+  if (spec === undefined)
+    throw bad(
+      file,
+      line,
+      `expected a capture record with "ev" one of ${Object.keys(FIELDS).join(', ')}, found ${JSON.stringify(ev)}`,
+    );
+  if (typeof o.tid !== 'number' || !Number.isInteger(o.tid))
+    throw bad(file, line, `record "${ev}": expected an integer "tid"`);
   for (let i = 0; i < spec.length; i++) {
     const [k, kind] = spec[i];
     const v = o[k];
     if (kind === 'h' ? typeof v !== 'string' || !HEX.test(v) : typeof v !== 'number' || !Number.isInteger(v)) {
-      throw bad(file, line, `record "${ev}": field "${k}": expected ${kind === 'h' ? 'a hex string "0x..."' : 'an integer'}, found ${JSON.stringify(v)}`);
+      throw bad(
+        file,
+        line,
+        `record "${ev}": field "${k}": expected ${kind === 'h' ? 'a hex string "0x..."' : 'an integer'}, found ${JSON.stringify(v)}`,
+      );
     }
   }
 }
@@ -110,16 +142,29 @@ export function readCaptureHeader(file: string): { header: CaptureHeader; line: 
     try {
       o = JSON.parse(s) as Record<string, unknown>;
     } catch {
-      throw bad(file, line, `expected the capture header {"svmsim_capture":"bpftrace",...} (the first line svmsim capture's script prints), found ${JSON.stringify(s.slice(0, 60))}`);
+      throw bad(
+        file,
+        line,
+        `expected the capture header {"svmsim_capture":"bpftrace",...} (the first line svmsim capture's script prints), found ${JSON.stringify(s.slice(0, 60))}`,
+      );
     }
     if (o === null || typeof o !== 'object' || o.svmsim_capture !== 'bpftrace') {
-      throw bad(file, line, 'expected the capture header {"svmsim_capture":"bpftrace",...} first (the line the script prints at BEGIN)');
+      throw bad(
+        file,
+        line,
+        'expected the capture header {"svmsim_capture":"bpftrace",...} first (the line the script prints at BEGIN)',
+      );
     }
     if (o.v !== 1) throw bad(file, line, `capture format version ${JSON.stringify(o.v)}: this svmsim reads version 1`);
     if (typeof o.kernel !== 'string' || !(KERNEL_VERSIONS as readonly string[]).includes(o.kernel)) {
-      throw bad(file, line, `field "kernel": expected one of ${KERNEL_VERSIONS.join(', ')}, found ${JSON.stringify(o.kernel)}`);
+      throw bad(
+        file,
+        line,
+        `field "kernel": expected one of ${KERNEL_VERSIONS.join(', ')}, found ${JSON.stringify(o.kernel)}`,
+      );
     }
-    if (typeof o.pid !== 'number' || !Number.isInteger(o.pid)) throw bad(file, line, 'field "pid": expected an integer');
+    if (typeof o.pid !== 'number' || !Number.isInteger(o.pid))
+      throw bad(file, line, 'field "pid": expected an integer');
     const ts = /"ts":([0-9]{1,20})[,}]/.exec(s);
     if (ts === null) throw bad(file, line, 'field "ts": expected the capture start in ns');
     return { header: { kernel: o.kernel as KernelVersion, pid: o.pid }, line, ts: BigInt(ts[1]) };
@@ -149,10 +194,18 @@ function* records(file: string, window: bigint): Generator<Rec> {
       o = undefined;
     }
     if (m === null || o === undefined || o === null || typeof o !== 'object') {
-      throw bad(file, lines.line, `expected a capture record {"ts":NS,"ev":...,"tid":N,...}, found ${JSON.stringify(s.slice(0, 60))}`);
+      throw bad(
+        file,
+        lines.line,
+        `expected a capture record {"ts":NS,"ev":...,"tid":N,...}, found ${JSON.stringify(s.slice(0, 60))}`,
+      );
     }
     checkRecord(file, lines.line, o);
-    win.push(relativeNs(m[1], base), { ts: m[1], ev: o.ev as string, tid: o.tid as number, o, line: lines.line, text: s }, ready);
+    win.push(
+      relativeNs(m[1], base),
+      { ts: m[1], ev: o.ev as string, tid: o.tid as number, o, line: lines.line, text: s },
+      ready,
+    );
     for (const r of ready) yield r;
     ready.length = 0;
   }
@@ -179,7 +232,13 @@ const MAP_HUGETLB = 0x40000;
  * Decode a capture's records per thread. `gpuAccess` is the access written for a non-atomic
  * fault. Skipped records are counted in `skipped`.
  */
-export function* decodeBpftrace(file: string, header: CaptureHeader, o: ImportOptions, skipped: SkipCounter, approximated = new SkipCounter()): Generator<Decoded> {
+export function* decodeBpftrace(
+  file: string,
+  header: CaptureHeader,
+  o: ImportOptions,
+  skipped: SkipCounter,
+  approximated = new SkipCounter(),
+): Generator<Decoded> {
   const threads = new Map<number, ThreadState>();
   const state = (tid: number) => {
     let s = threads.get(tid);
@@ -190,7 +249,9 @@ export function* decodeBpftrace(file: string, header: CaptureHeader, o: ImportOp
   const gpusvmMigration = !kernelAtLeast(header.kernel, '6.17');
   const h = (r: Rec, k: string) => BigInt(r.o[k] as string);
   const n = (r: Rec, k: string) => r.o[k] as number;
-  const obs = (r: Rec, label: string, start?: bigint, end?: bigint): Decoded => ({ obs: { label, start, end, source: { line: r.line, text: r.text } } });
+  const obs = (r: Rec, label: string, start?: bigint, end?: bigint): Decoded => ({
+    obs: { label, start, end, source: { line: r.line, text: r.text } },
+  });
   /** The attempt's range turned out not valid: its PAGE FAULT line comes first. */
   const settle = function* (s: ThreadState): Generator<Decoded> {
     const p = s.pending;
@@ -212,7 +273,14 @@ export function* decodeBpftrace(file: string, header: CaptureHeader, o: ImportOp
         else if (h(r, 'len') === 0n) skipped.add('mmap of length 0');
         else {
           const flags = n(r, 'flags');
-          const kind = (flags & MAP_HUGETLB) !== 0 ? 'hugetlb' : (flags & MAP_ANONYMOUS) === 0 ? 'file' : (flags & MAP_SHARED) !== 0 ? 'shared' : 'anon';
+          const kind =
+            (flags & MAP_HUGETLB) !== 0
+              ? 'hugetlb'
+              : (flags & MAP_ANONYMOUS) === 0
+                ? 'file'
+                : (flags & MAP_SHARED) !== 0
+                  ? 'shared'
+                  : 'anon';
           yield { event: { op: 'mmap', t, addr: h(r, 'addr'), size: h(r, 'len'), prot: protOf(n(r, 'prot')), kind } };
         }
         break;
@@ -220,10 +288,20 @@ export function* decodeBpftrace(file: string, header: CaptureHeader, o: ImportOp
       case 'munmap':
       case 'mprotect':
         if (h(r, 'len') === 0n) skipped.add(`${r.ev} of length 0`);
-        else yield { event: { op: r.ev, t, addr: h(r, 'addr'), size: h(r, 'len'), ...(r.ev === 'mprotect' ? { prot: protOf(n(r, 'prot')) } : {}) } };
+        else
+          yield {
+            event: {
+              op: r.ev,
+              t,
+              addr: h(r, 'addr'),
+              size: h(r, 'len'),
+              ...(r.ev === 'mprotect' ? { prot: protOf(n(r, 'prot')) } : {}),
+            },
+          };
         break;
       case 'madvise':
-        if (n(r, 'advice') !== MADV_DONTNEED) skipped.add(`madvise advice ${n(r, 'advice')} (only MADV_DONTNEED is modelled)`);
+        if (n(r, 'advice') !== MADV_DONTNEED)
+          skipped.add(`madvise advice ${n(r, 'advice')} (only MADV_DONTNEED is modelled)`);
         else if (h(r, 'len') === 0n) skipped.add('madvise of length 0');
         else yield { event: { op: 'madvise', t, addr: h(r, 'addr'), size: h(r, 'len') } };
         break;
@@ -232,16 +310,29 @@ export function* decodeBpftrace(file: string, header: CaptureHeader, o: ImportOp
         else {
           // Not modelled: the old span goes, a fresh rw anonymous mapping comes (contents not moved).
           yield { event: { op: 'munmap', t, addr: h(r, 'addr'), size: h(r, 'old_len'), comment: 'mremap (old span)' } };
-          yield { event: { op: 'mmap', t, addr: h(r, 'new_addr'), size: h(r, 'new_len'), prot: 'rw', kind: 'anon', comment: 'mremap (new span, approximated)' } };
+          yield {
+            event: {
+              op: 'mmap',
+              t,
+              addr: h(r, 'new_addr'),
+              size: h(r, 'new_len'),
+              prot: 'rw',
+              kind: 'anon',
+              comment: 'mremap (new span, approximated)',
+            },
+          };
           approximated.add('mremap as munmap + a fresh rw anonymous mmap');
         }
         break;
       case 'fault':
         s.pending = undefined;
-        yield { event: { op: 'gpu_fault', t, addr: h(r, 'addr'), access: n(r, 'atomic') !== 0 ? 'atomic' : o.gpuAccess } };
+        yield {
+          event: { op: 'gpu_fault', t, addr: h(r, 'addr'), access: n(r, 'atomic') !== 0 ? 'atomic' : o.gpuAccess },
+        };
         break;
       case 'fault_ret':
-        if (s.pending !== undefined && n(r, 'ret') === 0 && valid618) yield obs(r, 'PAGE FAULT - VALID', s.pending.start, s.pending.end);
+        if (s.pending !== undefined && n(r, 'ret') === 0 && valid618)
+          yield obs(r, 'PAGE FAULT - VALID', s.pending.start, s.pending.end);
         s.pending = undefined;
         break;
       case 'range':
@@ -306,14 +397,20 @@ export const bpftraceImporter: Importer = {
   sniff: (head) => sniffBpftrace(head),
   run: async (file: string, sink: ImportSink, o: ImportOptions) => {
     const { header } = readCaptureHeader(file);
-    sink.header({ kernel: header.kernel }, [`bpftrace capture of pid ${header.pid} on Linux ${header.kernel}; kernel decisions as comments`]);
+    sink.header({ kernel: header.kernel }, [
+      `bpftrace capture of pid ${header.pid} on Linux ${header.kernel}; kernel decisions as comments`,
+    ]);
     const skipped = new SkipCounter();
     const approximated = new SkipCounter();
     for (const d of decodeBpftrace(file, header, o, skipped, approximated)) {
       if ('event' in d) sink.event(d.event);
       else sink.comment(observationComment(d.obs));
     }
-    for (const note of [skipped.note('capture records not imported'), approximated.note('capture records approximated')]) if (note !== undefined) sink.note(note);
+    for (const note of [
+      skipped.note('capture records not imported'),
+      approximated.note('capture records approximated'),
+    ])
+      if (note !== undefined) sink.note(note);
   },
 };
 

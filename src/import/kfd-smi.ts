@@ -27,13 +27,33 @@ const HEXN = '([0-9a-fA-F]+)';
 
 /** Payload grammars (KFD_EVENT_FMT_* of kfd_ioctl.h) by event id. */
 const FORMATS: Record<number, { name: string; fmt: string; re: RegExp }> = {
-  5: { name: 'MIGRATE_START', fmt: '%lld -%d @%lx(%lx) %x->%x %x:%x %d', re: new RegExp(`^${NUM} -${NUM} @${HEXN}\\(${HEXN}\\) ${HEXN}->${HEXN} ${HEXN}:${HEXN} ${NUM}$`) },
-  6: { name: 'MIGRATE_END', fmt: '%lld -%d @%lx(%lx) %x->%x %d', re: new RegExp(`^${NUM} -${NUM} @${HEXN}\\(${HEXN}\\) ${HEXN}->${HEXN} ${NUM}$`) },
-  7: { name: 'PAGE_FAULT_START', fmt: '%lld -%d @%lx(%x) %c', re: new RegExp(`^${NUM} -${NUM} @${HEXN}\\(${HEXN}\\) ([RW])$`) },
-  8: { name: 'PAGE_FAULT_END', fmt: '%lld -%d @%lx(%x) %c', re: new RegExp(`^${NUM} -${NUM} @${HEXN}\\(${HEXN}\\) ([MU])$`) },
+  5: {
+    name: 'MIGRATE_START',
+    fmt: '%lld -%d @%lx(%lx) %x->%x %x:%x %d',
+    re: new RegExp(`^${NUM} -${NUM} @${HEXN}\\(${HEXN}\\) ${HEXN}->${HEXN} ${HEXN}:${HEXN} ${NUM}$`),
+  },
+  6: {
+    name: 'MIGRATE_END',
+    fmt: '%lld -%d @%lx(%lx) %x->%x %d',
+    re: new RegExp(`^${NUM} -${NUM} @${HEXN}\\(${HEXN}\\) ${HEXN}->${HEXN} ${NUM}$`),
+  },
+  7: {
+    name: 'PAGE_FAULT_START',
+    fmt: '%lld -%d @%lx(%x) %c',
+    re: new RegExp(`^${NUM} -${NUM} @${HEXN}\\(${HEXN}\\) ([RW])$`),
+  },
+  8: {
+    name: 'PAGE_FAULT_END',
+    fmt: '%lld -%d @%lx(%x) %c',
+    re: new RegExp(`^${NUM} -${NUM} @${HEXN}\\(${HEXN}\\) ([MU])$`),
+  },
   9: { name: 'QUEUE_EVICTION', fmt: '%lld -%d %x %d', re: new RegExp(`^${NUM} -${NUM} ${HEXN} ${NUM}$`) },
   10: { name: 'QUEUE_RESTORE', fmt: '%lld -%d %x %c', re: new RegExp(`^${NUM} -${NUM} ${HEXN}( .)?$`) },
-  11: { name: 'UNMAP_FROM_GPU', fmt: '%lld -%d @%lx(%lx) %x %d', re: new RegExp(`^${NUM} -${NUM} @${HEXN}\\(${HEXN}\\) ${HEXN} ${NUM}$`) },
+  11: {
+    name: 'UNMAP_FROM_GPU',
+    fmt: '%lld -%d @%lx(%lx) %x %d',
+    re: new RegExp(`^${NUM} -${NUM} @${HEXN}\\(${HEXN}\\) ${HEXN} ${NUM}$`),
+  },
 };
 /** Events without a timestamp or a process (reset, thermal, VM fault): counted and skipped. */
 const OTHER: Record<number, string> = { 1: 'VMFAULT', 2: 'THERMAL_THROTTLE', 3: 'GPU_PRE_RESET', 4: 'GPU_POST_RESET' };
@@ -54,7 +74,12 @@ function* kfdEvents(file: string, o: ImportOptions, skipped: SkipCounter, pids: 
     const s = l.trim();
     if (s === '' || s.startsWith('#')) continue;
     const m = LINE.exec(s);
-    if (m === null) throw new TraceInputError(file, lines.line, `expected a KFD SMI event line "ID PAYLOAD" (event id in hex, as kfd_smi_event_add writes it), found ${JSON.stringify(s.slice(0, 60))}`);
+    if (m === null)
+      throw new TraceInputError(
+        file,
+        lines.line,
+        `expected a KFD SMI event line "ID PAYLOAD" (event id in hex, as kfd_smi_event_add writes it), found ${JSON.stringify(s.slice(0, 60))}`,
+      );
     const id = Number.parseInt(m[1], 16);
     const f = FORMATS[id];
     if (f === undefined) {
@@ -62,7 +87,12 @@ function* kfdEvents(file: string, o: ImportOptions, skipped: SkipCounter, pids: 
       continue;
     }
     const p = f.re.exec(m[2]);
-    if (p === null) throw new TraceInputError(file, lines.line, `event ${id} (KFD_SMI_EVENT_${f.name}): expected payload "${f.fmt}", found ${JSON.stringify(m[2].slice(0, 60))}`);
+    if (p === null)
+      throw new TraceInputError(
+        file,
+        lines.line,
+        `event ${id} (KFD_SMI_EVENT_${f.name}): expected payload "${f.fmt}", found ${JSON.stringify(m[2].slice(0, 60))}`,
+      );
     base ??= { big: BigInt(p[1]), num: Number(p[1]) };
     const pid = Number(p[2]);
     if (o.pid !== undefined && pid !== o.pid) {
@@ -91,12 +121,15 @@ function decode(id: number, p: RegExpExecArray): ImportedEvent | undefined {
       return { op: p[5] === 'W' ? 'gpu_write' : 'gpu_read', t, addr: page(3) };
     case 5: {
       const trigger = Number(p[9]);
-      if (trigger === TRIGGER_PREFETCH) return { op: 'xe_prefetch', t, addr: page(3), size: page(4), region: p[6] === '0' ? 'smem' : 'vram' };
+      if (trigger === TRIGGER_PREFETCH)
+        return { op: 'xe_prefetch', t, addr: page(3), size: page(4), region: p[6] === '0' ? 'smem' : 'vram' };
       if (trigger === TRIGGER_PAGEFAULT_CPU) return { op: 'cpu_read', t, addr: page(3) };
       return undefined;
     }
     case 11:
-      return Number(p[6]) === UNMAP_TRIGGER_UNMAP_FROM_CPU ? { op: 'munmap', t, addr: page(3), size: page(4) } : undefined;
+      return Number(p[6]) === UNMAP_TRIGGER_UNMAP_FROM_CPU
+        ? { op: 'munmap', t, addr: page(3), size: page(4) }
+        : undefined;
     default:
       return undefined;
   }
@@ -114,11 +147,16 @@ export const kfdSmiImporter: Importer = {
     return false;
   },
   run: async (file: string, sink: ImportSink, o: ImportOptions) => {
-    sink.header({}, ['AMD KFD SMI events: the workload shape of another vendor run (no mmap: replay with --implicit-mmap)']);
+    sink.header({}, [
+      'AMD KFD SMI events: the workload shape of another vendor run (no mmap: replay with --implicit-mmap)',
+    ]);
     const skipped = new SkipCounter();
     const pids = new Set<number>();
     for (const e of kfdEvents(file, o, skipped, pids)) sink.event(e);
-    if (pids.size > 1) sink.note(`events of ${pids.size} processes (${[...pids].sort((a, b) => a - b).join(', ')}) in one trace: pick one with --pid`);
+    if (pids.size > 1)
+      sink.note(
+        `events of ${pids.size} processes (${[...pids].sort((a, b) => a - b).join(', ')}) in one trace: pick one with --pid`,
+      );
     const note = skipped.note('KFD SMI events not imported');
     if (note !== undefined) sink.note(note);
   },

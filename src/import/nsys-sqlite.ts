@@ -32,7 +32,12 @@ const COLUMNS: Record<string, string[]> = {
 const COPY_UNIFIED_HTOD = 11n;
 const COPY_UNIFIED_DTOH = 12n;
 const MIGRATION_USER = 1n;
-const ACCESS: Record<string, ImportedEvent['op'] | 'prefetch'> = { '1': 'gpu_read', '2': 'gpu_write', '3': 'gpu_atomic', '4': 'prefetch' };
+const ACCESS: Record<string, ImportedEvent['op'] | 'prefetch'> = {
+  '1': 'gpu_read',
+  '2': 'gpu_write',
+  '3': 'gpu_atomic',
+  '4': 'prefetch',
+};
 
 interface Row {
   t: bigint | null;
@@ -51,7 +56,9 @@ function pidOfGlobalId(g: bigint): number {
 }
 
 type Db = {
-  prepare(sql: string): { safeIntegers(on: boolean): { iterate(): IterableIterator<unknown>; all(...p: unknown[]): unknown[] } };
+  prepare(sql: string): {
+    safeIntegers(on: boolean): { iterate(): IterableIterator<unknown>; all(...p: unknown[]): unknown[] };
+  };
   close(): void;
 };
 
@@ -61,15 +68,24 @@ async function open(file: string): Promise<Db> {
     ({ default: Database } = await import('better-sqlite3'));
   } catch {
     // An optional dependency: a native module compiled at install time, absent with --omit=optional.
-    throw new TraceInputError(file, 0, 'reading an Nsight Systems SQLite export needs the optional dependency better-sqlite3, which is not installed (npm install better-sqlite3@12)');
+    throw new TraceInputError(
+      file,
+      0,
+      'reading an Nsight Systems SQLite export needs the optional dependency better-sqlite3, which is not installed (npm install better-sqlite3@12)',
+    );
   }
   let db: Db;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true }) as unknown as Db;
     db.prepare('SELECT count(*) FROM sqlite_master').safeIntegers(true).all();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'SQLITE_CANTOPEN') throw Object.assign(new Error('no such file'), { code: 'ENOENT', path: file });
-    throw new TraceInputError(file, 0, `expected an Nsight Systems SQLite export (nsys export --type sqlite): ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'SQLITE_CANTOPEN')
+      throw Object.assign(new Error('no such file'), { code: 'ENOENT', path: file });
+    throw new TraceInputError(
+      file,
+      0,
+      `expected an Nsight Systems SQLite export (nsys export --type sqlite): ${(e as Error).message}`,
+    );
   }
   return db;
 }
@@ -81,24 +97,54 @@ export const nsysSqliteImporter: Importer = {
   run: async (file: string, sink: ImportSink, o: ImportOptions) => {
     const db = await open(file);
     try {
-      const present = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").safeIntegers(true).all() as { name: string }[]).map((r) => r.name));
+      const present = new Set(
+        (
+          db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").safeIntegers(true).all() as {
+            name: string;
+          }[]
+        ).map((r) => r.name),
+      );
       const tables = TABLES.filter((t) => present.has(t));
-      if (tables.length === 0) throw new TraceInputError(file, 0, `expected at least one of the tables ${TABLES.join(', ')} (profile with --cuda-um-gpu-page-faults=true --cuda-um-cpu-page-faults=true)`);
+      if (tables.length === 0)
+        throw new TraceInputError(
+          file,
+          0,
+          `expected at least one of the tables ${TABLES.join(', ')} (profile with --cuda-um-gpu-page-faults=true --cuda-um-cpu-page-faults=true)`,
+        );
       for (const t of tables) {
-        const cols = new Set((db.prepare(`PRAGMA table_info(${t})`).safeIntegers(true).all() as { name: string }[]).map((c) => c.name));
+        const cols = new Set(
+          (db.prepare(`PRAGMA table_info(${t})`).safeIntegers(true).all() as { name: string }[]).map((c) => c.name),
+        );
         const missing = COLUMNS[t].filter((c) => !cols.has(c));
-        if (missing.length > 0) throw new TraceInputError(file, 0, `table ${t}: expected column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (an nsys export of 2023.1 or later)`);
+        if (missing.length > 0)
+          throw new TraceInputError(
+            file,
+            0,
+            `table ${t}: expected column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (an nsys export of 2023.1 or later)`,
+          );
       }
       const parts: string[] = [];
-      if (present.has(GPU)) parts.push(`SELECT start AS t, 0 AS k, address AS a, faultAccessType AS x, NULL AS b, NULL AS c, globalPid AS pid, rowid AS rid FROM ${GPU}`);
+      if (present.has(GPU))
+        parts.push(
+          `SELECT start AS t, 0 AS k, address AS a, faultAccessType AS x, NULL AS b, NULL AS c, globalPid AS pid, rowid AS rid FROM ${GPU}`,
+        );
       if (present.has(CPU)) parts.push(`SELECT start, 1, address, NULL, NULL, NULL, globalPid, rowid FROM ${CPU}`);
-      if (present.has(MEMCPY)) parts.push(`SELECT start, 2, virtualAddress, copyKind, bytes, migrationCause, globalPid, rowid FROM ${MEMCPY} WHERE copyKind IN (11, 12)`);
-      sink.header({}, [`Nsight Systems export (${tables.join(', ')}): the workload shape of a CUDA run (no mmap: replay with --implicit-mmap)`]);
+      if (present.has(MEMCPY))
+        parts.push(
+          `SELECT start, 2, virtualAddress, copyKind, bytes, migrationCause, globalPid, rowid FROM ${MEMCPY} WHERE copyKind IN (11, 12)`,
+        );
+      sink.header({}, [
+        `Nsight Systems export (${tables.join(', ')}): the workload shape of a CUDA run (no mmap: replay with --implicit-mmap)`,
+      ]);
       const skipped = new SkipCounter();
-      const rows = db.prepare(`${parts.join(' UNION ALL ')} ORDER BY t, k, rid`).safeIntegers(true).iterate() as IterableIterator<Row>;
+      const rows = db
+        .prepare(`${parts.join(' UNION ALL ')} ORDER BY t, k, rid`)
+        .safeIntegers(true)
+        .iterate() as IterableIterator<Row>;
       for (const r of rows) {
         const table = TABLES[Number(r.k)];
-        const fail = (what: string) => new TraceInputError(file, Number(r.rid), `table ${table} rowid ${r.rid}: ${what}`);
+        const fail = (what: string) =>
+          new TraceInputError(file, Number(r.rid), `table ${table} rowid ${r.rid}: ${what}`);
         if (r.t === null || r.t < 0n) throw fail(`column start: expected a timestamp in ns, found ${r.t}`);
         if (r.a === null || r.a < 0n || r.a >= 1n << 64n) throw fail(`expected an address below 2^64, found ${r.a}`);
         if (o.pid !== undefined && (r.pid === null || pidOfGlobalId(r.pid) !== o.pid)) {
@@ -106,9 +152,17 @@ export const nsysSqliteImporter: Importer = {
           continue;
         }
         if (r.k === 0n) {
-          const op = r.x === null ? undefined : r.x === 0n ? (o.gpuAccess === 'write' ? 'gpu_write' : 'gpu_read') : ACCESS[r.x.toString()];
-          if (op === undefined) throw fail(`column faultAccessType: expected 0-4 (CUPTI unified-memory access type), found ${r.x}`);
-          if (op === 'prefetch') skipped.add('GPU prefetch faults (the driver\'s)');
+          const op =
+            r.x === null
+              ? undefined
+              : r.x === 0n
+                ? o.gpuAccess === 'write'
+                  ? 'gpu_write'
+                  : 'gpu_read'
+                : ACCESS[r.x.toString()];
+          if (op === undefined)
+            throw fail(`column faultAccessType: expected 0-4 (CUPTI unified-memory access type), found ${r.x}`);
+          if (op === 'prefetch') skipped.add("GPU prefetch faults (the driver's)");
           else sink.event({ op, t: r.t, addr: r.a });
         } else if (r.k === 1n) {
           sink.event({ op: 'cpu_read', t: r.t, addr: r.a });

@@ -12,7 +12,18 @@ import type { GpuAccess, MapKind, PrefetchRegion, Prot } from '../core/events.js
 
 /** One svmsim trace event as an importer produces it (times in ns of the capture's clock). */
 export interface ImportedEvent {
-  op: 'mmap' | 'munmap' | 'mprotect' | 'madvise' | 'cpu_read' | 'cpu_write' | 'gpu_read' | 'gpu_write' | 'gpu_atomic' | 'gpu_fault' | 'xe_prefetch';
+  op:
+    | 'mmap'
+    | 'munmap'
+    | 'mprotect'
+    | 'madvise'
+    | 'cpu_read'
+    | 'cpu_write'
+    | 'gpu_read'
+    | 'gpu_write'
+    | 'gpu_atomic'
+    | 'gpu_fault'
+    | 'xe_prefetch';
   t: bigint;
   addr: bigint;
   size?: bigint;

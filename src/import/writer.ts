@@ -72,7 +72,10 @@ export class TraceWriter implements ImportSink {
     if (!this.headerDone) this.header({}, []);
     this.write(this.buf);
     this.buf = '';
-    if (this.clamped > 0) this.notes.push(`${this.clamped} event${this.clamped === 1 ? '' : 's'} earlier than the one before (outside the reorder window) written at the previous time`);
+    if (this.clamped > 0)
+      this.notes.push(
+        `${this.clamped} event${this.clamped === 1 ? '' : 's'} earlier than the one before (outside the reorder window) written at the previous time`,
+      );
     return this.notes;
   }
 

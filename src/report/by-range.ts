@@ -7,8 +7,9 @@
  * `gc_range` / `madvise_range_remove` closes it, and decisions naming a span attach to every open
  * history they overlap.
  *
- * Scale: open histories are indexed by 2M block, so a decision finds the histories it overlaps
- * without scanning every open one; lines go into an ExternalSorter (spill.ts) keyed by history
+ * Scale: open histories are slots of a SpanIndex (open-spans.ts: columns, indexed by 2M block),
+ * so a decision finds the histories it overlaps without scanning every open one, in ~70 bytes per
+ * open history; lines go into an ExternalSorter (spill.ts) keyed by history
  * number, so memory holds the open histories and one run of text, never the whole report. A
  * history's heading is pushed when it closes (or at the end), keyed to sort before its lines.
  */
@@ -17,19 +18,14 @@ import type { Decision, EventResult, RangeRef } from '../core/decisions.js';
 import { describe } from './describe.js';
 import { humanPages, span } from './format.js';
 import type { EventEcho } from './reporter.js';
+import { SpanIndex } from './open-spans.js';
 import { ExternalSorter, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
 
-interface OpenHistory {
-  /** Creation number: histories print in this order. */
-  n: number;
-  /** Owning process (1 when the trace has no pid). */
-  pid: number;
-  start: number;
-  end: number;
-  createdSeq: number;
-  /** Last decision that attached a line (one line per decision). */
-  mark: number;
-}
+/** Columns of an open history in its SpanIndex slot. */
+const N = 0; // creation number: histories print in this order
+const PID = 1; // owning process (1 when the trace has no pid)
+const CREATED = 2; // seq of the event that created it
+const MARK = 3; // last decision that attached a line (one line per decision)
 
 /**
  * A line of the report: key = 2 × history number (+1 for body lines, 0 for the heading). A
@@ -82,14 +78,10 @@ export function spansOf(d: Decision): RangeRef[] {
   }
 }
 
-/** Pages per index block (2M): ranges never cross one, so a history sits in one block. */
-const BLOCK = 512;
-const blockOf = (page: number) => Math.floor(page / BLOCK);
-
 export class RangeHistory {
   private readonly lines: ExternalSorter<Line>;
-  private readonly blocks = new Map<number, OpenHistory[]>();
-  private readonly open = new Set<OpenHistory>();
+  /** Open histories (by 2M block, in columns: open-spans.ts). */
+  private readonly open = new SpanIndex(4);
   private created = 0;
   private decisionNo = 0;
   /** Processes seen (histories name their pid when there is more than one). */
@@ -107,6 +99,7 @@ export class RangeHistory {
     this.pids.add(pid);
     let tag: string | undefined;
     let fault = '';
+    const open = this.open;
     for (const d of res.decisions) {
       if (d.code === 'process') {
         pid = d.pid;
@@ -120,66 +113,50 @@ export class RangeHistory {
       const dpid = d.code === 'bo_evict' && d.pid !== undefined ? d.pid : pid;
       const mark = ++this.decisionNo;
       let text: string | undefined;
-      this.overlapping(spans, (h) => {
-        if (h.mark === mark || h.pid !== dpid) return;
-        h.mark = mark;
-        tag ??= `#${res.seq} ${res.op}${echo.pid !== undefined ? ` pid ${echo.pid}` : ''} (line ${echo.line})`;
-        text ??= `    ${tag}${fault}: ${describe(d)}`;
-        this.lines.push({ key: h.n * 2 + 1, pid: -1, text });
-      });
+      for (const s of spans) {
+        open.overlapping(s.start, s.end, (h) => {
+          const c = h * 4;
+          if (open.cols[c + MARK] === mark || open.cols[c + PID] !== dpid) return;
+          open.cols[c + MARK] = mark;
+          tag ??= `#${res.seq} ${res.op}${echo.pid !== undefined ? ` pid ${echo.pid}` : ''} (line ${echo.line})`;
+          text ??= `    ${tag}${fault}: ${describe(d)}`;
+          this.lines.push({ key: open.cols[c + N] * 2 + 1, pid: -1, text });
+        });
+      }
       if (d.code === 'gc_range' || d.code === 'madvise_range_remove') this.closeExact(pid, d.range);
     }
   }
 
   private openHistory(pid: number, r: RangeRef, seq: number): void {
-    const h: OpenHistory = { n: this.created++, pid, start: r.start, end: r.end, createdSeq: seq, mark: 0 };
-    this.open.add(h);
-    for (let b = blockOf(h.start), last = blockOf(h.end - 1); b <= last; b++) {
-      const list = this.blocks.get(b);
-      if (list === undefined) this.blocks.set(b, [h]);
-      else list.push(h);
-    }
-  }
-
-  /** Every open history overlapping one of the spans (a history may come more than once). */
-  private overlapping(spans: RangeRef[], each: (h: OpenHistory) => void): void {
-    for (const s of spans) {
-      if (s.end <= s.start) continue;
-      const first = blockOf(s.start);
-      const last = blockOf(s.end - 1);
-      if (last - first + 1 > this.open.size) {
-        for (const h of this.open) if (h.start < s.end && s.start < h.end) each(h);
-        continue;
-      }
-      for (let b = first; b <= last; b++) {
-        const list = this.blocks.get(b);
-        if (list === undefined) continue;
-        for (const h of list) if (h.start < s.end && s.start < h.end) each(h);
-      }
-    }
+    const h = this.open.add(r.start, r.end);
+    const c = h * 4;
+    this.open.cols[c + N] = this.created++;
+    this.open.cols[c + PID] = pid;
+    this.open.cols[c + CREATED] = seq;
   }
 
   /** Close the open histories of exactly this span (its heading can be written now). */
   private closeExact(pid: number, r: RangeRef): void {
-    const list = this.blocks.get(blockOf(r.start));
-    if (list === undefined) return;
-    for (const h of list.filter((x) => x.pid === pid && x.start === r.start && x.end === r.end)) this.close(h, true);
+    const hit: number[] = [];
+    this.open.at(r.start, (h) => {
+      if (this.open.cols[h * 4 + PID] === pid && this.open.end[h] === r.end) hit.push(h);
+    });
+    for (const h of hit) this.close(h, true);
   }
 
-  private close(h: OpenHistory, destroyed: boolean): void {
-    this.open.delete(h);
-    for (let b = blockOf(h.start), last = blockOf(h.end - 1); b <= last; b++) {
-      const list = this.blocks.get(b)!;
-      list.splice(list.indexOf(h), 1);
-      if (list.length === 0) this.blocks.delete(b);
-    }
-    const text = `range ${span(h.start, h.end)} ${humanPages(h.end - h.start)}, created at #${h.createdSeq}${destroyed ? ', destroyed' : ''}`;
-    this.lines.push({ key: h.n * 2, pid: h.pid, text });
+  private close(h: number, destroyed: boolean): void {
+    const o = this.open;
+    const c = h * 4;
+    const start = o.start[h];
+    const end = o.end[h];
+    const text = `range ${span(start, end)} ${humanPages(end - start)}, created at #${o.cols[c + CREATED]}${destroyed ? ', destroyed' : ''}`;
+    this.lines.push({ key: o.cols[c + N] * 2, pid: o.cols[c + PID], text });
+    o.remove(h);
   }
 
   /** Write every history, in creation order (each line ends in '\n'). */
   writeTo(write: (s: string) => void): void {
-    for (const h of [...this.open]) this.close(h, false);
+    for (const h of this.open.all()) this.close(h, false);
     let out = '';
     const named = this.pids.size > 1;
     this.lines.drain((l) => {

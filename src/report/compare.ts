@@ -69,7 +69,13 @@ function renderCompare(r: CompareResult, format: 'table' | 'markdown' | 'csv' | 
     case 'csv':
       return [['metric', ...head.slice(1)], ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
     case 'markdown': {
-      const lines = [`| metric | ${head.slice(1).join(' | ')} |`, `|---|${head.slice(1).map(() => '---:').join('|')}|`];
+      const lines = [
+        `| metric | ${head.slice(1).join(' | ')} |`,
+        `|---|${head
+          .slice(1)
+          .map(() => '---:')
+          .join('|')}|`,
+      ];
       for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
       return lines.join('\n') + '\n';
     }
@@ -103,8 +109,18 @@ function compareJson(r: CompareResult): { events: number; columns: unknown[] } {
  * renderCompare()). JSON: `{ svmsim, traces: [{ trace, events, columns }] }`; other formats:
  * a `trace:` line before each trace's table, a blank line between them.
  */
-export function renderCompareTraces(sections: { trace: string; result: CompareResult }[], format: 'table' | 'markdown' | 'csv' | 'json'): string {
+export function renderCompareTraces(
+  sections: { trace: string; result: CompareResult }[],
+  format: 'table' | 'markdown' | 'csv' | 'json',
+): string {
   if (sections.length === 1) return renderCompare(sections[0].result, format);
-  if (format === 'json') return JSON.stringify({ svmsim: 1, traces: sections.map((s) => ({ trace: s.trace, ...compareJson(s.result) })) }, null, 2) + '\n';
+  if (format === 'json')
+    return (
+      JSON.stringify(
+        { svmsim: 1, traces: sections.map((s) => ({ trace: s.trace, ...compareJson(s.result) })) },
+        null,
+        2,
+      ) + '\n'
+    );
   return sections.map((s) => `${s.trace}:\n${renderCompare(s.result, format)}`).join('\n');
 }

@@ -6,7 +6,15 @@
  * ("PAGE FAULT", "ALLOCATE VRAM", "GET PAGES", "BIND", "NOTIFIER", "GARBAGE COLLECTOR").
  */
 
-import type { ChunkReject, Decision, GetPagesFailCause, MigrateFailCause, MigrateReason, NoMigrateReason, NotMigratableCause } from '../core/decisions.js';
+import type {
+  ChunkReject,
+  Decision,
+  GetPagesFailCause,
+  MigrateFailCause,
+  MigrateReason,
+  NoMigrateReason,
+  NotMigratableCause,
+} from '../core/decisions.js';
 import { hexPage, humanBytes, humanPages, ms, span } from './format.js';
 
 const REJECT: Record<ChunkReject, string> = {

@@ -40,7 +40,9 @@ function decisionLine(d: Record<string, unknown>, changed: Set<string>): string 
 
 function eventBlock(e: EventRec | null, changes: Change[], side: 'a' | 'b', c: ChalkInstance): string[] {
   if (e === null) return ['    (no such event)'];
-  const changedPaths = new Set(changes.flatMap((x) => (x.kind === 'field' ? [x.path.split('.').slice(0, 2).join('.')] : [])));
+  const changedPaths = new Set(
+    changes.flatMap((x) => (x.kind === 'field' ? [x.path.split('.').slice(0, 2).join('.')] : [])),
+  );
   const head = `outcome ${e.outcome}${changedPaths.has('outcome') ? '*' : ''}${e.errno ? ` errno ${e.errno}${changedPaths.has('errno') ? '*' : ''}` : ''}`;
   const lonely = new Set(changes.flatMap((x) => (x.kind === (side === 'a' ? 'removed' : 'added') ? [x.index] : [])));
   const out = [`    ${head}`];
@@ -70,7 +72,9 @@ function where(seq: number, line: number | null): string {
 function text(d: DiffResult, c: ChalkInstance, maxShown: number): string {
   const out: string[] = [];
   if (d.equal) {
-    out.push(`svmsim diff: ${d.a.file} and ${d.b.file} agree (${pl(d.events.count, 'event')}${d.events.compared ? '' : ', events not compared: one side has --no-events'})`);
+    out.push(
+      `svmsim diff: ${d.a.file} and ${d.b.file} agree (${pl(d.events.count, 'event')}${d.events.compared ? '' : ', events not compared: one side has --no-events'})`,
+    );
     return out.join('\n') + '\n';
   }
   out.push(c.bold(`svmsim diff: ${d.a.file} → ${d.b.file}`));
@@ -79,7 +83,11 @@ function text(d: DiffResult, c: ChalkInstance, maxShown: number): string {
   if (!ev.compared) out.push('events not compared (one side was written with --no-events)');
   else if (ev.differing === 0) out.push(`events: all ${n(ev.count)} agree`);
   else {
-    out.push('', c.bold(`events: ${pl(ev.differing, 'event')} of ${n(ev.count)} differ`) + (ev.onlyInA + ev.onlyInB ? ` (${n(ev.onlyInA)} only in A, ${n(ev.onlyInB)} only in B)` : ''));
+    out.push(
+      '',
+      c.bold(`events: ${pl(ev.differing, 'event')} of ${n(ev.count)} differ`) +
+        (ev.onlyInA + ev.onlyInB ? ` (${n(ev.onlyInA)} only in A, ${n(ev.onlyInB)} only in B)` : ''),
+    );
     const f = ev.first!;
     out.push('', `first divergence: event ${where(f.seq, f.line)} ${f.op}${f.addr ? ' ' + f.addr : ''}`);
     out.push(`  A ${d.a.file}:`, ...eventBlock(f.a, f.changes, 'a', c));
@@ -93,15 +101,23 @@ function text(d: DiffResult, c: ChalkInstance, maxShown: number): string {
       );
     }
     out.push('', 'grouped by what changed:');
-    for (const g of ev.groups) out.push(`  ${pl(g.count, 'event')}: ${g.summary}  (first ${where(g.firstSeq, g.firstLine)})`);
+    for (const g of ev.groups)
+      out.push(`  ${pl(g.count, 'event')}: ${g.summary}  (first ${where(g.firstSeq, g.firstLine)})`);
     if (ev.moreGroups > 0) out.push(`  ... ${pl(ev.moreGroups, 'more kind')} of change (--max-shown N lists more)`);
   }
   const rg = d.ranges;
   if (rg.added.count + rg.removed.count + rg.changed.count > 0) {
-    out.push('', c.bold(`final ranges: ${n(rg.a)} → ${n(rg.b)}`) + ` (${n(rg.added.count)} added, ${n(rg.removed.count)} removed, ${n(rg.changed.count)} changed)`);
+    out.push(
+      '',
+      c.bold(`final ranges: ${n(rg.a)} → ${n(rg.b)}`) +
+        ` (${n(rg.added.count)} added, ${n(rg.removed.count)} removed, ${n(rg.changed.count)} changed)`,
+    );
     const list = (label: string, x: { count: number; shown: RangeChange[] }) => {
       for (const r of x.shown) out.push(`  ${label} ${rangeLine(r)}`);
-      if (x.count > x.shown.length) out.push(`  ... ${n(x.count - x.shown.length)} more ${label === '+' ? 'added' : label === '-' ? 'removed' : 'changed'}`);
+      if (x.count > x.shown.length)
+        out.push(
+          `  ... ${n(x.count - x.shown.length)} more ${label === '+' ? 'added' : label === '-' ? 'removed' : 'changed'}`,
+        );
     };
     list('-', rg.removed);
     list('+', rg.added);
@@ -126,32 +142,51 @@ function text(d: DiffResult, c: ChalkInstance, maxShown: number): string {
 
 function markdown(d: DiffResult, maxShown: number): string {
   const out: string[] = [];
-  if (d.equal) return `### svmsim diff: no change\n\n\`${d.a.file}\` and \`${d.b.file}\` agree (${pl(d.events.count, 'event')}).\n`;
+  if (d.equal)
+    return `### svmsim diff: no change\n\n\`${d.a.file}\` and \`${d.b.file}\` agree (${pl(d.events.count, 'event')}).\n`;
   out.push(`### svmsim diff: \`${d.a.file}\` → \`${d.b.file}\``, '');
   for (const note of d.notes) out.push(`> **Note:** ${note}`, '');
   const ev = d.events;
   if (ev.compared && ev.differing > 0) {
     const f = ev.first!;
-    out.push(`**${pl(ev.differing, 'event')} of ${n(ev.count)} differ.** First divergence: event ${where(f.seq, f.line)} \`${f.op}\``, '', '```diff');
+    out.push(
+      `**${pl(ev.differing, 'event')} of ${n(ev.count)} differ.** First divergence: event ${where(f.seq, f.line)} \`${f.op}\``,
+      '',
+      '```diff',
+    );
     const c = new Chalk({ level: 0 });
     for (const l of eventBlock(f.a, f.changes, 'a', c)) out.push(l.replace(/^ {4}/, '').replace(/^ {2}- /, '- '));
     out.push('@@ B @@');
     for (const l of eventBlock(f.b, f.changes, 'b', c)) out.push(l.replace(/^ {4}/, '').replace(/^ {2}\+ /, '+ '));
     out.push('```', '', '| events | what changed | first |', '|---:|---|---|');
-    for (const g of ev.groups) out.push(`| ${n(g.count)} | ${g.summary.replace(/\|/g, '\\|')} | ${where(g.firstSeq, g.firstLine)} |`);
+    for (const g of ev.groups)
+      out.push(`| ${n(g.count)} | ${g.summary.replace(/\|/g, '\\|')} | ${where(g.firstSeq, g.firstLine)} |`);
     if (ev.moreGroups > 0) out.push(`| | ... ${pl(ev.moreGroups, 'more kind')} of change | |`);
     out.push('');
   }
   const rg = d.ranges;
   if (rg.added.count + rg.removed.count + rg.changed.count > 0) {
-    out.push(`**Final ranges:** ${n(rg.a)} → ${n(rg.b)} (${n(rg.added.count)} added, ${n(rg.removed.count)} removed, ${n(rg.changed.count)} changed)`, '');
-    for (const [label, x] of [['removed', rg.removed], ['added', rg.added], ['changed', rg.changed]] as const) for (const r of x.shown) out.push(`- ${label} \`${rangeLine(r)}\``);
+    out.push(
+      `**Final ranges:** ${n(rg.a)} → ${n(rg.b)} (${n(rg.added.count)} added, ${n(rg.removed.count)} removed, ${n(rg.changed.count)} changed)`,
+      '',
+    );
+    for (const [label, x] of [
+      ['removed', rg.removed],
+      ['added', rg.added],
+      ['changed', rg.changed],
+    ] as const)
+      for (const r of x.shown) out.push(`- ${label} \`${rangeLine(r)}\``);
     out.push('');
   }
-  const rows = [...d.vram.map((v) => ({ ...v, name: `vram ${v.name}` })), ...d.stats.map((s) => ({ ...s, name: `${s.gt} ${s.name}` })), ...d.metrics];
+  const rows = [
+    ...d.vram.map((v) => ({ ...v, name: `vram ${v.name}` })),
+    ...d.stats.map((s) => ({ ...s, name: `${s.gt} ${s.name}` })),
+    ...d.metrics,
+  ];
   if (rows.length > 0) {
     out.push('| counter | old | new | delta |', '|---|---:|---:|---:|');
-    for (const s of rows.slice(0, Math.max(maxShown, 40))) out.push(`| ${s.name} | ${s.old ?? ''} | ${s.new ?? ''} | ${signed(s.delta)} |`);
+    for (const s of rows.slice(0, Math.max(maxShown, 40)))
+      out.push(`| ${s.name} | ${s.old ?? ''} | ${s.new ?? ''} | ${signed(s.delta)} |`);
     out.push('');
   }
   return out.join('\n');
@@ -164,18 +199,27 @@ const ghProp = (s: string) => ghEscape(s).replace(/:/g, '%3A').replace(/,/g, '%2
 function github(d: DiffResult, maxShown: number): string {
   const out: string[] = [];
   const file = d.b.trace ?? d.a.trace;
-  const at = (line: number | null) => (file !== null ? ` file=${ghProp(file)}${line !== null ? `,line=${line}` : ''}` : '');
+  const at = (line: number | null) =>
+    file !== null ? ` file=${ghProp(file)}${line !== null ? `,line=${line}` : ''}` : '';
   for (const note of d.notes) out.push(`::warning${at(null).replace(/^ /, ' ')}::${ghEscape(`svmsim diff: ${note}`)}`);
   for (const g of d.events.groups) {
-    out.push(`::error${at(g.firstLine)},title=${ghProp(`svmsim diff: ${pl(g.count, 'event')} changed`)}::${ghEscape(`event #${g.firstSeq}: ${g.summary}`)}`);
+    out.push(
+      `::error${at(g.firstLine)},title=${ghProp(`svmsim diff: ${pl(g.count, 'event')} changed`)}::${ghEscape(`event #${g.firstSeq}: ${g.summary}`)}`,
+    );
   }
-  const counters = d.stats.length + d.vram.length + d.ranges.added.count + d.ranges.removed.count + d.ranges.changed.count;
-  if (d.events.differing === 0 && counters > 0) out.push(`::error${at(null)}::${ghEscape(`svmsim diff: final state differs (${counters} ranges/counters)`)}`);
+  const counters =
+    d.stats.length + d.vram.length + d.ranges.added.count + d.ranges.removed.count + d.ranges.changed.count;
+  if (d.events.differing === 0 && counters > 0)
+    out.push(`::error${at(null)}::${ghEscape(`svmsim diff: final state differs (${counters} ranges/counters)`)}`);
   return (out.length ? out.join('\n') + '\n' : '') + text(d, new Chalk({ level: 0 }), maxShown);
 }
 
 /** Render a diff in one of the formats. */
-export function renderDiff(d: DiffResult, format: DiffFormat, opts: { color?: 0 | 1 | 2 | 3; maxShown?: number } = {}): string {
+export function renderDiff(
+  d: DiffResult,
+  format: DiffFormat,
+  opts: { color?: 0 | 1 | 2 | 3; maxShown?: number } = {},
+): string {
   const maxShown = opts.maxShown ?? 10;
   switch (format) {
     case 'json':

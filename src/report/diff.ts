@@ -156,7 +156,10 @@ function deepEqual(x: unknown, y: unknown): boolean {
 
 const isHex = (v: unknown): v is string => typeof v === 'string' && /^0x[0-9a-f]+$/.test(v);
 const isRange = (v: unknown): v is { start: string; end: string } =>
-  v !== null && typeof v === 'object' && isHex((v as Record<string, unknown>).start) && isHex((v as Record<string, unknown>).end);
+  v !== null &&
+  typeof v === 'object' &&
+  isHex((v as Record<string, unknown>).start) &&
+  isHex((v as Record<string, unknown>).end);
 
 function rangeSize(r: { start: string; end: string }): string {
   return humanBytes(BigInt(r.end) - BigInt(r.start));
@@ -171,7 +174,8 @@ function abstract(v: unknown, key = ''): string {
   if (Array.isArray(v)) return v.length <= 3 ? `[${v.map((x) => abstract(x)).join(', ')}]` : `${v.length} items`;
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    if (typeof o.pages === 'number' && typeof o.reason === 'string') return `${humanBytes(BigInt(o.pages) << 12n)} ${o.reason}`;
+    if (typeof o.pages === 'number' && typeof o.reason === 'string')
+      return `${humanBytes(BigInt(o.pages) << 12n)} ${o.reason}`;
     return Object.entries(o)
       .map(([k, x]) => `${k}=${abstract(x, k)}`)
       .join(' ');
@@ -215,7 +219,13 @@ class Ignore {
 /** Field-by-field differences of two values (objects compared key by key, the rest whole). */
 function fieldChanges(path: string, x: unknown, y: unknown, ig: Ignore, code: string | undefined, out: Change[]): void {
   if (deepEqual(x, y)) return;
-  const bothObjects = x !== null && y !== null && typeof x === 'object' && typeof y === 'object' && !Array.isArray(x) && !Array.isArray(y);
+  const bothObjects =
+    x !== null &&
+    y !== null &&
+    typeof x === 'object' &&
+    typeof y === 'object' &&
+    !Array.isArray(x) &&
+    !Array.isArray(y);
   if (bothObjects && !isRange(x)) {
     const xo = x as Record<string, unknown>;
     const yo = y as Record<string, unknown>;
@@ -233,7 +243,8 @@ function alignCodes(a: string[], b: string[]): [number, number][] {
   const n = a.length;
   const m = b.length;
   const L: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) L[i][j] = a[i] === b[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--) L[i][j] = a[i] === b[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
   const pairs: [number, number][] = [];
   for (let i = 0, j = 0; i < n && j < m; ) {
     if (a[i] === b[j]) {
@@ -293,32 +304,59 @@ function delta(name: string, x: number | undefined, y: number | undefined): Delt
 export function diffResults(a: DiffSource, b: DiffSource, o: DiffOptions = {}): DiffResult {
   const ig = new Ignore(o);
   const maxShown = o.maxShown ?? 10;
-  const side = (s: DiffSource) => ({ file: s.file, kernel: s.header.kernel, trace: s.header.trace?.name ?? null, sha256: s.header.trace?.sha256 ?? null });
+  const side = (s: DiffSource) => ({
+    file: s.file,
+    kernel: s.header.kernel,
+    trace: s.header.trace?.name ?? null,
+    sha256: s.header.trace?.sha256 ?? null,
+  });
   const r: DiffResult = {
     equal: true,
     a: side(a),
     b: side(b),
     notes: [],
     platform: [],
-    events: { compared: a.hasEvents && b.hasEvents, count: 0, differing: 0, onlyInA: 0, onlyInB: 0, first: null, groups: [], moreGroups: 0 },
-    ranges: { a: 0, b: 0, added: { count: 0, shown: [] }, removed: { count: 0, shown: [] }, changed: { count: 0, shown: [] } },
+    events: {
+      compared: a.hasEvents && b.hasEvents,
+      count: 0,
+      differing: 0,
+      onlyInA: 0,
+      onlyInB: 0,
+      first: null,
+      groups: [],
+      moreGroups: 0,
+    },
+    ranges: {
+      a: 0,
+      b: 0,
+      added: { count: 0, shown: [] },
+      removed: { count: 0, shown: [] },
+      changed: { count: 0, shown: [] },
+    },
     vram: [],
     stats: [],
     metrics: [],
     thrashing: { old: 0, new: 0, changed: false },
   };
   // ---- up front: kernels, platforms, traces
-  if (r.a.kernel !== r.b.kernel && !ig.field('kernel')) r.notes.push(`different kernels: ${r.a.kernel} → ${r.b.kernel}`);
+  if (r.a.kernel !== r.b.kernel && !ig.field('kernel'))
+    r.notes.push(`different kernels: ${r.a.kernel} → ${r.b.kernel}`);
   const pa = a.header.platform;
   const pb = b.header.platform;
   for (const k of new Set([...Object.keys(pa), ...Object.keys(pb)])) {
     if (k === 'kernel' || ig.field(k) || deepEqual(pa[k], pb[k])) continue;
     r.platform.push({ knob: k, old: pa[k] ?? null, new: pb[k] ?? null });
   }
-  const knob = (k: string, v: unknown) => (typeof v === 'number' && (k === 'vram' || k === 'notifier_size') ? humanBytes(BigInt(v)) : String(v));
-  if (r.platform.length > 0) r.notes.push(`different platforms: ${r.platform.map((p) => `${p.knob} ${knob(p.knob, p.old)} → ${knob(p.knob, p.new)}`).join(', ')}`);
+  const knob = (k: string, v: unknown) =>
+    typeof v === 'number' && (k === 'vram' || k === 'notifier_size') ? humanBytes(BigInt(v)) : String(v);
+  if (r.platform.length > 0)
+    r.notes.push(
+      `different platforms: ${r.platform.map((p) => `${p.knob} ${knob(p.knob, p.old)} → ${knob(p.knob, p.new)}`).join(', ')}`,
+    );
   if (r.a.sha256 !== null && r.b.sha256 !== null && r.a.sha256 !== r.b.sha256 && !ig.field('trace')) {
-    r.notes.push(`different traces: ${r.a.trace ?? '?'} (sha256 ${r.a.sha256.slice(0, 12)}) → ${r.b.trace ?? '?'} (sha256 ${r.b.sha256.slice(0, 12)})`);
+    r.notes.push(
+      `different traces: ${r.a.trace ?? '?'} (sha256 ${r.a.sha256.slice(0, 12)}) → ${r.b.trace ?? '?'} (sha256 ${r.b.sha256.slice(0, 12)})`,
+    );
   }
 
   // ---- events
@@ -337,16 +375,34 @@ export function diffResults(a: DiffSource, b: DiffSource, o: DiffOptions = {}): 
     if (x === null || y === null) {
       if (x === null) ev.onlyInB++;
       else ev.onlyInA++;
-      changes = [{ kind: 'field', path: 'event', old: x === null ? null : `#${x.seq} ${x.op}`, new: y === null ? null : `#${y.seq} ${y.op}` }];
+      changes = [
+        {
+          kind: 'field',
+          path: 'event',
+          old: x === null ? null : `#${x.seq} ${x.op}`,
+          new: y === null ? null : `#${y.seq} ${y.op}`,
+        },
+      ];
     } else changes = compareEvents(x, y, ig);
     if (changes.length === 0) continue;
     ev.differing++;
     const e = (x ?? y)!;
     if (ev.first === null) {
-      ev.first = { seq: e.seq, line: typeof e.line === 'number' ? e.line : null, op: e.op, addr: typeof e.addr === 'string' ? e.addr : null, a: x, b: y, changes };
+      ev.first = {
+        seq: e.seq,
+        line: typeof e.line === 'number' ? e.line : null,
+        op: e.op,
+        addr: typeof e.addr === 'string' ? e.addr : null,
+        a: x,
+        b: y,
+        changes,
+      };
     }
     const keys = changes.map(changeKey);
-    let key = keys.length > MAX_KEY_CHANGES + 2 ? [...keys.slice(0, MAX_KEY_CHANGES), `(${keys.length - MAX_KEY_CHANGES} more)`].join('; ') : keys.join('; ');
+    let key =
+      keys.length > MAX_KEY_CHANGES + 2
+        ? [...keys.slice(0, MAX_KEY_CHANGES), `(${keys.length - MAX_KEY_CHANGES} more)`].join('; ')
+        : keys.join('; ');
     if (key.length > 600) key = key.slice(0, 597) + '...';
     let g = groups.get(key);
     if (g === undefined) {
@@ -367,7 +423,12 @@ export function diffResults(a: DiffSource, b: DiffSource, o: DiffOptions = {}): 
   const rg = r.ranges;
   let ra = a.nextRange();
   let rb = b.nextRange();
-  const show = (x: RangeRec, fields?: RangeChange['fields']): RangeChange => ({ start: x.start, end: x.end, location: x.location, ...(fields ? { fields } : {}) });
+  const show = (x: RangeRec, fields?: RangeChange['fields']): RangeChange => ({
+    start: x.start,
+    end: x.end,
+    location: x.location,
+    ...(fields ? { fields } : {}),
+  });
   while (ra !== undefined || rb !== undefined) {
     const c = ra === undefined ? 1 : rb === undefined ? -1 : hexLess(ra.start, rb.start);
     if (c < 0) {
@@ -413,7 +474,11 @@ export function diffResults(a: DiffSource, b: DiffSource, o: DiffOptions = {}): 
     if (ig.counter(m) || ta.metrics[m] === tb.metrics[m]) continue;
     r.metrics.push(delta(m, ta.metrics[m], tb.metrics[m]));
   }
-  r.thrashing = { old: ta.thrashing.length, new: tb.thrashing.length, changed: !ig.field('thrashing') && !deepEqual(ta.thrashing, tb.thrashing) };
+  r.thrashing = {
+    old: ta.thrashing.length,
+    new: tb.thrashing.length,
+    changed: !ig.field('thrashing') && !deepEqual(ta.thrashing, tb.thrashing),
+  };
 
   r.equal =
     r.notes.length === 0 &&

@@ -65,7 +65,12 @@ const PREFETCH_LABELS: RangeDebugLabel[] = [
 ];
 
 /** Every range_debug label, in the order of xe_svm.c then xe_vm.c. */
-export const RANGE_DEBUG_LABELS: readonly RangeDebugLabel[] = [...FAULT_LABELS.slice(0, 1), 'PAGE FAULT - VALID', ...FAULT_LABELS.slice(1), ...PREFETCH_LABELS];
+export const RANGE_DEBUG_LABELS: readonly RangeDebugLabel[] = [
+  ...FAULT_LABELS.slice(0, 1),
+  'PAGE FAULT - VALID',
+  ...FAULT_LABELS.slice(1),
+  ...PREFETCH_LABELS,
+];
 
 /** Print sites by calling function, for kernels whose handler is `handler` and whose EVICT PAGES comes from `evict`. */
 function sites(handler: string, evict: string): DmesgProfile['fn'] {
@@ -248,7 +253,9 @@ export class DmesgFormatter {
         site = 'COPY';
         const sram = hexBytes(d.page, 16);
         const vram = hexBytes(d.bo * 512 + d.boPage, 16);
-        msg = d.toVram ? `COPY TO VRAM - 0x${sram} -> 0x${vram}, NPAGES=${d.npages}` : `COPY TO SRAM - 0x${vram} -> 0x${sram}, NPAGES=${d.npages}`;
+        msg = d.toVram
+          ? `COPY TO VRAM - 0x${sram} -> 0x${vram}, NPAGES=${d.npages}`
+          : `COPY TO SRAM - 0x${vram} -> 0x${sram}, NPAGES=${d.npages}`;
         break;
       }
       case 'svm_dbg': {
@@ -259,7 +266,11 @@ export class DmesgFormatter {
         const args = MESSAGE_ARGS[d.msg];
         msg =
           MESSAGE_LABELS[d.msg] +
-          (args === 'asid' ? `, asid=${o.asid}, errno=${errname(d.errno)}` : args === 'asid_gpusvm' ? `, asid=${o.asid}, gpusvm=${o.gpusvm}, errno=${errname(d.errno)}` : '');
+          (args === 'asid'
+            ? `, asid=${o.asid}, errno=${errname(d.errno)}`
+            : args === 'asid_gpusvm'
+              ? `, asid=${o.asid}, gpusvm=${o.gpusvm}, errno=${errname(d.errno)}`
+              : '');
         break;
       }
       default:

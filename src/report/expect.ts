@@ -42,7 +42,18 @@ export class ExpectError extends Error {
   }
 }
 
-const RANGE_CODES = new Set(['range', 'gc_range', 'migrate_to_vram', 'migrate_to_ram', 'bind', 'invalidate', 'madvise_range_remove', 'madvise_zap', 'range_evict', 'get_pages']);
+const RANGE_CODES = new Set([
+  'range',
+  'gc_range',
+  'migrate_to_vram',
+  'migrate_to_ram',
+  'bind',
+  'invalidate',
+  'madvise_range_remove',
+  'madvise_zap',
+  'range_evict',
+  'get_pages',
+]);
 const MIGRATE_CODES = new Set(['migrate_to_vram', 'migrate_to_ram']);
 
 type Watch = { key: string; read: () => number; last: number; changed: EventRef | null };
@@ -55,7 +66,11 @@ function rangeText(r: { start: number; end: number; location?: string; valid?: b
 export class ExpectChecker {
   /** Whether the simulator must record decisions (codes, ranges or thrashing are checked). */
   static needsRecords(exp: Expect): boolean {
-    return exp.ranges !== undefined || exp.thrashing !== undefined || Object.values(exp.events ?? {}).some((e) => e.codes !== undefined);
+    return (
+      exp.ranges !== undefined ||
+      exp.thrashing !== undefined ||
+      Object.values(exp.events ?? {}).some((e) => e.codes !== undefined)
+    );
   }
   private readonly needsRecords: boolean;
   private readonly watches: Watch[] = [];
@@ -74,17 +89,31 @@ export class ExpectChecker {
     const names = new Set<string>(statNames(kernel));
     for (const [gt, counters] of Object.entries(exp.stats ?? {})) {
       const g = ctx.stats.gts.find((x) => `gt${x.gt}` === gt);
-      if (g === undefined) throw new ExpectError(`expect.stats.${gt}`, `this platform has no ${gt} (GTs: ${ctx.stats.gts.map((x) => `gt${x.gt}`).join(', ')})`);
+      if (g === undefined)
+        throw new ExpectError(
+          `expect.stats.${gt}`,
+          `this platform has no ${gt} (GTs: ${ctx.stats.gts.map((x) => `gt${x.gt}`).join(', ')})`,
+        );
       for (const c of Object.keys(counters)) {
         if (!names.has(c)) throw new ExpectError(`expect.stats.${gt}.${c}`, `kernel ${kernel} has no counter "${c}"`);
         this.watches.push({ key: `stats.${gt}.${c}`, read: () => g.get(c as StatName), last: 0, changed: null });
       }
     }
     for (const m of Object.keys(exp.metrics ?? {})) {
-      if (!(m in ctx.metrics)) throw new ExpectError(`expect.metrics.${m}`, `unknown metric "${m}"; metrics: ${Object.keys(ctx.metrics).join(', ')}`);
-      this.watches.push({ key: `metrics.${m}`, read: () => (ctx.metrics as unknown as Record<string, number>)[m], last: 0, changed: null });
+      if (!(m in ctx.metrics))
+        throw new ExpectError(
+          `expect.metrics.${m}`,
+          `unknown metric "${m}"; metrics: ${Object.keys(ctx.metrics).join(', ')}`,
+        );
+      this.watches.push({
+        key: `metrics.${m}`,
+        read: () => (ctx.metrics as unknown as Record<string, number>)[m],
+        last: 0,
+        changed: null,
+      });
     }
-    if (exp.vram_used !== undefined) this.watches.push({ key: 'vram_used', read: () => ctx.pagemap.usedPages, last: 0, changed: null });
+    if (exp.vram_used !== undefined)
+      this.watches.push({ key: 'vram_used', read: () => ctx.pagemap.usedPages, last: 0, changed: null });
     for (const w of this.watches) w.last = w.read();
   }
 
@@ -100,7 +129,13 @@ export class ExpectChecker {
       }
     }
     const want = this.exp.events?.[String(res.seq)];
-    if (want !== undefined) this.seen.set(res.seq, { outcome: res.outcome, errno: res.errno ?? null, codes: res.decisions.map((d) => d.code), ref });
+    if (want !== undefined)
+      this.seen.set(res.seq, {
+        outcome: res.outcome,
+        errno: res.errno ?? null,
+        codes: res.decisions.map((d) => d.code),
+        ref,
+      });
     if (this.needsRecords) {
       for (const d of res.decisions) {
         if (RANGE_CODES.has(d.code)) this.rangesChanged = ref;
@@ -119,28 +154,64 @@ export class ExpectChecker {
       const g = fin.stats.find((x) => `gt${x.gt}` === gt)!;
       for (const [c, want] of Object.entries(counters)) {
         const got = g.counters.find(([n]) => n === c)![1];
-        if (got !== want) out.push({ path: ['stats', gt, c], expected: String(want), actual: String(got), actualJson: got, lastChange: watch(`stats.${gt}.${c}`) });
+        if (got !== want)
+          out.push({
+            path: ['stats', gt, c],
+            expected: String(want),
+            actual: String(got),
+            actualJson: got,
+            lastChange: watch(`stats.${gt}.${c}`),
+          });
       }
     }
     for (const [m, want] of Object.entries(exp.metrics ?? {})) {
       const got = (fin.metrics as unknown as Record<string, number>)[m];
-      if (got !== want) out.push({ path: ['metrics', m], expected: String(want), actual: String(got), actualJson: got, lastChange: watch(`metrics.${m}`) });
+      if (got !== want)
+        out.push({
+          path: ['metrics', m],
+          expected: String(want),
+          actual: String(got),
+          actualJson: got,
+          lastChange: watch(`metrics.${m}`),
+        });
     }
     if (exp.vram_used !== undefined && exp.vram_used !== fin.vram.used) {
-      out.push({ path: ['vram_used'], expected: humanBytes(exp.vram_used), actual: humanBytes(fin.vram.used), actualJson: fin.vram.used === 0n ? 0 : humanBytes(fin.vram.used), lastChange: watch('vram_used') });
+      out.push({
+        path: ['vram_used'],
+        expected: humanBytes(exp.vram_used),
+        actual: humanBytes(fin.vram.used),
+        actualJson: fin.vram.used === 0n ? 0 : humanBytes(fin.vram.used),
+        lastChange: watch('vram_used'),
+      });
     }
     if (exp.ranges !== undefined) {
-      const want = exp.ranges.map((r) => ({ start: Number(r.start >> 12n), end: Number(r.end >> 12n), location: r.location, valid: r.valid }));
+      const want = exp.ranges.map((r) => ({
+        start: Number(r.start >> 12n),
+        end: Number(r.end >> 12n),
+        location: r.location,
+        valid: r.valid,
+      }));
       const got = fin.ranges;
       const same =
         want.length === got.length &&
-        want.every((w, i) => w.start === got[i].start && w.end === got[i].end && (w.location === undefined || w.location === got[i].location) && (w.valid === undefined || w.valid === got[i].valid));
+        want.every(
+          (w, i) =>
+            w.start === got[i].start &&
+            w.end === got[i].end &&
+            (w.location === undefined || w.location === got[i].location) &&
+            (w.valid === undefined || w.valid === got[i].valid),
+        );
       if (!same) {
         out.push({
           path: ['ranges'],
           expected: want.length ? want.map(rangeText).join('; ') : '(none)',
           actual: got.length ? got.map(rangeText).join('; ') : '(none)',
-          actualJson: got.map((r) => ({ start: hexPage(r.start), end: hexPage(r.end), location: r.location, valid: r.valid })),
+          actualJson: got.map((r) => ({
+            start: hexPage(r.start),
+            end: hexPage(r.end),
+            location: r.location,
+            valid: r.valid,
+          })),
           lastChange: this.rangesChanged,
         });
       }
@@ -150,23 +221,53 @@ export class ExpectChecker {
       const ok = typeof exp.thrashing === 'boolean' ? exp.thrashing === n > 0 : exp.thrashing === n;
       if (!ok) {
         const actualJson = typeof exp.thrashing === 'boolean' ? n > 0 : n;
-        out.push({ path: ['thrashing'], expected: String(exp.thrashing), actual: `${String(actualJson)}${typeof exp.thrashing === 'boolean' ? ` (${n} thrashing ranges)` : ''}`, actualJson, lastChange: this.migrated });
+        out.push({
+          path: ['thrashing'],
+          expected: String(exp.thrashing),
+          actual: `${String(actualJson)}${typeof exp.thrashing === 'boolean' ? ` (${n} thrashing ranges)` : ''}`,
+          actualJson,
+          lastChange: this.migrated,
+        });
       }
     }
     for (const [seq, want] of Object.entries(exp.events ?? {})) {
       const got = this.seen.get(Number(seq));
       if (got === undefined) {
-        out.push({ path: ['events', seq], expected: `event #${seq}`, actual: `the trace has ${this.count} events (#0 to #${this.count - 1})`, actualJson: undefined, lastChange: null });
+        out.push({
+          path: ['events', seq],
+          expected: `event #${seq}`,
+          actual: `the trace has ${this.count} events (#0 to #${this.count - 1})`,
+          actualJson: undefined,
+          lastChange: null,
+        });
         continue;
       }
       if (want.outcome !== undefined && want.outcome !== got.outcome) {
-        out.push({ path: ['events', seq, 'outcome'], expected: want.outcome, actual: got.outcome, actualJson: got.outcome, lastChange: got.ref });
+        out.push({
+          path: ['events', seq, 'outcome'],
+          expected: want.outcome,
+          actual: got.outcome,
+          actualJson: got.outcome,
+          lastChange: got.ref,
+        });
       }
       if (want.errno !== undefined && want.errno !== got.errno) {
-        out.push({ path: ['events', seq, 'errno'], expected: String(want.errno), actual: String(got.errno), actualJson: got.errno, lastChange: got.ref });
+        out.push({
+          path: ['events', seq, 'errno'],
+          expected: String(want.errno),
+          actual: String(got.errno),
+          actualJson: got.errno,
+          lastChange: got.ref,
+        });
       }
       if (want.codes !== undefined && !isSubsequence(want.codes, got.codes)) {
-        out.push({ path: ['events', seq, 'codes'], expected: want.codes.join(' '), actual: got.codes.join(' '), actualJson: got.codes, lastChange: got.ref });
+        out.push({
+          path: ['events', seq, 'codes'],
+          expected: want.codes.join(' '),
+          actual: got.codes.join(' '),
+          actualJson: got.codes,
+          lastChange: got.ref,
+        });
       }
     }
     return out;

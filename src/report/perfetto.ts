@@ -16,7 +16,8 @@
  * times), as the format expects.
  *
  * Scale: events are built as the replay goes and pushed into an ExternalSorter (spill.ts), so
- * memory holds the open range tracks and one run of events, never the whole timeline. The time
+ * memory holds the open range tracks (slots of a SpanIndex, open-spans.ts: ~80 bytes each) and
+ * one run of events, never the whole timeline. The time
  * base is known only at the end (any non-zero time switches to trace time), so every event
  * carries its time in both bases. Before the first non-zero time every trace time is 0: in the
  * trace-time base those events sit at 0 and their slices are empty (dropped): within a track the
@@ -29,6 +30,7 @@ import type { Platform } from '../core/platform.js';
 import type { FinalState } from '../core/simulator.js';
 import { hexPage, humanPages, span } from './format.js';
 import type { EventEcho, Reporter, Sink } from './reporter.js';
+import { SpanIndex } from './open-spans.js';
 import { ExternalSorter, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
 
 /** A time in both bases: event index (s) and trace time in µs (n). */
@@ -54,22 +56,21 @@ interface PEvent {
   post: string;
 }
 
-interface RangeTrack {
-  tid: number;
-  start: number;
-  end: number;
-  residency: 'vram' | 'smem';
-  resStart: Ts;
-  boundStart: Ts | null;
-}
+/** Columns of an open range track in its SpanIndex slot (open-spans.ts). */
+const TID = 0;
+const RES = 1; // residency: 0 smem, 1 vram
+const RES_S = 2; // residency start, event index
+const RES_N = 3; // residency start, trace µs
+const BOUND = 4; // 1 while a "bound" slice is open
+const BOUND_S = 5;
+const BOUND_N = 6;
+const W = 7;
+const RESIDENCY = ['smem', 'vram'] as const;
 
 const PID = 1;
 const TID_FAULTS = 1;
 const TID_NOTIFY = 2;
 const TID_COUNTERS = 3;
-/** Pages per index block (2M): a range sits in one block. */
-const BLOCK = 512;
-const blockOf = (page: number) => Math.floor(page / BLOCK);
 
 const META =
   `{"name":"process_name","ph":"M","ts":0,"pid":${PID},"tid":0,"args":{"name":"svmsim"}},` +
@@ -80,8 +81,8 @@ const META =
 export class PerfettoReporter implements Reporter {
   readonly wantsEvents = true;
   private readonly events: ExternalSorter<PEvent>;
-  private readonly open = new Map<number, RangeTrack>();
-  private readonly blocks = new Map<number, RangeTrack[]>();
+  /** Open range tracks (at most one per start address), in columns. */
+  private readonly open = new SpanIndex(W);
   private nextTid = 100;
   private anyTime = false;
   private readonly faultsS = new Map<number, number>();
@@ -97,8 +98,16 @@ export class PerfettoReporter implements Reporter {
     const spec: SortSpec<PEvent> = {
       compare: (a, b) =>
         this.anyTime
-          ? a.tid - b.tid || a.m - b.m || a.tsN - b.tsN || Math.max(b.durN, 0) - Math.max(a.durN, 0) || a.bound - b.bound
-          : a.tid - b.tid || a.m - b.m || a.tsS - b.tsS || Math.max(b.durS, 0) - Math.max(a.durS, 0) || a.bound - b.bound,
+          ? a.tid - b.tid ||
+            a.m - b.m ||
+            a.tsN - b.tsN ||
+            Math.max(b.durN, 0) - Math.max(a.durN, 0) ||
+            a.bound - b.bound
+          : a.tid - b.tid ||
+            a.m - b.m ||
+            a.tsS - b.tsS ||
+            Math.max(b.durS, 0) - Math.max(a.durS, 0) ||
+            a.bound - b.bound,
       encode: (e) => `${e.tid} ${e.m} ${e.tsS} ${e.tsN} ${e.durS} ${e.durN} ${e.bound}\t${e.pre}\t${e.post}`,
       decode: (line) => {
         let at = 0;
@@ -166,65 +175,59 @@ export class PerfettoReporter implements Reporter {
   }
 
   private instant(name: string, tid: number, ts: Ts, args: string): void {
-    this.push(tid, ts, `{"name":${JSON.stringify(name)},"ph":"i","s":"t","ts":`, `,"pid":${PID},"tid":${tid},"args":${args}}`);
+    this.push(
+      tid,
+      ts,
+      `{"name":${JSON.stringify(name)},"ph":"i","s":"t","ts":`,
+      `,"pid":${PID},"tid":${tid},"args":${args}}`,
+    );
   }
 
   private counter(name: string, ts: Ts, args: string): void {
-    this.push(TID_COUNTERS, ts, `{"name":"${name}","ph":"C","ts":`, `,"pid":${PID},"tid":${TID_COUNTERS},"args":${args}}`);
+    this.push(
+      TID_COUNTERS,
+      ts,
+      `{"name":"${name}","ph":"C","ts":`,
+      `,"pid":${PID},"tid":${TID_COUNTERS},"args":${args}}`,
+    );
   }
 
-  private closeBound(r: RangeTrack, ts: Ts): void {
-    if (r.boundStart === null) return;
-    this.slice('bound', r.tid, r.boundStart, ts);
-    r.boundStart = null;
+  private closeBound(r: number, ts: Ts): void {
+    const c = this.open.cols;
+    const o = r * W;
+    if (c[o + BOUND] === 0) return;
+    this.slice('bound', c[o + TID], { s: c[o + BOUND_S], n: c[o + BOUND_N] }, ts);
+    c[o + BOUND] = 0;
   }
 
-  private setResidency(r: RangeTrack, to: 'vram' | 'smem', ts: Ts): void {
-    if (r.residency === to) return;
+  private setResidency(r: number, to: 0 | 1, ts: Ts): void {
+    const c = this.open.cols;
+    const o = r * W;
+    if (c[o + RES] === to) return;
     this.closeBound(r, ts);
-    this.slice(r.residency, r.tid, r.resStart, ts);
-    r.residency = to;
-    r.resStart = ts;
+    this.slice(RESIDENCY[c[o + RES]], c[o + TID], { s: c[o + RES_S], n: c[o + RES_N] }, ts);
+    c[o + RES] = to;
+    c[o + RES_S] = ts.s;
+    c[o + RES_N] = ts.n;
   }
 
-  private closeRange(r: RangeTrack, ts: Ts): void {
+  private closeRange(r: number, ts: Ts): void {
+    const c = this.open.cols;
     this.closeBound(r, ts);
-    this.slice(r.residency, r.tid, r.resStart, ts);
-    this.forget(r);
+    this.slice(RESIDENCY[c[r * W + RES]], c[r * W + TID], { s: c[r * W + RES_S], n: c[r * W + RES_N] }, ts);
+    this.open.remove(r);
   }
 
-  private forget(r: RangeTrack): void {
-    this.open.delete(r.start);
-    for (let b = blockOf(r.start), last = blockOf(r.end - 1); b <= last; b++) {
-      const list = this.blocks.get(b)!;
-      list.splice(list.indexOf(r), 1);
-      if (list.length === 0) this.blocks.delete(b);
-    }
+  /** The open track starting at `start` (-1: none). */
+  private trackAt(start: number): number {
+    let found = -1;
+    this.open.at(start, (r) => (found = r));
+    return found;
   }
 
-  private track(r: RangeTrack): void {
-    const old = this.open.get(r.start);
-    if (old !== undefined) this.forget(old);
-    this.open.set(r.start, r);
-    for (let b = blockOf(r.start), last = blockOf(r.end - 1); b <= last; b++) {
-      const list = this.blocks.get(b);
-      if (list === undefined) this.blocks.set(b, [r]);
-      else list.push(r);
-    }
-  }
-
-  /** Open range tracks overlapping [s, e). */
-  private rangesIn(s: number, e: number): RangeTrack[] {
-    if (e <= s) return [];
-    const first = blockOf(s);
-    const last = blockOf(e - 1);
-    if (last - first + 1 > this.open.size) return [...this.open.values()].filter((r) => r.start < e && s < r.end);
-    const out: RangeTrack[] = [];
-    for (let b = first; b <= last; b++) {
-      const list = this.blocks.get(b);
-      if (list !== undefined) for (const r of list) if (r.start < e && s < r.end && !out.includes(r)) out.push(r);
-    }
-    return out;
+  /** Every open range track overlapping [s, e). */
+  private rangesIn(s: number, e: number, each: (r: number) => void): void {
+    this.open.overlapping(s, e, each);
   }
 
   private apply(d: Decision, ts: Ts, echo: EventEcho, res: EventResult): void {
@@ -232,51 +235,82 @@ export class PerfettoReporter implements Reporter {
       case 'range':
         if (d.created) {
           const tid = this.nextTid++;
-          const r: RangeTrack = { tid, start: d.range.start, end: d.range.end, residency: 'smem', resStart: ts, boundStart: null };
-          this.track(r);
-          const name = `range ${span(r.start, r.end)} ${humanPages(r.end - r.start)} (#${res.seq})`;
-          this.push(tid, { s: 0, n: 0 }, `{"name":"thread_name","ph":"M","ts":`, `,"pid":${PID},"tid":${tid},"args":{"name":${JSON.stringify(name)}}}`, 0);
+          const old = this.trackAt(d.range.start);
+          if (old >= 0) this.open.remove(old);
+          const r = this.open.add(d.range.start, d.range.end);
+          const c = this.open.cols;
+          c[r * W + TID] = tid;
+          c[r * W + RES_S] = ts.s;
+          c[r * W + RES_N] = ts.n;
+          const name = `range ${span(d.range.start, d.range.end)} ${humanPages(d.range.end - d.range.start)} (#${res.seq})`;
+          this.push(
+            tid,
+            { s: 0, n: 0 },
+            `{"name":"thread_name","ph":"M","ts":`,
+            `,"pid":${PID},"tid":${tid},"args":{"name":${JSON.stringify(name)}}}`,
+            0,
+          );
         }
         return;
       case 'migrate_to_vram':
-        if (d.ok) for (const r of this.rangesIn(d.range.start, d.range.end)) this.setResidency(r, 'vram', ts);
+        if (d.ok) this.rangesIn(d.range.start, d.range.end, (r) => this.setResidency(r, 1, ts));
         return;
       case 'migrate_to_ram':
-        for (const r of this.rangesIn(d.start, d.end)) this.setResidency(r, 'smem', ts);
-        if (d.cause === 'bo_evict') this.instant(`evict BO#${d.bo}`, TID_NOTIFY, ts, JSON.stringify({ window: span(d.start, d.end), pages: d.pages }));
+        this.rangesIn(d.start, d.end, (r) => this.setResidency(r, 0, ts));
+        if (d.cause === 'bo_evict')
+          this.instant(
+            `evict BO#${d.bo}`,
+            TID_NOTIFY,
+            ts,
+            JSON.stringify({ window: span(d.start, d.end), pages: d.pages }),
+          );
         return;
       case 'get_pages':
         if (d.ok && d.location !== undefined && d.location !== 'mixed') {
-          const r = this.open.get(d.range.start);
-          if (r) this.setResidency(r, d.location, ts);
+          const r = this.trackAt(d.range.start);
+          if (r >= 0) this.setResidency(r, d.location === 'vram' ? 1 : 0, ts);
         }
         return;
       case 'bind': {
-        const r = this.open.get(d.range.start);
-        if (r) {
+        const r = this.trackAt(d.range.start);
+        if (r >= 0) {
           this.closeBound(r, ts);
-          r.boundStart = ts;
+          const c = this.open.cols;
+          c[r * W + BOUND] = 1;
+          c[r * W + BOUND_S] = ts.s;
+          c[r * W + BOUND_N] = ts.n;
         }
         return;
       }
       case 'invalidate':
         for (const z of d.zapped) {
-          const r = this.open.get(z.start);
-          if (r) this.closeBound(r, ts);
+          const r = this.trackAt(z.start);
+          if (r >= 0) this.closeBound(r, ts);
         }
-        this.instant(`${d.event} invalidate`, TID_NOTIFY, ts, JSON.stringify({ span: span(d.start, d.end), zapped: d.zapped.length, tlb_inval: d.tlbInval }));
+        this.instant(
+          `${d.event} invalidate`,
+          TID_NOTIFY,
+          ts,
+          JSON.stringify({ span: span(d.start, d.end), zapped: d.zapped.length, tlb_inval: d.tlbInval }),
+        );
         return;
       case 'madvise_zap':
         for (const z of d.zapped) {
-          const r = this.open.get(z.start);
-          if (r) this.closeBound(r, ts);
+          const r = this.trackAt(z.start);
+          if (r >= 0) this.closeBound(r, ts);
         }
         return;
       case 'gc_range':
       case 'madvise_range_remove': {
-        const r = this.open.get(d.range.start);
-        if (r && r.end === d.range.end) this.closeRange(r, ts);
-        if (d.code === 'gc_range') this.instant('gc', TID_NOTIFY, ts, JSON.stringify({ range: span(d.range.start, d.range.end), partial_unmap: d.partialUnmap }));
+        const r = this.trackAt(d.range.start);
+        if (r >= 0 && this.open.end[r] === d.range.end) this.closeRange(r, ts);
+        if (d.code === 'gc_range')
+          this.instant(
+            'gc',
+            TID_NOTIFY,
+            ts,
+            JSON.stringify({ range: span(d.range.start, d.range.end), partial_unmap: d.partialUnmap }),
+          );
         return;
       }
       case 'fault':
@@ -300,7 +334,7 @@ export class PerfettoReporter implements Reporter {
   }
 
   end(_final: FinalState): void {
-    for (const r of [...this.open.values()]) this.closeRange(r, this.last);
+    for (const r of this.open.all()) this.closeRange(r, this.last);
     const faultsPerMs = this.anyTime ? this.faultsN : this.faultsS;
     const buckets = [...faultsPerMs.keys()].sort((a, b) => a - b);
     const at = (us: number): Ts => ({ s: us, n: us });
@@ -312,7 +346,9 @@ export class PerfettoReporter implements Reporter {
     let out = `{"displayTimeUnit":"ms","otherData":{"generator":"svmsim","time":"${time}"},"traceEvents":[${META}`;
     const anyTime = this.anyTime;
     this.events.drain((e) => {
-      out += anyTime ? `,${e.pre}${e.tsN}${e.durN >= 0 ? `,"dur":${e.durN}` : ''}${e.post}` : `,${e.pre}${e.tsS}${e.durS >= 0 ? `,"dur":${e.durS}` : ''}${e.post}`;
+      out += anyTime
+        ? `,${e.pre}${e.tsN}${e.durN >= 0 ? `,"dur":${e.durN}` : ''}${e.post}`
+        : `,${e.pre}${e.tsS}${e.durS >= 0 ? `,"dur":${e.durS}` : ''}${e.post}`;
       if (out.length >= 1 << 16) {
         this.write(out);
         out = '';

@@ -331,7 +331,14 @@ export class ReportCollector implements Reporter {
     r.state = bits;
   }
 
-  private mark(r: RangeRec | undefined, kind: MarkKind, di: number, echo: EventEcho, res: EventResult, once: Map<RangeRec, number> | undefined): void {
+  private mark(
+    r: RangeRec | undefined,
+    kind: MarkKind,
+    di: number,
+    echo: EventEcho,
+    res: EventResult,
+    once: Map<RangeRec, number> | undefined,
+  ): void {
     if (r === undefined) return;
     if (once !== undefined) {
       const kinds = once.get(r) ?? 0;
@@ -400,7 +407,8 @@ export class ReportCollector implements Reporter {
     const series = {} as RunDoc['series'];
     const round = (v: number) => Math.round(v * 1000) / 1000;
     for (const s of SUMS) series[s] = Array.from(bin.sums.get(s)!.subarray(0, n), round);
-    for (const s of LEVELS) series[s] = Array.from(bin.levels.get(s)!.subarray(0, n), (v) => (Number.isNaN(v) ? null : round(v / 2 ** 20)));
+    for (const s of LEVELS)
+      series[s] = Array.from(bin.levels.get(s)!.subarray(0, n), (v) => (Number.isNaN(v) ? null : round(v / 2 ** 20)));
     const texts: string[] = [];
     const textIdx = new Map<string, number>();
     const text = (s: string) => {
@@ -425,10 +433,22 @@ export class ReportCollector implements Reporter {
       for (const m of c.marks) {
         const head = eventHead(m.echo, m.res);
         const hover = `${head}\nline ${m.echo.line}: ${describe(m.res.decisions[m.di])}`;
-        const click = [`${head}   (trace line ${m.echo.line})`, ...shownDecisions(m.res).map((d) => '    ' + describe(d))].join('\n');
+        const click = [
+          `${head}   (trace line ${m.echo.line})`,
+          ...shownDecisions(m.res).map((d) => '    ' + describe(d)),
+        ].join('\n');
         marks.push(round((axis === 'time' ? m.t : m.seq) * scale), m.kind, text(hover), text(click));
       }
-      return { span: span(r.start, r.end), size: humanPages(r.end - r.start), activity: r.activity, fromBin: lb.from, fromStart: r.bins!.fromStart, states, marks, marksSeen: c.seen };
+      return {
+        span: span(r.start, r.end),
+        size: humanPages(r.end - r.start),
+        activity: r.activity,
+        fromBin: lb.from,
+        fromStart: r.bins!.fromStart,
+        states,
+        marks,
+        marksSeen: c.seen,
+      };
     });
     return {
       label: this.label,

@@ -25,7 +25,7 @@ import { PerfettoReporter } from './perfetto.js';
 import { DEFAULT_DMESG, DmesgReporter, type DmesgOptions } from './dmesg.js';
 import { describe } from './describe.js';
 import { hexAddr, hexPage, humanBytes, humanPages, ms, span } from './format.js';
-import { eventJsonText, rangesJsonText } from './json-text.js';
+import { eventJsonLine, eventJsonText, rangeLinesText, rangesJsonText } from './json-text.js';
 import { memoryStore, type TempStore } from './spill.js';
 
 /** What the report shows of an input event besides the model's result. */
@@ -197,7 +197,7 @@ function thrashJson(t: FinalState['thrashing'][number]): Record<string, unknown>
 }
 
 /** The head of a result: format version, kernel, trace, platform knobs. */
-function headerJson(p: Platform, trace: TraceId | undefined): Record<string, unknown> {
+export function headerJson(p: Platform, trace: TraceId | undefined): Record<string, unknown> {
   return { svmsim: 1, kernel: p.kernel, trace: trace ?? { name: null, sha256: null }, platform: platformJson(p) };
 }
 
@@ -220,23 +220,39 @@ abstract class JsonBase implements Reporter {
   abstract end(final: FinalState): void;
 }
 
+/** Event text collected before it goes to the sink (fewer, larger writes). */
+const JSON_CHUNK = 1 << 16;
+
 class JsonlReporter extends JsonBase {
   private events = 0;
+  private buf = '';
   begin(p: Platform): void {
     this.write(JSON.stringify(headerJson(p, this.opts.trace)) + '\n');
   }
   event(echo: EventEcho, res: EventResult): void {
     this.events++;
-    this.write(JSON.stringify(eventJson(echo, res)) + '\n');
+    // Same bytes as JSON.stringify(eventJson(echo, res)) (json-text.ts).
+    this.buf += eventJsonLine(echo, res) + '\n';
+    if (this.buf.length >= JSON_CHUNK) {
+      this.write(this.buf);
+      this.buf = '';
+    }
   }
   end(final: FinalState): void {
-    const f = finalJson(final);
+    if (this.buf !== '') this.write(this.buf);
+    this.buf = '';
+    // The range lines (possibly millions) written in pieces, the rest as finalJson() gives it.
+    rangeLinesText(final.ranges, this.write);
+    const f = finalJson({ ...final, ranges: [] });
     const out: string[] = [];
-    for (const r of f.ranges as unknown[]) out.push(JSON.stringify({ range: r }));
-    out.push(JSON.stringify({ vram: f.vram }), JSON.stringify({ stats: f.stats }), JSON.stringify({ metrics: f.metrics }));
+    out.push(
+      JSON.stringify({ vram: f.vram }),
+      JSON.stringify({ stats: f.stats }),
+      JSON.stringify({ metrics: f.metrics }),
+    );
     for (const p of (f.per_pid as unknown[] | undefined) ?? []) out.push(JSON.stringify({ process: p }));
     for (const t of f.thrashing as unknown[]) out.push(JSON.stringify({ thrashing: t }));
-    out.push(JSON.stringify({ end: { events: this.opts.noEvents ? null : this.events, ranges: (f.ranges as unknown[]).length } }));
+    out.push(JSON.stringify({ end: { events: this.opts.noEvents ? null : this.events, ranges: final.ranges.length } }));
     this.write(out.join('\n') + '\n');
   }
 }
@@ -250,14 +266,22 @@ class JsonReporter extends JsonBase {
     this.write(head.slice(0, -2) + (this.opts.noEvents ? '' : ',\n  "events": ['));
   }
 
+  private buf = '';
+
   event(echo: EventEcho, res: EventResult): void {
     if (this.opts.noEvents) return;
     // Same bytes as JSON.stringify(eventJson(echo, res), null, 2) indented by 4 (json-text.ts).
-    this.write((this.first ? '\n    ' : ',\n    ') + eventJsonText(echo, res));
+    this.buf += (this.first ? '\n    ' : ',\n    ') + eventJsonText(echo, res);
     this.first = false;
+    if (this.buf.length >= JSON_CHUNK) {
+      this.write(this.buf);
+      this.buf = '';
+    }
   }
 
   end(final: FinalState): void {
+    if (this.buf !== '') this.write(this.buf);
+    this.buf = '';
     const open = this.opts.noEvents ? '' : this.first ? ']' : '\n  ]';
     // finalJson(final) pretty-printed, with the ranges (possibly millions) written in pieces.
     const { ranges: _ranges, ...rest } = finalJson({ ...final, ranges: [] });
@@ -280,7 +304,10 @@ class DebugfsReporter implements Reporter {
   event(): void {}
   end(final: FinalState): void {
     const g = final.stats.find((s) => s.gt === this.gt);
-    if (g === undefined) throw new RangeError(`gt${this.gt} does not exist on this platform (GTs: ${final.stats.map((s) => s.gt).join(', ')})`);
+    if (g === undefined)
+      throw new RangeError(
+        `gt${this.gt} does not exist on this platform (GTs: ${final.stats.map((s) => s.gt).join(', ')})`,
+      );
     this.write(g.counters.map(([n, v]) => `${n}: ${v}\n`).join(''));
   }
 }
@@ -304,7 +331,12 @@ const PLAIN = new Chalk({ level: 0 });
 
 /** The first line of an event in the table format: `#seq time op addr fields  outcome`. */
 export function eventHead(echo: EventEcho, res: EventResult, c: ChalkInstance = PLAIN): string {
-  const outcome = res.outcome === 'error' ? c.red(`error ${errnoText(res.errno)}`) : res.outcome === 'hit' ? c.dim('hit') : c.green('ok');
+  const outcome =
+    res.outcome === 'error'
+      ? c.red(`error ${errnoText(res.errno)}`)
+      : res.outcome === 'hit'
+        ? c.dim('hit')
+        : c.green('ok');
   return `#${res.seq} ${c.dim(ms(echo.t))} ${c.cyan(res.op)} ${echoText(echo)}  ${outcome}`;
 }
 
@@ -336,8 +368,10 @@ class TableReporter implements Reporter {
     this.platform = p;
     const dev = p.dgfx ? `dGPU, VRAM ${humanBytes(p.vramBytes)}` : 'iGPU';
     this.write(
-      this.c.bold(`svmsim${this.opts.version ? ' ' + this.opts.version : ''}: kernel ${p.kernel}, ${dev}, notifier ${humanBytes(p.notifierBytes)}, ` +
-        `timeslice ${p.atomicTimesliceMs}ms (HZ=${p.hz})${p.need64k ? ', NEED64K' : ''}, cost model ${p.costModel}`) + '\n\n',
+      this.c.bold(
+        `svmsim${this.opts.version ? ' ' + this.opts.version : ''}: kernel ${p.kernel}, ${dev}, notifier ${humanBytes(p.notifierBytes)}, ` +
+          `timeslice ${p.atomicTimesliceMs}ms (HZ=${p.hz})${p.need64k ? ', NEED64K' : ''}, cost model ${p.costModel}`,
+      ) + '\n\n',
     );
   }
 
@@ -378,17 +412,29 @@ class TableReporter implements Reporter {
     if (this.opts.byRange) this.history.writeTo(this.write);
     const out: string[] = [];
     const multi = final.perPid !== undefined;
-    const ranges = new Table({ head: [...(multi ? ['pid'] : []), 'range', 'size', 'location', 'valid', 'created at'], style: { head: [], border: [] }, chars: COMPACT });
+    const ranges = new Table({
+      head: [...(multi ? ['pid'] : []), 'range', 'size', 'location', 'valid', 'created at'],
+      style: { head: [], border: [] },
+      chars: COMPACT,
+    });
     const shown = final.ranges.length > RANGE_TABLE_ROWS ? final.ranges.slice(0, RANGE_TABLE_ROWS) : final.ranges;
     for (const r of shown) {
-      const row = [span(r.start, r.end), humanBytes(BigInt(r.end - r.start) << 12n), r.location, r.valid ? 'yes' : 'no', `#${r.createdSeq}`];
+      const row = [
+        span(r.start, r.end),
+        humanBytes(BigInt(r.end - r.start) << 12n),
+        r.location,
+        r.valid ? 'yes' : 'no',
+        `#${r.createdSeq}`,
+      ];
       ranges.push(multi ? [String(r.pid), ...row] : row);
     }
     out.push('');
     out.push(this.c.bold(`Ranges (${final.ranges.length})`));
     out.push(final.ranges.length ? ranges.toString() : '(none)');
     if (shown.length < final.ranges.length) {
-      out.push(`... ${final.ranges.length - shown.length} more ranges (the table shows the first ${RANGE_TABLE_ROWS}; --format json lists all)`);
+      out.push(
+        `... ${final.ranges.length - shown.length} more ranges (the table shows the first ${RANGE_TABLE_ROWS}; --format json lists all)`,
+      );
     }
     if (final.ranges.length > 1) out.push(rangeComposition(final.ranges));
     out.push(
@@ -401,14 +447,40 @@ class TableReporter implements Reporter {
     );
     if (final.perPid !== undefined) {
       const pp = new Table({
-        head: ['pid', 'asid', 'faults', 'failed', 'to VRAM', 'to RAM', 'VRAM held', 'BOs', 'evictions suffered', 'evictions caused', 'ranges'],
+        head: [
+          'pid',
+          'asid',
+          'faults',
+          'failed',
+          'to VRAM',
+          'to RAM',
+          'VRAM held',
+          'BOs',
+          'evictions suffered',
+          'evictions caused',
+          'ranges',
+        ],
         style: { head: [], border: [] },
         chars: COMPACT,
         colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
       });
       for (const p of final.perPid) {
         const m = p.metrics;
-        pp.push([p.pid, p.asid, m.gpuFaults, m.failedFaults, m.migrationsToVram, m.migrationsToRam, humanBytes(p.vramBytes), p.bos, p.evictionsSuffered, p.evictionsCaused, p.ranges].map(String));
+        pp.push(
+          [
+            p.pid,
+            p.asid,
+            m.gpuFaults,
+            m.failedFaults,
+            m.migrationsToVram,
+            m.migrationsToRam,
+            humanBytes(p.vramBytes),
+            p.bos,
+            p.evictionsSuffered,
+            p.evictionsCaused,
+            p.ranges,
+          ].map(String),
+        );
       }
       out.push('');
       out.push(this.c.bold(`Processes (${final.perPid.length}), one VRAM pool`));
@@ -416,16 +488,28 @@ class TableReporter implements Reporter {
     }
     if (final.thrashing.length > 0) {
       out.push('');
-      out.push(this.c.bold(this.c.red(`Thrashing (${final.thrashing.length} range${final.thrashing.length === 1 ? '' : 's'})`)));
+      out.push(
+        this.c.bold(
+          this.c.red(`Thrashing (${final.thrashing.length} range${final.thrashing.length === 1 ? '' : 's'})`),
+        ),
+      );
       for (const t of final.thrashing.slice(0, THRASH_ROWS)) {
         const ev = t.events.map((e) => `#${e}`).join(' ');
-        out.push(`  ${t.pid !== undefined ? `pid ${t.pid} ` : ''}${span(t.start, t.start + t.npages)} ${humanPages(t.npages)}: ${t.cycles} round trips VRAM→RAM→VRAM, ${humanBytes(t.bytes)} moved, by ${ev}`);
+        out.push(
+          `  ${t.pid !== undefined ? `pid ${t.pid} ` : ''}${span(t.start, t.start + t.npages)} ${humanPages(t.npages)}: ${t.cycles} round trips VRAM→RAM→VRAM, ${humanBytes(t.bytes)} moved, by ${ev}`,
+        );
       }
-      if (final.thrashing.length > THRASH_ROWS) out.push(`  ... ${final.thrashing.length - THRASH_ROWS} more (--format json lists all)`);
+      if (final.thrashing.length > THRASH_ROWS)
+        out.push(`  ... ${final.thrashing.length - THRASH_ROWS} more (--format json lists all)`);
     }
     out.push('');
     const gts = final.stats;
-    const stats = new Table({ head: ['counter', ...gts.map((g) => `gt${g.gt}`)], style: { head: [], border: [] }, chars: COMPACT, colAligns: ['left', ...gts.map(() => 'right' as const)] });
+    const stats = new Table({
+      head: ['counter', ...gts.map((g) => `gt${g.gt}`)],
+      style: { head: [], border: [] },
+      chars: COMPACT,
+      colAligns: ['left', ...gts.map(() => 'right' as const)],
+    });
     const names = gts[0].counters.map(([n]) => n);
     names.forEach((n, i) => {
       const vals = gts.map((g) => g.counters[i][1]);

@@ -24,7 +24,8 @@ export interface LineSpec {
   fields: LineField[];
 }
 
-const field = (name: string, type: string, doc: string, optional = false): LineField => (optional ? { name, type, doc, optional } : { name, type, doc });
+const field = (name: string, type: string, doc: string, optional = false): LineField =>
+  optional ? { name, type, doc, optional } : { name, type, doc };
 
 /** The fields of one event record (a JSONL event line; an element of `events` in JSON). */
 const EVENT_FIELDS: LineField[] = [
@@ -38,7 +39,11 @@ const EVENT_FIELDS: LineField[] = [
   field('outcome', '"ok" | "hit" | "error"', 'hit: the GPU access did not fault'),
   field('errno', 'string', 'EINVAL, EACCES, ..., SIGSEGV, LIVELOCK (only with outcome error)', true),
   field('t_end', 'integer', 'time after the waits the event caused, ns (only when it differs from t)', true),
-  field('decisions', 'array', 'decision records `{"code": ..., fields}` in the order the kernel took the steps (see below)'),
+  field(
+    'decisions',
+    'array',
+    'decision records `{"code": ..., fields}` in the order the kernel took the steps (see below)',
+  ),
 ];
 
 /** Fields of a final range record. */
@@ -58,18 +63,70 @@ export const JSONL_LINES: LineSpec[] = [
     fields: [
       field('svmsim', '1', 'format version'),
       field('kernel', 'string', 'kernel profile'),
-      field('trace', '{name, sha256}', 'the trace file as named on the command line and the sha256 of its bytes (null for streamed stdin)'),
+      field(
+        'trace',
+        '{name, sha256}',
+        'the trace file as named on the command line and the sha256 of its bytes (null for streamed stdin)',
+      ),
       field('platform', 'object', 'every platform knob by its trace name (docs/platform.md)'),
     ],
   },
   { key: 'seq', doc: 'one line per event, in trace order (absent with --no-events)', fields: EVENT_FIELDS },
-  { key: 'range', doc: 'one line per final GPU SVM range, by start address', fields: [field('range', 'object', 'the range: ' + RANGE_FIELDS.map((f) => f.name).join(', '))] },
+  {
+    key: 'range',
+    doc: 'one line per final GPU SVM range, by start address',
+    fields: [field('range', 'object', 'the range: ' + RANGE_FIELDS.map((f) => f.name).join(', '))],
+  },
   { key: 'vram', doc: 'VRAM at the end', fields: [field('vram', '{capacity, used}', 'bytes')] },
-  { key: 'stats', doc: 'GT stats at the end (debugfs gtN/stats)', fields: [field('stats', '{"gt0": {counter: value}, ...}', 'every counter in kernel order; `_us` counters come from the cost model')] },
-  { key: 'metrics', doc: 'derived figures', fields: [field('metrics', 'object', 'gpuFaults, failedFaults, migrations, pages copied, evictions, TLB invalidations, copyUs (cost model)')] },
-  { key: 'process', doc: 'one line per process, only when the trace has more than one (json `per_pid`)', fields: [field('process', '{pid, asid, faults, failed_faults, migrations_to_vram, migrations_to_ram, vram_held, bos, evictions_suffered, evictions_caused, ranges, tlb_invalidations}', 'per-process breakdown on the shared device (read by diff, not compared)')] },
-  { key: 'thrashing', doc: 'one line per thrashing range', fields: [field('thrashing', '{start, end, cycles, bytes, events}', 'VRAM→RAM→VRAM round trips and the events that caused them')] },
-  { key: 'end', doc: 'last line: a result without it is truncated', fields: [field('end', '{events, ranges}', 'number of event lines (null with --no-events) and of range lines')] },
+  {
+    key: 'stats',
+    doc: 'GT stats at the end (debugfs gtN/stats)',
+    fields: [
+      field(
+        'stats',
+        '{"gt0": {counter: value}, ...}',
+        'every counter in kernel order; `_us` counters come from the cost model',
+      ),
+    ],
+  },
+  {
+    key: 'metrics',
+    doc: 'derived figures',
+    fields: [
+      field(
+        'metrics',
+        'object',
+        'gpuFaults, failedFaults, migrations, pages copied, evictions, TLB invalidations, copyUs (cost model)',
+      ),
+    ],
+  },
+  {
+    key: 'process',
+    doc: 'one line per process, only when the trace has more than one (json `per_pid`)',
+    fields: [
+      field(
+        'process',
+        '{pid, asid, faults, failed_faults, migrations_to_vram, migrations_to_ram, vram_held, bos, evictions_suffered, evictions_caused, ranges, tlb_invalidations}',
+        'per-process breakdown on the shared device (read by diff, not compared)',
+      ),
+    ],
+  },
+  {
+    key: 'thrashing',
+    doc: 'one line per thrashing range',
+    fields: [
+      field(
+        'thrashing',
+        '{start, end, cycles, bytes, events}',
+        'VRAM→RAM→VRAM round trips and the events that caused them',
+      ),
+    ],
+  },
+  {
+    key: 'end',
+    doc: 'last line: a result without it is truncated',
+    fields: [field('end', '{events, ranges}', 'number of event lines (null with --no-events) and of range lines')],
+  },
 ];
 
 function fieldType(s: FieldSpec): string {
@@ -126,7 +183,13 @@ export function resultFormatDoc(): string {
   }
   out.push('### Range record', '', row(['field', 'type', 'meaning']), row(['---', '---', '---']));
   for (const f of RANGE_FIELDS) out.push(row([`\`${f.name}\``, f.type, f.doc]));
-  out.push('', '## Decision codes', '', 'Every record is `{"code": CODE, ...fields}`. Page-valued fields are 0x byte addresses.', '');
+  out.push(
+    '',
+    '## Decision codes',
+    '',
+    'Every record is `{"code": CODE, ...fields}`. Page-valued fields are 0x byte addresses.',
+    '',
+  );
   for (const [code, spec] of Object.entries(DECISIONS)) {
     out.push(`### \`${code}\``, '', spec.doc + '.', '');
     const fields = Object.entries(spec.fields as Record<string, FieldSpec>);
@@ -135,7 +198,8 @@ export function resultFormatDoc(): string {
       continue;
     }
     out.push(row(['field', 'type', 'meaning']), row(['---', '---', '---']));
-    for (const [name, s] of fields) out.push(row([`\`${name}\`${s.optional ? ' (optional)' : ''}`, fieldType(s), s.doc]));
+    for (const [name, s] of fields)
+      out.push(row([`\`${name}\`${s.optional ? ' (optional)' : ''}`, fieldType(s), s.doc]));
     out.push('');
   }
   return out.join('\n');

@@ -205,7 +205,10 @@ export class ExternalSorter<R> {
         i = m;
       }
     };
-    const readBytes = Math.min(READ_BYTES, Math.max(Math.min(4096, this.mergeBytes), Math.floor(this.mergeBytes / this.runs.length)));
+    const readBytes = Math.min(
+      READ_BYTES,
+      Math.max(Math.min(4096, this.mergeBytes), Math.floor(this.mergeBytes / this.runs.length)),
+    );
     this.runs.forEach(([from, to], run) => {
       const c = new RunCursor(store, from, to, this.spec, run, readBytes);
       if (c.head !== undefined) heap.push(c);

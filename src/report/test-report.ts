@@ -25,17 +25,38 @@ export interface TraceTestResult {
 
 /** One failure as text lines. */
 function failureLines(r: TraceTestResult, f: ExpectFailure): string[] {
-  const where = f.lastChange === null ? 'no event changed it' : `last changed by event #${f.lastChange.seq} (${r.file}:${f.lastChange.line} ${f.lastChange.op})`;
-  return [`expect.${f.path.join('.')}${r.expectLine ? ` (${r.file}:${r.expectLine})` : ''}`, `  expected: ${f.expected}`, `  actual:   ${f.actual}`, `  ${where}`];
+  const where =
+    f.lastChange === null
+      ? 'no event changed it'
+      : `last changed by event #${f.lastChange.seq} (${r.file}:${f.lastChange.line} ${f.lastChange.op})`;
+  return [
+    `expect.${f.path.join('.')}${r.expectLine ? ` (${r.file}:${r.expectLine})` : ''}`,
+    `  expected: ${f.expected}`,
+    `  actual:   ${f.actual}`,
+    `  ${where}`,
+  ];
 }
 
 export function testReport(results: TraceTestResult[], ms: number, color: 0 | 1 | 2 | 3 = 0): string {
   const c = new Chalk({ level: color });
   const out: string[] = [];
-  const tag = { pass: c.green('PASS '), fail: c.red('FAIL '), error: c.red('ERROR'), none: c.dim('NONE '), crash: c.red('CRASH') };
+  const tag = {
+    pass: c.green('PASS '),
+    fail: c.red('FAIL '),
+    error: c.red('ERROR'),
+    none: c.dim('NONE '),
+    crash: c.red('CRASH'),
+  };
   for (const r of results) {
-    const what = r.status === 'none' ? 'no expectations' : r.status === 'error' || r.status === 'crash' ? 'bad input' : `${r.checks} check${r.checks === 1 ? '' : 's'}${r.failures.length ? `, ${r.failures.length} failed` : ''}`;
-    out.push(`${tag[r.status]} ${r.file}  ${c.dim(`${what}, ${r.ms} ms`)}${r.updated ? c.yellow(`  updated ${r.updated} value${r.updated === 1 ? '' : 's'}`) : ''}`);
+    const what =
+      r.status === 'none'
+        ? 'no expectations'
+        : r.status === 'error' || r.status === 'crash'
+          ? 'bad input'
+          : `${r.checks} check${r.checks === 1 ? '' : 's'}${r.failures.length ? `, ${r.failures.length} failed` : ''}`;
+    out.push(
+      `${tag[r.status]} ${r.file}  ${c.dim(`${what}, ${r.ms} ms`)}${r.updated ? c.yellow(`  updated ${r.updated} value${r.updated === 1 ? '' : 's'}`) : ''}`,
+    );
     for (const f of r.failures) for (const l of failureLines(r, f)) out.push('      ' + l);
     if (r.error) out.push('      ' + r.error.replace(/\n/g, '\n      '));
   }
@@ -76,8 +97,17 @@ export function junitReport(results: TraceTestResult[], ms: number): string {
     else if (r.status === 'none') out.push(`${head}>`, '      <skipped message="no expectations"/>', '    </testcase>');
     else if (r.status === 'fail') {
       const msg = `${r.failures.length} expectation${r.failures.length === 1 ? '' : 's'} failed: ${r.failures.map((f) => `expect.${f.path.join('.')}`).join(', ')}`;
-      out.push(`${head}>`, `      <failure message="${xml(msg)}" type="expectation">${xml(r.failures.flatMap((f) => failureLines(r, f)).join('\n'))}</failure>`, '    </testcase>');
-    } else out.push(`${head}>`, `      <error message="${xml((r.error ?? '').split('\n')[0])}" type="${r.status === 'crash' ? 'internal' : 'bad input'}">${xml(r.error ?? '')}</error>`, '    </testcase>');
+      out.push(
+        `${head}>`,
+        `      <failure message="${xml(msg)}" type="expectation">${xml(r.failures.flatMap((f) => failureLines(r, f)).join('\n'))}</failure>`,
+        '    </testcase>',
+      );
+    } else
+      out.push(
+        `${head}>`,
+        `      <error message="${xml((r.error ?? '').split('\n')[0])}" type="${r.status === 'crash' ? 'internal' : 'bad input'}">${xml(r.error ?? '')}</error>`,
+        '    </testcase>',
+      );
   }
   out.push('  </testsuite>', '</testsuites>');
   return out.join('\n') + '\n';

@@ -37,11 +37,17 @@ export function renderKernelLog(r: KernelLogReport): string {
   out.push(
     `log: ${c.lines} lines: ${c.svm} Xe SVM, ${c.otherXe} other xe, ${c.otherDrivers} other drivers, ${c.wrapped} wrapped and ${c.truncated} truncated (skipped), ${c.blank} blank`,
   );
-  if (r.otherAsids.length > 0) out.push(`other VMs skipped: ${r.otherAsids.map(([a, n]) => `asid ${a} (${n} lines)`).join(', ')}; pick one with --asid`);
+  if (r.otherAsids.length > 0)
+    out.push(
+      `other VMs skipped: ${r.otherAsids.map(([a, n]) => `asid ${a} (${n} lines)`).join(', ')}; pick one with --asid`,
+    );
   const w = Math.max(5, ...r.result.labels.map((l) => l.label.length));
   out.push('');
   out.push(`${pad('label', w)}  ${lpad('kernel', 8)}  ${lpad('model', 8)}  ${lpad('matched', 8)}`);
-  for (const l of r.result.labels) out.push(`${pad(l.label, w)}  ${lpad(String(l.kernel), 8)}  ${lpad(String(l.model), 8)}  ${lpad(String(l.matched), 8)}`);
+  for (const l of r.result.labels)
+    out.push(
+      `${pad(l.label, w)}  ${lpad(String(l.kernel), 8)}  ${lpad(String(l.model), 8)}  ${lpad(String(l.matched), 8)}`,
+    );
   out.push('');
   const d = r.result.divergence;
   if (d === undefined) {
@@ -50,7 +56,10 @@ export function renderKernelLog(r: KernelLogReport): string {
   }
   out.push(`DIVERGE after ${d.index} matching lines`);
   const kAt = d.kernel !== undefined ? `${r.log}:${d.kernel.line}` : `${r.log}: end of log`;
-  const mAt = d.model !== undefined ? `event seq ${d.model.seq}, trace line ${d.model.traceLine}, replay --format dmesg line ${d.model.outLine}` : 'end of the model output';
+  const mAt =
+    d.model !== undefined
+      ? `event seq ${d.model.seq}, trace line ${d.model.traceLine}, replay --format dmesg line ${d.model.outLine}`
+      : 'end of the model output';
   out.push(`  kernel (${kAt}): ${d.kernel !== undefined ? what(d.kernel) : 'nothing more'}`);
   out.push(`  model  (${mAt}): ${d.model !== undefined ? what(d.model) : 'nothing more'}`);
   out.push('');
@@ -113,21 +122,38 @@ export function kernelLogJson(r: KernelLogReport): Record<string, unknown> {
 /** Text of the stats check. */
 export function renderStats(r: StatsResult, before: string, after: string): string {
   const out: string[] = [];
-  out.push(`validate gt${r.gt} stats ${before} -> ${after} (kernel ${r.kernel}${r.usTolerancePct !== undefined ? `, _us tolerance ${r.usTolerancePct}%` : ', _us not checked'})`);
+  out.push(
+    `validate gt${r.gt} stats ${before} -> ${after} (kernel ${r.kernel}${r.usTolerancePct !== undefined ? `, _us tolerance ${r.usTolerancePct}%` : ', _us not checked'})`,
+  );
   const w = Math.max(7, ...r.rows.map((x) => x.name.length));
-  out.push(`${pad('counter', w)}  ${lpad('before', 12)}  ${lpad('after', 12)}  ${lpad('delta', 10)}  ${lpad('model', 10)}  verdict`);
+  out.push(
+    `${pad('counter', w)}  ${lpad('before', 12)}  ${lpad('after', 12)}  ${lpad('delta', 10)}  ${lpad('model', 10)}  verdict`,
+  );
   let quiet = 0;
   for (const x of r.rows) {
     if (x.delta === 0n && x.model === 0) {
       quiet++;
       continue;
     }
-    const v = x.verdict === 'ok' ? 'ok' : x.verdict === 'info' ? '(time, not checked)' : x.verdict === 'differs' ? 'DIFFERS' : 'OVER TOLERANCE';
-    out.push(`${pad(x.name, w)}  ${lpad(String(x.before), 12)}  ${lpad(String(x.after), 12)}  ${lpad(String(x.delta), 10)}  ${lpad(String(x.model), 10)}  ${v}`);
+    const v =
+      x.verdict === 'ok'
+        ? 'ok'
+        : x.verdict === 'info'
+          ? '(time, not checked)'
+          : x.verdict === 'differs'
+            ? 'DIFFERS'
+            : 'OVER TOLERANCE';
+    out.push(
+      `${pad(x.name, w)}  ${lpad(String(x.before), 12)}  ${lpad(String(x.after), 12)}  ${lpad(String(x.delta), 10)}  ${lpad(String(x.model), 10)}  ${v}`,
+    );
   }
   if (quiet > 0) out.push(`(${quiet} more counters unchanged, and 0 in the model: ok)`);
   out.push('');
-  out.push(r.failures === 0 ? `agree: ${r.rows.length} counters` : `DIVERGE: ${r.failures} counter${r.failures === 1 ? '' : 's'} differ`);
+  out.push(
+    r.failures === 0
+      ? `agree: ${r.rows.length} counters`
+      : `DIVERGE: ${r.failures} counter${r.failures === 1 ? '' : 's'} differ`,
+  );
   return out.join('\n') + '\n';
 }
 
@@ -142,6 +168,13 @@ export function statsJson(r: StatsResult, before: string, after: string): Record
     usTolerancePct: r.usTolerancePct ?? null,
     verdict: r.failures === 0 ? 'agree' : 'diverge',
     failures: r.failures,
-    counters: r.rows.map((x) => ({ name: x.name, before: String(x.before), after: String(x.after), delta: String(x.delta), model: x.model, verdict: x.verdict })),
+    counters: r.rows.map((x) => ({
+      name: x.name,
+      before: String(x.before),
+      after: String(x.after),
+      delta: String(x.delta),
+      model: x.model,
+      verdict: x.verdict,
+    })),
   };
 }

@@ -22,14 +22,20 @@ const MAGIC: { name: string; bytes: number[]; tool: string }[] = [
 
 /** The compression format whose magic starts `head`, if any. */
 export function compressionOf(head: Uint8Array): (typeof MAGIC)[number] | undefined {
-  return MAGIC.find((m) => m.bytes.every((b, i) => head[i] === b) && (m.name !== 'bzip2' || (head[3] >= 0x31 && head[3] <= 0x39)));
+  return MAGIC.find(
+    (m) => m.bytes.every((b, i) => head[i] === b) && (m.name !== 'bzip2' || (head[3] >= 0x31 && head[3] <= 0x39)),
+  );
 }
 
 /** Refuse a head that is not text (gzip and zstd are decompressed before this, see decompress.ts). */
 export function checkHead(head: Uint8Array, file: string): void {
   const z = compressionOf(head);
   if (z !== undefined) {
-    throw new TraceInputError(file, 1, `${z.name}-compressed data, expected a text trace; decompress it first, e.g. \`${z.tool} FILE | svmsim replay -\``);
+    throw new TraceInputError(
+      file,
+      1,
+      `${z.name}-compressed data, expected a text trace; decompress it first, e.g. \`${z.tool} FILE | svmsim replay -\``,
+    );
   }
   let line = 1;
   let control = 0;
@@ -39,5 +45,10 @@ export function checkHead(head: Uint8Array, file: string): void {
     else if (c === 0) throw new TraceInputError(file, line, 'binary data (NUL byte) in a text trace');
     else if (c < 32 && c !== 9 && c !== 13 && c !== 12) control++;
   }
-  if (control * 8 > head.length) throw new TraceInputError(file, 1, `binary data (${control} control bytes in the first ${head.length}), expected a text trace`);
+  if (control * 8 > head.length)
+    throw new TraceInputError(
+      file,
+      1,
+      `binary data (${control} control bytes in the first ${head.length}), expected a text trace`,
+    );
 }

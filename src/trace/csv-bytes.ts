@@ -17,9 +17,28 @@
 
 import type { CoreEvent } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
-import { defaultSize, ENUM_FIELDS, enumValues, type EnumField, fastSpanOk, HEX, OP_RULES, type OpRule, pagesOf } from './rules.js';
+import {
+  defaultSize,
+  ENUM_FIELDS,
+  enumValues,
+  type EnumField,
+  fastSpanOk,
+  HEX,
+  OP_RULES,
+  type OpRule,
+  pagesOf,
+} from './rules.js';
 import { PID_MAX } from './values.js';
-import { lineTooLong, MAX_LINE_BYTES, openSource, pullSource, type ByteInput, type ByteSource, type EventSource, type ReadOptions } from './stream.js';
+import {
+  lineTooLong,
+  MAX_LINE_BYTES,
+  openSource,
+  pullSource,
+  type ByteInput,
+  type ByteSource,
+  type EventSource,
+  type ReadOptions,
+} from './stream.js';
 import {
   csvExpectLine,
   csvPlatformLine,
@@ -52,6 +71,10 @@ interface OpEntry {
   fields: { field: EnumField; col: number }[];
   /** Enum columns the op does not take: they must be empty. */
   foreign: number[];
+  /** The rule's size use, unpacked for the hot path. */
+  sizeRequired: boolean;
+  noSize: boolean;
+  defaultSize: number;
 }
 
 /** The op named by bytes [a, b) of buf, or undefined (`byLength`: the header's entries grouped by name length). */
@@ -110,8 +133,16 @@ class ByteEvent implements ParsedEvent {
 
   /** The core event as a plain object (tests, equality with the schema path). */
   toCore(): CoreEvent {
-    const o: Record<string, unknown> = { op: this.op, t: this.t, page: this.page, offset: this.offset, npages: this.npages, sizeAligned: this.sizeAligned };
-    for (const k of ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const) if (this[k] !== undefined) o[k] = this[k];
+    const o: Record<string, unknown> = {
+      op: this.op,
+      t: this.t,
+      page: this.page,
+      offset: this.offset,
+      npages: this.npages,
+      sizeAligned: this.sizeAligned,
+    };
+    for (const k of ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const)
+      if (this[k] !== undefined) o[k] = this[k];
     if (this.pid !== undefined) o.pid = this.pid;
     return o as unknown as CoreEvent;
   }
@@ -160,14 +191,34 @@ export class CsvByteReader {
     this.readHeader();
     this.cut = new Int32Array(this.cols.length + 1);
     this.roles = new Uint8Array(
-      this.cols.map((c) => (c === 't' ? R_T : c === 'op' ? R_OP : c === 'addr' ? R_ADDR : c === 'size' ? R_SIZE : c === 'pid' ? R_PID : R_WORD)),
+      this.cols.map((c) =>
+        c === 't'
+          ? R_T
+          : c === 'op'
+            ? R_OP
+            : c === 'addr'
+              ? R_ADDR
+              : c === 'size'
+                ? R_SIZE
+                : c === 'pid'
+                  ? R_PID
+                  : R_WORD,
+      ),
     );
     this.fusable = (opts.fast ?? true) && !this.other && this.opIx >= 0 && this.addrIx >= 0;
     const col = (f: string) => this.ix[f] ?? -1;
     for (const [name, rule] of Object.entries(OP_RULES) as [string, OpRule][]) {
       const fields = (Object.keys(rule.fields) as EnumField[]).map((field) => ({ field, col: col(field) }));
       const foreign = ENUM_FIELDS.filter((f) => col(f) >= 0 && !Object.hasOwn(rule.fields, f)).map(col);
-      (this.opsByLength[name.length] ??= []).push({ name, rule, fields, foreign });
+      (this.opsByLength[name.length] ??= []).push({
+        name,
+        rule,
+        fields,
+        foreign,
+        sizeRequired: rule.size === 'required',
+        noSize: rule.size === 'none',
+        defaultSize: defaultSize(rule),
+      });
     }
   }
 
@@ -288,18 +339,28 @@ export class CsvByteReader {
     const entry = opAt(this.opsByLength, buf, cut[this.opIx], cut[this.opIx + 1] - 1);
     if (entry === undefined) return undefined;
     const rule = entry.rule;
-    for (const c of entry.foreign) if (!this.empty(c)) return undefined;
+    const foreign = entry.foreign;
+    for (let i = 0; i < foreign.length; i++) if (!this.empty(foreign[i])) return undefined;
     const sizeEmpty = size < 0;
     if (size === 0) return undefined; // the schema path reports it
     if (sizeEmpty) {
-      if (rule.size === 'required') return undefined;
-      size = defaultSize(rule);
-    } else if (rule.size === 'none') return undefined;
+      if (entry.sizeRequired) return undefined;
+      size = entry.defaultSize;
+    } else if (entry.noSize) return undefined;
     const page = hi;
     const offset = lo;
     const npages = pagesOf(rule, offset, size);
     if (!fastSpanOk(page, npages)) return undefined;
-    const ev = new ByteEvent(entry.name, t, page, offset, npages, size % 4096 === 0, this.line + 1, sizeEmpty ? 0 : size);
+    const ev = new ByteEvent(
+      entry.name,
+      t,
+      page,
+      offset,
+      npages,
+      size % 4096 === 0,
+      this.line + 1,
+      sizeEmpty ? 0 : size,
+    );
     if (entry.fields.length > 0 && !this.enumFields(entry, ev)) return undefined;
     if (pid > 0) ev.pid = pid;
     this.lineStart = start;
@@ -371,14 +432,21 @@ export class CsvByteReader {
   private readHeader(): void {
     while (this.nextLine()) {
       let text = this.lineText();
-      if (text.includes('\u0000')) throw new TraceInputError(this.file, this.line, 'binary data (NUL byte) in a text trace');
+      if (text.includes('\u0000'))
+        throw new TraceInputError(this.file, this.line, 'binary data (NUL byte) in a text trace');
       if (this.line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       if (/^#!\s*platform\b/.test(text)) {
         this.platform = mergePlatform(this.platform, csvPlatformLine(text, this.file, this.line), this.file, this.line);
         continue;
       }
       if (/^#!\s*expect\b/.test(text)) {
-        if (this.expect !== undefined) throw new TraceInputError(this.file, this.line, `a second "#! expect" line (the first is line ${this.expect.line})`, 'expect');
+        if (this.expect !== undefined)
+          throw new TraceInputError(
+            this.file,
+            this.line,
+            `a second "#! expect" line (the first is line ${this.expect.line})`,
+            'expect',
+          );
         this.expect = csvExpectLine(text, this.file, this.line);
         continue;
       }
@@ -392,7 +460,11 @@ export class CsvByteReader {
       this.addrIx = this.ix.addr ?? -1;
       return;
     }
-    throw new TraceInputError(this.file, Math.max(1, this.line), 'no header row (expected column names such as t,op,addr,size)');
+    throw new TraceInputError(
+      this.file,
+      Math.max(1, this.line),
+      'no header row (expected column names such as t,op,addr,size)',
+    );
   }
 
   /** The next event, or undefined at the end of the file. */
@@ -430,14 +502,20 @@ export class CsvByteReader {
   /** The schema path for the current line. */
   private slowRow(): ParsedEvent {
     const text = this.lineText();
-    if (text.includes('\u0000')) throw new TraceInputError(this.file, this.line, 'binary data (NUL byte) in a text trace');
+    if (text.includes('\u0000'))
+      throw new TraceInputError(this.file, this.line, 'binary data (NUL byte) in a text trace');
     if (text.trim() === '') {
       this.count--;
       const next = this.read();
       if (next === undefined) throw new TraceInputError(this.file, Math.max(1, this.line), 'no events');
       return next;
     }
-    return parseEventObject(csvRowObject(this.cols, parseCsvRecord(text, this.file, this.line), this.file, this.line), this.file, this.line, this.cur);
+    return parseEventObject(
+      csvRowObject(this.cols, parseCsvRecord(text, this.file, this.line), this.file, this.line),
+      this.file,
+      this.line,
+      this.cur,
+    );
   }
 
   private cell(i: number | undefined): string {

@@ -15,6 +15,8 @@ export class TraceInputError extends Error {
     readonly field?: string,
     readonly column?: number,
   ) {
-    super(`${file}${line > 0 ? `:${line}` : ''}${column !== undefined ? `:${column}` : ''}: ${field !== undefined ? `field "${field}": ` : ''}${detail}`);
+    super(
+      `${file}${line > 0 ? `:${line}` : ''}${column !== undefined ? `:${column}` : ''}: ${field !== undefined ? `field "${field}": ` : ''}${detail}`,
+    );
   }
 }

@@ -76,7 +76,13 @@ function spans(text: string, pos: number): Node {
 /** JSON of a value in the style of the text it replaces (spaces after ":" and "," or not). */
 function styled(v: unknown, like: string, block: string, indent: string | undefined): string {
   const spaced = /[:,] /.test(like.length > 2 ? like : block);
-  const one = (x: unknown) => (spaced ? JSON.stringify(x).replace(/("(?:[^"\\]|\\.)*")|([:,])/g, (_m, s: string | undefined, p: string | undefined) => s ?? `${p} `) : JSON.stringify(x));
+  const one = (x: unknown) =>
+    spaced
+      ? JSON.stringify(x).replace(
+          /("(?:[^"\\]|\\.)*")|([:,])/g,
+          (_m, s: string | undefined, p: string | undefined) => s ?? `${p} `,
+        )
+      : JSON.stringify(x);
   if (Array.isArray(v) && indent !== undefined && like.includes('\n') && v.length > 0) {
     return `[\n${v.map((x) => indent + '  ' + one(x)).join(',\n')}\n${indent}]`;
   }
@@ -112,7 +118,12 @@ function expectStart(text: string, format: TraceFormat, file: string): number {
 }
 
 /** The text with each path of the expect block set to its new value. */
-export function updateExpect(text: string, format: TraceFormat, updates: { path: (string | number)[]; value: unknown }[], file: string): string {
+export function updateExpect(
+  text: string,
+  format: TraceFormat,
+  updates: { path: (string | number)[]; value: unknown }[],
+  file: string,
+): string {
   const block = spans(text, expectStart(text, format, file));
   const edits: { start: number; end: number; text: string }[] = [];
   for (const u of updates) {
@@ -122,7 +133,11 @@ export function updateExpect(text: string, format: TraceFormat, updates: { path:
     const lineStart = text.lastIndexOf('\n', n.start) + 1;
     const indent = /^[ \t]*/.exec(text.slice(lineStart))![0];
     const blockText = text.slice(block.start, block.end);
-    edits.push({ start: n.start, end: n.end, text: styled(u.value, text.slice(n.start, n.end), blockText, format === 'json' ? indent : undefined) });
+    edits.push({
+      start: n.start,
+      end: n.end,
+      text: styled(u.value, text.slice(n.start, n.end), blockText, format === 'json' ? indent : undefined),
+    });
   }
   edits.sort((a, b) => b.start - a.start);
   let out = text;

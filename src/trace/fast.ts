@@ -54,7 +54,12 @@ function fastSize(v: string | number): number {
  * Build an event from a JSON object's fields. Returns undefined whenever the schema path must
  * decide.
  */
-export function fastEvent(o: Record<string, unknown>, keys: readonly string[], line: number, cur: EventCursor): ParsedEvent | undefined {
+export function fastEvent(
+  o: Record<string, unknown>,
+  keys: readonly string[],
+  line: number,
+  cur: EventCursor,
+): ParsedEvent | undefined {
   const op = o.op;
   if (typeof op !== 'string') return undefined;
   const rule = opRule(op);

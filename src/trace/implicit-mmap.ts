@@ -18,7 +18,15 @@ import type { ParsedEvent } from './parse.js';
 const BLOCK_SHIFT = 21n;
 const BLOCK_PAGES = 1 << (21 - PAGE_SHIFT);
 
-const TOUCHING = new Set<CoreEvent['op']>(['cpu_read', 'cpu_write', 'gpu_read', 'gpu_write', 'gpu_atomic', 'gpu_fault', 'xe_prefetch']);
+const TOUCHING = new Set<CoreEvent['op']>([
+  'cpu_read',
+  'cpu_write',
+  'gpu_read',
+  'gpu_write',
+  'gpu_atomic',
+  'gpu_fault',
+  'xe_prefetch',
+]);
 
 /** What the transform added (for the note on stderr). */
 export interface ImplicitMmapStats {
@@ -35,7 +43,10 @@ function puller(events: Iterable<ParsedEvent>): () => ParsedEvent | undefined {
 }
 
 /** Events with an anonymous rw 2 MiB mmap before the first touch of each unmapped block. */
-export function withImplicitMmap(events: Iterable<ParsedEvent>, stats: ImplicitMmapStats): { read(): ParsedEvent | undefined; [Symbol.iterator](): Iterator<ParsedEvent> } {
+export function withImplicitMmap(
+  events: Iterable<ParsedEvent>,
+  stats: ImplicitMmapStats,
+): { read(): ParsedEvent | undefined; [Symbol.iterator](): Iterator<ParsedEvent> } {
   const next = puller(events);
   /**
    * Per process (each pid has its own mm): the blocks touched so far, and the trace's own mmaps as
@@ -70,7 +81,17 @@ export function withImplicitMmap(events: Iterable<ParsedEvent>, stats: ImplicitM
       if (mapped.some(([s, x]) => b >= s && b < x)) continue;
       const addr = BigInt(b) << BLOCK_SHIFT;
       queue.push({
-        core: { op: 'mmap', t: c.t, page: b * BLOCK_PAGES, offset: 0, npages: BLOCK_PAGES, sizeAligned: true, prot: 'rw', kind: 'anon', ...(c.pid !== undefined ? { pid: c.pid } : {}) },
+        core: {
+          op: 'mmap',
+          t: c.t,
+          page: b * BLOCK_PAGES,
+          offset: 0,
+          npages: BLOCK_PAGES,
+          sizeAligned: true,
+          prot: 'rw',
+          kind: 'anon',
+          ...(c.pid !== undefined ? { pid: c.pid } : {}),
+        },
         line: e.line,
         addr,
         size: 1n << BLOCK_SHIFT,

@@ -31,9 +31,42 @@ function platformJson(): Json {
   const j = toJson(platformSchema);
   const props = j.properties as Record<string, Json>;
   for (const [alias, knob] of Object.entries(PLATFORM_ALIASES)) {
-    props[alias] = { ...props[knob], description: `Alias of "${knob}".${alias === 'svm_notifier_size' ? ' A bare number is MiB.' : ''}` };
+    props[alias] = {
+      ...props[knob],
+      description: `Alias of "${knob}".${alias === 'svm_notifier_size' ? ' A bare number is MiB.' : ''}`,
+    };
   }
   return j;
+}
+
+/**
+ * Value shapes used by many fields, written once under $defs: a field schema whose `anyOf` is one
+ * of these becomes a `$ref` (keeping its description).
+ */
+function hoistValues(root: Json, names: Record<string, Json>): void {
+  const keyOf = (j: unknown) => JSON.stringify(j);
+  const byShape = new Map(Object.entries(names).map(([name, shape]) => [keyOf(shape), name]));
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== 'object') return node;
+    const o = node as Json;
+    if (o.anyOf !== undefined) {
+      const name = byShape.get(keyOf({ anyOf: o.anyOf }));
+      if (name !== undefined) {
+        const { anyOf: _, ...rest } = o;
+        return { ...rest, $ref: `#/$defs/${name}` };
+      }
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, walk(v)]));
+  };
+  for (const k of Object.keys(root)) root[k] = walk(root[k]);
+}
+
+/** The JSON Schema of one value field of the event schema (its shape without the description). */
+function valueShape(field: string): Json {
+  const event = toJson(eventSchema) as { oneOf: { properties: Record<string, Json> }[] };
+  const { description: _, ...shape } = event.oneOf[0].properties[field];
+  return shape;
 }
 
 /**
@@ -42,7 +75,13 @@ function platformJson(): Json {
  */
 function traceJsonSchema(): Json {
   const ref = (name: string) => ({ $ref: `#/$defs/${name}` });
-  return {
+  const values = {
+    address: valueShape('addr'),
+    size: valueShape('size'),
+    time: valueShape('t'),
+    pid: valueShape('pid'),
+  };
+  const schema: Json = {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'svmsim trace',
     description:
@@ -69,13 +108,32 @@ function traceJsonSchema(): Json {
       jsonlHeader: {
         type: 'object',
         description: 'The optional first line of a JSONL trace.',
-        properties: { svmsim: { const: 1 }, platform: ref('platform'), expect: ref('expect'), comment: { type: 'string' } },
+        properties: {
+          svmsim: { const: 1 },
+          platform: ref('platform'),
+          expect: ref('expect'),
+          comment: { type: 'string' },
+        },
         required: ['svmsim'],
         additionalProperties: false,
       },
       jsonlLine: { description: 'One line of a JSONL trace.', anyOf: [ref('jsonlHeader'), ref('event')] },
     },
   };
+  hoistValues(schema, values);
+  Object.assign(schema.$defs as Json, {
+    address: {
+      description: 'An address: hex string with 0x, or a JSON integer (decimal); below 2^64.',
+      ...values.address,
+    },
+    size: {
+      description: 'A size in bytes, greater than 0: hex, integer, or with a K/M/G/T suffix (binary units).',
+      ...values.size,
+    },
+    time: { description: 'A time in ns: integer, or with a unit ns/us/ms/s.', ...values.time },
+    pid: { description: 'A process id from 1 to 2^31-1.', ...values.pid },
+  });
+  return schema;
 }
 
 /** schemas/result.schema.json: the `svmsim replay --format json` document (docs/result-format.md). */

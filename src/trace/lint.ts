@@ -110,7 +110,8 @@ export class Linter {
       }
       case 'xe_prefetch':
         if (!kernelAtLeast(this.kernel, '6.17')) this.warn(e, 'kernel_lacks', start, '6.17');
-        else if (c.region === 'advised' && !kernelAtLeast(this.kernel, '6.18')) this.warn(e, 'kernel_lacks', start, '6.18', 'xe_prefetch region=advised');
+        else if (c.region === 'advised' && !kernelAtLeast(this.kernel, '6.18'))
+          this.warn(e, 'kernel_lacks', start, '6.18', 'xe_prefetch region=advised');
         return;
       case 'xe_madvise':
         if (!kernelAtLeast(this.kernel, '6.18')) this.warn(e, 'kernel_lacks', start, '6.18');

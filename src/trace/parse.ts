@@ -19,8 +19,27 @@ import type { z } from 'zod';
 import type { CoreEvent } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
 import { PLATFORM_KNOBS } from '../core/platform.js';
-import { canonicalKnobs, eventSchema, expectSchema, platformSchema, toPlatform, type Expect, type TraceEvent } from './schema.js';
-import { ALL_FIELDS, closest, defaultSize, ENUM_FIELDS, MAX_ACCESS_BYTES, OP_NAMES, OP_RULES, oneOfMessage, pagesOfBig, type OpRule } from './rules.js';
+import {
+  canonicalKnobs,
+  eventSchema,
+  expectSchema,
+  platformSchema,
+  toPlatform,
+  type Expect,
+  type TraceEvent,
+} from './schema.js';
+import {
+  ALL_FIELDS,
+  closest,
+  defaultSize,
+  ENUM_FIELDS,
+  MAX_ACCESS_BYTES,
+  OP_NAMES,
+  OP_RULES,
+  oneOfMessage,
+  pagesOfBig,
+  type OpRule,
+} from './rules.js';
 import { showTime } from './values.js';
 import { TraceInputError } from './errors.js';
 
@@ -59,9 +78,14 @@ function refuseTooDeep(text: string, file: string, firstLine: number): void {
   const at = tooDeepAt(text);
   if (at < 0) return;
   const { line, column } = lineCol(text, at);
-  throw new TraceInputError(file, firstLine + line - 1, `JSON nested deeper than ${MAX_JSON_DEPTH} levels (a trace needs 3)`, undefined, column);
+  throw new TraceInputError(
+    file,
+    firstLine + line - 1,
+    `JSON nested deeper than ${MAX_JSON_DEPTH} levels (a trace needs 3)`,
+    undefined,
+    column,
+  );
 }
-
 
 /** A parsed event with what the report shows of the input. */
 export interface ParsedEvent {
@@ -88,18 +112,37 @@ export interface TraceExpect {
 /** Validate an `expect` block (any encoding). */
 export function parseExpectObject(obj: unknown, file: string, line: number): TraceExpect {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-    throw new TraceInputError(file, line, `expected an object {"stats", "ranges", "events", "vram_used", "thrashing", "metrics"}, found ${show(obj)}`, 'expect');
+    throw new TraceInputError(
+      file,
+      line,
+      `expected an object {"stats", "ranges", "events", "vram_used", "thrashing", "metrics"}, found ${show(obj)}`,
+      'expect',
+    );
   }
   const r = expectSchema.safeParse(obj);
   if (!r.success) {
     const i = r.error.issues[0];
     const path = ['expect', ...i.path.map(String)].join('.');
     if (i.code === 'unrecognized_keys') {
-      throw new TraceInputError(file, line, `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}; expected stats, ranges, events, vram_used, thrashing, metrics`, path);
+      throw new TraceInputError(
+        file,
+        line,
+        `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}; expected stats, ranges, events, vram_used, thrashing, metrics`,
+        path,
+      );
     }
     let found: unknown = obj;
-    for (const k of i.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
-    const what = i.code === 'invalid_type' ? `expected ${i.expected}` : i.code === 'invalid_value' ? `expected one of ${i.values.map(String).join(', ')}` : i.message.replace(/^Invalid input: /, '');
+    for (const k of i.path)
+      found =
+        found !== null && typeof found === 'object'
+          ? (found as Record<PropertyKey, unknown>)[k as PropertyKey]
+          : undefined;
+    const what =
+      i.code === 'invalid_type'
+        ? `expected ${i.expected}`
+        : i.code === 'invalid_value'
+          ? `expected one of ${i.values.map(String).join(', ')}`
+          : i.message.replace(/^Invalid input: /, '');
     throw new TraceInputError(file, line, `${what}, found ${show(found)}`, path);
   }
   return { value: r.data, line };
@@ -112,7 +155,12 @@ export function csvExpectLine(line: string, file: string, lineNo: number): Trace
   try {
     obj = JSON.parse(body);
   } catch (e) {
-    throw new TraceInputError(file, lineNo, `malformed JSON after "#! expect": ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`, 'expect');
+    throw new TraceInputError(
+      file,
+      lineNo,
+      `malformed JSON after "#! expect": ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`,
+      'expect',
+    );
   }
   return parseExpectObject(obj, file, lineNo);
 }
@@ -188,7 +236,12 @@ function preview(v: unknown, depth: number): string {
   }
   const keys = Object.keys(v);
   if (depth === 0) return keys.length === 0 ? '{}' : '{...}';
-  const items = keys.slice(0, 4).map((k) => `${JSON.stringify(k.length > 20 ? k.slice(0, 17) + '...' : k)}:${preview((v as Record<string, unknown>)[k], depth - 1)}`);
+  const items = keys
+    .slice(0, 4)
+    .map(
+      (k) =>
+        `${JSON.stringify(k.length > 20 ? k.slice(0, 17) + '...' : k)}:${preview((v as Record<string, unknown>)[k], depth - 1)}`,
+    );
   return `{${items.join(',')}${keys.length > 4 ? ',...' : ''}}`;
 }
 
@@ -198,7 +251,12 @@ function didYouMean(v: unknown, words: readonly string[]): string {
   return c === undefined ? '' : `: did you mean ${c}?`;
 }
 
-function issueError(file: string, line: number, issue: z.core.$ZodIssue, input: Record<string, unknown>): TraceInputError {
+function issueError(
+  file: string,
+  line: number,
+  issue: z.core.$ZodIssue,
+  input: Record<string, unknown>,
+): TraceInputError {
   const field = issue.path.length > 0 ? String(issue.path[0]) : undefined;
   const found = field !== undefined && Object.hasOwn(input, field) ? input[field] : undefined;
   const op = typeof input.op === 'string' ? input.op : undefined;
@@ -207,15 +265,29 @@ function issueError(file: string, line: number, issue: z.core.$ZodIssue, input: 
   }
   switch (issue.code) {
     case 'unrecognized_keys':
-      return new TraceInputError(file, line, `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => show(k)).join(', ')} for op ${show(op)}`);
+      return new TraceInputError(
+        file,
+        line,
+        `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => show(k)).join(', ')} for op ${show(op)}`,
+      );
     case 'invalid_union':
       if (field === 'op' || issue.path.length === 0) {
-        return new TraceInputError(file, line, `expected "op" to be one of ${OP_NAMES.join(', ')}, found ${show(input.op)}${didYouMean(input.op, OP_NAMES)}`, 'op');
+        return new TraceInputError(
+          file,
+          line,
+          `expected "op" to be one of ${OP_NAMES.join(', ')}, found ${show(input.op)}${didYouMean(input.op, OP_NAMES)}`,
+          'op',
+        );
       }
       break;
     case 'invalid_value': {
       const values = issue.values.map((v) => String(v));
-      return new TraceInputError(file, line, `expected one of ${values.join(', ')}, found ${show(found)}${didYouMean(found, values)}`, field);
+      return new TraceInputError(
+        file,
+        line,
+        `expected one of ${values.join(', ')}, found ${show(found)}${didYouMean(found, values)}`,
+        field,
+      );
     }
     case 'invalid_type':
       if (found === undefined) return new TraceInputError(file, line, `missing; op "${op}" requires it`, field);
@@ -223,7 +295,12 @@ function issueError(file: string, line: number, issue: z.core.$ZodIssue, input: 
     case 'custom':
       return new TraceInputError(file, line, `expected ${issue.message}, found ${show(found)}`, field);
   }
-  return new TraceInputError(file, line, `${issue.message}${found !== undefined ? `, found ${show(found)}` : ''}`, field);
+  return new TraceInputError(
+    file,
+    line,
+    `${issue.message}${found !== undefined ? `, found ${show(found)}` : ''}`,
+    field,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,7 +341,8 @@ export function parseEventObject(obj: unknown, file: string, line: number, cur: 
     throw new TraceInputError(file, line, `expected an event object, found ${show(obj)}`);
   }
   const input = obj as Record<string, unknown>;
-  if (!Object.hasOwn(input, 'op')) throw new TraceInputError(file, line, `missing; every event needs an op (${OP_NAMES.join(', ')})`, 'op');
+  if (!Object.hasOwn(input, 'op'))
+    throw new TraceInputError(file, line, `missing; every event needs an op (${OP_NAMES.join(', ')})`, 'op');
   const r = eventSchema.safeParse(input);
   if (!r.success) throw issueError(file, line, r.error.issues[0], input);
   const e = r.data as TraceEvent;
@@ -275,7 +353,8 @@ export function parseEventObject(obj: unknown, file: string, line: number, cur: 
   }
   let t = cur.t;
   if (e.t !== undefined) {
-    if (e.t < cur.t) throw new TraceInputError(file, line, `time goes backwards: ${showTime(e.t)} after ${showTime(cur.t)}`, 't');
+    if (e.t < cur.t)
+      throw new TraceInputError(file, line, `time goes backwards: ${showTime(e.t)} after ${showTime(cur.t)}`, 't');
     t = e.t;
   }
   cur.t = t;
@@ -307,7 +386,11 @@ export function parsePlatformObject(obj: unknown, file: string, line: number): P
     const issue = r.error.issues[0];
     const key = issue.path.length ? String(issue.path[0]) : undefined;
     if (issue.code === 'unrecognized_keys') {
-      throw new TraceInputError(file, line, `unknown platform knob${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => show(k)).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`);
+      throw new TraceInputError(
+        file,
+        line,
+        `unknown platform knob${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => show(k)).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`,
+      );
     }
     const e = issueError(file, line, issue, c.knobs);
     throw new TraceInputError(file, line, e.detail, key !== undefined ? `platform.${key}` : 'platform');
@@ -323,7 +406,11 @@ export function parsePlatformSettings(settings: Record<string, string>, where: s
   if (!r.success) {
     const issue = r.error.issues[0];
     if (issue.code === 'unrecognized_keys') {
-      throw new TraceInputError(where, 0, `unknown platform knob ${issue.keys.map((k) => show(k)).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`);
+      throw new TraceInputError(
+        where,
+        0,
+        `unknown platform knob ${issue.keys.map((k) => show(k)).join(', ')}; knobs: ${Object.keys(platformSchema.shape).join(', ')}`,
+      );
     }
     const e = issueError(where, 0, issue, c.knobs as Record<string, string>);
     throw new TraceInputError(where, 0, e.detail, e.field);
@@ -335,10 +422,20 @@ export function parsePlatformSettings(settings: Record<string, string>, where: s
  * Platform knobs from one more header line (`#! platform`): a knob already set is an error, never
  * silently overridden.
  */
-export function mergePlatform(into: Partial<Platform>, more: Partial<Platform>, file: string, line: number): Partial<Platform> {
+export function mergePlatform(
+  into: Partial<Platform>,
+  more: Partial<Platform>,
+  file: string,
+  line: number,
+): Partial<Platform> {
   for (const k of Object.keys(more)) {
     if (Object.hasOwn(into, k)) {
-      throw new TraceInputError(file, line, `platform knob "${PLATFORM_KNOBS[k as keyof typeof PLATFORM_KNOBS] ?? k}" is given twice (also on an earlier #! platform line)`, 'platform');
+      throw new TraceInputError(
+        file,
+        line,
+        `platform knob "${PLATFORM_KNOBS[k as keyof typeof PLATFORM_KNOBS] ?? k}" is given twice (also on an earlier #! platform line)`,
+        'platform',
+      );
     }
   }
   return { ...into, ...more };
@@ -399,7 +496,13 @@ export function refuseDuplicateKeys(text: string, file: string, firstLine = 1): 
   const d = duplicateKey(text);
   if (d === undefined) return;
   const { line, column } = lineCol(text, d.pos);
-  throw new TraceInputError(file, firstLine + line - 1, `key ${show(d.key)} is given twice in one object`, undefined, column);
+  throw new TraceInputError(
+    file,
+    firstLine + line - 1,
+    `key ${show(d.key)} is given twice in one object`,
+    undefined,
+    column,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,7 +576,11 @@ function eventLines(text: string): number[] {
 
 function parseJsonDocument(text: string, file: string, onError?: (e: TraceInputError) => void): ParsedTrace {
   if (text.length > MAX_JSON_BYTES) {
-    throw new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); use JSONL or CSV, which stream`);
+    throw new TraceInputError(
+      file,
+      1,
+      `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); use JSONL or CSV, which stream`,
+    );
   }
   refuseTooDeep(text, file, 1);
   let doc: unknown;
@@ -484,7 +591,13 @@ function parseJsonDocument(text: string, file: string, onError?: (e: TraceInputE
     const m = /position (\d+)/.exec(msg);
     const pos = m ? Number(m[1]) : text.length;
     const { line, column } = lineCol(text, pos);
-    throw new TraceInputError(file, line, `malformed JSON: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '')}`, undefined, column);
+    throw new TraceInputError(
+      file,
+      line,
+      `malformed JSON: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '')}`,
+      undefined,
+      column,
+    );
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new TraceInputError(file, 1, 'expected a JSON object {"svmsim": 1, "events": [...]}');
@@ -493,12 +606,17 @@ function parseJsonDocument(text: string, file: string, onError?: (e: TraceInputE
   const root = doc as Record<string, unknown>;
   for (const k of Object.keys(root)) {
     if (!['svmsim', 'platform', 'events', 'comment', 'expect'].includes(k)) {
-      throw new TraceInputError(file, 1, `unknown top-level key "${k}"; expected svmsim, platform, events, expect, comment`);
+      throw new TraceInputError(
+        file,
+        1,
+        `unknown top-level key "${k}"; expected svmsim, platform, events, expect, comment`,
+      );
     }
   }
   if (root.svmsim !== 1) throw new TraceInputError(file, 1, `expected 1, found ${show(root.svmsim)}`, 'svmsim');
   const platform = root.platform === undefined ? {} : parsePlatformObject(root.platform, file, 1);
-  if (!Array.isArray(root.events)) throw new TraceInputError(file, 1, `expected an array of events, found ${show(root.events)}`, 'events');
+  if (!Array.isArray(root.events))
+    throw new TraceInputError(file, 1, `expected an array of events, found ${show(root.events)}`, 'events');
   if (root.events.length === 0) throw new TraceInputError(file, 1, 'no events', 'events');
   const lines = eventLines(text);
   const cur = newCursor();
@@ -566,7 +684,8 @@ export function parseCsvRecord(line: string, file: string, lineNo: number): stri
         }
         cell += line[i++];
       }
-      if (i < line.length && line[i] !== ',') throw new TraceInputError(file, lineNo, 'expected "," after a quoted cell', undefined, i + 1);
+      if (i < line.length && line[i] !== ',')
+        throw new TraceInputError(file, lineNo, 'expected "," after a quoted cell', undefined, i + 1);
     } else {
       const j = line.indexOf(',', i);
       cell = j < 0 ? line.slice(i) : line.slice(i, j);
@@ -588,7 +707,8 @@ export function csvPlatformLine(line: string, file: string, lineNo: number): Par
     const eq = tok.indexOf('=');
     if (eq <= 0) throw new TraceInputError(file, lineNo, `expected key=value, found ${show(tok)}`, 'platform');
     const key = tok.slice(0, eq);
-    if (Object.hasOwn(settings, key)) throw new TraceInputError(file, lineNo, `platform knob ${show(key)} is given twice`, 'platform');
+    if (Object.hasOwn(settings, key))
+      throw new TraceInputError(file, lineNo, `platform knob ${show(key)} is given twice`, 'platform');
     settings[key] = tok.slice(eq + 1);
   }
   try {
@@ -605,7 +725,13 @@ export function parseCsvHeader(line: string, file: string, lineNo: number): stri
   const seen = new Set<string>();
   cols.forEach((c, i) => {
     if (!CSV_FIELDS.has(c)) {
-      throw new TraceInputError(file, lineNo, `unknown column ${show(c)}; columns: ${[...CSV_FIELDS].join(', ')}`, undefined, i + 1);
+      throw new TraceInputError(
+        file,
+        lineNo,
+        `unknown column ${show(c)}; columns: ${[...CSV_FIELDS].join(', ')}`,
+        undefined,
+        i + 1,
+      );
     }
     if (seen.has(c)) throw new TraceInputError(file, lineNo, `duplicate column ${show(c)}`, undefined, i + 1);
     seen.add(c);

@@ -10,7 +10,16 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import type { Platform } from '../core/platform.js';
-import { checkText, MAX_JSON_BYTES, parseJsonTrace, sniffFormat, TraceInputError, type ParsedEvent, type TraceExpect, type TraceFormat } from './parse.js';
+import {
+  checkText,
+  MAX_JSON_BYTES,
+  parseJsonTrace,
+  sniffFormat,
+  TraceInputError,
+  type ParsedEvent,
+  type TraceExpect,
+  type TraceFormat,
+} from './parse.js';
 import { checkHead, compressionOf } from './binary.js';
 import { decompressingInput } from './decompress.js';
 import { fdInput, type ByteInput } from './stream.js';
@@ -48,7 +57,12 @@ export function parseTrace(
   const ro = { fast: opts.fast };
   const r =
     format === 'csv'
-      ? new CsvByteReader({ input: { read: () => 0, close: () => undefined }, head: Buffer.from(text, 'utf8') }, opts.file, undefined, ro)
+      ? new CsvByteReader(
+          { input: { read: () => 0, close: () => undefined }, head: Buffer.from(text, 'utf8') },
+          opts.file,
+          undefined,
+          ro,
+        )
       : new TraceReader(new TextLines(text, opts.file), opts.file, ro);
   r.onError = opts.onError;
   if (opts.onError === undefined) checkText(text, opts.file);
@@ -60,7 +74,12 @@ export function parseTrace(
  * regular file (a FIFO, `<(zcat t.gz)`, a character device, /dev/stdin) is read as a stream: its
  * size says nothing.
  */
-export function openTrace(path: string, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
+export function openTrace(
+  path: string,
+  file: string,
+  format: TraceFormat | undefined,
+  onError?: (e: TraceInputError) => void,
+): TraceHandle {
   let st: Stats;
   try {
     st = statSync(path);
@@ -86,7 +105,12 @@ export function openTrace(path: string, file: string, format: TraceFormat | unde
  * read to sniff the encoding and handed to the streaming reader, which goes on reading the
  * descriptor; a JSON document is read whole, up to MAX_JSON_BYTES.
  */
-export function openStream(fd: number, file: string, format: TraceFormat | undefined, onError?: (e: TraceInputError) => void): TraceHandle {
+export function openStream(
+  fd: number,
+  file: string,
+  format: TraceFormat | undefined,
+  onError?: (e: TraceInputError) => void,
+): TraceHandle {
   return openInput(fdInput(fd, file), file, format, 0, onError);
 }
 
@@ -94,7 +118,13 @@ export function openStream(fd: number, file: string, format: TraceFormat | undef
  * The common path of files and streams: read the head, decompress gzip/zstd, refuse binary
  * data, sniff the encoding, then stream JSONL/CSV or read a JSON document whole.
  */
-function openInput(raw: ByteInput, file: string, format: TraceFormat | undefined, totalBytes: number, onError?: (e: TraceInputError) => void): TraceHandle {
+function openInput(
+  raw: ByteInput,
+  file: string,
+  format: TraceFormat | undefined,
+  totalBytes: number,
+  onError?: (e: TraceInputError) => void,
+): TraceHandle {
   let input = raw;
   let head = readUpTo(input, SNIFF_BYTES);
   const z = compressionOf(head);
@@ -121,7 +151,14 @@ function openInput(raw: ByteInput, file: string, format: TraceFormat | undefined
     }
     const text = readRest(input, head, file);
     const t = parseTrace(text, { file, format: 'json', onError });
-    return { platform: t.platform, events: t.events, expect: t.expect, format: fmt, totalBytes, bytesRead: text.length };
+    return {
+      platform: t.platform,
+      events: t.events,
+      expect: t.expect,
+      format: fmt,
+      totalBytes,
+      bytesRead: text.length,
+    };
   }
   return streamingHandle({ input, head }, file, fmt, totalBytes, onError);
 }
@@ -145,9 +182,18 @@ function readRest(input: ByteInput, head: Buffer, file: string): string {
 }
 
 /** A JSONL or CSV trace read as its events are consumed (the byte-level reader for CSV). */
-function streamingHandle(source: ByteSource, file: string, fmt: 'jsonl' | 'csv', totalBytes: number, onError?: (e: TraceInputError) => void): TraceHandle {
+function streamingHandle(
+  source: ByteSource,
+  file: string,
+  fmt: 'jsonl' | 'csv',
+  totalBytes: number,
+  onError?: (e: TraceInputError) => void,
+): TraceHandle {
   const counter = { bytes: 0 };
-  const r = fmt === 'csv' ? new CsvByteReader(source, file, counter) : new TraceReader(new FileLines(source, counter, file), file);
+  const r =
+    fmt === 'csv'
+      ? new CsvByteReader(source, file, counter)
+      : new TraceReader(new FileLines(source, counter, file), file);
   r.onError = onError;
   return {
     platform: r.platform,
@@ -162,7 +208,11 @@ function streamingHandle(source: ByteSource, file: string, fmt: 'jsonl' | 'csv',
 }
 
 function jsonTooBig(file: string): TraceInputError {
-  return new TraceInputError(file, 1, `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); convert it to JSONL or CSV, which stream`);
+  return new TraceInputError(
+    file,
+    1,
+    `JSON documents are for small hand-written traces (at most ${MAX_JSON_BYTES >> 20} MiB); convert it to JSONL or CSV, which stream`,
+  );
 }
 
 /** Up to `max` bytes from an input (fewer only at end of input). */
@@ -183,7 +233,8 @@ export function sha256File(path: string): string {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
-    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) h.update(buf.subarray(0, n));
+    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null))
+      h.update(buf.subarray(0, n));
   } finally {
     closeSync(fd);
   }

@@ -63,17 +63,38 @@ const tailSchemas = {
 export const resultDocumentSchema = z.looseObject({
   ...resultHeaderSchema.shape,
   events: z
-    .array(eventRecordSchema.extend({ addr: hex, size: hex.optional(), t_end: z.number().int().optional(), decisions: z.array(z.looseObject({ code: z.enum(DECISION_CODES) })) }))
+    .array(
+      eventRecordSchema.extend({
+        addr: hex,
+        size: hex.optional(),
+        t_end: z.number().int().optional(),
+        decisions: z.array(z.looseObject({ code: z.enum(DECISION_CODES) })),
+      }),
+    )
     .optional()
     .describe('One record per event, in trace order (absent with --no-events).'),
-  ranges: z.array(rangeRecordSchema.extend({ size: hex, pid: z.number().int().optional() })).describe('The final GPU SVM ranges, by start address.'),
+  ranges: z
+    .array(rangeRecordSchema.extend({ size: hex, pid: z.number().int().optional() }))
+    .describe('The final GPU SVM ranges, by start address.'),
   vram: tailSchemas.vram.describe('VRAM at the end, bytes.'),
   stats: tailSchemas.stats.describe('GT stats at the end: {"gt0": {counter: value}}.'),
   metrics: tailSchemas.metrics.describe('Derived figures.'),
   thrashing: z
-    .array(z.looseObject({ pid: z.number().int().optional(), start: hex, end: hex, cycles: z.number().int(), bytes: z.number(), events: z.array(z.number().int()) }))
+    .array(
+      z.looseObject({
+        pid: z.number().int().optional(),
+        start: hex,
+        end: hex,
+        cycles: z.number().int(),
+        bytes: z.number(),
+        events: z.array(z.number().int()),
+      }),
+    )
     .describe('Ranges that went VRAM→RAM→VRAM.'),
-  per_pid: z.array(z.looseObject({ pid: z.number().int(), asid: z.number().int() })).optional().describe('Per-process breakdown (traces with more than one process).'),
+  per_pid: z
+    .array(z.looseObject({ pid: z.number().int(), asid: z.number().int() }))
+    .optional()
+    .describe('Per-process breakdown (traces with more than one process).'),
 });
 
 type ResultHeader = z.output<typeof resultHeaderSchema>;
@@ -99,9 +120,14 @@ function issuesText(err: z.ZodError, input: unknown, prefix: string): string {
     .map((i) => {
       const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
       let found: unknown = input;
-      for (const k of i.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+      for (const k of i.path)
+        found =
+          found !== null && typeof found === 'object'
+            ? (found as Record<PropertyKey, unknown>)[k as PropertyKey]
+            : undefined;
       if (found === undefined) return `"${path}" is missing`;
-      if (i.code === 'invalid_type') return `"${path}": expected ${i.expected === 'record' ? 'an object' : i.expected}, found ${showValue(found)}`;
+      if (i.code === 'invalid_type')
+        return `"${path}": expected ${i.expected === 'record' ? 'an object' : i.expected}, found ${showValue(found)}`;
       return `"${path}": ${i.message.replace(/^Invalid input: /, '')}, found ${showValue(found)}`;
     })
     .join('; ');
@@ -129,7 +155,11 @@ function parseJson(bytes: Buffer, file: string, line: number): unknown {
   try {
     v = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new TraceInputError(file, line, `malformed JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`);
+    throw new TraceInputError(
+      file,
+      line,
+      `malformed JSON: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`,
+    );
   }
   checkDepth(v, file, line);
   return v;
@@ -163,7 +193,12 @@ class Window {
       this.start = 0;
     }
     if (this.end === this.buf.length) {
-      if (this.buf.length >= MAX_RECORD_BYTES) throw new TraceInputError(file, Math.max(1, line), `a record longer than ${MAX_RECORD_BYTES >> 20} MiB: not a result of svmsim replay`);
+      if (this.buf.length >= MAX_RECORD_BYTES)
+        throw new TraceInputError(
+          file,
+          Math.max(1, line),
+          `a record longer than ${MAX_RECORD_BYTES >> 20} MiB: not a result of svmsim replay`,
+        );
       const b = Buffer.allocUnsafe(Math.min(this.buf.length * 2, MAX_RECORD_BYTES));
       this.buf.copy(b, 0, 0, this.end);
       this.buf = b;
@@ -222,8 +257,18 @@ export function openResult(path: string): ResultReader {
     let i = w.start;
     if (w.buf[i] === 0xef && w.buf[i + 1] === 0xbb) i += 3;
     while (i < w.end && (w.buf[i] === 32 || w.buf[i] === 10 || w.buf[i] === 13 || w.buf[i] === 9)) i++;
-    if (i >= w.end) throw new TraceInputError(path, 1, 'empty file: expected a result of `svmsim replay --format json` or `--format jsonl`');
-    if (w.buf[i] !== 0x7b) throw new TraceInputError(path, 1, 'expected a result of `svmsim replay --format json` or `--format jsonl` (a JSON object)');
+    if (i >= w.end)
+      throw new TraceInputError(
+        path,
+        1,
+        'empty file: expected a result of `svmsim replay --format json` or `--format jsonl`',
+      );
+    if (w.buf[i] !== 0x7b)
+      throw new TraceInputError(
+        path,
+        1,
+        'expected a result of `svmsim replay --format json` or `--format jsonl` (a JSON object)',
+      );
     w.start = i;
     // JSONL: the first line is a whole object. JSON: the document goes on over lines.
     const nl = w.buf.indexOf(10, i);
@@ -243,7 +288,14 @@ export function openResult(path: string): ResultReader {
 function isHeaderLine(b: Buffer): boolean {
   try {
     const v = JSON.parse(b.toString('utf8')) as Record<string, unknown>;
-    return v !== null && typeof v === 'object' && !Array.isArray(v) && !('events' in v) && !('ranges' in v) && !('stats' in v);
+    return (
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      !('events' in v) &&
+      !('ranges' in v) &&
+      !('stats' in v)
+    );
   } catch {
     return false;
   }
@@ -269,7 +321,14 @@ class JsonlResult implements ResultReader {
   ) {
     const first = this.line();
     if (first === undefined) throw new TraceInputError(file, 1, 'empty file');
-    this.header = check(resultHeaderSchema, parseJson(first, file, this.recordLine), file, this.recordLine, 'result header line', '');
+    this.header = check(
+      resultHeaderSchema,
+      parseJson(first, file, this.recordLine),
+      file,
+      this.recordLine,
+      'result header line',
+      '',
+    );
     const next = this.line();
     this.pending = next;
     this.hasEvents = next !== undefined && startsWith(next, SEQ_LINE);
@@ -308,7 +367,8 @@ class JsonlResult implements ResultReader {
   skipIdentical(o: JsonlResult): number {
     let n = 0;
     for (;;) {
-      if (this.phase !== 'events' || o.phase !== 'events' || this.pending !== undefined || o.pending !== undefined) return n;
+      if (this.phase !== 'events' || o.phase !== 'events' || this.pending !== undefined || o.pending !== undefined)
+        return n;
       const wa = this.w;
       const wb = o.w;
       if (wa.end - wa.start < CHUNK >> 1) wa.more(this.file, this.recordLine);
@@ -332,7 +392,15 @@ class JsonlResult implements ResultReader {
       let p = wa.start;
       let k = 0;
       for (;;) {
-        if (buf[p] !== 0x7b || buf[p + 1] !== 0x22 || buf[p + 2] !== 0x73 || buf[p + 3] !== 0x65 || buf[p + 4] !== 0x71 || buf[p + 5] !== 0x22) break; // {"seq"
+        if (
+          buf[p] !== 0x7b ||
+          buf[p + 1] !== 0x22 ||
+          buf[p + 2] !== 0x73 ||
+          buf[p + 3] !== 0x65 ||
+          buf[p + 4] !== 0x71 ||
+          buf[p + 5] !== 0x22
+        )
+          break; // {"seq"
         const nl = buf.indexOf(10, p);
         if (nl < 0 || nl >= stop) break;
         p = nl + 1;
@@ -395,18 +463,35 @@ class JsonlResult implements ResultReader {
     } else if (key === 'end') {
       const e = o.end as { events?: unknown; ranges?: unknown } | null;
       if (e !== null && typeof e === 'object' && typeof e.events === 'number' && e.events !== this.events) {
-        throw new TraceInputError(this.file, this.recordLine, `the end line says ${e.events} events, the file has ${this.events}: a damaged result`);
+        throw new TraceInputError(
+          this.file,
+          this.recordLine,
+          `the end line says ${e.events} events, the file has ${this.events}: a damaged result`,
+        );
       }
       if (e !== null && typeof e === 'object' && typeof e.ranges === 'number' && e.ranges !== this.ranges) {
-        throw new TraceInputError(this.file, this.recordLine, `the end line says ${e.ranges} ranges, the file has ${this.ranges}: a damaged result`);
+        throw new TraceInputError(
+          this.file,
+          this.recordLine,
+          `the end line says ${e.ranges} ranges, the file has ${this.ranges}: a damaged result`,
+        );
       }
       this.endSeen = true;
     } else if (key === 'vram' || key === 'stats' || key === 'metrics') this.tailParts[key] = o[key];
-    else throw new TraceInputError(this.file, this.recordLine, `unexpected line ${showValue(key)}: expected range, vram, stats, metrics, process, thrashing or end (docs/result-format.md)`);
+    else
+      throw new TraceInputError(
+        this.file,
+        this.recordLine,
+        `unexpected line ${showValue(key)}: expected range, vram, stats, metrics, process, thrashing or end (docs/result-format.md)`,
+      );
   }
 
   private truncated(): TraceInputError {
-    return new TraceInputError(this.file, this.recordLine, 'the result ends early (no "end" line): truncated, or not a result of `svmsim replay --format jsonl`');
+    return new TraceInputError(
+      this.file,
+      this.recordLine,
+      'the result ends early (no "end" line): truncated, or not a result of `svmsim replay --format jsonl`',
+    );
   }
 
   tail(): ResultTail {
@@ -427,7 +512,12 @@ class JsonlResult implements ResultReader {
 
 function tailOf(parts: Partial<Record<string, unknown>>, thrashing: unknown, file: string, line: number): ResultTail {
   const missing = (['vram', 'stats', 'metrics'] as const).filter((k) => parts[k] === undefined);
-  if (missing.length > 0) throw new TraceInputError(file, line, `not a complete result: ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`);
+  if (missing.length > 0)
+    throw new TraceInputError(
+      file,
+      line,
+      `not a complete result: ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`,
+    );
   return {
     vram: check(tailSchemas.vram, parts.vram, file, line, 'result', 'vram'),
     stats: check(tailSchemas.stats, parts.stats, file, line, 'result', 'stats'),
@@ -514,7 +604,11 @@ class JsonResult implements ResultReader {
       // the rest is broken too: report what the header lacks
     }
     const missing = ['ranges', 'vram', 'stats', 'metrics'].filter((k) => !seen.has(k));
-    throw new TraceInputError(this.file, 1, `not a valid result: ${headerIssues}${missing.length ? `; ${missing.map((m) => `"${m}"`).join(', ')} missing` : ''}`);
+    throw new TraceInputError(
+      this.file,
+      1,
+      `not a valid result: ${headerIssues}${missing.length ? `; ${missing.map((m) => `"${m}"`).join(', ')} missing` : ''}`,
+    );
   }
 
   /** Run `fn`; its errors get the line of the record last returned (counted only then). */
@@ -652,7 +746,8 @@ class JsonResult implements ResultReader {
       this.afterArray();
       return undefined;
     }
-    if (b[0] !== 0x7b || b.indexOf(SEQ_PRETTY) < 0) this.atLine(() => check(eventRecordSchema, parseJson(b, this.file, 0), this.file, 0, 'event record', 'events[]'));
+    if (b[0] !== 0x7b || b.indexOf(SEQ_PRETTY) < 0)
+      this.atLine(() => check(eventRecordSchema, parseJson(b, this.file, 0), this.file, 0, 'event record', 'events[]'));
     return b;
   }
 

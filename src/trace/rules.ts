@@ -21,22 +21,39 @@ import type { AtomicAttr, GpuAccess, MapKind, Op, PreferredLoc, PrefetchRegion, 
 
 /** Enum fields: allowed values (the first line of each doc is the meaning of the field). */
 export const ENUMS = {
-  prot: { values: ['r', 'rw', 'none'] satisfies Prot[], doc: 'CPU protection: r (PROT_READ), rw (PROT_READ|PROT_WRITE), none (PROT_NONE).' },
+  prot: {
+    values: ['r', 'rw', 'none'] satisfies Prot[],
+    doc: 'CPU protection: r (PROT_READ), rw (PROT_READ|PROT_WRITE), none (PROT_NONE).',
+  },
   kind: {
     values: ['anon', 'shared', 'file', 'hugetlb'] satisfies MapKind[],
     doc: 'Mapping kind: anon = MAP_PRIVATE|MAP_ANONYMOUS (migratable), shared = MAP_SHARED|MAP_ANONYMOUS (shmem), file, hugetlb.',
   },
   advice: { values: ['dontneed'] as ['dontneed'], doc: 'MADV_DONTNEED (the only advice modelled).' },
-  access: { values: ['read', 'write', 'atomic'] satisfies GpuAccess[], doc: 'Fault access type from the fault descriptor.' },
-  region: { values: ['smem', 'vram', 'advised'] satisfies PrefetchRegion[], doc: 'Target: smem, vram (VRAM0), advised (madvise preferred location, >= 6.18).' },
-  preferred: { values: ['device', 'system'] satisfies PreferredLoc[], doc: 'DRM_XE_MEM_RANGE_ATTR_PREFERRED_LOC: DEFAULT_DEVICE or DEFAULT_SYSTEM.' },
-  atomic: { values: ['undefined', 'device', 'global', 'cpu'] satisfies AtomicAttr[], doc: 'DRM_XE_MEM_RANGE_ATTR_ATOMIC: DRM_XE_ATOMIC_*.' },
+  access: {
+    values: ['read', 'write', 'atomic'] satisfies GpuAccess[],
+    doc: 'Fault access type from the fault descriptor.',
+  },
+  region: {
+    values: ['smem', 'vram', 'advised'] satisfies PrefetchRegion[],
+    doc: 'Target: smem, vram (VRAM0), advised (madvise preferred location, >= 6.18).',
+  },
+  preferred: {
+    values: ['device', 'system'] satisfies PreferredLoc[],
+    doc: 'DRM_XE_MEM_RANGE_ATTR_PREFERRED_LOC: DEFAULT_DEVICE or DEFAULT_SYSTEM.',
+  },
+  atomic: {
+    values: ['undefined', 'device', 'global', 'cpu'] satisfies AtomicAttr[],
+    doc: 'DRM_XE_MEM_RANGE_ATTR_ATOMIC: DRM_XE_ATOMIC_*.',
+  },
 } as const;
 
 export type EnumField = keyof typeof ENUMS;
 export const ENUM_FIELDS = Object.keys(ENUMS) as EnumField[];
 /** Allowed values of each enum field, as sets for the readers. */
-export const ENUM_SETS = Object.fromEntries(ENUM_FIELDS.map((f) => [f, new Set<string>(ENUMS[f].values)])) as unknown as Record<EnumField, ReadonlySet<string>>;
+export const ENUM_SETS = Object.fromEntries(
+  ENUM_FIELDS.map((f) => [f, new Set<string>(ENUMS[f].values)]),
+) as unknown as Record<EnumField, ReadonlySet<string>>;
 
 /**
  * How an op takes an enum field: `required`, with a `default` when absent, or `optional` (then
@@ -51,41 +68,58 @@ export interface OpRule {
   /** The enum fields the op takes, in column order. */
   fields: Partial<Record<EnumField, FieldUse>>;
   /** Exactly one of these optional fields must be given. */
-  oneOf?: readonly EnumField[];
+  oneOf: readonly EnumField[] | undefined;
   /** The model keeps state for every page the event touches: its span is bounded (MAX_ACCESS_BYTES). */
-  perPage?: true;
+  perPage: true | undefined;
 }
 
 const req: FieldUse = { use: 'required' };
 const def = (value: string): FieldUse => ({ use: 'default', value });
 const opt: FieldUse = { use: 'optional' };
-const access = (doc: string): OpRule => ({ doc, size: 'optional', fields: {}, perPage: true });
+
+/** A rule with every key present in one order (one object shape: the readers' property loads stay monomorphic). */
+function rule(
+  doc: string,
+  size: OpRule['size'],
+  fields: OpRule['fields'],
+  more: { oneOf?: readonly EnumField[]; perPage?: true } = {},
+): OpRule {
+  return { doc, size, fields, oneOf: more.oneOf, perPage: more.perPage };
+}
+const access = (doc: string) => rule(doc, 'optional', {}, { perPage: true });
 
 /** Every op, in the order the docs and messages list them. */
-export const OP_RULES = {
-  mmap: { doc: 'mmap(MAP_FIXED) of [addr, addr+size).', size: 'required', fields: { prot: def('rw'), kind: def('anon') } },
-  munmap: { doc: 'munmap of [addr, addr+size).', size: 'required', fields: {} },
-  mprotect: { doc: 'mprotect of [addr, addr+size).', size: 'required', fields: { prot: req } },
-  madvise: { doc: 'CPU madvise of [addr, addr+size).', size: 'required', fields: { advice: def('dontneed') } },
+export const OP_RULES: Record<Op, OpRule> = {
+  mmap: rule('mmap(MAP_FIXED) of [addr, addr+size).', 'required', { prot: def('rw'), kind: def('anon') }),
+  munmap: rule('munmap of [addr, addr+size).', 'required', {}),
+  mprotect: rule('mprotect of [addr, addr+size).', 'required', { prot: req }),
+  madvise: rule('CPU madvise of [addr, addr+size).', 'required', { advice: def('dontneed') }),
   cpu_read: access('CPU access of [addr, addr+size).'),
   cpu_write: access('CPU access of [addr, addr+size).'),
   gpu_read: access('GPU access; faults only where the hardware would.'),
   gpu_write: access('GPU access; faults only where the hardware would.'),
   gpu_atomic: access('GPU access; faults only where the hardware would.'),
-  gpu_fault: { doc: 'A recorded GPU page fault: always enters the fault handler.', size: 'none', fields: { access: req } },
-  xe_prefetch: { doc: 'DRM_XE_VM_BIND_OP_PREFETCH on the mirror VMA (kernel >= 6.17).', size: 'required', fields: { region: def('vram') }, perPage: true },
-  xe_madvise: {
-    doc: 'DRM_IOCTL_XE_MADVISE (kernel >= 6.18); exactly one attribute.',
-    size: 'required',
-    fields: { preferred: opt, atomic: opt },
-    oneOf: ['preferred', 'atomic'],
-  },
-} as const satisfies Record<Op, OpRule>;
+  gpu_fault: rule('A recorded GPU page fault: always enters the fault handler.', 'none', { access: req }),
+  xe_prefetch: rule(
+    'DRM_XE_VM_BIND_OP_PREFETCH on the mirror VMA (kernel >= 6.17).',
+    'required',
+    { region: def('vram') },
+    { perPage: true },
+  ),
+  xe_madvise: rule(
+    'DRM_IOCTL_XE_MADVISE (kernel >= 6.18); exactly one attribute.',
+    'required',
+    { preferred: opt, atomic: opt },
+    { oneOf: ['preferred', 'atomic'] },
+  ),
+};
 
 export const OP_NAMES = Object.keys(OP_RULES) as Op[];
 
 /** The enum fields of each op's rule, listed once (the readers ask for every event). */
-const FIELDS_OF = new Map<OpRule, readonly EnumField[]>(Object.values(OP_RULES).map((r: OpRule) => [r, Object.keys(r.fields) as EnumField[]]));
+const FIELDS_OF = new Map<OpRule, readonly EnumField[]>(
+  Object.values(OP_RULES).map((r) => [r, Object.keys(r.fields) as EnumField[]]),
+);
 
 /** The enum fields an op takes. */
 export function fieldsOf(rule: OpRule): readonly EnumField[] {
@@ -144,7 +178,10 @@ export function fastSpanOk(page: number, npages: number): boolean {
  * Used by the schema path (which has checked the values) and the fast readers (which defer on
  * any answer but an object).
  */
-export function enumValues(rule: OpRule, get: (f: EnumField) => string | undefined): Partial<Record<EnumField, string>> | string {
+export function enumValues(
+  rule: OpRule,
+  get: (f: EnumField) => string | undefined,
+): Partial<Record<EnumField, string>> | string {
   const out: Partial<Record<EnumField, string>> = {};
   for (const f of fieldsOf(rule)) {
     const use = rule.fields[f]!;
@@ -193,7 +230,8 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length];

@@ -42,7 +42,11 @@ const CHUNK = 1 << 20;
 export const MAX_LINE_BYTES = 1 << 20;
 
 export function lineTooLong(file: string, line: number): TraceInputError {
-  return new TraceInputError(file, line, `line longer than ${MAX_LINE_BYTES >> 20} MiB (the limit for one line of a JSONL or CSV trace; event lines are tens of bytes)`);
+  return new TraceInputError(
+    file,
+    line,
+    `line longer than ${MAX_LINE_BYTES >> 20} MiB (the limit for one line of a JSONL or CSV trace; event lines are tens of bytes)`,
+  );
 }
 
 /** A source of lines; `line` is the 1-based number of the line last returned. */
@@ -112,7 +116,6 @@ export class FileLines implements LineSource {
         this.text = rest + this.dec.write(got === CHUNK ? this.buf : this.buf.subarray(0, got));
       }
       if (this.line === 0 && rest.length === 0) this.text = stripBom(this.text);
-
     }
   }
 }
@@ -192,7 +195,6 @@ function isBlankOrComment(line: string, slashes: boolean): boolean {
   return false;
 }
 
-
 /** Colons in a line: one per key, plus any inside string values (then the exact scan decides). */
 function colons(line: string): number {
   let n = 0;
@@ -251,7 +253,8 @@ export class TraceReader {
     const l = this.src.next();
     if (l === undefined) return undefined;
     this.lastLine = this.src.line;
-    if (l.indexOf('\u0000') >= 0) throw new TraceInputError(this.file, this.src.line, 'binary data (NUL byte) in a text trace');
+    if (l.indexOf('\u0000') >= 0)
+      throw new TraceInputError(this.file, this.src.line, 'binary data (NUL byte) in a text trace');
     return [l, this.src.line];
   }
 
@@ -278,9 +281,11 @@ export class TraceReader {
         const h = first as Record<string, unknown>;
         refuseDuplicateKeys(line, this.file, n);
         for (const k of Object.keys(h)) {
-          if (!['svmsim', 'platform', 'comment', 'expect'].includes(k)) throw new TraceInputError(this.file, n, `unknown header key "${k}"; expected svmsim, platform, expect`);
+          if (!['svmsim', 'platform', 'comment', 'expect'].includes(k))
+            throw new TraceInputError(this.file, n, `unknown header key "${k}"; expected svmsim, platform, expect`);
         }
-        if (h.svmsim !== 1) throw new TraceInputError(this.file, n, `expected 1, found ${JSON.stringify(h.svmsim)}`, 'svmsim');
+        if (h.svmsim !== 1)
+          throw new TraceInputError(this.file, n, `expected 1, found ${JSON.stringify(h.svmsim)}`, 'svmsim');
         if (h.platform !== undefined) this.platform = parsePlatformObject(h.platform, this.file, n);
         if (h.expect !== undefined) this.expect = parseExpectObject(h.expect, this.file, n);
       } else this.pending = l;

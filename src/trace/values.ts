@@ -56,7 +56,8 @@ function unsigned(s: string, what: string): bigint {
 
 function fromNumber(v: number, what: string): bigint {
   if (!Number.isInteger(v) || v < 0) throw new ValueError(what);
-  if (!Number.isSafeInteger(v)) throw new ValueError(`${what} (JSON numbers above 2^53 lose precision: write it as a hex string)`);
+  if (!Number.isSafeInteger(v))
+    throw new ValueError(`${what} (JSON numbers above 2^53 lose precision: write it as a hex string)`);
   return BigInt(v);
 }
 
@@ -131,7 +132,8 @@ export const PID_MAX = 2 ** 31 - 1;
 /** Parse a process id: an integer from 1 to PID_MAX (a JSON number or up to 10 digits). */
 export function parsePid(v: unknown): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && SYNTAX.pid.test(v) ? Number(v) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > PID_MAX) throw new ValueError(`a process id (an integer from 1 to ${PID_MAX})`);
+  if (!Number.isInteger(n) || n < 1 || n > PID_MAX)
+    throw new ValueError(`a process id (an integer from 1 to ${PID_MAX})`);
   return n;
 }
 

@@ -13,7 +13,14 @@
 
 import type { Decision } from '../core/decisions.js';
 import type { Simulator } from '../core/simulator.js';
-import { AsidTracker, DMESG_PROFILES, DmesgFormatter, dmesgLabel, MMU_NOTIFY, type DmesgOptions } from '../report/dmesg.js';
+import {
+  AsidTracker,
+  DMESG_PROFILES,
+  DmesgFormatter,
+  dmesgLabel,
+  MMU_NOTIFY,
+  type DmesgOptions,
+} from '../report/dmesg.js';
 import type { ParsedEvent } from '../trace/index.js';
 import type { KernelObservation } from './observation.js';
 
@@ -73,7 +80,12 @@ function comparableKey(modelKey: string, o: KernelObservation): string {
  * The model's log lines for a trace, streaming: one step of `sim` (made with debugVm) at a time.
  * Once consumed to the end, `sim.snapshot()` is the model's final state (its GT counters).
  */
-export function* modelLines(events: Iterable<ParsedEvent>, sim: Simulator, dmesg: DmesgOptions, vmPid?: number): Generator<ModelLine> {
+export function* modelLines(
+  events: Iterable<ParsedEvent>,
+  sim: Simulator,
+  dmesg: DmesgOptions,
+  vmPid?: number,
+): Generator<ModelLine> {
   const profile = DMESG_PROFILES[sim.platform.kernel];
   const fmt = new DmesgFormatter(profile, dmesg);
   // Several processes: only the lines of one process's VM (`vmPid`, default the first process),
@@ -96,7 +108,14 @@ export function* modelLines(events: Iterable<ParsedEvent>, sim: Simulator, dmesg
       if (pid !== want) continue;
       const at = ns;
       const a = asid;
-      yield { label, key: keyOfDecision(label, d), seq: res.seq, traceLine: e.line, outLine, text: () => fmt.line(d, at, a)! };
+      yield {
+        label,
+        key: keyOfDecision(label, d),
+        seq: res.seq,
+        traceLine: e.line,
+        outLine,
+        text: () => fmt.line(d, at, a)!,
+      };
     }
   }
 }
@@ -140,8 +159,18 @@ export interface AlignResult {
   divergence?: Divergence;
 }
 
-const kside = (o: KernelObservation): KernelSide => ({ line: o.source.line, text: o.source.text, key: keyOfObservation(o) });
-const mside = (m: ModelLine): ModelSide => ({ seq: m.seq, traceLine: m.traceLine, outLine: m.outLine, text: m.text(), key: m.key });
+const kside = (o: KernelObservation): KernelSide => ({
+  line: o.source.line,
+  text: o.source.text,
+  key: keyOfObservation(o),
+});
+const mside = (m: ModelLine): ModelSide => ({
+  seq: m.seq,
+  traceLine: m.traceLine,
+  outLine: m.outLine,
+  text: m.text(),
+  key: m.key,
+});
 
 /** Walk both sequences in lockstep; see the DOC block. The capture may be read asynchronously. */
 export async function align(

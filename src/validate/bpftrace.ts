@@ -19,7 +19,12 @@ const WINDOW_NS = 20_000_000n;
 export function observationsFromBpftrace(path: string): ObservationLog {
   const { header } = readCaptureHeader(path);
   function* observations(): Generator<KernelObservation> {
-    for (const d of decodeBpftrace(path, header, { gpuAccess: 'read', reorderWindowNs: WINDOW_NS }, new SkipCounter())) {
+    for (const d of decodeBpftrace(
+      path,
+      header,
+      { gpuAccess: 'read', reorderWindowNs: WINDOW_NS },
+      new SkipCounter(),
+    )) {
       if ('obs' in d) yield d.obs;
     }
   }

@@ -42,7 +42,8 @@ function firstLine(path: string): string {
     const buf = Buffer.alloc(65536);
     const n = readSync(fd, buf, 0, buf.length, 0);
     // bpftrace prints "Attaching N probes..." before the capture's first line.
-    for (const l of buf.subarray(0, n).toString('utf8').split('\n')) if (l.trim() !== '' && !/^Attaching \d+ probes?\.\.\./.test(l)) return l.trim();
+    for (const l of buf.subarray(0, n).toString('utf8').split('\n'))
+      if (l.trim() !== '' && !/^Attaching \d+ probes?\.\.\./.test(l)) return l.trim();
     return '';
   } finally {
     closeSync(fd);
@@ -54,10 +55,18 @@ export function openCapture(path: string, counts: LogCounts): ObservationLog {
   const head = firstLine(path);
   if (head.startsWith('{')) {
     if (head.includes(`"svmsim":"${OBSERVATIONS_HEADER}"`)) {
-      return { kind: 'dmesg', alphabet: DMESG_ALPHABET, observations: observationsFromJsonl(new FileLines(path), path, counts) };
+      return {
+        kind: 'dmesg',
+        alphabet: DMESG_ALPHABET,
+        observations: observationsFromJsonl(new FileLines(path), path, counts),
+      };
     }
     if (BPFTRACE_READER !== undefined) return BPFTRACE_READER(path);
-    throw new TraceInputError(path, 1, 'a JSON-lines capture (bpftrace?) but this build has no bpftrace reader; give a dmesg / journalctl log or the output of `svmsim import --from dmesg`');
+    throw new TraceInputError(
+      path,
+      1,
+      'a JSON-lines capture (bpftrace?) but this build has no bpftrace reader; give a dmesg / journalctl log or the output of `svmsim import --from dmesg`',
+    );
   }
   return dmesgLog({ path }, counts);
 }
@@ -95,16 +104,23 @@ function* observationsFromJsonl(lines: LineSource, file: string, counts: LogCoun
     try {
       v = JSON.parse(text) as Record<string, unknown>;
     } catch {
-      throw new TraceInputError(file, lines.line, 'expected a JSON object (an observation of `svmsim import --from dmesg`)');
+      throw new TraceInputError(
+        file,
+        lines.line,
+        'expected a JSON object (an observation of `svmsim import --from dmesg`)',
+      );
     }
     if (!header) {
-      if (v.svmsim !== OBSERVATIONS_HEADER) throw new TraceInputError(file, lines.line, `expected the header {"svmsim":"${OBSERVATIONS_HEADER}",...}`);
+      if (v.svmsim !== OBSERVATIONS_HEADER)
+        throw new TraceInputError(file, lines.line, `expected the header {"svmsim":"${OBSERVATIONS_HEADER}",...}`);
       header = true;
       continue;
     }
     const bad = (what: string) => new TraceInputError(file, lines.line, what);
-    if (typeof v.label !== 'string' || !DMESG_ALPHABET.has(v.label)) throw bad(`field "label": expected an Xe SVM label, got ${JSON.stringify(v.label)}`);
-    if (!isU(v.line) || typeof v.text !== 'string') throw bad('fields "line" and "text": expected the source line number and text');
+    if (typeof v.label !== 'string' || !DMESG_ALPHABET.has(v.label))
+      throw bad(`field "label": expected an Xe SVM label, got ${JSON.stringify(v.label)}`);
+    if (!isU(v.line) || typeof v.text !== 'string')
+      throw bad('fields "line" and "text": expected the source line number and text');
     const o: KernelObservation = { label: v.label, source: { line: v.line, text: v.text } };
     if (v.asid !== undefined) {
       if (!isU(v.asid)) throw bad('field "asid": expected an unsigned number');
@@ -117,7 +133,8 @@ function* observationsFromJsonl(lines: LineSource, file: string, counts: LogCoun
     }
     if (v.vram !== undefined) {
       const f = v.vram as unknown[];
-      if (!Array.isArray(f) || f.length !== 2 || !f.every((x) => x === 0 || x === 1)) throw bad('field "vram": expected [0|1, 0|1]');
+      if (!Array.isArray(f) || f.length !== 2 || !f.every((x) => x === 0 || x === 1))
+        throw bad('field "vram": expected [0|1, 0|1]');
       o.vram = [f[0] as number, f[1] as number];
     }
     if (v.npages !== undefined) {

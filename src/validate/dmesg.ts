@@ -32,7 +32,13 @@ const MESSAGES = Object.values(MESSAGE_LABELS).sort((a, b) => b.length - a.lengt
 const MESSAGE_TAIL = /^, asid=(\d+)(?:, gpusvm=[0-9a-fx]+)?, errno=-?[A-Z0-9_]+$/;
 
 /** Every label a DEBUG_VM log can show. */
-export const DMESG_ALPHABET: ReadonlySet<string> = new Set([...RANGE_LABELS, 'INVALIDATE', 'COPY TO VRAM', 'COPY TO SRAM', ...MESSAGES]);
+export const DMESG_ALPHABET: ReadonlySet<string> = new Set([
+  ...RANGE_LABELS,
+  'INVALIDATE',
+  'COPY TO VRAM',
+  'COPY TO SRAM',
+  ...MESSAGES,
+]);
 
 /** Counts of what a log held besides the SVM lines. */
 export interface LogCounts {
@@ -45,13 +51,22 @@ export interface LogCounts {
   blank: number;
 }
 
-export const newLogCounts = (): LogCounts => ({ lines: 0, svm: 0, otherDrivers: 0, otherXe: 0, wrapped: 0, truncated: 0, blank: 0 });
+export const newLogCounts = (): LogCounts => ({
+  lines: 0,
+  svm: 0,
+  otherDrivers: 0,
+  otherXe: 0,
+  wrapped: 0,
+  truncated: 0,
+  blank: 0,
+});
 
 const JOURNAL_HOST = /^\S+ kernel: /;
 const XE_DEV = /^xe ([0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]): /;
 const DRM_DBG = /^\[drm:[^\]\s]+ \[xe\]\] /;
 
-const RANGE_RE = /^([A-Z][A-Z -]*[A-Z]): asid=([^,]*), gpusvm=([^,]*), vram=([^,]*),([^,]*), seqno=([^,]*), start=([^,]*), end=([^,]*), size=(.*)$/;
+const RANGE_RE =
+  /^([A-Z][A-Z -]*[A-Z]): asid=([^,]*), gpusvm=([^,]*), vram=([^,]*),([^,]*), seqno=([^,]*), start=([^,]*), end=([^,]*), size=(.*)$/;
 const INVAL_RE = /^INVALIDATE: asid=([^,]*), gpusvm=([^,]*), seqno=([^,]*), start=([^,]*), end=([^,]*), event=(.*)$/;
 const COPY_RE = /^COPY TO (VRAM|SRAM) - (\S*) -> ([^,]*), NPAGES=(.*)$/;
 const HEX = /^0x[0-9a-f]+$/;
@@ -103,11 +118,13 @@ export function parseDmesgLine(text: string, line: number, file: string): { kind
   if (rm !== null && RANGE_LABEL_SET.has(rm[1])) {
     const [, label, asidS, , v0, v1, seqno, startS, endS, sizeS] = rm;
     if (!DEC.test(asidS)) throw bad(file, line, `${label}: asid=${asidS}: expected an unsigned number`);
-    if ((v0 !== '0' && v0 !== '1') || (v1 !== '0' && v1 !== '1')) throw bad(file, line, `${label}: vram=${v0},${v1}: expected two flags 0 or 1`);
+    if ((v0 !== '0' && v0 !== '1') || (v1 !== '0' && v1 !== '1'))
+      throw bad(file, line, `${label}: vram=${v0},${v1}: expected two flags 0 or 1`);
     if (!DEC.test(seqno)) throw bad(file, line, `${label}: seqno=${seqno}: expected an unsigned number`);
     const start = addr(startS);
     const end = addr(endS);
-    if (start === undefined || end === undefined) throw bad(file, line, `${label}: start=${startS}, end=${endS}: expected 0x hex addresses`);
+    if (start === undefined || end === undefined)
+      throw bad(file, line, `${label}: start=${startS}, end=${endS}: expected 0x hex addresses`);
     if (end <= start) throw bad(file, line, `${label}: start=${startS} is not below end=${endS}`);
     const size = end - start <= 0xffffffffn ? String(Number(end - start)) : (end - start).toString();
     if (sizeS !== size) {
@@ -120,18 +137,25 @@ export function parseDmesgLine(text: string, line: number, file: string): { kind
     const im = INVAL_RE.exec(body);
     if (im === null || im[6] === '') return { kind: 'truncated' };
     const [, asidS, , seqno, startS, endS, eventS] = im;
-    if (!DEC.test(asidS) || !DEC.test(seqno)) throw bad(file, line, `INVALIDATE: asid=${asidS}, seqno=${seqno}: expected unsigned numbers`);
+    if (!DEC.test(asidS) || !DEC.test(seqno))
+      throw bad(file, line, `INVALIDATE: asid=${asidS}, seqno=${seqno}: expected unsigned numbers`);
     const start = addr(startS);
     const end = addr(endS);
-    if (start === undefined || end === undefined) throw bad(file, line, `INVALIDATE: start=${startS}, end=${endS}: expected 0x hex addresses`);
+    if (start === undefined || end === undefined)
+      throw bad(file, line, `INVALIDATE: start=${startS}, end=${endS}: expected 0x hex addresses`);
     if (end <= start) throw bad(file, line, `INVALIDATE: start=${startS} is not below end=${endS}`);
-    if (!DEC.test(eventS) || Number(eventS) > 7) throw bad(file, line, `INVALIDATE: event=${eventS}: expected an enum mmu_notifier_event number 0-7`);
-    return { kind: 'svm', obs: { label: 'INVALIDATE', asid: Number(asidS), start, end, event: Number(eventS), source } };
+    if (!DEC.test(eventS) || Number(eventS) > 7)
+      throw bad(file, line, `INVALIDATE: event=${eventS}: expected an enum mmu_notifier_event number 0-7`);
+    return {
+      kind: 'svm',
+      obs: { label: 'INVALIDATE', asid: Number(asidS), start, end, event: Number(eventS), source },
+    };
   }
   if (body.startsWith('COPY TO ')) {
     const cm = COPY_RE.exec(body);
     if (cm === null || cm[4] === '') return { kind: 'truncated' };
-    if (!DEC.test(cm[4]) || Number(cm[4]) === 0) throw bad(file, line, `COPY TO ${cm[1]}: NPAGES=${cm[4]}: expected a positive number`);
+    if (!DEC.test(cm[4]) || Number(cm[4]) === 0)
+      throw bad(file, line, `COPY TO ${cm[1]}: NPAGES=${cm[4]}: expected a positive number`);
     return { kind: 'svm', obs: { label: `COPY TO ${cm[1]}`, npages: Number(cm[4]), source } };
   }
   for (const m of MESSAGES) {
@@ -146,7 +170,8 @@ export function parseDmesgLine(text: string, line: number, file: string): { kind
     return { kind: 'svm', obs: { label: m, asid: Number(tm[1]), source } };
   }
   // An SVM label cut before its grammar ends.
-  for (const l of RANGE_LABELS) if (body.startsWith(`${l}:`) || (body.length < l.length + 1 && l.startsWith(body))) return { kind: 'truncated' };
+  for (const l of RANGE_LABELS)
+    if (body.startsWith(`${l}:`) || (body.length < l.length + 1 && l.startsWith(body))) return { kind: 'truncated' };
   return { kind: 'other_xe' };
 }
 
@@ -191,7 +216,10 @@ export interface VmPick {
  * an asid (COPY, "Range is already in VRAM") belong to the VM of the line before them.
  * A capture read asynchronously (a bpftrace reader may be) stays asynchronous.
  */
-export function pickVm(obs: Iterable<KernelObservation> | AsyncIterable<KernelObservation>, pick: VmPick): Iterable<KernelObservation> | AsyncIterable<KernelObservation> {
+export function pickVm(
+  obs: Iterable<KernelObservation> | AsyncIterable<KernelObservation>,
+  pick: VmPick,
+): Iterable<KernelObservation> | AsyncIterable<KernelObservation> {
   let current: number | undefined;
   const keep = (o: KernelObservation): boolean => {
     if (o.asid !== undefined) {
@@ -215,7 +243,10 @@ export function pickVm(obs: Iterable<KernelObservation> | AsyncIterable<KernelOb
 }
 
 /** A log file (or text, for tests) as an ObservationLog of every VM. */
-export function dmesgLog(src: { path: string } | { text: string; name: string }, counts: LogCounts): ObservationLog & { observations: Iterable<KernelObservation> } {
+export function dmesgLog(
+  src: { path: string } | { text: string; name: string },
+  counts: LogCounts,
+): ObservationLog & { observations: Iterable<KernelObservation> } {
   const file = 'path' in src ? src.path : src.name;
   const lines = 'path' in src ? new FileLines(src.path) : new TextLines(src.text);
   return { kind: 'dmesg', alphabet: DMESG_ALPHABET, observations: dmesgObservations(lines, file, counts) };

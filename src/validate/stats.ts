@@ -33,12 +33,22 @@ export function parseStats(text: string, file: string): StatsSnapshot {
     const l = lines[i].replace(/\r$/, '');
     if (l.trim() === '') continue;
     const m = STAT_LINE.exec(l);
-    if (m === null) throw new TraceInputError(file, i + 1, `expected a debugfs gtN/stats line "name: value", got "${l.slice(0, 80)}"`);
+    if (m === null)
+      throw new TraceInputError(
+        file,
+        i + 1,
+        `expected a debugfs gtN/stats line "name: value", got "${l.slice(0, 80)}"`,
+      );
     if (seen.has(m[1])) throw new TraceInputError(file, i + 1, `counter ${m[1]} appears twice`);
     seen.add(m[1]);
     counters.push([m[1], BigInt(m[2])]);
   }
-  if (counters.length === 0) throw new TraceInputError(file, 0, 'empty stats snapshot: expected the contents of /sys/kernel/debug/dri/N/gtM/stats');
+  if (counters.length === 0)
+    throw new TraceInputError(
+      file,
+      0,
+      'empty stats snapshot: expected the contents of /sys/kernel/debug/dri/N/gtM/stats',
+    );
   return { file, counters };
 }
 
@@ -64,7 +74,10 @@ export function checkCounterList(s: StatsSnapshot, kernel: KernelVersion): void 
   if (missing.length > 0) parts.push(`missing ${missing.join(', ')}`);
   if (extra.length > 0) parts.push(`not in ${kernel}: ${extra.join(', ')}`);
   if (parts.length === 0) parts.push('same counters in another order');
-  const looks = like.length > 0 ? `; it looks like kernel ${like.join(' / ')} (use --kernel ${like[like.length - 1]})` : '; it matches no kernel profile';
+  const looks =
+    like.length > 0
+      ? `; it looks like kernel ${like.join(' / ')} (use --kernel ${like[like.length - 1]})`
+      : '; it matches no kernel profile';
   throw new TraceInputError(s.file, 0, `counter list is not kernel ${kernel}'s: ${parts.join('; ')}${looks}`);
 }
 
@@ -103,7 +116,12 @@ export function compareStats(
   for (const [name, a] of after.counters) {
     const bv = b.get(name)!;
     const delta = a - bv;
-    if (delta < 0n) throw new TraceInputError(after.file, 0, `counter ${name} went down (${bv} → ${a}): AFTER must be read after BEFORE, from the same GT, without a reset in between`);
+    if (delta < 0n)
+      throw new TraceInputError(
+        after.file,
+        0,
+        `counter ${name} went down (${bv} → ${a}): AFTER must be read after BEFORE, from the same GT, without a reset in between`,
+      );
     const m = model.get(name) ?? 0;
     let verdict: CounterVerdict;
     if (name.endsWith('_us')) {

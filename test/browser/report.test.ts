@@ -34,8 +34,20 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'vram-pressure', args: ['traces/07-vram-pressure.json'], runs: 1, lanes: 4, table: ['traces/07-vram-pressure.json'] },
-  { name: 'pingpong', args: ['traces/02-cpu-gpu-pingpong.json'], runs: 1, lanes: 1, table: ['traces/02-cpu-gpu-pingpong.json'] },
+  {
+    name: 'vram-pressure',
+    args: ['traces/07-vram-pressure.json'],
+    runs: 1,
+    lanes: 4,
+    table: ['traces/07-vram-pressure.json'],
+  },
+  {
+    name: 'pingpong',
+    args: ['traces/02-cpu-gpu-pingpong.json'],
+    runs: 1,
+    lanes: 1,
+    table: ['traces/02-cpu-gpu-pingpong.json'],
+  },
   { name: 'errors', args: ['traces/14-errors.json'], runs: 1, lanes: 1, table: ['traces/14-errors.json'] },
   {
     name: 'mixed-kernels',
@@ -85,7 +97,9 @@ async function open(file: string): Promise<Opened> {
     if (!r.url().startsWith('file://')) requests.push(r.url());
   });
   await page.goto('file://' + file);
-  await page.waitForFunction(() => window.__svmsim?.ready === true || window.__svmsim?.error !== undefined, null, { timeout: 20_000 });
+  await page.waitForFunction(() => window.__svmsim?.ready === true || window.__svmsim?.error !== undefined, null, {
+    timeout: 20_000,
+  });
   return { page, errors, requests };
 }
 
@@ -107,7 +121,11 @@ describe.skipIf(!haveChromium())('svmsim report in headless Chromium', () => {
       const file = await report(c);
       const { page, errors, requests } = await open(file);
       try {
-        const st = await page.evaluate(() => ({ error: window.__svmsim!.error, charts: window.__svmsim!.charts, lanes: window.__svmsim!.lanes }));
+        const st = await page.evaluate(() => ({
+          error: window.__svmsim!.error,
+          charts: window.__svmsim!.charts,
+          lanes: window.__svmsim!.lanes,
+        }));
         expect(st.error).toBeUndefined();
         // Series: VRAM = 4 sizes + capacity + evictions, traffic = to VRAM + to RAM, faults = 3 sizes + failed; plus the other runs' overlays.
         const others = c.runs - 1;
@@ -116,14 +134,18 @@ describe.skipIf(!haveChromium())('svmsim report in headless Chromium', () => {
           ['traffic', 2 + 2 * others],
           ['faults', 4 + others],
         ]);
-        for (const id of ['vram', 'traffic', 'faults', 'lanes']) expect(await inkedPixels(page, `#${id}`), id).toBeGreaterThan(1000);
+        for (const id of ['vram', 'traffic', 'faults', 'lanes'])
+          expect(await inkedPixels(page, `#${id}`), id).toBeGreaterThan(1000);
         expect(st.lanes).toBe(c.lanes);
         expect(await page.locator('#gtstats table tbody tr').count()).toBeGreaterThan(0);
         expect(await page.locator('#knobs table tbody tr').count()).toBeGreaterThan(10);
         expect(await page.locator('#compare').count()).toBe(c.runs > 1 ? 1 : 0);
         // Thrashing ranges of the first configuration, as `replay --format json` finds them.
-        const thrash = JSON.parse((await runCli(['replay', ...subst(c.table), '--format', 'json', '--no-events'])).stdout).thrashing.length;
-        if (thrash === 0) await expect.poll(() => page.locator('#thrashing p').first().textContent()).toMatch(/^No range made/);
+        const thrash = JSON.parse(
+          (await runCli(['replay', ...subst(c.table), '--format', 'json', '--no-events'])).stdout,
+        ).thrashing.length;
+        if (thrash === 0)
+          await expect.poll(() => page.locator('#thrashing p').first().textContent()).toMatch(/^No range made/);
         else expect(await page.locator('#thrashing table').first().locator('tbody tr').count()).toBe(thrash);
 
         // Hover the first mark of the first lane: the tip is the event's head line and the decision, as `replay` prints them.
@@ -145,8 +167,14 @@ describe.skipIf(!haveChromium())('svmsim report in headless Chromium', () => {
         const detail = (await page.locator('#detail').textContent())!;
         expect(detail.split('\n')[0]).toContain(head);
         expect(detail).toContain('    ' + decision);
-        const after = table.slice(table.indexOf(head + '\n')).split('\n').slice(1);
-        const block = after.slice(0, after.findIndex((l) => !l.startsWith('    ')));
+        const after = table
+          .slice(table.indexOf(head + '\n'))
+          .split('\n')
+          .slice(1);
+        const block = after.slice(
+          0,
+          after.findIndex((l) => !l.startsWith('    ')),
+        );
         expect(detail.split('\n').slice(1)).toEqual(block);
 
         // Drag across the VRAM chart: every chart and the lanes zoom to the same x range; double-click resets.

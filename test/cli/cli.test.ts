@@ -19,19 +19,39 @@ describe('svmsim replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'svmsim-stdin-'));
     const csv = join(dir, 'big.csv');
     const rows = ['# piped trace', 't,op,addr,size', '0,mmap,0x7f0000000000,0x40000000'];
-    for (let i = 0; i < 6000; i++) rows.push(`${i + 1},${i % 3 === 0 ? 'cpu_write' : 'gpu_read'},0x${(0x7f0000000000 + ((i * 7919) % 262144) * 4096).toString(16)},`);
+    for (let i = 0; i < 6000; i++)
+      rows.push(
+        `${i + 1},${i % 3 === 0 ? 'cpu_write' : 'gpu_read'},0x${(0x7f0000000000 + ((i * 7919) % 262144) * 4096).toString(16)},`,
+      );
     writeFileSync(csv, rows.join('\r\n') + '\r\n');
     const jsonl = join(dir, 'big.jsonl');
-    writeFileSync(jsonl, rows.slice(2).map((r) => { const [t, op, addr, size] = r.split(','); return JSON.stringify(size ? { t: Number(t), op, addr, size } : { t: Number(t), op, addr }); }).join('\n'));
+    writeFileSync(
+      jsonl,
+      rows
+        .slice(2)
+        .map((r) => {
+          const [t, op, addr, size] = r.split(',');
+          return JSON.stringify(size ? { t: Number(t), op, addr, size } : { t: Number(t), op, addr });
+        })
+        .join('\n'),
+    );
     for (const f of [csv, jsonl, 'traces/01-first-touch-2m.json']) {
-      const fromFile = spawnSync('node', ['bin/svmsim.js', 'replay', f, '--format', 'json', '--no-events'], { encoding: 'utf8' });
-      const fromPipe = spawnSync('bash', ['-c', `cat '${f}' | node bin/svmsim.js replay - --format json --no-events`], { encoding: 'utf8' });
+      const fromFile = spawnSync('node', ['bin/svmsim.js', 'replay', f, '--format', 'json', '--no-events'], {
+        encoding: 'utf8',
+      });
+      const fromPipe = spawnSync('bash', ['-c', `cat '${f}' | node bin/svmsim.js replay - --format json --no-events`], {
+        encoding: 'utf8',
+      });
       expect(fromPipe.status).toBe(0);
       // The trace's name and sha256 differ (a pipe is not hashed before the header goes out).
       expect(noTrace(fromPipe.stdout)).toBe(noTrace(fromFile.stdout));
     }
     expect(readFileSync(csv).length).toBeGreaterThan(65536);
-    const bad = spawnSync('bash', ['-c', `(cat '${csv}'; printf '9999999,gpu_reed,0x1000,\\n') | node bin/svmsim.js replay - --format debugfs`], { encoding: 'utf8' });
+    const bad = spawnSync(
+      'bash',
+      ['-c', `(cat '${csv}'; printf '9999999,gpu_reed,0x1000,\\n') | node bin/svmsim.js replay - --format debugfs`],
+      { encoding: 'utf8' },
+    );
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/<stdin>:6004: field "op"/);
   }, 60_000);
@@ -76,26 +96,67 @@ describe('svmsim replay', () => {
     const b = await runCli(['replay', T1, '--format', 'json']);
     expect(a.stdout).toBe(b.stdout);
     const doc = JSON.parse(a.stdout);
-    expect(Object.keys(doc)).toEqual(['svmsim', 'kernel', 'trace', 'platform', 'events', 'ranges', 'vram', 'stats', 'metrics', 'thrashing']);
+    expect(Object.keys(doc)).toEqual([
+      'svmsim',
+      'kernel',
+      'trace',
+      'platform',
+      'events',
+      'ranges',
+      'vram',
+      'stats',
+      'metrics',
+      'thrashing',
+    ]);
     expect(Object.keys(doc.events[1]).slice(0, 5)).toEqual(['seq', 'line', 't', 'op', 'addr']);
-    expect(doc.ranges[0]).toEqual({ start: '0x7f0000000000', end: '0x7f0000200000', size: '0x200000', location: 'vram', valid: true });
+    expect(doc.ranges[0]).toEqual({
+      start: '0x7f0000000000',
+      end: '0x7f0000200000',
+      size: '0x200000',
+      location: 'vram',
+      valid: true,
+    });
     expect(doc.vram).toEqual({ capacity: 17179869184, used: 4194304 });
     expect(Object.keys(doc.stats)).toEqual(['gt0', 'gt1']);
     expect(Object.keys(doc.stats.gt0)).toEqual([...statNames('6.18')]);
     const ne = await runCli(['replay', T1, '--format', 'json', '--no-events']);
-    expect(Object.keys(JSON.parse(ne.stdout))).toEqual(['svmsim', 'kernel', 'trace', 'platform', 'ranges', 'vram', 'stats', 'metrics', 'thrashing']);
+    expect(Object.keys(JSON.parse(ne.stdout))).toEqual([
+      'svmsim',
+      'kernel',
+      'trace',
+      'platform',
+      'ranges',
+      'vram',
+      'stats',
+      'metrics',
+      'thrashing',
+    ]);
   });
 
   test('the same trace in JSON, JSONL and CSV replays to identical results', async () => {
-    const csv = 't,op,addr,size\n0,mmap,0x7f0000000000,4M\n1us,cpu_write,0x7f0000000000,2M\n2us,gpu_read,0x7f0000000000,\n3us,cpu_read,0x7f0000000000,\n';
-    const jsonl = '{"t":0,"op":"mmap","addr":"0x7f0000000000","size":"4M"}\n{"t":"1us","op":"cpu_write","addr":"0x7f0000000000","size":"2M"}\n{"t":"2us","op":"gpu_read","addr":"0x7f0000000000"}\n{"t":"3us","op":"cpu_read","addr":"0x7f0000000000"}\n';
-    const json = JSON.stringify({ svmsim: 1, events: jsonl.trim().split('\n').map((l) => JSON.parse(l)) }, null, 1);
+    const csv =
+      't,op,addr,size\n0,mmap,0x7f0000000000,4M\n1us,cpu_write,0x7f0000000000,2M\n2us,gpu_read,0x7f0000000000,\n3us,cpu_read,0x7f0000000000,\n';
+    const jsonl =
+      '{"t":0,"op":"mmap","addr":"0x7f0000000000","size":"4M"}\n{"t":"1us","op":"cpu_write","addr":"0x7f0000000000","size":"2M"}\n{"t":"2us","op":"gpu_read","addr":"0x7f0000000000"}\n{"t":"3us","op":"cpu_read","addr":"0x7f0000000000"}\n';
+    const json = JSON.stringify(
+      {
+        svmsim: 1,
+        events: jsonl
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      },
+      null,
+      1,
+    );
     const out = await Promise.all(
       [
         [csv, 'csv'],
         [jsonl, 'jsonl'],
         [json, 'json'],
-      ].map(([text, f]) => runCli(['replay', '-', '--input-format', f, '--format', 'json', '--no-events'], { stdin: text })),
+      ].map(([text, f]) =>
+        runCli(['replay', '-', '--input-format', f, '--format', 'json', '--no-events'], { stdin: text }),
+      ),
     );
     expect(out[0].code).toBe(0);
     expect(noTrace(out[1].stdout)).toBe(noTrace(out[0].stdout));
@@ -115,7 +176,19 @@ describe('svmsim replay', () => {
   });
 
   test('--set and dedicated flags override the trace header', async () => {
-    const r = await runCli(['replay', 'traces/07-vram-pressure.json', '--format', 'json', '--no-events', '--vram', '16G', '--set', 'gc=lazy', '--set', 'cost_model=zero']);
+    const r = await runCli([
+      'replay',
+      'traces/07-vram-pressure.json',
+      '--format',
+      'json',
+      '--no-events',
+      '--vram',
+      '16G',
+      '--set',
+      'gc=lazy',
+      '--set',
+      'cost_model=zero',
+    ]);
     const doc = JSON.parse(r.stdout);
     expect(doc.platform.vram).toBe(17179869184);
     expect(doc.platform.gc).toBe('lazy');
@@ -125,7 +198,9 @@ describe('svmsim replay', () => {
   test('modelled kernel errors are outcomes: exit 0', async () => {
     const r = await runCli(['replay', 'traces/14-errors.json', '--format', 'json']);
     expect(r.code).toBe(0);
-    const errs = JSON.parse(r.stdout).events.filter((e: { outcome: string }) => e.outcome === 'error').map((e: { errno: string }) => e.errno);
+    const errs = JSON.parse(r.stdout)
+      .events.filter((e: { outcome: string }) => e.outcome === 'error')
+      .map((e: { errno: string }) => e.errno);
     expect(errs).toEqual(['ENOENT', 'EINVAL', 'SIGSEGV', 'EINVAL', 'EINVAL', 'EINVAL']);
   });
 });
@@ -133,11 +208,15 @@ describe('svmsim replay', () => {
 describe('exit codes for bad input (2), never a stack trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'svmsim-'));
   const cases: [string, string[], RegExp][] = [
-    ['a bad event', ['replay', write('bad.csv', 'op,addr\ncpu_read,0x1000\ngpu_read,nope\n')], /bad\.csv:3: field "addr": expected an address/],
+    [
+      'a bad event',
+      ['replay', write('bad.csv', 'op,addr\ncpu_read,0x1000\ngpu_read,nope\n')],
+      /bad\.csv:3: field "addr": expected an address/,
+    ],
     ['a missing file', ['replay', join(dir, 'nope.json')], /nope\.json: no such file/],
     ['a directory', ['replay', dir], /is a directory/],
     ['an unknown option', ['replay', T1, '--frobnicate'], /unknown option/],
-    ['a bad knob', ['replay', T1, '--set', 'vram=lots'], /command line: field "vram": expected a size/],
+    ['a bad knob', ['replay', T1, '--set', 'vram=lots'], /--set vram=lots: field "vram": expected a size/],
     ['an unknown knob', ['replay', T1, '--set', 'colour=blue'], /unknown platform knob "colour"/],
     ['a bad kernel', ['replay', T1, '--kernel', '5.4'], /invalid/],
   ];
@@ -157,7 +236,10 @@ describe('exit codes for bad input (2), never a stack trace', () => {
 describe('the installed command', () => {
   test('bin/svmsim.js runs the bundle; exit codes reach the shell', () => {
     execFileSync('node', ['scripts/build.mjs']);
-    const ok = spawnSync('node', ['bin/svmsim.js', 'replay', T1, '--format', 'debugfs'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const ok = spawnSync('node', ['bin/svmsim.js', 'replay', T1, '--format', 'debugfs'], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     expect(ok.status).toBe(0);
     expect(ok.stdout.split('\n')[0]).toBe('svm_pagefault_count: 2');
     const bad = spawnSync('node', ['bin/svmsim.js', 'replay', 'no-such.csv'], { encoding: 'utf8' });
@@ -175,7 +257,10 @@ describe('svmsim check', () => {
   const dir = mkdtempSync(join(tmpdir(), 'svmsim-check-'));
   test('lists every error and the lint warnings with their lines; exit 2 with errors, 0 without', async () => {
     const p = join(dir, 'c.csv');
-    writeFileSync(p, 't,op,addr,size\n0,mmap,0x7f0000000000,2M\n1,gpu_read,0x7f0010000000,\n2,munmap,0x7e0000000000,4K\nx,cpu_read,0x1000,\n3,cpu_read,0x7f00001ff000,8K\n2,gpu_read,0x7f0000000000,\n4,xe_madvise,0x7f0000000000,2M\n');
+    writeFileSync(
+      p,
+      't,op,addr,size\n0,mmap,0x7f0000000000,2M\n1,gpu_read,0x7f0010000000,\n2,munmap,0x7e0000000000,4K\nx,cpu_read,0x1000,\n3,cpu_read,0x7f00001ff000,8K\n2,gpu_read,0x7f0000000000,\n4,xe_madvise,0x7f0000000000,2M\n',
+    );
     const r = await runCli(['check', p, '-k', '6.17']);
     expect(r.code).toBe(2);
     const lines = r.stdout.trim().split('\n');
@@ -205,7 +290,12 @@ describe('svmsim check', () => {
     writeFileSync(p, 't,op,addr\n0,cpu_read,zz\n1,cpu_read,0x1000\n2,cpu_read,yy\n3,gpu_reed,0x1000\n');
     const r = await runCli(['replay', p, '--max-errors', '10', '--format', 'debugfs']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n').map((l) => l.replace(p, 'F'))).toEqual([
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(p, 'F')),
+    ).toEqual([
       'svmsim: F:2: field "addr": expected an address (hex 0x..., or a JSON integer) below 2^64, found "zz"',
       'svmsim: F:4: field "addr": expected an address (hex 0x..., or a JSON integer) below 2^64, found "yy"',
       'svmsim: F:5: field "op": expected "op" to be one of mmap, munmap, mprotect, madvise, cpu_read, cpu_write, gpu_read, gpu_write, gpu_atomic, gpu_fault, xe_prefetch, xe_madvise, found "gpu_reed": did you mean gpu_read?',

@@ -14,7 +14,12 @@ import { shardRange } from '../../src/cli/compare.js';
 import { runCli, runCliFiles } from '../cli-harness.js';
 
 const RUNS = Math.max(10, Number(process.env.SVMSIM_PROPERTY_RUNS ?? 300) / 10);
-const TRACES = ['traces/02-cpu-gpu-pingpong.json', 'traces/07-vram-pressure.json', 'traces/11-igpu.jsonl', 'traces/12-need64k.csv'];
+const TRACES = [
+  'traces/02-cpu-gpu-pingpong.json',
+  'traces/07-vram-pressure.json',
+  'traces/11-igpu.jsonl',
+  'traces/12-need64k.csv',
+];
 
 const sub = <T>(xs: readonly T[]) => fc.subarray([...xs], { minLength: 1 });
 const gridArb = fc.record({
@@ -65,7 +70,10 @@ describe('compare --shard / --merge', () => {
         }
         const files = new Map(parts.map((p, i) => [`part-${i + 1}.json`, p]));
         // The parts, in any order.
-        const merged = await runCliFiles(['compare', '--merge', ...[...files.keys()].reverse(), '--format', g.format], files);
+        const merged = await runCliFiles(
+          ['compare', '--merge', ...[...files.keys()].reverse(), '--format', g.format],
+          files,
+        );
         expect(merged.stderr).toBe('');
         expect(merged.stdout).toBe(whole.stdout);
       }),
@@ -88,7 +96,9 @@ describe('compare --shard / --merge', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('missing shard 2/2');
     expect((await runCliFiles(['compare', '--merge', 'p1', 'p1'], files)).stderr).toContain('given twice');
-    expect((await runCliFiles(['compare', '--merge', 'p1', 'other'], files)).stderr).toContain('from a different compare');
+    expect((await runCliFiles(['compare', '--merge', 'p1', 'other'], files)).stderr).toContain(
+      'from a different compare',
+    );
     expect((await runCliFiles(['compare', '--merge', 'junk'], files)).code).toBe(2);
     expect((await runCli([...base, '--shard', '3/2'])).code).toBe(2);
     expect((await runCliFiles(['compare', '--merge', 'p2', 'p1'], files)).code).toBe(0);
@@ -97,11 +107,17 @@ describe('compare --shard / --merge', () => {
   test('the installed command: worker threads, one thread and piped stdin (streamed) print the same', () => {
     const dir = mkdtempSync(join(tmpdir(), 'svmsim-compare-'));
     const trace = join(dir, 'pp.csv');
-    expect(spawnSync('node', ['bin/svmsim.js', 'gen', 'pingpong', '-n', '8000', '--size', '64M', '-o', trace]).status).toBe(0);
+    expect(
+      spawnSync('node', ['bin/svmsim.js', 'gen', 'pingpong', '-n', '8000', '--size', '64M', '-o', trace]).status,
+    ).toBe(0);
     const grid = ['--kernel', '6.15,6.18', '--vram', '16M,16G', '--format', 'csv'];
-    const workers = spawnSync('node', ['bin/svmsim.js', 'compare', trace, ...grid, '--jobs', '3'], { encoding: 'utf8' });
+    const workers = spawnSync('node', ['bin/svmsim.js', 'compare', trace, ...grid, '--jobs', '3'], {
+      encoding: 'utf8',
+    });
     const one = spawnSync('node', ['bin/svmsim.js', 'compare', trace, ...grid, '--jobs', '1'], { encoding: 'utf8' });
-    const piped = spawnSync('bash', ['-c', `cat '${trace}' | node bin/svmsim.js compare - ${grid.join(' ')}`], { encoding: 'utf8' });
+    const piped = spawnSync('bash', ['-c', `cat '${trace}' | node bin/svmsim.js compare - ${grid.join(' ')}`], {
+      encoding: 'utf8',
+    });
     expect(workers.status).toBe(0);
     expect(workers.stdout).toContain('svm_pagefault_count');
     expect(one.stdout).toBe(workers.stdout);

@@ -66,7 +66,9 @@ describe('svmsim diff: results that differ in one knob', () => {
         return;
       }
       expect(d.events.first.seq).toBe(first);
-      const paths: string[] = d.events.first.changes.map((c: { kind: string; path?: string; decision?: { code: string } }) => c.path ?? `${c.kind} ${c.decision!.code}`);
+      const paths: string[] = d.events.first.changes.map(
+        (c: { kind: string; path?: string; decision?: { code: string } }) => c.path ?? `${c.kind} ${c.decision!.code}`,
+      );
       const x = ea[first];
       const y = eb[first];
       for (const k of ['outcome', 'errno', 't_end']) if (x[k] !== y[k]) expect(paths).toContain(k);
@@ -76,7 +78,9 @@ describe('svmsim diff: results that differ in one knob', () => {
           const dy = y.decisions[i];
           for (const k of new Set([...Object.keys(dx), ...Object.keys(dy)])) {
             if (JSON.stringify(dx[k]) === JSON.stringify(dy[k])) continue;
-            expect(paths.some((p) => p === `${String(dx.code)}.${k}` || p.startsWith(`${String(dx.code)}.${k}.`))).toBe(true);
+            expect(paths.some((p) => p === `${String(dx.code)}.${k}` || p.startsWith(`${String(dx.code)}.${k}.`))).toBe(
+              true,
+            );
           }
         });
       } else expect(paths.length).toBeGreaterThan(0);
@@ -97,32 +101,50 @@ describe('svmsim diff: results that differ in one knob', () => {
 describe('svmsim diff: same result', () => {
   test('a result and itself, json and jsonl of one replay: empty, exit 0 (property, random traces)', async () => {
     const ev = fc.oneof(
-      fc.record({ op: fc.constantFrom('cpu_read', 'cpu_write', 'gpu_read', 'gpu_write', 'gpu_atomic'), page: fc.integer({ min: 0, max: 1023 }), pages: fc.integer({ min: 1, max: 600 }) }),
-      fc.record({ op: fc.constant('munmap'), page: fc.integer({ min: 0, max: 1023 }), pages: fc.integer({ min: 1, max: 64 }) }),
+      fc.record({
+        op: fc.constantFrom('cpu_read', 'cpu_write', 'gpu_read', 'gpu_write', 'gpu_atomic'),
+        page: fc.integer({ min: 0, max: 1023 }),
+        pages: fc.integer({ min: 1, max: 600 }),
+      }),
+      fc.record({
+        op: fc.constant('munmap'),
+        page: fc.integer({ min: 0, max: 1023 }),
+        pages: fc.integer({ min: 1, max: 64 }),
+      }),
       fc.record({ op: fc.constant('xe_prefetch'), page: fc.constantFrom(0, 512), pages: fc.constantFrom(16, 512) }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(ev, { minLength: 1, maxLength: 40 }), fc.constantFrom('2M', '4M', '16G'), async (evs, vram) => {
-        const B = 0x7f0000000000;
-        const lines = [JSON.stringify({ svmsim: 1, platform: { vram } }), JSON.stringify({ op: 'mmap', addr: '0x' + B.toString(16), size: '4M' })];
-        for (const e of evs) lines.push(JSON.stringify({ op: e.op, addr: '0x' + (B + e.page * 4096).toString(16), size: String(e.pages * 4096) }));
-        const t = join(dir, `p${n++}.jsonl`);
-        writeFileSync(t, lines.join('\n') + '\n');
-        const a = await result(t, [], 'jsonl');
-        const j = await result(t, [], 'json');
-        for (const [x, y] of [
-          [a, a],
-          [j, j],
-          [a, j],
-        ]) {
-          const r = await runCli(['diff', x, y, '--format', 'json']);
-          expect(r.stderr).toBe('');
-          expect(r.code).toBe(0);
-          const d = JSON.parse(r.stdout);
-          expect(d.equal).toBe(true);
-          expect(d.events.differing + d.stats.length + d.vram.length + d.ranges.changed.count).toBe(0);
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(ev, { minLength: 1, maxLength: 40 }),
+        fc.constantFrom('2M', '4M', '16G'),
+        async (evs, vram) => {
+          const B = 0x7f0000000000;
+          const lines = [
+            JSON.stringify({ svmsim: 1, platform: { vram } }),
+            JSON.stringify({ op: 'mmap', addr: '0x' + B.toString(16), size: '4M' }),
+          ];
+          for (const e of evs)
+            lines.push(
+              JSON.stringify({ op: e.op, addr: '0x' + (B + e.page * 4096).toString(16), size: String(e.pages * 4096) }),
+            );
+          const t = join(dir, `p${n++}.jsonl`);
+          writeFileSync(t, lines.join('\n') + '\n');
+          const a = await result(t, [], 'jsonl');
+          const j = await result(t, [], 'json');
+          for (const [x, y] of [
+            [a, a],
+            [j, j],
+            [a, j],
+          ]) {
+            const r = await runCli(['diff', x, y, '--format', 'json']);
+            expect(r.stderr).toBe('');
+            expect(r.code).toBe(0);
+            const d = JSON.parse(r.stdout);
+            expect(d.equal).toBe(true);
+            expect(d.events.differing + d.stats.length + d.vram.length + d.ranges.changed.count).toBe(0);
+          }
+        },
+      ),
       { numRuns: 15 },
     );
   }, 120_000);
@@ -141,12 +163,29 @@ describe('svmsim diff: options and formats', () => {
     expect(md.stdout).toContain('| events | what changed | first |');
     const gh = await runCli(['diff', b, c, '--format', 'github']);
     expect(gh.stdout).toMatch(/^::warning file=traces\/07-vram-pressure\.json::svmsim diff: different platforms/m);
-    expect(gh.stdout).toMatch(/^::error file=traces\/07-vram-pressure\.json,line=12,title=svmsim diff%3A 1 event changed::event #5: - bo_evict/m);
+    expect(gh.stdout).toMatch(
+      /^::error file=traces\/07-vram-pressure\.json,line=12,title=svmsim diff%3A 1 event changed::event #5: - bo_evict/m,
+    );
     const one = JSON.parse((await runCli(['diff', b, c, '--format', 'json', '--max-shown', '1'])).stdout);
     expect(one.events.groups).toHaveLength(1);
     expect(one.events.moreGroups).toBe(1);
     // Ignoring the decisions that differ leaves the outcome change of event #6 only.
-    const ig = JSON.parse((await runCli(['diff', b, c, '--format', 'json', '--ignore', 'bo_evict', 'invalidate', 'migrate_to_ram', 'bo_free'])).stdout);
+    const ig = JSON.parse(
+      (
+        await runCli([
+          'diff',
+          b,
+          c,
+          '--format',
+          'json',
+          '--ignore',
+          'bo_evict',
+          'invalidate',
+          'migrate_to_ram',
+          'bo_free',
+        ])
+      ).stdout,
+    );
     expect(ig.events.differing).toBe(1);
     expect(ig.events.first.seq).toBe(6);
   }, 60_000);
@@ -156,20 +195,46 @@ describe('svmsim diff: options and formats', () => {
     const b = await result('traces/02-cpu-gpu-pingpong.json', []);
     const r = await runCli(['diff', a, b]);
     expect(r.code).toBe(1);
-    expect(r.stdout.split('\n')[1]).toMatch(/^note: different traces: traces\/01-first-touch-2m\.json \(sha256 [0-9a-f]{12}\) → traces\/02-cpu-gpu-pingpong\.json/);
+    expect(r.stdout.split('\n')[1]).toMatch(
+      /^note: different traces: traces\/01-first-touch-2m\.json \(sha256 [0-9a-f]{12}\) → traces\/02-cpu-gpu-pingpong\.json/,
+    );
   }, 30_000);
 });
 
 describe('svmsim diff: bad results are exit 2 naming what is wrong, never a stack trace', () => {
   const cases: [string, string, RegExp][] = [
-    ['missing-parts.json', '{"svmsim":1,"platform":{},"ranges":[],"stats":{}}', /missing-parts\.json:1: not a valid result: "kernel" is missing; "vram", "metrics" missing/],
-    ['null-platform.json', '{"svmsim":1,"kernel":"6.18","platform":null,"ranges":[],"vram":{"capacity":0,"used":0},"stats":{},"metrics":{}}', /"platform": expected an object, found null/],
-    ['empty-event.json', '{"svmsim":1,"kernel":"6.18","platform":{},"events":[{}],"ranges":[],"vram":{"capacity":0,"used":0},"stats":{},"metrics":{}}', /"events\[\]\.seq" is missing; "events\[\]\.op" is missing; "events\[\]\.outcome" is missing; "events\[\]\.decisions" is missing/],
-    ['empty-event.jsonl', '{"svmsim":1,"kernel":"6.18","platform":{}}\n{}\n', /empty-event\.jsonl:2: not a valid event record: "event\.seq" is missing/],
+    [
+      'missing-parts.json',
+      '{"svmsim":1,"platform":{},"ranges":[],"stats":{}}',
+      /missing-parts\.json:1: not a valid result: "kernel" is missing; "vram", "metrics" missing/,
+    ],
+    [
+      'null-platform.json',
+      '{"svmsim":1,"kernel":"6.18","platform":null,"ranges":[],"vram":{"capacity":0,"used":0},"stats":{},"metrics":{}}',
+      /"platform": expected an object, found null/,
+    ],
+    [
+      'empty-event.json',
+      '{"svmsim":1,"kernel":"6.18","platform":{},"events":[{}],"ranges":[],"vram":{"capacity":0,"used":0},"stats":{},"metrics":{}}',
+      /"events\[\]\.seq" is missing; "events\[\]\.op" is missing; "events\[\]\.outcome" is missing; "events\[\]\.decisions" is missing/,
+    ],
+    [
+      'empty-event.jsonl',
+      '{"svmsim":1,"kernel":"6.18","platform":{}}\n{}\n',
+      /empty-event\.jsonl:2: not a valid event record: "event\.seq" is missing/,
+    ],
     ['no-end.jsonl', '{"svmsim":1,"kernel":"6.18","platform":{}}\n{"vram":{"capacity":0,"used":0}}\n', /no "end" line/],
-    ['deep.json', '{"svmsim":1,"kernel":"6.18","platform":{"x":' + '['.repeat(100000) + ']'.repeat(100000) + '}}', /nested more than 64 levels deep/],
+    [
+      'deep.json',
+      '{"svmsim":1,"kernel":"6.18","platform":{"x":' + '['.repeat(100000) + ']'.repeat(100000) + '}}',
+      /nested more than 64 levels deep/,
+    ],
     // Identical event records are compared as bytes, not parsed: A against itself fails on the missing end line.
-    ['deep.jsonl', '{"svmsim":1,"kernel":"6.18","platform":{}}\n{"seq":0,"x":' + '['.repeat(100000) + ']'.repeat(100000) + '}\n', /deep\.jsonl:2: nested more than 64 levels deep|no "end" line/],
+    [
+      'deep.jsonl',
+      '{"svmsim":1,"kernel":"6.18","platform":{}}\n{"seq":0,"x":' + '['.repeat(100000) + ']'.repeat(100000) + '}\n',
+      /deep\.jsonl:2: nested more than 64 levels deep|no "end" line/,
+    ],
     ['not-json.json', 'hello', /expected a result of `svmsim replay --format json` or `--format jsonl`/],
     ['empty.json', '', /empty file/],
     ['truncated.json', '{"svmsim":1,"kernel":"6.18","platform":{},"events":[', /the document ends early: truncated/],

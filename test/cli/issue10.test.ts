@@ -20,9 +20,14 @@ describe('check findings', () => {
 
   test('on 6.17 only region=advised is missing, and the warning says so', async () => {
     const p = join(dir, 'advised.jsonl');
-    writeFileSync(p, '{"op":"mmap","addr":"0x7f0000000000","size":"2M"}\n{"op":"xe_prefetch","addr":"0x7f0000000000","size":"2M","region":"advised"}\n{"op":"xe_prefetch","addr":"0x7f0000000000","size":"2M"}\n');
+    writeFileSync(
+      p,
+      '{"op":"mmap","addr":"0x7f0000000000","size":"2M"}\n{"op":"xe_prefetch","addr":"0x7f0000000000","size":"2M","region":"advised"}\n{"op":"xe_prefetch","addr":"0x7f0000000000","size":"2M"}\n',
+    );
     const r = await runCli(['check', p, '--kernel', '6.17']);
-    expect(r.stdout).toMatch(/advised\.jsonl:2: warning: xe_prefetch region=advised: kernel lacks it \(added in 6\.18\)/);
+    expect(r.stdout).toMatch(
+      /advised\.jsonl:2: warning: xe_prefetch region=advised: kernel lacks it \(added in 6\.18\)/,
+    );
     expect(r.stdout).not.toMatch(/advised\.jsonl:3:/);
     const old = await runCli(['check', p, '--kernel', '6.16']);
     expect(old.stdout).toMatch(/advised\.jsonl:3: warning: xe_prefetch: kernel lacks it \(added in 6\.17\)/);
@@ -31,18 +36,40 @@ describe('check findings', () => {
 
 describe('profiles and knobs on the command line', () => {
   test('--kernel 6.18.y and compare --kernel 6.18,6.18.y', async () => {
-    const r = await runCli(['replay', 'traces/05-mapping-kinds.json', '--kernel', '6.18.y', '--format', 'json', '--no-events']);
+    const r = await runCli([
+      'replay',
+      'traces/05-mapping-kinds.json',
+      '--kernel',
+      '6.18.y',
+      '--format',
+      'json',
+      '--no-events',
+    ]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.kernel).toBe('6.18.y');
-    expect(j.platform).toMatchObject({ fault_exit_returns_zero: true, pref_system_owner_null: true, devmem_only_fail_to_get_pages: true, madvise_autoreset_gate: true, livelock_bound: 64 });
+    expect(j.platform).toMatchObject({
+      fault_exit_returns_zero: true,
+      pref_system_owner_null: true,
+      devmem_only_fail_to_get_pages: true,
+      madvise_autoreset_gate: true,
+      livelock_bound: 64,
+    });
     const c = await runCli(['compare', 'traces/05-mapping-kinds.json', '--kernel', '6.18,6.18.y', '--format', 'csv']);
     expect(c.code).toBe(0);
     expect(c.stdout.split('\n')[0]).toMatch(/6\.18,6\.18\.y/);
   });
 
   test('notifier_size 1M is accepted (largest range 64K), 512K is not', async () => {
-    const ok = await runCli(['replay', 'traces/01-first-touch-2m.json', '--set', 'notifier_size=1M', '--format', 'json', '--no-events']);
+    const ok = await runCli([
+      'replay',
+      'traces/01-first-touch-2m.json',
+      '--set',
+      'notifier_size=1M',
+      '--format',
+      'json',
+      '--no-events',
+    ]);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).ranges.map((x: { size: string }) => x.size)).toEqual(['0x1000', '0x10000', '0x10000']); // no 2M range fits a 1M notifier
     const bad = await runCli(['replay', 'traces/01-first-touch-2m.json', '--set', 'notifier_size=512K']);
@@ -59,7 +86,13 @@ describe('several processes', () => {
     expect(j.events[1].pid).toBe(1);
     expect(j.events[2].pid).toBe(2);
     expect(j.ranges.map((x: { pid: number }) => x.pid)).toEqual([1, 1, 1, 2, 2, 2]);
-    expect(j.per_pid.map((p: { pid: number; evictions_suffered: number; evictions_caused: number }) => [p.pid, p.evictions_suffered, p.evictions_caused])).toEqual([
+    expect(
+      j.per_pid.map((p: { pid: number; evictions_suffered: number; evictions_caused: number }) => [
+        p.pid,
+        p.evictions_suffered,
+        p.evictions_caused,
+      ]),
+    ).toEqual([
       [1, 4, 4],
       [2, 4, 4],
     ]);
@@ -70,7 +103,7 @@ describe('several processes', () => {
     expect(k.ranges[0].pid).toBeUndefined();
   });
 
-  test('--by-range keeps one history per (pid, range); a cross-process eviction lands in the victim\'s history', async () => {
+  test("--by-range keeps one history per (pid, range); a cross-process eviction lands in the victim's history", async () => {
     const p = join(dir, 'evict.jsonl');
     writeFileSync(
       p,

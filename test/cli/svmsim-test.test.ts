@@ -16,7 +16,16 @@ const dir = mkdtempSync(join(tmpdir(), 'svmsim-test-'));
 // By the kernel rules (reference E1/E2): two 2M faults (svm_2M_pagefault_count 2), each range
 // migrates (svm_2M_migrate_count 2); only the filled half has pages to copy: 512 pages = 2048 KiB;
 // both ranges end in VRAM: 4M used; event #1 (first touch) is a fault, not a hit.
-const PASS = { stats: { gt0: { svm_2M_pagefault_count: 2, svm_2M_migrate_count: 2, svm_device_copy_kb: 2048 } }, vram_used: '4M', events: { '1': { outcome: 'ok', codes: ['fault', 'range', 'migrate_to_vram', 'bind'] } }, ranges: [{ start: '0x7f0000000000', end: '0x7f0000200000', location: 'vram', valid: true }, { start: '0x7f0000200000', end: '0x7f0000400000', location: 'vram', valid: true }], thrashing: false };
+const PASS = {
+  stats: { gt0: { svm_2M_pagefault_count: 2, svm_2M_migrate_count: 2, svm_device_copy_kb: 2048 } },
+  vram_used: '4M',
+  events: { '1': { outcome: 'ok', codes: ['fault', 'range', 'migrate_to_vram', 'bind'] } },
+  ranges: [
+    { start: '0x7f0000000000', end: '0x7f0000200000', location: 'vram', valid: true },
+    { start: '0x7f0000200000', end: '0x7f0000400000', location: 'vram', valid: true },
+  ],
+  thrashing: false,
+};
 const FAIL = { stats: { gt0: { svm_2M_pagefault_count: 3 } }, events: { '1': { outcome: 'hit' } } };
 const EVENTS = [
   { op: 'mmap', addr: '0x7f0000000000', size: '4M' },
@@ -26,9 +35,21 @@ const EVENTS = [
 ];
 
 function encode(fmt: 'json' | 'jsonl' | 'csv', exp: unknown): string {
-  if (fmt === 'json') return JSON.stringify({ svmsim: 1, comment: 'expect test', expect: exp, events: EVENTS }, null, 2) + '\n';
-  if (fmt === 'jsonl') return ['# a comment', JSON.stringify({ svmsim: 1, expect: exp }), ...EVENTS.map((e) => JSON.stringify(e))].join('\n') + '\n';
-  return ['# a comment', `#! expect ${JSON.stringify(exp)}`, 't,op,addr,size', ...EVENTS.map((e) => `${e.t ?? 0},${e.op},${e.addr},${e.size ?? ''}`)].join('\n') + '\n';
+  if (fmt === 'json')
+    return JSON.stringify({ svmsim: 1, comment: 'expect test', expect: exp, events: EVENTS }, null, 2) + '\n';
+  if (fmt === 'jsonl')
+    return (
+      ['# a comment', JSON.stringify({ svmsim: 1, expect: exp }), ...EVENTS.map((e) => JSON.stringify(e))].join('\n') +
+      '\n'
+    );
+  return (
+    [
+      '# a comment',
+      `#! expect ${JSON.stringify(exp)}`,
+      't,op,addr,size',
+      ...EVENTS.map((e) => `${e.t ?? 0},${e.op},${e.addr},${e.size ?? ''}`),
+    ].join('\n') + '\n'
+  );
 }
 
 function write(name: string, text: string): string {
@@ -56,16 +77,27 @@ describe('svmsim test, in every encoding', () => {
       expect(r.stdout).toContain('expect.stats.gt0.svm_2M_pagefault_count');
       expect(r.stdout).toContain('  expected: 3\n');
       expect(r.stdout).toContain('  actual:   2\n');
-      expect(r.stdout).toMatch(new RegExp(`last changed by event #3 \\(${p.replace(/[.]/g, '\\.')}:${evLine ?? '\\d+'} gpu_read\\)`));
+      expect(r.stdout).toMatch(
+        new RegExp(`last changed by event #3 \\(${p.replace(/[.]/g, '\\.')}:${evLine ?? '\\d+'} gpu_read\\)`),
+      );
       expect(r.stdout).toMatch(/expect\.events\.1\.outcome[^\n]*\n\s+expected: hit\n\s+actual: {3}ok/);
     });
 
     test(`${fmt}: malformed expectations → exit 2 with file:line`, async () => {
       for (const [exp, msg] of [
         [{ stat: {} }, /field "expect": unknown key "stat"; expected stats, ranges/],
-        [{ stats: { gt0: { svm_pagefault_count: 'three' } } }, /field "expect\.stats\.gt0\.svm_pagefault_count": expected number, found "three"/],
-        [{ stats: { gt0: { no_such_counter: 1 } } }, /field "expect\.stats\.gt0\.no_such_counter": kernel 6\.18 has no counter "no_such_counter"/],
-        [{ events: { '1': { outcome: 'fine' } } }, /field "expect\.events\.1\.outcome": expected one of ok, hit, error/],
+        [
+          { stats: { gt0: { svm_pagefault_count: 'three' } } },
+          /field "expect\.stats\.gt0\.svm_pagefault_count": expected number, found "three"/,
+        ],
+        [
+          { stats: { gt0: { no_such_counter: 1 } } },
+          /field "expect\.stats\.gt0\.no_such_counter": kernel 6\.18 has no counter "no_such_counter"/,
+        ],
+        [
+          { events: { '1': { outcome: 'fine' } } },
+          /field "expect\.events\.1\.outcome": expected one of ok, hit, error/,
+        ],
         [{ vram_used: '2Q' }, /field "expect\.vram_used"/],
         [[1, 2], /field "expect": expected an object/],
       ] as const) {
@@ -86,7 +118,9 @@ describe('svmsim test, in every encoding', () => {
       expect(u.stdout).toContain('updated 2 values');
       const after = u.files.get(p)!;
       // Only the two values changed.
-      expect(after).toBe(text.replace(/("svm_2M_pagefault_count":\s*)3/, '$12').replace(/("outcome":\s*)"hit"/, '$1"ok"'));
+      expect(after).toBe(
+        text.replace(/("svm_2M_pagefault_count":\s*)3/, '$12').replace(/("outcome":\s*)"hit"/, '$1"ok"'),
+      );
       writeFileSync(p, after);
       expect((await runCli(['test', p])).code).toBe(0);
     });
@@ -104,8 +138,14 @@ describe('svmsim test, in every encoding', () => {
   });
 
   test('CSV: "#!" lines after the header row, and a second expect line, are bad input in both CSV readers', async () => {
-    const late = ['t,op,addr,size', '0,mmap,0x7f0000000000,4M', '#! expect {"vram_used": 0}', '1,gpu_read,0x7f0000000000,'].join('\n') + '\n';
-    const twice = ['#! expect {"vram_used": 0}', '#! expect {"vram_used": 0}', 't,op,addr,size', '0,mmap,0x7f0000000000,4M'].join('\n') + '\n';
+    const late =
+      ['t,op,addr,size', '0,mmap,0x7f0000000000,4M', '#! expect {"vram_used": 0}', '1,gpu_read,0x7f0000000000,'].join(
+        '\n',
+      ) + '\n';
+    const twice =
+      ['#! expect {"vram_used": 0}', '#! expect {"vram_used": 0}', 't,op,addr,size', '0,mmap,0x7f0000000000,4M'].join(
+        '\n',
+      ) + '\n';
     for (const [text, msg] of [
       [late, /:3: "#!" lines \(platform, expect\) must come before the header row/],
       [twice, /:2: field "expect": a second "#! expect" line \(the first is line 1\)/],
@@ -147,7 +187,8 @@ describe('svmsim test, in every encoding', () => {
 type El = { name: string; attrs: Record<string, string>; children: El[]; text: string };
 function parseXml(s: string): El {
   let i = 0;
-  const ent = (t: string) => t.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
+  const ent = (t: string) =>
+    t.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
   const ws = () => {
     while (/\s/.test(s[i] ?? '')) i++;
   };
@@ -213,7 +254,12 @@ describe('svmsim test --reporter junit', () => {
     const suite = x.children[0];
     expect(suite.name).toBe('testsuite');
     const cases = suite.children;
-    expect(cases.map((c) => c.attrs.name)).toEqual([join(d, 'a-pass.jsonl'), join(d, 'c-bad.json'), join(d, 'd-none.csv'), join(d, 'sub', 'b-fail <&>.csv')]);
+    expect(cases.map((c) => c.attrs.name)).toEqual([
+      join(d, 'a-pass.jsonl'),
+      join(d, 'c-bad.json'),
+      join(d, 'd-none.csv'),
+      join(d, 'sub', 'b-fail <&>.csv'),
+    ]);
     for (const c of cases) expect(Number(c.attrs.time)).toBeGreaterThanOrEqual(0);
     expect(cases[0].children).toEqual([]);
     expect(cases[1].children[0].name).toBe('error');
@@ -221,7 +267,9 @@ describe('svmsim test --reporter junit', () => {
     expect(cases[2].children[0].name).toBe('skipped');
     const f = cases[3].children[0];
     expect(f.name).toBe('failure');
-    expect(f.attrs.message).toBe('2 expectations failed: expect.stats.gt0.svm_2M_pagefault_count, expect.events.1.outcome');
+    expect(f.attrs.message).toBe(
+      '2 expectations failed: expect.stats.gt0.svm_2M_pagefault_count, expect.events.1.outcome',
+    );
     expect(f.text).toContain('expected: 3\n  actual:   2');
   });
 

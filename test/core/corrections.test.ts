@@ -8,20 +8,27 @@ import { KERNEL_VERSIONS } from '../../src/core/platform.js';
 import { statNames } from '../../src/core/xe-gt-stats.js';
 import { B, K, M, Run } from '../helpers.js';
 
-const find = <C extends Decision['code']>(ds: Decision[], c: C) => ds.filter((d) => d.code === c) as Extract<Decision, { code: C }>[];
+const find = <C extends Decision['code']>(ds: Decision[], c: C) =>
+  ds.filter((d) => d.code === c) as Extract<Decision, { code: C }>[];
 
 describe('§1 corrections', () => {
   test('6.16 has no SVM prefetch: xe_prefetch on the mirror VMA fails with a reason; 6.17 has it (xe_svm_range_validate / xe_svm_find_vma_start)', () => {
     const r = new Run({ kernel: '6.16' });
     r.mmap(B, 2n * M);
-    expect(r.do('xe_prefetch', B, 2n * M)).toMatchObject({ outcome: 'error', errno: 'EINVAL', decisions: [{ code: 'kernel_lacks_op', op: 'xe_prefetch', since: '6.17' }] });
+    expect(r.do('xe_prefetch', B, 2n * M)).toMatchObject({
+      outcome: 'error',
+      errno: 'EINVAL',
+      decisions: [{ code: 'kernel_lacks_op', op: 'xe_prefetch', since: '6.17' }],
+    });
     expect(r.ranges()).toEqual([]);
     const s = new Run({ kernel: '6.17' });
     s.mmap(B, 2n * M);
     expect(s.do('xe_prefetch', B, 2n * M).outcome).toBe('ok');
     expect(s.ranges()).toMatchObject([{ location: 'vram', valid: true }]);
     // region=advised needs 6.18 (DRM_XE_CONSULT_MEM_ADVISE_PREF_LOC)
-    expect(s.do('xe_prefetch', B, 2n * M, { region: 'advised' }).decisions).toMatchObject([{ code: 'kernel_lacks_op', op: 'xe_prefetch region=advised', since: '6.18' }]);
+    expect(s.do('xe_prefetch', B, 2n * M, { region: 'advised' }).decisions).toMatchObject([
+      { code: 'kernel_lacks_op', op: 'xe_prefetch region=advised', since: '6.18' },
+    ]);
   });
 
   test('6.15 and 6.16 use a literal 5 ms timeslice; the atomic_svm_timeslice_ms knob acts from 6.17 (xe_svm_handle_pagefault ctx.timeslice_ms)', () => {
@@ -53,7 +60,10 @@ describe('§1 corrections', () => {
     r.do('cpu_write', B, 4n * M);
     const f = r.do('gpu_read', B + 0x1000n);
     expect(find(f.decisions, 'range')[0]).toMatchObject({ rejected: [{ pages: 512, reason: 'notifier' }] });
-    expect(find(f.decisions, 'notifier_create')[0].notifier).toEqual({ start: Number(B >> 12n), end: Number((B + M) >> 12n) });
+    expect(find(f.decisions, 'notifier_create')[0].notifier).toEqual({
+      start: Number(B >> 12n),
+      end: Number((B + M) >> 12n),
+    });
     expect(r.ranges()).toMatchObject([{ start: Number(B >> 12n), end: Number((B + 64n * K) >> 12n) }]);
     const two = new Run({ notifierBytes: 2n * M });
     two.mmap(B, 4n * M);
@@ -101,7 +111,10 @@ describe('§1 corrections', () => {
         // fails with -EINVAL (the range spans two CPU VMAs) and retries without get_pages.
         const gp = find(f.decisions, 'get_pages');
         expect(gp).toHaveLength(kernel === '6.15-rc1' ? 8 : 7);
-        if (kernel !== '6.15-rc1') expect(find(f.decisions, 'migrate_to_vram')).toMatchObject([{ ok: false, errno: 'EINVAL', cause: 'spans_cpu_vmas' }]);
+        if (kernel !== '6.15-rc1')
+          expect(find(f.decisions, 'migrate_to_vram')).toMatchObject([
+            { ok: false, errno: 'EINVAL', cause: 'spans_cpu_vmas' },
+          ]);
         expect(gp.every((d) => d.errno === errno && d.cause === cause)).toBe(true);
         if (kernel === '6.18' || kernel === '6.18.y') expect(r.stat('svm_2M_pagefault_count')).toBe(1 + 8);
       }
@@ -118,7 +131,11 @@ describe('§1 corrections', () => {
       const f = r.do('gpu_atomic', B);
       // three migration attempts fail (-EINVAL: the range spans two CPU VMAs); the third returns it
       expect(f).toMatchObject({ outcome: 'error', errno: 'EINVAL' });
-      expect(find(f.decisions, 'migrate_to_vram').map((d) => d.cause)).toEqual(['spans_cpu_vmas', 'spans_cpu_vmas', 'spans_cpu_vmas']);
+      expect(find(f.decisions, 'migrate_to_vram').map((d) => d.cause)).toEqual([
+        'spans_cpu_vmas',
+        'spans_cpu_vmas',
+        'spans_cpu_vmas',
+      ]);
     }
     const rc1 = new Run({ kernel: '6.15-rc1', livelockBound: 8 });
     rc1.mmap(B, 2n * M);

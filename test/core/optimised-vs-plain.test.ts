@@ -37,7 +37,10 @@ function replay(Sim: typeof Simulator | typeof PlainSimulator, p: Platform, even
 }
 
 const pidArb = fc.constantFrom(undefined, undefined, undefined, 2, 3);
-const traceArb = fc.array(fc.tuple(eventArb, pidArb).map(([e, pid]) => (pid === undefined ? e : { ...e, pid })), { minLength: 1, maxLength: 80 });
+const traceArb = fc.array(
+  fc.tuple(eventArb, pidArb).map(([e, pid]) => (pid === undefined ? e : { ...e, pid })),
+  { minLength: 1, maxLength: 80 },
+);
 
 describe('optimised core = straightforward core (fast-check, every kernel profile)', () => {
   for (const mode of MODES) {

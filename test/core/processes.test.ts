@@ -8,10 +8,11 @@ import { describe, expect, test } from 'vitest';
 import type { Decision } from '../../src/core/decisions.js';
 import { allCounters, B, counters, FAULT_2M_MIGRATED_618, M, ONE_ZAP_618, Run, page } from '../helpers.js';
 
-const find = <C extends Decision['code']>(ds: Decision[], c: C) => ds.filter((d) => d.code === c) as Extract<Decision, { code: C }>[];
+const find = <C extends Decision['code']>(ds: Decision[], c: C) =>
+  ds.filter((d) => d.code === c) as Extract<Decision, { code: C }>[];
 
 describe('several processes, one GPU', () => {
-  test('cross-process eviction: pid 2 allocating VRAM evicts pid 1\'s BO and zaps the range in pid 1\'s VM (drm_pagemap_evict_to_ram)', () => {
+  test("cross-process eviction: pid 2 allocating VRAM evicts pid 1's BO and zaps the range in pid 1's VM (drm_pagemap_evict_to_ram)", () => {
     const r = new Run({ vramBytes: 2n * M });
     r.mmap(B, 2n * M, { pid: 1 });
     r.do('cpu_write', B, 2n * M, { pid: 1 });
@@ -30,8 +31,20 @@ describe('several processes, one GPU', () => {
       { pid: 1, asid: 1, vramBytes: 0n, bos: 0, evictionsSuffered: 1, evictionsCaused: 0, ranges: 1 },
       { pid: 2, asid: 2, vramBytes: 2n * M, bos: 1, evictionsSuffered: 0, evictionsCaused: 1, ranges: 1 },
     ]);
-    expect(snap.perPid![0].metrics).toMatchObject({ gpuFaults: 1, migrationsToVram: 1, migrationsToRam: 1, evictions: 1, tlbInvalidations: 1 });
-    expect(snap.perPid![1].metrics).toMatchObject({ gpuFaults: 1, migrationsToVram: 1, migrationsToRam: 0, evictions: 0, tlbInvalidations: 0 });
+    expect(snap.perPid![0].metrics).toMatchObject({
+      gpuFaults: 1,
+      migrationsToVram: 1,
+      migrationsToRam: 1,
+      evictions: 1,
+      tlbInvalidations: 1,
+    });
+    expect(snap.perPid![1].metrics).toMatchObject({
+      gpuFaults: 1,
+      migrationsToVram: 1,
+      migrationsToRam: 0,
+      evictions: 0,
+      tlbInvalidations: 0,
+    });
     // shared GTs: both faults, one zap of pid 1's range (one range piece → one TLB invalidation), 512 pages copied back
     expect(counters(r)).toEqual(
       allCounters('6.18', {
@@ -53,7 +66,7 @@ describe('several processes, one GPU', () => {
     expect(find(back.decisions, 'bo_evict')).toMatchObject([{ bo: 2, pid: 2 }]);
   });
 
-  test('per-process GC: a munmap in pid 1 unmaps and collects only pid 1\'s ranges, pid 2\'s range at the same address stays bound (xe_svm_garbage_collector)', () => {
+  test("per-process GC: a munmap in pid 1 unmaps and collects only pid 1's ranges, pid 2's range at the same address stays bound (xe_svm_garbage_collector)", () => {
     for (const gc of ['eager', 'lazy'] as const) {
       const r = new Run({ gc });
       for (const pid of [1, 2]) {
@@ -76,14 +89,18 @@ describe('several processes, one GPU', () => {
         expect(find(f.decisions, 'gc_range')).toHaveLength(1);
       }
       expect(p1.gpusvm.allRanges()).toEqual([]);
-      expect(p2.gpusvm.allRanges().map((x) => [x.start, x.valid, x.hasDevmemPages])).toContainEqual([page(B), true, true]);
+      expect(p2.gpusvm.allRanges().map((x) => [x.start, x.valid, x.hasDevmemPages])).toContainEqual([
+        page(B),
+        true,
+        true,
+      ]);
       expect(p2.gpusvm.notifiers.size).toBe(1);
       const hit = r.do('gpu_read', B, 1n, { pid: 2 });
       expect(hit.outcome).toBe('hit');
     }
   });
 
-  test('a CPU touch in pid 2 never migrates pid 1\'s VRAM pages at the same address (separate page tables)', () => {
+  test("a CPU touch in pid 2 never migrates pid 1's VRAM pages at the same address (separate page tables)", () => {
     const r = new Run();
     r.mmap(B, 2n * M, { pid: 1 });
     r.do('gpu_read', B, 1n, { pid: 1 });

@@ -7,14 +7,20 @@ import type { Decision } from '../../src/core/decisions.js';
 import { defaultPlatform, KERNEL_VERSIONS } from '../../src/core/platform.js';
 import { allCounters, B, counters, FAULT_2M_MIGRATED_618, K, M, Run, page } from '../helpers.js';
 
-const find = <C extends Decision['code']>(ds: Decision[], c: C) => ds.filter((d) => d.code === c) as Extract<Decision, { code: C }>[];
+const find = <C extends Decision['code']>(ds: Decision[], c: C) =>
+  ds.filter((d) => d.code === c) as Extract<Decision, { code: C }>[];
 
 describe('6.18.y knobs', () => {
   test('defaults: all four true on 6.18.y only', () => {
     for (const k of KERNEL_VERSIONS) {
       const p = defaultPlatform(k);
       const want = k === '6.18.y';
-      expect([p.faultExitReturnsZero, p.prefSystemOwnerNull, p.devmemOnlyFailToGetPages, p.madviseAutoresetGate]).toEqual([want, want, want, want]);
+      expect([
+        p.faultExitReturnsZero,
+        p.prefSystemOwnerNull,
+        p.devmemOnlyFailToGetPages,
+        p.madviseAutoresetGate,
+      ]).toEqual([want, want, want, want]);
     }
   });
 
@@ -28,14 +34,22 @@ describe('6.18.y knobs', () => {
     };
     const a = setup('6.18');
     expect(a.f).toMatchObject({ outcome: 'error', errno: 'EFAULT' });
-    expect(find(a.f.decisions, 'get_pages').map((d) => d.cause)).toEqual(['smem_devmem_only', 'smem_devmem_only', 'smem_devmem_only']);
-    expect(counters(a.r)).toEqual(allCounters('6.18', { svm_pagefault_count: 1, svm_4K_pagefault_count: 3, svm_4K_pagefault_us: '>0' }));
+    expect(find(a.f.decisions, 'get_pages').map((d) => d.cause)).toEqual([
+      'smem_devmem_only',
+      'smem_devmem_only',
+      'smem_devmem_only',
+    ]);
+    expect(counters(a.r)).toEqual(
+      allCounters('6.18', { svm_pagefault_count: 1, svm_4K_pagefault_count: 3, svm_4K_pagefault_us: '>0' }),
+    );
     const b = setup('6.18.y');
     expect(b.f).toMatchObject({ outcome: 'error', errno: 'LIVELOCK' });
     expect(find(b.f.decisions, 'fault_acked_unbound')).toHaveLength(4);
     expect(find(b.f.decisions, 'gpu_replay').map((d) => d.replays)).toEqual([1, 2, 3]);
     // 4 handler invocations × 3 loop iterations each
-    expect(counters(b.r)).toEqual(allCounters('6.18.y', { svm_pagefault_count: 4, svm_4K_pagefault_count: 12, svm_4K_pagefault_us: '>0' }));
+    expect(counters(b.r)).toEqual(
+      allCounters('6.18.y', { svm_pagefault_count: 4, svm_4K_pagefault_count: 12, svm_4K_pagefault_us: '>0' }),
+    );
 
     // A gpu_fault record is one handler invocation: with the knob it is acked (outcome ok, unbound).
     const y = new Run({ kernel: '6.18.y' });
@@ -84,15 +98,24 @@ describe('6.18.y knobs', () => {
     expect(find(a.f.decisions, 'migrate_to_ram')).toEqual([]);
     const b = run({ kernel: '6.18.y' });
     expect(find(b.f.decisions, 'fault')[0]).toMatchObject({ ownerNull: true });
-    expect(find(b.f.decisions, 'range')[0]).toMatchObject({ rejected: [{ pages: 512, reason: 'cpu_vma' }, { pages: 16, reason: 'check_pages' }] });
+    expect(find(b.f.decisions, 'range')[0]).toMatchObject({
+      rejected: [
+        { pages: 512, reason: 'cpu_vma' },
+        { pages: 16, reason: 'check_pages' },
+      ],
+    });
     // the hmm walk pulls the allocation's window [B, B+1M) (clamped to the CPU VMA) back to RAM
-    expect(find(b.f.decisions, 'migrate_to_ram')).toMatchObject([{ cause: 'get_pages', start: page(B), end: page(B + M), pages: 256 }]);
+    expect(find(b.f.decisions, 'migrate_to_ram')).toMatchObject([
+      { cause: 'get_pages', start: page(B), end: page(B + M), pages: 256 },
+    ]);
     expect(b.r.ranges()[0]).toMatchObject({ start: page(B), end: page(B) + 1, location: 'smem', valid: true });
     expect(b.r.vramUsed()).toBe(2n * M); // the BO lives on for the pages above the hole
     expect(counters(b.r).svm_cpu_copy_kb).toBe(1024);
     // knob off on 6.18.y behaves as 6.18, knob on 6.18 as 6.18.y
     expect(run({ kernel: '6.18.y', prefSystemOwnerNull: false }).r.ranges()[0]).toMatchObject({ location: 'vram' });
-    expect(run({ kernel: '6.18', prefSystemOwnerNull: true, madviseAutoresetGate: true }).r.ranges()[0]).toMatchObject({ location: 'smem' });
+    expect(run({ kernel: '6.18', prefSystemOwnerNull: true, madviseAutoresetGate: true }).r.ranges()[0]).toMatchObject({
+      location: 'smem',
+    });
   });
 
   test('devmem_only_fail_to_get_pages: an atomic over pages already in one BO is mapped from VRAM instead of failing three times (xe_svm_handle_pagefault)', () => {
@@ -110,12 +133,21 @@ describe('6.18.y knobs', () => {
       ['EFAULT', 'all_device_private'],
       ['EFAULT', 'all_device_private'],
     ]);
-    expect(counters(a.r)).toMatchObject({ svm_64K_migrate_count: 3, svm_64K_pagefault_count: 3, svm_64K_pagefault_us: 0 });
+    expect(counters(a.r)).toMatchObject({
+      svm_64K_migrate_count: 3,
+      svm_64K_pagefault_count: 3,
+      svm_64K_pagefault_us: 0,
+    });
     const b = run({ kernel: '6.18.y' });
     expect(b.f.outcome).toBe('ok');
     expect(find(b.f.decisions, 'migrate_failed_get_pages')).toHaveLength(1);
     expect(b.r.ranges()[0]).toMatchObject({ start: page(B), end: page(B + 64n * K), location: 'vram', valid: true });
-    expect(counters(b.r)).toMatchObject({ svm_64K_migrate_count: 1, svm_64K_pagefault_count: 1, svm_64K_pagefault_us: '>0', svm_64K_bind_us: '>0' });
+    expect(counters(b.r)).toMatchObject({
+      svm_64K_migrate_count: 1,
+      svm_64K_pagefault_count: 1,
+      svm_64K_pagefault_us: '>0',
+      svm_64K_bind_us: '>0',
+    });
     expect(run({ kernel: '6.18.y', devmemOnlyFailToGetPages: false }).f).toMatchObject({ errno: 'EFAULT' });
   });
 
@@ -129,7 +161,9 @@ describe('6.18.y knobs', () => {
     };
     expect(find(run({ kernel: '6.18' }).decisions, 'gpuvma_attr_reset')).toHaveLength(1);
     expect(find(run({ kernel: '6.18.y' }).decisions, 'gpuvma_attr_reset')).toEqual([]);
-    expect(find(run({ kernel: '6.18.y', mirrorMadviseAutoreset: true }).decisions, 'gpuvma_attr_reset')).toHaveLength(1);
+    expect(find(run({ kernel: '6.18.y', mirrorMadviseAutoreset: true }).decisions, 'gpuvma_attr_reset')).toHaveLength(
+      1,
+    );
     expect(find(run({ kernel: '6.18', madviseAutoresetGate: true }).decisions, 'gpuvma_attr_reset')).toEqual([]);
   });
 

@@ -5,7 +5,8 @@ import { describe, expect, test } from 'vitest';
 import type { Decision } from '../../src/core/decisions.js';
 import { B, K, M, Run } from '../helpers.js';
 
-const find = <C extends Decision['code']>(ds: Decision[], c: C) => ds.filter((d) => d.code === c) as Extract<Decision, { code: C }>[];
+const find = <C extends Decision['code']>(ds: Decision[], c: C) =>
+  ds.filter((d) => d.code === c) as Extract<Decision, { code: C }>[];
 
 describe('version profiles', () => {
   test('6.15: strict atomic policy with the literal 5 ms timeslice, ignoring the 6.17 debugfs knob (xe_svm_handle_pagefault)', () => {

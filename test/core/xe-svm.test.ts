@@ -7,7 +7,8 @@ import type { Decision } from '../../src/core/decisions.js';
 import { B, K, M, Run, page } from '../helpers.js';
 
 const codes = (ds: Decision[]) => ds.map((d) => d.code);
-const find = <C extends Decision['code']>(ds: Decision[], c: C) => ds.filter((d) => d.code === c) as Extract<Decision, { code: C }>[];
+const find = <C extends Decision['code']>(ds: Decision[], c: C) =>
+  ds.filter((d) => d.code === c) as Extract<Decision, { code: C }>[];
 
 describe('xe_svm_handle_pagefault: atomic policy', () => {
   test('atomic to an SMEM-bound range faults and migrates (xe_atomic_for_system / devmem_only)', () => {
@@ -123,7 +124,9 @@ describe('partial munmap (DOC "Partial Unmapping of Ranges", xe_svm_garbage_coll
   test('a CPU touch migrates only the part still mapped, then frees the BO (migrate_to_ram window clamp)', () => {
     const r = setup();
     const cpu = r.do('cpu_read', B);
-    expect(find(cpu.decisions, 'migrate_to_ram')).toMatchObject([{ pages: 256, start: page(B), end: page(B + 1n * M) }]);
+    expect(find(cpu.decisions, 'migrate_to_ram')).toMatchObject([
+      { pages: 256, start: page(B), end: page(B + 1n * M) },
+    ]);
     expect(r.vramUsed()).toBe(0n);
     expect(r.stat('svm_cpu_copy_kb')).toBe(1024);
     // window of 256 pages has no size bucket
@@ -223,9 +226,15 @@ describe('xe ioctls', () => {
 
   test('xe_prefetch before 6.17 and xe_madvise before 6.18 fail with a reason', () => {
     const r = new Run({ kernel: '6.15' });
-    expect(r.do('xe_prefetch', B, 2n * M)).toMatchObject({ outcome: 'error', errno: 'EINVAL', decisions: [{ code: 'kernel_lacks_op', since: '6.17' }] });
+    expect(r.do('xe_prefetch', B, 2n * M)).toMatchObject({
+      outcome: 'error',
+      errno: 'EINVAL',
+      decisions: [{ code: 'kernel_lacks_op', since: '6.17' }],
+    });
     const s = new Run({ kernel: '6.17' });
-    expect(s.do('xe_madvise', B, 2n * M, { preferred: 'system' })).toMatchObject({ decisions: [{ code: 'kernel_lacks_op', since: '6.18' }] });
+    expect(s.do('xe_madvise', B, 2n * M, { preferred: 'system' })).toMatchObject({
+      decisions: [{ code: 'kernel_lacks_op', since: '6.18' }],
+    });
   });
 
   test('madvise splits the mirror VMA, which limits range sizes; zap only on change (xe_vm_madvise_ioctl)', () => {
@@ -236,7 +245,9 @@ describe('xe ioctls', () => {
     expect(find(m.decisions, 'madvise_range_remove')).toMatchObject([{ evicted: true }]);
     expect(r.ranges()).toEqual([]);
     const g = r.do('gpu_read', B + 64n * K);
-    expect(find(g.decisions, 'range')[0]).toMatchObject({ range: { start: page(B + 64n * K), end: page(B + 128n * K) } });
+    expect(find(g.decisions, 'range')[0]).toMatchObject({
+      range: { start: page(B + 64n * K), end: page(B + 128n * K) },
+    });
     expect(find(g.decisions, 'no_migrate')).toMatchObject([{ reason: 'not_preferred' }]);
     const again = r.do('xe_madvise', B + 64n * K, 64n * K, { preferred: 'system' });
     expect(find(again.decisions, 'madvise_zap')).toEqual([]);
@@ -255,7 +266,9 @@ describe('garbage collector timing and attribute reset (xe_svm_garbage_collector
     expect(un.decisions.map((d) => d.code)).not.toContain('gc_range');
     r.mmap(B, 64n * K);
     const f = r.do('gpu_read', B + 2n * M);
-    expect(f.decisions.map((d) => d.code)).toEqual(expect.arrayContaining(['gc_range', 'gpuvma_attr_reset', 'vma_relookup']));
+    expect(f.decisions.map((d) => d.code)).toEqual(
+      expect.arrayContaining(['gc_range', 'gpuvma_attr_reset', 'vma_relookup']),
+    );
     // svm_pagefault_count counts the handler twice
     expect(r.stat('svm_pagefault_count')).toBe(3);
   });
@@ -269,7 +282,9 @@ describe('retry loop corner: -EPERM from get_pages (found by the property test)'
     r.do('mprotect', B, 4n * K, { prot: 'r' });
     const f = r.do('gpu_read', B + 0x1000n);
     expect(f).toMatchObject({ outcome: 'error', errno: 'LIVELOCK' });
-    expect(f.decisions.filter((d) => d.code === 'get_pages').every((d) => (d as { errno?: string }).errno === 'EPERM')).toBe(true);
+    expect(
+      f.decisions.filter((d) => d.code === 'get_pages').every((d) => (d as { errno?: string }).errno === 'EPERM'),
+    ).toBe(true);
   });
 
   test('hugetlb VMAs split only at huge-page boundaries (hugetlb_vm_op_split)', () => {

@@ -13,9 +13,14 @@ const RUNS = Number(process.env.SVMSIM_PROPERTY_RUNS ?? 300) / 3;
 const optsArb: fc.Arbitrary<GenOptions> = fc.record({
   pattern: fc.constantFrom(...PATTERNS),
   events: fc.integer({ min: 1, max: 1500 }),
-  size: fc.oneof(fc.integer({ min: 512, max: 1 << 22 }), fc.integer({ min: 16 << 20, max: 40 << 20 })).map((p) => BigInt(p) * 4096n),
+  size: fc
+    .oneof(fc.integer({ min: 512, max: 1 << 22 }), fc.integer({ min: 16 << 20, max: 40 << 20 }))
+    .map((p) => BigInt(p) * 4096n),
   seed: fc.integer(),
-  base: fc.oneof(fc.constant(0x7f0000000000n), fc.bigInt({ min: 0n, max: (1n << 43n) - 1n }).map((b) => b << 21n)),
+  base: fc.oneof(
+    fc.constant(0x7f0000000000n),
+    fc.bigInt({ min: 0n, max: (1n << 43n) - 1n }).map((b) => b << 21n),
+  ),
   stepNs: fc.integer({ min: 0, max: 100000 }),
 });
 

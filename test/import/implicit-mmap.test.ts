@@ -36,7 +36,13 @@ describe('faults-only recordings', () => {
   test('with --implicit-mmap: one rw anonymous 2M mmap before the first touch of each block', async () => {
     const r = await runCli(['replay', faultsOnly, '--format', 'json', '--implicit-mmap']);
     expect(r.code).toBe(0);
-    const ev = JSON.parse(r.stdout).events as { op: string; addr: string; outcome: string; fields?: Record<string, string>; line: number }[];
+    const ev = JSON.parse(r.stdout).events as {
+      op: string;
+      addr: string;
+      outcome: string;
+      fields?: Record<string, string>;
+      line: number;
+    }[];
     // Blocks touched: 0x7f0000000000 (lines 1-3), 0x7f0000200000 (line 3's 8K span crosses into
     // it), 0x7f0000800000 (line 4): three mmaps, each right before the event that needs it.
     expect(ev.map((e) => `${e.op} ${e.addr}`)).toEqual([
@@ -50,17 +56,27 @@ describe('faults-only recordings', () => {
     ]);
     expect(ev.every((e) => e.outcome !== 'error')).toBe(true);
     expect(r.stdout).toContain('"implicit": "yes"');
-    expect(r.stderr).toContain('--implicit-mmap: added 3 anonymous rw 2M mappings (the first, [0x7f0000000000, 0x7f0000200000), before line 1)');
+    expect(r.stderr).toContain(
+      '--implicit-mmap: added 3 anonymous rw 2M mappings (the first, [0x7f0000000000, 0x7f0000200000), before line 1)',
+    );
     const table = await runCli(['replay', faultsOnly, '--implicit-mmap']);
     expect(table.stdout).toContain('mmap 0x7f0000000000 +2M prot=rw kind=anon implicit=yes');
   });
 
   test('blocks the trace maps itself get nothing; a trace with an mmap gets no warning', async () => {
     const t = join(dir, 'mixed.jsonl');
-    writeFileSync(t, '{"op":"mmap","addr":"0x7f0000000000","size":"4K","prot":"r"}\n{"op":"gpu_read","addr":"0x7f0000000000"}\n{"op":"gpu_read","addr":"0x7f0000400000"}\n');
+    writeFileSync(
+      t,
+      '{"op":"mmap","addr":"0x7f0000000000","size":"4K","prot":"r"}\n{"op":"gpu_read","addr":"0x7f0000000000"}\n{"op":"gpu_read","addr":"0x7f0000400000"}\n',
+    );
     const r = await runCli(['replay', t, '--format', 'json', '--implicit-mmap']);
     const ev = JSON.parse(r.stdout).events as { op: string; addr: string }[];
-    expect(ev.map((e) => `${e.op} ${e.addr}`)).toEqual(['mmap 0x7f0000000000', 'gpu_read 0x7f0000000000', 'mmap 0x7f0000400000', 'gpu_read 0x7f0000400000']);
+    expect(ev.map((e) => `${e.op} ${e.addr}`)).toEqual([
+      'mmap 0x7f0000000000',
+      'gpu_read 0x7f0000000000',
+      'mmap 0x7f0000400000',
+      'gpu_read 0x7f0000400000',
+    ]);
     const plain = await runCli(['replay', t]);
     expect(plain.stderr).toBe('');
   });
@@ -74,8 +90,13 @@ describe('--implicit-mmap property', () => {
     'a faults-only trace: one mmap per distinct touched 2M block, right before its first touch; no -ENOENT',
     async (accesses) => {
       const base = 0x7f0000000000n;
-      const trace = accesses.map((a, i) => `{"op":"${a.op}","t":${i},"addr":"0x${(base + BigInt(a.page) * 4096n).toString(16)}"}`).join('\n') + '\n';
-      const r = await runCli(['replay', '-', '--input-format', 'jsonl', '--format', 'json', '--implicit-mmap'], { stdin: trace });
+      const trace =
+        accesses
+          .map((a, i) => `{"op":"${a.op}","t":${i},"addr":"0x${(base + BigInt(a.page) * 4096n).toString(16)}"}`)
+          .join('\n') + '\n';
+      const r = await runCli(['replay', '-', '--input-format', 'jsonl', '--format', 'json', '--implicit-mmap'], {
+        stdin: trace,
+      });
       expect(r.code).toBe(0);
       const ev = JSON.parse(r.stdout).events as { op: string; addr: string; errno?: string }[];
       const blocks = new Set<number>();

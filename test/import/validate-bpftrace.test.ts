@@ -21,11 +21,20 @@ describe('validate --kernel-log CAPTURE (bpftrace)', () => {
   test('the 6.16 capture agrees with the replay of its own import, on the labels a capture can show', async () => {
     const imp = await runCli(['import', `${FIX}/capture-6.16.jsonl`, '-o', join(dir, 't.jsonl')]);
     writeFileSync(join(dir, 't.jsonl'), imp.files.get(join(dir, 't.jsonl'))!);
-    const r = await runCli(['validate', join(dir, 't.jsonl'), '--kernel-log', `${FIX}/capture-6.16.jsonl`, '-f', 'json']);
+    const r = await runCli([
+      'validate',
+      join(dir, 't.jsonl'),
+      '--kernel-log',
+      `${FIX}/capture-6.16.jsonl`,
+      '-f',
+      'json',
+    ]);
     const doc = JSON.parse(r.stdout);
     const labels = doc.checks[0].labels.map((l: { label: string }) => l.label).sort();
     // Only the bpftrace alphabet is compared (6.16: no PAGE FAULT - VALID line).
-    expect(labels.every((l: string) => ['ALLOCATE VRAM', 'GARBAGE COLLECTOR', 'GET PAGES', 'PAGE FAULT'].includes(l))).toBe(true);
+    expect(
+      labels.every((l: string) => ['ALLOCATE VRAM', 'GARBAGE COLLECTOR', 'GET PAGES', 'PAGE FAULT'].includes(l)),
+    ).toBe(true);
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 

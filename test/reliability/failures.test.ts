@@ -66,14 +66,21 @@ describe('process edges', () => {
     expect(r.status).toBe(2);
     expect(readFileSync(out, 'utf8')).toBe('previous result\n');
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]); // the temporary file is gone too
-    const ok = spawnSync('node', ['bin/svmsim.js', 'replay', 'traces/01-first-touch-2m.json', '--format', 'json', '-o', out], { encoding: 'utf8' });
+    const ok = spawnSync(
+      'node',
+      ['bin/svmsim.js', 'replay', 'traces/01-first-touch-2m.json', '--format', 'json', '-o', out],
+      { encoding: 'utf8' },
+    );
     expect(ok.status).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).svmsim).toBe(1);
   });
 
   test('bad input found before 4 MiB of output leaves stdout empty, in every format', () => {
     const bad = join(dir, 'late-bad.csv');
-    writeFileSync(bad, 't,op,addr,size\n0,mmap,0x7f0000000000,4M\n1,gpu_read,0x7f0000000000,\n2,cpu_read,0x7f0000000000,0\n');
+    writeFileSync(
+      bad,
+      't,op,addr,size\n0,mmap,0x7f0000000000,4M\n1,gpu_read,0x7f0000000000,\n2,cpu_read,0x7f0000000000,0\n',
+    );
     for (const format of ['table', 'json', 'debugfs', 'perfetto']) {
       const r = spawnSync('node', ['bin/svmsim.js', 'replay', bad, '--format', format], { encoding: 'utf8' });
       expect(r.status).toBe(2);
@@ -83,7 +90,14 @@ describe('process edges', () => {
   });
 
   test('--check-invariants passes on every example trace', () => {
-    const r = spawnSync('bash', ['-c', 'for f in traces/*.json* traces/*.csv traces/*/*.jsonl; do node bin/svmsim.js replay "$f" --check-invariants --format debugfs >/dev/null || exit 1; done'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        'for f in traces/*.json* traces/*.csv traces/*/*.jsonl; do node bin/svmsim.js replay "$f" --check-invariants --format debugfs >/dev/null || exit 1; done',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   }, 120_000);

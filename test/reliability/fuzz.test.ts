@@ -39,11 +39,13 @@ const MUTATIONS: Record<string, Mutation> = {
   truncate: (t, r) => t.slice(0, Math.floor(r() * t.length)),
   flipBytes: (t, r) => {
     const a = [...t];
-    for (let i = 0; i < 1 + Math.floor(r() * 4); i++) a[Math.floor(r() * a.length)] = String.fromCharCode(Math.floor(r() * 256));
+    for (let i = 0; i < 1 + Math.floor(r() * 4); i++)
+      a[Math.floor(r() * a.length)] = String.fromCharCode(Math.floor(r() * 256));
     return a.join('');
   },
   dropField: (t, r) => lineOf(t, r, (l) => l.replace(/"[a-z_]+":("[^"]*"|[0-9]+),?/, '').replace(/,[^,]*$/, ',')),
-  duplicateField: (t, r) => lineOf(t, r, (l) => l.replace(/\{("[a-z_]+":("[^"]*"|[0-9]+))/, '{$1,$1').replace(/^([^,]*),/, '$1,$1,')),
+  duplicateField: (t, r) =>
+    lineOf(t, r, (l) => l.replace(/\{("[a-z_]+":("[^"]*"|[0-9]+))/, '{$1,$1').replace(/^([^,]*),/, '$1,$1,')),
   swapColumns: (t, r) => {
     const lines = t.split('\n');
     const h = lines.findIndex((l) => /^[a-z_]+(,[a-z_]+)+$/.test(l));
@@ -57,7 +59,22 @@ const MUTATIONS: Record<string, Mutation> = {
   },
   junkLine: (t, r) => {
     const lines = t.split('\n');
-    const junk = ['{', '}', ',,,', '{"op":1}', 'ÿÿÿ', '\u0000\u0001', '[]', 'null', '"x"', '0x', '{"svmsim":2}', '#! platform vram=1G', '#! platform hz=7', '{"svmsim":1,"platform":{"vram":"1G","vram":"2G"}}'];
+    const junk = [
+      '{',
+      '}',
+      ',,,',
+      '{"op":1}',
+      'ÿÿÿ',
+      '\u0000\u0001',
+      '[]',
+      'null',
+      '"x"',
+      '0x',
+      '{"svmsim":2}',
+      '#! platform vram=1G',
+      '#! platform hz=7',
+      '{"svmsim":1,"platform":{"vram":"1G","vram":"2G"}}',
+    ];
     lines.splice(Math.floor(r() * lines.length), 0, pick(junk, r));
     return lines.join('\n');
   },
@@ -66,7 +83,23 @@ const MUTATIONS: Record<string, Mutation> = {
     lines.splice(Math.floor(r() * lines.length), 1);
     return lines.join('\n');
   },
-  bigNumbers: (t, r) => t.replace(/0x[0-9a-f]+/, pick(['0xffffffffffffffffff', '-0x10', '0x', '1e99', '18446744073709551616', '0.5', '0xfffffffffe000000', '9'.repeat(5000)], r)),
+  bigNumbers: (t, r) =>
+    t.replace(
+      /0x[0-9a-f]+/,
+      pick(
+        [
+          '0xffffffffffffffffff',
+          '-0x10',
+          '0x',
+          '1e99',
+          '18446744073709551616',
+          '0.5',
+          '0xfffffffffe000000',
+          '9'.repeat(5000),
+        ],
+        r,
+      ),
+    ),
   // issue 15
   bom: (t) => '\ufeff' + t,
   crOnly: (t) => t.replace(/\n/g, '\r'),
@@ -76,15 +109,25 @@ const MUTATIONS: Record<string, Mutation> = {
   },
   protoKeys: (t, r) => {
     const k = pick(['__proto__', 'constructor', 'valueOf', 'toString', 'hasOwnProperty'], r);
-    return t.replace(/"platform"\s*:\s*\{/, `"platform":{"${k}":1,`).replace(/^#! platform/m, `#! platform ${k}=1`).replace(/\{"op"/, `{"${k}":{},"op"`);
+    return t
+      .replace(/"platform"\s*:\s*\{/, `"platform":{"${k}":1,`)
+      .replace(/^#! platform/m, `#! platform ${k}=1`)
+      .replace(/\{"op"/, `{"${k}":{},"op"`);
   },
   knobTwice: (t, r) =>
     t
       .replace(/"platform"\s*:\s*\{/, `"platform":{"vram":"${pick(['1G', '4097', '1.5K'], r)}","vram_capacity":"2G",`)
       .replace(/^#! platform/m, '#! platform vram=1G\n#! platform vram=2G'),
-  hugeSize: (t, r) => t.replace(/("size"\s*:\s*"?|,)(0x[0-9a-f]+|[0-9]+[KMG]?)/, `$1${pick(['128T', '0x8000000000000000', '64G', '0x1000000001', '1T'], r)}`),
+  hugeSize: (t, r) =>
+    t.replace(
+      /("size"\s*:\s*"?|,)(0x[0-9a-f]+|[0-9]+[KMG]?)/,
+      `$1${pick(['128T', '0x8000000000000000', '64G', '0x1000000001', '1T'], r)}`,
+    ),
   controlBytes: (t, r) => lineOf(t, r, (l) => l + '\u0007\u001b[2J'.repeat(1 + Math.floor(r() * 3))),
-  longValue: (t, r) => lineOf(t, r, (l) => l.replace(/"op"/, `"comment":"${'x'.repeat(20000)}","op"`).replace(/,([a-z_]+),/, `,$1${'y'.repeat(20000)},`)),
+  longValue: (t, r) =>
+    lineOf(t, r, (l) =>
+      l.replace(/"op"/, `"comment":"${'x'.repeat(20000)}","op"`).replace(/,([a-z_]+),/, `,$1${'y'.repeat(20000)},`),
+    ),
 };
 
 const COMMANDS: { weight: number; argv: (path: string, fmt: string) => string[] }[] = [
@@ -96,9 +139,13 @@ const COMMANDS: { weight: number; argv: (path: string, fmt: string) => string[] 
 describe('mutation fuzzer', () => {
   const dir = mkdtempSync(join(tmpdir(), 'svmsim-fuzz-'));
   // Every example trace in all three encodings.
-  const corpus = traceFiles('traces').flatMap((f) => Object.entries(encodings(readFileSync(f, 'utf8'), f)).map(([fmt, text]) => ({ f, fmt, text })));
+  const corpus = traceFiles('traces').flatMap((f) =>
+    Object.entries(encodings(readFileSync(f, 'utf8'), f)).map(([fmt, text]) => ({ f, fmt, text })),
+  );
   const names = Object.keys(MUTATIONS);
-  console.log(`fuzz: random seed ${RANDOM_SEED} (reproduce: SVMSIM_FUZZ_SEED=${RANDOM_SEED} npx vitest run test/reliability/fuzz.test.ts)`);
+  console.log(
+    `fuzz: random seed ${RANDOM_SEED} (reproduce: SVMSIM_FUZZ_SEED=${RANDOM_SEED} npx vitest run test/reliability/fuzz.test.ts)`,
+  );
 
   for (const seed of SEEDS) {
     test(`seed ${seed}: ${PER_SEED} mutants over ${corpus.length} traces (3 encodings): exit 0, or exit 2 with file:line and no stack`, async () => {
@@ -131,7 +178,9 @@ describe('mutation fuzzer', () => {
         } else tally.ok++;
         tally[fmt as 'json']++;
       }
-      console.log(`fuzz seed ${seed}: ${PER_SEED} cases (json ${tally.json}, jsonl ${tally.jsonl}, csv ${tally.csv}), ${tally.ok} ran, ${tally.bad} refused with a location`);
+      console.log(
+        `fuzz seed ${seed}: ${PER_SEED} cases (json ${tally.json}, jsonl ${tally.jsonl}, csv ${tally.csv}), ${tally.ok} ran, ${tally.bad} refused with a location`,
+      );
     }, 600_000);
   }
 });
@@ -143,11 +192,30 @@ describe('mutation fuzzer', () => {
  * Mutants per seed: SVMSIM_FUZZ_RESULT_CASES (default 400; 5 seeds = 2,000).
  */
 const RESULT_PER_SEED = Number(process.env.SVMSIM_FUZZ_RESULT_CASES ?? 400);
-const RESULT_MUTATIONS = ['truncate', 'flipBytes', 'dropField', 'duplicateField', 'junkLine', 'deleteLine', 'bigNumbers', 'bom', 'crOnly', 'deepNesting', 'protoKeys', 'controlBytes', 'longValue'] as const;
+const RESULT_MUTATIONS = [
+  'truncate',
+  'flipBytes',
+  'dropField',
+  'duplicateField',
+  'junkLine',
+  'deleteLine',
+  'bigNumbers',
+  'bom',
+  'crOnly',
+  'deepNesting',
+  'protoKeys',
+  'controlBytes',
+  'longValue',
+] as const;
 
 describe('mutation fuzzer: diff result readers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'svmsim-fuzz-res-'));
-  const sources = ['traces/02-cpu-gpu-pingpong.json', 'traces/07-vram-pressure.json', 'traces/15-two-process-vram.jsonl', 'traces/igt/partial-munmap-cpu-fault.jsonl'];
+  const sources = [
+    'traces/02-cpu-gpu-pingpong.json',
+    'traces/07-vram-pressure.json',
+    'traces/15-two-process-vram.jsonl',
+    'traces/igt/partial-munmap-cpu-fault.jsonl',
+  ];
   const results: { fmt: 'json' | 'jsonl'; path: string; text: string }[] = [];
 
   test('the intact results', async () => {
@@ -183,7 +251,9 @@ describe('mutation fuzzer: diff result readers', () => {
           tally.bad++;
         } else tally.verdict++;
       }
-      console.log(`fuzz (diff results) seed ${seed}: ${RESULT_PER_SEED} cases, ${tally.verdict} verdicts, ${tally.bad} refused with a location`);
+      console.log(
+        `fuzz (diff results) seed ${seed}: ${RESULT_PER_SEED} cases, ${tally.verdict} verdicts, ${tally.bad} refused with a location`,
+      );
     }, 600_000);
   }
 });

@@ -14,7 +14,9 @@ describe.runIf(process.env.SVMSIM_HEAVY)('heavy hostile inputs', () => {
   for (const c of HEAVY_CASES as Case[]) {
     test(c.name, () => {
       const r = runHeavyCase(c) as { exit: number; stderr: string; seconds: number; rssMb?: number };
-      console.log(`heavy: ${c.name}: exit ${r.exit}, ${r.seconds.toFixed(1)} s, peak RSS ${r.rssMb === undefined ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`);
+      console.log(
+        `heavy: ${c.name}: exit ${r.exit}, ${r.seconds.toFixed(1)} s, peak RSS ${r.rssMb === undefined ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`,
+      );
       expect(r.exit, r.stderr).toBe(c.exit);
       expect(r.stderr).toMatch(c.stderr);
       expect(r.stderr).not.toMatch(/\n\s+at |internal error/);

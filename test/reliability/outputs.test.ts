@@ -5,7 +5,21 @@
  * A closed pipe stops the command at once and keeps its verdict; a full disk is exit 2.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync, chmodSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+  closeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -16,7 +30,8 @@ import { runCli } from '../cli-harness.js';
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-out-'));
 const T = 'traces/01-first-touch-2m.json';
 const temps = (d: string) => readdirSync(d).filter((f) => f.endsWith('.tmp'));
-const svmsim = (args: string[], opts: Parameters<typeof spawnSync>[2] = {}) => spawnSync('node', ['bin/svmsim.js', ...args], { encoding: 'utf8', ...opts });
+const svmsim = (args: string[], opts: Parameters<typeof spawnSync>[2] = {}) =>
+  spawnSync('node', ['bin/svmsim.js', ...args], { encoding: 'utf8', ...opts });
 
 /** A CSV trace of n GPU reads over 1 GiB (about 7 KiB of JSON output per 20 events). */
 function bigTrace(name: string, n: number, tail = ''): string {
@@ -47,7 +62,14 @@ describe('--output never replaces what the user points at', () => {
   test('a FIFO is written to its reader, and stays a FIFO', () => {
     const fifo = join(dir, 'fifo');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const r = spawnSync('bash', ['-c', `cat '${fifo}' > '${fifo}.got' & node bin/svmsim.js replay ${T} --format json -o '${fifo}'; s=$?; wait; exit $s`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `cat '${fifo}' > '${fifo}.got' & node bin/svmsim.js replay ${T} --format json -o '${fifo}'; s=$?; wait; exit $s`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(lstatSync(fifo).isFIFO()).toBe(true);
     expect(JSON.parse(readFileSync(`${fifo}.got`, 'utf8')).svmsim).toBe(1);
@@ -83,7 +105,9 @@ describe('--output never replaces what the user points at', () => {
     expect(() => openOutputFile(d)).toThrow(`${d}: is a directory, expected an output file`);
     expect(readdirSync(d)).toEqual([]);
     expect(temps(dir)).toEqual([]);
-    expect(() => openOutputFile(join(dir, 'nodir', 'x.json'))).toThrow(`${join(dir, 'nodir', 'x.json')}: no such directory: ${join(dir, 'nodir')}`);
+    expect(() => openOutputFile(join(dir, 'nodir', 'x.json'))).toThrow(
+      `${join(dir, 'nodir', 'x.json')}: no such directory: ${join(dir, 'nodir')}`,
+    );
     expect(liveTemporaryFiles()).toEqual([]);
   });
 
@@ -92,17 +116,27 @@ describe('--output never replaces what the user points at', () => {
     writeFileSync(input, 't,op,addr,size\n0,mmap,0x7f0000000000,2M\n');
     const link = join(dir, 'input-link.csv');
     symlinkSync(input, link);
-    for (const args of [['replay', input, '-o', input], ['replay', link, '-o', input], ['compare', input, '-o', link, '-k', '6.17,6.18']]) {
+    for (const args of [
+      ['replay', input, '-o', input],
+      ['replay', link, '-o', input],
+      ['compare', input, '-o', link, '-k', '6.17,6.18'],
+    ]) {
       const r = svmsim(args);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/--output .*input(-link)?\.csv: is the input .*; refusing to overwrite it/);
     }
-    const viaStdin = spawnSync('bash', ['-c', `node bin/svmsim.js replay - -o '${input}' < '${input}'`], { encoding: 'utf8' });
+    const viaStdin = spawnSync('bash', ['-c', `node bin/svmsim.js replay - -o '${input}' < '${input}'`], {
+      encoding: 'utf8',
+    });
     expect(viaStdin.status).toBe(2);
     expect(viaStdin.stderr).toMatch(/is the input \(standard input\)/);
     // gen's pattern is not a path: a file named like it may be the output.
     writeFileSync(join(dir, 'streaming'), 'old');
-    expect(spawnSync('node', [join(process.cwd(), 'bin/svmsim.js'), 'gen', 'streaming', '-n', '5', '-o', 'streaming'], { cwd: dir }).status).toBe(0);
+    expect(
+      spawnSync('node', [join(process.cwd(), 'bin/svmsim.js'), 'gen', 'streaming', '-n', '5', '-o', 'streaming'], {
+        cwd: dir,
+      }).status,
+    ).toBe(0);
     expect(readFileSync(input, 'utf8')).toBe('t,op,addr,size\n0,mmap,0x7f0000000000,2M\n');
   });
 });
@@ -134,11 +168,18 @@ describe('pipes, full disks and signals', () => {
     expect(svmsim(['replay', T, '--format', 'json', '-o', a]).status).toBe(0);
     expect(svmsim(['replay', 'traces/02-cpu-gpu-pingpong.json', '--format', 'json', '-o', b]).status).toBe(0);
     for (const f of ['json', 'text']) {
-      const r = spawnSync('bash', ['-c', `set -o pipefail; node bin/svmsim.js diff '${a}' '${b}' -f ${f} | head -c 10 >/dev/null`], { encoding: 'utf8' });
+      const r = spawnSync(
+        'bash',
+        ['-c', `set -o pipefail; node bin/svmsim.js diff '${a}' '${b}' -f ${f} | head -c 10 >/dev/null`],
+        { encoding: 'utf8' },
+      );
       expect(r.status, r.stderr).toBe(1);
       expect(r.stderr).toBe('');
     }
-    expect(spawnSync('bash', ['-c', `set -o pipefail; node bin/svmsim.js diff '${a}' '${a}' | head -c 10 >/dev/null`]).status).toBe(0);
+    expect(
+      spawnSync('bash', ['-c', `set -o pipefail; node bin/svmsim.js diff '${a}' '${a}' | head -c 10 >/dev/null`])
+        .status,
+    ).toBe(0);
     // A directory as a result names it (was a message without the path).
     const d = svmsim(['diff', a, dir]);
     expect(d.status).toBe(2);
@@ -147,10 +188,18 @@ describe('pipes, full disks and signals', () => {
 
   test('`replay -f json | head -1` stops at the closed pipe: it never reaches a bad last line (it would exit 2 if it read on)', () => {
     const trace = bigTrace('late-bad.csv', 120000, '999999999,gpu_read,nope,\n');
-    const r = spawnSync('bash', ['-c', `set -o pipefail; node bin/svmsim.js replay '${trace}' -f json | head -1 >/dev/null`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      ['-c', `set -o pipefail; node bin/svmsim.js replay '${trace}' -f json | head -1 >/dev/null`],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const gen = spawnSync('bash', ['-c', 'set -o pipefail; node bin/svmsim.js gen mixed -n 100000000 | head -1 >/dev/null'], { encoding: 'utf8' });
+    const gen = spawnSync(
+      'bash',
+      ['-c', 'set -o pipefail; node bin/svmsim.js gen mixed -n 100000000 | head -1 >/dev/null'],
+      { encoding: 'utf8' },
+    );
     expect(gen.status).toBe(0);
   });
 
@@ -169,7 +218,9 @@ describe('pipes, full disks and signals', () => {
       [['gen', 'mixed', '-n', '100000000', '-o', join(dir, 'sig.csv')], 'SIGTERM'],
     ] as const) {
       const child = spawn('node', ['bin/svmsim.js', ...args], { stdio: 'ignore' });
-      const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+      const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+        child.on('exit', (code, signal) => resolve(signal ?? code)),
+      );
       while (temps(dir).length === 0) await new Promise((r) => setTimeout(r, 20)); // the output has started
       child.kill(sig);
       expect(await exited).toBe(sig);
@@ -202,17 +253,20 @@ describe('in-process harness keeps the verdict too', () => {
     const { main } = await import('../../src/cli/main.js');
     let writes = 0;
     let stderr = '';
-    const code = await main(['replay', bigTrace('closed.csv', 60000, '999999999,gpu_read,nope,\n'), '--format', 'json'], {
-      stdout: () => {
-        writes++;
-        return false;
+    const code = await main(
+      ['replay', bigTrace('closed.csv', 60000, '999999999,gpu_read,nope,\n'), '--format', 'json'],
+      {
+        stdout: () => {
+          writes++;
+          return false;
+        },
+        stderr: (s) => void (stderr += s),
+        readText: async (p) => readFileSync(p, 'utf8'),
+        writeFileAtomic: async () => {},
+        openOutput: openOutputFile,
+        colorLevel: 0,
       },
-      stderr: (s) => void (stderr += s),
-      readText: async (p) => readFileSync(p, 'utf8'),
-      writeFileAtomic: async () => {},
-      openOutput: openOutputFile,
-      colorLevel: 0,
-    });
+    );
     expect(code).toBe(0);
     expect(writes).toBe(1);
     expect(stderr).toBe('');

@@ -10,7 +10,7 @@ import type { CoreEvent } from '../../src/core/events.js';
 import type { EventResult } from '../../src/core/decisions.js';
 import type { Platform } from '../../src/core/platform.js';
 import { Simulator, type FinalState } from '../../src/core/simulator.js';
-import { echoFields } from '../../src/cli/replay.js';
+import { echoFields } from '../../src/replay/replay.js';
 import { RangeHistory } from '../../src/report/by-range.js';
 import { PerfettoReporter } from '../../src/report/perfetto.js';
 import { createReporter, finalJson, type EventEcho } from '../../src/report/reporter.js';
@@ -22,7 +22,11 @@ import { PlainPerfettoReporter, PlainRangeHistory, plainEventJson } from './plai
 const RUNS = Number(process.env.SVMSIM_PROPERTY_RUNS ?? 300) / 3;
 
 /** Trace times: none at all, from the start, or only after the first `k` events (time-base switch). */
-const timesArb = fc.oneof(fc.constant({ kind: 'none' as const, k: 0 }), fc.constant({ kind: 'always' as const, k: 0 }), fc.record({ kind: fc.constant('late' as const), k: fc.integer({ min: 1, max: 30 }) }));
+const timesArb = fc.oneof(
+  fc.constant({ kind: 'none' as const, k: 0 }),
+  fc.constant({ kind: 'always' as const, k: 0 }),
+  fc.record({ kind: fc.constant('late' as const), k: fc.integer({ min: 1, max: 30 }) }),
+);
 
 interface Replayed {
   steps: { echo: EventEcho; res: EventResult }[];
@@ -34,7 +38,14 @@ function replayAll(p: Platform, events: CoreEvent[], times: { kind: 'none' | 'al
   const steps = events.map((e, i) => {
     const t = times.kind === 'none' || (times.kind === 'late' && i < times.k) ? 0 : (i + 1) * 1_000_003;
     const ev = { ...e, t } as CoreEvent;
-    const echo: EventEcho = { line: i + 2, t, op: ev.op, addr: (BigInt(ev.page) << 12n) + BigInt(ev.offset), size: BigInt(ev.npages) << 12n, fields: echoFields(ev) };
+    const echo: EventEcho = {
+      line: i + 2,
+      t,
+      op: ev.op,
+      addr: (BigInt(ev.page) << 12n) + BigInt(ev.offset),
+      size: BigInt(ev.npages) << 12n,
+      fields: echoFields(ev),
+    };
     return { echo, res: sim.step(ev) };
   });
   return { steps, final: sim.snapshot() };
@@ -107,18 +118,34 @@ describe('optimised output paths equal the plain ones (fast-check, every kernel 
 describe('ExternalSorter (external merge sort)', () => {
   test('equals a stable in-memory sort, whatever the run size and read size', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.string({ unit: 'grapheme' }).map((s) => s.replace(/[\n]/g, ' '))), { maxLength: 300 }), fc.integer({ min: 1, max: 500 }), fc.constantFrom(1, 7, 100, 16 << 20), (recs, runBytes, mergeBytes) => {
-        const sorter = new ExternalSorter<[number, string]>(
-          { compare: (a, b) => a[0] - b[0], encode: (r) => `${r[0]} ${r[1]}`, decode: (s) => [Number(s.slice(0, s.indexOf(' '))), s.slice(s.indexOf(' ') + 1)], weight: (r) => r[1].length + 4 },
-          memoryStore,
-          runBytes,
-          mergeBytes, // tiny read buffers: lines (and multibyte characters) across reads
-        );
-        for (const r of recs) sorter.push(r);
-        const out: [number, string][] = [];
-        sorter.drain((r) => out.push(r));
-        expect(out).toEqual([...recs].sort((a, b) => a[0] - b[0]));
-      }),
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 20 }),
+            fc.string({ unit: 'grapheme' }).map((s) => s.replace(/[\n]/g, ' ')),
+          ),
+          { maxLength: 300 },
+        ),
+        fc.integer({ min: 1, max: 500 }),
+        fc.constantFrom(1, 7, 100, 16 << 20),
+        (recs, runBytes, mergeBytes) => {
+          const sorter = new ExternalSorter<[number, string]>(
+            {
+              compare: (a, b) => a[0] - b[0],
+              encode: (r) => `${r[0]} ${r[1]}`,
+              decode: (s) => [Number(s.slice(0, s.indexOf(' '))), s.slice(s.indexOf(' ') + 1)],
+              weight: (r) => r[1].length + 4,
+            },
+            memoryStore,
+            runBytes,
+            mergeBytes, // tiny read buffers: lines (and multibyte characters) across reads
+          );
+          for (const r of recs) sorter.push(r);
+          const out: [number, string][] = [];
+          sorter.drain((r) => out.push(r));
+          expect(out).toEqual([...recs].sort((a, b) => a[0] - b[0]));
+        },
+      ),
       { numRuns: RUNS },
     );
   });

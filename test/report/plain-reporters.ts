@@ -12,7 +12,8 @@ import { eventJson, type EventEcho, type Reporter, type Sink } from '../../src/r
 import { spansOf } from '../../src/report/by-range.js';
 
 /** One event of `--format json` the plain way. */
-export const plainEventJson = (echo: EventEcho, res: EventResult): string => JSON.stringify(eventJson(echo, res), null, 2).replace(/\n/g, '\n    ');
+export const plainEventJson = (echo: EventEcho, res: EventResult): string =>
+  JSON.stringify(eventJson(echo, res), null, 2).replace(/\n/g, '\n    ');
 
 interface History {
   /** Owning process (1 when the trace has no pid). */
@@ -47,7 +48,14 @@ export class PlainRangeHistory {
       }
       if (d.code === 'fault') fault = ` ${d.access} fault`;
       if (d.code === 'range' && d.created) {
-        const h: History = { pid, start: d.range.start, end: d.range.end, createdSeq: res.seq, lines: [], closed: false };
+        const h: History = {
+          pid,
+          start: d.range.start,
+          end: d.range.end,
+          createdSeq: res.seq,
+          lines: [],
+          closed: false,
+        };
         this.all.push(h);
         this.open.push(h);
       }
@@ -56,10 +64,12 @@ export class PlainRangeHistory {
       // a BO eviction names its victim's process
       const dpid = d.code === 'bo_evict' && d.pid !== undefined ? d.pid : pid;
       for (const h of this.open) {
-        if (h.pid === dpid && spans.some((s) => overlaps(s, h.start, h.end))) h.lines.push(`${tag}${fault}: ${describe(d)}`);
+        if (h.pid === dpid && spans.some((s) => overlaps(s, h.start, h.end)))
+          h.lines.push(`${tag}${fault}: ${describe(d)}`);
       }
       if (d.code === 'gc_range' || d.code === 'madvise_range_remove') {
-        for (const h of this.open) if (h.pid === pid && h.start === d.range.start && h.end === d.range.end) h.closed = true;
+        for (const h of this.open)
+          if (h.pid === pid && h.start === d.range.start && h.end === d.range.end) h.closed = true;
         this.open = this.open.filter((h) => !h.closed);
       }
     }
@@ -71,7 +81,9 @@ export class PlainRangeHistory {
     const out: string[] = [];
     for (const h of this.all) {
       const who = this.pids.size > 1 ? `pid ${h.pid} ` : '';
-      out.push(`${who}range ${span(h.start, h.end)} ${humanPages(h.end - h.start)}, created at #${h.createdSeq}${h.closed ? ', destroyed' : ''}`);
+      out.push(
+        `${who}range ${span(h.start, h.end)} ${humanPages(h.end - h.start)}, created at #${h.createdSeq}${h.closed ? ', destroyed' : ''}`,
+      );
       for (const l of h.lines) out.push('    ' + l);
     }
     return out.join('\n') + (out.length ? '\n' : '');
@@ -164,9 +176,23 @@ export class PlainPerfettoReporter implements Reporter {
       case 'range':
         if (d.created) {
           const tid = this.nextTid++;
-          const r: RangeTrack = { tid, start: d.range.start, end: d.range.end, residency: 'smem', resStart: ts, boundStart: null };
+          const r: RangeTrack = {
+            tid,
+            start: d.range.start,
+            end: d.range.end,
+            residency: 'smem',
+            resStart: ts,
+            boundStart: null,
+          };
           this.open.set(r.start, r);
-          this.events.push({ name: 'thread_name', ph: 'M', ts: 0, pid: PID, tid, args: { name: `range ${span(r.start, r.end)} ${humanPages(r.end - r.start)} (#${res.seq})` } });
+          this.events.push({
+            name: 'thread_name',
+            ph: 'M',
+            ts: 0,
+            pid: PID,
+            tid,
+            args: { name: `range ${span(r.start, r.end)} ${humanPages(r.end - r.start)} (#${res.seq})` },
+          });
         }
         return;
       case 'migrate_to_vram':
@@ -174,7 +200,8 @@ export class PlainPerfettoReporter implements Reporter {
         return;
       case 'migrate_to_ram':
         for (const r of this.rangesIn(d.start, d.end)) this.setResidency(r, 'smem', ts);
-        if (d.cause === 'bo_evict') this.instant(`evict BO#${d.bo}`, TID_NOTIFY, ts, { window: span(d.start, d.end), pages: d.pages });
+        if (d.cause === 'bo_evict')
+          this.instant(`evict BO#${d.bo}`, TID_NOTIFY, ts, { window: span(d.start, d.end), pages: d.pages });
         return;
       case 'get_pages':
         if (d.ok && d.location !== undefined && d.location !== 'mixed') {
@@ -195,7 +222,11 @@ export class PlainPerfettoReporter implements Reporter {
           const r = this.open.get(z.start);
           if (r) this.closeBound(r, ts);
         }
-        this.instant(`${d.event} invalidate`, TID_NOTIFY, ts, { span: span(d.start, d.end), zapped: d.zapped.length, tlb_inval: d.tlbInval });
+        this.instant(`${d.event} invalidate`, TID_NOTIFY, ts, {
+          span: span(d.start, d.end),
+          zapped: d.zapped.length,
+          tlb_inval: d.tlbInval,
+        });
         return;
       case 'madvise_zap':
         for (const z of d.zapped) {
@@ -207,19 +238,42 @@ export class PlainPerfettoReporter implements Reporter {
       case 'madvise_range_remove': {
         const r = this.open.get(d.range.start);
         if (r && r.end === d.range.end) this.closeRange(r, ts);
-        if (d.code === 'gc_range') this.instant('gc', TID_NOTIFY, ts, { range: span(d.range.start, d.range.end), partial_unmap: d.partialUnmap });
+        if (d.code === 'gc_range')
+          this.instant('gc', TID_NOTIFY, ts, {
+            range: span(d.range.start, d.range.end),
+            partial_unmap: d.partialUnmap,
+          });
         return;
       }
       case 'fault':
-        this.instant(`fault ${d.access}`, TID_FAULTS, ts, { addr: hexPage(d.page), outcome: res.outcome, ...(res.errno ? { errno: res.errno } : {}), line: echo.line });
+        this.instant(`fault ${d.access}`, TID_FAULTS, ts, {
+          addr: hexPage(d.page),
+          outcome: res.outcome,
+          ...(res.errno ? { errno: res.errno } : {}),
+          line: echo.line,
+        });
         return;
       case 'bo_alloc':
         this.vram += d.bytes;
-        this.events.push({ name: 'VRAM used', ph: 'C', ts, pid: PID, tid: TID_COUNTERS, args: { bytes: Number(this.vram) } });
+        this.events.push({
+          name: 'VRAM used',
+          ph: 'C',
+          ts,
+          pid: PID,
+          tid: TID_COUNTERS,
+          args: { bytes: Number(this.vram) },
+        });
         return;
       case 'bo_free':
         this.vram -= d.bytes;
-        this.events.push({ name: 'VRAM used', ph: 'C', ts, pid: PID, tid: TID_COUNTERS, args: { bytes: Number(this.vram) } });
+        this.events.push({
+          name: 'VRAM used',
+          ph: 'C',
+          ts,
+          pid: PID,
+          tid: TID_COUNTERS,
+          args: { bytes: Number(this.vram) },
+        });
         return;
       default:
     }
@@ -243,8 +297,23 @@ export class PlainPerfettoReporter implements Reporter {
     for (const r of [...this.open.values()]) this.closeRange(r, last);
     const buckets = [...faultsPerMs.keys()].sort((a, b) => a - b);
     for (const b of buckets) {
-      this.events.push({ name: 'GPU faults per ms', ph: 'C', ts: b * 1000, pid: PID, tid: TID_COUNTERS, args: { faults: faultsPerMs.get(b) } });
-      if (!faultsPerMs.has(b + 1)) this.events.push({ name: 'GPU faults per ms', ph: 'C', ts: (b + 1) * 1000, pid: PID, tid: TID_COUNTERS, args: { faults: 0 } });
+      this.events.push({
+        name: 'GPU faults per ms',
+        ph: 'C',
+        ts: b * 1000,
+        pid: PID,
+        tid: TID_COUNTERS,
+        args: { faults: faultsPerMs.get(b) },
+      });
+      if (!faultsPerMs.has(b + 1))
+        this.events.push({
+          name: 'GPU faults per ms',
+          ph: 'C',
+          ts: (b + 1) * 1000,
+          pid: PID,
+          tid: TID_COUNTERS,
+          args: { faults: 0 },
+        });
     }
     const meta: TraceEvent[] = [
       { name: 'process_name', ph: 'M', ts: 0, pid: PID, tid: 0, args: { name: 'svmsim' } },
@@ -265,7 +334,11 @@ export class PlainPerfettoReporter implements Reporter {
           a.i - b.i,
       )
       .map((x) => x.e);
-    const doc = { displayTimeUnit: 'ms', otherData: { generator: 'svmsim', time: this.anyTime ? 'trace t (us)' : 'event index' }, traceEvents: [...meta, ...sorted] };
+    const doc = {
+      displayTimeUnit: 'ms',
+      otherData: { generator: 'svmsim', time: this.anyTime ? 'trace t (us)' : 'event index' },
+      traceEvents: [...meta, ...sorted],
+    };
     this.write(JSON.stringify(doc) + '\n');
   }
 }

@@ -5,7 +5,7 @@
  */
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
-import { buildPlatform, replay, replayAll } from '../../src/cli/replay.js';
+import { buildPlatform, replay, replayAll } from '../../src/replay/replay.js';
 import { Binning, MAX_BINS, MAX_MARKS, ReportCollector } from '../../src/report/report-data.js';
 import { SERIES, type RunDoc } from '../../src/report/html/types.js';
 import { CSV_HEADER, csvLine, generate } from '../../src/gen/generate.js';
@@ -26,7 +26,13 @@ function collect(file: string, lanes = 50): { c: ReportCollector; doc: (axis: 't
 }
 
 describe('ReportCollector', () => {
-  for (const file of ['traces/02-cpu-gpu-pingpong.json', 'traces/06-munmap-gc.json', 'traces/07-vram-pressure.json', 'traces/09-prefetch.json', 'traces/14-errors.json']) {
+  for (const file of [
+    'traces/02-cpu-gpu-pingpong.json',
+    'traces/06-munmap-gc.json',
+    'traces/07-vram-pressure.json',
+    'traces/09-prefetch.json',
+    'traces/14-errors.json',
+  ]) {
     test(`${file}: bins add up to the replay's metrics on both axes`, () => {
       const { c, doc } = collect(file);
       const m = c.final!.metrics;
@@ -62,13 +68,21 @@ describe('ReportCollector', () => {
       [6, 2],
       [6, 0],
     ]);
-    expect(d.lanes[0].states.slice(2)).toBe("91199" /* bound again at #6 */);
+    expect(d.lanes[0].states.slice(2)).toBe('91199' /* bound again at #6 */);
   });
 
   test('a long trace stays within the bounds: bins, lanes, marks', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'svmsim-report-')), 'mixed.csv');
     let text = CSV_HEADER;
-    for (const e of generate({ pattern: 'mixed', events: 100_000, size: 256n << 20n, seed: 5, base: 0x7f0000000000n, stepNs: 1000 })) text += csvLine(e);
+    for (const e of generate({
+      pattern: 'mixed',
+      events: 100_000,
+      size: 256n << 20n,
+      seed: 5,
+      base: 0x7f0000000000n,
+      stepNs: 1000,
+    }))
+      text += csvLine(e);
     writeFileSync(file, text);
     const h = openTrace(file, file, 'csv');
     const c = new ReportCollector('x', 20);
@@ -93,7 +107,10 @@ describe('replayAll (configurations in lockstep)', () => {
     const kernels = ['6.16', '6.18'] as const;
     const h = openTrace(file, file, undefined);
     const together = kernels.map((k) => new ReportCollector(k, 50));
-    replayAll(h.events, kernels.map((k, i) => ({ platform: buildPlatform(h.platform, { kernel: k }), reporter: together[i] })));
+    replayAll(
+      h.events,
+      kernels.map((k, i) => ({ platform: buildPlatform(h.platform, { kernel: k }), reporter: together[i] })),
+    );
     kernels.forEach((k, i) => {
       const h1 = openTrace(file, file, undefined);
       const alone = new ReportCollector(k, 50);
@@ -105,21 +122,24 @@ describe('replayAll (configurations in lockstep)', () => {
 });
 
 describe('Binning (merging while streaming equals binning at the final width)', () => {
-  fcTest.prop([fc.array(fc.tuple(fc.nat(5000), fc.integer({ min: 1, max: 9 })), { minLength: 1, maxLength: 300 })])('sums', (steps) => {
-    const b = new Binning(1);
-    let x = 0;
-    const points: [number, number][] = [];
-    for (const [dx, v] of steps) {
-      x += dx;
-      const i = b.bin(x);
-      b.sums.get('faults4k')![i] += v;
-      points.push([x, v]);
-    }
-    const direct = new Float64Array(MAX_BINS);
-    for (const [px, v] of points) direct[Math.floor(px / b.width)] += v;
-    expect(Array.from(b.sums.get('faults4k')!)).toEqual(Array.from(direct));
-    expect(b.n).toBe(Math.floor(x / b.width) + 1);
-  });
+  fcTest.prop([fc.array(fc.tuple(fc.nat(5000), fc.integer({ min: 1, max: 9 })), { minLength: 1, maxLength: 300 })])(
+    'sums',
+    (steps) => {
+      const b = new Binning(1);
+      let x = 0;
+      const points: [number, number][] = [];
+      for (const [dx, v] of steps) {
+        x += dx;
+        const i = b.bin(x);
+        b.sums.get('faults4k')![i] += v;
+        points.push([x, v]);
+      }
+      const direct = new Float64Array(MAX_BINS);
+      for (const [px, v] of points) direct[Math.floor(px / b.width)] += v;
+      expect(Array.from(b.sums.get('faults4k')!)).toEqual(Array.from(direct));
+      expect(b.n).toBe(Math.floor(x / b.width) + 1);
+    },
+  );
 });
 
 describe('svmsim report (CLI)', () => {
@@ -145,6 +165,9 @@ describe('svmsim report (CLI)', () => {
     expect(f.stdout).toContain(`sha256 <code>${createHash('sha256').update(trace).digest('hex')}</code>`);
     expect((await runCli(['report', 'traces/07-vram-pressure.json', '--ranges', 'x'])).code).toBe(2);
     expect((await runCli(['report', 'traces/07-vram-pressure.json', '--kernel', '5.4'])).code).toBe(2);
-    expect((await runCli(['report', 'traces/07-vram-pressure.json', '--kernel', '6.15,6.16,6.17', '--vram', '1G,2G,4G'])).code).toBe(2);
+    expect(
+      (await runCli(['report', 'traces/07-vram-pressure.json', '--kernel', '6.15,6.16,6.17', '--vram', '1G,2G,4G']))
+        .code,
+    ).toBe(2);
   });
 });

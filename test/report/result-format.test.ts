@@ -15,14 +15,23 @@ const DOC = 'docs/result-format.md';
 function traceFiles(dir: string): string[] {
   return readdirSync(dir)
     .sort()
-    .flatMap((f) => (statSync(join(dir, f)).isDirectory() ? traceFiles(join(dir, f)) : /\.(json|jsonl|csv)$/.test(f) ? [join(dir, f)] : []));
+    .flatMap((f) =>
+      statSync(join(dir, f)).isDirectory()
+        ? traceFiles(join(dir, f))
+        : /\.(json|jsonl|csv)$/.test(f)
+          ? [join(dir, f)]
+          : [],
+    );
 }
 
 describe('docs/result-format.md', () => {
   test('is up to date with the registries', () => {
     const want = resultFormatDoc();
     if (process.env.SVMSIM_UPDATE_DOCS) writeFileSync(DOC, want);
-    expect(readFileSync(DOC, 'utf8'), `${DOC} is stale: run SVMSIM_UPDATE_DOCS=1 npx vitest run test/report/result-format.test.ts`).toBe(want);
+    expect(
+      readFileSync(DOC, 'utf8'),
+      `${DOC} is stale: run SVMSIM_UPDATE_DOCS=1 npx vitest run test/report/result-format.test.ts`,
+    ).toBe(want);
   });
 
   test('every decision in the replays of traces/ has the registry fields; every JSONL line type is documented', async () => {

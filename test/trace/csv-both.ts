@@ -7,9 +7,13 @@ import { join } from 'node:path';
 import { openTrace, parseTrace } from '../../src/trace/index.js';
 
 type Ev = { core: unknown; line: number; addr: bigint; size: bigint; toCore?: () => unknown };
-export const plain = (evs: Iterable<Ev>) => [...evs].map((e) => ({ core: e.toCore ? e.toCore() : e.core, line: e.line, addr: e.addr, size: e.size }));
+export const plain = (evs: Iterable<Ev>) =>
+  [...evs].map((e) => ({ core: e.toCore ? e.toCore() : e.core, line: e.line, addr: e.addr, size: e.size }));
 
-export function readCsvBothWays(dir: string, text: string): { bytes: unknown; whole: unknown; e1: string[]; e2: string[] } {
+export function readCsvBothWays(
+  dir: string,
+  text: string,
+): { bytes: unknown; whole: unknown; e1: string[]; e2: string[] } {
   const p = join(dir, 'prop.csv');
   writeFileSync(p, text);
   const e1: string[] = [];
@@ -22,7 +26,10 @@ export function readCsvBothWays(dir: string, text: string): { bytes: unknown; wh
     e1.push((e as Error).message);
   }
   try {
-    whole = plain(parseTrace(text, { file: 'prop.csv', format: 'csv', fast: false, onError: (e) => void e2.push(e.message) }).events);
+    whole = plain(
+      parseTrace(text, { file: 'prop.csv', format: 'csv', fast: false, onError: (e) => void e2.push(e.message) })
+        .events,
+    );
   } catch (e) {
     e2.push((e as Error).message);
   }

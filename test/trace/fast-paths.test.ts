@@ -21,10 +21,18 @@ const dir = mkdtempSync(join(tmpdir(), 'svmsim-fast-'));
 type Value = string | number;
 type Obj = Record<string, Value>;
 
-const plainEvent = (e: ParsedEvent & { toCore?: () => unknown }) => ({ core: e.toCore ? e.toCore() : e.core, line: e.line, addr: e.addr, size: e.size });
+const plainEvent = (e: ParsedEvent & { toCore?: () => unknown }) => ({
+  core: e.toCore ? e.toCore() : e.core,
+  line: e.line,
+  addr: e.addr,
+  size: e.size,
+});
 
 /** Events and error messages (file:line: ...) of one read, errors collected in order. */
-function collect(read: (onError: (e: Error) => void) => Iterable<ParsedEvent>): { events: unknown[]; errors: string[] } {
+function collect(read: (onError: (e: Error) => void) => Iterable<ParsedEvent>): {
+  events: unknown[];
+  errors: string[];
+} {
   const errors: string[] = [];
   const events: unknown[] = [];
   try {
@@ -35,8 +43,10 @@ function collect(read: (onError: (e: Error) => void) => Iterable<ParsedEvent>): 
   return { events, errors };
 }
 
-const schemaPath = (text: string, format: TraceFormat, file: string) => collect((onError) => parseTrace(text, { file, format, onError, fast: false }).events);
-const fastInMemory = (text: string, format: TraceFormat, file: string) => collect((onError) => parseTrace(text, { file, format, onError }).events);
+const schemaPath = (text: string, format: TraceFormat, file: string) =>
+  collect((onError) => parseTrace(text, { file, format, onError, fast: false }).events);
+const fastInMemory = (text: string, format: TraceFormat, file: string) =>
+  collect((onError) => parseTrace(text, { file, format, onError }).events);
 const fastFile = (bytes: string | Buffer, format: TraceFormat, file: string) => {
   const p = join(dir, file);
   writeFileSync(p, bytes);
@@ -47,10 +57,40 @@ const fastFile = (bytes: string | Buffer, format: TraceFormat, file: string) => 
 // Random events from the rules tables
 
 const hex = (max: bigint, min = 0n) => fc.bigInt({ min, max }).map((v) => '0x' + v.toString(16));
-const goodAddr = fc.oneof(hex(0xffffffffffffn), hex((1n << 64n) - 1n), fc.bigInt({ min: 0n, max: 1n << 40n }).map((v) => '0X' + v.toString(16).toUpperCase()));
-const badAddr = fc.constantFrom('7f00000000ab', '7000000000', '0x', 'zz', '0x7f000000100g', '0x00000000000000001', '0x10000000000000000', ' 0x10', '-1');
-const goodSize = fc.oneof(fc.integer({ min: 1, max: 2 ** 36 }).map(String), hex(0xfffffffffn, 1n), fc.constantFrom('4K', '2M', '1.5M', '64K', '0x200000', '4096'));
-const badSize = fc.constantFrom('0', '0x0', '00', '-4', '1.5', '2Q', '99999999999999999999', '0x20000000000000', '128G', '1e3', 'K');
+const goodAddr = fc.oneof(
+  hex(0xffffffffffffn),
+  hex((1n << 64n) - 1n),
+  fc.bigInt({ min: 0n, max: 1n << 40n }).map((v) => '0X' + v.toString(16).toUpperCase()),
+);
+const badAddr = fc.constantFrom(
+  '7f00000000ab',
+  '7000000000',
+  '0x',
+  'zz',
+  '0x7f000000100g',
+  '0x00000000000000001',
+  '0x10000000000000000',
+  ' 0x10',
+  '-1',
+);
+const goodSize = fc.oneof(
+  fc.integer({ min: 1, max: 2 ** 36 }).map(String),
+  hex(0xfffffffffn, 1n),
+  fc.constantFrom('4K', '2M', '1.5M', '64K', '0x200000', '4096'),
+);
+const badSize = fc.constantFrom(
+  '0',
+  '0x0',
+  '00',
+  '-4',
+  '1.5',
+  '2Q',
+  '99999999999999999999',
+  '0x20000000000000',
+  '128G',
+  '1e3',
+  'K',
+);
 const goodTime = fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }).map(String), fc.constantFrom('5us', '1.5ms', '2s', '0'));
 const badTime = fc.constantFrom('-1', '1e3', '1.5', 'soon', '5 ms', '1.0000000001s');
 const goodPid = fc.constantFrom('1', '2', '200', '2147483647');
@@ -60,16 +100,25 @@ const typo = (w: string) => fc.constantFrom(w.toUpperCase(), w.slice(0, -1), w +
 
 /** A valid event object (string values, as in CSV cells) of a random op. */
 const validEvent: fc.Arbitrary<Obj> = fc.constantFrom(...OP_NAMES).chain((op) => {
-  const rule = OP_RULES[op] as (typeof OP_RULES)[keyof typeof OP_RULES];
+  const rule = OP_RULES[op];
   const fields = Object.entries(rule.fields) as [EnumField, { use: string }][];
-  const oneOf = 'oneOf' in rule ? (rule.oneOf as readonly EnumField[]) : [];
+  const oneOf = rule.oneOf ?? [];
   return fc
     .record({
       t: fc.option(goodTime, { nil: undefined }),
       pid: fc.option(goodPid, { nil: undefined }),
       addr: goodAddr,
-      size: rule.size === 'none' ? fc.constant(undefined) : rule.size === 'required' ? goodSize : fc.option(goodSize, { nil: undefined }),
-      enums: fc.tuple(...fields.map(([f, use]) => (use.use === 'required' || oneOf.includes(f) ? enumValue(f) : fc.option(enumValue(f), { nil: undefined })))),
+      size:
+        rule.size === 'none'
+          ? fc.constant(undefined)
+          : rule.size === 'required'
+            ? goodSize
+            : fc.option(goodSize, { nil: undefined }),
+      enums: fc.tuple(
+        ...fields.map(([f, use]) =>
+          use.use === 'required' || oneOf.includes(f) ? enumValue(f) : fc.option(enumValue(f), { nil: undefined }),
+        ),
+      ),
       pick: fc.integer({ min: 0, max: Math.max(0, oneOf.length - 1) }),
     })
     .map(({ t, pid, addr, size, enums, pick }) => {
@@ -87,13 +136,19 @@ const validEvent: fc.Arbitrary<Obj> = fc.constantFrom(...OP_NAMES).chain((op) =>
 
 /** A mistake applied to a valid event. */
 const mistake: fc.Arbitrary<(o: Obj) => Obj> = fc.oneof(
-  fc.constantFrom(...OP_NAMES).chain((op) => typo(op)).map((w) => (o: Obj) => ({ ...o, op: w })),
+  fc
+    .constantFrom(...OP_NAMES)
+    .chain((op) => typo(op))
+    .map((w) => (o: Obj) => ({ ...o, op: w })),
   fc.constant((o: Obj) => ({ ...o, op: 'gpu_reed' })),
   badAddr.map((a) => (o: Obj) => ({ ...o, addr: a })),
   badSize.map((s) => (o: Obj) => ({ ...o, size: s })),
   badTime.map((t) => (o: Obj) => ({ ...o, t })),
   badPid.map((p) => (o: Obj) => ({ ...o, pid: p })),
-  fc.constantFrom(...ENUM_FIELDS).chain((f) => fc.tuple(fc.constant(f), fc.oneof(enumValue(f), typo(ENUMS[f].values[0])))).map(([f, v]) => (o: Obj) => ({ ...o, [f]: v })),
+  fc
+    .constantFrom(...ENUM_FIELDS)
+    .chain((f) => fc.tuple(fc.constant(f), fc.oneof(enumValue(f), typo(ENUMS[f].values[0]))))
+    .map(([f, v]) => (o: Obj) => ({ ...o, [f]: v })),
   fc.constantFrom('addr', 'size', ...ENUM_FIELDS).map((f) => (o: Obj) => {
     const c = { ...o };
     delete c[f];
@@ -102,7 +157,13 @@ const mistake: fc.Arbitrary<(o: Obj) => Obj> = fc.oneof(
   fc.constant((o: Obj) => ({ ...o, t: '1' })), // backwards in time after a later event
 );
 
-const eventList = fc.array(fc.oneof({ weight: 3, arbitrary: validEvent }, { weight: 1, arbitrary: fc.tuple(validEvent, mistake).map(([o, m]) => m(o)) }), { minLength: 1, maxLength: 25 });
+const eventList = fc.array(
+  fc.oneof(
+    { weight: 3, arbitrary: validEvent },
+    { weight: 1, arbitrary: fc.tuple(validEvent, mistake).map(([o, m]) => m(o)) },
+  ),
+  { minLength: 1, maxLength: 25 },
+);
 
 // ---------------------------------------------------------------------------------------------
 // Encodings
@@ -116,9 +177,14 @@ function csvCell(v: Value | undefined, quote: boolean): string {
 }
 
 /** CSV with the columns in a random order; some rows quoted, some blank or comment lines, CRLF or LF. */
-function toCsv(events: Obj[], order: number[], style: { crlf: boolean; quoteEvery: number; commentEvery: number; shortRowAt: number }): string {
+function toCsv(
+  events: Obj[],
+  order: number[],
+  style: { crlf: boolean; quoteEvery: number; commentEvery: number; shortRowAt: number },
+): string {
   const cols = order.map((i) => ALL_COLUMNS[i % ALL_COLUMNS.length]).filter((c, i, a) => a.indexOf(c) === i);
-  for (const c of ['op', 'addr', ...ALL_COLUMNS]) if (!cols.includes(c) && events.some((e) => e[c] !== undefined)) cols.push(c);
+  for (const c of ['op', 'addr', ...ALL_COLUMNS])
+    if (!cols.includes(c) && events.some((e) => e[c] !== undefined)) cols.push(c);
   const nl = style.crlf ? '\r\n' : '\n';
   let text = `#! platform kernel=6.18${nl}${cols.join(',')}${nl}`;
   events.forEach((e, i) => {
@@ -135,7 +201,8 @@ function toJsonl(events: Obj[], style: { header: boolean; numbers: boolean; fore
   let text = style.header ? '{"svmsim":1,"platform":{"kernel":"6.18"}}\n' : '';
   events.forEach((e, i) => {
     const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(e)) o[k] = style.numbers && k !== 'addr' && /^[0-9]{1,15}$/.test(String(v)) ? Number(v) : v;
+    for (const [k, v] of Object.entries(e))
+      o[k] = style.numbers && k !== 'addr' && /^[0-9]{1,15}$/.test(String(v)) ? Number(v) : v;
     if (i === style.foreignAt) o.bogus = 1;
     text += JSON.stringify(o) + '\n';
     if (i % 7 === 3) text += '# comment\n\n';
@@ -143,7 +210,12 @@ function toJsonl(events: Obj[], style: { header: boolean; numbers: boolean; fore
   return text;
 }
 
-const csvStyle = fc.record({ crlf: fc.boolean(), quoteEvery: fc.constantFrom(0, 0, 3), commentEvery: fc.constantFrom(0, 4), shortRowAt: fc.constantFrom(-1, -1, 2) });
+const csvStyle = fc.record({
+  crlf: fc.boolean(),
+  quoteEvery: fc.constantFrom(0, 0, 3),
+  commentEvery: fc.constantFrom(0, 4),
+  shortRowAt: fc.constantFrom(-1, -1, 2),
+});
 const columnOrder = fc.shuffledSubarray([...ALL_COLUMNS.keys()], { minLength: 2 });
 const jsonlStyle = fc.record({ header: fc.boolean(), numbers: fc.boolean(), foreignAt: fc.constantFrom(-1, -1, 1) });
 
@@ -206,7 +278,12 @@ describe('fast paths = schema path (fast-check, random valid and invalid traces)
     const rows = fc.sample(validEvent, { numRuns: 30000, seed: 7 });
     // Times never decrease, so every row is an event.
     for (const r of rows) delete r.t;
-    const text = toCsv(rows, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], { crlf: true, quoteEvery: 0, commentEvery: 997, shortRowAt: -1 });
+    const text = toCsv(rows, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], {
+      crlf: true,
+      quoteEvery: 0,
+      commentEvery: 997,
+      shortRowAt: -1,
+    });
     expect(text.length).toBeGreaterThan(1 << 20);
     const ref = schemaPath(text, 'csv', 'big.csv');
     expect(ref.events.length).toBeGreaterThan(25000); // the rest: spans past 2^64 (random 64-bit addresses)

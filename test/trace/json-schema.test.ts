@@ -27,7 +27,8 @@ const why = (v: { errors?: unknown }) => JSON.stringify(v.errors)?.slice(0, 400)
 
 describe('schemas/*.json', () => {
   test('are current: `npm run schemas` would write the committed files', () => {
-    for (const [file, text] of Object.entries(files)) expect(readFileSync(file, 'utf8'), `${file} is stale: run npm run schemas`).toBe(text);
+    for (const [file, text] of Object.entries(files))
+      expect(readFileSync(file, 'utf8'), `${file} is stale: run npm run schemas`).toBe(text);
   });
 
   test('every bundled trace validates against schemas/trace.schema.json (json documents, each jsonl line, each csv row)', () => {
@@ -86,7 +87,13 @@ describe('schemas/*.json', () => {
   });
 
   test('replay results (json) validate against schemas/result.schema.json', async () => {
-    for (const t of ['traces/01-first-touch-2m.json', 'traces/14-errors.json', 'traces/15-two-process-vram.jsonl', 'traces/13-recorded-faults.csv', 'traces/07-vram-pressure.json']) {
+    for (const t of [
+      'traces/01-first-touch-2m.json',
+      'traces/14-errors.json',
+      'traces/15-two-process-vram.jsonl',
+      'traces/13-recorded-faults.csv',
+      'traces/07-vram-pressure.json',
+    ]) {
       for (const extra of [[], ['--no-events']]) {
         const r = await runCli(['replay', t, '--format', 'json', ...extra]);
         expect(r.code, r.stderr).toBe(0);

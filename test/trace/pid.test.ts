@@ -8,12 +8,37 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { csvRowObject, fastEvent, newCursor, openTrace, parseCsvRecord, parseEventObject, parseTrace } from '../../src/trace/index.js';
+import {
+  csvRowObject,
+  fastEvent,
+  newCursor,
+  openTrace,
+  parseCsvRecord,
+  parseEventObject,
+  parseTrace,
+} from '../../src/trace/index.js';
 import { plain, readCsvBothWays } from './csv-both.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-pid-'));
 
-const pidCell = fc.constantFrom('', '1', '2', '100', '4194304', '2147483647', '2147483648', '0', '-1', '007', ' 2', '2 ', '1.5', 'x', '99999999999', '1e3');
+const pidCell = fc.constantFrom(
+  '',
+  '1',
+  '2',
+  '100',
+  '4194304',
+  '2147483647',
+  '2147483648',
+  '0',
+  '-1',
+  '007',
+  ' 2',
+  '2 ',
+  '1.5',
+  'x',
+  '99999999999',
+  '1e3',
+);
 
 describe('pid field', () => {
   test('absent pid leaves the event without it (pid 1); present pid is carried in every encoding', () => {
@@ -23,9 +48,12 @@ describe('pid field', () => {
     const bytes = plain(openTrace(p, p, 'csv').events) as { core: { pid?: number } }[];
     expect(bytes.map((e) => e.core.pid)).toEqual([undefined, 200]);
     expect(bytes).toEqual(plain(parseTrace(csv, { file: p, format: 'csv', fast: false }).events));
-    const jsonl = '{"op":"mmap","addr":"0x7f0000000000","size":"2M","pid":3}\n{"op":"gpu_read","addr":"0x7f0000001000","pid":"4"}\n';
+    const jsonl =
+      '{"op":"mmap","addr":"0x7f0000000000","size":"2M","pid":3}\n{"op":"gpu_read","addr":"0x7f0000001000","pid":"4"}\n';
     expect(parseTrace(jsonl, { file: 'x.jsonl', format: 'jsonl' }).events.map((e) => e.core.pid)).toEqual([3, 4]);
-    expect(() => parseTrace('{"op":"gpu_read","addr":"0x1000","pid":0}\n', { file: 'x.jsonl', format: 'jsonl' })).toThrow(/x\.jsonl:1: field "pid": expected a process id/);
+    expect(() =>
+      parseTrace('{"op":"gpu_read","addr":"0x1000","pid":0}\n', { file: 'x.jsonl', format: 'jsonl' }),
+    ).toThrow(/x\.jsonl:1: field "pid": expected a process id/);
   });
 
   test('random JSON objects with a pid: whenever fastEvent answers, the schema path gives the same event', () => {
@@ -65,7 +93,8 @@ describe('pid field', () => {
       fc.property(fc.array(row, { minLength: 1, maxLength: 30 }), fc.boolean(), (rows, pidFirst) => {
         const head = pidFirst ? 'pid,t,op,addr,size,access' : 't,op,addr,size,access,pid';
         let text = head + '\n';
-        for (const [t, pid, op, addr, size, acc, end] of rows) text += (pidFirst ? [pid, t, op, addr, size, acc] : [t, op, addr, size, acc, pid]).join(',') + end;
+        for (const [t, pid, op, addr, size, acc, end] of rows)
+          text += (pidFirst ? [pid, t, op, addr, size, acc] : [t, op, addr, size, acc, pid]).join(',') + end;
         const { bytes, whole, e1, e2 } = readCsvBothWays(dir, text);
         expect(e1).toEqual(e2);
         expect(bytes).toEqual(whole);
@@ -77,7 +106,12 @@ describe('pid field', () => {
           const line = raw.replace(/\r$/, '');
           if (i === 0 || line === '' || line.startsWith('#')) return;
           try {
-            const e = parseEventObject(csvRowObject(cols, parseCsvRecord(line, 'prop.csv', i + 1), 'prop.csv', i + 1), 'prop.csv', i + 1, cur);
+            const e = parseEventObject(
+              csvRowObject(cols, parseCsvRecord(line, 'prop.csv', i + 1), 'prop.csv', i + 1),
+              'prop.csv',
+              i + 1,
+              cur,
+            );
             schema.push({ core: e.core, line: e.line, addr: e.addr, size: e.size });
           } catch {
             /* the readers report it */

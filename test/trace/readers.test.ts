@@ -47,7 +47,10 @@ t,op,addr,size,prot,kind,access,region,atomic\r
 
 /** Core events as plain objects (the CSV reader's events are objects of their own class). */
 const coreOf = (e: { core: unknown; toCore?: () => unknown }) => (e.toCore ? e.toCore() : e.core);
-const strip = (t: ReturnType<typeof parseTrace>) => ({ platform: t.platform, events: t.events.map((e) => ({ core: coreOf(e), addr: e.addr, size: e.size })) });
+const strip = (t: ReturnType<typeof parseTrace>) => ({
+  platform: t.platform,
+  events: t.events.map((e) => ({ core: coreOf(e), addr: e.addr, size: e.size })),
+});
 
 describe('encodings', () => {
   test('JSON, JSONL and CSV encodings of one trace give identical core events and platform', () => {
@@ -61,15 +64,34 @@ describe('encodings', () => {
   });
 
   test('line numbers point at each event in every encoding', () => {
-    expect(parseTrace(JSON_DOC, { file: 'a.json', format: 'json' }).events.map((e) => e.line)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13]);
-    expect(parseTrace(JSONL, { file: 'a.jsonl', format: 'jsonl' }).events.map((e) => e.line)).toEqual([2, 3, 5, 6, 7, 8, 9, 10, 11]);
-    expect(parseTrace(CSV, { file: 'a.csv', format: 'csv' }).events.map((e) => e.line)).toEqual([3, 4, 5, 6, 7, 9, 10, 11, 12]);
+    expect(parseTrace(JSON_DOC, { file: 'a.json', format: 'json' }).events.map((e) => e.line)).toEqual([
+      5, 6, 7, 8, 9, 10, 11, 12, 13,
+    ]);
+    expect(parseTrace(JSONL, { file: 'a.jsonl', format: 'jsonl' }).events.map((e) => e.line)).toEqual([
+      2, 3, 5, 6, 7, 8, 9, 10, 11,
+    ]);
+    expect(parseTrace(CSV, { file: 'a.csv', format: 'csv' }).events.map((e) => e.line)).toEqual([
+      3, 4, 5, 6, 7, 9, 10, 11, 12,
+    ]);
   });
 
-  test('platform knobs under the reference model\'s and the kernel\'s names', () => {
-    const t = parseTrace('{"svmsim":1,"platform":{"version":"6.16","svm_notifier_size":256,"HZ":1000,"vram_capacity":"8G","has_media_gt":false,"pagemap_enabled":true}}\n{"op":"cpu_read","addr":4096}', { file: 'a.jsonl', format: 'jsonl' });
-    expect(t.platform).toEqual({ kernel: '6.16', notifierBytes: 256n << 20n, hz: 1000, vramBytes: 8n << 30n, mediaGt: false, pagemap: true });
-    const c = parseTrace('#! platform svm_notifier_size=1024 atomic_svm_timeslice_ms=10\nop,addr\ncpu_read,0x1000\n', { file: 'a.csv', format: 'csv' });
+  test("platform knobs under the reference model's and the kernel's names", () => {
+    const t = parseTrace(
+      '{"svmsim":1,"platform":{"version":"6.16","svm_notifier_size":256,"HZ":1000,"vram_capacity":"8G","has_media_gt":false,"pagemap_enabled":true}}\n{"op":"cpu_read","addr":4096}',
+      { file: 'a.jsonl', format: 'jsonl' },
+    );
+    expect(t.platform).toEqual({
+      kernel: '6.16',
+      notifierBytes: 256n << 20n,
+      hz: 1000,
+      vramBytes: 8n << 30n,
+      mediaGt: false,
+      pagemap: true,
+    });
+    const c = parseTrace('#! platform svm_notifier_size=1024 atomic_svm_timeslice_ms=10\nop,addr\ncpu_read,0x1000\n', {
+      file: 'a.csv',
+      format: 'csv',
+    });
     expect(c.platform).toEqual({ notifierBytes: 1n << 30n, atomicTimesliceMs: 10 });
   });
 
@@ -128,27 +150,76 @@ describe('bad input: TraceInputError with file, line and field', () => {
 
   test.each([
     ['malformed JSON', '{"svmsim": 1,\n "events": [\n {"op": "mmap",, }]}', 'json', 3, undefined, /malformed JSON/],
-    ['unknown op', '{"op":"mmap","addr":"0x1000","size":"4K"}\n{"op":"gpu_reed","addr":"0x1000"}', 'jsonl', 2, 'op', /one of mmap, munmap/],
-    ['unknown field', '{"op":"munmap","addr":"0x1000","size":"4K","prot":"r"}', 'jsonl', 1, undefined, /unknown field "prot" for op "munmap"/],
+    [
+      'unknown op',
+      '{"op":"mmap","addr":"0x1000","size":"4K"}\n{"op":"gpu_reed","addr":"0x1000"}',
+      'jsonl',
+      2,
+      'op',
+      /one of mmap, munmap/,
+    ],
+    [
+      'unknown field',
+      '{"op":"munmap","addr":"0x1000","size":"4K","prot":"r"}',
+      'jsonl',
+      1,
+      undefined,
+      /unknown field "prot" for op "munmap"/,
+    ],
     ['missing field', '{"op":"mmap","addr":"0x1000"}', 'jsonl', 1, 'size', /missing/],
     ['non-hex address', 'op,addr\ncpu_read,0xZZ', 'csv', 2, 'addr', /expected an address/],
     ['negative size', 'op,addr,size\nmmap,0x1000,-4K', 'csv', 2, 'size', /expected a size/],
     ['zero size (CSV)', 'op,addr,size\nmmap,0x1000,0', 'csv', 2, 'size', /greater than 0, found "0"/],
     ['zero size (JSONL, hex)', '{"op":"munmap","addr":"0x1000","size":"0x0"}', 'jsonl', 1, 'size', /greater than 0/],
-    ['zero size (JSON, suffix)', '{"svmsim":1,"events":[{"op":"cpu_write","addr":"0x1000","size":"0K"}]}', 'json', 1, 'size', /greater than 0/],
+    [
+      'zero size (JSON, suffix)',
+      '{"svmsim":1,"events":[{"op":"cpu_write","addr":"0x1000","size":"0K"}]}',
+      'json',
+      1,
+      'size',
+      /greater than 0/,
+    ],
     ['fractional address', '{"op":"cpu_read","addr":4096.5}', 'jsonl', 1, 'addr', /address/],
     ['address beyond 64 bits', 'op,addr\ncpu_read,0x10000000000000000', 'csv', 2, 'addr', /below 2\^64/],
     ['JSON number above 2^53', '{"op":"cpu_read","addr":18014398509481985}', 'jsonl', 1, 'addr', /hex string/],
-    ['time backwards', 't,op,addr\n5ms,cpu_read,0x1000\n3ms,cpu_read,0x1000', 'csv', 3, 't', /time goes backwards: 3ms after 5ms/],
+    [
+      'time backwards',
+      't,op,addr\n5ms,cpu_read,0x1000\n3ms,cpu_read,0x1000',
+      'csv',
+      3,
+      't',
+      /time goes backwards: 3ms after 5ms/,
+    ],
     ['wrong cell count', 'op,addr\ncpu_read,0x1000,7', 'csv', 2, undefined, /expected 2 cells/],
     ['unknown column', 'op,adr\ncpu_read,0x1000', 'csv', 1, undefined, /unknown column "adr"/],
     ['bad enum', '{"op":"mmap","addr":"0x1000","size":"4K","prot":"rwx"}', 'jsonl', 1, 'prot', /one of r, rw, none/],
     ['binary junk', 'op,addr\n\u0000\u0001', 'csv', 2, undefined, /binary/],
     ['empty', '', 'csv', 1, undefined, /empty/],
     ['no events', '{"svmsim":1,"events":[]}', 'json', 1, 'events', /no events/],
-    ['platform knob given twice (name and alias)', '{"svmsim":1,"platform":{"kernel":"6.16","version":"6.17"},"events":[{"op":"cpu_read","addr":1}]}', 'json', 1, 'platform', /knob "kernel" is given twice \(also as "version"\)/],
-    ['unknown platform knob', '{"svmsim":1,"platform":{"vrm":"1G"},"events":[{"op":"cpu_read","addr":1}]}', 'json', 1, undefined, /unknown platform knob "vrm"/],
-    ['madvise with both attributes', '{"op":"xe_madvise","addr":"0x1000","size":"4K","preferred":"system","atomic":"cpu"}', 'jsonl', 1, undefined, /exactly one/],
+    [
+      'platform knob given twice (name and alias)',
+      '{"svmsim":1,"platform":{"kernel":"6.16","version":"6.17"},"events":[{"op":"cpu_read","addr":1}]}',
+      'json',
+      1,
+      'platform',
+      /knob "kernel" is given twice \(also as "version"\)/,
+    ],
+    [
+      'unknown platform knob',
+      '{"svmsim":1,"platform":{"vrm":"1G"},"events":[{"op":"cpu_read","addr":1}]}',
+      'json',
+      1,
+      undefined,
+      /unknown platform knob "vrm"/,
+    ],
+    [
+      'madvise with both attributes',
+      '{"op":"xe_madvise","addr":"0x1000","size":"4K","preferred":"system","atomic":"cpu"}',
+      'jsonl',
+      1,
+      undefined,
+      /exactly one/,
+    ],
   ] as const)('%s', (_n, text, format, line, field, msg) => {
     const e = bad(text, format);
     expect(e.line).toBe(line);

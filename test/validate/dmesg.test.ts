@@ -16,12 +16,15 @@ import { B, ev, M } from '../helpers.js';
 import { runCli } from '../cli-harness.js';
 
 const PF = '[    1.000002] xe 0000:03:00.0: [drm:__xe_svm_handle_pagefault [xe]] ';
-const RANGE = 'asid=1, gpusvm=00000000deadbeef, vram=0,0, seqno=9223372036854775807, start=0x007f0000000000, end=0x007f0000200000, size=2097152';
+const RANGE =
+  'asid=1, gpusvm=00000000deadbeef, vram=0,0, seqno=9223372036854775807, start=0x007f0000000000, end=0x007f0000200000, size=2097152';
 
 /** Print-point records of a replay with debugVm on. */
 function prints(kernel: Parameters<typeof defaultPlatform>[0], events: ReturnType<typeof ev>[]): Decision[] {
   const sim = new Simulator(defaultPlatform(kernel), { debugVm: true });
-  return events.flatMap((e) => sim.step(e).decisions).filter((d) => ['range_debug', 'invalidate_debug', 'copy_debug', 'svm_dbg'].includes(d.code));
+  return events
+    .flatMap((e) => sim.step(e).decisions)
+    .filter((d) => ['range_debug', 'invalidate_debug', 'copy_debug', 'svm_dbg'].includes(d.code));
 }
 
 describe('replay --format dmesg: the lines of xe_svm_handle_pagefault()', () => {
@@ -50,34 +53,67 @@ describe('replay --format dmesg: the lines of xe_svm_handle_pagefault()', () => 
   });
 
   test('a valid fault prints PAGE FAULT - VALID on 6.18 only', () => {
-    const evs = [ev('mmap', B, 2n * M), ev('gpu_fault', B, 1n, { access: 'read' }), ev('gpu_fault', B + 4096n, 1n, { access: 'read' })];
+    const evs = [
+      ev('mmap', B, 2n * M),
+      ev('gpu_fault', B, 1n, { access: 'read' }),
+      ev('gpu_fault', B + 4096n, 1n, { access: 'read' }),
+    ];
     for (const k of ['6.15', '6.16', '6.17', '6.18'] as const) {
       const fmt = new DmesgFormatter(DMESG_PROFILES[k]);
-      const text = prints(k, evs).map((x) => fmt.line(x, 0)).filter((l) => l !== undefined);
+      const text = prints(k, evs)
+        .map((x) => fmt.line(x, 0))
+        .filter((l) => l !== undefined);
       expect(text.some((l) => l!.includes('PAGE FAULT - VALID: '))).toBe(k === '6.18');
     }
   });
 
   test('copies: one COPY TO VRAM per run of system pages (xe_svm_copy), NPAGES = run length', () => {
     // 16 pages touched by the CPU at the start of a 2M range, then a GPU fault migrates it.
-    const d = prints('6.18', [ev('mmap', B, 2n * M), ev('cpu_write', B, 64n * 1024n), ev('gpu_fault', B, 1n, { access: 'read' })]);
+    const d = prints('6.18', [
+      ev('mmap', B, 2n * M),
+      ev('cpu_write', B, 64n * 1024n),
+      ev('gpu_fault', B, 1n, { access: 'read' }),
+    ]);
     const copies = d.filter((x) => x.code === 'copy_debug');
-    expect(copies).toEqual([{ code: 'copy_debug', toVram: true, page: Number(B >> 12n), bo: 1, boPage: 0, npages: 16 }]);
+    expect(copies).toEqual([
+      { code: 'copy_debug', toVram: true, page: Number(B >> 12n), bo: 1, boPage: 0, npages: 16 },
+    ]);
   });
 
   test('"Range is already in VRAM" is drm_dbg up to 6.16 and drm_info on 6.17 / 6.18', () => {
     const d: Decision = { code: 'svm_dbg', msg: 'range_in_vram' };
-    expect(new DmesgFormatter(DMESG_PROFILES['6.16']).line(d, 0)).toBe('[    0.000000] xe 0000:03:00.0: [drm:xe_svm_range_needs_migrate_to_vram [xe]] Range is already in VRAM');
-    expect(new DmesgFormatter(DMESG_PROFILES['6.17']).line(d, 0)).toBe('[    0.000000] xe 0000:03:00.0: [drm] Range is already in VRAM');
+    expect(new DmesgFormatter(DMESG_PROFILES['6.16']).line(d, 0)).toBe(
+      '[    0.000000] xe 0000:03:00.0: [drm:xe_svm_range_needs_migrate_to_vram [xe]] Range is already in VRAM',
+    );
+    expect(new DmesgFormatter(DMESG_PROFILES['6.17']).line(d, 0)).toBe(
+      '[    0.000000] xe 0000:03:00.0: [drm] Range is already in VRAM',
+    );
     const e: Decision = { code: 'svm_dbg', msg: 'vram_alloc_exceeded', errno: 'ENOMEM' };
-    expect(new DmesgFormatter(DMESG_PROFILES['6.18']).line(e, 0)).toBe('[    0.000000] xe 0000:03:00.0: [drm] *ERROR* VRAM allocation failed, retry count exceeded, asid=1, errno=-ENOMEM');
+    expect(new DmesgFormatter(DMESG_PROFILES['6.18']).line(e, 0)).toBe(
+      '[    0.000000] xe 0000:03:00.0: [drm] *ERROR* VRAM allocation failed, retry count exceeded, asid=1, errno=-ENOMEM',
+    );
   });
 
   test('placeholders are set by flags', async () => {
-    const r = await runCli(['replay', 'traces/01-first-touch-2m.json', '-f', 'dmesg', '--dmesg-asid', '7', '--dmesg-gpusvm', '0xabc', '--dmesg-pci', '0000:0a:00.0']);
+    const r = await runCli([
+      'replay',
+      'traces/01-first-touch-2m.json',
+      '-f',
+      'dmesg',
+      '--dmesg-asid',
+      '7',
+      '--dmesg-gpusvm',
+      '0xabc',
+      '--dmesg-pci',
+      '0000:0a:00.0',
+    ]);
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toContain('xe 0000:0a:00.0: [drm:__xe_svm_handle_pagefault [xe]] PAGE FAULT: asid=7, gpusvm=0000000000000abc,');
-    expect((await runCli(['replay', 'traces/01-first-touch-2m.json', '-f', 'dmesg', '--dmesg-pci', 'nope'])).code).toBe(2);
+    expect(r.stdout.split('\n')[0]).toContain(
+      'xe 0000:0a:00.0: [drm:__xe_svm_handle_pagefault [xe]] PAGE FAULT: asid=7, gpusvm=0000000000000abc,',
+    );
+    expect((await runCli(['replay', 'traces/01-first-touch-2m.json', '-f', 'dmesg', '--dmesg-pci', 'nope'])).code).toBe(
+      2,
+    );
   });
 });
 
@@ -86,10 +122,21 @@ describe('reading a kernel log', () => {
   const parse = (t: string) => parseDmesgLine(t, 1, 'k.log');
 
   test('dmesg, dmesg --raw, dmesg -t and journalctl -k -o short-monotonic give the same observation', () => {
-    for (const t of [`[  123.456789] ${body}`, `<7>[  123.456789] ${body}`, body, `[  123.456789] host kernel: ${body}`]) {
+    for (const t of [
+      `[  123.456789] ${body}`,
+      `<7>[  123.456789] ${body}`,
+      body,
+      `[  123.456789] host kernel: ${body}`,
+    ]) {
       const r = parse(t);
       expect(r.kind).toBe('svm');
-      expect(r.obs).toMatchObject({ label: 'PAGE FAULT', asid: 1, start: 0x7f0000000000n, end: 0x7f0000200000n, vram: [0, 0] });
+      expect(r.obs).toMatchObject({
+        label: 'PAGE FAULT',
+        asid: 1,
+        start: 0x7f0000000000n,
+        end: 0x7f0000200000n,
+        vram: [0, 0],
+      });
     }
   });
 
@@ -99,13 +146,22 @@ describe('reading a kernel log', () => {
     expect(parse('size=2097152').kind).toBe('wrapped');
     expect(parse(`[  1.0] ${body}`.slice(0, -3)).kind).toBe('truncated');
     expect(parse(`[  1.0] ${body.slice(0, body.indexOf(', end='))}`).kind).toBe('truncated');
-    expect(parse('[  1.0] xe 0000:03:00.0: [drm:xe_svm_invalidate [xe]] INVALIDATE: asid=1, gpusvm=0, seqno=3, start=0x0').kind).toBe('truncated');
+    expect(
+      parse('[  1.0] xe 0000:03:00.0: [drm:xe_svm_invalidate [xe]] INVALIDATE: asid=1, gpusvm=0, seqno=3, start=0x0')
+        .kind,
+    ).toBe('truncated');
   });
 
   test('a complete SVM line with an impossible value is bad input with file:line', () => {
-    expect(() => parse(`[  1.0] ${body.replace('size=2097152', 'size=4096')}`)).toThrow(/^k\.log:1: PAGE FAULT: size=4096 but end - start = 2097152/);
+    expect(() => parse(`[  1.0] ${body.replace('size=2097152', 'size=4096')}`)).toThrow(
+      /^k\.log:1: PAGE FAULT: size=4096 but end - start = 2097152/,
+    );
     expect(() => parse(`[  1.0] ${body.replace('vram=0,0', 'vram=2,0')}`)).toThrow(/k\.log:1: .*vram=2,0/);
-    expect(() => parse('[  1.0] xe 0000:03:00.0: [drm:xe_svm_invalidate [xe]] INVALIDATE: asid=1, gpusvm=0, seqno=3, start=0x1000, end=0x2000, event=9')).toThrow(/k\.log:1: .*event=9/);
+    expect(() =>
+      parse(
+        '[  1.0] xe 0000:03:00.0: [drm:xe_svm_invalidate [xe]] INVALIDATE: asid=1, gpusvm=0, seqno=3, start=0x1000, end=0x2000, event=9',
+      ),
+    ).toThrow(/k\.log:1: .*event=9/);
   });
 });
 
@@ -140,7 +196,8 @@ describe('svmsim validate --kernel-log: bad input and VM selection', () => {
     const log = (await runCli(['replay', trace, '-f', 'dmesg'])).stdout.trim().split('\n');
     const other = (await runCli(['replay', trace, '-f', 'dmesg', '--dmesg-asid', '2'])).stdout.trim().split('\n');
     // The second VM runs after the first (COPY lines carry no asid: they belong to the VM of the line before).
-    const mixed = [...log, ...other].flatMap((l) => [l, '[    5.000000] nvme nvme0: I/O 7 QID 3 timeout']).join('\n') + '\n';
+    const mixed =
+      [...log, ...other].flatMap((l) => [l, '[    5.000000] nvme nvme0: I/O 7 QID 3 timeout']).join('\n') + '\n';
     const p = file('mixed.log', mixed);
     const r = await runCli(['validate', trace, '--kernel-log', p]);
     expect(r.code).toBe(0);
@@ -156,7 +213,14 @@ describe('svmsim validate --kernel-log: bad input and VM selection', () => {
     expect(imp.code).toBe(0);
     const text = imp.files.get('obs.jsonl')!;
     expect(text.split('\n')[0]).toBe(JSON.stringify({ svmsim: 'observations', kind: 'dmesg', source: p }));
-    expect(JSON.parse(text.split('\n')[1])).toMatchObject({ label: 'PAGE FAULT', asid: 1, start: '0x7f0000000000', end: '0x7f0000200000', vram: [0, 0], line: 2 });
+    expect(JSON.parse(text.split('\n')[1])).toMatchObject({
+      label: 'PAGE FAULT',
+      asid: 1,
+      start: '0x7f0000000000',
+      end: '0x7f0000200000',
+      vram: [0, 0],
+      line: 2,
+    });
     const q = file('obs.jsonl', text);
     expect((await runCli(['validate', trace, '--kernel-log', q])).code).toBe(0);
     const broken = file('obs-bad.jsonl', text.replace('"label":"GET PAGES"', '"label":"NOPE"'));
@@ -215,9 +279,14 @@ describe('validate reads the trace once', () => {
     writeFileSync(before, stats.replace(/: \d+$/gm, ': 0'));
     writeFileSync(after, stats);
     const { readFileSync } = await import('node:fs');
-    const r = await runCli(['validate', '-', '--input-format', 'json', '--kernel-log', log, '--stats', before, after, '-f', 'json'], { stdin: readFileSync(trace, 'utf8') });
+    const r = await runCli(
+      ['validate', '-', '--input-format', 'json', '--kernel-log', log, '--stats', before, after, '-f', 'json'],
+      { stdin: readFileSync(trace, 'utf8') },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).checks.map((c: { check: string; verdict: string }) => `${c.check}:${c.verdict}`)).toEqual(['kernel-log:agree', 'stats:agree']);
+    expect(
+      JSON.parse(r.stdout).checks.map((c: { check: string; verdict: string }) => `${c.check}:${c.verdict}`),
+    ).toEqual(['kernel-log:agree', 'stats:agree']);
   });
 });

@@ -59,7 +59,10 @@ describe('log reader fast paths = plain versions (fast-check)', () => {
     const obs = fc.record({
       label: fc.constantFrom('PAGE FAULT', 'INVALIDATE', 'COPY TO VRAM', 'Range is already in VRAM'),
       asid: fc.option(fc.nat(), { nil: undefined }),
-      span: fc.option(fc.tuple(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })), { nil: undefined }),
+      span: fc.option(
+        fc.tuple(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })),
+        { nil: undefined },
+      ),
       vram: fc.option(fc.tuple(fc.constantFrom(0, 1), fc.constantFrom(0, 1)), { nil: undefined }),
       npages: fc.option(fc.nat(), { nil: undefined }),
       event: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),

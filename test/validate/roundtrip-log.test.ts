@@ -16,10 +16,17 @@ const tmp = scratch('svmsim-validate-').write;
 const RANGE_LINE = /start=0x([0-9a-f]+), end=0x([0-9a-f]+), size=(\d+)$/;
 
 /** Key fields of a line, to find two neighbours that differ. */
-const keyOf = (l: string) => l.replace(/^\[[^\]]*\] /, '').replace(/seqno=\d+/, '').replace(/gpusvm=\w+/, '').replace(/\[drm:\S+ \[xe\]\]/, '');
+const keyOf = (l: string) =>
+  l
+    .replace(/^\[[^\]]*\] /, '')
+    .replace(/seqno=\d+/, '')
+    .replace(/gpusvm=\w+/, '')
+    .replace(/\[drm:\S+ \[xe\]\]/, '');
 
 /** A (JSON/JSONL) trace's pids in order of first appearance: the order the simulator numbers their VMs. */
-const pidsOf = (file: string) => [...new Set([...readFileSync(file, 'utf8').matchAll(/"pid":\s*(\d+)/g)].map((m) => Number(m[1])))];
+const pidsOf = (file: string) => [
+  ...new Set([...readFileSync(file, 'utf8').matchAll(/"pid":\s*(\d+)/g)].map((m) => Number(m[1]))),
+];
 
 describe('validate --kernel-log round trip', () => {
   for (const file of traces) {
@@ -37,7 +44,17 @@ describe('validate --kernel-log round trip', () => {
         for (const [i, asid] of vms.entries()) {
           if (i === 0) continue;
           const pid = pidsOf(file)[i];
-          const vm = await validate([file, '-k', k, '--kernel-log', tmp(out.stdout), '--asid', String(asid), '--pid', String(pid)]);
+          const vm = await validate([
+            file,
+            '-k',
+            k,
+            '--kernel-log',
+            tmp(out.stdout),
+            '--asid',
+            String(asid),
+            '--pid',
+            String(pid),
+          ]);
           expect(vm.code, `asid ${asid} pid ${pid}: ${vm.stderr}`).toBe(0);
           expect(vm.doc.checks[0].compared).toBe(vmOf.filter((a) => a === asid).length);
         }
@@ -87,4 +104,3 @@ describe('validate --kernel-log round trip', () => {
     }
   }
 });
-

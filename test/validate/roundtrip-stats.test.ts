@@ -24,7 +24,9 @@ describe('validate --stats round trip', () => {
             .map((l) => l.split(': '));
           // BEFORE: arbitrary earlier values; AFTER: BEFORE + what the model counted.
           const before = rows.map(([name], i) => `${name}: ${1000 + 37 * i}`).join('\n') + '\n';
-          const afterSnapshot = (bump?: string) => rows.map(([name, v], i) => `${name}: ${1000 + 37 * i + Number(v) + (name === bump ? 1 : 0)}`).join('\n') + '\n';
+          const afterSnapshot = (bump?: string) =>
+            rows.map(([name, v], i) => `${name}: ${1000 + 37 * i + Number(v) + (name === bump ? 1 : 0)}`).join('\n') +
+            '\n';
           const bf = tmp(before);
           const same = await validate([file, '-k', k, '--gt', gt, '--stats', bf, tmp(afterSnapshot())]);
           expect(same.code).toBe(0);
@@ -33,7 +35,9 @@ describe('validate --stats round trip', () => {
           const count = rows.find(([name]) => !name.endsWith('_us'))![0];
           const r = await validate([file, '-k', k, '--gt', gt, '--stats', bf, tmp(afterSnapshot(count))]);
           expect(r.code).toBe(1);
-          const failing = r.doc.checks[0].counters.filter((c: { verdict: string }) => c.verdict === 'differs').map((c: { name: string }) => c.name);
+          const failing = r.doc.checks[0].counters
+            .filter((c: { verdict: string }) => c.verdict === 'differs')
+            .map((c: { name: string }) => c.name);
           expect(failing).toEqual([count]);
 
           const us = rows.find(([name]) => name.endsWith('_us'));
@@ -41,7 +45,10 @@ describe('validate --stats round trip', () => {
             // _us: shown, never failing without a tolerance; failing beyond it.
             const shifted = tmp(afterSnapshot(us[0]));
             expect((await validate([file, '-k', k, '--gt', gt, '--stats', bf, shifted])).code).toBe(0);
-            if (Number(us[1]) === 0) expect((await validate([file, '-k', k, '--gt', gt, '--stats', bf, shifted, '--us-tolerance', '10'])).code).toBe(1);
+            if (Number(us[1]) === 0)
+              expect(
+                (await validate([file, '-k', k, '--gt', gt, '--stats', bf, shifted, '--us-tolerance', '10'])).code,
+              ).toBe(1);
           }
         }
       });
@@ -57,7 +64,9 @@ describe('validate --stats: bad snapshots', () => {
     const p = tmp(old);
     const r = await runCli(['validate', trace, '-k', '6.18', '--stats', p, p]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${p}: counter list is not kernel 6.18's: missing svm_tlb_inval_count, svm_tlb_inval_us,`);
+    expect(r.stderr).toContain(
+      `${p}: counter list is not kernel 6.18's: missing svm_tlb_inval_count, svm_tlb_inval_us,`,
+    );
     expect(r.stderr).toContain('it looks like kernel 6.16 / 6.17 (use --kernel 6.17)');
   });
 

@@ -15,59 +15,153 @@
  * `tileInvalidated` (one tile is modelled, so booleans).
  *
  * Notifiers are kept in a map keyed by block index (their intervals are aligned blocks, so the
- * kernel's interval tree lookup is an O(1) division here); ranges in a sorted array per notifier.
+ * kernel's interval tree lookup is an O(1) division here); each notifier indexes its ranges by
+ * largest-chunk slot (GpusvmNotifier), so lookups and inserts stay cheap at millions of ranges.
  */
 
 import type { SimContext } from '../context.js';
 import type { NotifierEvent, NotMigratableCause, RangeRef } from '../decisions.js';
 
-/** Driver callbacks of a gpusvm instance. Mirrors struct drm_gpusvm_ops. */
-export interface GpusvmOps {
-  /** Called under the notifier lock for every MMU-notifier callback on a linked notifier. */
-  invalidate(sim: SimContext, notifier: GpusvmNotifier, event: NotifierEvent, start: number, end: number, quiet: boolean): void;
+/**
+ * Driver callbacks of a gpusvm instance. Mirrors struct drm_gpusvm_ops. Xe sets range_alloc,
+ * range_free and invalidate (xe_svm.c gpusvm_ops); notifier_alloc/notifier_free are left NULL, so
+ * the generic allocation is used for notifiers and no hook is modelled for them.
+ */
+export interface GpusvmOps<R extends SvmRange = SvmRange> {
+  /**
+   * Allocate a range: the driver embeds struct drm_gpusvm_range in its own (xe_svm_range) and
+   * returns it; drm-gpusvm initialises the generic part. Mirrors drm_gpusvm_ops.range_alloc.
+   */
+  rangeAlloc(start: number, npages: number, notifier: GpusvmNotifier<R>, migrateDevmem: boolean, createdSeq: number): R;
+  /** Free a range after drm_gpusvm_range_remove(). Mirrors drm_gpusvm_ops.range_free. */
+  rangeFree?(range: R): void;
+  /** Called under the notifier lock for every MMU-notifier callback on a linked notifier. Mirrors drm_gpusvm_ops.invalidate. */
+  invalidate(
+    sim: SimContext,
+    notifier: GpusvmNotifier<R>,
+    event: NotifierEvent,
+    start: number,
+    end: number,
+    quiet: boolean,
+  ): void;
 }
 
+/** Bits of SvmRange's flag word. */
+const MIGRATE_DEVMEM = 1 << 0;
+const UNMAPPED = 1 << 1;
+const PARTIAL_UNMAP = 1 << 2;
+const HAS_DEVMEM_PAGES = 1 << 3;
+const HAS_DMA_MAPPING = 1 << 4;
+/** 4 bits for the driver's own flags (driverFlag()). */
+const DRIVER_SHIFT = 5;
+/** Number of flag bits a driver may use. */
+const DRIVER_FLAG_BITS = 4;
+/** 3 bits: index into NOT_MIGRATABLE + 1 (0 = undefined). */
+const NOT_MIGRATABLE_SHIFT = DRIVER_SHIFT + DRIVER_FLAG_BITS;
+/** 5 bits: log2 of the range's pages (chunk sizes are powers of two). */
+const ORDER_SHIFT = 12;
+/** 9 bits: start % 512 (the rest of the start is `hi`). */
+const LO_SHIFT = 17;
+const LO_PAGES = 512;
+const NOT_MIGRATABLE: readonly NotMigratableCause[] = ['shmem', 'file', 'hugetlb', 'igpu', 'no_pagemap'];
+
+/**
+ * A range (struct drm_gpusvm_range). The driver allocates it through drm_gpusvm_ops.range_alloc,
+ * as a subclass with its own fields (Xe: XeSvmRange); a few flag bits are kept for those.
+ *
+ * Kept compact because recordings hold millions of them: every flag, the chunk order and the low
+ * bits of the start share one small-integer word, and the start is split so that no field is a
+ * boxed double (`hi * 512 + lo`, page numbers reach 2^36). The fields read like the kernel's
+ * through accessors.
+ */
 export class SvmRange {
-  /** drm_gpusvm_range_flags.migrate_devmem */
-  migrateDevmem: boolean;
-  unmapped = false;
-  partialUnmap = false;
-  hasDevmemPages = false;
-  hasDmaMapping = false;
-  /** xe_svm_range.tile_present (tile 0) */
-  tilePresent = false;
-  /** xe_svm_range.tile_invalidated (tile 0) */
-  tileInvalidated = false;
+  /** Flags, not-migratable cause, log2(npages), start % 512. */
+  private f: number;
+  /** Math.floor(start / 512). */
+  private readonly hi: number;
   /** BO whose device pages are DMA-mapped (drm_gpusvm_range.dpagemap / zdd), 0 if none. */
   devmemBo = 0;
-  /** The PTEs were written with the atomic-enable bit. */
-  atomicEnable = false;
-  /** 6.15-rc1 xe_svm_range.skip_migrate */
-  skipMigrate = false;
   /** drm_gpusvm_range.notifier_seq: the notifier's seq at the last successful get_pages; -1 = LONG_MAX (never). */
   notifierSeq = -1;
-  /** Why migrate_devmem is 0 (the CPU VMA kind or no devmem), undefined when it is 1. */
-  notMigratable: NotMigratableCause | undefined = undefined;
 
   constructor(
-    readonly id: number,
-    readonly start: number,
-    readonly end: number,
-    readonly notifier: GpusvmNotifier,
+    start: number,
+    npages: number,
+    readonly notifier: GpusvmNotifier<SvmRange>,
     migrateDevmem: boolean,
     /** Event index that created the range. */
     readonly createdSeq: number,
   ) {
-    this.migrateDevmem = migrateDevmem;
+    const hi = Math.floor(start / LO_PAGES);
+    this.hi = hi;
+    this.f =
+      (migrateDevmem ? MIGRATE_DEVMEM : 0) | (Math.log2(npages) << ORDER_SHIFT) | ((start - hi * LO_PAGES) << LO_SHIFT);
+  }
+
+  get start(): number {
+    return this.hi * LO_PAGES + ((this.f >>> LO_SHIFT) & (LO_PAGES - 1));
   }
 
   get npages(): number {
-    return this.end - this.start;
+    return 1 << ((this.f >>> ORDER_SHIFT) & 31);
   }
 
-  /** Bound on the tile and not invalidated since. */
-  get valid(): boolean {
-    return this.tilePresent && !this.tileInvalidated;
+  get end(): number {
+    return this.start + this.npages;
+  }
+
+  private flag(bit: number, on: boolean): void {
+    this.f = on ? this.f | bit : this.f & ~bit;
+  }
+
+  /** Driver flag `i` (0 .. DRIVER_FLAG_BITS - 1). */
+  protected driverFlag(i: number): boolean {
+    return (this.f & (1 << (DRIVER_SHIFT + i))) !== 0;
+  }
+
+  protected setDriverFlag(i: number, on: boolean): void {
+    this.flag(1 << (DRIVER_SHIFT + i), on);
+  }
+
+  /** drm_gpusvm_range_flags.migrate_devmem */
+  get migrateDevmem(): boolean {
+    return (this.f & MIGRATE_DEVMEM) !== 0;
+  }
+  set migrateDevmem(v: boolean) {
+    this.flag(MIGRATE_DEVMEM, v);
+  }
+  get unmapped(): boolean {
+    return (this.f & UNMAPPED) !== 0;
+  }
+  set unmapped(v: boolean) {
+    this.flag(UNMAPPED, v);
+  }
+  get partialUnmap(): boolean {
+    return (this.f & PARTIAL_UNMAP) !== 0;
+  }
+  set partialUnmap(v: boolean) {
+    this.flag(PARTIAL_UNMAP, v);
+  }
+  get hasDevmemPages(): boolean {
+    return (this.f & HAS_DEVMEM_PAGES) !== 0;
+  }
+  set hasDevmemPages(v: boolean) {
+    this.flag(HAS_DEVMEM_PAGES, v);
+  }
+  get hasDmaMapping(): boolean {
+    return (this.f & HAS_DMA_MAPPING) !== 0;
+  }
+  set hasDmaMapping(v: boolean) {
+    this.flag(HAS_DMA_MAPPING, v);
+  }
+  /** Why migrate_devmem is 0 (the CPU VMA kind or no devmem), undefined when it is 1. */
+  get notMigratable(): NotMigratableCause | undefined {
+    const k = (this.f >>> NOT_MIGRATABLE_SHIFT) & 7;
+    return k === 0 ? undefined : NOT_MIGRATABLE[k - 1];
+  }
+  set notMigratable(v: NotMigratableCause | undefined) {
+    const k = v === undefined ? 0 : NOT_MIGRATABLE.indexOf(v) + 1;
+    this.f = (this.f & ~(7 << NOT_MIGRATABLE_SHIFT)) | (k << NOT_MIGRATABLE_SHIFT);
   }
 
   ref(): RangeRef {
@@ -75,108 +169,243 @@ export class SvmRange {
   }
 }
 
-export class GpusvmNotifier {
-  /** Sorted by start, non-overlapping. */
-  readonly ranges: SvmRange[] = [];
+/** Index of the first range of a start-sorted list whose end is above `page`. */
+function listLowerBound(list: readonly SvmRange[], page: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid].end <= page) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A notifier and its ranges.
+ *
+ * The kernel keeps a notifier's ranges in an interval tree (drm_gpusvm_range_find() is
+ * interval_tree_iter_first()). Ranges are naturally aligned chunks no larger than the largest
+ * chunk size, so none crosses a boundary of that size (a *slot*, 2M for Xe): the ranges are kept
+ * per slot, in a start-sorted list of at most 512, and the occupied slots in a sorted typed array.
+ * A lookup is a binary search over the slot numbers and one over a short list; inserting or
+ * removing a range moves at most one slot's entries, however many ranges the notifier holds.
+ */
+export class GpusvmNotifier<R extends SvmRange = SvmRange> {
   /** mmu_interval_notifier.invalidate_seq (set by mmu_interval_set_seq() in every callback). */
   invalidateSeq = 0;
+  /** Ranges linked in the notifier. */
+  size = 0;
+  /** Occupied slot numbers, relative to the notifier start, ascending (first `nslots` entries). */
+  private keys = new Float64Array(4);
+  /** The ranges of each occupied slot, by start; parallel to `keys`. */
+  private readonly lists: R[][] = [];
+  private nslots = 0;
 
   constructor(
     readonly index: number,
     readonly start: number,
     readonly end: number,
+    /** Slot size in pages: a power of two that every chunk size divides. */
+    private readonly slotPages: number,
   ) {}
 
   ref(): RangeRef {
     return { start: this.start, end: this.end };
   }
 
-  /** Index of the first range whose end is above `page`. */
-  private lowerBound(page: number): number {
+  /** Every range, in address order (a copy). */
+  get ranges(): R[] {
+    const out: R[] = [];
+    for (let i = 0; i < this.nslots; i++) for (const r of this.lists[i]) out.push(r);
+    return out;
+  }
+
+  private slotOf(page: number): number {
+    return Math.floor((page - this.start) / this.slotPages);
+  }
+
+  /** Index of the first occupied slot numbered `slot` or above. */
+  private slotLowerBound(slot: number): number {
+    const keys = this.keys;
     let lo = 0;
-    let hi = this.ranges.length;
+    let hi = this.nslots;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ranges[mid].end <= page) lo = mid + 1;
+      if (keys[mid] < slot) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
+  /**
+   * Find the first range whose end is above `page`: its slot index and list index go to the
+   * shared scratch SEEK (no allocation). False when there is none.
+   */
+  private seek(page: number): boolean {
+    const slot = this.slotOf(page);
+    let i = this.slotLowerBound(slot);
+    let j = 0;
+    if (i < this.nslots && this.keys[i] === slot) {
+      j = listLowerBound(this.lists[i], page);
+      if (j === this.lists[i].length) {
+        i++;
+        j = 0;
+      }
+    }
+    SEEK.slot = i;
+    SEEK.pos = j;
+    return i < this.nslots;
+  }
+
   /** First range overlapping [start, end). Mirrors drm_gpusvm_range_find(). */
-  rangeFind(start: number, end: number): SvmRange | undefined {
-    const r = this.ranges[this.lowerBound(start)];
-    return r !== undefined && r.start < end ? r : undefined;
+  rangeFind(start: number, end: number): R | undefined {
+    if (!this.seek(start)) return undefined;
+    const r = this.lists[SEEK.slot][SEEK.pos];
+    return r.start < end ? r : undefined;
+  }
+
+  /** The range containing `page`, if any. */
+  rangeAt(page: number): R | undefined {
+    const slot = this.slotOf(page);
+    const i = this.slotLowerBound(slot);
+    if (i >= this.nslots || this.keys[i] !== slot) return undefined;
+    const list = this.lists[i];
+    if (list.length === 1) {
+      const r = list[0];
+      return r.start <= page && page < r.end ? r : undefined;
+    }
+    const r = list[listLowerBound(list, page)];
+    return r !== undefined && r.start <= page ? r : undefined;
   }
 
   /** Every range overlapping [start, end), in order. Mirrors drm_gpusvm_for_each_range(). */
-  rangesIn(start: number, end: number): SvmRange[] {
-    const out: SvmRange[] = [];
-    for (let i = this.lowerBound(start); i < this.ranges.length && this.ranges[i].start < end; i++) out.push(this.ranges[i]);
+  rangesIn(start: number, end: number): R[] {
+    const out: R[] = [];
+    if (!this.seek(start)) return out;
+    let i = SEEK.slot;
+    let j = SEEK.pos;
+    for (; i < this.nslots; i++, j = 0) {
+      const list = this.lists[i];
+      for (; j < list.length; j++) {
+        const r = list[j];
+        if (r.start >= end) return out;
+        out.push(r);
+      }
+    }
     return out;
   }
 
-  insert(r: SvmRange): void {
-    this.ranges.splice(this.lowerBound(r.start), 0, r);
+  insert(r: R): void {
+    const start = r.start;
+    const slot = this.slotOf(start);
+    const i = this.slotLowerBound(slot);
+    this.size++;
+    if (i < this.nslots && this.keys[i] === slot) {
+      const list = this.lists[i];
+      list.splice(listLowerBound(list, start), 0, r);
+      return;
+    }
+    if (this.nslots === this.keys.length) {
+      const k = new Float64Array(this.keys.length * 2);
+      k.set(this.keys);
+      this.keys = k;
+    }
+    this.keys.copyWithin(i + 1, i, this.nslots);
+    this.keys[i] = slot;
+    this.lists.splice(i, 0, [r]);
+    this.nslots++;
   }
 
-  remove(r: SvmRange): void {
-    const i = this.ranges.indexOf(r, Math.max(0, this.lowerBound(r.start) - 1));
-    if (i >= 0) this.ranges.splice(i, 1);
+  remove(r: R): void {
+    const start = r.start;
+    const slot = this.slotOf(start);
+    const i = this.slotLowerBound(slot);
+    if (i >= this.nslots || this.keys[i] !== slot) return;
+    const list = this.lists[i];
+    const j = list.indexOf(r, listLowerBound(list, start));
+    if (j < 0) return;
+    this.size--;
+    if (list.length > 1) {
+      list.splice(j, 1);
+      return;
+    }
+    this.keys.copyWithin(i, i + 1, this.nslots);
+    this.lists.splice(i, 1);
+    this.nslots--;
   }
 }
 
-export class Gpusvm {
-  readonly notifiers = new Map<number, GpusvmNotifier>();
-  private nextRangeId = 1;
-  ops: GpusvmOps = { invalidate: () => {} };
+/** Scratch result of GpusvmNotifier.seek(). */
+const SEEK = { slot: 0, pos: 0 };
+
+export class Gpusvm<R extends SvmRange = SvmRange> {
+  readonly notifiers = new Map<number, GpusvmNotifier<R>>();
   /** The range that served the last GPU access (a lookup cache; see gpuAccessHits()). */
-  lastHit: SvmRange | undefined;
+  lastHit: R | undefined;
+  /** The notifier found last (a lookup cache; linked notifiers only). */
+  private lastNotifier: GpusvmNotifier<R> | undefined;
   /**
    * mm->notifier_subscriptions->invalidate_seq: starts at 2, odd while an invalidation that hits an
    * interval notifier runs, +1 when it ends (mn_itree_inv_start_range / mn_itree_inv_end). Only the
    * invalidations the model makes move it; other interval notifiers of a real mm move it too.
    */
   invalidateSeq = 2;
+  /** Slot size of the notifiers' range index: the largest chunk, at most a notifier. */
+  private readonly slotPages: number;
 
   constructor(
     /** Notifier size in pages. */
     readonly notifierPages: number,
     /** mm_range in pages (vm->size). */
     readonly mmPages: number,
-    /** Chunk sizes in pages, descending; last is 1 (4K). */
+    /** Chunk sizes in pages, descending powers of two; last is 1 (4K). */
     readonly chunkPages: readonly number[],
-  ) {}
+    /** The driver's callbacks (drm_gpusvm_init()'s ops). */
+    readonly ops: GpusvmOps<R>,
+  ) {
+    this.slotPages = Math.min(chunkPages[0], notifierPages);
+  }
 
   /** Notifier containing `page`, if linked. Mirrors drm_gpusvm_notifier_find(). */
-  notifierFind(page: number): GpusvmNotifier | undefined {
-    return this.notifiers.get(Math.floor(page / this.notifierPages));
+  notifierFind(page: number): GpusvmNotifier<R> | undefined {
+    const index = Math.floor(page / this.notifierPages);
+    const last = this.lastNotifier;
+    if (last !== undefined && last.index === index) return last;
+    const n = this.notifiers.get(index);
+    if (n !== undefined) this.lastNotifier = n;
+    return n;
   }
 
   /** A fresh notifier for the aligned block containing `page`, not yet linked. Mirrors drm_gpusvm_notifier_alloc(). */
-  notifierAlloc(page: number): GpusvmNotifier {
+  notifierAlloc(page: number): GpusvmNotifier<R> {
     const index = Math.floor(page / this.notifierPages);
-    return new GpusvmNotifier(index, index * this.notifierPages, (index + 1) * this.notifierPages);
+    return new GpusvmNotifier<R>(index, index * this.notifierPages, (index + 1) * this.notifierPages, this.slotPages);
   }
 
   /** Link a notifier into the gpusvm. Mirrors drm_gpusvm_notifier_insert(). */
-  notifierInsert(n: GpusvmNotifier): void {
+  notifierInsert(n: GpusvmNotifier<R>): void {
     // mmu_interval_notifier_insert() outside an invalidation: seq = subscriptions seq - 1.
     n.invalidateSeq = this.invalidateSeq - 1;
     this.notifiers.set(n.index, n);
   }
 
   /** Unlink a notifier. Mirrors drm_gpusvm_notifier_remove(). */
-  notifierRemove(n: GpusvmNotifier): void {
+  notifierRemove(n: GpusvmNotifier<R>): void {
     this.notifiers.delete(n.index);
+    if (this.lastNotifier === n) this.lastNotifier = undefined;
   }
 
   /** Linked notifiers overlapping [start, end), in address order. */
-  notifiersIn(start: number, end: number): GpusvmNotifier[] {
+  notifiersIn(start: number, end: number): GpusvmNotifier<R>[] {
     if (end <= start) return [];
     const first = Math.floor(start / this.notifierPages);
     const last = Math.floor((end - 1) / this.notifierPages);
-    const out: GpusvmNotifier[] = [];
+    if (first === last) {
+      const n = this.notifierFind(start);
+      return n === undefined ? [] : [n];
+    }
+    const out: GpusvmNotifier<R>[] = [];
     if (last - first + 1 <= this.notifiers.size) {
       for (let i = first; i <= last; i++) {
         const n = this.notifiers.get(i);
@@ -188,17 +417,36 @@ export class Gpusvm {
     return out.sort((a, b) => a.start - b.start);
   }
 
-  /** The range containing `page`, if any. */
-  rangeAt(page: number): SvmRange | undefined {
-    return this.notifierFind(page)?.rangeFind(page, page + 1);
+  /**
+   * One MMU-notifier callback on a linked notifier: bump its sequence and call the driver's
+   * invalidate op. Mirrors drm_gpusvm_notifier_invalidate().
+   */
+  notifierInvalidate(
+    sim: SimContext,
+    n: GpusvmNotifier<R>,
+    event: NotifierEvent,
+    start: number,
+    end: number,
+    quiet: boolean,
+  ): void {
+    n.invalidateSeq = this.invalidateSeq; // mmu_interval_set_seq()
+    this.ops.invalidate(sim, n, event, start, end, quiet);
   }
 
-  newRangeId(): number {
-    return this.nextRangeId++;
+  /** The range containing `page`, if any. */
+  rangeAt(page: number): R | undefined {
+    return this.notifierFind(page)?.rangeAt(page);
+  }
+
+  /** Live ranges over all notifiers. */
+  rangeCount(): number {
+    let n = 0;
+    for (const x of this.notifiers.values()) n += x.size;
+    return n;
   }
 
   /** All ranges, sorted by start. */
-  allRanges(): SvmRange[] {
+  allRanges(): R[] {
     const ns = [...this.notifiers.values()].sort((a, b) => a.start - b.start);
     return ns.flatMap((n) => n.ranges);
   }

@@ -35,7 +35,13 @@ export type GetPagesResult =
  * VMA, -EPERM for a write to a VMA without VM_WRITE). With Xe as device-private owner our device
  * pages are returned as they are; with a NULL owner they go through migrate_to_ram first.
  */
-function hmmRangeFault(sim: SimContext, start: number, end: number, write: boolean, ownerNull: boolean): { faulted: number; errno?: Errno; cause?: GetPagesFailCause } {
+function hmmRangeFault(
+  sim: SimContext,
+  start: number,
+  end: number,
+  write: boolean,
+  ownerNull: boolean,
+): { faulted: number; errno?: Errno; cause?: GetPagesFailCause } {
   let faulted = 0;
   let p = start;
   while (p < end) {

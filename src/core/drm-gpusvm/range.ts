@@ -14,8 +14,10 @@
 
 import { emit, type SimContext } from '../context.js';
 import type { ChunkReject, Decision, Errno, NotMigratableCause } from '../decisions.js';
-import type { GpuVma } from '../xe-svm/vm.js';
-import { SvmRange, type GpusvmNotifier } from './gpusvm.js';
+import type { Gpusvm, GpusvmNotifier } from './gpusvm.js';
+
+/** The driver's range type (what its drm_gpusvm_ops.range_alloc returns). */
+type Range = SimContext['gpusvm'] extends Gpusvm<infer R> ? R : never;
 
 /** The subset of struct drm_gpusvm_ctx that range creation reads. */
 export interface RangeCtx {
@@ -27,8 +29,14 @@ export interface RangeCtx {
   ownerNull?: boolean;
 }
 
+/** The GPU VA span a range must fit in (the driver's GPU VMA: gpuva_start, gpuva_end), in pages. */
+export interface GpuvaSpan {
+  readonly start: number;
+  readonly end: number;
+}
+
 export type FindOrInsertResult =
-  | { ok: true; range: SvmRange; created: boolean; rejected: { pages: number; reason: ChunkReject }[] }
+  | { ok: true; range: Range; created: boolean; rejected: { pages: number; reason: ChunkReject }[] }
   | { ok: false; errno: Errno; reason: Extract<Decision, { code: 'range_error' }>['reason'] };
 
 /**
@@ -51,7 +59,7 @@ export function rangeChunkSize(
   vmaStart: number,
   vmaEnd: number,
   page: number,
-  gpuVma: GpuVma,
+  gpuVma: GpuvaSpan,
   ctx: RangeCtx,
   rejected: { pages: number; reason: ChunkReject }[],
 ): number {
@@ -77,7 +85,11 @@ export function rangeChunkSize(
         rejected.push({ pages: c, reason: 'overlap' });
         continue;
       }
-      if (ctx.checkPagesThreshold !== 0 && c <= ctx.checkPagesThreshold && !checkPages(sim, start, end, ctx.ownerNull)) {
+      if (
+        ctx.checkPagesThreshold !== 0 &&
+        c <= ctx.checkPagesThreshold &&
+        !checkPages(sim, start, end, ctx.ownerNull)
+      ) {
         rejected.push({ pages: c, reason: 'check_pages' });
         continue;
       }
@@ -90,7 +102,13 @@ export function rangeChunkSize(
 /**
  * Find the range containing `page` or create one. Mirrors drm_gpusvm_range_find_or_insert().
  */
-export function rangeFindOrInsert(sim: SimContext, page: number, gpuVma: GpuVma, ctx: RangeCtx, seq: number): FindOrInsertResult {
+export function rangeFindOrInsert(
+  sim: SimContext,
+  page: number,
+  gpuVma: GpuvaSpan,
+  ctx: RangeCtx,
+  seq: number,
+): FindOrInsertResult {
   const gpusvm = sim.gpusvm;
   if (page >= gpusvm.mmPages) return { ok: false, errno: 'EINVAL', reason: 'out_of_mm' };
 
@@ -120,7 +138,7 @@ export function rangeFindOrInsert(sim: SimContext, page: number, gpuVma: GpuVma,
   if (chunk === 0) return { ok: false, errno: 'EINVAL', reason: 'no_chunk' };
 
   const start = Math.floor(page / chunk) * chunk;
-  const range = new SvmRange(gpusvm.newRangeId(), start, start + chunk, notifier, migrateDevmem, seq);
+  const range = gpusvm.ops.rangeAlloc(start, chunk, notifier, migrateDevmem, seq);
   range.notMigratable = notMigratable;
   notifier.insert(range);
   if (fresh) {
@@ -133,11 +151,12 @@ export function rangeFindOrInsert(sim: SimContext, page: number, gpuVma: GpuVma,
 /**
  * Remove a range; drop its notifier when it was the last one. Mirrors drm_gpusvm_range_remove().
  */
-export function rangeRemove(sim: SimContext, range: SvmRange): void {
+export function rangeRemove(sim: SimContext, range: Range): void {
   rangeUnmapPages(range);
-  const n = range.notifier;
+  const n = range.notifier as GpusvmNotifier<Range>;
   n.remove(range);
-  if (n.ranges.length === 0) {
+  sim.gpusvm.ops.rangeFree?.(range); // drm_gpusvm_range_put(): the last reference
+  if (n.size === 0) {
     sim.gpusvm.notifierRemove(n);
     emit(sim, { code: 'notifier_remove', notifier: n.ref() });
   }
@@ -147,7 +166,7 @@ export function rangeRemove(sim: SimContext, range: SvmRange): void {
  * Drop the range's DMA mappings and device-page association.
  * Mirrors drm_gpusvm_range_unmap_pages().
  */
-export function rangeUnmapPages(range: SvmRange): void {
+export function rangeUnmapPages(range: Range): void {
   range.hasDmaMapping = false;
   range.hasDevmemPages = false;
   range.devmemBo = 0;
@@ -157,7 +176,7 @@ export function rangeUnmapPages(range: SvmRange): void {
  * Mark a range unmapped by an MMU_NOTIFY_UNMAP of [start, end).
  * Mirrors drm_gpusvm_range_set_unmapped().
  */
-export function rangeSetUnmapped(range: SvmRange, start: number, end: number): void {
+export function rangeSetUnmapped(range: Range, start: number, end: number): void {
   range.unmapped = true;
   if (range.start < start || range.end > end) range.partialUnmap = true;
 }

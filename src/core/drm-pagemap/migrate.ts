@@ -12,28 +12,19 @@
  * - evictToRam: TTM evicting a BO: every still-resident page moves back, one notifier callback
  *   per page (migrate_device_pfns → try_to_migrate).
  *
- * Copies go through Xe's xe_svm_copy(), whose ≥6.18 statistics count only pages with a source.
+ * The copies themselves are the driver's: drm_pagemap calls the allocation's
+ * drm_pagemap_devmem_ops (populate_devmem_pfn, copy_to_devmem, copy_to_ram, devmem_release), and
+ * Xe counts its copy statistics there (xe-svm/migrate.ts). drm_pagemap_pagemap_ops (page_free,
+ * migrate_to_ram) is what mm calls for device-private pages.
  */
 
-import { emit, type SimContext } from '../context.js';
-import type { Decision, Errno, MigrateFailCause } from '../decisions.js';
+import type { SimContext } from '../context.js';
+import { emit } from '../context.js';
+import type { Errno, MigrateFailCause } from '../decisions.js';
 import { mmuNotifierInvalidate } from '../mm/notifier.js';
-import { devicePte, isDevicePte, PTE_SMEM, pteBo } from '../mm/page-table.js';
-import { kernelAtLeast } from '../platform.js';
+import { devicePte, isDevicePte, PTE_SMEM, pteBo, type CpuPageTable } from '../mm/page-table.js';
 import { inProcessOf } from '../processes.js';
-import { copyDebug, firstPageWithoutSource, isSmemPte } from '../xe-svm/debug.js';
-import type { DevmemBo } from './pagemap.js';
-
-/** Account a VRAM→RAM copy of `copied` pages by a call of `npages` pages. Mirrors xe_svm_copy() stats. */
-function statsCopyToRam(sim: SimContext, copied: number, npages: number): void {
-  const gt = sim.stats.primary;
-  gt.incr('svm_cpu_copy_kb', 4 * copied);
-  if (copied === 0) return;
-  const t = sim.cost.copy(copied, 'd2h');
-  gt.incr('svm_cpu_copy_us', t);
-  gt.incrSized(npages, 'cpu_copy_us', t);
-  sim.metrics.copyUs += t;
-}
+import type { DevPagemapOps, DevmemBo, PopulateResult } from './pagemap.js';
 
 /** Account a migration back to RAM in the derived metrics and the thrashing tracker. */
 function noteToRam(sim: SimContext, bo: DevmemBo, pages: number): void {
@@ -42,37 +33,62 @@ function noteToRam(sim: SimContext, bo: DevmemBo, pages: number): void {
   sim.thrash.migrated(bo.start, bo.npages, 'ram', pages, sim.seq, sim.clock.now);
 }
 
-/** Account a RAM→VRAM copy. Mirrors xe_svm_copy() stats. */
-function statsCopyToVram(sim: SimContext, copied: number, npages: number): number {
-  const gt = sim.stats.primary;
-  gt.incr('svm_device_copy_kb', 4 * copied);
-  if (copied === 0) return 0;
-  const t = sim.cost.copy(copied, 'h2d');
-  gt.incr('svm_device_copy_us', t);
-  gt.incrSized(npages, 'device_copy_us', t);
-  return t;
-}
-
-/** Drop `n` device-page references of a BO; release it at zero. Mirrors drm_pagemap_zdd_put(). */
-export function devmemPagesFreed(sim: SimContext, bo: DevmemBo, n: number, cause: Extract<Decision, { code: 'bo_free' }>['cause']): void {
+/**
+ * Drop `n` device-page references of a BO; at zero the driver releases it (devmem_release).
+ * Mirrors drm_pagemap_page_free() → drm_pagemap_zdd_put() → drm_pagemap_zdd_destroy().
+ */
+function drmPagemapPageFree(sim: SimContext, bo: DevmemBo, n: number): void {
   bo.resident -= n;
-  if (bo.resident === 0) {
-    sim.pagemap.release(bo);
-    emit(sim, { code: 'bo_free', bo: bo.id, start: bo.start, end: bo.start + bo.npages, bytes: BigInt(bo.npages) << 12n, cause });
-  }
+  if (bo.resident === 0) sim.pagemap.devmemOps.devmemRelease(sim, bo);
 }
 
-export type MigrateResult = { ok: true; copied: number; copyUs: number } | { ok: false; errno: Errno; cause: MigrateFailCause };
+/** What a migration to device memory did (one object, refilled by every call: read it before the next). */
+export interface MigrateResult {
+  ok: boolean;
+  /** Pages copied (with a source page). */
+  copied: number;
+  /** Cost-model µs of the copy. */
+  copyUs: number;
+  errno: Errno | undefined;
+  cause: MigrateFailCause | undefined;
+}
+const migrated: MigrateResult = { ok: false, copied: 0, copyUs: 0, errno: undefined, cause: undefined };
+
+function migrateFailed(errno: Errno, cause: MigrateFailCause): MigrateResult {
+  migrated.ok = false;
+  migrated.copied = 0;
+  migrated.copyUs = 0;
+  migrated.errno = errno;
+  migrated.cause = cause;
+  return migrated;
+}
+
+/** First page of [start, end) without a source page (hole or zero page), or -1. */
+function firstPageWithoutSource(pt: CpuPageTable, start: number, end: number): number {
+  let p = start;
+  for (const run of pt.runs(start, end)) {
+    if (run.start > p) return p; // a hole (pte_none) before this run
+    if (run.pte !== PTE_SMEM) return run.start;
+    p = run.end;
+  }
+  return p < end ? p : -1;
+}
 
 /**
  * Migrate the system pages of [start, end) into `bo`.
  * Mirrors drm_pagemap_migrate_to_devmem() (6.15/6.16: drm_gpusvm_migrate_to_devmem()).
  */
-export function migrateToDevmem(sim: SimContext, bo: DevmemBo, start: number, end: number, timesliceMs: number): MigrateResult {
+export function migrateToDevmem(
+  sim: SimContext,
+  bo: DevmemBo,
+  start: number,
+  end: number,
+  timesliceMs: number,
+): MigrateResult {
   const vma = sim.mm.vmas.lookup(start);
-  if (vma === undefined) return { ok: false, errno: 'ENOENT', cause: 'no_cpu_vma' };
-  if (start < vma.start || end > vma.end) return { ok: false, errno: 'EINVAL', cause: 'spans_cpu_vmas' };
-  if (vma.kind !== 'anon') return { ok: false, errno: 'EBUSY', cause: 'not_anonymous' };
+  if (vma === undefined) return migrateFailed('ENOENT', 'no_cpu_vma');
+  if (start < vma.start || end > vma.end) return migrateFailed('EINVAL', 'spans_cpu_vmas');
+  if (vma.kind !== 'anon') return migrateFailed('EBUSY', 'not_anonymous');
 
   // migrate_vma_setup(): the MIGRATE notifier fires before collection is judged.
   mmuNotifierInvalidate(sim, 'MIGRATE', start, end);
@@ -81,25 +97,31 @@ export function migrateToDevmem(sim: SimContext, bo: DevmemBo, start: number, en
   const sum = sim.mm.pt.summarize(start, end);
   const copied = sum.smem;
   const cpages = npages - sum.device;
-  if (cpages === 0) return { ok: false, errno: 'EFAULT', cause: 'all_device_private' };
-  if (cpages !== npages) return { ok: false, errno: 'EBUSY', cause: 'partly_device_private' };
+  if (cpages === 0) return migrateFailed('EFAULT', 'all_device_private');
+  if (cpages !== npages) return migrateFailed('EBUSY', 'partly_device_private');
 
-  copyDebug(sim, true, start, end, bo.id, bo.start, isSmemPte);
+  const ops = sim.pagemap.devmemOps;
+  const pte = ops.populateDevmemPfn(sim, bo);
+  const copyUs = ops.copyToDevmem(sim, bo, start, end, copied);
   // migrate_vma_pages(): pages without a source (holes, zero pages) get their device page inserted
   // under a second MMU_NOTIFY_MIGRATE from the first such page to the end (__migrate_device_pages).
-  if (copied !== npages) mmuNotifierInvalidate(sim, 'MIGRATE', firstPageWithoutSource(sim.mm.pt, start, end), end, true);
+  if (copied !== npages)
+    mmuNotifierInvalidate(sim, 'MIGRATE', firstPageWithoutSource(sim.mm.pt, start, end), end, true);
 
-  const copyUs = statsCopyToVram(sim, copied, npages);
-  sim.metrics.copyUs += copyUs;
   sim.metrics.migrationsToVram++;
   sim.metrics.pagesToVram += copied;
   sim.thrash.migrated(bo.start, bo.npages, 'vram', npages, sim.seq, sim.clock.now);
-  sim.mm.pt.fill(start, end, devicePte(bo.id));
+  sim.mm.pt.fill(start, end, pte);
   bo.resident = npages;
-  if (kernelAtLeast(sim.platform.kernel, '6.15')) {
+  if (sim.kv.v615) {
     bo.timesliceExpiry = sim.clock.jiffies() + sim.clock.msecsToJiffies(timesliceMs);
   }
-  return { ok: true, copied, copyUs };
+  migrated.ok = true;
+  migrated.copied = copied;
+  migrated.copyUs = copyUs;
+  migrated.errno = undefined;
+  migrated.cause = undefined;
+  return migrated;
 }
 
 /**
@@ -108,13 +130,32 @@ export function migrateToDevmem(sim: SimContext, bo: DevmemBo, start: number, en
  * loop) re-faults until the first jiffy tick at or after the expiry. Records the wait.
  */
 function waitTimeslice(sim: SimContext, bo: DevmemBo, by: 'cpu' | 'evict' | 'get_pages'): void {
-  if (!kernelAtLeast(sim.platform.kernel, '6.15')) return;
+  if (!sim.kv.v615) return;
   const now = sim.clock.jiffies();
   if (now >= bo.timesliceExpiry) return;
   const from = sim.clock.now;
   const until = sim.clock.jiffiesToNs(bo.timesliceExpiry);
   sim.clock.advanceTo(until);
-  emit(sim, { code: 'timeslice_wait', bo: bo.id, start: bo.start, end: bo.start + bo.npages, fromNs: from, untilNs: until, expiryJiffies: bo.timesliceExpiry, by });
+  if (sim.recording)
+    emit(sim, {
+      code: 'timeslice_wait',
+      bo: bo.id,
+      start: bo.start,
+      end: bo.start + bo.npages,
+      fromNs: from,
+      untilNs: until,
+      expiryJiffies: bo.timesliceExpiry,
+      by,
+    });
+}
+
+/** Pages of [start, end) whose PTE is `pte`. */
+function countPte(pt: CpuPageTable, start: number, end: number, pte: number): number {
+  const sum = pt.summarize(start, end);
+  if (sum.deviceBo === pteBo(pte)) return sum.device;
+  let n = 0;
+  for (const r of pt.runs(start, end)) if (r.pte === pte) n += r.end - r.start;
+  return n;
 }
 
 /**
@@ -122,8 +163,9 @@ function waitTimeslice(sim: SimContext, bo: DevmemBo, by: 'cpu' | 'evict' | 'get
  * Mirrors drm_pagemap_migrate_to_ram() / __drm_pagemap_migrate_to_ram()
  * (6.15/6.16: drm_gpusvm_migrate_to_ram()).
  */
-export function migrateToRam(sim: SimContext, page: number, cause: 'cpu_fault' | 'range_evict' | 'get_pages'): void {
-  const v = sim.mm.pt.get(page);
+function drmPagemapMigrateToRam(sim: SimContext, page: number, cause: 'cpu_fault' | 'range_evict' | 'get_pages'): void {
+  const pt = sim.mm.pt;
+  const v = pt.get(page);
   if (!isDevicePte(v)) return;
   const bo = sim.pagemap.get(pteBo(v));
   waitTimeslice(sim, bo, cause === 'cpu_fault' ? 'cpu' : cause === 'range_evict' ? 'evict' : 'get_pages');
@@ -137,13 +179,30 @@ export function migrateToRam(sim: SimContext, page: number, cause: 'cpu_fault' |
   }
   mmuNotifierInvalidate(sim, 'MIGRATE', start, end);
 
-  copyDebug(sim, false, start, end, bo.id, bo.start, (pte) => pte === v);
-  const n = sim.mm.pt.replace(start, end, v, PTE_SMEM);
-  emit(sim, { code: 'migrate_to_ram', bo: bo.id, start, end, pages: n, cause });
-  statsCopyToRam(sim, n, end - start);
+  // migrate_vma_setup() collects this BO's pages of the window; copy_to_ram copies them. The
+  // window is the BO's span (clamped to the VMA), and a BO's device pages lie in its span only:
+  // for the whole span they are the BO's resident pages.
+  const collected = start === bo.start && end === bo.start + bo.npages ? bo.resident : countPte(pt, start, end, v);
+  sim.pagemap.devmemOps.copyToRam(sim, bo, start, end, collected);
+  const n = pt.replace(start, end, v, PTE_SMEM);
+  if (sim.recording) emit(sim, { code: 'migrate_to_ram', bo: bo.id, start, end, pages: n, cause });
   noteToRam(sim, bo, n);
-  devmemPagesFreed(sim, bo, n, 'last_page_gone');
+  drmPagemapPageFree(sim, bo, n);
 }
+
+/**
+ * Ask the driver to allocate device memory for [start, end) and migrate it there.
+ * Mirrors drm_pagemap_populate_mm() (≥6.17).
+ */
+export function drmPagemapPopulateMm(sim: SimContext, start: number, end: number, timesliceMs: number): PopulateResult {
+  return sim.pagemap.ops.populateMm(sim, start, end, timesliceMs);
+}
+
+/** drm_pagemap's dev_pagemap_ops, which mm calls for device-private pages. Mirrors drm_pagemap_pagemap_ops. */
+export const drmPagemapPagemapOps: DevPagemapOps = {
+  pageFree: drmPagemapPageFree,
+  migrateToRam: drmPagemapMigrateToRam,
+};
 
 /**
  * Evict a whole BO to RAM (TTM eviction of a CPU_ADDR_MIRROR BO).
@@ -172,14 +231,19 @@ function evictOwnedToRam(sim: SimContext, bo: DevmemBo): void {
       }
     }
   }
-  copyDebug(sim, false, bo.start, bo.start + bo.npages, bo.id, bo.start, (v) => v === pte);
-  for (const run of runs) {
-    sim.mm.pt.fill(run.start, run.end, PTE_SMEM);
-    pages += run.end - run.start;
-  }
-  emit(sim, { code: 'migrate_to_ram', bo: bo.id, start: bo.start, end: bo.start + bo.npages, pages, cause: 'bo_evict' });
-  statsCopyToRam(sim, pages, bo.npages);
+  for (const run of runs) pages += run.end - run.start;
+  sim.pagemap.devmemOps.copyToRam(sim, bo, bo.start, bo.start + bo.npages, pages);
+  for (const run of runs) sim.mm.pt.fill(run.start, run.end, PTE_SMEM);
+  if (sim.recording)
+    emit(sim, {
+      code: 'migrate_to_ram',
+      bo: bo.id,
+      start: bo.start,
+      end: bo.start + bo.npages,
+      pages,
+      cause: 'bo_evict',
+    });
   sim.metrics.evictions++;
   noteToRam(sim, bo, pages);
-  devmemPagesFreed(sim, bo, pages, 'last_page_gone');
+  drmPagemapPageFree(sim, bo, pages);
 }

@@ -12,7 +12,6 @@
  */
 
 import type { SimContext } from '../context.js';
-import { migrateToRam } from '../drm-pagemap/migrate.js';
 import { mmuNotifierInvalidate } from './notifier.js';
 import { isDevicePte, PTE_SMEM, PTE_ZERO } from './page-table.js';
 import type { CpuVma } from './vma.js';
@@ -79,8 +78,7 @@ export function faultSpan(sim: SimContext, vma: CpuVma, start: number, end: numb
   const c: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
   let p = start;
   while (p < end) {
-    const runs = sim.mm.pt.runs(p, end);
-    const r = runs[0];
+    const r = sim.mm.pt.firstRun(p, end);
     if (r === undefined || r.start > p) {
       const e = r === undefined ? end : r.start;
       populateHole(sim, vma, p, e, o.write, c);
@@ -89,7 +87,7 @@ export function faultSpan(sim: SimContext, vma: CpuVma, start: number, end: numb
     }
     if (isDevicePte(r.pte)) {
       if (o.migrateDevice !== false) {
-        migrateToRam(sim, p, o.migrateDevice);
+        sim.pagemap.pagemapOps.migrateToRam(sim, p, o.migrateDevice); // dev_pagemap_ops.migrate_to_ram
         continue; // look at the same page again: it is in RAM now
       }
     } else if (r.pte === PTE_ZERO && o.write) {

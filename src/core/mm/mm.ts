@@ -18,7 +18,6 @@
 
 import { emit, type SimContext } from '../context.js';
 import type { Errno } from '../decisions.js';
-import { devmemPagesFreed } from '../drm-pagemap/migrate.js';
 import type { MapKind, Prot } from '../events.js';
 import { mmuNotifierInvalidate } from './notifier.js';
 import { faultSpan, type FaultCounts } from './fault.js';
@@ -39,7 +38,7 @@ function zapPtes(sim: SimContext, start: number, end: number): { pagesFreed: num
   let devicePagesFreed = 0;
   for (const [id, n] of perBo) {
     devicePagesFreed += n;
-    devmemPagesFreed(sim, sim.pagemap.get(id), n, 'last_page_gone');
+    sim.pagemap.pagemapOps.pageFree(sim, sim.pagemap.get(id), n); // dev_pagemap_ops.page_free
   }
   return { pagesFreed, devicePagesFreed };
 }
@@ -96,7 +95,11 @@ export function doMmap(sim: SimContext, start: number, end: number, prot: Prot, 
 }
 
 /** Walk [start, end) VMA by VMA; ENOMEM at the first hole (as mprotect/madvise do). */
-function coveredPieces(sim: SimContext, start: number, end: number): { pieces: { start: number; end: number }[]; hole: boolean } {
+function coveredPieces(
+  sim: SimContext,
+  start: number,
+  end: number,
+): { pieces: { start: number; end: number }[]; hole: boolean } {
   const pieces: { start: number; end: number }[] = [];
   let cur = start;
   for (const v of sim.mm.vmas.overlapping(start, end)) {
@@ -116,7 +119,8 @@ export function doMprotect(sim: SimContext, start: number, end: number, prot: Pr
     const changed = sim.mm.vmas.protect(start, stop, prot);
     for (const c of changed) {
       // change_protection() starts the notifier at the first populated page-table level.
-      if (sim.mm.pt.runs(c.start, c.end).length > 0) mmuNotifierInvalidate(sim, 'PROTECTION_VMA', c.start, c.end);
+      if (sim.mm.pt.firstRun(c.start, c.end) !== undefined)
+        mmuNotifierInvalidate(sim, 'PROTECTION_VMA', c.start, c.end);
       emit(sim, { code: 'vma_protect', start: c.start, end: c.end, prot, changed: true });
     }
     if (changed.length === 0) emit(sim, { code: 'vma_protect', start, end: stop, prot, changed: false });

@@ -11,31 +11,31 @@ import type { SimContext } from '../context.js';
 import type { NotifierEvent } from '../decisions.js';
 
 /**
- * Deliver one invalidation of [start, end) to every overlapping interval notifier.
- * `quiet` callbacks that zap nothing are not logged (per-page callbacks of BO eviction).
- * Mirrors mmu_notifier_invalidate_range_start().
+ * Deliver one invalidation of [start, end) to every overlapping interval notifier (each gets
+ * drm_gpusvm_notifier_invalidate()). `quiet` callbacks that zap nothing are not logged (per-page
+ * callbacks of BO eviction). Mirrors mmu_notifier_invalidate_range_start().
  */
-export function mmuNotifierInvalidate(sim: SimContext, event: NotifierEvent, start: number, end: number, quiet = false): void {
-  const ns = sim.gpusvm.notifiersIn(start, end);
-  if (ns.length === 0) return;
-  const g = sim.gpusvm;
-  g.invalidateSeq |= 1; // mn_itree_inv_start_range()
-  for (const n of ns) drmGpusvmNotifierInvalidate(sim, n, event, start, end, quiet);
-  g.invalidateSeq++; // mn_itree_inv_end()
-}
-
-/**
- * One notifier callback: bump the sequence and call the driver's invalidate op.
- * Mirrors drm_gpusvm_notifier_invalidate().
- */
-function drmGpusvmNotifierInvalidate(
+export function mmuNotifierInvalidate(
   sim: SimContext,
-  n: import('../drm-gpusvm/gpusvm.js').GpusvmNotifier,
   event: NotifierEvent,
   start: number,
   end: number,
-  quiet: boolean,
+  quiet = false,
 ): void {
-  n.invalidateSeq = sim.gpusvm.invalidateSeq; // mmu_interval_set_seq()
-  sim.gpusvm.ops.invalidate(sim, n, event, start, end, quiet);
+  const g = sim.gpusvm;
+  if (end <= start) return;
+  if (Math.floor(start / g.notifierPages) === Math.floor((end - 1) / g.notifierPages)) {
+    // One notifier block (the common case): no list.
+    const n = g.notifierFind(start);
+    if (n === undefined) return;
+    g.invalidateSeq |= 1; // mn_itree_inv_start_range()
+    g.notifierInvalidate(sim, n, event, start, end, quiet);
+    g.invalidateSeq++; // mn_itree_inv_end()
+    return;
+  }
+  const ns = g.notifiersIn(start, end);
+  if (ns.length === 0) return;
+  g.invalidateSeq |= 1;
+  for (const n of ns) g.notifierInvalidate(sim, n, event, start, end, quiet);
+  g.invalidateSeq++;
 }

@@ -29,21 +29,119 @@ export const PTE_SMEM = 2;
 const BLOCK = 512;
 /** Exceptions a block keeps in its sparse form before it becomes a dense array. */
 const SPARSE_MAX = 32;
+/** Dense arrays of dropped blocks, reused (churn expands and drops blocks all the time). */
+const densePool: Int32Array[] = [];
+const DENSE_POOL_MAX = 64;
 
-interface Block {
+class Block {
   /** The value of every PTE while `pte` is null, except the offsets listed in `xoff`. */
   uniform: number;
   /** Dense form: all 512 PTEs (then `xoff`/`xval` are null). */
-  pte: Int32Array | null;
+  pte: Int32Array | null = null;
   /** Sparse form: sorted offsets whose PTE differs from `uniform`, and their values. */
-  xoff: number[] | null;
-  xval: number[] | null;
+  xoff: number[] | null = null;
+  xval: number[] | null = null;
   /** Present (non-NONE) PTEs in the block. */
   present: number;
-}
 
-function uniformBlock(v: number): Block {
-  return { uniform: v, pte: null, xoff: null, xval: null, present: v === PTE_NONE ? 0 : BLOCK };
+  constructor(v: number) {
+    this.uniform = v;
+    this.present = v === PTE_NONE ? 0 : BLOCK;
+  }
+
+  /** Back to one value for all 512 PTEs. */
+  makeUniform(v: number): void {
+    this.uniform = v;
+    this.release();
+    this.xoff = this.xval = null;
+    this.present = v === PTE_NONE ? 0 : BLOCK;
+  }
+
+  /** Expand to the dense form. */
+  densify(): Int32Array {
+    const pte = (densePool.pop() ?? new Int32Array(BLOCK)).fill(this.uniform);
+    const xoff = this.xoff;
+    if (xoff !== null) for (let i = 0; i < xoff.length; i++) pte[xoff[i]] = this.xval![i];
+    this.pte = pte;
+    this.xoff = this.xval = null;
+    return pte;
+  }
+
+  /** Write the PTE at offset `off`. */
+  setOff(off: number, v: number): void {
+    let old: number;
+    if (this.pte !== null) {
+      old = this.pte[off];
+      this.pte[off] = v;
+    } else {
+      const xoff = this.xoff;
+      const k = xoff === null ? -1 : findOff(xoff, off);
+      if (k >= 0) {
+        old = this.xval![k];
+        if (v === this.uniform) {
+          xoff!.splice(k, 1);
+          this.xval!.splice(k, 1);
+          if (xoff!.length === 0) this.xoff = this.xval = null;
+        } else this.xval![k] = v;
+      } else {
+        old = this.uniform;
+        if (v === old) return;
+        if (xoff === null) {
+          this.xoff = [off];
+          this.xval = [v];
+        } else if (xoff.length < SPARSE_MAX) {
+          xoff.splice(-k - 1, 0, off);
+          this.xval!.splice(-k - 1, 0, v);
+        } else {
+          this.densify()[off] = v;
+        }
+      }
+    }
+    if (old === PTE_NONE && v !== PTE_NONE) this.present++;
+    else if (old !== PTE_NONE && v === PTE_NONE) this.present--;
+  }
+
+  /** Give the dense array back to the pool (the block is dropped or made uniform). */
+  release(): void {
+    if (this.pte !== null && densePool.length < DENSE_POOL_MAX) densePool.push(this.pte);
+    this.pte = null;
+  }
+
+  /** Write the PTEs at offsets [lo, hi). */
+  fillOffs(lo: number, hi: number, v: number): void {
+    if (this.pte === null) {
+      const xoff = this.xoff;
+      if (v === this.uniform) {
+        if (xoff === null) return;
+        // Back to the uniform value: drop the exceptions inside [lo, hi).
+        let k0 = findOff(xoff, lo);
+        if (k0 < 0) k0 = -k0 - 1;
+        let k1 = k0;
+        const xval = this.xval!;
+        for (; k1 < xoff.length && xoff[k1] < hi; k1++) {
+          const old = xval[k1];
+          if (old === PTE_NONE) this.present++;
+          else if (v === PTE_NONE) this.present--;
+        }
+        if (k1 === k0) return;
+        xoff.splice(k0, k1 - k0);
+        xval.splice(k0, k1 - k0);
+        if (xoff.length === 0) this.xoff = this.xval = null;
+        return;
+      }
+      // Stay sparse while the exceptions would still fit; otherwise one dense fill.
+      if ((this.xoff === null ? 0 : this.xoff.length) + (hi - lo) <= SPARSE_MAX) {
+        for (let q = lo; q < hi; q++) this.setOff(q, v);
+        return;
+      }
+      this.densify();
+    }
+    const a = this.pte!;
+    let was = 0;
+    for (let q = lo; q < hi; q++) if (a[q] !== PTE_NONE) was++;
+    a.fill(v, lo, hi);
+    this.present += (v === PTE_NONE ? 0 : hi - lo) - was;
+  }
 }
 
 /** Index of `off` in the sorted list, or -(insertion point) - 1. */
@@ -112,10 +210,32 @@ function countPte(s: PteSummary, v: number, n: number): void {
 
 export class CpuPageTable {
   private readonly blocks = new Map<number, Block>();
+  /** The block looked up last (a one-entry cache: accesses are local), and its index. */
+  private lastIdx = -1;
+  private lastBlock: Block | undefined;
+
+  private block(idx: number): Block | undefined {
+    if (idx === this.lastIdx) return this.lastBlock;
+    const b = this.blocks.get(idx);
+    this.lastIdx = idx;
+    this.lastBlock = b;
+    return b;
+  }
+
+  private putBlock(idx: number, b: Block): void {
+    this.blocks.set(idx, b);
+    if (idx === this.lastIdx) this.lastBlock = b;
+  }
+
+  private dropBlock(idx: number): void {
+    this.blocks.get(idx)?.release();
+    this.blocks.delete(idx);
+    if (idx === this.lastIdx) this.lastBlock = undefined;
+  }
 
   /** The PTE of `page`. */
   get(page: number): number {
-    const b = this.blocks.get(Math.floor(page / BLOCK));
+    const b = this.block(Math.floor(page / BLOCK));
     if (b === undefined) return PTE_NONE;
     if (b.pte !== null) return b.pte[page % BLOCK];
     if (b.xoff === null) return b.uniform;
@@ -126,62 +246,44 @@ export class CpuPageTable {
   /** Write the PTE of `page`. */
   set(page: number, v: number): void {
     const idx = Math.floor(page / BLOCK);
-    let b = this.blocks.get(idx);
+    let b = this.block(idx);
     if (b === undefined) {
       if (v === PTE_NONE) return;
-      b = uniformBlock(PTE_NONE);
-      this.blocks.set(idx, b);
+      b = new Block(PTE_NONE);
+      this.putBlock(idx, b);
     }
-    const off = page % BLOCK;
-    let old: number;
-    if (b.pte !== null) {
-      old = b.pte[off];
-      b.pte[off] = v;
-    } else {
-      const xoff = b.xoff;
-      const k = xoff === null ? -1 : findOff(xoff, off);
-      if (k >= 0) {
-        old = b.xval![k];
-        if (v === b.uniform) {
-          xoff!.splice(k, 1);
-          b.xval!.splice(k, 1);
-          if (xoff!.length === 0) b.xoff = b.xval = null;
-        } else b.xval![k] = v;
-      } else {
-        old = b.uniform;
-        if (v === old) return;
-        if (xoff === null) {
-          b.xoff = [off];
-          b.xval = [v];
-        } else if (xoff.length < SPARSE_MAX) {
-          xoff.splice(-k - 1, 0, off);
-          b.xval!.splice(-k - 1, 0, v);
-        } else {
-          const pte = new Int32Array(BLOCK).fill(b.uniform);
-          for (let i = 0; i < xoff.length; i++) pte[xoff[i]] = b.xval![i];
-          pte[off] = v;
-          b.pte = pte;
-          b.xoff = b.xval = null;
-        }
-      }
-    }
-    if (old === PTE_NONE && v !== PTE_NONE) b.present++;
-    else if (old !== PTE_NONE && v === PTE_NONE) b.present--;
-    if (b.present === 0) this.blocks.delete(idx);
+    b.setOff(page % BLOCK, v);
+    if (b.present === 0) this.dropBlock(idx);
   }
 
-  /** Indices of existing blocks overlapping [start, end), in order. */
-  private blockIndices(start: number, end: number): number[] {
-    if (end <= start) return [];
-    const first = Math.floor(start / BLOCK);
-    const last = Math.floor((end - 1) / BLOCK);
+  /**
+   * Indices of the existing blocks among [first, last] when the span is much larger than the
+   * table (sorted), or null when probing each index is cheaper.
+   */
+  private sparseIndices(first: number, last: number): number[] | null {
+    if (last - first + 1 <= this.blocks.size * 2 + 64) return null;
     const out: number[] = [];
-    if (last - first + 1 <= this.blocks.size * 2) {
-      for (let i = first; i <= last; i++) if (this.blocks.has(i)) out.push(i);
-      return out;
-    }
     for (const i of this.blocks.keys()) if (i >= first && i <= last) out.push(i);
     return out.sort((a, b) => a - b);
+  }
+
+  /**
+   * Call `fn` for each existing block overlapping [start, end), in address order, until it returns
+   * false.
+   */
+  private eachBlock(start: number, end: number, fn: (b: Block, idx: number) => boolean): void {
+    if (end <= start) return;
+    const first = Math.floor(start / BLOCK);
+    const last = Math.floor((end - 1) / BLOCK);
+    const keys = this.sparseIndices(first, last);
+    if (keys === null) {
+      for (let i = first; i <= last; i++) {
+        const b = this.block(i);
+        if (b !== undefined && !fn(b, i)) return;
+      }
+      return;
+    }
+    for (const i of keys) if (!fn(this.blocks.get(i)!, i)) return;
   }
 
   /** Set every PTE of [start, end) to `v`. */
@@ -191,11 +293,19 @@ export class CpuPageTable {
       const idx = Math.floor(p / BLOCK);
       const base = idx * BLOCK;
       const hi = Math.min(end, base + BLOCK);
+      let b = this.block(idx);
       if (p === base && hi === base + BLOCK) {
-        if (v === PTE_NONE) this.blocks.delete(idx);
-        else this.blocks.set(idx, uniformBlock(v));
-      } else {
-        for (let q = p; q < hi; q++) this.set(q, v);
+        if (v === PTE_NONE) {
+          if (b !== undefined) this.dropBlock(idx);
+        } else if (b !== undefined) b.makeUniform(v);
+        else this.putBlock(idx, new Block(v));
+      } else if (b !== undefined || v !== PTE_NONE) {
+        if (b === undefined) {
+          b = new Block(PTE_NONE);
+          this.putBlock(idx, b);
+        }
+        b.fillOffs(p - base, hi - base, v);
+        if (b.present === 0) this.dropBlock(idx);
       }
       p = hi;
     }
@@ -205,10 +315,11 @@ export class CpuPageTable {
    * The maximal runs of equal present PTEs in [start, end), in address order. Returned as an
    * array so callers may modify the table while walking it.
    */
-  runs(start: number, end: number): PteRun[] {
+  runs(start: number, end: number, max = Number.POSITIVE_INFINITY): PteRun[] {
     const out: PteRun[] = [];
-    for (const i of this.blockIndices(start, end)) {
-      const b = this.blocks.get(i)!;
+    this.eachBlock(start, end, (b, i) => {
+      // The first `max` runs are complete once a further one has started.
+      if (out.length > max) return false;
       const base = i * BLOCK;
       const lo = Math.max(start, base);
       const hi = Math.min(end, base + BLOCK);
@@ -216,7 +327,7 @@ export class CpuPageTable {
         const xoff = b.xoff;
         if (xoff === null) {
           pushRun(out, lo, hi, b.uniform);
-          continue;
+          return true;
         }
         // uniform stretches between the exceptions
         let s = lo;
@@ -228,7 +339,7 @@ export class CpuPageTable {
           s = p + 1;
         }
         if (s < hi) pushRun(out, s, hi, b.uniform);
-        continue;
+        return true;
       }
       const a = b.pte;
       let s = lo;
@@ -239,22 +350,32 @@ export class CpuPageTable {
         pushRun(out, s, e, v);
         s = e;
       }
-    }
+      return true;
+    });
+    if (out.length > max) out.length = max;
     return out;
+  }
+
+  /** The first run of equal present PTEs in [start, end), if any. */
+  firstRun(start: number, end: number): PteRun | undefined {
+    return this.runs(start, end, 1)[0];
   }
 
   /** Counts of each PTE kind in [start, end), without building runs. */
   summarize(start: number, end: number): PteSummary {
     const s: PteSummary = { none: 0, zero: 0, smem: 0, device: 0, deviceBo: 0 };
-    for (const i of this.blockIndices(start, end)) {
-      const b = this.blocks.get(i)!;
+    if (end <= start) {
+      s.none = end - start;
+      return s;
+    }
+    this.eachBlock(start, end, (b, i) => {
       const base = i * BLOCK;
       const lo = Math.max(start, base);
       const hi = Math.min(end, base + BLOCK);
       if (b.pte !== null) {
         const a = b.pte;
         for (let q = lo; q < hi; q++) countPte(s, a[q - base], 1);
-        continue;
+        return true;
       }
       let uniform = hi - lo;
       const xoff = b.xoff;
@@ -267,7 +388,8 @@ export class CpuPageTable {
         }
       }
       countPte(s, b.uniform, uniform);
-    }
+      return true;
+    });
     s.none = end - start - s.zero - s.smem - s.device;
     return s;
   }
@@ -299,15 +421,19 @@ export class CpuPageTable {
       } else {
         n = b.uniform === PTE_NONE ? 0 : BLOCK;
         if (b.xoff !== null) {
-          if (b.xoff.length === 0 || b.xoff.length > SPARSE_MAX || b.xoff.length !== b.xval!.length) throw new ModelInvariantError(`page-table block ${i}: bad exception list`);
+          if (b.xoff.length === 0 || b.xoff.length > SPARSE_MAX || b.xoff.length !== b.xval!.length)
+            throw new ModelInvariantError(`page-table block ${i}: bad exception list`);
           for (let k = 0; k < b.xoff.length; k++) {
-            if (k > 0 && b.xoff[k] <= b.xoff[k - 1]) throw new ModelInvariantError(`page-table block ${i}: exceptions out of order`);
-            if (b.xval![k] === b.uniform) throw new ModelInvariantError(`page-table block ${i}: exception equal to the uniform value`);
+            if (k > 0 && b.xoff[k] <= b.xoff[k - 1])
+              throw new ModelInvariantError(`page-table block ${i}: exceptions out of order`);
+            if (b.xval![k] === b.uniform)
+              throw new ModelInvariantError(`page-table block ${i}: exception equal to the uniform value`);
             n += (b.xval![k] !== PTE_NONE ? 1 : 0) - (b.uniform !== PTE_NONE ? 1 : 0);
           }
         }
       }
-      if (n !== b.present || n === 0) throw new ModelInvariantError(`page-table block ${i} present count ${b.present} != ${n}`);
+      if (n !== b.present || n === 0)
+        throw new ModelInvariantError(`page-table block ${i} present count ${b.present} != ${n}`);
     }
   }
 }

@@ -22,7 +22,7 @@ export interface CpuVma {
 
 export class VmaList {
   /** Sorted by start, non-overlapping. */
-  private vmas: CpuVma[] = [];
+  private readonly vmas: CpuVma[] = [];
 
   constructor(private readonly merge: boolean) {}
 
@@ -70,15 +70,15 @@ export class VmaList {
   remove(start: number, end: number): CpuVma[] {
     const removed: CpuVma[] = [];
     const keep: CpuVma[] = [];
-    let i = this.lowerBound(start);
-    const before = this.vmas.slice(0, i);
+    const i0 = this.lowerBound(start);
+    let i = i0;
     for (; i < this.vmas.length && this.vmas[i].start < end; i++) {
       const v = this.vmas[i];
       if (v.start < start) keep.push({ ...v, end: start });
       removed.push({ ...v, start: Math.max(v.start, start), end: Math.min(v.end, end) });
       if (v.end > end) keep.push({ ...v, start: end });
     }
-    this.vmas = before.concat(keep, this.vmas.slice(i));
+    if (i > i0) this.vmas.splice(i0, i - i0, ...keep);
     return removed;
   }
 
@@ -96,8 +96,8 @@ export class VmaList {
   protect(start: number, end: number, prot: Prot): CpuVma[] {
     const changed: CpuVma[] = [];
     const out: CpuVma[] = [];
-    let i = this.lowerBound(start);
-    const before = this.vmas.slice(0, i);
+    const i0 = this.lowerBound(start);
+    let i = i0;
     for (; i < this.vmas.length && this.vmas[i].start < end; i++) {
       const v = this.vmas[i];
       if (v.prot === prot) {
@@ -110,8 +110,11 @@ export class VmaList {
       changed.push(mid);
       if (v.end > end) out.push({ ...v, start: end });
     }
-    this.vmas = before.concat(out, this.vmas.slice(i));
-    if (this.merge) for (let k = this.vmas.length - 1; k >= 0; k--) this.mergeAround(Math.min(k, this.vmas.length - 1));
+    this.vmas.splice(i0, i - i0, ...out);
+    // The list was fully merged before: only the rewritten window and its neighbours can merge.
+    if (this.merge)
+      for (let k = Math.min(i0 + out.length, this.vmas.length - 1); k >= Math.max(i0 - 1, 0); k--)
+        this.mergeAround(Math.min(k, this.vmas.length - 1));
     return changed;
   }
 

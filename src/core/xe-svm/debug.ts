@@ -13,8 +13,7 @@
 
 import type { SimContext } from '../context.js';
 import type { Errno, NotifierEvent, RangeDebugLabel, SvmDbgMessage } from '../decisions.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
-import { PTE_SMEM, type CpuPageTable } from '../mm/page-table.js';
+import type { XeSvmRange as SvmRange } from './range.js';
 
 /** XE_MIGRATE_CHUNK_SIZE (SZ_8M) in pages: xe_svm_copy() issues one copy per chunk at most this long. */
 const COPY_CHUNK_PAGES = 2048;
@@ -37,7 +36,13 @@ export function rangeDebug(sim: SimContext, range: SvmRange, label: RangeDebugLa
 }
 
 /** The INVALIDATE line at the top of xe_svm_invalidate(). Mirrors the vm_dbg() in xe_svm_invalidate(). */
-export function invalidateDebug(sim: SimContext, seqno: number, event: NotifierEvent, start: number, end: number): void {
+export function invalidateDebug(
+  sim: SimContext,
+  seqno: number,
+  event: NotifierEvent,
+  start: number,
+  end: number,
+): void {
   if (sim.debugVm === true) sim.log.push({ code: 'invalidate_debug', event, start, end, seqno });
 }
 
@@ -51,8 +56,9 @@ export function svmDbg(sim: SimContext, msg: SvmDbgMessage, errno?: Errno): void
  * The COPY TO VRAM / COPY TO SRAM lines of one migration of [start, end) into or out of BO `bo`
  * (whose first page maps `boStart`): xe_svm_copy() issues one copy per run of pages that have a
  * source page (holes and zero pages have none), split at XE_MIGRATE_CHUNK_SIZE; the BO is
- * physically contiguous. `isSource(pte)` picks the pages that are copied. Call before the page
- * table changes. Mirrors the vm_dbg() calls in xe_svm_copy().
+ * physically contiguous. The pages whose PTE is `sourcePte` are copied (PTE_SMEM to VRAM, the
+ * BO's device PTE to RAM). Call before the page table changes. Mirrors the vm_dbg() calls in
+ * xe_svm_copy().
  */
 export function copyDebug(
   sim: SimContext,
@@ -61,28 +67,14 @@ export function copyDebug(
   end: number,
   bo: number,
   boStart: number,
-  isSource: (pte: number) => boolean,
+  sourcePte: number,
 ): void {
   if (sim.debugVm !== true) return;
   for (const run of sim.mm.pt.runs(start, end)) {
-    if (!isSource(run.pte)) continue;
+    if (run.pte !== sourcePte) continue;
     for (let p = run.start; p < run.end; p += COPY_CHUNK_PAGES) {
       const n = Math.min(COPY_CHUNK_PAGES, run.end - p);
       sim.log.push({ code: 'copy_debug', toVram, page: p, bo, boPage: p - boStart, npages: n });
     }
   }
-}
-
-/** The system pages of a span (sources of a copy to VRAM). */
-export const isSmemPte = (pte: number): boolean => pte === PTE_SMEM;
-
-/** First page of [start, end) without a source page (hole or zero page), or -1. */
-export function firstPageWithoutSource(pt: CpuPageTable, start: number, end: number): number {
-  let p = start;
-  for (const run of pt.runs(start, end)) {
-    if (run.start > p) return p; // a hole (pte_none) before this run
-    if (run.pte !== PTE_SMEM) return run.start;
-    p = run.end;
-  }
-  return p < end ? p : -1;
 }

@@ -29,11 +29,11 @@
 import { emit, type SimContext } from '../context.js';
 import type { Errno, MigrateReason, NoMigrateReason } from '../decisions.js';
 import type { GpuAccess } from '../events.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
-import { rangeEvict, rangeGetPages } from '../drm-gpusvm/pages.js';
-import { rangeFindOrInsert } from '../drm-gpusvm/range.js';
+import type { XeSvmRange as SvmRange } from './range.js';
+import { rangeEvict, rangeGetPages, type PagesCtx } from '../drm-gpusvm/pages.js';
+import { rangeFindOrInsert, type RangeCtx } from '../drm-gpusvm/range.js';
 import { ModelInvariantError } from '../invariant.js';
-import { kernelAtLeast } from '../platform.js';
+import { Sized, Stat } from '../xe-gt-stats.js';
 import { rangeDebug, svmDbg } from './debug.js';
 import { xeSvmGarbageCollector } from './gc.js';
 import { logGetPages, logMigrate, noMigrateDecision, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
@@ -45,9 +45,9 @@ import type { GpuVma } from './vm.js';
  */
 function xeVmaNeedVramForAtomic(sim: SimContext, vma: GpuVma, atomic: boolean): number {
   const p = sim.platform;
-  if (p.kernel === '6.15-rc1') return 0;
+  if (sim.kv.rc1) return 0;
   if (!p.dgfx || !atomic) return 0;
-  if (!kernelAtLeast(p.kernel, '6.18')) return 1;
+  if (!sim.kv.v618) return 1;
   switch (vma.attrs.atomic) {
     case 'device':
       return p.deviceAtomicsOnSmem ? 0 : 1;
@@ -73,7 +73,7 @@ function xeSvmRangeIsValid(range: SvmRange, devmemOnly: boolean): boolean {
  */
 function ptesAtomicEnable(sim: SimContext, range: SvmRange, vma: GpuVma): boolean {
   const p = sim.platform;
-  const v618 = kernelAtLeast(p.kernel, '6.18');
+  const v618 = sim.kv.v618;
   if (range.hasDevmemPages) return !(v618 && vma.attrs.atomic === 'cpu');
   if (!p.deviceAtomicsOnSmem) return false;
   if (v618 && vma.attrs.atomic === 'cpu') return false;
@@ -89,50 +89,68 @@ export function xeVmRangeRebind(sim: SimContext, range: SvmRange, vma: GpuVma): 
   range.tilePresent = true;
   range.tileInvalidated = false;
   range.atomicEnable = ptesAtomicEnable(sim, range, vma);
-  emit(sim, { code: 'bind', range: range.ref(), location: range.hasDevmemPages ? 'vram' : 'smem', atomicEnable: range.atomicEnable });
-}
-
-interface FaultArgs {
-  page: number;
-  access: GpuAccess;
-  seq: number;
+  if (sim.recording)
+    emit(sim, {
+      code: 'bind',
+      range: range.ref(),
+      location: range.hasDevmemPages ? 'vram' : 'smem',
+      atomicEnable: range.atomicEnable,
+    });
 }
 
 /** Why a migration is attempted, from the policy the fault handler applies. */
 function migrateReason(sim: SimContext, devmemOnly: boolean): MigrateReason {
-  const p = sim.platform;
-  if (p.kernel === '6.15-rc1') return p.alwaysMigrateToVram ? 'always_migrate_to_vram' : 'migrate_once';
+  if (sim.kv.rc1) return sim.platform.alwaysMigrateToVram ? 'always_migrate_to_vram' : 'migrate_once';
   if (devmemOnly) return 'devmem_only';
-  return kernelAtLeast(p.kernel, '6.18') ? 'preferred_device' : 'default_policy';
+  return sim.kv.v618 ? 'preferred_device' : 'default_policy';
 }
+
+/**
+ * The drm_gpusvm_ctx of a fault, filled per handler invocation (the callees read it and keep no
+ * reference to it: one object serves every fault).
+ */
+const faultRangeCtx: RangeCtx = { readOnly: false, devmemPossible: false, checkPagesThreshold: 0, ownerNull: false };
+const faultPagesCtx: PagesCtx = { readOnly: false, devmemOnly: false, ownerNull: false };
 
 /**
  * The handler proper, one VMA lookup. Mirrors __xe_svm_handle_pagefault().
  */
-function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a: FaultArgs): Errno | undefined {
+function handlePagefaultInner(
+  sim: SimContext,
+  vma: GpuVma,
+  needVram: boolean,
+  page: number,
+  access: GpuAccess,
+  seq: number,
+): Errno | undefined {
   const p = sim.platform;
-  const k = p.kernel;
-  const rc1 = k === '6.15-rc1';
-  const v616 = kernelAtLeast(k, '6.16');
-  const v618 = kernelAtLeast(k, '6.18');
+  const kv = sim.kv;
+  const rc1 = kv.rc1;
+  const v618 = kv.v618;
   const gt = sim.stats.primary;
   const devmemPossible = p.dgfx && p.pagemap;
   const devmemOnly = !rc1 && needVram && p.pagemap;
   // 6.15 and 6.16 use a literal 5 ms; the debugfs knob atomic_svm_timeslice_ms exists from 6.17.
-  let timesliceMs = devmemOnly ? (kernelAtLeast(k, '6.17') ? p.atomicTimesliceMs : 5) : 0;
+  let timesliceMs = devmemOnly ? (kv.v617 ? p.atomicTimesliceMs : 5) : 0;
   let tries = devmemOnly ? 3 : 1;
   // 6.18.y: ctx.device_private_page_owner = NULL when the VMA prefers system (no pagemap) and the
   // fault is not devmem_only (set at every iteration in the kernel; attributes do not change inside).
   const ownerNull = p.prefSystemOwnerNull && !(vma.attrs.preferred === 'device' && p.dgfx) && !devmemOnly;
-  const ctx = { readOnly: vma.readOnly, devmemPossible, checkPagesThreshold: devmemPossible ? 16 : 0, ownerNull };
+  const ctx = faultRangeCtx;
+  ctx.readOnly = vma.readOnly;
+  ctx.devmemPossible = devmemPossible;
+  ctx.checkPagesThreshold = devmemPossible ? 16 : 0;
+  ctx.ownerNull = ownerNull;
 
-  if (v616) gt.incr('svm_pagefault_count');
-  emit(
-    sim,
-    ownerNull
-      ? { code: 'fault', page: a.page, access: a.access, devmemOnly, timesliceMs, tries, ownerNull }
-      : { code: 'fault', page: a.page, access: a.access, devmemOnly, timesliceMs, tries },
-  );
+  if (kv.v616) gt.incr(Stat.svm_pagefault_count);
+  if (sim.recording) {
+    emit(
+      sim,
+      ownerNull
+        ? { code: 'fault', page, access, devmemOnly, timesliceMs, tries, ownerNull }
+        : { code: 'fault', page, access, devmemOnly, timesliceMs, tries },
+    );
+  }
 
   let us = sim.cost.faultBase();
   let range: SvmRange | undefined;
@@ -146,19 +164,35 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
     }
     if (sim.vm.gcList.length > 0 && xeSvmGarbageCollector(sim)) return 'EAGAIN';
 
-    const res = rangeFindOrInsert(sim, a.page, vma, ctx, a.seq);
+    const res = rangeFindOrInsert(sim, page, vma, ctx, seq);
     if (!res.ok) {
       emit(sim, { code: 'range_error', errno: res.errno, reason: res.reason });
       return res.errno;
     }
     range = res.range;
-    emit(
-      sim,
-      range.notMigratable === undefined || !res.created
-        ? { code: 'range', range: range.ref(), created: res.created, rejected: res.rejected, migrateDevmem: range.migrateDevmem }
-        : { code: 'range', range: range.ref(), created: true, rejected: res.rejected, migrateDevmem: false, notMigratable: range.notMigratable },
-    );
-    if (v618) gt.incrSized(range.npages, 'pagefault_count');
+    if (sim.recording) {
+      emit(
+        sim,
+        range.notMigratable === undefined || !res.created
+          ? {
+              code: 'range',
+              range: range.ref(),
+              created: res.created,
+              rejected: res.rejected,
+              migrateDevmem: range.migrateDevmem,
+            }
+          : {
+              code: 'range',
+              range: range.ref(),
+              created: true,
+              rejected: res.rejected,
+              migrateDevmem: false,
+              notMigratable: range.notMigratable,
+            },
+      );
+    }
+    const npages = range.npages;
+    if (v618) gt.incrSized(npages, Sized.pagefault_count);
 
     if (devmemOnly && !range.migrateDevmem) {
       emit(sim, { code: 'not_migratable_atomic', range: range.ref(), cause: range.notMigratable ?? 'igpu' });
@@ -168,9 +202,9 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
     }
 
     if (xeSvmRangeIsValid(range, devmemOnly)) {
-      emit(sim, { code: 'range_valid', range: range.ref() });
+      if (sim.recording) emit(sim, { code: 'range_valid', range: range.ref() });
       rangeDebug(sim, range, 'PAGE FAULT - VALID');
-      if (v618) gt.incrSized(range.npages, 'valid_pagefault_count');
+      if (v618) gt.incrSized(npages, Sized.valid_pagefault_count);
       break;
     }
 
@@ -183,7 +217,7 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
         ? 'skip_migrate'
         : !range.migrateDevmem
           ? 'not_migratable'
-          : range.npages < 16
+          : npages < 16
             ? 'below_64k'
             : undefined;
       if (noMigrate === undefined) {
@@ -197,11 +231,11 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
       attempt = noMigrate === undefined;
     }
     if (attempt) {
-      if (v618) gt.incrSized(range.npages, 'migrate_count');
+      if (v618) gt.incrSized(npages, Sized.migrate_count);
       const m = xeSvmAllocVram(sim, range, timesliceMs);
-      if (v618) gt.incrSized(range.npages, 'migrate_us', m.us);
+      if (v618) gt.incrSized(npages, Sized.migrate_us, m.us);
       us += m.us;
-      logMigrate(sim, range, m, timesliceMs, migrateReason(sim, devmemOnly));
+      if (sim.recording) logMigrate(sim, range, m, timesliceMs, migrateReason(sim, devmemOnly));
       if (!rc1) timesliceMs *= 2;
       if (!m.ok) {
         if (!(rc1 || tries > 0 || !devmemOnly)) {
@@ -216,14 +250,18 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
         // 6.18.y: a devmem_only failure with tries left goes straight to get_pages.
         emit(sim, { code: 'migrate_failed_get_pages' });
       }
-    } else if (noMigrate !== undefined) {
+    } else if (noMigrate !== undefined && sim.recording) {
       emit(sim, noMigrateDecision(range, noMigrate));
     }
 
     rangeDebug(sim, range, 'GET PAGES');
-    const gp = rangeGetPages(sim, range, { readOnly: vma.readOnly, devmemOnly, ownerNull });
-    const gpUs = gp.ok && gp.fast ? 0 : sim.cost.getPages(range.npages, gp.faultedIn);
-    logGetPages(sim, range, gp);
+    const pctx = faultPagesCtx;
+    pctx.readOnly = vma.readOnly;
+    pctx.devmemOnly = devmemOnly;
+    pctx.ownerNull = ownerNull;
+    const gp = rangeGetPages(sim, range, pctx);
+    const gpUs = gp.ok && gp.fast ? 0 : sim.cost.getPages(npages, gp.faultedIn);
+    if (sim.recording) logGetPages(sim, range, gp);
     if (!gp.ok) {
       if (gp.errno === 'EOPNOTSUPP' || gp.errno === 'EFAULT' || gp.errno === 'EPERM') {
         if (gp.errno === 'EOPNOTSUPP') {
@@ -246,19 +284,21 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
       break;
     }
     us += gpUs;
-    if (v618) gt.incrSized(range.npages, 'get_pages_us', gpUs);
+    if (v618) gt.incrSized(npages, Sized.get_pages_us, gpUs);
 
     rangeDebug(sim, range, 'PAGE FAULT - BIND');
     xeVmRangeRebind(sim, range, vma);
+    // The GPU's replayed access finds this range first (the lookup cache of gpuAccessHits()).
+    sim.gpusvm.lastHit = range;
     const bindUs = sim.cost.bind();
     us += bindUs;
-    if (v618) gt.incrSized(range.npages, 'bind_us', bindUs);
+    if (v618) gt.incrSized(npages, Sized.bind_us, bindUs);
     if (rc1 && p.alwaysMigrateToVram) range.skipMigrate = false;
     break;
   }
   if (range === undefined) throw new ModelInvariantError('fault loop left without a range');
   // The common exit `out` (≥6.18).
-  if (v618) gt.incrSized(range.npages, 'pagefault_us', us);
+  if (v618) gt.incrSized(range.npages, Sized.pagefault_us, us);
   if (err !== undefined && p.faultExitReturnsZero) {
     // 6.18.y: `out` returns 0: the fault is acked, nothing is bound, the GPU will fault again.
     emit(sim, { code: 'fault_acked_unbound', range: range.ref(), errno: err });
@@ -271,22 +311,28 @@ function handlePagefaultInner(sim: SimContext, vma: GpuVma, needVram: boolean, a
  * Handle a GPU page fault on a CPU-address-mirror VMA. Mirrors xe_svm_handle_pagefault()
  * (6.18: the wrapper that computes need_vram and re-looks-up the VMA on -EAGAIN).
  */
-function xeSvmHandlePagefault(sim: SimContext, vma: GpuVma, a: FaultArgs): Errno | undefined {
+function xeSvmHandlePagefault(
+  sim: SimContext,
+  vma: GpuVma,
+  page: number,
+  access: GpuAccess,
+  seq: number,
+): Errno | undefined {
   let cur = vma;
   for (let i = 0; ; i++) {
     if (i >= sim.platform.livelockBound) {
       emit(sim, { code: 'livelock', loop: 'vma_relookup', iterations: i });
       return 'LIVELOCK';
     }
-    const needVram = xeVmaNeedVramForAtomic(sim, cur, a.access === 'atomic');
+    const needVram = xeVmaNeedVramForAtomic(sim, cur, access === 'atomic');
     if (needVram < 0) {
       emit(sim, { code: 'atomic_cpu_attr' });
       return 'EACCES';
     }
-    const err = handlePagefaultInner(sim, cur, needVram > 0, a);
+    const err = handlePagefaultInner(sim, cur, needVram > 0, page, access, seq);
     if (err !== 'EAGAIN') return err;
     emit(sim, { code: 'vma_relookup' });
-    const next = sim.vm.findVma(a.page);
+    const next = sim.vm.findVma(page);
     if (next === undefined) return 'EINVAL';
     cur = next;
   }
@@ -304,7 +350,7 @@ export function handlePagefault(sim: SimContext, page: number, access: GpuAccess
     emit(sim, { code: 'no_gpu_vma', page });
     err = 'EINVAL';
   } else {
-    err = xeSvmHandlePagefault(sim, vma, { page, access, seq });
+    err = xeSvmHandlePagefault(sim, vma, page, access, seq);
   }
   if (err !== undefined) sim.metrics.failedFaults++;
   return err;

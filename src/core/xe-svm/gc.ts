@@ -22,9 +22,8 @@
  */
 
 import { emit, sendTlbInval, type SimContext } from '../context.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
+import type { XeSvmRange as SvmRange } from './range.js';
 import { rangeRemove } from '../drm-gpusvm/range.js';
-import { kernelAtLeast } from '../platform.js';
 import { rangeDebug } from './debug.js';
 import { DEFAULT_ATTRS, isDefaultAttrs } from './vm.js';
 
@@ -76,7 +75,7 @@ export function xeSvmGarbageCollector(sim: SimContext): boolean {
     const tlbInval = xeVmRangeUnbind(sim, range);
     emit(sim, { code: 'gc_range', range: range.ref(), partialUnmap: range.partialUnmap, unbound, tlbInval });
     rangeRemove(sim, range);
-    if (kernelAtLeast(sim.platform.kernel, '6.18') && rangeSetDefaultAttr(sim, range.start, range.end)) again = true;
+    if (sim.kv.v618 && rangeSetDefaultAttr(sim, range.start, range.end)) again = true;
   }
   list.length = 0;
   return again;

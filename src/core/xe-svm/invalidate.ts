@@ -19,21 +19,33 @@
 import { emit, sendTlbInval, type SimContext } from '../context.js';
 import type { NotifierEvent, RangeRef } from '../decisions.js';
 import type { GpusvmNotifier } from '../drm-gpusvm/gpusvm.js';
+import type { XeSvmRange } from './range.js';
 import { rangeSetUnmapped, rangeUnmapPages } from '../drm-gpusvm/range.js';
-import { kernelAtLeast } from '../platform.js';
+import { Stat } from '../xe-gt-stats.js';
 import { invalidateDebug, rangeDebug } from './debug.js';
 
 /** Mirrors xe_svm_invalidate(). */
-export function xeSvmInvalidate(sim: SimContext, notifier: GpusvmNotifier, event: NotifierEvent, start: number, end: number, quiet: boolean): void {
+export function xeSvmInvalidate(
+  sim: SimContext,
+  notifier: GpusvmNotifier<XeSvmRange>,
+  event: NotifierEvent,
+  start: number,
+  end: number,
+  quiet: boolean,
+): void {
   invalidateDebug(sim, notifier.invalidateSeq, event, start, end);
   const s = Math.max(start, notifier.start);
   const e = Math.min(end, notifier.end);
   const ranges = notifier.rangesIn(s, e);
-  if (ranges.length === 0) return;
+  const n = ranges.length;
+  if (n === 0) return;
 
-  const v618 = kernelAtLeast(sim.platform.kernel, '6.18');
-  const zapped: RangeRef[] = [];
-  for (const r of ranges) {
+  const v618 = sim.kv.v618;
+  const recording = sim.recording;
+  const zapped: RangeRef[] | null = recording ? [] : null;
+  let nzapped = 0;
+  for (let i = 0; i < n; i++) {
+    const r = ranges[i];
     // xe_svm_range_notifier_event_begin(): skip unmapped ranges and ranges never bound.
     rangeDebug(sim, r, 'NOTIFIER');
     if (r.unmapped || !r.tilePresent) continue;
@@ -41,26 +53,39 @@ export function xeSvmInvalidate(sim: SimContext, notifier: GpusvmNotifier, event
     // xe_pt_zap_ptes_range() only acts on a valid mapping.
     if (r.tileInvalidated) continue;
     r.tileInvalidated = true;
-    zapped.push(r.ref());
-    if (v618) sim.stats.incrAllGts('svm_tlb_inval_count');
+    nzapped++;
+    if (zapped !== null) zapped.push(r.ref());
+    if (v618) sim.stats.incrAllGts(Stat.svm_tlb_inval_count);
   }
-  const tlbInval = zapped.length > 0;
+  const tlbInval = nzapped > 0;
   if (tlbInval) {
     sendTlbInval(sim);
-    if (v618) sim.stats.incrAllGts('svm_tlb_inval_us', sim.cost.tlbInval());
+    if (v618) sim.stats.incrAllGts(Stat.svm_tlb_inval_us, sim.cost.tlbInval());
   }
 
-  const unmapped: RangeRef[] = [];
-  for (const r of ranges) {
+  const unmap = event === 'UNMAP';
+  const unmapped: RangeRef[] | null = recording && unmap ? [] : null;
+  for (let i = 0; i < n; i++) {
+    const r = ranges[i];
     rangeUnmapPages(r);
-    if (event === 'UNMAP') {
+    if (unmap) {
       const queued = r.unmapped;
       rangeDebug(sim, r, 'GARBAGE COLLECTOR ADD');
       rangeSetUnmapped(r, start, end);
       if (!queued) sim.vm.gcList.push(r); // xe_svm_garbage_collector_add_range()
-      unmapped.push(r.ref());
+      if (unmapped !== null) unmapped.push(r.ref());
     }
   }
-  if (quiet && !tlbInval) return;
-  emit(sim, { code: 'invalidate', event, start: s, end: e, notifier: notifier.ref(), ranges: ranges.length, zapped, tlbInval, unmapped });
+  if (!recording || (quiet && !tlbInval)) return;
+  emit(sim, {
+    code: 'invalidate',
+    event,
+    start: s,
+    end: e,
+    notifier: notifier.ref(),
+    ranges: n,
+    zapped: zapped!,
+    tlbInval,
+    unmapped: unmapped ?? [],
+  });
 }

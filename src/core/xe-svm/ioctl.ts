@@ -18,7 +18,7 @@
 import { emit, sendTlbInval, type SimContext } from '../context.js';
 import type { Errno, RangeRef } from '../decisions.js';
 import type { AtomicAttr, PreferredLoc, PrefetchRegion } from '../events.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
+import type { XeSvmRange as SvmRange } from './range.js';
 import { rangeEvict, rangeGetPages } from '../drm-gpusvm/pages.js';
 import { rangeFindOrInsert, rangeRemove } from '../drm-gpusvm/range.js';
 import { rangeDebug, svmDbg } from './debug.js';
@@ -33,7 +33,14 @@ function xeSvmRangeValidate(range: SvmRange, devmemPreferred: boolean): boolean 
 }
 
 /** Collect the ranges of one GPU VMA's part of the span. Mirrors vm_bind_ioctl_ops_create() for prefetch. */
-function prefetchCollect(sim: SimContext, vma: GpuVma, start: number, end: number, devmemPreferred: boolean, seq: number): SvmRange[] | Errno {
+function prefetchCollect(
+  sim: SimContext,
+  vma: GpuVma,
+  start: number,
+  end: number,
+  devmemPreferred: boolean,
+  seq: number,
+): SvmRange[] | Errno {
   const p = sim.platform;
   const ctx = { readOnly: vma.readOnly, devmemPossible: p.dgfx && p.pagemap, checkPagesThreshold: 0 };
   const out: SvmRange[] = [];
@@ -105,7 +112,13 @@ function prefetchRange(sim: SimContext, vma: GpuVma, range: SvmRange, devmemPref
 }
 
 /** DRM_XE_VM_BIND_OP_PREFETCH over [start, end) of the mirror VMA(s). */
-export function xeVmPrefetch(sim: SimContext, start: number, end: number, region: PrefetchRegion, seq: number): Errno | undefined {
+export function xeVmPrefetch(
+  sim: SimContext,
+  start: number,
+  end: number,
+  region: PrefetchRegion,
+  seq: number,
+): Errno | undefined {
   const vmas = sim.vm.vmasIn(start, end);
   if (vmas.length === 0) return 'EINVAL';
   for (const vma of vmas) {
@@ -150,11 +163,25 @@ export function xeVmMadvise(sim: SimContext, start: number, end: number, attr: M
   for (const v of sim.vm.vmasIn(start, end)) {
     if ('preferred' in attr) {
       if (v.attrs.preferred === attr.preferred) continue;
-      emit(sim, { code: 'madvise_attr', start: v.start, end: v.end, attr: 'preferred', from: v.attrs.preferred, to: attr.preferred });
+      emit(sim, {
+        code: 'madvise_attr',
+        start: v.start,
+        end: v.end,
+        attr: 'preferred',
+        from: v.attrs.preferred,
+        to: attr.preferred,
+      });
       v.attrs.preferred = attr.preferred;
     } else {
       if (v.attrs.atomic === attr.atomic) continue;
-      emit(sim, { code: 'madvise_attr', start: v.start, end: v.end, attr: 'atomic', from: v.attrs.atomic, to: attr.atomic });
+      emit(sim, {
+        code: 'madvise_attr',
+        start: v.start,
+        end: v.end,
+        attr: 'atomic',
+        from: v.attrs.atomic,
+        to: attr.atomic,
+      });
       v.attrs.atomic = attr.atomic;
     }
     changed = true;

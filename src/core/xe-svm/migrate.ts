@@ -13,70 +13,187 @@
  */
 
 import { emit, type SimContext } from '../context.js';
-import type { Decision, Errno, MigrateFailCause, MigrateReason, NoMigrateReason } from '../decisions.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
-import { evictToRam, migrateToDevmem } from '../drm-pagemap/migrate.js';
+import type { Decision, MigrateReason, NoMigrateReason } from '../decisions.js';
+import type { XeSvmRange as SvmRange } from './range.js';
+import { drmPagemapPopulateMm, evictToRam, migrateToDevmem } from '../drm-pagemap/migrate.js';
+import type { DevmemBo, DrmPagemapDevmemOps, DrmPagemapOps, PopulateResult } from '../drm-pagemap/pagemap.js';
 import type { GetPagesResult } from '../drm-gpusvm/pages.js';
-import { rangeDebug, svmDbg } from './debug.js';
+import { devicePte, PTE_SMEM } from '../mm/page-table.js';
+import { Sized, Stat } from '../xe-gt-stats.js';
+import { copyDebug, rangeDebug, svmDbg } from './debug.js';
 
-export type AllocVramResult =
-  | { ok: true; bo: number; copied: number; us: number }
-  | { ok: false; errno: Errno; cause: MigrateFailCause; bo: number; us: number };
+/** The result of an allocation + migration attempt (one object, refilled by every attempt). */
+export type AllocVramResult = PopulateResult;
+const result: PopulateResult = { ok: false, bo: 0, copied: 0, us: 0, errno: undefined, cause: undefined };
 
 /**
- * Make room for and create a BO of `npages` pages. Mirrors xe_bo_create() with TTM eviction
- * (ttm_bo_evict_alloc: LRU order). Returns undefined when VRAM cannot hold it.
+ * Make room for and create a BO of [start, end). Mirrors xe_bo_create() with TTM eviction
+ * (ttm_bo_evict_alloc: LRU order). Returns null when VRAM cannot hold it; `result.us` gets the
+ * time spent evicting (and retrying).
  */
-function xeBoCreateVram(sim: SimContext, range: SvmRange): { bo?: import('../drm-pagemap/pagemap.js').DevmemBo; us: number } {
+function xeBoCreateVram(sim: SimContext, start: number, end: number): DevmemBo | null {
   const pm = sim.pagemap;
+  const npages = end - start;
   let us = 0;
-  if (range.npages <= pm.capacityPages) {
-    while (pm.freePages < range.npages) {
+  if (npages <= pm.capacityPages) {
+    while (pm.freePages < npages) {
       const victim = pm.lru();
       if (victim === undefined) break;
-      const d: Extract<Decision, { code: 'bo_evict' }> = { code: 'bo_evict', bo: victim.id, start: victim.start, end: victim.start + victim.npages, forRange: range.ref() };
-      if (sim.procs.size > 1) d.pid = victim.pid;
-      emit(sim, d);
+      if (sim.recording) {
+        const d: Extract<Decision, { code: 'bo_evict' }> = {
+          code: 'bo_evict',
+          bo: victim.id,
+          start: victim.start,
+          end: victim.start + victim.npages,
+          forRange: { start, end },
+        };
+        if (sim.procs.size > 1) d.pid = victim.pid;
+        emit(sim, d);
+      }
       us += sim.cost.migrate(victim.npages);
       sim.proc.evictionsCaused++;
-      evictToRam(sim, victim);
+      evictToRam(sim, victim); // xe_svm_bo_evict() → drm_pagemap_evict_to_ram()
     }
   }
-  if (pm.freePages < range.npages) {
-    emit(sim, {
-      code: 'vram_alloc_failed',
-      bytes: BigInt(range.npages) << 12n,
-      free: BigInt(pm.freePages) << 12n,
-      errno: sim.platform.vramFailErrno,
-    });
-    return { us: us + sim.cost.allocRetry() };
+  if (pm.freePages < npages) {
+    if (sim.recording) {
+      emit(sim, {
+        code: 'vram_alloc_failed',
+        bytes: BigInt(npages) << 12n,
+        free: BigInt(pm.freePages) << 12n,
+        errno: sim.platform.vramFailErrno,
+      });
+    }
+    result.us = us + sim.cost.allocRetry();
+    return null;
   }
-  const bo = pm.create(range.start, range.npages, sim.proc.pid);
-  emit(sim, { code: 'bo_alloc', bo: bo.id, start: range.start, end: range.end, bytes: BigInt(range.npages) << 12n });
-  return { bo, us };
+  const bo = pm.create(start, npages, sim.proc.pid);
+  if (sim.recording) emit(sim, { code: 'bo_alloc', bo: bo.id, start, end, bytes: BigInt(npages) << 12n });
+  result.us = us;
+  return bo;
 }
 
 /**
- * Allocate VRAM for a range and migrate it there. Mirrors xe_svm_alloc_vram()
- * (6.17+: drm_pagemap_populate_mm() → xe_drm_pagemap_populate_mm()).
+ * Create a VRAM BO for [start, end) and migrate the range into it.
+ * Mirrors xe_drm_pagemap_populate_mm() (drm_pagemap_ops.populate_mm; 6.15/6.16: the body of
+ * xe_svm_alloc_vram()).
+ */
+function xeDrmPagemapPopulateMm(sim: SimContext, start: number, end: number, timesliceMs: number): PopulateResult {
+  const r = result;
+  r.copied = 0;
+  r.errno = undefined;
+  r.cause = undefined;
+  const bo = xeBoCreateVram(sim, start, end);
+  const base = sim.cost.migrate(end - start) + r.us;
+  if (bo === null) {
+    r.ok = false;
+    r.errno = sim.platform.vramFailErrno;
+    r.cause = 'vram_full';
+    r.bo = 0;
+    r.us = base;
+    return r;
+  }
+  const res = migrateToDevmem(sim, bo, start, end, timesliceMs);
+  r.bo = bo.id;
+  if (!res.ok) {
+    sim.pagemap.release(bo);
+    if (sim.recording)
+      emit(sim, {
+        code: 'bo_free',
+        bo: bo.id,
+        start: bo.start,
+        end: bo.start + bo.npages,
+        bytes: BigInt(bo.npages) << 12n,
+        cause: 'migration_failed',
+      });
+    r.ok = false;
+    r.errno = res.errno!;
+    r.cause = res.cause!;
+    r.us = base;
+    return r;
+  }
+  r.ok = true;
+  r.copied = res.copied;
+  r.us = base + res.copyUs;
+  return r;
+}
+
+/** Xe's drm_pagemap_ops. Mirrors xe_drm_pagemap_ops. */
+export const xeDrmPagemapOps: DrmPagemapOps = { populateMm: xeDrmPagemapPopulateMm };
+
+/**
+ * Allocate VRAM for a range and migrate it there (the result is reused: read it before the next
+ * attempt). Mirrors xe_svm_alloc_vram() (6.17+: drm_pagemap_populate_mm() →
+ * xe_drm_pagemap_populate_mm()).
  */
 export function xeSvmAllocVram(sim: SimContext, range: SvmRange, timesliceMs: number): AllocVramResult {
   rangeDebug(sim, range, 'ALLOCATE VRAM');
-  const created = xeBoCreateVram(sim, range);
-  const base = sim.cost.migrate(range.npages) + created.us;
-  if (created.bo === undefined) return { ok: false, errno: sim.platform.vramFailErrno, cause: 'vram_full', bo: 0, us: base };
-  const bo = created.bo;
-  const res = migrateToDevmem(sim, bo, range.start, range.end, timesliceMs);
-  if (!res.ok) {
-    sim.pagemap.release(bo);
-    emit(sim, { code: 'bo_free', bo: bo.id, start: bo.start, end: bo.start + bo.npages, bytes: BigInt(bo.npages) << 12n, cause: 'migration_failed' });
-    return { ok: false, errno: res.errno, cause: res.cause, bo: bo.id, us: base };
-  }
-  return { ok: true, bo: bo.id, copied: res.copied, us: base + res.copyUs };
+  return sim.kv.v617
+    ? drmPagemapPopulateMm(sim, range.start, range.end, timesliceMs)
+    : xeDrmPagemapPopulateMm(sim, range.start, range.end, timesliceMs);
 }
 
+/** The BO's device pages (one BO = one contiguous run of device pfns). Mirrors xe_svm_populate_devmem_pfn(). */
+function xeSvmPopulateDevmemPfn(_sim: SimContext, bo: DevmemBo): number {
+  return devicePte(bo.id);
+}
+
+/** RAM→VRAM copy of `copied` pages of [start, end). Mirrors xe_svm_copy_to_devmem() (xe_svm_copy() and its ≥6.18 stats). */
+function xeSvmCopyToDevmem(sim: SimContext, bo: DevmemBo, start: number, end: number, copied: number): number {
+  copyDebug(sim, true, start, end, bo.id, bo.start, PTE_SMEM);
+  const gt = sim.stats.primary;
+  gt.incr(Stat.svm_device_copy_kb, 4 * copied);
+  if (copied === 0) return 0;
+  const t = sim.cost.copy(copied, 'h2d');
+  gt.incr(Stat.svm_device_copy_us, t);
+  gt.incrSized(end - start, Sized.device_copy_us, t);
+  sim.metrics.copyUs += t;
+  return t;
+}
+
+/** VRAM→RAM copy of the `copied` pages of `bo` in [start, end). Mirrors xe_svm_copy_to_ram() (xe_svm_copy() and its ≥6.18 stats). */
+function xeSvmCopyToRam(sim: SimContext, bo: DevmemBo, start: number, end: number, copied: number): void {
+  copyDebug(sim, false, start, end, bo.id, bo.start, devicePte(bo.id));
+  const gt = sim.stats.primary;
+  gt.incr(Stat.svm_cpu_copy_kb, 4 * copied);
+  if (copied === 0) return;
+  const t = sim.cost.copy(copied, 'd2h');
+  gt.incr(Stat.svm_cpu_copy_us, t);
+  gt.incrSized(end - start, Sized.cpu_copy_us, t);
+  sim.metrics.copyUs += t;
+}
+
+/** The allocation's last device page is gone: its BO goes. Mirrors xe_svm_devmem_release() (xe_bo_put_async()). */
+function xeSvmDevmemRelease(sim: SimContext, bo: DevmemBo): void {
+  sim.pagemap.release(bo);
+  if (sim.recording)
+    emit(sim, {
+      code: 'bo_free',
+      bo: bo.id,
+      start: bo.start,
+      end: bo.start + bo.npages,
+      bytes: BigInt(bo.npages) << 12n,
+      cause: 'last_page_gone',
+    });
+}
+
+/** Xe's callbacks for its SVM allocations. Mirrors xe_svm_devmem_ops. */
+export const xeSvmDevmemOps: DrmPagemapDevmemOps = {
+  devmemRelease: xeSvmDevmemRelease,
+  populateDevmemPfn: xeSvmPopulateDevmemPfn,
+  copyToDevmem: xeSvmCopyToDevmem,
+  copyToRam: xeSvmCopyToRam,
+};
+
 /** Record a migration attempt with the policy that asked for it and, on failure, the cause. */
-export function logMigrate(sim: SimContext, range: SvmRange, m: AllocVramResult, timesliceMs: number, reason: MigrateReason): void {
+export function logMigrate(
+  sim: SimContext,
+  range: SvmRange,
+  m: AllocVramResult,
+  timesliceMs: number,
+  reason: MigrateReason,
+): void {
+  if (!sim.recording) return;
   emit(sim, {
     code: 'migrate_to_vram',
     range: range.ref(),
@@ -92,6 +209,7 @@ export function logMigrate(sim: SimContext, range: SvmRange, m: AllocVramResult,
 
 /** Record a get_pages result. */
 export function logGetPages(sim: SimContext, range: SvmRange, gp: GetPagesResult): void {
+  if (!sim.recording) return;
   emit(sim, {
     code: 'get_pages',
     range: range.ref(),
@@ -107,7 +225,11 @@ export function logGetPages(sim: SimContext, range: SvmRange, gp: GetPagesResult
  * Why a range should not migrate to VRAM, or undefined when it should.
  * Mirrors xe_svm_range_needs_migrate_to_vram().
  */
-export function xeSvmRangeNeedsMigrateToVram(sim: SimContext, range: SvmRange, preferred: boolean): NoMigrateReason | undefined {
+export function xeSvmRangeNeedsMigrateToVram(
+  sim: SimContext,
+  range: SvmRange,
+  preferred: boolean,
+): NoMigrateReason | undefined {
   if (!range.migrateDevmem) return 'not_migratable';
   if (!preferred) return 'not_preferred';
   if (range.hasDevmemPages) {

@@ -9,7 +9,7 @@
  */
 
 import type { AtomicAttr, PreferredLoc } from '../events.js';
-import type { SvmRange } from '../drm-gpusvm/gpusvm.js';
+import type { XeSvmRange as SvmRange } from './range.js';
 
 export interface MemAttrs {
   /** xe_vma.attr.preferred_loc.devmem_fd: DEFAULT_DEVICE (0) or DEFAULT_SYSTEM (-1). */
@@ -63,7 +63,8 @@ export class XeVm {
   /** GPU VMAs overlapping [start, end). */
   vmasIn(start: number, end: number): GpuVma[] {
     const out: GpuVma[] = [];
-    for (let i = this.lowerBound(start); i < this.gpuvmas.length && this.gpuvmas[i].start < end; i++) out.push(this.gpuvmas[i]);
+    for (let i = this.lowerBound(start); i < this.gpuvmas.length && this.gpuvmas[i].start < end; i++)
+      out.push(this.gpuvmas[i]);
     return out;
   }
 

@@ -68,7 +68,8 @@ function carry(a: (number | null)[]): number[] {
   return a.map((x) => (v = x ?? v));
 }
 
-const fmtNum = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '–' : (Math.round(v * 10 ** d) / 10 ** d).toString());
+const fmtNum = (v: number | null | undefined, d = 1) =>
+  v === null || v === undefined ? '–' : (Math.round(v * 10 ** d) / 10 ** d).toString();
 
 /** Bin starts, and the end of the last bin (each series repeats its last value there, so steps span whole bins). */
 function xs(run: RunDoc): number[] {
@@ -113,7 +114,12 @@ function baseOpts(doc: ReportDoc, el: HTMLElement, yLabel: string): uPlot.Option
 }
 
 function totalVram(run: RunDoc): number[] {
-  const [a, b, c, d] = [carry(run.series.vram4k), carry(run.series.vram64k), carry(run.series.vram2m), carry(run.series.vramOther)];
+  const [a, b, c, d] = [
+    carry(run.series.vram4k),
+    carry(run.series.vram64k),
+    carry(run.series.vram2m),
+    carry(run.series.vramOther),
+  ];
   return a.map((_, i) => a[i] + b[i] + c[i] + d[i]);
 }
 
@@ -126,16 +132,33 @@ const stepped = uPlot.paths.stepped!({ align: 1 });
 function vramChart(doc: ReportDoc, f: number, el: HTMLElement): uPlot {
   const run = doc.runs[f];
   const x = xs(run);
-  const parts = { '2M': carry(run.series.vram2m), '64K': carry(run.series.vram64k), '4K': carry(run.series.vram4k), other: carry(run.series.vramOther) };
+  const parts = {
+    '2M': carry(run.series.vram2m),
+    '64K': carry(run.series.vram64k),
+    '4K': carry(run.series.vram4k),
+    other: carry(run.series.vramOther),
+  };
   const order = ['other', '4K', '64K', '2M'] as const;
   // Cumulative tops, drawn top first so each lower band paints over the one above.
   const cum = (upto: number) => x.map((_, i) => order.slice(upto).reduce((s, k) => s + parts[k][i], 0));
-  const colors: Record<string, string> = { other: css('--c-other'), '4K': css('--c-4k'), '64K': css('--c-64k'), '2M': css('--c-2m') };
+  const colors: Record<string, string> = {
+    other: css('--c-other'),
+    '4K': css('--c-4k'),
+    '64K': css('--c-64k'),
+    '2M': css('--c-2m'),
+  };
   const opts = baseOpts(doc, el, 'VRAM used (MiB)');
   const data: (number | null)[][] = [x];
   order.forEach((k, i) => {
     data.push(cum(i));
-    opts.series.push({ label: `${k} ranges`, stroke: colors[k], fill: colors[k] + 'cc', width: 1, paths: stepped, value: (_u, _v, _si, di) => (di === null ? '–' : fmtNum(parts[k][di!])) });
+    opts.series.push({
+      label: `${k} ranges`,
+      stroke: colors[k],
+      fill: colors[k] + 'cc',
+      width: 1,
+      paths: stepped,
+      value: (_u, _v, _si, di) => (di === null ? '–' : fmtNum(parts[k][di!])),
+    });
   });
   data.push(x.map(() => run.capacityMiB));
   opts.series.push(dashed('capacity', css('--fg')));
@@ -175,13 +198,33 @@ function trafficChart(doc: ReportDoc, f: number, el: HTMLElement): uPlot {
   const opts = baseOpts(doc, el, 'MiB per interval');
   const data: number[][] = [xs(run), run.series.toVramMiB as number[], run.series.toRamMiB as number[]];
   opts.series.push(
-    { label: 'to VRAM', stroke: css('--c-vram'), fill: css('--c-vram') + '55', width: 1.5, paths: stepped, value: (_u, v) => fmtNum(v, 2) },
-    { label: 'to RAM', stroke: css('--c-smem'), fill: css('--c-smem') + '55', width: 1.5, paths: stepped, value: (_u, v) => fmtNum(v, 2) },
+    {
+      label: 'to VRAM',
+      stroke: css('--c-vram'),
+      fill: css('--c-vram') + '55',
+      width: 1.5,
+      paths: stepped,
+      value: (_u, v) => fmtNum(v, 2),
+    },
+    {
+      label: 'to RAM',
+      stroke: css('--c-smem'),
+      fill: css('--c-smem') + '55',
+      width: 1.5,
+      paths: stepped,
+      value: (_u, v) => fmtNum(v, 2),
+    },
   );
   doc.runs.forEach((o, i) => {
     if (i === f) return;
-    data.push(resample(o, run, o.series.toVramMiB as number[], 'sum'), resample(o, run, o.series.toRamMiB as number[], 'sum'));
-    opts.series.push(dashed(`${o.label} to VRAM`, css(`--c-run${(i % 4) + 1}`)), { ...dashed(`${o.label} to RAM`, css(`--c-run${(i % 4) + 1}`)), dash: [2, 3] });
+    data.push(
+      resample(o, run, o.series.toVramMiB as number[], 'sum'),
+      resample(o, run, o.series.toRamMiB as number[], 'sum'),
+    );
+    opts.series.push(dashed(`${o.label} to VRAM`, css(`--c-run${(i % 4) + 1}`)), {
+      ...dashed(`${o.label} to RAM`, css(`--c-run${(i % 4) + 1}`)),
+      dash: [2, 3],
+    });
   });
   return plot(opts, data, el);
 }
@@ -190,9 +233,22 @@ function faultChart(doc: ReportDoc, f: number, el: HTMLElement): uPlot {
   const run = doc.runs[f];
   const s = run.series;
   const opts = baseOpts(doc, el, 'faults per interval');
-  const total = (r: RunDoc) => r.series.faults4k.map((v, i) => (v as number) + (r.series.faults64k[i] as number) + (r.series.faults2m[i] as number) + (r.series.faultsFailed[i] as number));
+  const total = (r: RunDoc) =>
+    r.series.faults4k.map(
+      (v, i) =>
+        (v as number) +
+        (r.series.faults64k[i] as number) +
+        (r.series.faults2m[i] as number) +
+        (r.series.faultsFailed[i] as number),
+    );
   const all = total(run);
-  const data: (number | null)[][] = [xs(run), s.faults4k, s.faults64k, s.faults2m, s.faultsFailed.map((v, i) => ((v as number) > 0 ? all[i] : null))];
+  const data: (number | null)[][] = [
+    xs(run),
+    s.faults4k,
+    s.faults64k,
+    s.faults2m,
+    s.faultsFailed.map((v, i) => ((v as number) > 0 ? all[i] : null)),
+  ];
   opts.series.push(
     { label: '4K ranges', stroke: css('--c-4k'), width: 1.5, paths: stepped, value: (_u, v) => fmtNum(v, 0) },
     { label: '64K ranges', stroke: css('--c-64k'), width: 1.5, paths: stepped, value: (_u, v) => fmtNum(v, 0) },
@@ -257,7 +313,8 @@ function lanesView(
     const li = Math.floor((y - LANE_TOP) / (LANE_H + LANE_GAP));
     if (li < 0 || li >= hits.length) return undefined;
     let best: LaneHit | undefined;
-    for (const h of hits[li]) if (Math.abs(h.px - x) <= 6 && (best === undefined || Math.abs(h.px - x) < Math.abs(best.px - x))) best = h;
+    for (const h of hits[li])
+      if (Math.abs(h.px - x) <= 6 && (best === undefined || Math.abs(h.px - x) < Math.abs(best.px - x))) best = h;
     return best;
   };
   canvas.addEventListener('mousemove', (ev) => {
@@ -294,11 +351,26 @@ function lanesView(
 }
 
 /** Draw the lanes for x in [x0, x1]; returns the marks drawn, per lane, for hit-testing. */
-function drawLanes(ctx: CanvasRenderingContext2D, doc: ReportDoc, run: RunDoc, plotLeft: number, plotWidth: number, height: number, x0: number, x1: number): LaneHit[][] {
+function drawLanes(
+  ctx: CanvasRenderingContext2D,
+  doc: ReportDoc,
+  run: RunDoc,
+  plotLeft: number,
+  plotWidth: number,
+  height: number,
+  x0: number,
+  x1: number,
+): LaneHit[][] {
   const span = Math.max(x1 - x0, Number.MIN_VALUE);
   const px = (x: number) => plotLeft + ((x - x0) / span) * plotWidth;
   const fg = css('--fg');
-  const colors = { vram: css('--c-vram'), smem: css('--c-smem'), mixed: css('--c-mixed'), invalid: css('--c-invalid'), destroyed: css('--c-destroyed') };
+  const colors = {
+    vram: css('--c-vram'),
+    smem: css('--c-smem'),
+    mixed: css('--c-mixed'),
+    invalid: css('--c-invalid'),
+    destroyed: css('--c-destroyed'),
+  };
   ctx.font = '11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
   ctx.textBaseline = 'middle';
   // Axis ticks along the top.
@@ -379,7 +451,15 @@ function niceStep(raw: number, whole: boolean): number {
 }
 
 /** Mark glyphs: shapes, not only colours, tell them apart. */
-function drawMark(ctx: CanvasRenderingContext2D, kind: number, x: number, y: number, fg: string, fail: string, bg: string): void {
+function drawMark(
+  ctx: CanvasRenderingContext2D,
+  kind: number,
+  x: number,
+  y: number,
+  fg: string,
+  fail: string,
+  bg: string,
+): void {
   ctx.lineWidth = 1;
   ctx.strokeStyle = bg;
   ctx.fillStyle = fg;
@@ -419,15 +499,28 @@ function drawMark(ctx: CanvasRenderingContext2D, kind: number, x: number, y: num
 }
 
 function legend(host: HTMLElement): void {
-  const states = STATE_NAMES.map((n) => `<span class="sw" style="background:var(--c-${n})"></span>${n === 'smem' ? 'SMEM' : n === 'vram' ? 'VRAM' : n}`).join(' ');
+  const states = STATE_NAMES.map(
+    (n) =>
+      `<span class="sw" style="background:var(--c-${n})"></span>${n === 'smem' ? 'SMEM' : n === 'vram' ? 'VRAM' : n}`,
+  ).join(' ');
   const glyphs = ['●', '✕', '▲', '▼', '▮', '■'];
-  const marks = MARK_KINDS.map((k, i) => `<span class="glyph${i === 1 ? ' fail' : ''}">${glyphs[i]}</span>${k}`).join(' ');
+  const marks = MARK_KINDS.map((k, i) => `<span class="glyph${i === 1 ? ' fail' : ''}">${glyphs[i]}</span>${k}`).join(
+    ' ',
+  );
   host.innerHTML = `${states} <span class="sw hatch"></span>not tracked &nbsp;·&nbsp; ${marks}`;
 }
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const state: PageState = { ready: false, renderMs: 0, readyMs: 0, charts: [], lanes: 0, markPoint: () => undefined, xRanges: () => [] };
+  const state: PageState = {
+    ready: false,
+    renderMs: 0,
+    readyMs: 0,
+    charts: [],
+    lanes: 0,
+    markPoint: () => undefined,
+    xRanges: () => [],
+  };
   window.__svmsim = state;
   const doc = await load();
   const picker = document.getElementById('run') as HTMLSelectElement | null;

@@ -46,7 +46,12 @@ const mib = (pages: number) => ((pages * 4096) / 2 ** 20).toFixed(1);
 
 function table(head: string[], rows: (string | number)[][], cls = ''): string {
   const th = head.map((h, i) => `<th${i > 0 ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
-  const tr = rows.map((r) => `<tr>${r.map((c, i) => `<td${i > 0 && typeof c === 'number' ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n');
+  const tr = rows
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => `<td${i > 0 && typeof c === 'number' ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
   return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
 }
 
@@ -58,13 +63,25 @@ function verdicts(run: HtmlRun, peakMiB: number): { ok: boolean; text: string }[
   const out: { ok: boolean; text: string }[] = [];
   out.push(
     th.length > 0
-      ? { ok: false, text: `Thrashing: ${th.length} range${th.length === 1 ? '' : 's'} made repeated VRAM→RAM→VRAM round trips` }
+      ? {
+          ok: false,
+          text: `Thrashing: ${th.length} range${th.length === 1 ? '' : 's'} made repeated VRAM→RAM→VRAM round trips`,
+        }
       : { ok: true, text: 'No thrashing range' },
   );
-  out.push(m.failedFaults > 0 ? { ok: false, text: `${m.failedFaults} of ${m.gpuFaults} GPU faults failed` } : { ok: true, text: `No failed GPU fault (${m.gpuFaults} handled)` });
+  out.push(
+    m.failedFaults > 0
+      ? { ok: false, text: `${m.failedFaults} of ${m.gpuFaults} GPU faults failed` }
+      : { ok: true, text: `No failed GPU fault (${m.gpuFaults} handled)` },
+  );
   if (!run.platform.dgfx) out.push({ ok: true, text: 'Integrated GPU: no VRAM' });
-  else if (m.evictions > 0) out.push({ ok: false, text: `VRAM oversubscribed: ${m.evictions} BO eviction${m.evictions === 1 ? '' : 's'}, peak use ${peakMiB.toFixed(1)} MiB of ${humanBytes(cap)}` });
-  else out.push({ ok: true, text: `VRAM not oversubscribed: peak use ${peakMiB.toFixed(1)} MiB of ${humanBytes(cap)}` });
+  else if (m.evictions > 0)
+    out.push({
+      ok: false,
+      text: `VRAM oversubscribed: ${m.evictions} BO eviction${m.evictions === 1 ? '' : 's'}, peak use ${peakMiB.toFixed(1)} MiB of ${humanBytes(cap)}`,
+    });
+  else
+    out.push({ ok: true, text: `VRAM not oversubscribed: peak use ${peakMiB.toFixed(1)} MiB of ${humanBytes(cap)}` });
   return out;
 }
 
@@ -105,7 +122,11 @@ function header(r: HtmlReport): string {
 <h1>svmsim report: ${esc(r.trace)}</h1>
 <p class="meta">sha256 <code>${esc(r.sha256)}</code> · ${r.events} events · svmsim ${esc(r.version)} · thrashing: ${r.thrash.threshold} round trips within ${r.thrash.windowNs / 1000} µs</p>
 <div class="runs">${runs}</div>
-${table(['total', ...r.runs.map((x) => x.label)], totals.map(([n, f]) => [n, ...r.runs.map((x) => f(x))]), 'totals')}
+${table(
+  ['total', ...r.runs.map((x) => x.label)],
+  totals.map(([n, f]) => [n, ...r.runs.map((x) => f(x))]),
+  'totals',
+)}
 </header>`;
 }
 
@@ -113,8 +134,17 @@ function thrashing(r: HtmlReport): string {
   const parts = r.runs.map((run) => {
     const th = run.final.thrashing;
     const title = r.runs.length > 1 ? `<h3>${esc(run.label)}</h3>` : '';
-    if (th.length === 0) return `${title}<p>No range made ${r.thrash.threshold} round trips VRAM→RAM→VRAM within the window.</p>`;
-    const rows = th.slice(0, 200).map((t) => [span(t.start, t.start + t.npages), humanPages(t.npages), t.cycles, humanBytes(t.bytes), t.events.map((e) => `#${e}`).join(' ')]);
+    if (th.length === 0)
+      return `${title}<p>No range made ${r.thrash.threshold} round trips VRAM→RAM→VRAM within the window.</p>`;
+    const rows = th
+      .slice(0, 200)
+      .map((t) => [
+        span(t.start, t.start + t.npages),
+        humanPages(t.npages),
+        t.cycles,
+        humanBytes(t.bytes),
+        t.events.map((e) => `#${e}`).join(' '),
+      ]);
     const more = th.length > 200 ? `<p>... ${th.length - 200} more (--format json lists all)</p>` : '';
     return `${title}${table(['range', 'size', 'round trips', 'moved', 'by events'], rows, 'thrash')}${more}`;
   });
@@ -131,7 +161,9 @@ function gtStats(r: HtmlReport): string {
       getters.push((n) => (m.has(n) ? m.get(n)! : ''));
     }
   }
-  const names = statNames('6.18').filter((n) => r.runs.some((run) => run.final.stats.some((g) => g.counters.some(([c]) => c === n))));
+  const names = statNames('6.18').filter((n) =>
+    r.runs.some((run) => run.final.stats.some((g) => g.counters.some(([c]) => c === n))),
+  );
   const rows = names.map((n) => [n, ...getters.map((g) => g(n))]);
   return `<section id="gtstats"><h2>GT stats (debugfs gtN/stats)</h2>${table(['counter', ...cols], rows, 'stats')}</section>`;
 }
@@ -148,7 +180,12 @@ function sideBySide(r: HtmlReport): string {
     events: r.events,
     counterOrder: statNames('6.18'),
     all: false,
-    columns: r.runs.map((run) => ({ label: run.label, counters: new Map(run.final.stats[0].counters), metrics: run.final.metrics, thrashing: run.final.thrashing.length })),
+    columns: r.runs.map((run) => ({
+      label: run.label,
+      counters: new Map(run.final.stats[0].counters),
+      metrics: run.final.metrics,
+      thrashing: run.final.thrashing.length,
+    })),
   });
   return `<section id="compare"><h2>Side by side (gt0 counters and derived figures)</h2>${table(['', ...r.runs.map((x) => x.label)], rows, 'compare')}</section>`;
 }

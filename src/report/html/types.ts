@@ -47,7 +47,19 @@ export interface RunDoc {
   texts: string[];
 }
 
-export const SERIES = ['vram4k', 'vram64k', 'vram2m', 'vramOther', 'evictions', 'toVramMiB', 'toRamMiB', 'faults4k', 'faults64k', 'faults2m', 'faultsFailed'] as const;
+export const SERIES = [
+  'vram4k',
+  'vram64k',
+  'vram2m',
+  'vramOther',
+  'evictions',
+  'toVramMiB',
+  'toRamMiB',
+  'faults4k',
+  'faults64k',
+  'faults2m',
+  'faultsFailed',
+] as const;
 export type SeriesName = (typeof SERIES)[number];
 
 export interface ReportDoc {

@@ -8,7 +8,7 @@
 
 import { getHeapStatistics } from 'node:v8';
 import type { CoreEvent } from '../core/events.js';
-import { UsageError } from './errors.js';
+import { ModelMemoryError } from './errors.js';
 import { defaultPlatform, type KernelVersion, type Platform } from '../core/platform.js';
 import { Simulator } from '../core/simulator.js';
 import type { ThrashOptions } from '../core/metrics.js';
@@ -39,7 +39,11 @@ export function echoFields(ev: CoreEvent): [string, string][] {
     case 'xe_prefetch':
       return [['region', ev.region]];
     case 'xe_madvise':
-      return ev.preferred !== undefined ? [['preferred', ev.preferred]] : ev.atomic !== undefined ? [['atomic', ev.atomic]] : [];
+      return ev.preferred !== undefined
+        ? [['preferred', ev.preferred]]
+        : ev.atomic !== undefined
+          ? [['atomic', ev.atomic]]
+          : [];
     default:
       return [];
   }
@@ -60,13 +64,22 @@ const GPU_OPS = new Set(['gpu_read', 'gpu_write', 'gpu_atomic', 'gpu_fault']);
  * accesses fail with -ENOENT (no CPU VMA). `first()` is the first such failure, or undefined when
  * the trace has an mmap anywhere (then the failures are the trace's own business).
  */
-export function unmappedFaultWatch(): { see: (e: ParsedEvent, r: EventResult) => void; first: () => UnmappedFault | undefined } {
+export function unmappedFaultWatch(): {
+  see: (e: ParsedEvent, r: EventResult) => void;
+  first: () => UnmappedFault | undefined;
+} {
   let mapped = false;
   let first: UnmappedFault | undefined;
   return {
     see: (e, r) => {
       if (e.core.op === 'mmap') mapped = true;
-      else if (!mapped && first === undefined && GPU_OPS.has(e.core.op) && r.outcome === 'error' && r.errno === 'ENOENT') {
+      else if (
+        !mapped &&
+        first === undefined &&
+        GPU_OPS.has(e.core.op) &&
+        r.outcome === 'error' &&
+        r.errno === 'ENOENT'
+      ) {
         first = { seq: r.seq, line: e.line, op: e.core.op, addr: e.addr };
       }
     },
@@ -82,7 +95,10 @@ export interface UnmappedFault {
 }
 
 /** The stderr note about implicit mappings: what --implicit-mmap added, or a hint to use it. */
-export function implicitMmapNote(stats: { added: number; first?: { addr: bigint; line: number } }, unmapped: UnmappedFault | undefined): string {
+export function implicitMmapNote(
+  stats: { added: number; first?: { addr: bigint; line: number } },
+  unmapped: UnmappedFault | undefined,
+): string {
   if (stats.added > 0) {
     const f = stats.first!;
     return `svmsim: --implicit-mmap: added ${stats.added} anonymous rw 2M mapping${stats.added === 1 ? '' : 's'} (the first, [0x${f.addr.toString(16)}, 0x${(f.addr + (1n << 21n)).toString(16)}), before line ${f.line}); they are marked implicit=yes\n`;
@@ -108,7 +124,12 @@ export interface ReplayOptions {
 }
 
 /** Replay events through a fresh simulator, reporting as it goes. */
-export function replay(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, opts: ReplayOptions = {}): Simulator {
+export function replay(
+  events: Iterable<ParsedEvent>,
+  platform: Platform,
+  reporter: Reporter,
+  opts: ReplayOptions = {},
+): Simulator {
   const r = replayer(events, platform, reporter, opts);
   while (r.run(Number.POSITIVE_INFINITY));
   return r.finish();
@@ -140,7 +161,7 @@ export function checkModelMemory(): void {
   const h = getHeapStatistics();
   if (h.used_heap_size > Math.min(h.heap_size_limit * 0.8, h.heap_size_limit - (128 << 20))) {
     const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
-    throw new UsageError(
+    throw new ModelMemoryError(
       `the model state outgrew ${mb(h.used_heap_size)} of the ${mb(h.heap_size_limit)} heap: the trace touches more distinct memory than this machine can model (see docs/reliability.md "Limits"; node --max-old-space-size raises the heap)`,
     );
   }
@@ -149,7 +170,12 @@ export function checkModelMemory(): void {
 /** A replay in steps: run(n) replays up to n events (false at the end), finish() reports the end. */
 function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, opts: ReplayOptions) {
   const wants = reporter.wantsEvents;
-  const sim = new Simulator(platform, { checkInvariants: opts.checkInvariants ?? false, record: wants, thrash: opts.thrash, debugVm: reporter.wantsDebugVm === true });
+  const sim = new Simulator(platform, {
+    checkInvariants: opts.checkInvariants ?? false,
+    record: wants,
+    thrash: opts.thrash,
+    debugVm: reporter.wantsDebugVm === true,
+  });
   reporter.begin(platform);
   const onProgress = opts.onProgress;
   const onResult = opts.onResult;
@@ -191,7 +217,10 @@ export function replayAll(
   opts: { onProgress?: (events: number) => void; thrash?: ThrashOptions } = {},
 ): Simulator[] {
   if (targets.length === 1) return [replay(events, targets[0].platform, targets[0].reporter, opts)];
-  const runs = targets.map((t) => ({ ...t, sim: new Simulator(t.platform, { record: t.reporter.wantsEvents, thrash: opts.thrash }) }));
+  const runs = targets.map((t) => ({
+    ...t,
+    sim: new Simulator(t.platform, { record: t.reporter.wantsEvents, thrash: opts.thrash }),
+  }));
   for (const r of runs) r.reporter.begin(r.platform);
   let n = 0;
   for (const e of events) {

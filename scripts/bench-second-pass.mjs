@@ -1,0 +1,542 @@
+// Issue 12 ("second pass") figures for `npm run bench`: every item measured for the baseline
+// (SVMSIM_BENCH_BEFORE, default 9ee19e8, built into a temporary directory) and for this tree, in
+// the same run, on the same machine. A script, not a test: nothing here asserts.
+//
+// Parts (SVMSIM_BENCH_PARTS, comma-separated; default all, in this order):
+//   floor    model CPU of ../shared/perf-floor/cfault.c (gcc -O2) vs svmsim's model-only phase
+//            (src/bench/worker.ts `model`), per fault-heavy pattern, at SVMSIM_BENCH_FLOOR_SIZES
+//   mixed    replay --format debugfs of a mixed trace of SVMSIM_BENCH_MIXED_EVENTS events (events/s)
+//   formats  CPU time and peak RSS of every output format (summary, table, by-range, json, jsonl,
+//            perfetto, dmesg, report) per pattern at SVMSIM_BENCH_FORMAT_SIZES; json/jsonl vs summary
+//   ranges   bytes per live range (scripts/range-memory.mjs, when present)
+//   gen      gen vs replay of what it writes
+//   startup  --version vs node -e 0
+//   compare  compare (8 configurations) vs the separate replays
+// Every figure is a whole process (CLI or worker); CPU time (user + system, threads included) and
+// peak RSS come from bench/rusage-hook.mjs. Runs are sequential unless SVMSIM_BENCH_JOBS=2 (the
+// format runs then go two at a time: CPU time and peak RSS are per process, wall time is not used).
+//
+// Other switches: SVMSIM_BENCH_BEFORE=REF|none, SVMSIM_BENCH_PATTERNS, SVMSIM_BENCH_FORMATS,
+// SVMSIM_BENCH_FORMAT_SIZES (default 2000000,10000000), SVMSIM_BENCH_FLOOR_SIZES (1000000,10000000),
+// SVMSIM_BENCH_FLOOR_PATTERNS, SVMSIM_BENCH_MIXED_EVENTS, SVMSIM_BENCH_RANGES, SVMSIM_BENCH_GEN_EVENTS,
+// SVMSIM_BENCH_GEN_PATTERNS, SVMSIM_BENCH_STARTS, SVMSIM_BENCH_COMPARE_EVENTS (0 skips a part too),
+// SVMSIM_BENCH_BEFORE_MAX_S (120: a baseline run predicted from its smaller size to take longer is
+// skipped and said so), SVMSIM_BENCH_TIMEOUT (1200 s wall per run), SVMSIM_BENCH_DIR (traces, bench/),
+// SVMSIM_BENCH_KEEP=1 (keep the traces).
+//
+// Cost: the 10M-event runs of the fault-heavy patterns dominate (every format, at the model's
+// speed of the day: about 1-3 min CPU each at 9ee19e8's speed). For a quick pass:
+//   SVMSIM_BENCH_ONLY=second-pass SVMSIM_BENCH_FORMAT_SIZES=2000000 SVMSIM_BENCH_FLOOR_SIZES=1000000 npm run bench
+import { build } from 'esbuild';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const env = process.env;
+const list = (name, dflt) =>
+  (env[name] ?? dflt)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(x % 1e6 === 0 ? 0 : 2)}M` : `${(x / 1e3).toFixed(0)}K`);
+const secs = (ms) => (ms >= 10000 ? `${(ms / 1000).toFixed(0)} s` : `${(ms / 1000).toFixed(1)} s`);
+
+const FAULT_HEAVY = ['sparse', 'pingpong', 'oversub', 'atomic', 'churn'];
+const PATTERNS_ALL = ['streaming', 'random', 'hotcold', 'pingpong', 'atomic', 'oversub', 'churn', 'sparse', 'mixed'];
+const FORMATS = [
+  ['summary', ['--summary']],
+  ['table', []],
+  ['by-range', ['--by-range']],
+  ['json', ['--format', 'json']],
+  ['jsonl', ['--format', 'jsonl']],
+  ['perfetto', ['--format', 'perfetto']],
+  ['dmesg', ['--format', 'dmesg']],
+  ['report', null], // svmsim report TRACE -o FILE
+];
+
+/** Build `ref` into a temporary directory (cached by commit): its CLI and its bench worker. */
+async function buildBefore(ref, page) {
+  const sha = execFileSync('git', ['rev-parse', '--short', ref], { encoding: 'utf8' }).trim();
+  const dir = path.join(os.tmpdir(), `svmsim-bench-before-${sha}`);
+  if (!existsSync(path.join(dir, '.built'))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync('bash', ['-c', `git archive ${sha} | tar -x -C '${dir}'`]);
+    execFileSync('ln', ['-s', path.resolve('node_modules'), path.join(dir, 'node_modules')]);
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: dir, stdio: 'ignore' });
+    writeFileSync(path.join(dir, '.built'), sha + '\n');
+  }
+  // The baseline's model behind this tree's worker (the `model` phase did not exist then).
+  mkdirSync(path.join(dir, 'src/bench'), { recursive: true });
+  writeFileSync(path.join(dir, 'src/bench/worker-now.ts'), readFileSync('src/bench/worker.ts'));
+  const worker = path.join(dir, 'bench-worker.mjs');
+  await bundleWorker(path.join(dir, 'src/bench/worker-now.ts'), worker, page);
+  return { sha, dir, cli: path.join(dir, 'bin/svmsim.js'), worker };
+}
+
+export async function bundleWorker(entry, outfile, page) {
+  await build({
+    define: { __SVMSIM_REPORT_PAGE__: JSON.stringify(page) },
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    logLevel: 'error',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+}
+
+let rusageSeq = 0;
+/** One process: node [hook] SCRIPT ARGS > /dev/null. Resolves wall ms, CPU ms, peak RSS MB, exit code. */
+function proc(script, args, { timeoutS = 0, nodeArgs = [], stdout = false } = {}) {
+  const file = path.join(os.tmpdir(), `svmsim-bench-rusage-${process.pid}-${rusageSeq++}`);
+  rmSync(file, { force: true });
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, '--import', path.resolve('bench/rusage-hook.mjs'), script, ...args],
+      {
+        env: { ...env, SVMSIM_BENCH_RUSAGE: file },
+        stdio: ['ignore', stdout ? 'pipe' : 'ignore', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (err = (err + b).slice(-2000)));
+    const timer = timeoutS > 0 ? setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000) : undefined;
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const u = existsSync(file)
+        ? JSON.parse(readFileSync(file, 'utf8').trim().split('\n').pop())
+        : { cpuMs: Number.NaN, rssMb: Number.NaN };
+      rmSync(file, { force: true });
+      resolve({
+        ms,
+        cpuMs: u.cpuMs,
+        rssMb: u.rssMb,
+        code: code ?? 128,
+        signal,
+        timedOut: signal === 'SIGKILL' && timer !== undefined,
+        out,
+        err,
+      });
+    });
+  });
+}
+
+/** Run async jobs `jobs` at a time, in order of start. */
+async function pool(tasks, jobs) {
+  const results = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, jobs) }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await tasks[i]();
+      }
+    }),
+  );
+  return results;
+}
+
+export async function secondPass({ NEW, NEW_WORKER, page }) {
+  const PARTS = list('SVMSIM_BENCH_PARTS', 'floor,mixed,formats,ranges,gen,startup,compare');
+  const BEFORE = env.SVMSIM_BENCH_BEFORE ?? '9ee19e8';
+  const JOBS = Number(env.SVMSIM_BENCH_JOBS ?? 1);
+  const DIR = env.SVMSIM_BENCH_DIR ?? 'bench';
+  const KEEP = env.SVMSIM_BENCH_KEEP === '1';
+  mkdirSync(DIR, { recursive: true });
+  let old;
+  let noBefore = '';
+  if (BEFORE && BEFORE !== 'none') {
+    try {
+      old = await buildBefore(BEFORE, page);
+    } catch (e) {
+      noBefore = `The baseline ${BEFORE} could not be built (${String(e.message ?? e).split('\n')[0]}): after only.`;
+      console.log(`bench: ${noBefore}`);
+    }
+  }
+  const tag = old ? ` Before = ${old.sha} (built into ${old.dir}), after = this tree, in the same run.` : '';
+  const out = [];
+  const started = Date.now();
+  const loadAtStart = os.loadavg()[0];
+
+  const traceFile = (pattern, n) => path.join(DIR, `${pattern}-${n}.csv`);
+  const made = new Set();
+  function genTrace(pattern, n) {
+    const f = traceFile(pattern, n);
+    if (!existsSync(f))
+      execFileSync(process.execPath, [
+        NEW,
+        'gen',
+        pattern,
+        '-n',
+        String(n),
+        '--size',
+        '4G',
+        '--seed',
+        '7',
+        ...(pattern === 'oversub' ? ['--vram', '1G'] : []),
+        '-o',
+        f,
+      ]);
+    made.add(f);
+    return f;
+  }
+  const drop = (f) => {
+    if (!KEEP) rmSync(f, { force: true });
+    made.delete(f);
+  };
+  const failed = (r) =>
+    r.timedOut ? `timed out (${secs(r.ms)} wall)` : `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}`;
+  const cell = (r) =>
+    r === undefined
+      ? 'not run'
+      : typeof r === 'string'
+        ? r
+        : r.code === 0
+          ? `${secs(r.cpuMs)}, ${r.rssMb.toFixed(0)} MB`
+          : `${failed(r)}${Number.isNaN(r.rssMb) ? '' : `, ${r.rssMb.toFixed(0)} MB`}`;
+  const log = (s) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${s}`);
+
+  // -------------------------------------------------------------------------------------------
+  if (PARTS.includes('floor')) {
+    const sizes = list('SVMSIM_BENCH_FLOOR_SIZES', '1000000,10000000').map(Number);
+    const patterns = list('SVMSIM_BENCH_FLOOR_PATTERNS', FAULT_HEAVY.join(','));
+    const cSource = [
+      env.SVMSIM_CFAULT,
+      '../shared/perf-floor/cfault.c',
+      '../../shared/perf-floor/cfault.c',
+      '/work/shared/perf-floor/cfault.c',
+    ].find((p) => p && existsSync(p));
+    const gcc = spawnSync('gcc', ['--version'], { stdio: 'ignore' }).status === 0;
+    out.push('## Fault path against the C floor (model CPU only)', '');
+    let cfault;
+    if (!cSource || !gcc) {
+      out.push(
+        `C floor skipped: ${!cSource ? 'cfault.c not found (../shared/perf-floor/, or SVMSIM_CFAULT)' : 'no gcc on this machine'}; svmsim's model CPU only.`,
+        '',
+      );
+      console.log('bench: C floor skipped (no cfault.c or no gcc)');
+    } else {
+      cfault = path.join(os.tmpdir(), `svmsim-cfault-${process.pid}`);
+      execFileSync('gcc', ['-O2', '-o', cfault, cSource, '-lm']);
+    }
+    out.push(
+      `Traces: \`svmsim gen PATTERN -n N --size 4G --seed 7\` (oversub with \`--vram 1G\`). Each side parses the whole trace first and times only the model loop (CPU time): ${cfault ? `\`${cSource}\` compiled with \`gcc -O2\` (model_cpu_s), ` : ''}svmsim's worker phase \`model\` (src/bench/worker.ts: Simulator.step with record:false) on each version.${tag} Target: svmsim ≤ 2× the C floor.`,
+      '',
+      `| pattern | events | GPU faults | ${cfault ? 'C model CPU | ' : ''}svmsim${old ? ' before | svmsim after' : ''} | ns/fault after | ${cfault ? `${old ? 'ratio before | ' : ''}ratio after | counters |` : ''}`,
+      `|---|---:|---:|${cfault ? '---:|' : ''}---:|${old ? '---:|' : ''}---:|${cfault ? `${old ? '---:|' : ''}---:|---|` : ''}`,
+    );
+    for (const n of sizes) {
+      for (const pattern of patterns) {
+        const f = genTrace(pattern, n);
+        const c = cfault ? JSON.parse(execFileSync(cfault, [f], { encoding: 'utf8' })) : undefined;
+        const model = async (worker) => {
+          const r = await proc(worker, ['model', f], { stdout: true, nodeArgs: ['--max-old-space-size=8192'] });
+          return r.code === 0 ? JSON.parse(r.out.trim().split('\n').pop()) : { error: failed(r) };
+        };
+        const before = old ? await model(old.worker) : undefined;
+        const after = await model(NEW_WORKER);
+        const cMs = c ? c.model_cpu_s * 1000 : undefined;
+        const same =
+          c &&
+          after.svm_pagefault_count === c.svm_pagefault_count &&
+          after.svm_device_copy_kb === c.svm_device_copy_kb &&
+          after.svm_cpu_copy_kb === c.svm_cpu_copy_kb
+            ? 'same'
+            : 'DIFFER';
+        const ms = (m) => (m === undefined ? 'n/a' : (m.error ?? `${m.modelCpuMs.toFixed(0)} ms`));
+        const ratio = (m) => (m?.modelCpuMs !== undefined && cMs ? `${(m.modelCpuMs / cMs).toFixed(1)}x` : 'n/a');
+        out.push(
+          `| ${pattern} | ${fmt(n)} | ${after.svm_pagefault_count ?? c?.svm_pagefault_count ?? '?'} | ${c ? `${cMs.toFixed(0)} ms | ` : ''}${old ? `${ms(before)} | ` : ''}${ms(after)} | ${after.nsPerFault?.toFixed(0) ?? 'n/a'} | ${c ? `${old ? `${ratio(before)} | ` : ''}**${ratio(after)}** | ${same} |` : ''}`,
+        );
+        drop(f);
+        log(
+          `floor ${pattern} ${fmt(n)}: C ${cMs?.toFixed(0) ?? '-'} ms, before ${ms(before)}, after ${ms(after)} (${ratio(after)})`,
+        );
+      }
+    }
+    out.push('');
+    if (cfault) rmSync(cfault, { force: true });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  if (PARTS.includes('mixed') && Number(env.SVMSIM_BENCH_MIXED_EVENTS ?? 1) > 0) {
+    const n = Number(env.SVMSIM_BENCH_MIXED_EVENTS ?? 10000000);
+    const f = genTrace('mixed', n);
+    const args = ['replay', f, '--format', 'debugfs'];
+    const b = old ? await proc(old.cli, args) : undefined;
+    const a = await proc(NEW, args);
+    const evps = (r) => (r.code === 0 ? fmt((n / r.cpuMs) * 1000) : failed(r));
+    out.push(
+      `## Mixed replay: ${fmt(n)} events (\`replay --format debugfs\`, whole CLI)`,
+      '',
+      `Events per CPU second (user + system of the process); wall time for reference.${tag} Target: ≥ 2× the baseline's events/s.`,
+      '',
+      '| version | CPU | wall | events/s (CPU) | peak RSS |',
+      '|---|---:|---:|---:|---:|',
+      ...(b
+        ? [`| before (${old.sha}) | ${secs(b.cpuMs)} | ${secs(b.ms)} | ${evps(b)} | ${b.rssMb.toFixed(0)} MB |`]
+        : []),
+      `| after | ${secs(a.cpuMs)} | ${secs(a.ms)} | ${evps(a)} | ${a.rssMb.toFixed(0)} MB |`,
+      ...(b && a.code === 0 && b.code === 0 ? ['', `Speed-up: **${(b.cpuMs / a.cpuMs).toFixed(2)}x**.`] : []),
+      '',
+    );
+    drop(f);
+    log(`mixed ${fmt(n)}: before ${b ? evps(b) : '-'}, after ${evps(a)} events/s`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  if (PARTS.includes('formats')) {
+    const sizes = list('SVMSIM_BENCH_FORMAT_SIZES', '2000000,10000000').map(Number);
+    const patterns = list('SVMSIM_BENCH_PATTERNS', PATTERNS_ALL.join(','));
+    const formats = FORMATS.filter(([name]) =>
+      list('SVMSIM_BENCH_FORMATS', FORMATS.map(([x]) => x).join(',')).includes(name),
+    );
+    /** A baseline run whose smaller size took longer than this (scaled to the larger) is skipped. */
+    const BEFORE_MAX_S = Number(env.SVMSIM_BENCH_BEFORE_MAX_S ?? 120);
+    const TIMEOUT_S = Number(env.SVMSIM_BENCH_TIMEOUT ?? 1200);
+    const reportOut = path.join(os.tmpdir(), `svmsim-bench-report-${process.pid}.html`);
+    const argsOf = (fmtArgs, f, side) =>
+      fmtArgs === null ? ['report', f, '-o', `${reportOut}.${side}`] : ['replay', f, ...fmtArgs];
+    const res = new Map(); // `${pattern} ${n} ${format} ${side}` -> result | string
+    const skipped = [];
+    for (const pattern of patterns) {
+      for (let si = 0; si < sizes.length; si++) {
+        const n = sizes[si];
+        const f = genTrace(pattern, n);
+        const tasks = [];
+        for (const [name, fa] of formats) {
+          if (old) {
+            const prev = si > 0 ? res.get(`${pattern} ${sizes[si - 1]} ${name} before`) : undefined;
+            const predicted =
+              prev && typeof prev !== 'string'
+                ? prev.code === 0
+                  ? (prev.cpuMs / 1000) * (n / sizes[si - 1])
+                  : Number.POSITIVE_INFINITY
+                : 0;
+            if (predicted > BEFORE_MAX_S) {
+              res.set(
+                `${pattern} ${n} ${name} before`,
+                prev.code === 0 ? `skipped (≈ ${predicted.toFixed(0)} s)` : 'skipped (failed smaller)',
+              );
+              skipped.push(`${pattern} ${fmt(n)} ${name}`);
+            } else
+              tasks.push(async () =>
+                res.set(
+                  `${pattern} ${n} ${name} before`,
+                  await proc(old.cli, argsOf(fa, f, 'before'), { timeoutS: TIMEOUT_S }),
+                ),
+              );
+          }
+          tasks.push(async () =>
+            res.set(`${pattern} ${n} ${name} after`, await proc(NEW, argsOf(fa, f, 'after'), { timeoutS: TIMEOUT_S })),
+          );
+        }
+        await pool(tasks, JOBS);
+        for (const [name] of formats)
+          log(
+            `formats ${pattern} ${fmt(n)} ${name}: ${old ? `${cell(res.get(`${pattern} ${n} ${name} before`))} -> ` : ''}${cell(res.get(`${pattern} ${n} ${name} after`))}`,
+          );
+        drop(f);
+      }
+    }
+    rmSync(`${reportOut}.before`, { force: true });
+    rmSync(`${reportOut}.after`, { force: true });
+    const big = sizes[sizes.length - 1];
+    const small = sizes[0];
+    out.push(
+      '## Output formats: CPU time and peak RSS (`replay` to /dev/null; `report` to a file)',
+      '',
+      `Traces: \`svmsim gen PATTERN -n N --size 4G --seed 7\` (oversub with \`--vram 1G\`). Each cell: CPU time (user + system), peak RSS. "summary" is \`--summary\` (the reference for the json/jsonl ratios); "table" prints every event's decisions.${tag} A baseline run predicted (from its smaller size) to take more than ${BEFORE_MAX_S} s CPU is skipped; any run over ${TIMEOUT_S} s wall is stopped. Target: peak RSS flat in trace length for every format.`,
+      '',
+      `| pattern | format | ${sizes.map((n) => (old ? `${fmt(n)} before | ${fmt(n)} after` : fmt(n))).join(' | ')} |${sizes.length > 1 ? ` RSS ${fmt(big)} / ${fmt(small)} after |` : ''}`,
+      `|---|---|${sizes.map(() => (old ? '---|---|' : '---|')).join('')}${sizes.length > 1 ? '---:|' : ''}`,
+    );
+    for (const pattern of patterns) {
+      for (const [name] of formats) {
+        const cells = sizes.flatMap((n) => [
+          ...(old ? [cell(res.get(`${pattern} ${n} ${name} before`))] : []),
+          cell(res.get(`${pattern} ${n} ${name} after`)),
+        ]);
+        const a = res.get(`${pattern} ${small} ${name} after`);
+        const b = res.get(`${pattern} ${big} ${name} after`);
+        const flat = sizes.length > 1 && a?.code === 0 && b?.code === 0 ? `${(b.rssMb / a.rssMb).toFixed(2)}` : '';
+        out.push(`| ${pattern} | ${name} | ${cells.join(' | ')} |${sizes.length > 1 ? ` ${flat} |` : ''}`);
+      }
+    }
+    if (skipped.length) out.push('', `Baseline runs skipped (too long): ${skipped.join('; ')}.`);
+    // json / jsonl against the summary replay (CPU).
+    out.push(
+      '',
+      '### `--format json` / `jsonl` (with events) vs a summary replay (CPU time)',
+      '',
+      'Target: ≤ 2× the summary replay of the same version.',
+      '',
+    );
+    out.push(
+      `| pattern | events | ${old ? 'json / summary before | ' : ''}json / summary after | ${old ? 'jsonl / summary before | ' : ''}jsonl / summary after |`,
+      `|---|---:|${old ? '---:|---:|---:|---:|' : '---:|---:|'}`,
+    );
+    const ratio = (pattern, n, name, side) => {
+      const s = res.get(`${pattern} ${n} summary ${side}`);
+      const j = res.get(`${pattern} ${n} ${name} ${side}`);
+      return s?.code === 0 && j?.code === 0 ? `${(j.cpuMs / s.cpuMs).toFixed(2)}x` : 'n/a';
+    };
+    for (const pattern of patterns) {
+      for (const n of sizes) {
+        out.push(
+          `| ${pattern} | ${fmt(n)} | ${old ? `${ratio(pattern, n, 'json', 'before')} | ` : ''}**${ratio(pattern, n, 'json', 'after')}** | ${old ? `${ratio(pattern, n, 'jsonl', 'before')} | ` : ''}**${ratio(pattern, n, 'jsonl', 'after')}** |`,
+        );
+      }
+    }
+    out.push('');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  if (PARTS.includes('ranges') && Number(env.SVMSIM_BENCH_RANGES ?? 1) > 0) {
+    const n = Number(env.SVMSIM_BENCH_RANGES ?? 1000000);
+    out.push(`## Bytes per live range (scripts/range-memory.mjs, ${fmt(n)} ranges)`, '');
+    if (!existsSync('scripts/range-memory.mjs')) {
+      out.push('scripts/range-memory.mjs is not in this tree: not measured.', '');
+    } else {
+      const runOne = async (root) => {
+        const r = await proc(path.join(root, 'scripts/range-memory.mjs'), ['--ranges', String(n)], { stdout: true });
+        return r.code === 0 ? JSON.parse(r.out.trim().split('\n').pop()) : { error: failed(r) };
+      };
+      let before;
+      if (old) {
+        writeFileSync(path.join(old.dir, 'scripts/range-memory.mjs'), readFileSync('scripts/range-memory.mjs'));
+        before = await runOne(old.dir);
+      }
+      const after = await runOne('.');
+      const row = (what, m) =>
+        m.error
+          ? `| ${what} | ${m.error} | | | |`
+          : `| ${what} | ${m.ranges} | ${m.bytesPerRange} B | ${m.usPerEventFirst10} µs | ${m.usPerEventLast10} µs |`;
+      out.push(
+        `The model driven directly (no parsing): N one-chunk ranges created by faults, heap after a forced GC per live range, and CPU per event over the first and last 10 % of the events (p2's script, run on both versions).${tag} Target: ≤ 250 B per live range.`,
+        '',
+        '| version | live ranges | bytes per range | µs/event first 10 % | µs/event last 10 % |',
+        '|---|---:|---:|---:|---:|',
+        ...(before ? [row(`before (${old.sha})`, before)] : []),
+        row('after', after),
+        '',
+      );
+      log(`ranges: before ${before?.bytesPerRange ?? '-'} B, after ${after.bytesPerRange ?? after.error} B per range`);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  if (PARTS.includes('gen') && Number(env.SVMSIM_BENCH_GEN_EVENTS ?? 1) > 0) {
+    const n = Number(env.SVMSIM_BENCH_GEN_EVENTS ?? 1000000);
+    out.push(
+      `## gen vs replay of what it writes (${fmt(n)} events, CSV, CPU time)`,
+      '',
+      `Target: gen at least as fast as replaying what it writes (replay / gen ≥ 1).${tag}`,
+      '',
+    );
+    out.push(
+      `| pattern | ${old ? 'gen before | replay before | replay / gen before | ' : ''}gen after | replay after | replay / gen after |`,
+      `|---|${old ? '---:|---:|---:|' : ''}---:|---:|---:|`,
+    );
+    for (const pattern of list('SVMSIM_BENCH_GEN_PATTERNS', PATTERNS_ALL.join(','))) {
+      const f = path.join(DIR, `gen-${pattern}.csv`);
+      const gargs = ['gen', pattern, '-n', String(n), '--size', '4G', '-o', f];
+      const side = async (cli) => {
+        const g = await proc(cli, gargs);
+        const r = await proc(cli, ['replay', f, '--format', 'debugfs']);
+        return `${secs(g.cpuMs)} | ${secs(r.cpuMs)} | ${(r.cpuMs / g.cpuMs).toFixed(2)}x`;
+      };
+      const b = old ? await side(old.cli) : undefined;
+      const a = await side(NEW);
+      out.push(`| ${pattern} | ${b ? `${b} | ` : ''}${a} |`);
+      log(`gen ${pattern}: ${b ?? ''} -> ${a}`);
+      rmSync(f, { force: true });
+    }
+    out.push('');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  if (PARTS.includes('startup') && Number(env.SVMSIM_BENCH_STARTS ?? 1) > 0) {
+    const STARTS = Number(env.SVMSIM_BENCH_STARTS ?? 20);
+    const best = (cmd) =>
+      Math.min(
+        ...Array.from({ length: STARTS }, () => {
+          const t0 = process.hrtime.bigint();
+          spawnSync(cmd[0], cmd.slice(1), { stdio: 'ignore' });
+          return Number(process.hrtime.bigint() - t0) / 1e6;
+        }),
+      );
+    const base = best([process.execPath, '-e', '0']);
+    const rows = [['node -e 0', base]];
+    if (old) rows.push([`svmsim --version, before (${old.sha})`, best([process.execPath, old.cli, '--version'])]);
+    rows.push(['svmsim --version, after', best([process.execPath, NEW, '--version'])]);
+    rows.push(['svmsim replay --help, after (loads commander)', best([process.execPath, NEW, 'replay', '--help'])]);
+    out.push(
+      `## Start-up (best of ${STARTS} wall times)`,
+      '',
+      'Target: `--version` ≤ 1.5× `node -e 0`.',
+      '',
+      '| command | time | / `node -e 0` |',
+      '|---|---:|---:|',
+      ...rows.map(([w, t]) => `| ${w} | ${t.toFixed(0)} ms | ${(t / base).toFixed(2)}x |`),
+      '',
+    );
+    log(`start-up: ${rows.map(([w, t]) => `${w} ${t.toFixed(0)} ms`).join(', ')}`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  if (PARTS.includes('compare') && Number(env.SVMSIM_BENCH_COMPARE_EVENTS ?? 1) > 0) {
+    const n = Number(env.SVMSIM_BENCH_COMPARE_EVENTS ?? 500000);
+    const f = genTrace('sparse', n);
+    const grid = ['--kernel', '6.15,6.16,6.17,6.18', '--set', 'gc=eager,lazy'];
+    const rows = [];
+    const row = (what, r) =>
+      rows.push(`| ${what} | ${secs(r.ms)} | ${secs(r.cpuMs)} | ${r.rssMb.toFixed(0)} MB | ${r.code} |`);
+    let sep = { ms: 0, cpuMs: 0, rssMb: 0, code: 0 };
+    for (const k of ['6.15', '6.16', '6.17', '6.18'])
+      for (const gc of ['eager', 'lazy']) {
+        const r = await proc(NEW, ['replay', f, '--format', 'debugfs', '--kernel', k, '--set', `gc=${gc}`]);
+        sep = {
+          ms: sep.ms + r.ms,
+          cpuMs: sep.cpuMs + r.cpuMs,
+          rssMb: Math.max(sep.rssMb, r.rssMb),
+          code: sep.code || r.code,
+        };
+      }
+    row('8 separate `replay --format debugfs`, after (sum; RSS: largest)', sep);
+    if (old) row(`compare, before (${old.sha})`, await proc(old.cli, ['compare', f, ...grid]));
+    row('compare, after, all cores', await proc(NEW, ['compare', f, ...grid]));
+    row('compare, after, `--jobs 1`', await proc(NEW, ['compare', f, ...grid, '--jobs', '1']));
+    out.push(
+      `## compare: 8 configurations of a ${fmt(n)}-event sparse trace`,
+      '',
+      `${os.cpus().length} cores. Target: compare's CPU ≤ the separate replays'.${tag}`,
+      '',
+      '| run | wall | CPU | peak RSS | exit |',
+      '|---|---:|---:|---:|---:|',
+      ...rows,
+      '',
+    );
+    log('compare done');
+  }
+
+  for (const f of [...made]) drop(f);
+  const minutes = (Date.now() - started) / 60000;
+  const head = [
+    '# Second pass (issue 12)',
+    '',
+    ...(noBefore ? [noBefore, ''] : []),
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`SVMSIM_BENCH_ONLY=second-pass npm run bench\` (parts: ${PARTS.join(', ')}; ${JOBS} process${JOBS === 1 ? '' : 'es'} at a time) in ${minutes.toFixed(0)} min; load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (${os.cpus().length} cores). CPU times are per process (user + system); on a loaded machine they still rise somewhat (shared caches, frequency).`,
+    '',
+  ];
+  return [...head, ...out];
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * The fault path against its C floor, per fault-heavy pattern: model CPU of
+ * ../shared/perf-floor/cfault.c (gcc -O2) and of svmsim's model alone (src/bench/worker.ts phase
+ * `model`: the trace parsed first, only the Simulator.step loop timed, record:false), and the ratio.
+ * Runs alternate C / svmsim per repeat so both see the same load; the figure is the fastest run of
+ * each (on a shared machine the load only ever adds CPU time: cache and core sharing).
+ *
+ *   node scripts/floor.mjs [-n EVENTS] [-r REPEAT] [--dir DIR] [PATTERN...]
+ *
+ * Traces are DIR/PATTERN.csv (default /tmp/p), made with `svmsim gen PATTERN -n EVENTS --seed 42`
+ * when missing. Without a C compiler only svmsim's figures are printed.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  if (i < 0) return def;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const events = Number(opt('-n', '1000000'));
+const repeat = Number(opt('-r', '3'));
+const dir = opt('--dir', '/tmp/p');
+const patterns = args.length > 0 ? args : ['sparse', 'pingpong', 'oversub', 'atomic', 'churn'];
+
+mkdirSync(dir, { recursive: true });
+const work = join(tmpdir(), `svmsim-floor-${process.pid}`);
+mkdirSync(work, { recursive: true });
+const worker = join(work, 'worker.mjs');
+const page = existsSync('dist/report-page.js')
+  ? { script: readFileSync('dist/report-page.js', 'utf8'), css: readFileSync('dist/report-page.css', 'utf8') }
+  : { script: '', css: '' };
+await build({
+  define: { __SVMSIM_REPORT_PAGE__: JSON.stringify(page) },
+  entryPoints: ['src/bench/worker.ts'],
+  outfile: worker,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
+
+// ../shared/perf-floor/cfault.c next to the clone (or next to a parent of it: worktrees), or SVMSIM_CFAULT.
+const cSource = [process.env.SVMSIM_CFAULT, '../shared/perf-floor/cfault.c', '../../shared/perf-floor/cfault.c'].find(
+  (p) => p !== undefined && existsSync(p),
+);
+const cfault = join(work, 'cfault');
+const hasCc = cSource !== undefined && spawnSync('gcc', ['-O2', '-o', cfault, cSource]).status === 0;
+if (!hasCc)
+  process.stderr.write('floor: no C compiler (gcc) or no ../shared/perf-floor/cfault.c: svmsim figures only\n');
+
+const rows = [];
+for (const pat of patterns) {
+  const trace = join(dir, `${pat}.csv`);
+  if (!existsSync(trace))
+    execFileSync(process.execPath, ['bin/svmsim.js', 'gen', pat, '-n', String(events), '--seed', '42', '-o', trace], {
+      stdio: 'inherit',
+    });
+  const c = [];
+  const s = [];
+  let last;
+  for (let i = 0; i < repeat; i++) {
+    if (hasCc) c.push(JSON.parse(execFileSync(cfault, [trace], { encoding: 'utf8' })).model_cpu_s * 1000);
+    last = JSON.parse(
+      execFileSync(process.execPath, [worker, 'model', trace], { encoding: 'utf8', maxBuffer: 1 << 20 }),
+    );
+    s.push(last.modelCpuMs);
+  }
+  const cMs = hasCc ? Math.min(...c) : Number.NaN;
+  const sMs = Math.min(...s);
+  rows.push({ pattern: pat, events: last.events, faults: last.svm_pagefault_count, cMs, sMs, ratio: sMs / cMs });
+  const f = (x) => (Number.isNaN(x) ? '-' : x.toFixed(0));
+  process.stdout.write(
+    `${pat.padEnd(9)} ${String(last.events).padStart(9)} events  C ${f(cMs).padStart(6)} ms  svmsim ${f(sMs).padStart(6)} ms  ratio ${Number.isNaN(cMs) ? '-' : (sMs / cMs).toFixed(2)}x  (${((sMs * 1e6) / last.svm_pagefault_count).toFixed(0)} ns/fault)\n`,
+  );
+}
+process.stdout.write(`${JSON.stringify(rows)}\n`);
+rmSync(work, { recursive: true, force: true });

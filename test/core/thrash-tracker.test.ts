@@ -1,0 +1,87 @@
+/**
+ * The thrashing detector's fast path (metrics.ts ThrashTracker: an open-addressing table keyed by
+ * allocation start, verdicts kept as numbers and built at the end) against the straightforward
+ * one it replaced (test/reference/core-baseline/metrics.ts: a Map of tracks, a verdict object per
+ * improvement). Random traces of the model rarely hold more than a few allocations; here the
+ * sequences reach hundreds of starts (table growth), starts above 2^32 pages' low bits (hashing
+ * of doubles), streaks broken and resumed (verdicts that must not see later events) and more than
+ * 65,536 migrations (the sweep of stale tracks, which rebuilds the table).
+ */
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { ThrashTracker } from '../../src/core/metrics.js';
+import { ThrashTracker as PlainThrashTracker } from '../reference/core-baseline/metrics.js';
+
+const RUNS = Math.max(4, Math.round(Number(process.env.SVMSIM_PROPERTY_RUNS ?? 300) / 30));
+
+/** A deterministic migration sequence from a seed: `n` migrations over `starts` allocations. */
+function* migrations(seed: number, n: number, starts: number, gapNs: number) {
+  let x = seed >>> 0 || 1;
+  const rnd = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+  const base = [0x7f0000000, 0x1_0000_0000_0, 2 ** 36 - 512 * starts, 3];
+  let t = 0;
+  const dir = new Map<number, 'vram' | 'ram'>();
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(rnd() * rnd() * starts); // skewed: a few hot allocations
+    const start = base[k % base.length] + k * 512;
+    const npages = rnd() < 0.9 ? 512 : 16;
+    // Mostly alternating directions (streaks), sometimes the same direction twice (a break).
+    const last = dir.get(start);
+    const to = last === undefined ? 'vram' : rnd() < 0.93 ? (last === 'vram' ? 'ram' : 'vram') : last;
+    dir.set(start, to);
+    t += Math.floor(rnd() * gapNs);
+    yield { start, npages, to, pages: Math.floor(rnd() * (npages + 1)), seq: i, t };
+  }
+}
+
+function compare(seed: number, n: number, starts: number, gapNs: number, opts = { threshold: 3, windowNs: 500_000 }) {
+  const fast = new ThrashTracker(opts);
+  const plain = new PlainThrashTracker(opts);
+  for (const m of migrations(seed, n, starts, gapNs)) {
+    fast.migrated(m.start, m.npages, m.to, m.pages, m.seq, m.t);
+    plain.migrated(m.start, m.npages, m.to, m.pages, m.seq, m.t);
+  }
+  const v = plain.verdicts();
+  expect(fast.verdicts()).toEqual(v);
+  expect(fast.size).toBe(plain.size);
+  verdicts += v.length;
+  pruned ||= plain.size < new Set([...migrations(seed, n, starts, gapNs)].map((m) => m.start)).size;
+}
+let verdicts = 0;
+let pruned = false;
+
+describe('ThrashTracker (fast) = the Map-based tracker (fast-check)', () => {
+  test('verdicts and tracked ranges on short sequences over many allocations', () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.integer({ min: 1, max: 600 }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 400_000 }),
+        fc.integer({ min: 1, max: 4 }),
+        (seed, starts, n, gap, threshold) => compare(seed, n, starts, gap, { threshold, windowNs: 500_000 }),
+      ),
+      { numRuns: RUNS * 10, seed: 14 },
+    );
+  });
+
+  test('across the sweep of stale tracks (more than 65,536 migrations)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.integer({ min: 50, max: 3000 }),
+        fc.integer({ min: 10_000, max: 2_000_000 }),
+        (seed, starts, gap) => compare(seed, 140_000, starts, gap),
+      ),
+      { numRuns: RUNS, seed: 15 },
+    );
+    // The sequences did produce verdicts and did sweep tracks away.
+    expect(verdicts).toBeGreaterThan(0);
+    expect(pruned).toBe(true);
+  });
+});

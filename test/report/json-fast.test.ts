@@ -1,0 +1,178 @@
+/**
+ * The compiled JSON writers (src/report/json-text.ts) against the plain path
+ * (JSON.stringify(eventJson(...))): the same bytes for `--format jsonl` and `--format json` on
+ * random traces of every kernel profile, and on random well-formed decision records of every
+ * registry code (random values of each field's kind: huge and negative page numbers, bigints,
+ * non-ASCII strings, optional fields absent or undefined). Also the hex formatting against BigInt.
+ */
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { DECISIONS, type Decision, type EventResult, type FieldSpec } from '../../src/core/decisions.js';
+import type { CoreEvent } from '../../src/core/events.js';
+import type { Platform } from '../../src/core/platform.js';
+import { Simulator } from '../../src/core/simulator.js';
+import { echoFields } from '../../src/replay/replay.js';
+import { hexAddr, hexDigits, hexPage } from '../../src/report/format.js';
+import { eventJsonLine, eventJsonText } from '../../src/report/json-text.js';
+import { createReporter, eventJson, finalJson, headerJson, type EventEcho } from '../../src/report/reporter.js';
+import { eventArb, platformArb } from '../arbitraries.js';
+import { plainEventJson } from './plain-reporters.js';
+
+const RUNS = Number(process.env.SVMSIM_PROPERTY_RUNS ?? 300) / 3;
+
+function replayAll(p: Platform, events: CoreEvent[]) {
+  const sim = new Simulator(p, { record: true });
+  const steps = events.map((e, i) => {
+    const ev = { ...e, t: i * 1_000_003 } as CoreEvent;
+    const echo: EventEcho = {
+      line: i + 2,
+      t: ev.t,
+      op: ev.op,
+      addr: (BigInt(ev.page) << 12n) + BigInt(ev.offset),
+      size: BigInt(ev.npages) << 12n,
+      fields: echoFields(ev),
+    };
+    return { echo, res: sim.step(ev) };
+  });
+  return { steps, final: sim.snapshot() };
+}
+
+/** The JSONL result the plain way (JSON.stringify of every record). */
+function plainJsonl(
+  p: Platform,
+  steps: { echo: EventEcho; res: EventResult }[],
+  final: ReturnType<Simulator['snapshot']>,
+): string {
+  const f = finalJson(final);
+  const lines = [
+    JSON.stringify(headerJson(p, undefined)),
+    ...steps.map(({ echo, res }) => JSON.stringify(eventJson(echo, res))),
+  ];
+  for (const r of f.ranges as unknown[]) lines.push(JSON.stringify({ range: r }));
+  lines.push(
+    JSON.stringify({ vram: f.vram }),
+    JSON.stringify({ stats: f.stats }),
+    JSON.stringify({ metrics: f.metrics }),
+  );
+  for (const x of (f.per_pid as unknown[] | undefined) ?? []) lines.push(JSON.stringify({ process: x }));
+  for (const t of f.thrashing as unknown[]) lines.push(JSON.stringify({ thrashing: t }));
+  lines.push(JSON.stringify({ end: { events: steps.length, ranges: final.ranges.length } }));
+  return lines.join('\n') + '\n';
+}
+
+describe('compiled JSON writers equal JSON.stringify (fast-check)', () => {
+  test('--format jsonl on random traces, every kernel profile: the whole result byte for byte', () => {
+    fc.assert(
+      fc.property(platformArb, fc.array(eventArb, { minLength: 1, maxLength: 80 }), (p, events) => {
+        const { steps, final } = replayAll(p, events);
+        for (const { echo, res } of steps) expect(eventJsonLine(echo, res)).toBe(JSON.stringify(eventJson(echo, res)));
+        let out = '';
+        const r = createReporter({ format: 'jsonl' }, (s) => (out += s));
+        r.begin(p);
+        for (const { echo, res } of steps) r.event(echo, res);
+        r.end(final);
+        expect(out).toBe(plainJsonl(p, steps, final));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test('every registry code with random field values: jsonl and json layouts', () => {
+    fc.assert(
+      fc.property(fc.array(decisionArb, { maxLength: 6 }), fc.integer({ min: 0, max: 2 ** 47 }), (decisions, addr) => {
+        const echo: EventEcho = {
+          line: 3,
+          t: 12,
+          op: 'gpu_fault',
+          addr: BigInt(addr),
+          size: 0n,
+          fields: [['access', 'read']],
+        };
+        const res: EventResult = { seq: 1, op: 'gpu_fault', t: 15, outcome: 'ok', decisions };
+        expect(eventJsonLine(echo, res)).toBe(JSON.stringify(eventJson(echo, res)));
+        expect(eventJsonText(echo, res)).toBe(plainEventJson(echo, res));
+      }),
+      { numRuns: RUNS * 3 },
+    );
+  });
+
+  test('hexPage, hexAddr and hexDigits equal BigInt#toString(16)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 0, max: 2 ** 31 }),
+          fc.integer({ min: 0, max: 2 ** 41 + 5 }),
+          fc.constantFrom(0, 1, 255, 256, 2 ** 24 - 1, 2 ** 24, 2 ** 40, 2 ** 41 - 1, 2 ** 41, 2 ** 52),
+        ),
+        (p) => {
+          expect(hexPage(p)).toBe('0x' + (BigInt(p) << 12n).toString(16));
+          expect(hexDigits(p)).toBe(p.toString(16));
+          expect(hexAddr(BigInt(p) * 4099n)).toBe('0x' + (BigInt(p) * 4099n).toString(16));
+        },
+      ),
+      { numRuns: RUNS * 3 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Random well-formed decision records: the registry's fields in its order, values of each kind.
+
+const pageArb = fc.oneof(
+  fc.integer({ min: 0, max: 2 ** 36 }),
+  fc.constantFrom(0, 2 ** 41 - 1, 2 ** 41, 2 ** 45, 2 ** 52 - 1),
+);
+const spanArb = fc.record({ start: pageArb, end: pageArb });
+const textArb = fc.oneof(
+  fc.constantFrom('rw', 'vram', 'EINVAL', 'PAGE FAULT - VALID'),
+  fc.string({ maxLength: 6 }),
+  fc.string({ unit: 'grapheme', maxLength: 4 }),
+);
+
+function valueArb(key: string, f: FieldSpec): fc.Arbitrary<unknown> {
+  switch (f.kind) {
+    case 'addr':
+      return key === 'next' ? fc.option(pageArb, { nil: null }) : pageArb;
+    case 'range':
+      return spanArb;
+    case 'range[]':
+      return fc.array(spanArb, { maxLength: 3 });
+    case 'bool':
+      return fc.boolean();
+    case 'bytes':
+      return fc.bigInt({ min: 0n, max: 1n << 60n });
+    case 'enum':
+    case 'errno':
+      return f.values ? fc.constantFrom(...f.values) : textArb;
+    case 'string':
+      return textArb;
+    case 'object[]':
+      return key === 'vram'
+        ? fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 1 }))
+        : fc.array(
+            fc.record({ pages: fc.integer({ min: 1, max: 512 }), reason: fc.constantFrom('cpu_vma', 'overlap') }),
+            { maxLength: 3 },
+          );
+    default:
+      return fc.oneof(fc.integer({ min: -5, max: 2 ** 40 }), fc.constantFrom(0, 2 ** 53 - 1, 0.5));
+  }
+}
+
+const decisionArb: fc.Arbitrary<Decision> = fc.constantFrom(...Object.keys(DECISIONS)).chain((code) => {
+  const fields = Object.entries((DECISIONS as Record<string, { fields: Record<string, FieldSpec> }>)[code].fields);
+  return fc
+    .tuple(
+      ...fields.map(([k, f]) =>
+        f.optional
+          ? fc.oneof(fc.constant(Symbol.for('absent')), fc.constant(undefined), valueArb(k, f))
+          : valueArb(k, f),
+      ),
+    )
+    .map((vals) => {
+      const d: Record<string, unknown> = { code };
+      fields.forEach(([k], i) => {
+        if (vals[i] !== Symbol.for('absent')) d[k] = vals[i];
+      });
+      return d as unknown as Decision;
+    });
+});
