@@ -70,6 +70,11 @@ async function buildBefore(ref, page) {
   // The baseline's model behind this tree's worker (the `model` phase did not exist then).
   mkdirSync(path.join(dir, 'src/bench'), { recursive: true });
   writeFileSync(path.join(dir, 'src/bench/worker-now.ts'), readFileSync('src/bench/worker.ts'));
+  // The replay driver moved from src/cli/replay.ts to src/replay/replay.ts (issue 14): a shim for older trees.
+  if (!existsSync(path.join(dir, 'src/replay/replay.ts'))) {
+    mkdirSync(path.join(dir, 'src/replay'), { recursive: true });
+    writeFileSync(path.join(dir, 'src/replay/replay.ts'), "export * from '../cli/replay.js';\n");
+  }
   const worker = path.join(dir, 'bench-worker.mjs');
   await bundleWorker(path.join(dir, 'src/bench/worker-now.ts'), worker, page);
   return { sha, dir, cli: path.join(dir, 'bin/svmsim.js'), worker };

@@ -13,6 +13,9 @@
  *      exception. Always a bug in svmsim.
  */
 
+import { readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { CommanderError } from '@commander-js/extra-typings';
 import { ModelInvariantError } from '../core/invariant.js';
 import { TraceInputError } from '../trace/errors.js';
@@ -91,11 +94,35 @@ export function describeFailure(err: unknown): { code: number; message: string }
         'svmsim: the trace touches more distinct memory than the model can represent (its per-2M state outgrew a JavaScript Map); see docs/reliability.md "Limits"',
     };
   }
-  const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  const stack = err instanceof Error ? sourceMappedStack(err.stack ?? err.message) : String(err);
   return {
     code: EXIT_INTERNAL,
     message: `svmsim: internal error: ${stack}\nThis is a bug in svmsim; please report it with the trace.`,
   };
+}
+
+/**
+ * An internal error's stack with each frame in the bundle (dist/*.js) followed by its place in
+ * src/*.ts, read from the bundle's linked source map (dist/*.js.map) only when such an error
+ * happens: no start-up cost, unlike --enable-source-maps. Frames without a map stay as they are.
+ */
+export function sourceMappedStack(stack: string): string {
+  const maps = new Map<string, SourceMap | null>();
+  return stack.replace(/(file:\/\/[^\s)]+\.js):(\d+):(\d+)/g, (frame, url: string, line: string, col: string) => {
+    let map = maps.get(url);
+    if (map === undefined) {
+      try {
+        map = new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')));
+      } catch {
+        map = null;
+      }
+      maps.set(url, map);
+    }
+    const entry = map?.findEntry(Number(line) - 1, Number(col) - 1);
+    if (entry === undefined || !('originalSource' in entry) || entry.originalSource === undefined) return frame;
+    const src = entry.originalSource.replace(/^.*?\/(src|node_modules)\//, '$1/');
+    return `${frame} [${src}:${entry.originalLine + 1}:${entry.originalColumn + 1}]`;
+  });
 }
 
 /** One readable reason per errno (never the bare code). */

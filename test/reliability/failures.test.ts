@@ -6,8 +6,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { describeFailure, EXIT_BAD_INPUT, EXIT_INTERNAL } from '../../src/cli/errors.js';
+import { describeFailure, EXIT_BAD_INPUT, EXIT_INTERNAL, sourceMappedStack } from '../../src/cli/errors.js';
 import { ModelInvariantError } from '../../src/core/invariant.js';
 import { TraceInputError } from '../../src/trace/index.js';
 
@@ -101,4 +102,27 @@ describe('process edges', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   }, 120_000);
+});
+
+describe('source maps: an internal error names the src/ lines', () => {
+  test('frames in dist/*.js get their src/*.ts place from the linked map (sourceMappedStack)', () => {
+    const file = readdirSync('dist').find(
+      (f) => f.endsWith('.js') && readFileSync(join('dist', f), 'utf8').includes('function sourceMappedStack('),
+    );
+    expect(file).toBeDefined();
+    const lines = readFileSync(join('dist', file!), 'utf8').split('\n');
+    const line = lines.findIndex((l) => l.includes('function sourceMappedStack('));
+    const col = lines[line]!.indexOf('sourceMappedStack');
+    const url = pathToFileURL(join(process.cwd(), 'dist', file!)).href;
+    const stack = `TypeError: boom\n    at sourceMappedStack (${url}:${line + 1}:${col + 1})\n    at node:internal/x:1:1`;
+    const mapped = sourceMappedStack(stack);
+    expect(mapped).toMatch(
+      new RegExp(`${file!.replace(/\./g, '\\.')}:${line + 1}:${col + 1} \\[src/cli/errors\\.ts:\\d+:\\d+\\]`),
+    );
+    expect(mapped).toContain('at node:internal/x:1:1');
+    // The exit-3 message carries the mapped stack.
+    const e = new TypeError('boom');
+    e.stack = stack;
+    expect(describeFailure(e).message).toContain('[src/cli/errors.ts:');
+  });
 });
