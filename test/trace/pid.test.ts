@@ -56,9 +56,10 @@ describe('pid field', () => {
     ).toThrow(/x\.jsonl:1: field "pid": expected a process id/);
   });
 
-  test('random JSON objects with a pid: whenever fastEvent answers, the schema path gives the same event', () => {
+  test('random JSON objects with a pid: fastEvent answers on a share of them (counted), each time with the schema path'''s event', () => {
     const pidVal = fc.oneof(pidCell, fc.integer({ min: -3, max: 2 ** 32 }), fc.constant(1.5), fc.constant(2 ** 31 - 1));
     const ops = fc.constantFrom('mmap', 'cpu_read', 'gpu_read', 'gpu_fault', 'munmap', 'xe_prefetch');
+    let answered = 0;
     fc.assert(
       fc.property(ops, pidVal, fc.constantFrom('0x7f0000001000', '0x2000', 'zz'), (op, pid, addr) => {
         const obj: Record<string, unknown> = { op, addr, pid };
@@ -73,10 +74,13 @@ describe('pid field', () => {
         }
         const fast = fastEvent(obj, Object.keys(obj), 1, newCursor());
         if (fast === undefined) return;
+        answered++;
         expect({ core: fast.core, addr: fast.addr, size: fast.size }).toEqual(schema);
       }),
       { numRuns: 2000, seed: 20261130 },
     );
+    // Not vacuous: fastEvent must have answered (and been compared) on a share of the objects.
+    expect(answered).toBeGreaterThan(200);
   });
 
   test('random CSV rows with a pid column: byte reader (fused path) = schema path, same errors', () => {

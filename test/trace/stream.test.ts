@@ -111,7 +111,7 @@ describe('fast path = schema path', () => {
     expect(fast).toBeGreaterThan(500);
   });
 
-  test('random event objects: whenever the fast path answers, the schema path gives the same event', () => {
+  test('random event objects: the fast path answers on a share of them (counted), each time with the schema path'''s event', () => {
     const str = fc.oneof(
       fc.constantFrom(
         '0x7f0000001000',
@@ -182,18 +182,22 @@ describe('fast path = schema path', () => {
       'cpu',
       'x',
     );
+    let answered = 0;
     fc.assert(
       fc.property(ops, fc.dictionary(field, fc.oneof(val, enumVal), { maxKeys: 5 }), str, (op, rest, addr) => {
         const obj: Record<string, unknown> = { op, addr, ...rest };
         const a = viaFast(obj);
         if (a === undefined) return;
+        answered++;
         const b = viaSchema(obj);
         expect(b).not.toBe('error');
         const bb = b as typeof a;
         expect({ core: a.core, addr: a.addr, size: a.size }).toEqual({ core: bb.core, addr: bb.addr, size: bb.size });
       }),
-      { numRuns: 3000 },
+      { numRuns: 3000, seed: 20261130 },
     );
+    // Not vacuous: the fast path must have answered (and been compared) on a share of the objects.
+    expect(answered).toBeGreaterThan(30);
   });
 });
 
