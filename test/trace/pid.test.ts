@@ -56,7 +56,7 @@ describe('pid field', () => {
     ).toThrow(/x\.jsonl:1: field "pid": expected a process id/);
   });
 
-  test('random JSON objects with a pid: fastEvent answers on a share of them (counted), each time with the schema path'''s event', () => {
+  test('random JSON objects with a pid: fastEvent answers on a share of them (counted), each equal to the schema path', () => {
     const pidVal = fc.oneof(pidCell, fc.integer({ min: -3, max: 2 ** 32 }), fc.constant(1.5), fc.constant(2 ** 31 - 1));
     const ops = fc.constantFrom('mmap', 'cpu_read', 'gpu_read', 'gpu_fault', 'munmap', 'xe_prefetch');
     let answered = 0;

@@ -111,7 +111,7 @@ describe('fast path = schema path', () => {
     expect(fast).toBeGreaterThan(500);
   });
 
-  test('random event objects: the fast path answers on a share of them (counted), each time with the schema path'''s event', () => {
+  test('random event objects: the fast path answers on a share of them (counted), each equal to the schema path', () => {
     const str = fc.oneof(
       fc.constantFrom(
         '0x7f0000001000',
