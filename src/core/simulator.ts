@@ -305,7 +305,7 @@ export class Simulator {
       if (hit !== undefined) {
         if (sim.recording)
           emit(sim, { code: 'gpu_hit', range: hit.ref(), location: hit.hasDevmemPages ? 'vram' : 'smem' });
-        p = hit.end;
+        p = sim.gpusvm.lastHitEnd; // gpuAccessHits() made `hit` the cache's entry
         continue;
       }
       faulted = true;
@@ -313,8 +313,9 @@ export class Simulator {
       if (err !== undefined) return err;
       // The range just bound is the lookup cache's entry (a valid cached range containing p is
       // what rangeAt(p) would find: removed ranges are never valid).
-      const last = sim.gpusvm.lastHit;
-      const r = last?.valid && last.start <= p && p < last.end ? last : sim.gpusvm.rangeAt(p);
+      const gs = sim.gpusvm;
+      const last = gs.lastHit;
+      const r = last?.valid && gs.lastHitStart <= p && p < gs.lastHitEnd ? last : gs.rangeAt(p);
       if (r === undefined || !r.valid) {
         // 6.18.y: the fault was acked without a bind; the GPU replays the access and faults again.
         if (!sim.platform.faultExitReturnsZero)

@@ -343,6 +343,19 @@ export class Gpusvm<R extends SvmRange = SvmRange> {
   readonly notifiers = new Map<number, GpusvmNotifier<R>>();
   /** The range that served the last GPU access (a lookup cache; see gpuAccessHits()). */
   lastHit: R | undefined;
+  /**
+   * lastHit's [start, end), kept as plain numbers: a range's bounds are packed (see SvmRange) and
+   * decoding them on every GPU hit allocates a heap number per access above 2^31 pages.
+   */
+  lastHitStart = -1;
+  lastHitEnd = -1;
+  /** Make `r` the GPU lookup cache's entry (a range's bounds never change once it exists). */
+  setLastHit(r: R): void {
+    this.lastHit = r;
+    this.lastHitStart = r.start;
+    this.lastHitEnd = r.end;
+  }
+
   /** The notifier found last (a lookup cache; linked notifiers only). */
   private lastNotifier: GpusvmNotifier<R> | undefined;
   /**

@@ -289,7 +289,7 @@ function handlePagefaultInner(
     rangeDebug(sim, range, 'PAGE FAULT - BIND');
     xeVmRangeRebind(sim, range, vma);
     // The GPU's replayed access finds this range first (the lookup cache of gpuAccessHits()).
-    sim.gpusvm.lastHit = range;
+    sim.gpusvm.setLastHit(range);
     const bindUs = sim.cost.bind();
     us += bindUs;
     if (v618) gt.incrSized(npages, Sized.bind_us, bindUs);
@@ -363,10 +363,12 @@ export function handlePagefault(sim: SimContext, page: number, access: GpuAccess
 export function gpuAccessHits(sim: SimContext, page: number, access: GpuAccess): SvmRange | undefined {
   // GPU accesses are local: try the range that served the previous one first. A removed range is
   // never valid (the GC and madvise unbind it first), so a stale cache entry cannot hit.
-  const last = sim.gpusvm.lastHit;
-  const r = last !== undefined && last.start <= page && page < last.end && last.valid ? last : sim.gpusvm.rangeAt(page);
+  const gs = sim.gpusvm;
+  const last = gs.lastHit;
+  const r =
+    last !== undefined && gs.lastHitStart <= page && page < gs.lastHitEnd && last.valid ? last : gs.rangeAt(page);
   if (r === undefined || !r.valid || r.unmapped) return undefined;
   if (access === 'atomic' && !r.atomicEnable) return undefined;
-  sim.gpusvm.lastHit = r;
+  if (r !== last) gs.setLastHit(r);
   return r;
 }
