@@ -652,7 +652,13 @@ class JsonResult implements ResultReader {
     }
     if (c !== 0x22) this.fail(c < 0 ? 'the document ends early: truncated' : 'expected a key of the result object');
     const end = this.valueEnd();
-    const key = JSON.parse(this.w.buf.toString('utf8', this.w.start, end)) as string;
+    let key: string;
+    try {
+      key = JSON.parse(this.w.buf.toString('utf8', this.w.start, end)) as string;
+    } catch (e) {
+      // e.g. a control character inside the key (found by the diff-reader fuzzer, seed 694560050)
+      this.fail(`expected a key of the result object (${(e as Error).message})`);
+    }
     this.w.start = end;
     if (this.peek() !== 0x3a) this.fail('expected ":" after a key');
     this.w.start++;

@@ -21,7 +21,8 @@ import { runCli } from '../cli-harness.js';
 import { encodings, traceFiles } from '../encodings.js';
 
 const PER_SEED = Number(process.env.SVMSIM_FUZZ_CASES ?? 2000);
-const FIXED_SEEDS = [20261124, 15, 4242, 777];
+// 694560050: a control character inside a key of a json result made diff exit 3 (fixed in JsonResult.nextKey).
+const FIXED_SEEDS = [20261124, 15, 4242, 777, 694560050];
 const ONLY = process.env.SVMSIM_FUZZ_SEED;
 const RANDOM_SEED = ONLY !== undefined ? Number(ONLY) : randomInt(1, 2 ** 31);
 const SEEDS = ONLY !== undefined ? [RANDOM_SEED] : [...FIXED_SEEDS, RANDOM_SEED];
