@@ -96,16 +96,7 @@ function xeDrmPagemapPopulateMm(sim: SimContext, start: number, end: number, tim
   const res = migrateToDevmem(sim, bo, start, end, timesliceMs);
   r.bo = bo.id;
   if (!res.ok) {
-    sim.pagemap.release(bo);
-    if (sim.recording)
-      emit(sim, {
-        code: 'bo_free',
-        bo: bo.id,
-        start: bo.start,
-        end: bo.start + bo.npages,
-        bytes: BigInt(bo.npages) << 12n,
-        cause: 'migration_failed',
-      });
+    xeBoPut(sim, bo, 'migration_failed');
     r.ok = false;
     r.errno = res.errno!;
     r.cause = res.cause!;
@@ -165,6 +156,11 @@ function xeSvmCopyToRam(sim: SimContext, bo: DevmemBo, start: number, end: numbe
 
 /** The allocation's last device page is gone: its BO goes. Mirrors xe_svm_devmem_release() (xe_bo_put_async()). */
 function xeSvmDevmemRelease(sim: SimContext, bo: DevmemBo): void {
+  xeBoPut(sim, bo, 'last_page_gone');
+}
+
+/** Free a VRAM BO and record why. Mirrors xe_bo_put(). */
+function xeBoPut(sim: SimContext, bo: DevmemBo, cause: 'migration_failed' | 'last_page_gone'): void {
   sim.pagemap.release(bo);
   if (sim.recording)
     emit(sim, {
@@ -173,7 +169,7 @@ function xeSvmDevmemRelease(sim: SimContext, bo: DevmemBo): void {
       start: bo.start,
       end: bo.start + bo.npages,
       bytes: BigInt(bo.npages) << 12n,
-      cause: 'last_page_gone',
+      cause,
     });
 }
 
