@@ -5,7 +5,9 @@
 // Parts (SVMSIM_BENCH_PARTS, comma-separated; default all, in this order):
 //   floor    model CPU of ../shared/perf-floor/cfault.c (gcc -O2) vs svmsim's model-only phase
 //            (src/bench/worker.ts `model`), per fault-heavy pattern, at SVMSIM_BENCH_FLOOR_SIZES
-//   mixed    replay --format debugfs of a mixed trace of SVMSIM_BENCH_MIXED_EVENTS events (events/s)
+//   mixed    replay --format debugfs of `gen mixed --seed 42` traces of SVMSIM_BENCH_MIXED_EVENTS events
+//            (2000000,10000000) in SVMSIM_BENCH_MIXED_FORMATS (csv,jsonl), SVMSIM_BENCH_MIXED_RUNS (5)
+//            runs of each version interleaved: median CPU and wall, events/s, peak RSS
 //   formats  CPU time and peak RSS of every output format (summary, table, by-range, json, jsonl,
 //            perfetto, dmesg, report) per pattern at SVMSIM_BENCH_FORMAT_SIZES; json/jsonl vs summary
 //   ranges   bytes per live range (scripts/range-memory.mjs, when present)
@@ -66,6 +68,12 @@ async function buildBefore(ref, page) {
     execFileSync('ln', ['-s', path.resolve('node_modules'), path.join(dir, 'node_modules')]);
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: dir, stdio: 'ignore' });
     writeFileSync(path.join(dir, '.built'), sha + '\n');
+  }
+  // A cached build whose node_modules link points at a tree that is gone: link this tree's.
+  const modules = path.join(dir, 'node_modules');
+  if (!existsSync(modules)) {
+    rmSync(modules, { force: true });
+    execFileSync('ln', ['-s', path.resolve('node_modules'), modules]);
   }
   // The baseline's model behind this tree's worker (the `model` phase did not exist then).
   mkdirSync(path.join(dir, 'src/bench'), { recursive: true });
@@ -273,29 +281,71 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
   }
 
   // -------------------------------------------------------------------------------------------
-  if (PARTS.includes('mixed') && Number(env.SVMSIM_BENCH_MIXED_EVENTS ?? 1) > 0) {
-    const n = Number(env.SVMSIM_BENCH_MIXED_EVENTS ?? 10000000);
-    const f = genTrace('mixed', n);
-    const args = ['replay', f, '--format', 'debugfs'];
-    const b = old ? await proc(old.cli, args) : undefined;
-    const a = await proc(NEW, args);
-    const evps = (r) => (r.code === 0 ? fmt((n / r.cpuMs) * 1000) : failed(r));
+  if (PARTS.includes('mixed') && list('SVMSIM_BENCH_MIXED_EVENTS', '1').some((x) => Number(x) > 0)) {
+    // Whole-CLI replay of `svmsim gen mixed -n N --seed 42` (CSV and JSONL), before and after
+    // interleaved (before, after, before, after, ...: a load change on the shared machine hits
+    // both alike), RUNS runs each; medians of CPU and wall, the largest peak RSS; the two
+    // outputs compared byte for byte.
+    const sizes = list('SVMSIM_BENCH_MIXED_EVENTS', '2000000,10000000').map(Number);
+    const encodings = list('SVMSIM_BENCH_MIXED_FORMATS', 'csv,jsonl');
+    const RUNS = Number(env.SVMSIM_BENCH_MIXED_RUNS ?? 5);
+    const median = (xs) => {
+      const v = [...xs].sort((x, y) => x - y);
+      return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    };
+    const rows = [];
+    for (const n of sizes) {
+      for (const enc of encodings) {
+        const f = path.join(DIR, `mixed-seed42-${n}.${enc}`);
+        if (!existsSync(f))
+          execFileSync(process.execPath, [NEW, 'gen', 'mixed', '-n', String(n), '--seed', '42', '-o', f]);
+        made.add(f);
+        const args = ['replay', f, '--format', 'debugfs'];
+        const runs = { before: [], after: [] };
+        for (let i = 0; i < RUNS; i++) {
+          if (old) runs.before.push(await proc(old.cli, args, { stdout: true }));
+          runs.after.push(await proc(NEW, args, { stdout: true }));
+        }
+        const sum = (rs) =>
+          rs.every((r) => r.code === 0)
+            ? {
+                cpuMs: median(rs.map((r) => r.cpuMs)),
+                ms: median(rs.map((r) => r.ms)),
+                rssMb: Math.max(...rs.map((r) => r.rssMb)),
+                cpus: rs.map((r) => (r.cpuMs / 1000).toFixed(2)).sort(),
+              }
+            : { error: failed(rs.find((r) => r.code !== 0)) };
+        const b = old ? sum(runs.before) : undefined;
+        const a = sum(runs.after);
+        const same = old ? runs.before.every((r) => r.out === runs.after[0].out) : undefined;
+        rows.push({ n, enc, b, a, same });
+        drop(f);
+        log(
+          `mixed ${fmt(n)} ${enc}: before ${b?.cpuMs ?? '-'} ms CPU, after ${a.cpuMs ?? a.error} ms CPU (medians of ${RUNS})`,
+        );
+      }
+    }
+    const evps = (n, m) => fmt((n / m.cpuMs) * 1000);
+    const cell = (n, m) =>
+      m.error
+        ? `${m.error} | | |`
+        : `${(m.cpuMs / 1000).toFixed(2)} s (${m.cpus.join(' ')}) | ${(m.ms / 1000).toFixed(2)} s | ${evps(n, m)} | ${m.rssMb.toFixed(0)} MB`;
     out.push(
-      `## Mixed replay: ${fmt(n)} events (\`replay --format debugfs\`, whole CLI)`,
+      '## Mixed replay throughput (issue 14 §1, issue 12 "mixed 10M >= 2x")',
       '',
-      `Events per CPU second (user + system of the process); wall time for reference.${tag} Target: ≥ 2× the baseline's events/s.`,
+      `Whole CLI \`replay TRACE --format debugfs\` of \`svmsim gen mixed -n N --seed 42\` traces; ${RUNS} runs of each version, interleaved; median CPU time (user + system; each run's CPU in brackets), median wall time, events per CPU second, largest peak RSS.${tag}`,
       '',
-      '| version | CPU | wall | events/s (CPU) | peak RSS |',
-      '|---|---:|---:|---:|---:|',
-      ...(b
-        ? [`| before (${old.sha}) | ${secs(b.cpuMs)} | ${secs(b.ms)} | ${evps(b)} | ${b.rssMb.toFixed(0)} MB |`]
-        : []),
-      `| after | ${secs(a.cpuMs)} | ${secs(a.ms)} | ${evps(a)} | ${a.rssMb.toFixed(0)} MB |`,
-      ...(b && a.code === 0 && b.code === 0 ? ['', `Speed-up: **${(b.cpuMs / a.cpuMs).toFixed(2)}x**.`] : []),
-      '',
+      '| trace | version | CPU (runs) | wall | events/s (CPU) | peak RSS | output |',
+      '|---|---|---:|---:|---:|---:|---|',
     );
-    drop(f);
-    log(`mixed ${fmt(n)}: before ${b ? evps(b) : '-'}, after ${evps(a)} events/s`);
+    for (const { n, enc, b, a, same } of rows) {
+      if (b) out.push(`| ${fmt(n)} ${enc} | before (${old.sha}) | ${cell(n, b)} | |`);
+      out.push(
+        `| ${fmt(n)} ${enc} | after | ${cell(n, a)} | ${same === undefined ? '' : same ? 'same' : '**differs**'} |`,
+      );
+      if (b && !b.error && !a.error) out.push(`| | speed-up | **${(b.cpuMs / a.cpuMs).toFixed(2)}x** | | | | |`);
+    }
+    out.push('');
   }
 
   // -------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import { Simulator } from '../core/simulator.js';
 import type { ThrashOptions } from '../core/metrics.js';
 import type { EventResult } from '../core/decisions.js';
 import type { EventEcho, Reporter } from '../report/reporter.js';
-import type { ParsedEvent } from '../trace/index.js';
+import { eventPuller, type ParsedEvent } from '../trace/index.js';
 
 /** defaults(kernel) ← trace header ← command line. The kernel decides the version defaults. */
 export function buildPlatform(fromTrace: Partial<Platform>, fromCli: Partial<Platform>): Platform {
@@ -179,10 +179,9 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
   reporter.begin(platform);
   const onProgress = opts.onProgress;
   const onResult = opts.onResult;
-  const src = events as Partial<{ read(): ParsedEvent | undefined }>;
-  // Pull straight from a streaming reader when there is one (no iterator result per event).
-  const iter = typeof src.read === 'function' ? undefined : events[Symbol.iterator]();
-  const next = iter === undefined ? () => src.read!() : () => iter.next().value as ParsedEvent | undefined;
+  // The loop keeps nothing of an event once the next is read (the model takes its fields, the
+  // reporter an echo of them, onResult what it needs at once): a reader may reuse one object.
+  const next = eventPuller(events, true);
   let n = 0;
   return {
     run(max: number): boolean {

@@ -57,15 +57,20 @@ import {
 const CHUNK = 1 << 20;
 /** Column roles of the fused reader. */
 const R_T = 0;
-const R_OP = 1;
-const R_ADDR = 2;
-const R_SIZE = 3;
-const R_WORD = 4;
-const R_PID = 5;
+const R_ADDR = 1;
+const R_SIZE = 2;
+/** An enum value: a word. */
+const R_WORD = 3;
+const R_PID = 4;
+/** The op: a word, read as its code (opCode()). */
+const R_OP = 5;
 
 /** An op with its rule and, for the current header, the columns of its enum fields. */
 interface OpEntry {
   name: string;
+  /** opCode() of the name. */
+  w0: number;
+  w1: number;
   rule: OpRule;
   /** The op's enum fields with their columns (-1: no such column). */
   fields: { field: EnumField; col: number }[];
@@ -77,27 +82,37 @@ interface OpEntry {
   defaultSize: number;
 }
 
-/** The op named by bytes [a, b) of buf, or undefined (`byLength`: the header's entries grouped by name length). */
-function opAt(byLength: OpEntry[][], buf: Buffer, a: number, b: number): OpEntry | undefined {
-  const n = b - a;
-  const entries = byLength[n];
-  if (entries === undefined) return undefined;
-  for (const en of entries) {
-    const name = en.name;
-    if (name.charCodeAt(n - 1) !== buf[b - 1] || name.charCodeAt(0) !== buf[a]) continue;
-    let k = 1;
-    while (k < n - 1 && name.charCodeAt(k) === buf[a + k]) k++;
-    if (k >= n - 1) return en;
+/**
+ * An op name as two numbers, five bits a letter ('a'..'z' -> 1..26, '_' -> 31): the first eight
+ * letters and the rest. With the length, one-to-one for words of [a-z_] (which the fused reader
+ * computes while it scans the op cell, so finding the op is two number compares).
+ */
+function opCode(name: string): [number, number] {
+  let w0 = 0;
+  let w1 = 0;
+  for (let i = 0; i < name.length; i++) {
+    if (i < 8) w0 = w0 * 32 + (name.charCodeAt(i) & 31);
+    else w1 = w1 * 32 + (name.charCodeAt(i) & 31);
   }
-  return undefined;
+  return [w0, w1];
 }
 
 /**
  * An event read from bytes: the core event and the parsed event in one object of one shape
- * (every op-specific field present, undefined where unused), so the hot path allocates once and
- * the model's property accesses stay monomorphic. Display values are computed on demand.
+ * (every op-specific field present, undefined where unused), so the model's property accesses
+ * stay monomorphic. Display values are computed on demand. The replay loop reads into one
+ * ByteEvent again and again (CsvByteReader.readTransient): no allocation per event, and the
+ * double fields (page, t) are overwritten in place instead of boxed afresh.
  */
 class ByteEvent implements ParsedEvent {
+  op = '';
+  t = 0;
+  page = 0;
+  offset = 0;
+  npages = 0;
+  sizeAligned = false;
+  line = 0;
+  private sizeBytes = 0;
   prot: string | undefined = undefined;
   kind: string | undefined = undefined;
   advice: string | undefined = undefined;
@@ -108,16 +123,35 @@ class ByteEvent implements ParsedEvent {
   /** Process id; undefined when the row has none (pid 1). */
   pid: number | undefined = undefined;
 
-  constructor(
-    readonly op: string,
-    readonly t: number,
-    readonly page: number,
-    readonly offset: number,
-    readonly npages: number,
-    readonly sizeAligned: boolean,
-    readonly line: number,
-    private readonly sizeBytes: number,
-  ) {}
+  /** Set every field (the enum fields and pid to undefined): the event of one row. */
+  fill(
+    op: string,
+    t: number,
+    page: number,
+    offset: number,
+    npages: number,
+    sizeAligned: boolean,
+    line: number,
+    sizeBytes: number,
+  ): this {
+    this.op = op;
+    this.t = t;
+    this.page = page;
+    this.offset = offset;
+    this.npages = npages;
+    this.sizeAligned = sizeAligned;
+    this.line = line;
+    this.sizeBytes = sizeBytes;
+    this.prot = undefined;
+    this.kind = undefined;
+    this.advice = undefined;
+    this.access = undefined;
+    this.region = undefined;
+    this.preferred = undefined;
+    this.atomic = undefined;
+    this.pid = undefined;
+    return this;
+  }
 
   get core(): CoreEvent {
     return this as unknown as CoreEvent;
@@ -141,14 +175,11 @@ class ByteEvent implements ParsedEvent {
       npages: this.npages,
       sizeAligned: this.sizeAligned,
     };
-    for (const k of ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const)
-      if (this[k] !== undefined) o[k] = this[k];
+    for (const k of ENUM_FIELDS) if (this[k] !== undefined) o[k] = this[k];
     if (this.pid !== undefined) o.pid = this.pid;
     return o as unknown as CoreEvent;
   }
 }
-
-const ENUM_KEYS = ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'atomic'] as const;
 
 /**
  * The schema path's event in the fused reader's one shape (rows cut at a read chunk, rows the
@@ -156,11 +187,11 @@ const ENUM_KEYS = ['prot', 'kind', 'advice', 'access', 'region', 'preferred', 'a
  * property accesses stay monomorphic: a few hundred plain objects of per-op shapes among millions
  * of ByteEvents made the whole replay 20-30 % slower. Sizes beyond 2^53 keep the exact event.
  */
-function asByteEvent(pe: ParsedEvent): ParsedEvent {
+function asByteEvent(pe: ParsedEvent, into: ByteEvent): ParsedEvent {
   if (pe.size > BigInt(Number.MAX_SAFE_INTEGER)) return pe;
-  const c = pe.core as CoreEvent & Partial<Record<(typeof ENUM_KEYS)[number], string>>;
-  const ev = new ByteEvent(c.op, c.t, c.page, c.offset, c.npages, c.sizeAligned, pe.line, Number(pe.size));
-  for (const k of ENUM_KEYS) ev[k] = c[k];
+  const c = pe.core as CoreEvent & Partial<Record<EnumField, string>>;
+  const ev = into.fill(c.op, c.t, c.page, c.offset, c.npages, c.sizeAligned, pe.line, Number(pe.size));
+  for (const k of ENUM_FIELDS) ev[k] = c[k];
   ev.pid = c.pid;
   return ev;
 }
@@ -184,7 +215,7 @@ export class CsvByteReader {
   private other = false;
   private opIx = -1;
   private addrIx = -1;
-  /** The ops for this header (their enum columns), grouped by name length for opAt(). */
+  /** The ops for this header (their enum columns), grouped by name length. */
   private readonly opsByLength: OpEntry[][] = [];
   private readonly cut: Int32Array;
   private readonly cur = newCursor();
@@ -227,8 +258,11 @@ export class CsvByteReader {
     for (const [name, rule] of Object.entries(OP_RULES) as [string, OpRule][]) {
       const fields = (Object.keys(rule.fields) as EnumField[]).map((field) => ({ field, col: col(field) }));
       const foreign = ENUM_FIELDS.filter((f) => col(f) >= 0 && !Object.hasOwn(rule.fields, f)).map(col);
+      const [w0, w1] = opCode(name);
       (this.opsByLength[name.length] ??= []).push({
         name,
+        w0,
+        w1,
         rule,
         fields,
         foreign,
@@ -241,21 +275,6 @@ export class CsvByteReader {
 
   /** Column roles for the fused reader. */
   private readonly roles: Uint8Array;
-  /** Where the digits read by decimalAt() stopped. */
-  private scanEnd = 0;
-
-  /** The decimal digits of buf from k on, as a number; sets scanEnd to the first non-digit. */
-  private decimalAt(buf: Buffer, k: number): number {
-    let v = 0;
-    for (;;) {
-      const d = buf[k] - 48;
-      if (d < 0 || d > 9) break;
-      v = v * 10 + d;
-      k++;
-    }
-    this.scanEnd = k;
-    return v;
-  }
   /** Whether the header allows the fused reader (no free-text column, op and addr present). */
   private readonly fusable: boolean;
 
@@ -266,7 +285,7 @@ export class CsvByteReader {
    * the buffer, any unusual cell — and read() then takes the line through scanLine() and the
    * schema path, which decide it exactly.
    */
-  private fusedRow(): ParsedEvent | undefined {
+  private fusedRow(into: ByteEvent): ParsedEvent | undefined {
     const buf = this.buf;
     const cut = this.cut;
     const roles = this.roles;
@@ -279,64 +298,67 @@ export class CsvByteReader {
     let lo = 0;
     let size = -1;
     let pid = -1;
+    let w0 = 0;
+    let w1 = 0;
+    let opLen = 0;
     for (let c = 0; c < n; c++) {
+      const s = k;
       cut[c] = k;
       const role = roles[c];
-      if (role === R_T) {
-        const v = this.decimalAt(buf, k);
-        k = this.scanEnd;
-        const len = k - cut[c];
-        if (len > 0) {
-          if (len > 15 || v < t) return undefined;
-          t = v;
+      if (role === R_OP) {
+        // lower-case letters and '_', coded as opCode() does
+        let b = buf[k];
+        while ((b >= 97 && b <= 122) || b === 95) {
+          if (k - s < 8) w0 = w0 * 32 + (b & 31);
+          else w1 = w1 * 32 + (b & 31);
+          b = buf[++k];
         }
-      } else if (role === R_PID) {
-        const v = this.decimalAt(buf, k);
-        k = this.scanEnd;
-        const len = k - cut[c];
-        if (len > 0) {
-          if (len > 10 || v < 1 || v > PID_MAX) return undefined;
-          pid = v;
-        }
+        opLen = k - s;
+      } else if (role === R_WORD) {
+        // op or enum word: lower-case letters and '_'
+        let b = buf[k];
+        while ((b >= 97 && b <= 122) || b === 95) b = buf[++k];
       } else if (role === R_ADDR) {
         // 0x + 1..16 hex digits; page = all but the last three digits (hi), offset = those (lo)
         if (buf[k] !== 48 || (buf[k + 1] | 32) !== 120) return undefined;
         k += 2;
-        const s = k;
-        for (;;) {
-          const d = HEX[buf[k]];
-          if (d < 0) break;
+        let d = HEX[buf[k]];
+        while (d >= 0) {
           hi = hi * 16 + (lo >>> 8);
           lo = ((lo & 0xff) << 4) | d;
-          k++;
+          d = HEX[buf[++k]];
         }
-        if (k === s || k - s > 16) return undefined;
-      } else if (role === R_SIZE) {
-        if (buf[k] === 48 && (buf[k + 1] | 32) === 120) {
-          k += 2;
-          const s = k;
-          let v = 0;
-          for (;;) {
-            const d = HEX[buf[k]];
-            if (d < 0) break;
-            v = v * 16 + d;
-            k++;
-          }
-          if (k === s || k - s > 13) return undefined;
-          size = v;
-        } else {
-          const v = this.decimalAt(buf, k);
-          k = this.scanEnd;
-          const len = k - cut[c];
-          if (len > 15) return undefined;
-          if (len > 0) size = v;
+        if (k === s + 2 || k - s > 18) return undefined;
+      } else if (role === R_SIZE && buf[k] === 48 && (buf[k + 1] | 32) === 120) {
+        k += 2;
+        let v = 0;
+        let d = HEX[buf[k]];
+        while (d >= 0) {
+          v = v * 16 + d;
+          d = HEX[buf[++k]];
         }
+        if (k === s + 2 || k - s > 15) return undefined;
+        size = v;
       } else {
-        // op or enum word: lower-case letters and '_'
-        for (;;) {
-          const b = buf[k];
-          if ((b < 97 || b > 122) && b !== 95) break;
-          k++;
+        // decimal digits: t, pid, or a size
+        let v = 0;
+        let d = buf[k] - 48;
+        while (d >= 0 && d <= 9) {
+          v = v * 10 + d;
+          d = buf[++k] - 48;
+        }
+        const len = k - s;
+        if (len > 0) {
+          if (role === R_T) {
+            if (len > 15 || v < t) return undefined;
+            t = v;
+          } else if (role === R_PID) {
+            if (len > 10 || v < 1 || v > PID_MAX) return undefined;
+            pid = v;
+          } else {
+            if (len > 15) return undefined;
+            size = v;
+          }
         }
       }
       if (c < n - 1) {
@@ -353,9 +375,17 @@ export class CsvByteReader {
     else return undefined;
     cut[n] = k + 1;
 
-    const entry = opAt(this.opsByLength, buf, cut[this.opIx], cut[this.opIx + 1] - 1);
+    const entries = this.opsByLength[opLen];
+    if (entries === undefined) return undefined;
+    let entry: OpEntry | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const en = entries[i];
+      if (en.w0 === w0 && en.w1 === w1) {
+        entry = en;
+        break;
+      }
+    }
     if (entry === undefined) return undefined;
-    const rule = entry.rule;
     const foreign = entry.foreign;
     for (let i = 0; i < foreign.length; i++) if (!this.empty(foreign[i])) return undefined;
     const sizeEmpty = size < 0;
@@ -364,20 +394,9 @@ export class CsvByteReader {
       if (entry.sizeRequired) return undefined;
       size = entry.defaultSize;
     } else if (entry.noSize) return undefined;
-    const page = hi;
-    const offset = lo;
-    const npages = pagesOf(rule, offset, size);
-    if (!fastSpanOk(page, npages)) return undefined;
-    const ev = new ByteEvent(
-      entry.name,
-      t,
-      page,
-      offset,
-      npages,
-      size % 4096 === 0,
-      this.line + 1,
-      sizeEmpty ? 0 : size,
-    );
+    const npages = pagesOf(entry.rule, lo, size);
+    if (!fastSpanOk(hi, npages)) return undefined;
+    const ev = into.fill(entry.name, t, hi, lo, npages, size % 4096 === 0, this.line + 1, sizeEmpty ? 0 : size);
     if (entry.fields.length > 0 && !this.enumFields(entry, ev)) return undefined;
     if (pid > 0) ev.pid = pid;
     this.lineStart = start;
@@ -486,8 +505,23 @@ export class CsvByteReader {
 
   /** The next event, or undefined at the end of the file. */
   read(): ParsedEvent | undefined {
+    return this.nextEvent(new ByteEvent());
+  }
+
+  /**
+   * The next event in an object that the next call reuses (valid until then): for a consumer
+   * that keeps nothing of an event once it has the next one, such as the replay loop.
+   */
+  readTransient(): ParsedEvent | undefined {
+    return this.nextEvent(this.slot);
+  }
+
+  /** The one event object of readTransient(). */
+  private readonly slot = new ByteEvent();
+
+  private nextEvent(into: ByteEvent): ParsedEvent | undefined {
     if (this.fusable) {
-      const ev = this.fusedRow();
+      const ev = this.fusedRow(into);
       if (ev !== undefined) {
         this.count++;
         return ev;
@@ -503,9 +537,9 @@ export class CsvByteReader {
         continue;
       }
       this.count++;
-      if (this.onError === undefined) return this.slowRow();
+      if (this.onError === undefined) return this.slowRow(into);
       try {
-        return this.slowRow();
+        return this.slowRow(into);
       } catch (err) {
         if (!(err instanceof TraceInputError)) throw err;
         this.onError(err);
@@ -517,13 +551,13 @@ export class CsvByteReader {
   }
 
   /** The schema path for the current line. */
-  private slowRow(): ParsedEvent {
+  private slowRow(into: ByteEvent): ParsedEvent {
     const text = this.lineText();
     if (text.includes('\u0000'))
       throw new TraceInputError(this.file, this.line, 'binary data (NUL byte) in a text trace');
     if (text.trim() === '') {
       this.count--;
-      const next = this.read();
+      const next = this.nextEvent(into);
       if (next === undefined) throw new TraceInputError(this.file, Math.max(1, this.line), 'no events');
       return next;
     }
@@ -534,6 +568,7 @@ export class CsvByteReader {
         this.line,
         this.cur,
       ),
+      into,
     );
   }
 
@@ -561,6 +596,9 @@ export class CsvByteReader {
 
   /** The events as a one-pass iterable that the replay loop can also pull with read(). */
   events(): EventSource {
-    return pullSource(() => this.read());
+    return pullSource(
+      () => this.read(),
+      () => this.readTransient(),
+    );
   }
 }

@@ -14,6 +14,7 @@
 
 import { PAGE_SHIFT, type CoreEvent } from '../core/events.js';
 import type { ParsedEvent } from './parse.js';
+import { eventPuller } from './stream.js';
 
 const BLOCK_SHIFT = 21n;
 const BLOCK_PAGES = 1 << (21 - PAGE_SHIFT);
@@ -34,20 +35,12 @@ export interface ImplicitMmapStats {
   first?: { addr: bigint; line: number };
 }
 
-/** A pull source of events: a streaming reader (`read()`) or any iterable. */
-function puller(events: Iterable<ParsedEvent>): () => ParsedEvent | undefined {
-  const src = events as Partial<{ read(): ParsedEvent | undefined }>;
-  if (typeof src.read === 'function') return () => src.read!();
-  const it = events[Symbol.iterator]();
-  return () => it.next().value as ParsedEvent | undefined;
-}
-
 /** Events with an anonymous rw 2 MiB mmap before the first touch of each unmapped block. */
 export function withImplicitMmap(
   events: Iterable<ParsedEvent>,
   stats: ImplicitMmapStats,
 ): { read(): ParsedEvent | undefined; [Symbol.iterator](): Iterator<ParsedEvent> } {
-  const next = puller(events);
+  const next = eventPuller(events, false);
   /**
    * Per process (each pid has its own mm): the blocks touched so far, and the trace's own mmaps as
    * [startBlock, endBlock) (a block they overlap gets no implicit mmap).

@@ -24,7 +24,7 @@ export {
 } from './parse.js';
 export { eventSchema, expectSchema, PLATFORM_ALIASES, platformSchema, type Expect, type TraceEvent } from './schema.js';
 export { MAX_ACCESS_BYTES, OP_NAMES } from './rules.js';
-export { MAX_LINE_BYTES } from './stream.js';
+export { eventPuller, MAX_LINE_BYTES } from './stream.js';
 export { parseAddr, parseSize, parseTime, ValueError } from './values.js';
 export { duplicateKey, show } from './parse.js';
 export { openStream, openTrace, parseTrace, sha256File, sha256Text, type TraceHandle } from './read.js';

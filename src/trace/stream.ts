@@ -202,12 +202,22 @@ function colons(line: string): number {
   return n;
 }
 
-/** A one-pass event source usable both as an iterable and by pulling with read(). */
-export type EventSource = Iterable<ParsedEvent> & { read(): ParsedEvent | undefined };
+/**
+ * A one-pass event source usable both as an iterable and by pulling with read(); a reader that
+ * can reuse one event object also offers readTransient() (each event valid until the next call).
+ */
+export type EventSource = Iterable<ParsedEvent> & {
+  read(): ParsedEvent | undefined;
+  readTransient?: () => ParsedEvent | undefined;
+};
 
-export function pullSource(read: () => ParsedEvent | undefined): EventSource {
+export function pullSource(
+  read: () => ParsedEvent | undefined,
+  readTransient?: () => ParsedEvent | undefined,
+): EventSource {
   return {
     read,
+    readTransient,
     [Symbol.iterator]() {
       return {
         next: (): IteratorResult<ParsedEvent> => {
@@ -217,6 +227,19 @@ export function pullSource(read: () => ParsedEvent | undefined): EventSource {
       };
     },
   };
+}
+
+/**
+ * A pull function over events: straight from a streaming reader when there is one (no iterator
+ * result per event), else from the iterator. `transient`: the caller keeps nothing of an event
+ * once it pulls the next, so a reader that reuses one event object (readTransient) may.
+ */
+export function eventPuller(events: Iterable<ParsedEvent>, transient: boolean): () => ParsedEvent | undefined {
+  const src = events as Partial<EventSource>;
+  if (transient && typeof src.readTransient === 'function') return src.readTransient;
+  if (typeof src.read === 'function') return () => src.read!();
+  const it = events[Symbol.iterator]();
+  return () => it.next().value as ParsedEvent | undefined;
 }
 
 /** Reader options: `fast: false` reads every event through the schema path (tests). */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { openTrace, parseTrace, type ParsedEvent, type TraceFormat } from '../../src/trace/index.js';
+import { eventPuller, openTrace, parseTrace, type ParsedEvent, type TraceFormat } from '../../src/trace/index.js';
 import { ENUM_FIELDS, ENUMS, OP_NAMES, OP_RULES, type EnumField } from '../../src/trace/rules.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-fast-'));
@@ -51,6 +51,20 @@ const fastFile = (bytes: string | Buffer, format: TraceFormat, file: string) => 
   const p = join(dir, file);
   writeFileSync(p, bytes);
   return collect((onError) => openTrace(p, file, format, onError).events);
+};
+/** The replay loop's way: pulled one at a time into the reader's reused event object (readTransient). */
+const fastFileTransient = (text: string, format: TraceFormat, file: string) => {
+  const p = join(dir, file);
+  writeFileSync(p, text);
+  const errors: string[] = [];
+  const events: unknown[] = [];
+  try {
+    const next = eventPuller(openTrace(p, file, format, (err) => void errors.push(err.message)).events, true);
+    for (let e = next(); e !== undefined; e = next()) events.push(plainEvent(e));
+  } catch (e) {
+    errors.push((e as Error).message);
+  }
+  return { events, errors };
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -220,13 +234,14 @@ const columnOrder = fc.shuffledSubarray([...ALL_COLUMNS.keys()], { minLength: 2 
 const jsonlStyle = fc.record({ header: fc.boolean(), numbers: fc.boolean(), foreignAt: fc.constantFrom(-1, -1, 1) });
 
 describe('fast paths = schema path (fast-check, random valid and invalid traces)', () => {
-  test('CSV: the fused byte reader, from memory and from a file, gives the events and errors of the schema path', () => {
+  test('CSV: the fused byte reader, from memory, from a file and into its reused event, gives the events and errors of the schema path', () => {
     fc.assert(
       fc.property(eventList, columnOrder, csvStyle, (events, order, style) => {
         const text = toCsv(events, order, style);
         const ref = schemaPath(text, 'csv', 't.csv');
         expect(fastInMemory(text, 'csv', 't.csv')).toEqual(ref);
         expect(fastFile(text, 'csv', 't.csv')).toEqual(ref);
+        expect(fastFileTransient(text, 'csv', 't.csv')).toEqual(ref);
       }),
       { numRuns: 400, seed: 20261130 },
     );
@@ -288,5 +303,6 @@ describe('fast paths = schema path (fast-check, random valid and invalid traces)
     const ref = schemaPath(text, 'csv', 'big.csv');
     expect(ref.events.length).toBeGreaterThan(25000); // the rest: spans past 2^64 (random 64-bit addresses)
     expect(fastFile(text, 'csv', 'big.csv')).toEqual(ref);
+    expect(fastFileTransient(text, 'csv', 'big.csv')).toEqual(ref);
   });
 });
