@@ -67,8 +67,10 @@ if (phase === 'gen') {
   events = lines;
 } else if (phase === 'parse') {
   const h = openTrace(file, file, 'csv');
-  const src = h.events as unknown as { read(): unknown };
-  while (src.read() !== undefined) events++;
+  // As the replay loop reads: into the reader's reused event when it has one (trees before it: read()).
+  const src = h.events as unknown as { read(): unknown; readTransient?: () => unknown };
+  const next = src.readTransient ?? (() => src.read());
+  while (next() !== undefined) events++;
 } else if (phase === 'replay') {
   const h = openTrace(file, file, 'csv');
   const sim = replay(

@@ -23,6 +23,7 @@ import type { Metrics, ThrashOptions } from '../core/metrics.js';
 import type { Platform } from '../core/platform.js';
 import { renderCompareTraces, type CompareColumn } from '../report/compare.js';
 import {
+  eventPuller,
   openTrace,
   parsePlatformSettings,
   PLATFORM_ALIASES,
@@ -133,12 +134,8 @@ function replayLockstep(handle: TraceHandle, jobs: CompareJob[]): CompareJobResu
     (j) =>
       new Simulator(configurations([j.settings], handle.platform)[0].platform, { record: false, thrash: j.thrash }),
   );
-  const src = handle.events as Partial<{ read(): { core: Parameters<Simulator['step']>[0] } | undefined }>;
-  const iter = typeof src.read === 'function' ? undefined : handle.events[Symbol.iterator]();
-  const next =
-    iter === undefined
-      ? () => src.read!()
-      : () => iter.next().value as { core: Parameters<Simulator['step']>[0] } | undefined;
+  // Each event is done with before the next is read: the reader may reuse one event object.
+  const next = eventPuller(handle.events, true);
   let events = 0;
   for (let e = next(); e !== undefined; e = next()) {
     events++;
