@@ -182,9 +182,15 @@ function drmPagemapMigrateToRam(sim: SimContext, page: number, cause: 'cpu_fault
   // migrate_vma_setup() collects this BO's pages of the window; copy_to_ram copies them. The
   // window is the BO's span (clamped to the VMA), and a BO's device pages lie in its span only:
   // for the whole span they are the BO's resident pages.
-  const collected = start === bo.start && end === bo.start + bo.npages ? bo.resident : countPte(pt, start, end, v);
+  const whole = start === bo.start && end === bo.start + bo.npages;
+  const collected = whole ? bo.resident : countPte(pt, start, end, v);
   sim.pagemap.devmemOps.copyToRam(sim, bo, start, end, collected);
-  const n = pt.replace(start, end, v, PTE_SMEM);
+  // A whole span still fully resident is all this BO's device pages: one fill, no run list.
+  let n: number;
+  if (whole && collected === bo.npages) {
+    pt.fill(start, end, PTE_SMEM);
+    n = collected;
+  } else n = pt.replace(start, end, v, PTE_SMEM);
   if (sim.recording) emit(sim, { code: 'migrate_to_ram', bo: bo.id, start, end, pages: n, cause });
   noteToRam(sim, bo, n);
   drmPagemapPageFree(sim, bo, n);
