@@ -63,6 +63,27 @@ function rangeNotifierEventEnd(
   if (unmapped !== null) unmapped.push(r.ref());
 }
 
+/**
+ * The range a callback most likely names, and its [start, end) as plain numbers: a lookup cache.
+ * The fault handler puts its range here (the MIGRATE callback of its move to VRAM names it), and
+ * every callback the range it found (the CPU fault that brings it back names it again). Only a
+ * linked range is kept — xeSvmRangeFree() drops it when it goes — and a range belongs to one
+ * notifier object, so a range of another process or simulator never matches.
+ */
+const cache = { range: undefined as XeSvmRange | undefined, start: 0, end: 0 };
+
+/** Make `range` the first guess of the next xeSvmInvalidate() (a range the fault handler found). */
+export function expectInvalidation(range: XeSvmRange): void {
+  cache.range = range;
+  cache.start = range.start;
+  cache.end = range.end;
+}
+
+/** Forget `range` in the lookup cache of xeSvmInvalidate() (it is being freed). */
+export function forgetInvalidatedRange(range: XeSvmRange): void {
+  if (cache.range === range) cache.range = undefined;
+}
+
 /** Mirrors xe_svm_invalidate(). */
 export function xeSvmInvalidate(
   sim: SimContext,
@@ -77,9 +98,13 @@ export function xeSvmInvalidate(
   const e = Math.min(end, notifier.end);
   // The common case is one range (a migration or a CPU fault of one range): ranges do not
   // overlap, so the first one overlapping [s, e) is the only one when it reaches e. No list then.
-  const first = notifier.rangeFind(s, e);
-  if (first === undefined) return;
-  const ranges = first.end >= e ? null : notifier.rangesIn(s, e);
+  let first = cache.range;
+  if (first === undefined || first.notifier !== notifier || s < cache.start || e > cache.end) {
+    first = notifier.rangeFind(s, e);
+    if (first === undefined) return;
+    expectInvalidation(first);
+  }
+  const ranges = cache.end >= e ? null : notifier.rangesIn(s, e);
   const n = ranges === null ? 1 : ranges.length;
 
   const recording = sim.recording;
