@@ -89,10 +89,16 @@ class Track {
   /** Direction of the last move (NO_MOVE, TO_VRAM, TO_RAM) and when. */
   last = NO_MOVE;
   lastNs = 0;
-  /** Current streak: moves, pages moved, event indices (the first `nevents`, at most 32). */
+  /**
+   * Current streak: moves, pages moved, event indices (the first `nevents`, at most 32). The
+   * first two indices are kept in `ev0`/`ev1` until a third comes or the streak becomes a
+   * verdict: most allocations migrate once or twice, and then no array is made for them.
+   */
   moves = 0;
   pages = 0;
-  events: number[] = newEvents();
+  ev0 = 0;
+  ev1 = 0;
+  events: number[] | null = null;
   nevents = 0;
   /**
    * Best streak (-1: none yet). Its events are the first `bestLen` of `bestEvents`, which may be
@@ -110,6 +116,28 @@ class Track {
     npages: number,
   ) {
     this.npages = npages;
+  }
+
+  /** The current streak's event indices as an array (made on first need). */
+  eventArray(): number[] {
+    let a = this.events;
+    if (a === null) {
+      a = newEvents();
+      a[0] = this.ev0;
+      a[1] = this.ev1;
+      this.events = a;
+    }
+    return a;
+  }
+
+  /** Append an event index to the current streak (the first MAX_EVENTS are kept). */
+  addEvent(seq: number): void {
+    const n = this.nevents;
+    if (n >= MAX_EVENTS) return;
+    if (this.events !== null || n >= 2) this.eventArray()[n] = seq;
+    else if (n === 0) this.ev0 = seq;
+    else this.ev1 = seq;
+    this.nevents = n + 1;
   }
 }
 
@@ -174,21 +202,21 @@ export class ThrashTracker {
       tr.moves = 0;
       tr.pages = 0;
       tr.nevents = 0;
-      if (tr.bestEvents === tr.events) tr.events = newEvents();
+      if (tr.bestEvents === tr.events) tr.events = null;
     }
     tr.last = dir;
     tr.lastNs = nowNs;
     tr.npages = npages;
     tr.moves++;
     tr.pages += pages;
-    if (tr.nevents < MAX_EVENTS) tr.events[tr.nevents++] = seq;
+    tr.addEvent(seq);
     // A streak that starts in VRAM: moves 1 = to VRAM, then each RAM+VRAM pair is one round trip.
     const cycles = Math.floor((tr.moves - 1) / 2);
     if (cycles >= this.opts.threshold && cycles >= tr.bestCycles) {
       tr.bestCycles = cycles;
       tr.bestNpages = tr.npages;
       tr.bestPages = tr.pages;
-      tr.bestEvents = tr.events;
+      tr.bestEvents = tr.eventArray();
       tr.bestLen = tr.nevents;
     }
   }

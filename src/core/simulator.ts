@@ -29,8 +29,7 @@ import { DEFAULT_THRASH, newMetrics, type Metrics, type ThrashOptions, type Thra
 import { checkInvariants } from './invariants.js';
 import { cpuAccess, doMadviseDontneed, doMmap, doMprotect, doMunmap, splitsHugetlb } from './mm/mm.js';
 import { kernelAtLeast, type Platform } from './platform.js';
-import { xeSvmInvalidate } from './xe-svm/invalidate.js';
-import { xeSvmRangeAlloc } from './xe-svm/range.js';
+import { xeGpusvmOps } from './xe-svm/range.js';
 import { gpuAccessHits, handlePagefault } from './xe-svm/fault.js';
 import { xeSvmGarbageCollector } from './xe-svm/gc.js';
 import { xeVmMadvise, xeVmPrefetch } from './xe-svm/ioctl.js';
@@ -144,13 +143,7 @@ export class Simulator {
 
   /** A fresh process: its own mm and Xe VM (ASIDs are handed out in order of appearance). */
   private newProcess(pid: number, asid: number): SimProcess {
-    return new SimProcess(
-      pid,
-      asid,
-      this.platform,
-      { rangeAlloc: xeSvmRangeAlloc, invalidate: xeSvmInvalidate },
-      this.opts.thrash ?? DEFAULT_THRASH,
-    );
+    return new SimProcess(pid, asid, this.platform, xeGpusvmOps, this.opts.thrash ?? DEFAULT_THRASH);
   }
 
   /** Make `pid` the current process, creating it at its first event. */

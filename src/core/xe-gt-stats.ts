@@ -136,21 +136,25 @@ export class GtStats {
     for (const n of statNames(kernel)) this.present[STAT_INDEX.get(n)!] = 1;
   }
 
-  /** Add `incr` to counter `i` (a `Stat` index); a counter this kernel does not have is ignored. Mirrors xe_gt_stats_incr(). */
+  /**
+   * Add `incr` to counter `i` (a `Stat` index). A counter this kernel does not have counts in its
+   * slot too (no test on the hot path) but is never read: get() and entries() skip it.
+   * Mirrors xe_gt_stats_incr().
+   */
   incr(i: number, incr = 1): void {
-    if (this.present[i] === 1) this.values[i] += incr;
+    this.values[i] += incr;
   }
 
   /** Add to the size-bucketed counter `svm_<bucket>_<suffix>` (`sized` a `Sized` index); nothing for a size with no bucket. */
   incrSized(pages: number, sized: number, incr = 1): void {
     const b = bucketOf(pages);
-    if (b < 0) return;
-    const i = sized + b;
-    if (this.present[i] === 1) this.values[i] += incr;
+    if (b >= 0) this.values[sized + b] += incr;
   }
 
+  /** A counter's value (0 for a counter this kernel does not have). */
   get(name: StatName): number {
-    return this.values[STAT_INDEX.get(name)!];
+    const i = STAT_INDEX.get(name)!;
+    return this.present[i] === 1 ? this.values[i] : 0;
   }
 
   /** Whether this kernel has the counter. */

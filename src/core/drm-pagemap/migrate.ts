@@ -182,9 +182,15 @@ function drmPagemapMigrateToRam(sim: SimContext, page: number, cause: 'cpu_fault
   // migrate_vma_setup() collects this BO's pages of the window; copy_to_ram copies them. The
   // window is the BO's span (clamped to the VMA), and a BO's device pages lie in its span only:
   // for the whole span they are the BO's resident pages.
-  const collected = start === bo.start && end === bo.start + bo.npages ? bo.resident : countPte(pt, start, end, v);
+  const whole = start === bo.start && end === bo.start + bo.npages;
+  const collected = whole ? bo.resident : countPte(pt, start, end, v);
   sim.pagemap.devmemOps.copyToRam(sim, bo, start, end, collected);
-  const n = pt.replace(start, end, v, PTE_SMEM);
+  // A whole span still fully resident is all this BO's device pages: one fill, no run list.
+  let n: number;
+  if (whole && collected === bo.npages) {
+    pt.fill(start, end, PTE_SMEM);
+    n = collected;
+  } else n = pt.replace(start, end, v, PTE_SMEM);
   if (sim.recording) emit(sim, { code: 'migrate_to_ram', bo: bo.id, start, end, pages: n, cause });
   noteToRam(sim, bo, n);
   drmPagemapPageFree(sim, bo, n);
@@ -210,10 +216,38 @@ export const drmPagemapPagemapOps: DevPagemapOps = {
  */
 export function evictToRam(sim: SimContext, bo: DevmemBo): void {
   // The BO's pages live in its owner's mm: the callbacks zap in the owner's VM.
-  inProcessOf(sim, bo.pid, () => evictOwnedToRam(sim, bo));
+  if (sim.proc.pid === bo.pid) evictOwnedToRam(sim, bo);
+  else inProcessOf(sim, bo.pid, () => evictOwnedToRam(sim, bo));
+}
+
+/**
+ * The eviction of a BO whose pages are all still resident and whose span lies in at most one
+ * range covering it (the usual case: the BO was made for that range): one callback over the span,
+ * or none without a range — what the per-run, per-range walk of evictOwnedToRam() does then,
+ * without building its lists. False when the BO is not such a case (nothing done).
+ */
+function evictWholeToRam(sim: SimContext, bo: DevmemBo): boolean {
+  if (bo.resident !== bo.npages || sim.debugVm === true) return false;
+  const start = bo.start;
+  const end = start + bo.npages;
+  const g = sim.gpusvm;
+  if (Math.floor(start / g.notifierPages) !== Math.floor((end - 1) / g.notifierPages)) return false;
+  const n = g.notifierFind(start);
+  const r = n?.rangeFind(start, end);
+  if (r !== undefined) {
+    if (r.start > start || r.end < end) return false;
+    mmuNotifierInvalidate(sim, 'MIGRATE', start, end, true);
+  }
+  sim.pagemap.devmemOps.copyToRam(sim, bo, start, end, bo.npages);
+  sim.mm.pt.fill(start, end, PTE_SMEM);
+  return true;
 }
 
 function evictOwnedToRam(sim: SimContext, bo: DevmemBo): void {
+  if (evictWholeToRam(sim, bo)) {
+    evicted(sim, bo, bo.npages);
+    return;
+  }
   const pte = devicePte(bo.id);
   const runs = sim.mm.pt.runs(bo.start, bo.start + bo.npages).filter((r) => r.pte === pte);
   let pages = 0;
@@ -234,6 +268,11 @@ function evictOwnedToRam(sim: SimContext, bo: DevmemBo): void {
   for (const run of runs) pages += run.end - run.start;
   sim.pagemap.devmemOps.copyToRam(sim, bo, bo.start, bo.start + bo.npages, pages);
   for (const run of runs) sim.mm.pt.fill(run.start, run.end, PTE_SMEM);
+  evicted(sim, bo, pages);
+}
+
+/** Record and account the eviction of `pages` pages of a BO (the copy and the page table done). */
+function evicted(sim: SimContext, bo: DevmemBo, pages: number): void {
   if (sim.recording)
     emit(sim, {
       code: 'migrate_to_ram',

@@ -36,6 +36,7 @@ import { ModelInvariantError } from '../invariant.js';
 import { Sized, Stat } from '../xe-gt-stats.js';
 import { rangeDebug, svmDbg } from './debug.js';
 import { xeSvmGarbageCollector } from './gc.js';
+import { expectInvalidation } from './invalidate.js';
 import { logGetPages, logMigrate, noMigrateDecision, xeSvmAllocVram, xeSvmRangeNeedsMigrateToVram } from './migrate.js';
 import type { GpuVma } from './vm.js';
 
@@ -170,6 +171,7 @@ function handlePagefaultInner(
       return res.errno;
     }
     range = res.range;
+    expectInvalidation(range);
     if (sim.recording) {
       emit(
         sim,

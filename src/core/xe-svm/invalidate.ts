@@ -24,6 +24,66 @@ import { rangeSetUnmapped, rangeUnmapPages } from '../drm-gpusvm/range.js';
 import { Stat } from '../xe-gt-stats.js';
 import { invalidateDebug, rangeDebug } from './debug.js';
 
+/**
+ * One range at the start of a callback: zap its PTEs when it is bound and valid. Returns whether
+ * it zapped (the caller sends one TLB invalidation for all). Mirrors
+ * xe_svm_range_notifier_event_begin().
+ */
+function rangeNotifierEventBegin(sim: SimContext, r: XeSvmRange, zapped: RangeRef[] | null): boolean {
+  // Skip unmapped ranges and ranges never bound.
+  rangeDebug(sim, r, 'NOTIFIER');
+  if (r.unmapped || !r.tilePresent) return false;
+  rangeDebug(sim, r, 'NOTIFIER - EXECUTE');
+  // xe_pt_zap_ptes_range() only acts on a valid mapping.
+  if (r.tileInvalidated) return false;
+  r.tileInvalidated = true;
+  if (zapped !== null) zapped.push(r.ref());
+  if (sim.kv.v618) sim.stats.incrAllGts(Stat.svm_tlb_inval_count);
+  return true;
+}
+
+/**
+ * One range at the end of a callback: drop its DMA mappings and, for an UNMAP, mark it unmapped
+ * and queue it for the garbage collector. Mirrors xe_svm_range_notifier_event_end().
+ */
+function rangeNotifierEventEnd(
+  sim: SimContext,
+  r: XeSvmRange,
+  unmap: boolean,
+  start: number,
+  end: number,
+  unmapped: RangeRef[] | null,
+): void {
+  rangeUnmapPages(r);
+  if (!unmap) return;
+  const queued = r.unmapped;
+  rangeDebug(sim, r, 'GARBAGE COLLECTOR ADD');
+  rangeSetUnmapped(r, start, end);
+  if (!queued) sim.vm.gcList.push(r); // xe_svm_garbage_collector_add_range()
+  if (unmapped !== null) unmapped.push(r.ref());
+}
+
+/**
+ * The range a callback most likely names, and its [start, end) as plain numbers: a lookup cache.
+ * The fault handler puts its range here (the MIGRATE callback of its move to VRAM names it), and
+ * every callback the range it found (the CPU fault that brings it back names it again). Only a
+ * linked range is kept — xeSvmRangeFree() drops it when it goes — and a range belongs to one
+ * notifier object, so a range of another process or simulator never matches.
+ */
+const cache = { range: undefined as XeSvmRange | undefined, start: 0, end: 0 };
+
+/** Make `range` the first guess of the next xeSvmInvalidate() (a range the fault handler found). */
+export function expectInvalidation(range: XeSvmRange): void {
+  cache.range = range;
+  cache.start = range.start;
+  cache.end = range.end;
+}
+
+/** Forget `range` in the lookup cache of xeSvmInvalidate() (it is being freed). */
+export function forgetInvalidatedRange(range: XeSvmRange): void {
+  if (cache.range === range) cache.range = undefined;
+}
+
 /** Mirrors xe_svm_invalidate(). */
 export function xeSvmInvalidate(
   sim: SimContext,
@@ -36,46 +96,32 @@ export function xeSvmInvalidate(
   invalidateDebug(sim, notifier.invalidateSeq, event, start, end);
   const s = Math.max(start, notifier.start);
   const e = Math.min(end, notifier.end);
-  const ranges = notifier.rangesIn(s, e);
-  const n = ranges.length;
-  if (n === 0) return;
+  // The common case is one range (a migration or a CPU fault of one range): ranges do not
+  // overlap, so the first one overlapping [s, e) is the only one when it reaches e. No list then.
+  let first = cache.range;
+  if (first === undefined || first.notifier !== notifier || s < cache.start || e > cache.end) {
+    first = notifier.rangeFind(s, e);
+    if (first === undefined) return;
+    expectInvalidation(first);
+  }
+  const ranges = cache.end >= e ? null : notifier.rangesIn(s, e);
+  const n = ranges === null ? 1 : ranges.length;
 
-  const v618 = sim.kv.v618;
   const recording = sim.recording;
   const zapped: RangeRef[] | null = recording ? [] : null;
-  let nzapped = 0;
-  for (let i = 0; i < n; i++) {
-    const r = ranges[i];
-    // xe_svm_range_notifier_event_begin(): skip unmapped ranges and ranges never bound.
-    rangeDebug(sim, r, 'NOTIFIER');
-    if (r.unmapped || !r.tilePresent) continue;
-    rangeDebug(sim, r, 'NOTIFIER - EXECUTE');
-    // xe_pt_zap_ptes_range() only acts on a valid mapping.
-    if (r.tileInvalidated) continue;
-    r.tileInvalidated = true;
-    nzapped++;
-    if (zapped !== null) zapped.push(r.ref());
-    if (v618) sim.stats.incrAllGts(Stat.svm_tlb_inval_count);
-  }
-  const tlbInval = nzapped > 0;
+  let tlbInval = false;
+  if (ranges === null) tlbInval = rangeNotifierEventBegin(sim, first, zapped);
+  else for (let i = 0; i < n; i++) if (rangeNotifierEventBegin(sim, ranges[i], zapped)) tlbInval = true;
+  // One range-based TLB invalidation covers every zapped range.
   if (tlbInval) {
     sendTlbInval(sim);
-    if (v618) sim.stats.incrAllGts(Stat.svm_tlb_inval_us, sim.cost.tlbInval());
+    if (sim.kv.v618) sim.stats.incrAllGts(Stat.svm_tlb_inval_us, sim.cost.tlbInval());
   }
 
   const unmap = event === 'UNMAP';
   const unmapped: RangeRef[] | null = recording && unmap ? [] : null;
-  for (let i = 0; i < n; i++) {
-    const r = ranges[i];
-    rangeUnmapPages(r);
-    if (unmap) {
-      const queued = r.unmapped;
-      rangeDebug(sim, r, 'GARBAGE COLLECTOR ADD');
-      rangeSetUnmapped(r, start, end);
-      if (!queued) sim.vm.gcList.push(r); // xe_svm_garbage_collector_add_range()
-      if (unmapped !== null) unmapped.push(r.ref());
-    }
-  }
+  if (ranges === null) rangeNotifierEventEnd(sim, first, unmap, start, end, unmapped);
+  else for (let i = 0; i < n; i++) rangeNotifierEventEnd(sim, ranges[i], unmap, start, end, unmapped);
   if (!recording || (quiet && !tlbInval)) return;
   emit(sim, {
     code: 'invalidate',

@@ -9,7 +9,8 @@
  * these fields.
  */
 
-import { type GpusvmNotifier, SvmRange } from '../drm-gpusvm/gpusvm.js';
+import { type GpusvmNotifier, type GpusvmOps, SvmRange } from '../drm-gpusvm/gpusvm.js';
+import { forgetInvalidatedRange, xeSvmInvalidate } from './invalidate.js';
 
 const TILE_PRESENT = 0;
 const TILE_INVALIDATED = 1;
@@ -62,3 +63,18 @@ export function xeSvmRangeAlloc(
 ): XeSvmRange {
   return new XeSvmRange(start, npages, notifier, migrateDevmem, createdSeq);
 }
+
+/**
+ * Free a range after drm_gpusvm_range_remove() (the kernel drops its VM reference and frees it;
+ * here it leaves xeSvmInvalidate()'s lookup cache). Mirrors xe_svm_range_free().
+ */
+function xeSvmRangeFree(range: XeSvmRange): void {
+  forgetInvalidatedRange(range);
+}
+
+/** Xe's drm_gpusvm callbacks. Mirrors gpusvm_ops in xe_svm.c. */
+export const xeGpusvmOps: GpusvmOps<XeSvmRange> = {
+  rangeAlloc: xeSvmRangeAlloc,
+  rangeFree: xeSvmRangeFree,
+  invalidate: xeSvmInvalidate,
+};
