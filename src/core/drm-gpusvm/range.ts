@@ -14,6 +14,7 @@
 
 import { emit, type SimContext } from '../context.js';
 import type { ChunkReject, Decision, Errno, NotMigratableCause } from '../decisions.js';
+import { pteSummary } from '../mm/page-table.js';
 import type { Gpusvm, GpusvmNotifier } from './gpusvm.js';
 
 /** The driver's range type (what its drm_gpusvm_ops.range_alloc returns). */
@@ -39,13 +40,16 @@ export type FindOrInsertResult =
   | { ok: true; range: Range; created: boolean; rejected: { pages: number; reason: ChunkReject }[] }
   | { ok: false; errno: Errno; reason: Extract<Decision, { code: 'range_error' }>['reason'] };
 
+/** checkPages()'s scratch summary. */
+const SUM = pteSummary();
+
 /**
  * Every page of [start, end) is present in the CPU page table (no-fault hmm snapshot). Device
  * pages count as present only when they belong to the owner passed in (Xe); with a NULL owner
  * (6.18.y, VMA prefers system) our own VRAM pages are absent. Mirrors drm_gpusvm_check_pages().
  */
 export function checkPages(sim: SimContext, start: number, end: number, ownerNull = false): boolean {
-  const s = sim.mm.pt.summarize(start, end);
+  const s = sim.mm.pt.summarize(start, end, SUM);
   return s.none === 0 && (!ownerNull || s.device === 0);
 }
 
