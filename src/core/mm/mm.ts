@@ -74,7 +74,7 @@ export function doMunmap(sim: SimContext, start: number, end: number): void {
   mmuNotifierInvalidate(sim, 'UNMAP', start, end);
   const { pagesFreed, devicePagesFreed } = zapPtes(sim, start, end);
   sim.mm.vmas.remove(start, end);
-  emit(sim, { code: 'vma_unmap', start, end, pagesFreed, devicePagesFreed });
+  if (sim.recording) emit(sim, { code: 'vma_unmap', start, end, pagesFreed, devicePagesFreed });
 }
 
 /**
@@ -103,7 +103,7 @@ export function doMmap(sim: SimContext, start: number, end: number, prot: Prot, 
   if (kind === 'hugetlb' && (start % HUGE_PAGES !== 0 || end % HUGE_PAGES !== 0)) return 'EINVAL';
   doMunmap(sim, start, end);
   const merged = sim.mm.vmas.insert({ start, end, prot, kind });
-  emit(sim, { code: 'vma_map', start, end, prot, kind, merged });
+  if (sim.recording) emit(sim, { code: 'vma_map', start, end, prot, kind, merged });
   return undefined;
 }
 
@@ -183,6 +183,7 @@ export function cpuAccess(sim: SimContext, start: number, end: number, write: bo
     faultSpan(sim, vma, p, e, write ? CPU_WRITE : CPU_READ, total);
     p = e;
   }
-  if (total.pages + total.zeroPages + total.cowPages > 0) emit(sim, { code: 'cpu_populate', ...total });
+  if (sim.recording && total.pages + total.zeroPages + total.cowPages > 0)
+    emit(sim, { code: 'cpu_populate', ...total });
   return errno;
 }

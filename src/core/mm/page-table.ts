@@ -80,9 +80,8 @@ class Block {
       if (k >= 0) {
         old = this.xval![k];
         if (v === this.uniform) {
-          xoff!.splice(k, 1);
-          this.xval!.splice(k, 1);
-          if (xoff!.length === 0) this.xoff = this.xval = null;
+          if (xoff!.length === 1) this.xoff = this.xval = null;
+          else cut(xoff!, this.xval!, k, k + 1);
         } else this.xval![k] = v;
       } else {
         old = this.uniform;
@@ -91,8 +90,15 @@ class Block {
           this.xoff = [off];
           this.xval = [v];
         } else if (xoff.length < SPARSE_MAX) {
-          xoff.splice(-k - 1, 0, off);
-          this.xval!.splice(-k - 1, 0, v);
+          // insert at -k - 1, shifting the later exceptions up by one
+          const xval = this.xval!;
+          const at = -k - 1;
+          for (let q = xoff.length; q > at; q--) {
+            xoff[q] = xoff[q - 1];
+            xval[q] = xval[q - 1];
+          }
+          xoff[at] = off;
+          xval[at] = v;
         } else {
           this.densify()[off] = v;
         }
@@ -125,9 +131,8 @@ class Block {
           else if (v === PTE_NONE) this.present--;
         }
         if (k1 === k0) return;
-        xoff.splice(k0, k1 - k0);
-        xval.splice(k0, k1 - k0);
-        if (xoff.length === 0) this.xoff = this.xval = null;
+        if (k1 - k0 === xoff.length) this.xoff = this.xval = null;
+        else cut(xoff, xval, k0, k1);
         return;
       }
       // Stay sparse while the exceptions would still fit; otherwise one dense fill.
@@ -142,6 +147,19 @@ class Block {
     for (let q = lo; q < hi; q++) if (a[q] !== PTE_NONE) was++;
     a.fill(v, lo, hi);
     this.present += (v === PTE_NONE ? 0 : hi - lo) - was;
+  }
+}
+
+/** Remove entries [k0, k1) of a block's exception lists (no array is allocated, unlike splice). */
+function cut(xoff: number[], xval: number[], k0: number, k1: number): void {
+  const n = xoff.length;
+  for (let q = k1; q < n; q++) {
+    xoff[q - k1 + k0] = xoff[q];
+    xval[q - k1 + k0] = xval[q];
+  }
+  for (let q = k1 - k0; q > 0; q--) {
+    xoff.pop();
+    xval.pop();
   }
 }
 
@@ -330,6 +348,27 @@ export class CpuPageTable {
     return out.sort((a, b) => a - b);
   }
 
+  /** First block index of the current walk (see walk()). */
+  private walkFirst = 0;
+  /** Block indices of the current walk, or null to probe every index from walkFirst. */
+  private walkKeys: number[] | null = null;
+
+  /**
+   * Start a walk over the blocks of [start, end) (end > start): returns its number of steps; step
+   * k looks at block walkIndex(k), which may not exist. Walks do not nest.
+   */
+  private walk(start: number, end: number): number {
+    const first = Math.floor(start / BLOCK);
+    const last = Math.floor((end - 1) / BLOCK);
+    this.walkFirst = first;
+    this.walkKeys = this.sparseIndices(first, last);
+    return this.walkKeys === null ? last - first + 1 : this.walkKeys.length;
+  }
+
+  private walkIndex(k: number): number {
+    return this.walkKeys === null ? this.walkFirst + k : this.walkKeys[k];
+  }
+
   /** Set every PTE of [start, end) to `v`. */
   fill(start: number, end: number, v: number): void {
     let p = start;
@@ -362,12 +401,9 @@ export class CpuPageTable {
   runs(start: number, end: number): PteRun[] {
     const out: PteRun[] = [];
     if (end <= start) return out;
-    const first = Math.floor(start / BLOCK);
-    const last = Math.floor((end - 1) / BLOCK);
-    const keys = this.sparseIndices(first, last);
-    const n = keys === null ? last - first + 1 : keys.length;
+    const n = this.walk(start, end);
     for (let k = 0; k < n; k++) {
-      const i = keys === null ? first + k : keys[k];
+      const i = this.walkIndex(k);
       const b = this.block(i);
       if (b === undefined) continue;
       const base = i * BLOCK;
@@ -411,12 +447,9 @@ export class CpuPageTable {
    */
   firstRun(start: number, end: number, out?: PteRun): PteRun | undefined {
     if (end <= start) return undefined;
-    const first = Math.floor(start / BLOCK);
-    const last = Math.floor((end - 1) / BLOCK);
-    const keys = this.sparseIndices(first, last);
-    const n = keys === null ? last - first + 1 : keys.length;
+    const n = this.walk(start, end);
     for (let k = 0; k < n; k++) {
-      const i = keys === null ? first + k : keys[k];
+      const i = this.walkIndex(k);
       const b = this.block(i);
       if (b === undefined) continue;
       const base = i * BLOCK;
@@ -453,12 +486,9 @@ export class CpuPageTable {
       s.none = end - start;
       return s;
     }
-    const first = Math.floor(start / BLOCK);
-    const last = Math.floor((end - 1) / BLOCK);
-    const keys = this.sparseIndices(first, last);
-    const n = keys === null ? last - first + 1 : keys.length;
+    const n = this.walk(start, end);
     for (let k = 0; k < n; k++) {
-      const i = keys === null ? first + k : keys[k];
+      const i = this.walkIndex(k);
       const b = this.block(i);
       if (b === undefined) continue;
       const base = i * BLOCK;
