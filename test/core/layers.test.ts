@@ -162,9 +162,19 @@ describe('mm', () => {
     expect(v.all().length).toBe(4);
     v.protect(5, 8, 'rw');
     expect(v.all().length).toBe(2);
-    expect(v.remove(2, 4)).toEqual([{ start: 2, end: 4, prot: 'rw', kind: 'anon' }]);
+    v.remove(2, 4);
+    expect(v.all()).toEqual([
+      { start: 0, end: 2, prot: 'rw', kind: 'anon' },
+      { start: 4, end: 20, prot: 'rw', kind: 'anon' },
+      { start: 20, end: 30, prot: 'rw', kind: 'shared' },
+    ]);
+    v.remove(1, 25); // across three VMAs: trims the first and the last, drops the middle one
+    expect(v.all()).toEqual([
+      { start: 0, end: 1, prot: 'rw', kind: 'anon' },
+      { start: 25, end: 30, prot: 'rw', kind: 'shared' },
+    ]);
     expect(v.lookup(3)).toBeUndefined();
-    expect(v.lookup(4)?.start).toBe(4);
+    expect(v.lookup(25)?.start).toBe(25);
   });
 
   test('page table: sparse 2M blocks, no storage for untouched memory', () => {
@@ -232,6 +242,13 @@ describe('mm', () => {
         expect(pt.presentCount()).toBe(naive.size);
         const runs = pt.runs(100, 1700);
         expect(pt.firstRun(100, 1700)).toEqual(runs[0]);
+        // firstRun() from every start (block edges, exceptions, holes), into a reused object too
+        const scratch = { start: 0, end: 0, pte: 0 };
+        for (let q = 0; q < 4 * 512 + 8; q += 13) {
+          const want = pt.runs(q, q + 700)[0];
+          expect(pt.firstRun(q, q + 700)).toEqual(want);
+          expect(pt.firstRun(q, q + 700, scratch)).toEqual(want);
+        }
         const fromRuns = new Map<number, number>();
         for (const r of runs) for (let q = r.start; q < r.end; q++) fromRuns.set(q, r.pte);
         expect(fromRuns).toEqual(new Map([...naive].filter(([q]) => q >= 100 && q < 1700)));

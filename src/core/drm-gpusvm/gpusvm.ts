@@ -21,6 +21,7 @@
 
 import type { SimContext } from '../context.js';
 import type { NotifierEvent, NotMigratableCause, RangeRef } from '../decisions.js';
+import { IntMap } from '../mm/int-map.js';
 
 /**
  * Driver callbacks of a gpusvm instance. Mirrors struct drm_gpusvm_ops. Xe sets range_alloc,
@@ -60,54 +61,44 @@ const DRIVER_FLAG_BITS = 4;
 const NOT_MIGRATABLE_SHIFT = DRIVER_SHIFT + DRIVER_FLAG_BITS;
 /** 5 bits: log2 of the range's pages (chunk sizes are powers of two). */
 const ORDER_SHIFT = 12;
-/** 9 bits: start % 512 (the rest of the start is `hi`). */
-const LO_SHIFT = 17;
-const LO_PAGES = 512;
 const NOT_MIGRATABLE: readonly NotMigratableCause[] = ['shmem', 'file', 'hugetlb', 'igpu', 'no_pagemap'];
 
 /**
  * A range (struct drm_gpusvm_range). The driver allocates it through drm_gpusvm_ops.range_alloc,
  * as a subclass with its own fields (Xe: XeSvmRange); a few flag bits are kept for those.
  *
- * Kept compact because recordings hold millions of them: every flag, the chunk order and the low
- * bits of the start share one small-integer word, and the start is split so that no field is a
- * boxed double (`hi * 512 + lo`, page numbers reach 2^36). The fields read like the kernel's
- * through accessors.
+ * Kept compact because recordings hold millions of them: every flag and the chunk order share
+ * one small-integer word. The start is a plain field (page numbers reach 2^36, so V8 keeps it as
+ * an unboxed double in its own box): reading it is a load, never a decode that allocates, and the
+ * end is `start + npages`. The fields read like the kernel's through accessors.
  */
 export class SvmRange {
-  /** Flags, not-migratable cause, log2(npages), start % 512. */
+  /** Flags, not-migratable cause, log2(npages). */
   private f: number;
-  /** Math.floor(start / 512). */
-  private readonly hi: number;
   /** BO whose device pages are DMA-mapped (drm_gpusvm_range.dpagemap / zdd), 0 if none. */
   devmemBo = 0;
   /** drm_gpusvm_range.notifier_seq: the notifier's seq at the last successful get_pages; -1 = LONG_MAX (never). */
   notifierSeq = -1;
 
   constructor(
-    start: number,
+    /** First page (drm_gpusvm_range.itree.start >> PAGE_SHIFT). */
+    readonly start: number,
     npages: number,
     readonly notifier: GpusvmNotifier<SvmRange>,
     migrateDevmem: boolean,
     /** Event index that created the range. */
     readonly createdSeq: number,
   ) {
-    const hi = Math.floor(start / LO_PAGES);
-    this.hi = hi;
-    this.f =
-      (migrateDevmem ? MIGRATE_DEVMEM : 0) | (Math.log2(npages) << ORDER_SHIFT) | ((start - hi * LO_PAGES) << LO_SHIFT);
-  }
-
-  get start(): number {
-    return this.hi * LO_PAGES + ((this.f >>> LO_SHIFT) & (LO_PAGES - 1));
+    this.f = (migrateDevmem ? MIGRATE_DEVMEM : 0) | (Math.log2(npages) << ORDER_SHIFT);
   }
 
   get npages(): number {
     return 1 << ((this.f >>> ORDER_SHIFT) & 31);
   }
 
+  /** One past the last page. */
   get end(): number {
-    return this.start + this.npages;
+    return this.start + (1 << ((this.f >>> ORDER_SHIFT) & 31));
   }
 
   private flag(bit: number, on: boolean): void {
@@ -279,9 +270,12 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     return r !== undefined && r.start <= page ? r : undefined;
   }
 
-  /** Every range overlapping [start, end), in order. Mirrors drm_gpusvm_for_each_range(). */
-  rangesIn(start: number, end: number): R[] {
-    const out: R[] = [];
+  /**
+   * Every range overlapping [start, end), in order. Mirrors drm_gpusvm_for_each_range(). Written
+   * to `out` (emptied first) when given: a caller that does not nest may keep one array for it.
+   */
+  rangesIn(start: number, end: number, out: R[] = []): R[] {
+    if (out.length !== 0) out.length = 0;
     if (!this.seek(start)) return out;
     let i = SEEK.slot;
     let j = SEEK.pos;
@@ -340,7 +334,8 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
 const SEEK = { slot: 0, pos: 0 };
 
 export class Gpusvm<R extends SvmRange = SvmRange> {
-  readonly notifiers = new Map<number, GpusvmNotifier<R>>();
+  /** Linked notifiers by block index (page / notifier size). */
+  readonly notifiers = new IntMap<GpusvmNotifier<R>>();
   /** The range that served the last GPU access (a lookup cache; see gpuAccessHits()). */
   lastHit: R | undefined;
   /**

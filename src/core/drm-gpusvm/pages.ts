@@ -14,8 +14,8 @@
 
 import type { SimContext } from '../context.js';
 import type { Errno, GetPagesFailCause, Location } from '../decisions.js';
-import { faultSpan } from '../mm/fault.js';
-import { isDevicePte, pteBo } from '../mm/page-table.js';
+import { type FaultCounts, type FaultOpts, faultSpan } from '../mm/fault.js';
+import { isDevicePte, pteBo, pteSummary } from '../mm/page-table.js';
 import type { SvmRange } from './gpusvm.js';
 
 export interface PagesCtx {
@@ -29,33 +29,50 @@ export type GetPagesResult =
   | { ok: true; location: Location; faultedIn: number; fast: boolean }
   | { ok: false; errno: Errno; cause: GetPagesFailCause; faultedIn: number };
 
+/** faultSpan() options of hmm_range_fault(), by (write, owner NULL): built once. */
+const HMM_OPTS: readonly FaultOpts[] = [
+  { write: false, migrateDevice: false, cowNotifier: false },
+  { write: true, migrateDevice: false, cowNotifier: false },
+  { write: false, migrateDevice: 'get_pages', cowNotifier: false },
+  { write: true, migrateDevice: 'get_pages', cowNotifier: false },
+];
+/** Scratch summary of rangeGetPages() and rangeLocation() (read before any other call). */
+const SUM = pteSummary();
+const EVICT_OPTS: FaultOpts = { write: false, migrateDevice: 'range_evict', cowNotifier: false };
+
+/** hmmRangeFault()'s result when the walk stops; `faulted` is set by the walk. */
+interface HmmFault {
+  faulted: number;
+  errno?: Errno;
+  cause?: GetPagesFailCause;
+}
+
 /**
  * hmm_range_fault() over [start, end) with REQ_FAULT (and REQ_WRITE unless read-only): returns
  * the pages faulted in, or the errno that stops the walk (-EFAULT for a page without a readable
  * VMA, -EPERM for a write to a VMA without VM_WRITE). With Xe as device-private owner our device
  * pages are returned as they are; with a NULL owner they go through migrate_to_ram first.
  */
-function hmmRangeFault(
-  sim: SimContext,
-  start: number,
-  end: number,
-  write: boolean,
-  ownerNull: boolean,
-): { faulted: number; errno?: Errno; cause?: GetPagesFailCause } {
-  let faulted = 0;
+function hmmRangeFault(sim: SimContext, start: number, end: number, write: boolean, ownerNull: boolean): HmmFault {
+  const c: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
+  const o = HMM_OPTS[(write ? 1 : 0) + (ownerNull ? 2 : 0)];
   let p = start;
   while (p < end) {
     const vma = sim.mm.vmas.lookup(p);
+    const faulted = c.pages + c.zeroPages + c.cowPages;
     if (vma === undefined) return { faulted, errno: 'EFAULT', cause: 'no_cpu_vma' };
     if (vma.prot === 'none') return { faulted, errno: 'EFAULT', cause: 'prot_none' };
     if (write && vma.prot !== 'rw') return { faulted, errno: 'EPERM', cause: 'read_only' };
     const e = Math.min(end, vma.end);
-    const c = faultSpan(sim, vma, p, e, { write, migrateDevice: ownerNull ? 'get_pages' : false, cowNotifier: false });
-    faulted += c.pages + c.zeroPages + c.cowPages;
+    faultSpan(sim, vma, p, e, o, c);
     p = e;
   }
-  return { faulted };
+  return { faulted: c.pages + c.zeroPages + c.cowPages };
 }
+
+/** The results of the fast path (pages already mapped): shared, never modified. */
+const FAST_VRAM: GetPagesResult = Object.freeze({ ok: true, location: 'vram', faultedIn: 0, fast: true });
+const FAST_SMEM: GetPagesResult = Object.freeze({ ok: true, location: 'smem', faultedIn: 0, fast: true });
 
 /**
  * Fault in and DMA-map the pages of a range. Mirrors drm_gpusvm_range_get_pages().
@@ -63,7 +80,7 @@ function hmmRangeFault(
 export function rangeGetPages(sim: SimContext, range: SvmRange, ctx: PagesCtx): GetPagesResult {
   if (range.hasDevmemPages || range.hasDmaMapping) {
     range.notifierSeq = range.notifier.invalidateSeq;
-    return { ok: true, location: range.hasDevmemPages ? 'vram' : 'smem', faultedIn: 0, fast: true };
+    return range.hasDevmemPages ? FAST_VRAM : FAST_SMEM;
   }
   const hmm = hmmRangeFault(sim, range.start, range.end, !ctx.readOnly, ctx.ownerNull === true);
   const faultedIn = hmm.faulted;
@@ -73,7 +90,7 @@ export function rangeGetPages(sim: SimContext, range: SvmRange, ctx: PagesCtx): 
   // The page walk in address order: a device page of another allocation, or a system page
   // after a device page, is "mixed" (-EOPNOTSUPP); a system page under devmem_only is -EFAULT.
   const first = sim.mm.pt.get(range.start);
-  const sum = sim.mm.pt.summarize(range.start, range.end);
+  const sum = sim.mm.pt.summarize(range.start, range.end, SUM);
   if (isDevicePte(first)) {
     if (sum.device !== range.npages) return { ok: false, errno: 'EOPNOTSUPP', cause: 'mixed_placement', faultedIn };
     if (sum.deviceBo < 0) return { ok: false, errno: 'EOPNOTSUPP', cause: 'mixed_bo', faultedIn };
@@ -100,13 +117,13 @@ export function rangeEvict(sim: SimContext, range: SvmRange): void {
     const vma = sim.mm.vmas.lookup(p);
     if (vma === undefined || vma.prot === 'none') return;
     const e = Math.min(range.end, vma.end);
-    faultSpan(sim, vma, p, e, { write: false, migrateDevice: 'range_evict', cowNotifier: false });
+    faultSpan(sim, vma, p, e, EVICT_OPTS);
     p = e;
   }
 }
 
 /** Where a range's pages are now, from the CPU page table. */
 export function rangeLocation(sim: SimContext, range: SvmRange): Location {
-  const device = sim.mm.pt.summarize(range.start, range.end).device;
+  const device = sim.mm.pt.summarize(range.start, range.end, SUM).device;
   return device === 0 ? 'smem' : device === range.npages ? 'vram' : 'mixed';
 }

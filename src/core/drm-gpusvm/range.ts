@@ -14,6 +14,7 @@
 
 import { emit, type SimContext } from '../context.js';
 import type { ChunkReject, Decision, Errno, NotMigratableCause } from '../decisions.js';
+import { pteSummary } from '../mm/page-table.js';
 import type { Gpusvm, GpusvmNotifier } from './gpusvm.js';
 
 /** The driver's range type (what its drm_gpusvm_ops.range_alloc returns). */
@@ -35,9 +36,21 @@ export interface GpuvaSpan {
   readonly end: number;
 }
 
+/** A chunk size rangeChunkSize() passed over, and why. */
+interface ChunkRejection {
+  pages: number;
+  reason: ChunkReject;
+}
+
+/** `rejected` of a found range, or of any range when nothing records: shared, never written. */
+const NONE_REJECTED: ChunkRejection[] = [];
+
 export type FindOrInsertResult =
-  | { ok: true; range: Range; created: boolean; rejected: { pages: number; reason: ChunkReject }[] }
+  | { ok: true; range: Range; created: boolean; rejected: ChunkRejection[] }
   | { ok: false; errno: Errno; reason: Extract<Decision, { code: 'range_error' }>['reason'] };
+
+/** checkPages()'s scratch summary. */
+const SUM = pteSummary();
 
 /**
  * Every page of [start, end) is present in the CPU page table (no-fault hmm snapshot). Device
@@ -45,7 +58,7 @@ export type FindOrInsertResult =
  * (6.18.y, VMA prefers system) our own VRAM pages are absent. Mirrors drm_gpusvm_check_pages().
  */
 export function checkPages(sim: SimContext, start: number, end: number, ownerNull = false): boolean {
-  const s = sim.mm.pt.summarize(start, end);
+  const s = sim.mm.pt.summarize(start, end, SUM);
   return s.none === 0 && (!ownerNull || s.device === 0);
 }
 
@@ -61,7 +74,8 @@ export function rangeChunkSize(
   page: number,
   gpuVma: GpuvaSpan,
   ctx: RangeCtx,
-  rejected: { pages: number; reason: ChunkReject }[],
+  /** Where each rejected candidate and why is noted, or null. */
+  rejected: ChunkRejection[] | null,
 ): number {
   const chunks = sim.gpusvm.chunkPages;
   for (let i = 0; i < chunks.length; i++) {
@@ -77,12 +91,12 @@ export function rangeChunkSize(
             ? 'gpu_vma'
             : undefined;
     if (misfit !== undefined) {
-      rejected.push({ pages: c, reason: misfit });
+      rejected?.push({ pages: c, reason: misfit });
       continue;
     }
     if (c !== 1) {
       if (notifier.rangeFind(start, end) !== undefined) {
-        rejected.push({ pages: c, reason: 'overlap' });
+        rejected?.push({ pages: c, reason: 'overlap' });
         continue;
       }
       if (
@@ -90,7 +104,7 @@ export function rangeChunkSize(
         c <= ctx.checkPagesThreshold &&
         !checkPages(sim, start, end, ctx.ownerNull)
       ) {
-        rejected.push({ pages: c, reason: 'check_pages' });
+        rejected?.push({ pages: c, reason: 'check_pages' });
         continue;
       }
     }
@@ -121,7 +135,7 @@ export function rangeFindOrInsert(
   if (!ctx.readOnly && vma.prot !== 'rw') return { ok: false, errno: 'EPERM', reason: 'cpu_vma_readonly' };
 
   const existing = notifier.rangeFind(page, page + 1);
-  if (existing !== undefined) return { ok: true, range: existing, created: false, rejected: [] };
+  if (existing !== undefined) return { ok: true, range: existing, created: false, rejected: NONE_REJECTED };
 
   const migrateDevmem = ctx.devmemPossible && vma.kind === 'anon';
   const notMigratable: NotMigratableCause | undefined = !ctx.devmemPossible
@@ -133,7 +147,8 @@ export function rangeFindOrInsert(
       : vma.kind === 'shared'
         ? 'shmem'
         : vma.kind;
-  const rejected: { pages: number; reason: ChunkReject }[] = [];
+  // The rejected candidates only go into the decision record: not collected when nothing records.
+  const rejected: ChunkRejection[] | null = sim.recording ? [] : null;
   const chunk = rangeChunkSize(sim, notifier, vma.start, vma.end, page, gpuVma, ctx, rejected);
   if (chunk === 0) return { ok: false, errno: 'EINVAL', reason: 'no_chunk' };
 
@@ -143,9 +158,9 @@ export function rangeFindOrInsert(
   notifier.insert(range);
   if (fresh) {
     gpusvm.notifierInsert(notifier);
-    emit(sim, { code: 'notifier_create', notifier: notifier.ref() });
+    if (sim.recording) emit(sim, { code: 'notifier_create', notifier: notifier.ref() });
   }
-  return { ok: true, range, created: true, rejected };
+  return { ok: true, range, created: true, rejected: rejected ?? NONE_REJECTED };
 }
 
 /**
@@ -158,7 +173,7 @@ export function rangeRemove(sim: SimContext, range: Range): void {
   sim.gpusvm.ops.rangeFree?.(range); // drm_gpusvm_range_put(): the last reference
   if (n.size === 0) {
     sim.gpusvm.notifierRemove(n);
-    emit(sim, { code: 'notifier_remove', notifier: n.ref() });
+    if (sim.recording) emit(sim, { code: 'notifier_remove', notifier: n.ref() });
   }
 }
 

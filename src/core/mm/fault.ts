@@ -13,7 +13,7 @@
 
 import type { SimContext } from '../context.js';
 import { mmuNotifierInvalidate } from './notifier.js';
-import { isDevicePte, PTE_SMEM, PTE_ZERO } from './page-table.js';
+import { isDevicePte, PTE_NONE, PTE_SMEM, PTE_ZERO, type PteRun } from './page-table.js';
 import type { CpuVma } from './vma.js';
 
 const HUGE = 512;
@@ -70,38 +70,67 @@ function holes(sim: SimContext, start: number, end: number): { start: number; en
   return out;
 }
 
+/** faultSpan()'s scratch run (read into locals at once: the loop changes the table). */
+const RUN: PteRun = { start: 0, end: 0, pte: 0 };
+
 /**
- * Fault [start, end) of `vma` (the span must lie inside it). Mirrors handle_mm_fault() for
- * each page that needs it.
+ * Fault [start, end) of `vma` (the span must lie inside it), adding what it did to `c`. Mirrors
+ * handle_mm_fault() for each page that needs it.
  */
-export function faultSpan(sim: SimContext, vma: CpuVma, start: number, end: number, o: FaultOpts): FaultCounts {
-  const c: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
+export function faultSpan(
+  sim: SimContext,
+  vma: CpuVma,
+  start: number,
+  end: number,
+  o: FaultOpts,
+  c: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 },
+): FaultCounts {
+  const pt = sim.mm.pt;
   let p = start;
   while (p < end) {
-    const r = sim.mm.pt.firstRun(p, end);
+    if (p + 1 === end) {
+      // the last (or only) page: its PTE alone, no run to find (a CPU access is one page)
+      const v = pt.get(p);
+      if (v === PTE_NONE) populateHole(sim, vma, p, end, o.write, c);
+      else if (isDevicePte(v)) {
+        if (o.migrateDevice !== false) {
+          sim.pagemap.pagemapOps.migrateToRam(sim, p, o.migrateDevice); // dev_pagemap_ops.migrate_to_ram
+          continue; // look at the same page again: it is in RAM now
+        }
+      } else if (v === PTE_ZERO && o.write) {
+        if (o.cowNotifier && anyRange(sim, p, end)) mmuNotifierInvalidate(sim, 'CLEAR', p, end);
+        pt.set(p, PTE_SMEM);
+        c.cowPages++;
+      }
+      return c;
+    }
+    const r = pt.firstRun(p, end, RUN);
     if (r === undefined || r.start > p) {
       const e = r === undefined ? end : r.start;
       populateHole(sim, vma, p, e, o.write, c);
       p = e;
       continue;
     }
-    if (isDevicePte(r.pte)) {
+    const rs = r.start;
+    const re = r.end;
+    const pte = r.pte;
+    if (isDevicePte(pte)) {
       if (o.migrateDevice !== false) {
         sim.pagemap.pagemapOps.migrateToRam(sim, p, o.migrateDevice); // dev_pagemap_ops.migrate_to_ram
         continue; // look at the same page again: it is in RAM now
       }
-    } else if (r.pte === PTE_ZERO && o.write) {
-      if (o.cowNotifier && anyRange(sim, r.start, r.end)) {
-        for (let q = r.start; q < r.end; q++) {
+    } else if (pte === PTE_ZERO && o.write) {
+      if (o.cowNotifier && anyRange(sim, rs, re)) {
+        for (let q = rs; q < re; q++) {
           mmuNotifierInvalidate(sim, 'CLEAR', q, q + 1);
-          sim.mm.pt.set(q, PTE_SMEM);
+          pt.set(q, PTE_SMEM);
         }
       } else {
-        sim.mm.pt.fill(r.start, r.end, PTE_SMEM);
+        pt.fill(rs, re, PTE_SMEM);
       }
-      c.cowPages += r.end - r.start;
+      c.cowPages += re - rs;
     }
-    p = r.end;
+    p = re;
   }
   return c;
 }

@@ -20,26 +20,36 @@ import { emit, type SimContext } from '../context.js';
 import type { Errno } from '../decisions.js';
 import type { MapKind, Prot } from '../events.js';
 import { mmuNotifierInvalidate } from './notifier.js';
-import { faultSpan, type FaultCounts } from './fault.js';
-import { isDevicePte, PTE_NONE, PTE_SMEM, PTE_ZERO, pteBo } from './page-table.js';
+import { faultSpan, type FaultCounts, type FaultOpts } from './fault.js';
+import { isDevicePte, PTE_NONE, PTE_SMEM, PTE_ZERO, type PteRun, pteBo, pteSummary } from './page-table.js';
 
 const HUGE_PAGES = 512;
+/** faultSpan() options of a CPU access (built once). */
+const CPU_READ: FaultOpts = { write: false, migrateDevice: 'cpu_fault', cowNotifier: true };
+const CPU_WRITE: FaultOpts = { write: true, migrateDevice: 'cpu_fault', cowNotifier: true };
+
+/** zapPtes()'s scratch summary. */
+const ZAP = pteSummary();
 
 /** Zap the PTEs of [start, end), dropping device-page references. Mirrors zap_page_range_single(). */
 function zapPtes(sim: SimContext, start: number, end: number): { pagesFreed: number; devicePagesFreed: number } {
-  let pagesFreed = 0;
+  const pt = sim.mm.pt;
+  const sum = pt.summarize(start, end, ZAP);
+  const pagesFreed = sum.zero + sum.smem + sum.device;
+  const devicePagesFreed = sum.device;
+  if (devicePagesFreed === 0 || sum.deviceBo > 0) {
+    // no device page, or all of one BO (the common cases): no per-BO tally
+    const bo = sum.deviceBo;
+    pt.fill(start, end, PTE_NONE);
+    if (devicePagesFreed > 0) sim.pagemap.pagemapOps.pageFree(sim, sim.pagemap.get(bo), devicePagesFreed); // dev_pagemap_ops.page_free
+    return { pagesFreed, devicePagesFreed };
+  }
+  // device pages of several BOs: free each BO's pages, in address order of first appearance
   const perBo = new Map<number, number>();
-  for (const r of sim.mm.pt.runs(start, end)) {
-    const n = r.end - r.start;
-    pagesFreed += n;
-    if (isDevicePte(r.pte)) perBo.set(pteBo(r.pte), (perBo.get(pteBo(r.pte)) ?? 0) + n);
-  }
-  sim.mm.pt.fill(start, end, PTE_NONE);
-  let devicePagesFreed = 0;
-  for (const [id, n] of perBo) {
-    devicePagesFreed += n;
-    sim.pagemap.pagemapOps.pageFree(sim, sim.pagemap.get(id), n); // dev_pagemap_ops.page_free
-  }
+  for (const r of pt.runs(start, end))
+    if (isDevicePte(r.pte)) perBo.set(pteBo(r.pte), (perBo.get(pteBo(r.pte)) ?? 0) + r.end - r.start);
+  pt.fill(start, end, PTE_NONE);
+  for (const [id, n] of perBo) sim.pagemap.pagemapOps.pageFree(sim, sim.pagemap.get(id), n); // dev_pagemap_ops.page_free
   return { pagesFreed, devicePagesFreed };
 }
 
@@ -48,7 +58,10 @@ function zapPtes(sim: SimContext, start: number, end: number): { pagesFreed: num
  * -EINVAL otherwise).
  */
 export function splitsHugetlb(sim: SimContext, start: number, end: number): boolean {
-  for (const v of sim.mm.vmas.overlapping(start, end)) {
+  const vmas = sim.mm.vmas;
+  for (let i = vmas.lowerBound(start); i < vmas.length; i++) {
+    const v = vmas.at(i);
+    if (v.start >= end) break;
     if (v.kind !== 'hugetlb') continue;
     if ((start > v.start && start % HUGE_PAGES !== 0) || (end < v.end && end % HUGE_PAGES !== 0)) return true;
   }
@@ -57,12 +70,11 @@ export function splitsHugetlb(sim: SimContext, start: number, end: number): bool
 
 /** munmap(start, npages). Mirrors do_vmi_munmap(). Returns an errno or undefined. */
 export function doMunmap(sim: SimContext, start: number, end: number): void {
-  const vmas = sim.mm.vmas.overlapping(start, end);
-  if (vmas.length === 0) return;
+  if (!sim.mm.vmas.overlaps(start, end)) return;
   mmuNotifierInvalidate(sim, 'UNMAP', start, end);
   const { pagesFreed, devicePagesFreed } = zapPtes(sim, start, end);
   sim.mm.vmas.remove(start, end);
-  emit(sim, { code: 'vma_unmap', start, end, pagesFreed, devicePagesFreed });
+  if (sim.recording) emit(sim, { code: 'vma_unmap', start, end, pagesFreed, devicePagesFreed });
 }
 
 /**
@@ -70,8 +82,9 @@ export function doMunmap(sim: SimContext, start: number, end: number): void {
  * (`va_bits` 48 → 2^47 - 4K as x86-64 with 4-level paging, 57 → 2^56 - 4K with 5-level).
  */
 function taskSizePages(vaBits: number): number {
-  return 2 ** (vaBits - 1 - 12) - 1;
+  return vaBits === 48 ? TASK_SIZE_48 : 2 ** (vaBits - 1 - 12) - 1;
 }
+const TASK_SIZE_48 = 2 ** (48 - 1 - 12) - 1;
 
 /**
  * The address check of mmap: `len > TASK_SIZE` or `addr > TASK_SIZE - len` is -ENOMEM.
@@ -90,9 +103,12 @@ export function doMmap(sim: SimContext, start: number, end: number, prot: Prot, 
   if (kind === 'hugetlb' && (start % HUGE_PAGES !== 0 || end % HUGE_PAGES !== 0)) return 'EINVAL';
   doMunmap(sim, start, end);
   const merged = sim.mm.vmas.insert({ start, end, prot, kind });
-  emit(sim, { code: 'vma_map', start, end, prot, kind, merged });
+  if (sim.recording) emit(sim, { code: 'vma_map', start, end, prot, kind, merged });
   return undefined;
 }
+
+/** Scratch for a presence check. */
+const RUN: PteRun = { start: 0, end: 0, pte: 0 };
 
 /** Walk [start, end) VMA by VMA; ENOMEM at the first hole (as mprotect/madvise do). */
 function coveredPieces(
@@ -119,7 +135,7 @@ export function doMprotect(sim: SimContext, start: number, end: number, prot: Pr
     const changed = sim.mm.vmas.protect(start, stop, prot);
     for (const c of changed) {
       // change_protection() starts the notifier at the first populated page-table level.
-      if (sim.mm.pt.firstRun(c.start, c.end) !== undefined)
+      if (sim.mm.pt.firstRun(c.start, c.end, RUN) !== undefined)
         mmuNotifierInvalidate(sim, 'PROTECTION_VMA', c.start, c.end);
       emit(sim, { code: 'vma_protect', start: c.start, end: c.end, prot, changed: true });
     }
@@ -164,12 +180,10 @@ export function cpuAccess(sim: SimContext, start: number, end: number, write: bo
       break;
     }
     const e = Math.min(end, vma.end);
-    const c = faultSpan(sim, vma, p, e, { write, migrateDevice: 'cpu_fault', cowNotifier: true });
-    total.pages += c.pages;
-    total.zeroPages += c.zeroPages;
-    total.cowPages += c.cowPages;
+    faultSpan(sim, vma, p, e, write ? CPU_WRITE : CPU_READ, total);
     p = e;
   }
-  if (total.pages + total.zeroPages + total.cowPages > 0) emit(sim, { code: 'cpu_populate', ...total });
+  if (sim.recording && total.pages + total.zeroPages + total.cowPages > 0)
+    emit(sim, { code: 'cpu_populate', ...total });
   return errno;
 }

@@ -21,6 +21,7 @@
  */
 
 import { ModelInvariantError } from '../invariant.js';
+import { IntMap } from './int-map.js';
 
 export const PTE_NONE = 0;
 export const PTE_ZERO = 1;
@@ -79,9 +80,8 @@ class Block {
       if (k >= 0) {
         old = this.xval![k];
         if (v === this.uniform) {
-          xoff!.splice(k, 1);
-          this.xval!.splice(k, 1);
-          if (xoff!.length === 0) this.xoff = this.xval = null;
+          if (xoff!.length === 1) this.xoff = this.xval = null;
+          else cut(xoff!, this.xval!, k, k + 1);
         } else this.xval![k] = v;
       } else {
         old = this.uniform;
@@ -90,8 +90,15 @@ class Block {
           this.xoff = [off];
           this.xval = [v];
         } else if (xoff.length < SPARSE_MAX) {
-          xoff.splice(-k - 1, 0, off);
-          this.xval!.splice(-k - 1, 0, v);
+          // insert at -k - 1, shifting the later exceptions up by one
+          const xval = this.xval!;
+          const at = -k - 1;
+          for (let q = xoff.length; q > at; q--) {
+            xoff[q] = xoff[q - 1];
+            xval[q] = xval[q - 1];
+          }
+          xoff[at] = off;
+          xval[at] = v;
         } else {
           this.densify()[off] = v;
         }
@@ -124,9 +131,8 @@ class Block {
           else if (v === PTE_NONE) this.present--;
         }
         if (k1 === k0) return;
-        xoff.splice(k0, k1 - k0);
-        xval.splice(k0, k1 - k0);
-        if (xoff.length === 0) this.xoff = this.xval = null;
+        if (k1 - k0 === xoff.length) this.xoff = this.xval = null;
+        else cut(xoff, xval, k0, k1);
         return;
       }
       // Stay sparse while the exceptions would still fit; otherwise one dense fill.
@@ -144,6 +150,19 @@ class Block {
   }
 }
 
+/** Remove entries [k0, k1) of a block's exception lists (no array is allocated, unlike splice). */
+function cut(xoff: number[], xval: number[], k0: number, k1: number): void {
+  const n = xoff.length;
+  for (let q = k1; q < n; q++) {
+    xoff[q - k1 + k0] = xoff[q];
+    xval[q - k1 + k0] = xval[q];
+  }
+  for (let q = k1 - k0; q > 0; q--) {
+    xoff.pop();
+    xval.pop();
+  }
+}
+
 /** Index of `off` in the sorted list, or -(insertion point) - 1. */
 function findOff(xoff: number[], off: number): number {
   let lo = 0;
@@ -154,6 +173,62 @@ function findOff(xoff: number[], off: number): number {
     else hi = mid;
   }
   return lo < xoff.length && xoff[lo] === off ? lo : -lo - 1;
+}
+
+/** The PTE at offset `off` of a block. */
+function pteOf(b: Block, off: number): number {
+  if (b.pte !== null) return b.pte[off];
+  if (b.xoff === null) return b.uniform;
+  const k = findOff(b.xoff, off);
+  return k >= 0 ? b.xval![k] : b.uniform;
+}
+
+/** The first offset in [lo, hi) of a block whose PTE is present, or -1. */
+function firstPresent(b: Block, lo: number, hi: number): number {
+  const a = b.pte;
+  if (a !== null) {
+    for (let q = lo; q < hi; q++) if (a[q] !== PTE_NONE) return q;
+    return -1;
+  }
+  const xoff = b.xoff;
+  if (xoff === null) return b.uniform === PTE_NONE || lo >= hi ? -1 : lo;
+  let k = findOff(xoff, lo);
+  if (k < 0) k = -k - 1;
+  if (b.uniform === PTE_NONE) {
+    // every exception is present
+    return k < xoff.length && xoff[k] < hi ? xoff[k] : -1;
+  }
+  // present unless an exception holding NONE covers the offset
+  let q = lo;
+  const xval = b.xval!;
+  while (q < hi && k < xoff.length && xoff[k] === q && xval[k] === PTE_NONE) {
+    q++;
+    k++;
+  }
+  return q < hi ? q : -1;
+}
+
+/** The first offset at or after `off` (up to BLOCK) of a block whose PTE is not `v`. */
+function runEnd(b: Block, off: number, v: number): number {
+  const a = b.pte;
+  if (a !== null) {
+    let q = off;
+    while (q < BLOCK && a[q] === v) q++;
+    return q;
+  }
+  const xoff = b.xoff;
+  if (xoff === null) return b.uniform === v ? BLOCK : off;
+  let k = findOff(xoff, off);
+  if (k < 0) k = -k - 1;
+  // exceptions never equal the uniform value
+  if (b.uniform === v) return k < xoff.length ? xoff[k] : BLOCK;
+  let q = off;
+  const xval = b.xval!;
+  while (k < xoff.length && xoff[k] === q && xval[k] === v) {
+    q++;
+    k++;
+  }
+  return q;
 }
 
 /** A device-private PTE (VRAM of some BO). */
@@ -188,6 +263,11 @@ export interface PteSummary {
   deviceBo: number;
 }
 
+/** A zeroed summary (callers on the fault path keep one to pass to summarize()). */
+export function pteSummary(): PteSummary {
+  return { none: 0, zero: 0, smem: 0, device: 0, deviceBo: 0 };
+}
+
 /** Append a run of present PTEs, merging it with the previous run when they touch and match. */
 function pushRun(out: PteRun[], s: number, e: number, v: number): void {
   if (v === PTE_NONE || e <= s) return;
@@ -209,7 +289,8 @@ function countPte(s: PteSummary, v: number, n: number): void {
 }
 
 export class CpuPageTable {
-  private readonly blocks = new Map<number, Block>();
+  /** Blocks by index (page / 512); an IntMap: munmap drops blocks and faults bring them back. */
+  private readonly blocks = new IntMap<Block>();
   /** The block looked up last (a one-entry cache: accesses are local), and its index. */
   private lastIdx = -1;
   private lastBlock: Block | undefined;
@@ -267,23 +348,25 @@ export class CpuPageTable {
     return out.sort((a, b) => a - b);
   }
 
+  /** First block index of the current walk (see walk()). */
+  private walkFirst = 0;
+  /** Block indices of the current walk, or null to probe every index from walkFirst. */
+  private walkKeys: number[] | null = null;
+
   /**
-   * Call `fn` for each existing block overlapping [start, end), in address order, until it returns
-   * false.
+   * Start a walk over the blocks of [start, end) (end > start): returns its number of steps; step
+   * k looks at block walkIndex(k), which may not exist. Walks do not nest.
    */
-  private eachBlock(start: number, end: number, fn: (b: Block, idx: number) => boolean): void {
-    if (end <= start) return;
+  private walk(start: number, end: number): number {
     const first = Math.floor(start / BLOCK);
     const last = Math.floor((end - 1) / BLOCK);
-    const keys = this.sparseIndices(first, last);
-    if (keys === null) {
-      for (let i = first; i <= last; i++) {
-        const b = this.block(i);
-        if (b !== undefined && !fn(b, i)) return;
-      }
-      return;
-    }
-    for (const i of keys) if (!fn(this.blocks.get(i)!, i)) return;
+    this.walkFirst = first;
+    this.walkKeys = this.sparseIndices(first, last);
+    return this.walkKeys === null ? last - first + 1 : this.walkKeys.length;
+  }
+
+  private walkIndex(k: number): number {
+    return this.walkKeys === null ? this.walkFirst + k : this.walkKeys[k];
   }
 
   /** Set every PTE of [start, end) to `v`. */
@@ -315,11 +398,14 @@ export class CpuPageTable {
    * The maximal runs of equal present PTEs in [start, end), in address order. Returned as an
    * array so callers may modify the table while walking it.
    */
-  runs(start: number, end: number, max = Number.POSITIVE_INFINITY): PteRun[] {
+  runs(start: number, end: number): PteRun[] {
     const out: PteRun[] = [];
-    this.eachBlock(start, end, (b, i) => {
-      // The first `max` runs are complete once a further one has started.
-      if (out.length > max) return false;
+    if (end <= start) return out;
+    const n = this.walk(start, end);
+    for (let k = 0; k < n; k++) {
+      const i = this.walkIndex(k);
+      const b = this.block(i);
+      if (b === undefined) continue;
       const base = i * BLOCK;
       const lo = Math.max(start, base);
       const hi = Math.min(end, base + BLOCK);
@@ -327,19 +413,19 @@ export class CpuPageTable {
         const xoff = b.xoff;
         if (xoff === null) {
           pushRun(out, lo, hi, b.uniform);
-          return true;
+          continue;
         }
         // uniform stretches between the exceptions
         let s = lo;
         const k0 = findOff(xoff, lo - base);
-        for (let k = k0 >= 0 ? k0 : -k0 - 1; k < xoff.length && base + xoff[k] < hi; k++) {
-          const p = base + xoff[k];
+        for (let x = k0 >= 0 ? k0 : -k0 - 1; x < xoff.length && base + xoff[x] < hi; x++) {
+          const p = base + xoff[x];
           if (p > s) pushRun(out, s, p, b.uniform);
-          pushRun(out, p, p + 1, b.xval![k]);
+          pushRun(out, p, p + 1, b.xval![x]);
           s = p + 1;
         }
         if (s < hi) pushRun(out, s, hi, b.uniform);
-        return true;
+        continue;
       }
       const a = b.pte;
       let s = lo;
@@ -350,57 +436,110 @@ export class CpuPageTable {
         pushRun(out, s, e, v);
         s = e;
       }
-      return true;
-    });
-    if (out.length > max) out.length = max;
+    }
     return out;
   }
 
-  /** The first run of equal present PTEs in [start, end), if any. */
-  firstRun(start: number, end: number): PteRun | undefined {
-    return this.runs(start, end, 1)[0];
+  /**
+   * The first run of equal present PTEs in [start, end), if any (the first of runs(), without
+   * building the others). Written to `out` when given (no allocation on the fault path), else to a
+   * new object.
+   */
+  firstRun(start: number, end: number, out?: PteRun): PteRun | undefined {
+    if (end <= start) return undefined;
+    const n = this.walk(start, end);
+    for (let k = 0; k < n; k++) {
+      const i = this.walkIndex(k);
+      const b = this.block(i);
+      if (b === undefined) continue;
+      const base = i * BLOCK;
+      const lo = Math.max(start, base) - base;
+      const off = firstPresent(b, lo, Math.min(end, base + BLOCK) - base);
+      if (off < 0) continue;
+      const v = pteOf(b, off);
+      // Extend the run through this block and the following ones while the PTE stays `v`.
+      let e = base + runEnd(b, off, v);
+      let j = i;
+      while (e < end && e === (j + 1) * BLOCK) {
+        j++;
+        const nb = this.block(j);
+        if (nb === undefined) break;
+        e = j * BLOCK + runEnd(nb, 0, v);
+      }
+      const r = out ?? { start: 0, end: 0, pte: 0 };
+      r.start = base + off;
+      r.end = Math.min(e, end);
+      r.pte = v;
+      return r;
+    }
+    return undefined;
   }
 
-  /** Counts of each PTE kind in [start, end), without building runs. */
-  summarize(start: number, end: number): PteSummary {
-    const s: PteSummary = { none: 0, zero: 0, smem: 0, device: 0, deviceBo: 0 };
+  /**
+   * Counts of each PTE kind in [start, end), without building runs. Written to `out` when given
+   * (no allocation on the fault path), else to a new object.
+   */
+  summarize(start: number, end: number, out?: PteSummary): PteSummary {
+    const s = out ?? pteSummary();
+    s.none = s.zero = s.smem = s.device = s.deviceBo = 0;
     if (end <= start) {
       s.none = end - start;
       return s;
     }
-    this.eachBlock(start, end, (b, i) => {
+    const n = this.walk(start, end);
+    for (let k = 0; k < n; k++) {
+      const i = this.walkIndex(k);
+      const b = this.block(i);
+      if (b === undefined) continue;
       const base = i * BLOCK;
       const lo = Math.max(start, base);
       const hi = Math.min(end, base + BLOCK);
       if (b.pte !== null) {
         const a = b.pte;
         for (let q = lo; q < hi; q++) countPte(s, a[q - base], 1);
-        return true;
+        continue;
       }
       let uniform = hi - lo;
       const xoff = b.xoff;
       if (xoff !== null) {
-        for (let k = 0; k < xoff.length; k++) {
-          const p = base + xoff[k];
+        for (let x = 0; x < xoff.length; x++) {
+          const p = base + xoff[x];
           if (p < lo || p >= hi) continue;
           uniform--;
-          countPte(s, b.xval![k], 1);
+          countPte(s, b.xval![x], 1);
         }
       }
       countPte(s, b.uniform, uniform);
-      return true;
-    });
+    }
     s.none = end - start - s.zero - s.smem - s.device;
     return s;
   }
 
   /** Rewrite every PTE equal to `from` in [start, end) to `to`; returns how many changed. */
   replace(start: number, end: number, from: number, to: number): number {
+    if (from === PTE_NONE) return 0; // only present PTEs are rewritten
     let n = 0;
-    for (const r of this.runs(start, end)) {
-      if (r.pte !== from) continue;
-      this.fill(r.start, r.end, to);
-      n += r.end - r.start;
+    let p = start;
+    while (p < end) {
+      const idx = Math.floor(p / BLOCK);
+      const hi = Math.min(end, (idx + 1) * BLOCK);
+      const b = this.block(idx);
+      if (b !== undefined) {
+        if (b.pte === null && b.xoff === null) {
+          // a uniform block: one fill (the common case, a whole 2M allocation)
+          if (b.uniform === from) {
+            this.fill(p, hi, to);
+            n += hi - p;
+          }
+        } else {
+          for (const r of this.runs(p, hi)) {
+            if (r.pte !== from) continue;
+            this.fill(r.start, r.end, to);
+            n += r.end - r.start;
+          }
+        }
+      }
+      p = hi;
     }
     return n;
   }

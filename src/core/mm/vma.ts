@@ -31,8 +31,18 @@ export class VmaList {
     return this.vmas;
   }
 
+  /** Number of VMAs. */
+  get length(): number {
+    return this.vmas.length;
+  }
+
+  /** The VMA at index `i` of the address-ordered list (with lowerBound(): a walk without arrays). */
+  at(i: number): CpuVma {
+    return this.vmas[i];
+  }
+
   /** Index of the first VMA whose end is above `page`. */
-  private lowerBound(page: number): number {
+  lowerBound(page: number): number {
     let lo = 0;
     let hi = this.vmas.length;
     while (lo < hi) {
@@ -66,20 +76,33 @@ export class VmaList {
     return s < end ? s : null;
   }
 
-  /** Remove [start, end) from every VMA, splitting where needed. Returns the removed pieces. */
-  remove(start: number, end: number): CpuVma[] {
-    const removed: CpuVma[] = [];
-    const keep: CpuVma[] = [];
+  /** Whether any VMA overlaps [start, end). */
+  overlaps(start: number, end: number): boolean {
+    const v = this.vmas[this.lowerBound(start)];
+    return v !== undefined && v.start < end;
+  }
+
+  /** Remove [start, end) from every VMA, splitting where needed. */
+  remove(start: number, end: number): void {
     const i0 = this.lowerBound(start);
     let i = i0;
-    for (; i < this.vmas.length && this.vmas[i].start < end; i++) {
-      const v = this.vmas[i];
-      if (v.start < start) keep.push({ ...v, end: start });
-      removed.push({ ...v, start: Math.max(v.start, start), end: Math.min(v.end, end) });
-      if (v.end > end) keep.push({ ...v, start: end });
+    while (i < this.vmas.length && this.vmas[i].start < end) i++;
+    if (i === i0) return;
+    if (i === i0 + 1) {
+      // one VMA (the common case): trim it, or split it in two, or drop it
+      const v = this.vmas[i0];
+      if (v.start < start && v.end > end) this.vmas.splice(i0, 1, { ...v, end: start }, { ...v, start: end });
+      else if (v.start < start) this.vmas[i0] = { ...v, end: start };
+      else if (v.end > end) this.vmas[i0] = { ...v, start: end };
+      else this.vmas.splice(i0, 1);
+      return;
     }
-    if (i > i0) this.vmas.splice(i0, i - i0, ...keep);
-    return removed;
+    const keep: CpuVma[] = [];
+    const first = this.vmas[i0];
+    const last = this.vmas[i - 1];
+    if (first.start < start) keep.push({ ...first, end: start });
+    if (last.end > end) keep.push({ ...last, start: end });
+    this.vmas.splice(i0, i - i0, ...keep);
   }
 
   /** Insert a new VMA over a hole, merging with compatible neighbours. Returns whether it merged. */
