@@ -19,7 +19,7 @@ describe('version profiles', () => {
     expect(find(s.do('gpu_atomic', B).decisions, 'fault')[0]).toMatchObject({ timesliceMs: 50 });
   });
 
-  test('6.15-rc1: no atomic special case and no timeslice (no devmem_only)', () => {
+  test('6.15-rc1: no atomic special case (an atomic on shmem binds) and no timeslice wait for the CPU (xe_svm_handle_pagefault without devmem_only)', () => {
     const r = new Run({ kernel: '6.15-rc1' });
     r.mmap(B, 2n * M, { kind: 'shared' });
     expect(r.do('gpu_atomic', B).outcome).toBe('ok');
@@ -101,7 +101,7 @@ describe('version profiles', () => {
     expect(zero.nonZero()).toMatchObject({ svm_2M_migrate_count: 1, svm_device_copy_kb: 2048, svm_cpu_copy_kb: 2048 });
   });
 
-  test('media GT gets TLB counters only; without a media GT there is no gt1', () => {
+  test('media GT gets TLB counters only (one zap: tlb_inval_count, svm_tlb_inval_count and its µs); without a media GT there is no gt1', () => {
     const r = new Run();
     r.mmap(B, 2n * M);
     r.do('gpu_read', B);
