@@ -9,7 +9,7 @@ import { CpuPageTable, PTE_SMEM, PTE_ZERO, devicePte } from '../../src/core/mm/p
 import { VmaList } from '../../src/core/mm/vma.js';
 import { statNames, sizeBucket } from '../../src/core/xe-gt-stats.js';
 import { SimClock } from '../../src/core/context.js';
-import { B, M, K, Run, page } from '../helpers.js';
+import { allCounters, B, counters, FAULT_2M_MIGRATED_618, M, K, ONE_ZAP_618, Run, page } from '../helpers.js';
 
 const P = page(B);
 
@@ -149,8 +149,24 @@ describe('drm_pagemap', () => {
     r.do('cpu_write', B, 4n * M);
     r.do('gpu_read', B);
     r.do('gpu_read', B + 2n * M);
-    expect(r.stat('svm_cpu_copy_kb')).toBe(2048);
-    expect(r.stat('svm_2M_cpu_copy_us')).toBeGreaterThan(0);
+    // every counter: two populated 2M faults that migrate (2 × 2048 KiB copied in), the eviction
+    // of the first BO (its 512 pages copied back, the 2M bucket) and one zap per GT
+    expect(counters(r)).toEqual(
+      allCounters('6.18', {
+        ...FAULT_2M_MIGRATED_618,
+        svm_pagefault_count: 2,
+        svm_2M_pagefault_count: 2,
+        svm_2M_migrate_count: 2,
+        svm_device_copy_kb: 4096,
+        svm_device_copy_us: '>0',
+        svm_2M_device_copy_us: '>0',
+        svm_cpu_copy_kb: 2048,
+        svm_cpu_copy_us: '>0',
+        svm_2M_cpu_copy_us: '>0',
+        ...ONE_ZAP_618,
+      }),
+    );
+    expect(counters(r, 1)).toEqual(allCounters('6.18', ONE_ZAP_618));
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { Decision } from '../../src/core/decisions.js';
-import { B, K, M, Run, page } from '../helpers.js';
+import { allCounters, B, counters, FAULT_2M_MIGRATED_618, K, M, ONE_ZAP_618, Run, page } from '../helpers.js';
 
 const codes = (ds: Decision[]) => ds.map((d) => d.code);
 const find = <C extends Decision['code']>(ds: Decision[], c: C) =>
@@ -31,9 +31,17 @@ describe('xe_svm_handle_pagefault: atomic policy', () => {
     const res = r.do('gpu_atomic', B);
     expect(res).toMatchObject({ outcome: 'error', errno: 'ENOMEM' });
     expect(find(res.decisions, 'migrate_to_vram').map((d) => d.timesliceMs)).toEqual([5, 10, 20]);
-    expect(r.stat('svm_2M_pagefault_count')).toBe(3);
-    expect(r.stat('svm_2M_migrate_count')).toBe(3);
-    expect(r.stat('svm_2M_pagefault_us')).toBe(0);
+    // every counter: one handler call, three loop iterations each counting a 2M fault and a
+    // migration attempt (µs per attempt); the error exit charges no pagefault_us
+    expect(counters(r)).toEqual(
+      allCounters('6.18', {
+        svm_pagefault_count: 1,
+        svm_2M_pagefault_count: 3,
+        svm_2M_migrate_count: 3,
+        svm_2M_migrate_us: '>0',
+      }),
+    );
+    expect(counters(r, 1)).toEqual(allCounters('6.18', {}));
   });
 
   test('non-atomic VRAM failure falls back to SMEM after one try (migrate_try_count = 1)', () => {
@@ -41,8 +49,18 @@ describe('xe_svm_handle_pagefault: atomic policy', () => {
     r.mmap(B, 2n * M);
     const res = r.do('gpu_read', B);
     expect(res.outcome).toBe('ok');
-    expect(r.stat('svm_2M_pagefault_count')).toBe(2);
-    expect(r.stat('svm_2M_migrate_count')).toBe(1);
+    // every counter: two iterations (the failed attempt, then SMEM), get_pages and bind, the handler time
+    expect(counters(r)).toEqual(
+      allCounters('6.18', {
+        svm_pagefault_count: 1,
+        svm_2M_pagefault_count: 2,
+        svm_2M_pagefault_us: '>0',
+        svm_2M_migrate_count: 1,
+        svm_2M_migrate_us: '>0',
+        svm_2M_get_pages_us: '>0',
+        svm_2M_bind_us: '>0',
+      }),
+    );
     expect(find(res.decisions, 'no_migrate')).toMatchObject([{ reason: 'tries_exhausted' }]);
     expect(r.ranges()).toMatchObject([{ location: 'smem', valid: true }]);
   });
@@ -85,7 +103,7 @@ describe('xe_svm_handle_pagefault: atomic policy', () => {
 });
 
 describe('VRAM pressure: TTM eviction in allocation order (ttm_bo_evict_alloc → xe_svm_bo_evict)', () => {
-  test('the oldest BO is evicted to RAM and its binding invalidated (one TLB invalidation, one svm_tlb_inval)', () => {
+  test('the oldest BO is evicted to RAM (512 pages copied) and its binding invalidated (one zap per GT); every counter', () => {
     const r = new Run({ vramBytes: 4n * M });
     r.mmap(B, 6n * M);
     r.do('gpu_read', B);
@@ -98,8 +116,21 @@ describe('VRAM pressure: TTM eviction in allocation order (ttm_bo_evict_alloc �
       ['vram', true],
     ]);
     expect(r.vramUsed()).toBe(4n * M);
-    expect(r.stat('tlb_inval_count')).toBe(1);
-    expect(r.stat('svm_tlb_inval_count')).toBe(1);
+    // every counter: three untouched 2M faults that migrate (nothing to copy in), the eviction's
+    // copy of BO 1's 512 device pages back (2048 KiB, the 2M bucket) and one zap per GT
+    expect(counters(r)).toEqual(
+      allCounters('6.18', {
+        ...FAULT_2M_MIGRATED_618,
+        svm_pagefault_count: 3,
+        svm_2M_pagefault_count: 3,
+        svm_2M_migrate_count: 3,
+        svm_cpu_copy_kb: 2048,
+        svm_cpu_copy_us: '>0',
+        svm_2M_cpu_copy_us: '>0',
+        ...ONE_ZAP_618,
+      }),
+    );
+    expect(counters(r, 1)).toEqual(allCounters('6.18', ONE_ZAP_618));
   });
 });
 
