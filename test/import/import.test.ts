@@ -196,7 +196,7 @@ describe('import --from kfd-smi (KFD_SMI_EVENT_* of kfd_ioctl.h)', () => {
     expect(events(one.stdout)).toHaveLength(6);
   });
 
-  test("a long import lets the event loop run every PAUSE_EVERY records (Ctrl-C removes `-o`'s temporary file during the import, not after it)", async () => {
+  test("kfd-smi import awaits pause() once every PAUSE_EVERY records: 2 pauses for 2 × PAUSE_EVERY + 5 records, all imported (what lets Ctrl-C remove `-o`'s temporary file during the import)", async () => {
     const n = 2 * PAUSE_EVERY + 5;
     const lines = Array.from(
       { length: n },
