@@ -100,7 +100,7 @@ export const page = (addr: bigint) => Number(addr >> 12n);
 
 /**
  * Every counter of a GT in print order, `_us` values as ">0" when non-zero, for exhaustive checks:
- * compare with `allCounters(expectedNonZero, r.kernel)`.
+ * compare with `allCounters(kernel, expectedNonZero)`.
  */
 export function counters(r: Run, gt = 0): Record<string, number | string> {
   const s = r.sim.snapshot().stats.find((x) => x.gt === gt)!;

@@ -55,7 +55,7 @@ describe('svmsim compare', () => {
     expect(json.columns[1].counters.svm_pagefault_count).toBe(5);
   });
 
-  test('bad combinations are usage errors', async () => {
+  test('an unknown kernel (5.4) or platform knob (bogus) is a usage error (exit 2)', async () => {
     expect((await runCli(['compare', 'traces/07-vram-pressure.json', '--kernel', '5.4'])).code).toBe(2);
     expect((await runCli(['compare', 'traces/07-vram-pressure.json', '--set', 'bogus=1,2'])).code).toBe(2);
   });

@@ -11,7 +11,6 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
-  readdirSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -381,5 +380,4 @@ test('stdin (-) streams for check, compare, report and validate as for replay: n
     else expect(code, err).toBe(0);
     if (argv[0] === 'check') expect(out).toBe(ref.stdout.replaceAll('traces/12-need64k.csv', '<stdin>'));
   }
-  expect(readdirSync(dir).length).toBeGreaterThan(0);
 });

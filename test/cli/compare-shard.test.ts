@@ -40,7 +40,7 @@ function args(g: { kernels?: string[]; vram?: string[]; gc?: string[] }): string
 }
 
 describe('compare --shard / --merge', () => {
-  test('shards are contiguous, cover every job once, in order', () => {
+  test('shardRange: shards are contiguous, cover every job once, in order', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 1, max: 40 }), (total, n) => {
         let at = 0;
@@ -81,7 +81,7 @@ describe('compare --shard / --merge', () => {
     );
   });
 
-  test('merge refuses missing, repeated and foreign parts (exit 2)', async () => {
+  test('merge refuses missing, repeated, foreign and junk parts (exit 2) and takes the parts in any order; --shard 3/2 is exit 2', async () => {
     const base = ['compare', 'traces/07-vram-pressure.json', '--kernel', '6.15,6.18'];
     const p1 = (await runCli([...base, '--shard', '1/2', '-o', 'a'])).files.get('a')!;
     const p2 = (await runCli([...base, '--shard', '2/2', '-o', 'b'])).files.get('b')!;

@@ -61,10 +61,9 @@ describe('svmsim diff: results that differ in one knob', () => {
       const ea = events(a, readFileSync(a, 'utf8'));
       const eb = events(b, readFileSync(b, 'utf8'));
       const first = ea.findIndex((e, i) => JSON.stringify(e) !== JSON.stringify(eb[i]));
-      if (first < 0) {
-        expect(d.events.differing).toBe(0);
-        return;
-      }
+      // every pair is chosen so that the knob changes an event record
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(d.events.differing).toBeGreaterThan(0);
       expect(d.events.first.seq).toBe(first);
       const paths: string[] = d.events.first.changes.map(
         (c: { kind: string; path?: string; decision?: { code: string } }) => c.path ?? `${c.kind} ${c.decision!.code}`,
@@ -90,11 +89,19 @@ describe('svmsim diff: results that differ in one knob', () => {
     }, 60_000);
   }
 
-  test('a changed argument is shown as code.field old → new and grouped (bo_evict victim)', async () => {
+  test('a changed argument is shown as code.field old → new and grouped (migrate_to_vram.reason, 6.18 → 6.17)', async () => {
     const a = await result('traces/07-vram-pressure.json', []);
     const b = await result('traces/07-vram-pressure.json', ['--vram', '6M', '--kernel', '6.17']);
     const d = await runCli(['diff', a, b, '--ignore', 'kernel']);
     expect(d.code).toBe(1);
+    // 6.18 takes the preferred location from madvise (preferred_device); 6.17 migrates by its
+    // default policy: the five migrating faults differ in that one argument
+    expect(d.stdout).toContain('events: 5 events of 7 differ');
+    expect(d.stdout).toContain('first divergence: event #2 (trace line 9) gpu_read 0x7f0000000000');
+    expect(d.stdout).toContain('\n    migrate_to_vram.reason: preferred_device → default_policy\n');
+    expect(d.stdout).toContain(
+      '\n  5 events: migrate_to_vram.reason preferred_device → default_policy  (first #2 (trace line 9))\n',
+    );
   });
 });
 
@@ -240,7 +247,7 @@ describe('svmsim diff: bad results are exit 2 naming what is wrong, never a stac
     ['truncated.json', '{"svmsim":1,"kernel":"6.18","platform":{},"events":[', /the document ends early: truncated/],
   ];
   for (const [name, text, msg] of cases) {
-    test(name, async () => {
+    test(`${name} as A, as B and as both: exit 2 with its own message`, async () => {
       const good = await result('traces/01-first-touch-2m.json', []);
       const p = join(dir, name);
       writeFileSync(p, text);
@@ -257,7 +264,7 @@ describe('svmsim diff: bad results are exit 2 naming what is wrong, never a stac
     }, 30_000);
   }
 
-  test('a line longer than 64 MiB', async () => {
+  test('a result line longer than 64 MiB: exit 2, "a record longer than 64 MiB"', async () => {
     const p = join(dir, 'huge.jsonl');
     writeFileSync(p, '{"svmsim":1,"kernel":"' + 'x'.repeat(65 << 20) + '"}\n');
     const r = await runCli(['diff', p, p]);

@@ -10,15 +10,15 @@ import { runCli } from '../cli-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-i10-'));
 
-describe('check findings', () => {
-  test('an unaligned munmap is reported at the address written, not the aligned one', async () => {
+describe('svmsim check findings', () => {
+  test('an unaligned munmap is reported at the address written (0x7f0000000010), not the aligned one', async () => {
     const p = join(dir, 'unaligned.csv');
     writeFileSync(p, 't,op,addr,size\n0,mmap,0x7f0000000000,0x200000\n1,munmap,0x7f0000000010,0x1000\n');
     const r = await runCli(['check', p]);
     expect(r.stdout).toMatch(/unaligned\.csv:3: warning: munmap at 0x7f0000000010: address not page aligned/);
   });
 
-  test('on 6.17 only region=advised is missing, and the warning says so', async () => {
+  test('--kernel 6.17 warns only of xe_prefetch region=advised (added in 6.18); --kernel 6.16 also of xe_prefetch itself (added in 6.17)', async () => {
     const p = join(dir, 'advised.jsonl');
     writeFileSync(
       p,
@@ -35,7 +35,7 @@ describe('check findings', () => {
 });
 
 describe('profiles and knobs on the command line', () => {
-  test('--kernel 6.18.y and compare --kernel 6.18,6.18.y', async () => {
+  test('--kernel 6.18.y turns on its four knobs (json platform); compare --kernel 6.18,6.18.y gives a column for each', async () => {
     const r = await runCli([
       'replay',
       'traces/05-mapping-kinds.json',
@@ -79,7 +79,7 @@ describe('profiles and knobs on the command line', () => {
 });
 
 describe('several processes', () => {
-  test('json: events carry pid, ranges carry pid, per_pid breakdown', async () => {
+  test('json: events and ranges carry their pid, per_pid counts evictions suffered and caused; a single-process trace has no pid and no per_pid', async () => {
     const r = await runCli(['replay', 'traces/15-two-process-vram.jsonl', '--format', 'json']);
     const j = JSON.parse(r.stdout);
     expect(j.events[0].pid).toBe(1);

@@ -9,7 +9,7 @@ import { CpuPageTable, PTE_SMEM, PTE_ZERO, devicePte } from '../../src/core/mm/p
 import { VmaList } from '../../src/core/mm/vma.js';
 import { statNames, sizeBucket } from '../../src/core/xe-gt-stats.js';
 import { SimClock } from '../../src/core/context.js';
-import { B, M, K, Run, page } from '../helpers.js';
+import { allCounters, B, counters, FAULT_2M_MIGRATED_618, M, K, ONE_ZAP_618, Run, page } from '../helpers.js';
 
 const P = page(B);
 
@@ -23,7 +23,7 @@ describe('drm_gpusvm', () => {
     expect(checkPages(sim, P, P + 16)).toBe(true);
   });
 
-  test('drm_gpusvm_range_chunk_size: 2M needs no population, 64K does, 4K skips every check', () => {
+  test('drm_gpusvm_range_chunk_size: 2M needs no population; 64K needs check_pages unless the threshold is 0 (iGPU); 4K is the fallback', () => {
     const r = new Run();
     r.mmap(B, 4n * M);
     const sim = r.sim.context;
@@ -118,9 +118,10 @@ describe('drm_gpusvm', () => {
   });
 });
 
-describe('drm_pagemap', () => {
-  test('drm_pagemap_migrate_to_devmem: device pages are not collected (cpages 0 → -EFAULT, partial → -EBUSY)', () => {
-    // covered end-to-end in xe-svm.test.ts partial munmap; here the timeslice expiry rounding
+describe('jiffies (SimClock)', () => {
+  // drm_pagemap_migrate_to_devmem's -EFAULT / -EBUSY for device pages are checked end to end in
+  // xe-svm.test.ts (partial munmap); this is the clock the timeslice expiry is computed on.
+  test('jiffies and msecs_to_jiffies (rounds up): 1 ms is jiffy 0; 5 ms is 2 jiffies = 8 ms at HZ=250, 5 jiffies at HZ=1000', () => {
     const c = new SimClock(250);
     c.now = 1_000_000;
     expect(c.jiffies()).toBe(0);
@@ -129,7 +130,9 @@ describe('drm_pagemap', () => {
     const c1000 = new SimClock(1000);
     expect(c1000.msecsToJiffies(5)).toBe(5);
   });
+});
 
+describe('drm_pagemap', () => {
   test('BO lifetime: the BO lives while any of its pages is device-resident (drm_pagemap_zdd_destroy)', () => {
     const r = new Run();
     r.mmap(B, 2n * M);
@@ -140,14 +143,30 @@ describe('drm_pagemap', () => {
     expect(r.vramUsed()).toBe(0n);
   });
 
-  test('drm_pagemap_evict_to_ram: eviction copies every resident page and counts a 2M copy', () => {
+  test('drm_pagemap_evict_to_ram: evicting a 2M BO copies its 512 pages (svm_cpu_copy_kb 2048) in the 2M bucket', () => {
     const r = new Run({ vramBytes: 2n * M });
     r.mmap(B, 4n * M);
     r.do('cpu_write', B, 4n * M);
     r.do('gpu_read', B);
     r.do('gpu_read', B + 2n * M);
-    expect(r.stat('svm_cpu_copy_kb')).toBe(2048);
-    expect(r.stat('svm_2M_cpu_copy_us')).toBeGreaterThan(0);
+    // every counter: two populated 2M faults that migrate (2 × 2048 KiB copied in), the eviction
+    // of the first BO (its 512 pages copied back, the 2M bucket) and one zap per GT
+    expect(counters(r)).toEqual(
+      allCounters('6.18', {
+        ...FAULT_2M_MIGRATED_618,
+        svm_pagefault_count: 2,
+        svm_2M_pagefault_count: 2,
+        svm_2M_migrate_count: 2,
+        svm_device_copy_kb: 4096,
+        svm_device_copy_us: '>0',
+        svm_2M_device_copy_us: '>0',
+        svm_cpu_copy_kb: 2048,
+        svm_cpu_copy_us: '>0',
+        svm_2M_cpu_copy_us: '>0',
+        ...ONE_ZAP_618,
+      }),
+    );
+    expect(counters(r, 1)).toEqual(allCounters('6.18', ONE_ZAP_618));
   });
 });
 
@@ -177,7 +196,7 @@ describe('mm', () => {
     expect(v.lookup(25)?.start).toBe(25);
   });
 
-  test('page table: sparse 2M blocks, no storage for untouched memory', () => {
+  test('CpuPageTable: a page set at 2^40 is present (presentCount 1), cleared it is gone (presentCount 0)', () => {
     const pt = new CpuPageTable();
     pt.set(2 ** 40, PTE_SMEM);
     expect(pt.get(2 ** 40)).toBe(PTE_SMEM);
@@ -186,7 +205,7 @@ describe('mm', () => {
     expect(pt.presentCount()).toBe(0);
   });
 
-  test('page table: uniform, sparse and dense blocks agree with a naive per-page map (fast-check)', () => {
+  test('CpuPageTable: uniform, sparse and dense blocks agree with a naive per-page map (fast-check)', () => {
     const page = fc.integer({ min: 0, max: 3 * 512 + 7 });
     const pte = fc.constantFrom(0, PTE_ZERO, PTE_SMEM, devicePte(1), devicePte(2));
     const op = fc.oneof(
@@ -272,10 +291,15 @@ describe('mm', () => {
 describe('xe_gt_stats', () => {
   test('xe_gt_stats_print_info: 3 / 4 / 37 counters per kernel (6.15 in enum order); size buckets only for 1, 16 and 512 pages', () => {
     expect(statNames('6.15')).toEqual(['tlb_inval_count', 'vma_pagefault_count', 'vma_pagefault_kb']);
-    expect(statNames('6.16').length).toBe(4);
-    expect(statNames('6.17')[0]).toBe('svm_pagefault_count');
+    for (const k of ['6.16', '6.17'] as const)
+      expect(statNames(k)).toEqual([
+        'svm_pagefault_count',
+        'tlb_inval_count',
+        'vma_pagefault_count',
+        'vma_pagefault_kb',
+      ]);
     expect(statNames('6.18').length).toBe(37);
-    expect(sizeBucket(16)).toBe('64K');
-    expect(sizeBucket(256)).toBeUndefined();
+    expect([1, 16, 512].map(sizeBucket)).toEqual(['4K', '64K', '2M']);
+    for (const pages of [0, 2, 15, 17, 256, 511, 513]) expect(sizeBucket(pages), String(pages)).toBeUndefined();
   });
 });

@@ -61,6 +61,8 @@ describe('several processes, one GPU', () => {
         ...ONE_ZAP_618,
       }),
     );
+    // the media GT: the TLB side of that one zap only
+    expect(counters(r, 1)).toEqual(allCounters('6.18', ONE_ZAP_618));
     // pid 1's next GPU access faults again in its own VM and evicts pid 2 in turn
     const back = r.do('gpu_read', B, 1n, { pid: 1 });
     expect(find(back.decisions, 'bo_evict')).toMatchObject([{ bo: 2, pid: 2 }]);

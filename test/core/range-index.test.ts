@@ -116,7 +116,7 @@ describe('drm_gpusvm range index', () => {
 });
 
 describe('CPU page table: fills inside one 2M block', () => {
-  test('zap_page_range_single over part of a block: exceptions inside the span go, the block stays sparse', () => {
+  test('CpuPageTable.fill over part of a block: a uniform fill drops the exceptions inside its span; zapping pages (PTE_NONE, as zap_page_range_single) leaves the rest counted and summarised; zapping all frees the block', () => {
     const pt = new CpuPageTable();
     const b = 512 * 1000; // block 1000
     pt.fill(b, b + 512, PTE_SMEM); // a uniform SMEM block

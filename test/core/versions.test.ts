@@ -19,7 +19,7 @@ describe('version profiles', () => {
     expect(find(s.do('gpu_atomic', B).decisions, 'fault')[0]).toMatchObject({ timesliceMs: 50 });
   });
 
-  test('6.15-rc1: no atomic special case and no timeslice (no devmem_only)', () => {
+  test('6.15-rc1: no atomic special case (an atomic on shmem binds) and no timeslice wait for the CPU (xe_svm_handle_pagefault without devmem_only)', () => {
     const r = new Run({ kernel: '6.15-rc1' });
     r.mmap(B, 2n * M, { kind: 'shared' });
     expect(r.do('gpu_atomic', B).outcome).toBe('ok');
@@ -79,17 +79,29 @@ describe('version profiles', () => {
     expect(r17.nonZero()).toEqual({ svm_pagefault_count: 1 });
   });
 
-  test('--cost-model zero: every _us counter is 0, counts unchanged', () => {
-    const r = new Run({ costModel: 'zero' });
-    r.mmap(B, 2n * M);
-    r.do('cpu_write', B, 2n * M);
-    r.do('gpu_read', B);
-    r.do('cpu_read', B);
-    for (const [k, v] of Object.entries(r.nonZero())) expect(k.endsWith('_us') ? v : 0).toBe(0);
-    expect(r.stat('svm_2M_migrate_count')).toBe(1);
+  test('--cost-model zero: every _us counter is 0, every other counter as with the default cost model', () => {
+    const run = (over: object) => {
+      const r = new Run(over);
+      r.mmap(B, 2n * M);
+      r.do('cpu_write', B, 2n * M);
+      r.do('gpu_read', B);
+      r.do('cpu_read', B);
+      return r;
+    };
+    const zero = run({ costModel: 'zero' });
+    const dflt = run({});
+    for (const gt of [0, 1]) {
+      const z = Object.entries(zero.nonZero(gt));
+      const d = Object.entries(dflt.nonZero(gt));
+      expect(z.filter(([k]) => k.endsWith('_us'))).toEqual([]);
+      expect(d.filter(([k]) => k.endsWith('_us')).length).toBeGreaterThan(0);
+      expect(z).toEqual(d.filter(([k]) => !k.endsWith('_us')));
+    }
+    // the counts themselves: one 2M fault that migrates 512 pages in and the CPU read taking them back
+    expect(zero.nonZero()).toMatchObject({ svm_2M_migrate_count: 1, svm_device_copy_kb: 2048, svm_cpu_copy_kb: 2048 });
   });
 
-  test('media GT gets TLB counters only; without a media GT there is no gt1', () => {
+  test('media GT gets TLB counters only (one zap: tlb_inval_count, svm_tlb_inval_count and its µs); without a media GT there is no gt1', () => {
     const r = new Run();
     r.mmap(B, 2n * M);
     r.do('gpu_read', B);

@@ -26,7 +26,7 @@ const ops = (evs: { core: { op: string } }[]) => evs.map((e) => e.core.op);
 const inBuf = (a: bigint, size: bigint) => a >= BASE && a < BASE + size;
 
 describe('svmsim gen: each pattern as described', () => {
-  test('every pattern: N events, times increasing, seeded (same seed same bytes, another seed other bytes)', async () => {
+  test('every pattern: N events, times increasing, seeded (same seed same bytes; another seed other bytes, except the sweeps streaming and oversub)', async () => {
     for (const p of PATTERNS) {
       const t = await gen(p, ['-n', '300', '--size', '8M']);
       expect(t.events).toHaveLength(300);

@@ -196,7 +196,7 @@ describe('import --from kfd-smi (KFD_SMI_EVENT_* of kfd_ioctl.h)', () => {
     expect(events(one.stdout)).toHaveLength(6);
   });
 
-  test("a long import lets the event loop run every PAUSE_EVERY records (Ctrl-C removes `-o`'s temporary file during the import, not after it)", async () => {
+  test("kfd-smi import awaits pause() once every PAUSE_EVERY records: 2 pauses for 2 × PAUSE_EVERY + 5 records, all imported (what lets Ctrl-C remove `-o`'s temporary file during the import)", async () => {
     const n = 2 * PAUSE_EVERY + 5;
     const lines = Array.from(
       { length: n },
@@ -354,11 +354,13 @@ describe('ReorderWindow', () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('docs/capture.md shows real output', () => {
-  test('the import examples are what the commands print on the fixtures', async () => {
+  test('the import examples (bpftrace 6.18 and kfd-smi) are what the commands print on the fixtures: every stderr line and the first 15 trace lines', async () => {
     const doc = readFileSync('docs/capture.md', 'utf8');
     const cap = join(dir, 'capture.jsonl');
     writeFileSync(cap, readFileSync(`${FIX}/capture-6.18.jsonl`));
     const r = await runCli(['import', cap, '-o', join(dir, 'trace.jsonl')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split('\n').filter(Boolean).length).toBeGreaterThan(0);
     for (const l of r.stderr.split('\n').filter(Boolean))
       expect(doc).toContain(l.replaceAll(cap, 'capture.jsonl').replaceAll(join(dir, 'trace.jsonl'), 'trace.jsonl'));
     const trace = r.files.get(join(dir, 'trace.jsonl'))!.replaceAll(cap, 'capture.jsonl');
@@ -366,6 +368,9 @@ describe('docs/capture.md shows real output', () => {
     const smi = join(dir, 'kfd-smi.txt');
     writeFileSync(smi, readFileSync(`${FIX}/kfd-smi.txt`));
     const k = await runCli(['import', smi, '--pid', '4338', '-o', join(dir, 'amd.jsonl')]);
+    expect(k.code, k.stderr).toBe(0);
+    // the two summary lines: what was not imported, and the 6 events written
+    expect(k.stderr.split('\n').filter(Boolean)).toHaveLength(2);
     for (const l of k.stderr.split('\n').filter(Boolean))
       expect(doc).toContain(l.replaceAll(smi, 'kfd-smi.txt').replaceAll(join(dir, 'amd.jsonl'), 'amd.jsonl'));
   });

@@ -219,7 +219,7 @@ describe('mutation fuzzer: diff result readers', () => {
   ];
   const results: { fmt: 'json' | 'jsonl'; path: string; text: string }[] = [];
 
-  test('the intact results', async () => {
+  test('the intact results to mutate: each source replays to json and jsonl (exit 0)', async () => {
     for (const [i, src] of sources.entries()) {
       for (const fmt of ['json', 'jsonl'] as const) {
         const r = await runCli(['replay', src, '--format', fmt]);

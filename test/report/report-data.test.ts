@@ -123,7 +123,7 @@ describe('replayAll (configurations in lockstep)', () => {
 
 describe('Binning (merging while streaming equals binning at the final width)', () => {
   fcTest.prop([fc.array(fc.tuple(fc.nat(5000), fc.integer({ min: 1, max: 9 })), { minLength: 1, maxLength: 300 })])(
-    'sums',
+    'Binning.bin: sums merged while the width doubles equal the points binned at the final width; n bins reach the last point',
     (steps) => {
       const b = new Binning(1);
       let x = 0;
@@ -155,7 +155,7 @@ describe('svmsim report (CLI)', () => {
     expect(html).toContain('VRAM oversubscribed: 2 BO evictions');
   });
 
-  test('stdin, overlays and usage errors', async () => {
+  test('stdin replays (sha256 not computed), --kernel × --vram become overlays; a bad --ranges or --kernel and 9 configurations (more than 8) are exit 2', async () => {
     const trace = readFileSync('traces/07-vram-pressure.json', 'utf8');
     const s = await runCli(['report', '-', '--kernel', '6.16,6.18', '--vram', '4M,16G'], { stdin: trace });
     expect(s.code).toBe(0);

@@ -44,7 +44,7 @@ describe('FileLines / CsvByteReader / TraceReader', () => {
     expect(h.bytesRead).toBe(Buffer.byteLength(text));
   });
 
-  test('JSONL streamed equals JSONL parsed whole; errors keep their line numbers', () => {
+  test('JSONL streamed from a file: 30,000 events, then the bad last line is a TraceInputError at its line (30002) and field', () => {
     const lines = ['{"svmsim":1,"platform":{"dgfx":false}}'];
     for (let i = 0; i < 30000; i++)
       lines.push(`{"t":${i},"op":"gpu_write","addr":"0x${(0x7f0000000000 + i * 4096).toString(16)}"}`);

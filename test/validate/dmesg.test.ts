@@ -80,21 +80,22 @@ describe('replay --format dmesg: the lines of xe_svm_handle_pagefault()', () => 
     ]);
   });
 
-  test('"Range is already in VRAM" is drm_dbg up to 6.16 and drm_info on 6.17 / 6.18', () => {
+  test('"Range is already in VRAM" is drm_dbg up to 6.16 and drm_info on 6.17 / 6.18; "VRAM allocation failed, retry count exceeded" is drm_err', () => {
     const d: Decision = { code: 'svm_dbg', msg: 'range_in_vram' };
     expect(new DmesgFormatter(DMESG_PROFILES['6.16']).line(d, 0)).toBe(
       '[    0.000000] xe 0000:03:00.0: [drm:xe_svm_range_needs_migrate_to_vram [xe]] Range is already in VRAM',
     );
-    expect(new DmesgFormatter(DMESG_PROFILES['6.17']).line(d, 0)).toBe(
-      '[    0.000000] xe 0000:03:00.0: [drm] Range is already in VRAM',
-    );
+    for (const k of ['6.17', '6.18'] as const)
+      expect(new DmesgFormatter(DMESG_PROFILES[k]).line(d, 0), k).toBe(
+        '[    0.000000] xe 0000:03:00.0: [drm] Range is already in VRAM',
+      );
     const e: Decision = { code: 'svm_dbg', msg: 'vram_alloc_exceeded', errno: 'ENOMEM' };
     expect(new DmesgFormatter(DMESG_PROFILES['6.18']).line(e, 0)).toBe(
       '[    0.000000] xe 0000:03:00.0: [drm] *ERROR* VRAM allocation failed, retry count exceeded, asid=1, errno=-ENOMEM',
     );
   });
 
-  test('placeholders are set by flags', async () => {
+  test('--dmesg-asid, --dmesg-gpusvm and --dmesg-pci set the placeholders of each line; a bad --dmesg-pci is exit 2', async () => {
     const r = await runCli([
       'replay',
       'traces/01-first-touch-2m.json',

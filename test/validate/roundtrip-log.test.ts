@@ -28,10 +28,13 @@ const pidsOf = (file: string) => [
   ...new Set([...readFileSync(file, 'utf8').matchAll(/"pid":\s*(\d+)/g)].map((m) => Number(m[1]))),
 ];
 
+/** How often each conditional mutation below was made (a trace without such a line skips it). */
+const ran = { otherVm: 0, rangeBound: 0, dropAlloc: 0, swap: 0 };
+
 describe('validate --kernel-log round trip', () => {
   for (const file of traces) {
     for (const k of KERNEL_VERSIONS) {
-      test(`${file} ${k}`, async () => {
+      test(`${file} ${k}: the model's own dmesg agrees (each VM); a changed range bound, a dropped ALLOCATE VRAM and two swapped lines diverge at their line`, async () => {
         const out = await runCli(['replay', file, '-k', k, '-f', 'dmesg']);
         expect(out.code).toBe(0);
         const all = out.stdout === '' ? [] : out.stdout.replace(/\n$/, '').split('\n');
@@ -57,6 +60,7 @@ describe('validate --kernel-log round trip', () => {
           ]);
           expect(vm.code, `asid ${asid} pid ${pid}: ${vm.stderr}`).toBe(0);
           expect(vm.doc.checks[0].compared).toBe(vmOf.filter((a) => a === asid).length);
+          ran.otherVm++;
         }
         const lines = all.filter((_, i) => vmOf[i] === vms[0]);
         const log = lines.length === 0 ? '' : lines.join('\n') + '\n';
@@ -78,6 +82,7 @@ describe('validate --kernel-log round trip', () => {
           const r = await validate([file, '-k', k, '--kernel-log', tmp(mutated.join('\n') + '\n')]);
           expect(r.code).toBe(1);
           expect(r.doc.checks[0].divergence.kernel.line).toBe(ri + 1);
+          ran.rangeBound++;
         }
 
         // An ALLOCATE VRAM dropped: the line that takes its place is where the log diverges.
@@ -89,6 +94,7 @@ describe('validate --kernel-log round trip', () => {
           const d = r.doc.checks[0].divergence;
           expect(d.model.text).toContain('ALLOCATE VRAM');
           expect(d.kernel === null ? mutated.length + 1 : d.kernel.line).toBe(ai + 1);
+          ran.dropAlloc++;
         }
 
         // Two neighbouring lines that differ, swapped.
@@ -99,8 +105,15 @@ describe('validate --kernel-log round trip', () => {
           const r = await validate([file, '-k', k, '--kernel-log', tmp(mutated.join('\n') + '\n')]);
           expect(r.code).toBe(1);
           expect(r.doc.checks[0].divergence.kernel.line).toBe(si + 1);
+          ran.swap++;
         }
       });
     }
   }
+});
+
+test('each mutation above was made on many traces, and a second VM was checked', () => {
+  for (const [kind, n] of Object.entries(ran)) expect(n, kind).toBeGreaterThan(0);
+  expect(ran.rangeBound).toBeGreaterThan(traces.length);
+  expect(ran.swap).toBeGreaterThan(traces.length);
 });

@@ -11,10 +11,13 @@ import { scratch, traceFiles, validate } from './harness.js';
 const traces = traceFiles('traces');
 const tmp = scratch('svmsim-validate-stats-').write;
 
+/** How often the conditional checks below ran (a kernel without `_us` counters skips them). */
+const ran = { usShown: 0, usTolerance: 0 };
+
 describe('validate --stats round trip', () => {
   for (const file of traces) {
     for (const k of KERNEL_VERSIONS) {
-      test(`${file} ${k}`, async () => {
+      test(`${file} ${k}: snapshots that differ by the model's counters agree (gt0, gt1); one count off by one fails naming it; a _us counter off fails only beyond --us-tolerance`, async () => {
         for (const gt of ['0', '1']) {
           const model = await runCli(['replay', file, '-k', k, '-f', 'debugfs', '--gt', gt]);
           expect(model.code).toBe(0);
@@ -45,15 +48,23 @@ describe('validate --stats round trip', () => {
             // _us: shown, never failing without a tolerance; failing beyond it.
             const shifted = tmp(afterSnapshot(us[0]));
             expect((await validate([file, '-k', k, '--gt', gt, '--stats', bf, shifted])).code).toBe(0);
-            if (Number(us[1]) === 0)
+            ran.usShown++;
+            if (Number(us[1]) === 0) {
               expect(
                 (await validate([file, '-k', k, '--gt', gt, '--stats', bf, shifted, '--us-tolerance', '10'])).code,
               ).toBe(1);
+              ran.usTolerance++;
+            }
           }
         }
       });
     }
   }
+});
+
+test('the _us checks above ran (on the kernels with _us counters)', () => {
+  expect(ran.usShown).toBeGreaterThan(traces.length);
+  expect(ran.usTolerance).toBeGreaterThan(0);
 });
 
 describe('validate --stats: bad snapshots', () => {
