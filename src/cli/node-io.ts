@@ -217,23 +217,17 @@ export function openOutputFile(path: string): OutputFile {
     rmSync(tmp, { force: true });
     dropTemp(tmp);
   };
+  const writeBytes = (b: Uint8Array) => {
+    try {
+      writeAll(fd, b);
+    } catch (e) {
+      abort();
+      throw withPath(e, path);
+    }
+  };
   return {
-    write: (s) => {
-      try {
-        writeAll(fd, Buffer.from(s, 'utf8'));
-      } catch (e) {
-        abort();
-        throw withPath(e, path);
-      }
-    },
-    writeBytes: (b) => {
-      try {
-        writeAll(fd, b);
-      } catch (e) {
-        abort();
-        throw withPath(e, path);
-      }
-    },
+    write: (s) => writeBytes(Buffer.from(s, 'utf8')),
+    writeBytes,
     close: async () => {
       try {
         closeSync(fd);
@@ -256,23 +250,17 @@ function directOutput(path: string, real: string): OutputFile {
     if (fd >= 0) closeSync(fd);
     fd = -1;
   };
+  const writeBytes = (b: Uint8Array) => {
+    try {
+      writeAll(fd, b);
+    } catch (e) {
+      close();
+      throw withPath(e, path);
+    }
+  };
   return {
-    write: (s) => {
-      try {
-        writeAll(fd, Buffer.from(s, 'utf8'));
-      } catch (e) {
-        close();
-        throw withPath(e, path);
-      }
-    },
-    writeBytes: (b) => {
-      try {
-        writeAll(fd, b);
-      } catch (e) {
-        close();
-        throw withPath(e, path);
-      }
-    },
+    write: (s) => writeBytes(Buffer.from(s, 'utf8')),
+    writeBytes,
     close: async () => close(),
     abort: close,
   };
