@@ -42,6 +42,9 @@ export interface CliIo {
   /** Write to stdout; false when its reader has gone away (EPIPE): later writes are dropped. */
   // biome-ignore lint/suspicious/noConfusingVoidType: a sink may return nothing; only an explicit false means EPIPE
   stdout: (s: string) => boolean | void;
+  /** Write UTF-8 bytes to stdout before returning (as stdout; absent: strings only). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: as stdout
+  stdoutBytes?: (b: Uint8Array) => boolean | void;
   stderr: (s: string) => void;
   /** Read a file, or stdin for '-'. */
   readText: (path: string) => Promise<string>;
@@ -134,10 +137,11 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
 
   const toFile = o.output !== undefined;
   const out = outputFor(io, o.output);
-  const { sink, flush } = heldSink(out.write);
+  const { sink, bytes, flush } = heldSink(out.write, out.writeBytes);
   const color = toFile ? 0 : o.color === false ? 0 : o.color === true ? Math.max(io.colorLevel, 1) : io.colorLevel;
   const ropts: ReportOptions = {
     format: o.format,
+    bytes,
     byRange: o.byRange,
     summary: o.summary,
     noEvents: !o.events,

@@ -53,7 +53,7 @@ import type { TempStore } from '../report/spill.js';
 import type { CompareJob, CompareJobResult } from './compare.js';
 
 /** Write all of `data` to `fd`, waiting (briefly) while a non-blocking pipe is full. */
-function writeAll(fd: number, data: Buffer): void {
+function writeAll(fd: number, data: Uint8Array): void {
   let off = 0;
   while (off < data.length) {
     try {
@@ -217,15 +217,17 @@ export function openOutputFile(path: string): OutputFile {
     rmSync(tmp, { force: true });
     dropTemp(tmp);
   };
+  const writeBytes = (b: Uint8Array) => {
+    try {
+      writeAll(fd, b);
+    } catch (e) {
+      abort();
+      throw withPath(e, path);
+    }
+  };
   return {
-    write: (s) => {
-      try {
-        writeAll(fd, Buffer.from(s, 'utf8'));
-      } catch (e) {
-        abort();
-        throw withPath(e, path);
-      }
-    },
+    write: (s) => writeBytes(Buffer.from(s, 'utf8')),
+    writeBytes,
     close: async () => {
       try {
         closeSync(fd);
@@ -248,15 +250,17 @@ function directOutput(path: string, real: string): OutputFile {
     if (fd >= 0) closeSync(fd);
     fd = -1;
   };
+  const writeBytes = (b: Uint8Array) => {
+    try {
+      writeAll(fd, b);
+    } catch (e) {
+      close();
+      throw withPath(e, path);
+    }
+  };
   return {
-    write: (s) => {
-      try {
-        writeAll(fd, Buffer.from(s, 'utf8'));
-      } catch (e) {
-        close();
-        throw withPath(e, path);
-      }
-    },
+    write: (s) => writeBytes(Buffer.from(s, 'utf8')),
+    writeBytes,
     close: async () => close(),
     abort: close,
   };
@@ -338,20 +342,22 @@ export function nodeIo(): CliIo {
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
   let stdoutClosed = false;
   let out: number | undefined;
-  return {
-    stdout: (s) => {
-      if (stdoutClosed) return false;
-      try {
-        writeAll((out ??= stdoutFd()), Buffer.from(s, 'utf8'));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
-          stdoutClosed = true;
-          return false;
-        }
-        throw withPath(e, 'standard output');
+  const writeStdout = (b: Uint8Array): boolean => {
+    if (stdoutClosed) return false;
+    try {
+      writeAll((out ??= stdoutFd()), b);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
+        stdoutClosed = true;
+        return false;
       }
-      return true;
-    },
+      throw withPath(e, 'standard output');
+    }
+    return true;
+  };
+  return {
+    stdout: (s) => writeStdout(Buffer.from(s, 'utf8')),
+    stdoutBytes: (b) => writeStdout(b),
     stderr: (s) => {
       try {
         writeAll(2, Buffer.from(s, 'utf8'));

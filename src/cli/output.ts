@@ -22,6 +22,8 @@ import { UsageError } from './errors.js';
 /** An output file being written: complete on close, never there (or the old one kept) after abort. */
 export interface OutputFile {
   write: (s: string) => void;
+  /** UTF-8 bytes, written before the call returns (the caller reuses the buffer); absent: only strings. */
+  writeBytes?: (b: Uint8Array) => void;
   close: () => Promise<void>;
   abort: () => void;
 }
@@ -37,10 +39,18 @@ export class OutputClosed extends Error {
 /** Where output goes: FILE with --output, else stdout. */
 export function outputFor(io: CliIo, path: string | undefined): OutputFile {
   if (path !== undefined) return io.openOutput(path);
+  const bytes = io.stdoutBytes;
   return {
     write: (s) => {
       if (io.stdout(s) === false) throw new OutputClosed();
     },
+    ...(bytes !== undefined
+      ? {
+          writeBytes: (b: Uint8Array) => {
+            if (bytes(b) === false) throw new OutputClosed();
+          },
+        }
+      : {}),
     close: async () => {},
     abort: () => {},
   };
@@ -94,23 +104,42 @@ const CHUNK_BYTES = 64 << 10;
  * A sink that holds output until HOLD_BYTES are ready (or the end), then writes in CHUNK_BYTES
  * pieces. A replay that fails on bad input within its first HOLD_BYTES of output leaves stdout
  * (or the output file) empty; output memory stays bounded on long replays.
+ *
+ * With `writeBytes` (an output that takes bytes), `bytes` takes UTF-8 chunks too (the JSON
+ * writers' buffer, json-text.ts): copied while held, then written straight through, in order with
+ * the strings.
  */
-export function heldSink(write: (s: string) => void): { sink: (s: string) => void; flush: () => void } {
-  let parts: string[] = [];
+export function heldSink(
+  write: (s: string) => void,
+  writeBytes?: (b: Uint8Array) => void,
+): { sink: (s: string) => void; bytes?: (b: Uint8Array) => void; flush: () => void } {
+  let parts: (string | Uint8Array)[] = [];
   let size = 0;
   let limit = HOLD_BYTES;
   const flush = () => {
-    if (parts.length > 0) write(parts.length === 1 ? parts[0] : parts.join(''));
+    if (parts.length === 0) return;
+    if (parts.every((p) => typeof p === 'string')) write(parts.length === 1 ? parts[0] : parts.join(''));
+    else writeBytes!(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))));
     parts = [];
     size = 0;
   };
+  const add = (part: string | Uint8Array) => {
+    parts.push(part);
+    size += part.length;
+    if (size >= limit) {
+      flush();
+      limit = CHUNK_BYTES;
+    }
+  };
+  const sink = (s: string) => add(s);
+  if (writeBytes === undefined) return { sink, flush };
   return {
-    sink: (s) => {
-      parts.push(s);
-      size += s.length;
-      if (size >= limit) {
+    sink,
+    bytes: (b) => {
+      if (limit === HOLD_BYTES) add(Buffer.from(b));
+      else {
         flush();
-        limit = CHUNK_BYTES;
+        writeBytes(b);
       }
     },
     flush,

@@ -3,18 +3,24 @@
  *
  * `--format json` prints every event as `JSON.stringify(eventJson(...), null, 2)` indented under
  * "events"; `--format jsonl` as `JSON.stringify(eventJson(...))` on one line. Building those
- * objects (and the decision objects with their 0x page addresses) and then stringifying them cost
- * most of a JSON replay. These writers produce the same bytes directly from the event and its
- * decisions: the same key order, the same conversion as decisionJson() (page-valued keys to 0x
- * byte addresses, bigints to numbers, undefined fields left out), JSON.stringify's layouts.
+ * objects and strings cost most of a JSON replay. These writers produce the same bytes directly
+ * from the event and its decisions: the same key order, the same conversion as decisionJson()
+ * (page-valued keys to 0x byte addresses, bigints to numbers, undefined fields left out),
+ * JSON.stringify's layouts.
  *
- * Decisions go through one serializer per decision code, compiled once (per layout) from the
- * DECISIONS registry (src/core/decisions.ts): a function that reads the code's fields by name in
- * registry order and appends each one's text, with a conversion chosen by the field's kind and
- * key (guarded by a type check; anything unexpected goes through the generic writer). A code the
- * registry does not know uses the generic writer. Property tests check the writers against the
- * plain path on random traces for every kernel profile (test/report/output-paths.test.ts,
- * test/report/json-fast.test.ts).
+ * Records are written as UTF-8 bytes into one reusable buffer (JsonOut), handed to the output in
+ * large chunks: no string, object or JSON.stringify per record. Numbers and 0x addresses are
+ * written digit by digit from page numbers (no bigint, no string); strings (ops, enum values) come
+ * from a cache of their encoded JSON; constant keys are compiled into stores.
+ *
+ * The event record and each decision code have a writer compiled once per layout (new Function)
+ * from the DECISIONS registry (src/core/decisions.ts): it reserves room for the record's bounded
+ * part, reads the code's fields by name in registry order and writes each with a conversion chosen
+ * by the field's kind and key (guarded by a type check; anything unexpected goes through the
+ * generic string writer, value()). A code the registry does not know uses the generic writer.
+ * Property tests check the writers against the plain path on random traces for every kernel
+ * profile and on random records of every code, with any buffer size (test/report/json-fast.test.ts,
+ * test/report/output-paths.test.ts).
  */
 
 import { DECISIONS, type Decision, type EventResult, type FieldSpec } from '../core/decisions.js';
@@ -101,70 +107,383 @@ function value(key: string, v: unknown, depth: number, pretty = true): string | 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Compiled decision writers
+// Bytes: pure writers of one value at a position (`put*(b, p, x)` returns the position after it)
 
-/** Helpers the compiled writers call (passed in, so the generated code sees no module scope). */
-const H = {
-  qpage,
-  num,
-  str,
-  value,
-  /** A {start, end} page span; anything else through the generic writer. */
-  range(v: unknown, depth: number, pretty: boolean): string | undefined {
-    const r = v as { start: unknown; end: unknown };
-    if (v !== null && typeof v === 'object' && typeof r.start === 'number' && typeof r.end === 'number' && isSpan(v)) {
-      return pretty
-        ? `{${ind(depth + 1)}"start": ${qpage(r.start)},${ind(depth + 1)}"end": ${qpage(r.end)}${ind(depth)}}`
-        : `{"start":${qpage(r.start)},"end":${qpage(r.end)}}`;
-    }
-    return value('', v, depth, pretty);
-  },
-  ranges(v: unknown, depth: number, pretty: boolean): string | undefined {
-    if (!Array.isArray(v)) return value('', v, depth, pretty);
-    if (v.length === 0) return '[]';
-    const inner = pretty ? ind(depth + 1) : '';
-    let s = '[';
-    for (let i = 0; i < v.length; i++)
-      s += (i === 0 ? inner : ',' + inner) + (H.range(v[i], depth + 1, pretty) ?? 'null');
-    return s + (pretty ? ind(depth) : '') + ']';
-  },
+/** ASCII codes of the hex digits. */
+const HEXC = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
+
+/** Most bytes one put*() of a number, page or address writes (JSON numbers are at most 25 characters). */
+const NUM_MAX = 32;
+/** Strings up to this many bytes are copied in place; longer ones through JsonOut.bytes. */
+const STR_MAX = 64;
+
+/** Constant bytes. */
+function put(b: Uint8Array, p: number, k: Uint8Array): number {
+  const n = k.length;
+  for (let i = 0; i < n; i++) b[p + i] = k[i];
+  return p + n;
+}
+
+/** An ASCII string. */
+function putAscii(b: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
+  return p + n;
+}
+
+/** Decimal digits of an integer in [0, 10^8) (at least `min`, zero-padded): small-integer arithmetic. */
+function putDec8(b: Uint8Array, p: number, x: number, min: number): number {
+  let digits =
+    x < 10000
+      ? x < 100
+        ? x < 10
+          ? 1
+          : 2
+        : x < 1000
+          ? 3
+          : 4
+      : x < 1000000
+        ? x < 100000
+          ? 5
+          : 6
+        : x < 10000000
+          ? 7
+          : 8;
+  if (digits < min) digits = min;
+  const end = p + digits;
+  for (let i = end - 1; i >= p; i--) {
+    const q = (x / 10) | 0;
+    b[i] = 48 + x - q * 10;
+    x = q;
+  }
+  return end;
+}
+
+/** A number as JSON.stringify writes it (integers below 2^53 digit by digit, the rest through String()). */
+function putNum(b: Uint8Array, p: number, n: number): number {
+  if (n >= 0 && n < 100000000 && (n | 0) === n) return putDec8(b, p, n, 1);
+  if (n < 0 && n > -9007199254740992 && Math.floor(n) === n) {
+    b[p] = 45;
+    return putNum(b, p + 1, -n);
+  }
+  if (n < 9007199254740992 && Math.floor(n) === n) {
+    const hi = Math.floor(n / 100000000); // < 2^27
+    return putDec8(b, putDec8(b, p, hi, 1), n - hi * 100000000, 8);
+  }
+  return putAscii(b, p, num(n));
+}
+
+/** Hex digits of an integer in [0, 2^28) (at least `min`, zero-padded): small-integer arithmetic. */
+function putHex28(b: Uint8Array, p: number, x: number, min: number): number {
+  let digits =
+    x < 0x10000 ? (x < 0x100 ? (x < 0x10 ? 1 : 2) : x < 0x1000 ? 3 : 4) : x < 0x1000000 ? (x < 0x100000 ? 5 : 6) : 7;
+  if (digits < min) digits = min;
+  const end = p + digits;
+  for (let i = end - 1; i >= p; i--) {
+    b[i] = HEXC[x & 15];
+    x >>= 4;
+  }
+  return end;
+}
+
+/** Hex digits of an integer in [0, 2^53). */
+function putHex(b: Uint8Array, p: number, n: number): number {
+  if (n < 0x10000000) return putHex28(b, p, n, 1);
+  const hi = Math.floor(n / 0x10000000); // < 2^25
+  return putHex28(b, putHex28(b, p, hi, 1), n - hi * 0x10000000, 7);
+}
+
+/** Whether putPage() takes `v` (an integer page index of at most 64 bits, so at most NUM_MAX bytes). */
+const pageOk = (v: unknown): v is number =>
+  typeof v === 'number' && Math.floor(v) === v && v > -(2 ** 63) && v < 2 ** 64;
+
+/** A page index (pageOk) as a quoted 0x byte address: hexPage(). */
+function putPage(b: Uint8Array, p: number, v: number): number {
+  if (v > 0 && v < 2199023255552) {
+    b[p] = 34;
+    b[p + 1] = 48;
+    b[p + 2] = 120;
+    p = putHex(b, p + 3, v);
+    b[p] = 48;
+    b[p + 1] = 48;
+    b[p + 2] = 48;
+    b[p + 3] = 34;
+    return p + 4;
+  }
+  return putAscii(b, p, `"${hexPage(v)}"`);
+}
+
+/** A byte address of 0 to 64 bits as a quoted 0x hex string: hexAddr(). */
+function putAddr(b: Uint8Array, p: number, a: bigint): number {
+  if (a >= 0n && a < 9007199254740992n) {
+    b[p] = 34;
+    b[p + 1] = 48;
+    b[p + 2] = 120;
+    p = putHex(b, p + 3, Number(a));
+    b[p] = 34;
+    return p + 1;
+  }
+  return putAscii(b, p, `"${hexAddr(a)}"`);
+}
+
+const addrOk = (a: bigint): boolean => a >= 0n && a < 18446744073709551616n;
+
+/** A JSON text's UTF-8 bytes, and whether they are all ASCII. */
+interface Encoded {
+  bytes: Uint8Array;
+  ascii: boolean;
+}
+
+const encode = (text: string): Encoded => {
+  const bytes = Buffer.from(text, 'utf8');
+  return { bytes, ascii: bytes.length === text.length };
 };
 
-/** Exactly the keys start and end, in that order (what H.range writes). */
-function isSpan(o: object): boolean {
+/** Encoded JSON strings of the strings seen so far (ops, enum values, field values: a small set). */
+const STRINGS = new Map<string, Encoded>();
+function encodedString(s: string): Encoded {
+  let e = STRINGS.get(s);
+  if (e === undefined) {
+    e = encode(JSON.stringify(s));
+    if (STRINGS.size < 4096) STRINGS.set(s, e);
+  }
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The byte writer
+
+/**
+ * JSON text written as UTF-8 bytes into one reusable buffer, handed on in large chunks: to
+ * `out` when the output takes bytes (it writes them before returning: stdout and output files
+ * are written synchronously, so a full pipe holds the replay back), else to the string sink (one
+ * latin1 copy per chunk when it is all ASCII). Numbers and 0x addresses are written digit by
+ * digit (no string per value); strings through a cache of their encoded JSON. A chunk may end in
+ * the middle of a record (the output is a stream).
+ *
+ * The record writers reserve room for a record's bounded parts with room(), then write with the
+ * put*() functions at a local position (`b`, `p`); anything of unbounded length goes through the
+ * methods here, which make their own room.
+ */
+export class JsonOut {
+  readonly b: Buffer;
+  p = 0;
+  /** Whether everything since the last flush is ASCII (the string sink's latin1 shortcut). */
+  ascii = true;
+  constructor(
+    private readonly sink: (s: string) => void,
+    private readonly out?: (b: Uint8Array) => void,
+    size = 1 << 18,
+  ) {
+    this.b = Buffer.allocUnsafe(Math.max(size, 4096));
+  }
+
+  /** Hand what is written to the output. */
+  flush(): void {
+    if (this.p === 0) return;
+    if (this.out !== undefined) this.out(this.b.subarray(0, this.p));
+    else this.sink(this.b.toString(this.ascii ? 'latin1' : 'utf8', 0, this.p));
+    this.p = 0;
+    this.ascii = true;
+  }
+
+  /** Make room for `n` (at most the buffer's size) more bytes. */
+  room(n: number): void {
+    if (this.p + n > this.b.length) this.flush();
+  }
+
+  /** Bytes of encoded JSON text (constants, strings), of any length. */
+  bytes(k: Uint8Array, ascii = true): void {
+    const n = k.length;
+    if (this.p + n > this.b.length) {
+      this.flush();
+      if (n > this.b.length) {
+        if (this.out !== undefined) this.out(k);
+        else this.sink(Buffer.from(k.buffer, k.byteOffset, n).toString(ascii ? 'latin1' : 'utf8'));
+        return;
+      }
+    }
+    if (!ascii) this.ascii = false;
+    if (n <= 32) this.p = put(this.b, this.p, k);
+    else {
+      this.b.set(k, this.p);
+      this.p += n;
+    }
+  }
+
+  /** JSON text given as a string. */
+  text(s: string): void {
+    const e = encode(s);
+    this.bytes(e.bytes, e.ascii);
+  }
+
+  /** A string as a JSON string. */
+  str(s: string): void {
+    const e = encodedString(s);
+    this.bytes(e.bytes, e.ascii);
+  }
+
+  /** One ASCII byte. */
+  byte(c: number): void {
+    if (this.p >= this.b.length) this.flush();
+    this.b[this.p++] = c;
+  }
+
+  /** A {start, end} page span (the layout at `depth`); anything else through the generic writer. */
+  span(v: unknown, depth: number, pretty: boolean): void {
+    if (isSpan(v)) {
+      this.room(SPAN_MAX);
+      this.p = putSpan(this.b, this.p, v, pretty ? SPAN_PRETTY[depth] : SPAN_LINE);
+    } else this.text(value('', v, depth, pretty) ?? 'null');
+  }
+
+  /** An array of spans; anything else through the generic writer. */
+  spans(v: unknown, depth: number, pretty: boolean): void {
+    if (!Array.isArray(v)) {
+      this.text(value('', v, depth, pretty) ?? 'null');
+      return;
+    }
+    if (v.length === 0) {
+      this.bytes(EMPTY_ARRAY);
+      return;
+    }
+    const inner = pretty ? INDENT[depth + 1] : EMPTY;
+    for (let i = 0; i < v.length; i++) {
+      this.byte(i === 0 ? 91 : 44);
+      this.bytes(inner);
+      this.span(v[i], depth + 1, pretty);
+    }
+    if (pretty) this.bytes(INDENT[depth]);
+    this.byte(93);
+  }
+}
+
+/** Exactly the keys start and end, in that order, holding pages putPage() takes. */
+function isSpan(v: unknown): v is { start: number; end: number } {
+  if (v === null || typeof v !== 'object') return false;
+  const r = v as { start: unknown; end: unknown };
+  if (!pageOk(r.start) || !pageOk(r.end)) return false;
   let i = 0;
-  for (const k in o) {
+  for (const k in v) {
     if ((i === 0 && k !== 'start') || (i === 1 && k !== 'end') || i > 1) return false;
     i++;
   }
   return i === 2;
 }
 
-type DecisionWriter = (d: Decision) => string;
+interface SpanKeys {
+  open: Uint8Array;
+  mid: Uint8Array;
+  close: Uint8Array;
+}
 
-/** JavaScript for one field's value `v` (known not undefined) as JSON text, by kind and key. */
-function fieldCode(key: string, spec: FieldSpec, depth: number, pretty: boolean): string {
-  const generic = `H.value(${JSON.stringify(key)}, v, ${depth}, ${pretty})`;
+function putSpan(b: Uint8Array, p: number, v: { start: number; end: number }, k: SpanKeys): number {
+  p = putPage(b, put(b, p, k.open), v.start);
+  p = putPage(b, put(b, p, k.mid), v.end);
+  return put(b, p, k.close);
+}
+
+const ascii = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const EMPTY = ascii('');
+const EMPTY_ARRAY = ascii('[]');
+/** Newline and indentation by depth (two spaces a level). */
+const INDENT: Uint8Array[] = IND.map(ascii);
+const SPAN_LINE: SpanKeys = { open: ascii('{"start":'), mid: ascii(',"end":'), close: ascii('}') };
+const SPAN_PRETTY: SpanKeys[] = IND.slice(0, -1).map((_, d) => ({
+  open: ascii(`{${ind(d + 1)}"start": `),
+  mid: ascii(`,${ind(d + 1)}"end": `),
+  close: ascii(`${ind(d)}}`),
+}));
+/** Most bytes of a span (pretty, at the deepest depth of SPAN_PRETTY). */
+const SPAN_MAX = 2 * NUM_MAX + 3 * 40;
+
+// ---------------------------------------------------------------------------------------------
+// Compiled decision writers
+
+/** What the compiled writers call (passed in, so the generated code sees no module scope). */
+const H = {
+  value,
+  put,
+  putNum,
+  putPage,
+  pageOk,
+  putSpan,
+  isSpan,
+  encodedString,
+  TRUE: ascii('true'),
+  FALSE: ascii('false'),
+};
+
+type DecisionWriter = (d: Decision, o: JsonOut) => void;
+
+/**
+ * JavaScript writing one field's value `v` (known not undefined) after its key constant `K[k]`, by
+ * kind and key, at `b`/`p` within the writer's reserved room; with the room `budget` made again
+ * after anything written through `o`. A value of an unexpected type goes through the generic
+ * writer (and is left out, key and all, when that gives nothing).
+ */
+function fieldCode(
+  key: string,
+  spec: FieldSpec,
+  keyBytes: Uint8Array,
+  depth: number,
+  pretty: boolean,
+  budget: number,
+  spanKeys: SpanKeys,
+): string {
+  const sync = (call: string) => `o.p = p; ${call}; o.room(${budget}); p = o.p;`;
+  const k = stores(keyBytes);
+  const generic = `{ const t = H.value(${JSON.stringify(key)}, v, ${depth}, ${pretty}); if (t !== undefined) { ${k} ${sync('o.text(t)')} } }`;
+  const typed = (test: string, write: string) => `if (${test}) { ${k} ${write} } else ${generic}`;
   switch (spec.kind) {
     case 'range':
-      return `H.range(v, ${depth}, ${pretty})`;
+      return `${k} if (H.isSpan(v)) { ${stores(spanKeys.open)} p = H.putPage(b, p, v.start); ${stores(spanKeys.mid)} p = H.putPage(b, p, v.end); ${stores(spanKeys.close)} } else { ${sync(`o.span(v, ${depth}, ${pretty})`)} }`;
     case 'range[]':
-      return `H.ranges(v, ${depth}, ${pretty})`;
+      return `${k} ${sync(`o.spans(v, ${depth}, ${pretty})`)}`;
     case 'bool':
-      return `(v === true ? 'true' : v === false ? 'false' : ${generic})`;
+      return typed('v === true || v === false', 'p = H.put(b, p, v ? H.TRUE : H.FALSE);');
     case 'enum':
     case 'errno':
     case 'string':
-      return `(typeof v === 'string' ? H.str(v) : ${generic})`;
+      return typed(
+        `typeof v === 'string'`,
+        `const e = H.encodedString(v); if (!e.ascii) o.ascii = false; if (e.bytes.length <= ${STR_MAX}) p = H.put(b, p, e.bytes); else { ${sync('o.bytes(e.bytes, e.ascii)')} }`,
+      );
     case 'bytes':
-      return `(typeof v === 'bigint' ? H.num(Number(v)) : ${generic})`;
+      return typed(`typeof v === 'bigint'`, 'p = H.putNum(b, p, Number(v));');
     case 'object[]':
       return generic;
     default:
       // numbers: page indices under a page key, else as they are
       return PAGE_KEYS.has(key)
-        ? `(typeof v === 'number' ? H.qpage(v) : ${generic})`
-        : `(typeof v === 'number' ? H.num(v) : ${generic})`;
+        ? typed('H.pageOk(v)', 'p = H.putPage(b, p, v);')
+        : typed(`typeof v === 'number'`, 'p = H.putNum(b, p, v);');
+  }
+}
+
+/** JavaScript storing constant bytes at b[p...] and moving p past them (faster than copying from an array). */
+function stores(k: Uint8Array): string {
+  let code = '';
+  for (let i = 0; i < k.length; i++) code += `b[p${i === 0 ? '' : ` + ${i}`}] = ${k[i]}; `;
+  return `${code}p += ${k.length};`;
+}
+
+/** Room a field's value takes at most when written in place (beyond its key). */
+function valueBudget(spec: FieldSpec): number {
+  switch (spec.kind) {
+    case 'range':
+      return SPAN_MAX;
+    case 'bool':
+      return 5;
+    case 'enum':
+    case 'errno':
+    case 'string':
+      return STR_MAX;
+    case 'range[]':
+    case 'object[]':
+      return 0;
+    default:
+      return NUM_MAX;
   }
 }
 
@@ -179,19 +498,26 @@ function fieldCode(key: string, spec: FieldSpec, depth: number, pretty: boolean)
  */
 function compileWriters(depth: number, pretty: boolean): Record<string, DecisionWriter> {
   const out: Record<string, DecisionWriter> = Object.create(null);
-  const inner = pretty ? JSON.stringify(ind(depth + 1)).slice(1, -1) : '';
-  const close = pretty ? JSON.stringify(ind(depth)).slice(1, -1) : '';
+  const inner = pretty ? ind(depth + 1) : '';
   const colon = pretty ? '": ' : '":';
+  const close = ascii((pretty ? ind(depth) : '') + '}');
+  const spanKeys = pretty ? SPAN_PRETTY[depth + 1] : SPAN_LINE;
   for (const [code, spec] of Object.entries(DECISIONS)) {
     const fields = Object.entries(spec.fields as Record<string, FieldSpec>);
-    let body = `let v; let mask = 0; let s = '{${inner}"code${colon}' + ${JSON.stringify(JSON.stringify(code))};\n`;
-    fields.forEach(([key, f], bit) => {
-      const k = `,${inner}"${key}${colon}`;
-      body += `v = d.${key};\nif (v !== undefined) { mask |= ${2 ** Math.min(bit, 30)}; const t = ${fieldCode(key, f, depth + 1, pretty)}; if (t !== undefined) s += '${k}' + t; }\n`;
+    const K: Uint8Array[] = [ascii(`{${inner}"code${colon}${JSON.stringify(code)}`), close];
+    for (const [key] of fields) K.push(ascii(`,${inner}"${key}${colon}`));
+    const budget = K.reduce((n, k) => n + k.length, 0) + fields.reduce((n, [, f]) => n + valueBudget(f), 0);
+    let body = 'let mask = 0;\n';
+    fields.forEach(([key], bit) => {
+      body += `if (d.${key} !== undefined) mask |= ${2 ** Math.min(bit, 30)};\n`;
     });
     body += 'const ok = checked[mask];\n';
-    body += `if (ok === true || (ok === undefined && check(d, mask))) return s + '${close}}';\n`;
-    body += `return H.value('', d, ${depth}, ${pretty});`;
+    body += `if (ok !== true && (ok !== undefined || !check(d, mask))) { o.text(H.value('', d, ${depth}, ${pretty})); return; }\n`;
+    body += `o.room(${budget});\nconst b = o.b;\nlet p = o.p;\n${stores(K[0])}\nlet v;\n`;
+    fields.forEach(([key, f], i) => {
+      body += `v = d.${key};\nif (v !== undefined) { ${fieldCode(key, f, K[i + 2], depth + 1, pretty, budget, spanKeys)} }\n`;
+    });
+    body += `${stores(K[1])}\no.p = p;`;
     const checked: (boolean | undefined)[] = [];
     const names = fields.map(([k]) => k);
     const check = (d: Decision, mask: number): boolean => {
@@ -201,7 +527,7 @@ function compileWriters(depth: number, pretty: boolean): Record<string, Decision
       checked[mask] = ok;
       return ok;
     };
-    out[code] = new Function('H', 'checked', 'check', `return function write_${code}(d) {\n${body}\n};`)(
+    out[code] = new Function('H', 'checked', 'check', `return function write_${code}(d, o) {\n${body}\n};`)(
       H,
       checked,
       check,
@@ -220,57 +546,162 @@ class Writers {
     this.compiled = compileWriters(depth, pretty);
   }
 
-  text(d: Decision): string {
+  write(d: Decision, o: JsonOut): void {
     const w = this.compiled[d.code];
-    return w !== undefined ? w(d) : (value('', d, this.depth, this.pretty) ?? 'null');
+    if (w !== undefined) w(d, o);
+    else o.text(value('', d, this.depth, this.pretty) ?? 'null');
   }
 }
 
-let prettyWriters: Writers | undefined;
-let lineWriters: Writers | undefined;
-
-/** The decisions array: pretty at depth 3 (under an event of `events`), or compact. */
-function decisionsText(ds: Decision[], pretty: boolean): string {
-  if (ds.length === 0) return '[]';
-  if (pretty) {
-    const w = (prettyWriters ??= new Writers(4, true));
-    let s = '[';
-    for (let i = 0; i < ds.length; i++) s += (i === 0 ? IND[4] : ',' + IND[4]) + w.text(ds[i]);
-    return s + IND[3] + ']';
-  }
-  const w = (lineWriters ??= new Writers(0, false));
-  let s = '[';
-  for (let i = 0; i < ds.length; i++) s += (i === 0 ? '' : ',') + w.text(ds[i]);
-  return s + ']';
+/** Constant pieces of an event record in one layout. */
+interface EventKeys {
+  seq: Uint8Array;
+  line: Uint8Array;
+  t: Uint8Array;
+  pid: Uint8Array;
+  op: Uint8Array;
+  addr: Uint8Array;
+  size: Uint8Array;
+  /** Before an op-specific field's key. */
+  field: Uint8Array;
+  /** Between an op-specific field's key and value. */
+  colon: Uint8Array;
+  outcome: Uint8Array;
+  errno: Uint8Array;
+  tEnd: Uint8Array;
+  decisions: Uint8Array;
+  /** Before the first decision and before each other one. */
+  first: Uint8Array;
+  next: Uint8Array;
+  /** After the last decision, and after an empty decisions array. */
+  last: Uint8Array;
+  empty: Uint8Array;
 }
 
-/** JSON.stringify(eventJson(echo, res), null, 2) with every line after the first indented by 4. */
-export function eventJsonText(echo: EventEcho, res: EventResult): string {
-  const i = IND[3];
-  let s = `{${i}"seq": ${res.seq},${i}"line": ${echo.line},${i}"t": ${num(echo.t)}`;
-  if (echo.pid !== undefined) s += `,${i}"pid": ${num(echo.pid)}`;
-  s += `,${i}"op": ${str(res.op)},${i}"addr": "${hexAddr(echo.addr)}"`;
-  if (echo.size !== 0n) s += `,${i}"size": "${hexAddr(echo.size)}"`;
-  for (const [k, v] of echo.fields) s += `,${i}${str(k)}: ${str(v)}`;
-  s += `,${i}"outcome": ${str(res.outcome)}`;
-  if (res.errno !== undefined) s += `,${i}"errno": ${str(res.errno)}`;
-  if (res.t !== echo.t) s += `,${i}"t_end": ${num(res.t)}`;
-  s += `,${i}"decisions": ${decisionsText(res.decisions, true)}${IND[2]}}`;
+function eventKeys(pretty: boolean): EventKeys {
+  const i = pretty ? IND[3] : '';
+  const c = pretty ? ': ' : ':';
+  const key = (k: string) => ascii(`,${i}"${k}"${c}`);
+  return {
+    seq: ascii(`{${i}"seq"${c}`),
+    line: key('line'),
+    t: key('t'),
+    pid: key('pid'),
+    op: key('op'),
+    addr: key('addr'),
+    size: key('size'),
+    field: ascii(`,${i}`),
+    colon: ascii(c),
+    outcome: key('outcome'),
+    errno: key('errno'),
+    tEnd: key('t_end'),
+    decisions: key('decisions'),
+    first: ascii(pretty ? `[${IND[4]}` : '['),
+    next: ascii(pretty ? `,${IND[4]}` : ','),
+    last: ascii(pretty ? `${IND[3]}]${IND[2]}}` : ']}'),
+    empty: ascii(pretty ? `[]${IND[2]}}` : '[]}'),
+  };
+}
+
+const PRETTY_KEYS = eventKeys(true);
+const LINE_KEYS = eventKeys(false);
+
+/** Room for an event's bounded part: every key, 6 numbers and addresses, 3 strings (op, outcome, errno); per field 2 strings and a key. */
+const EVENT_ROOM =
+  Object.values(PRETTY_KEYS).reduce((n: number, k: Uint8Array) => n + k.length, 0) + 6 * NUM_MAX + 3 * STR_MAX;
+const FIELD_ROOM = 2 * STR_MAX + 20;
+
+/** A string as a JSON string at `o.b`/`p`, in place when short (within the caller's room), else through `o`. */
+function putStr(o: JsonOut, p: number, s: string, room: number): number {
+  const e = encodedString(s);
+  if (!e.ascii) o.ascii = false;
+  if (e.bytes.length <= STR_MAX) return put(o.b, p, e.bytes);
+  o.p = p;
+  o.bytes(e.bytes, e.ascii);
+  o.room(room);
+  return o.p;
+}
+
+/** An address (bigint) as a quoted 0x hex string at `o.b`/`p`, in place when of at most 64 bits. */
+function putAddrAt(o: JsonOut, p: number, a: bigint, room: number): number {
+  if (addrOk(a)) return putAddr(o.b, p, a);
+  o.p = p;
+  o.text(`"${hexAddr(a)}"`);
+  o.room(room);
+  return o.p;
+}
+
+type EventWriter = (o: JsonOut, echo: EventEcho, res: EventResult) => void;
+
+/**
+ * The event writer of one layout, compiled with its constant keys as stores: the record of
+ * JSON.stringify(eventJson(echo, res)) when compact, or of JSON.stringify(eventJson(echo, res),
+ * null, 2) with every line after the first indented by 4 when pretty.
+ */
+function compileEventWriter(pretty: boolean): EventWriter {
+  const K = pretty ? PRETTY_KEYS : LINE_KEYS;
+  const w = new Writers(pretty ? 4 : 0, pretty);
+  const body = `
+const fields = echo.fields;
+const room = ${EVENT_ROOM} + fields.length * ${FIELD_ROOM};
+o.room(room);
+const b = o.b;
+let p = o.p;
+${stores(K.seq)} p = E.putNum(b, p, res.seq);
+${stores(K.line)} p = E.putNum(b, p, echo.line);
+${stores(K.t)} p = E.putNum(b, p, echo.t);
+if (echo.pid !== undefined) { ${stores(K.pid)} p = E.putNum(b, p, echo.pid); }
+${stores(K.op)} p = E.putStr(o, p, res.op, room);
+${stores(K.addr)} p = E.putAddrAt(o, p, echo.addr, room);
+if (echo.size !== 0n) { ${stores(K.size)} p = E.putAddrAt(o, p, echo.size, room); }
+for (let i = 0; i < fields.length; i++) {
+  ${stores(K.field)} p = E.putStr(o, p, fields[i][0], room);
+  ${stores(K.colon)} p = E.putStr(o, p, fields[i][1], room);
+}
+${stores(K.outcome)} p = E.putStr(o, p, res.outcome, room);
+if (res.errno !== undefined) { ${stores(K.errno)} p = E.putStr(o, p, res.errno, room); }
+if (res.t !== echo.t) { ${stores(K.tEnd)} p = E.putNum(b, p, res.t); }
+${stores(K.decisions)}
+const ds = res.decisions;
+if (ds.length === 0) { ${stores(K.empty)} o.p = p; return; }
+o.p = p;
+for (let i = 0; i < ds.length; i++) {
+  o.bytes(i === 0 ? E.first : E.next);
+  w.write(ds[i], o);
+}
+o.bytes(E.last);`;
+  return new Function('E', 'w', `return function writeEvent(o, echo, res) {${body}\n};`)(
+    { putNum, putStr, putAddrAt, first: K.first, next: K.next, last: K.last },
+    w,
+  ) as EventWriter;
+}
+
+let prettyEvents: EventWriter | undefined;
+let lineEvents: EventWriter | undefined;
+
+/**
+ * One event record: JSON.stringify(eventJson(echo, res)) when compact, or
+ * JSON.stringify(eventJson(echo, res), null, 2) with every line after the first indented by 4.
+ */
+export function writeEvent(o: JsonOut, echo: EventEcho, res: EventResult, pretty: boolean): void {
+  if (pretty) (prettyEvents ??= compileEventWriter(true))(o, echo, res);
+  else (lineEvents ??= compileEventWriter(false))(o, echo, res);
+}
+
+/** One event's text through a JsonOut (tests, and callers that want a string). */
+function eventString(echo: EventEcho, res: EventResult, pretty: boolean): string {
+  let s = '';
+  const o = new JsonOut((t) => (s += t), undefined, 4096);
+  writeEvent(o, echo, res, pretty);
+  o.flush();
   return s;
 }
 
+/** JSON.stringify(eventJson(echo, res), null, 2) with every line after the first indented by 4. */
+export const eventJsonText = (echo: EventEcho, res: EventResult): string => eventString(echo, res, true);
+
 /** JSON.stringify(eventJson(echo, res)): one JSONL event line, without its newline. */
-export function eventJsonLine(echo: EventEcho, res: EventResult): string {
-  let s = `{"seq":${res.seq},"line":${echo.line},"t":${num(echo.t)}`;
-  if (echo.pid !== undefined) s += `,"pid":${num(echo.pid)}`;
-  s += `,"op":${str(res.op)},"addr":"${hexAddr(echo.addr)}"`;
-  if (echo.size !== 0n) s += `,"size":"${hexAddr(echo.size)}"`;
-  for (const [k, v] of echo.fields) s += `,${str(k)}:${str(v)}`;
-  s += `,"outcome":${str(res.outcome)}`;
-  if (res.errno !== undefined) s += `,"errno":${str(res.errno)}`;
-  if (res.t !== echo.t) s += `,"t_end":${num(res.t)}`;
-  return s + `,"decisions":${decisionsText(res.decisions, false)}}`;
-}
+export const eventJsonLine = (echo: EventEcho, res: EventResult): string => eventString(echo, res, false);
 
 /** The "ranges" array of finalJson() as pretty JSON at depth 1, written in pieces. */
 export function rangesJsonText(ranges: FinalState['ranges'], write: (s: string) => void): void {

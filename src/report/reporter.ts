@@ -25,7 +25,7 @@ import { PerfettoReporter } from './perfetto.js';
 import { DEFAULT_DMESG, DmesgReporter, type DmesgOptions } from './dmesg.js';
 import { describe } from './describe.js';
 import { hexAddr, hexPage, humanBytes, humanPages, ms, span } from './format.js';
-import { eventJsonLine, eventJsonText, rangeLinesText, rangesJsonText } from './json-text.js';
+import { JsonOut, rangeLinesText, rangesJsonText, writeEvent } from './json-text.js';
 import { memoryStore, type TempStore } from './spill.js';
 
 /** What the report shows of an input event besides the model's result. */
@@ -62,6 +62,11 @@ export interface TraceId {
 
 export interface ReportOptions {
   format: 'table' | 'json' | 'jsonl' | 'debugfs' | 'perfetto' | 'dmesg';
+  /**
+   * json/jsonl: where the events go as UTF-8 bytes, when the output takes them (written, or copied,
+   * before the call returns: the buffer is reused); absent: through the sink as strings.
+   */
+  bytes?: (chunk: Uint8Array) => void;
   /** json/jsonl: the trace's name and the sha256 of its bytes (null when not known, e.g. streamed stdin). */
   trace?: TraceId;
   /** table: group decisions per range. */
@@ -220,27 +225,21 @@ abstract class JsonBase implements Reporter {
   abstract end(final: FinalState): void;
 }
 
-/** Event text collected before it goes to the sink (fewer, larger writes). */
-const JSON_CHUNK = 1 << 16;
-
 class JsonlReporter extends JsonBase {
   private events = 0;
-  private buf = '';
+  /** Event lines are written as bytes into one buffer, handed to the sink in large chunks (json-text.ts). */
+  private readonly out = new JsonOut(this.write, this.opts.bytes);
   begin(p: Platform): void {
     this.write(JSON.stringify(headerJson(p, this.opts.trace)) + '\n');
   }
   event(echo: EventEcho, res: EventResult): void {
     this.events++;
     // Same bytes as JSON.stringify(eventJson(echo, res)) (json-text.ts).
-    this.buf += eventJsonLine(echo, res) + '\n';
-    if (this.buf.length >= JSON_CHUNK) {
-      this.write(this.buf);
-      this.buf = '';
-    }
+    writeEvent(this.out, echo, res, false);
+    this.out.byte(10);
   }
   end(final: FinalState): void {
-    if (this.buf !== '') this.write(this.buf);
-    this.buf = '';
+    this.out.flush();
     // The range lines (possibly millions) written in pieces, the rest as finalJson() gives it.
     rangeLinesText(final.ranges, this.write);
     const f = finalJson({ ...final, ranges: [] });
@@ -257,6 +256,10 @@ class JsonlReporter extends JsonBase {
   }
 }
 
+/** What comes before an event of the `events` array. */
+const FIRST_EVENT = Buffer.from('\n    ', 'latin1');
+const NEXT_EVENT = Buffer.from(',\n    ', 'latin1');
+
 class JsonReporter extends JsonBase {
   private first = true;
 
@@ -266,22 +269,18 @@ class JsonReporter extends JsonBase {
     this.write(head.slice(0, -2) + (this.opts.noEvents ? '' : ',\n  "events": ['));
   }
 
-  private buf = '';
+  private readonly out = new JsonOut(this.write, this.opts.bytes);
 
   event(echo: EventEcho, res: EventResult): void {
     if (this.opts.noEvents) return;
     // Same bytes as JSON.stringify(eventJson(echo, res), null, 2) indented by 4 (json-text.ts).
-    this.buf += (this.first ? '\n    ' : ',\n    ') + eventJsonText(echo, res);
+    this.out.bytes(this.first ? FIRST_EVENT : NEXT_EVENT);
+    writeEvent(this.out, echo, res, true);
     this.first = false;
-    if (this.buf.length >= JSON_CHUNK) {
-      this.write(this.buf);
-      this.buf = '';
-    }
   }
 
   end(final: FinalState): void {
-    if (this.buf !== '') this.write(this.buf);
-    this.buf = '';
+    this.out.flush();
     const open = this.opts.noEvents ? '' : this.first ? ']' : '\n  ]';
     // finalJson(final) pretty-printed, with the ranges (possibly millions) written in pieces.
     const { ranges: _ranges, ...rest } = finalJson({ ...final, ranges: [] });

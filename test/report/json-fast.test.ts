@@ -13,7 +13,8 @@ import type { Platform } from '../../src/core/platform.js';
 import { Simulator } from '../../src/core/simulator.js';
 import { echoFields } from '../../src/replay/replay.js';
 import { hexAddr, hexDigits, hexPage } from '../../src/report/format.js';
-import { eventJsonLine, eventJsonText } from '../../src/report/json-text.js';
+import { eventJsonLine, eventJsonText, JsonOut, writeEvent } from '../../src/report/json-text.js';
+import { heldSink } from '../../src/cli/output.js';
 import { createReporter, eventJson, finalJson, headerJson, type EventEcho } from '../../src/report/reporter.js';
 import { eventArb, platformArb } from '../arbitraries.js';
 import { plainEventJson } from './plain-reporters.js';
@@ -181,3 +182,83 @@ function decisionOf(code: string): fc.Arbitrary<Decision> {
     });
 }
 const decisionArb: fc.Arbitrary<Decision> = fc.constantFrom(...Object.keys(DECISIONS)).chain(decisionOf);
+
+describe('JsonOut: the byte buffer behind --format json/jsonl', () => {
+  const long = fc.constantFrom('x'.repeat(5000), 'é€'.repeat(3000), 'read', 'wr"ite\n', '日本');
+  test('bytes output and string sink, a small buffer, strings longer than the buffer: JSON.stringify of the plain record', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.array(decisionArb, { maxLength: 4 }), long, fc.integer({ min: 0, max: 2 ** 47 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.boolean(),
+        (events, pretty) => {
+          const chunks: Buffer[] = [];
+          let text = '';
+          const bytes = new JsonOut(
+            () => {
+              throw new Error('strings go to the bytes output');
+            },
+            (b) => chunks.push(Buffer.from(b)), // the buffer is reused after the call: copy
+            4096,
+          );
+          const strings = new JsonOut((s) => (text += s), undefined, 4096);
+          let plain = '';
+          events.forEach(([decisions, access, addr], i) => {
+            const echo: EventEcho = {
+              line: i + 2,
+              t: i,
+              op: 'gpu_fault',
+              addr: BigInt(addr),
+              size: 0n,
+              fields: [['access', access]],
+            };
+            const res: EventResult = { seq: i, op: 'gpu_fault', t: i, outcome: 'ok', decisions };
+            for (const o of [bytes, strings]) {
+              writeEvent(o, echo, res, pretty);
+              o.byte(10);
+            }
+            plain += (pretty ? plainEventJson(echo, res) : JSON.stringify(eventJson(echo, res))) + '\n';
+          });
+          bytes.flush();
+          strings.flush();
+          expect(Buffer.concat(chunks).toString('utf8')).toBe(plain);
+          expect(text).toBe(plain);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('heldSink (src/cli/output.ts) with a bytes output', () => {
+  test('holds strings and bytes in order until HOLD_BYTES, copying held bytes; then writes bytes straight through', () => {
+    const out: string[] = [];
+    const { sink, bytes, flush } = heldSink(
+      (s) => out.push(`s:${s.length}`),
+      (b) => out.push(`b:${Buffer.from(b).toString('latin1').slice(0, 3)}:${b.length}`),
+    );
+    const reused = Buffer.from('abc');
+    sink('head');
+    bytes!(reused);
+    reused.fill(0x7a); // 'zzz': what was held must be the copy of 'abc'
+    expect(out).toEqual([]);
+    sink('y'.repeat(4 << 20)); // past HOLD_BYTES: everything held goes out as one byte chunk
+    expect(out).toEqual([`b:hea:${4 + 3 + (4 << 20)}`]);
+    bytes!(reused); // flowing: straight through, no copy
+    sink('tail');
+    flush();
+    expect(out).toEqual([`b:hea:${4 + 3 + (4 << 20)}`, 'b:zzz:3', 's:4']);
+  });
+
+  test('without a bytes output: strings only, joined', () => {
+    const out: string[] = [];
+    const h = heldSink((s) => out.push(s));
+    expect(h.bytes).toBeUndefined();
+    h.sink('a');
+    h.sink('b');
+    h.flush();
+    expect(out).toEqual(['ab']);
+  });
+});
