@@ -16,7 +16,7 @@ import { observationJson, observationsHeader } from '../validate/capture.js';
 import { TraceInputError } from '../trace/index.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
-import { heldSink, outputFor } from './output.js';
+import { heldSink, outputFor, yieldToSignals } from './output.js';
 
 /** `svmsim import FILE --from dmesg [-o OUT]` (dispatched from src/cli/import.ts). */
 export async function runDmesgImport(file: string, o: { output?: string }, io: CliIo): Promise<void> {
@@ -33,6 +33,7 @@ export async function runDmesgImport(file: string, o: { output?: string }, io: C
       if (batch.length > 1 << 16) {
         sink(batch);
         batch = '';
+        await yieldToSignals(); // Ctrl-C removes the temporary output file
       }
     }
     sink(batch);

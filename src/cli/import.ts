@@ -15,7 +15,7 @@ import { TraceWriter } from '../import/writer.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './main.js';
 import { DMESG, type CaptureOpts, type ImportCliOpts } from './commands.js';
-import { heldSink, outputFor } from './output.js';
+import { heldSink, outputFor, yieldToSignals } from './output.js';
 import { runDmesgImport } from './import-dmesg.js';
 
 export async function runImport(file: string, o: ImportCliOpts, io: CliIo): Promise<void> {
@@ -31,7 +31,12 @@ export async function runImport(file: string, o: ImportCliOpts, io: CliIo): Prom
   const { sink, flush } = heldSink(out.write);
   const writer = new TraceWriter(sink, `${file} (${importer.name})`);
   try {
-    await importer.run(file, writer, { gpuAccess: o.gpuAccess, pid: o.pid, reorderWindowNs: window });
+    await importer.run(file, writer, {
+      gpuAccess: o.gpuAccess,
+      pid: o.pid,
+      reorderWindowNs: window,
+      pause: yieldToSignals, // Ctrl-C removes the temporary output file
+    });
     const notes = writer.end();
     flush();
     for (const n of notes) io.stderr(`svmsim import: ${n}\n`);

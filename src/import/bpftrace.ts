@@ -23,6 +23,7 @@ import { FileLines, TraceInputError } from '../trace/index.js';
 import type { KernelObservation } from '../validate/observation.js';
 import { relativeNs, ReorderWindow } from './reorder.js';
 import {
+  PAUSE_EVERY,
   protOf,
   SkipCounter,
   type ImportedEvent,
@@ -402,9 +403,11 @@ export const bpftraceImporter: Importer = {
     ]);
     const skipped = new SkipCounter();
     const approximated = new SkipCounter();
+    let n = 0;
     for (const d of decodeBpftrace(file, header, o, skipped, approximated)) {
       if ('event' in d) sink.event(d.event);
       else sink.comment(observationComment(d.obs));
+      if (++n % PAUSE_EVERY === 0) await o.pause?.();
     }
     for (const note of [
       skipped.note('capture records not imported'),

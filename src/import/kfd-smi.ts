@@ -20,7 +20,14 @@
 
 import { FileLines, TraceInputError } from '../trace/index.js';
 import { relativeNs, ReorderWindow } from './reorder.js';
-import { SkipCounter, type ImportedEvent, type Importer, type ImportOptions, type ImportSink } from './types.js';
+import {
+  PAUSE_EVERY,
+  SkipCounter,
+  type ImportedEvent,
+  type Importer,
+  type ImportOptions,
+  type ImportSink,
+} from './types.js';
 
 const NUM = '(-?[0-9]+)';
 const HEXN = '([0-9a-fA-F]+)';
@@ -152,7 +159,11 @@ export const kfdSmiImporter: Importer = {
     ]);
     const skipped = new SkipCounter();
     const pids = new Set<number>();
-    for (const e of kfdEvents(file, o, skipped, pids)) sink.event(e);
+    let n = 0;
+    for (const e of kfdEvents(file, o, skipped, pids)) {
+      sink.event(e);
+      if (++n % PAUSE_EVERY === 0) await o.pause?.();
+    }
     if (pids.size > 1)
       sink.note(
         `events of ${pids.size} processes (${[...pids].sort((a, b) => a - b).join(', ')}) in one trace: pick one with --pid`,

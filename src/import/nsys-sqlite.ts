@@ -16,7 +16,14 @@
  */
 
 import { TraceInputError } from '../trace/index.js';
-import { SkipCounter, type ImportedEvent, type Importer, type ImportOptions, type ImportSink } from './types.js';
+import {
+  PAUSE_EVERY,
+  SkipCounter,
+  type ImportedEvent,
+  type Importer,
+  type ImportOptions,
+  type ImportSink,
+} from './types.js';
 
 const GPU = 'CUDA_UM_GPU_PAGE_FAULT_EVENTS';
 const CPU = 'CUDA_UM_CPU_PAGE_FAULT_EVENTS';
@@ -141,7 +148,9 @@ export const nsysSqliteImporter: Importer = {
         .prepare(`${parts.join(' UNION ALL ')} ORDER BY t, k, rid`)
         .safeIntegers(true)
         .iterate() as IterableIterator<Row>;
+      let n = 0;
       for (const r of rows) {
+        if (++n % PAUSE_EVERY === 0) await o.pause?.();
         const table = TABLES[Number(r.k)];
         const fail = (what: string) =>
           new TraceInputError(file, Number(r.rid), `table ${table} rowid ${r.rid}: ${what}`);

@@ -41,7 +41,15 @@ export interface ImportOptions {
   pid?: number;
   /** How far back in time a capture line may arrive after a later one (per-CPU buffers). */
   reorderWindowNs: bigint;
+  /**
+   * Lets the event loop run; importers await it every PAUSE_EVERY records, so that a signal
+   * (Ctrl-C removes a temporary `-o` file) is handled during a long import, not after it.
+   */
+  pause?: () => Promise<void>;
 }
+
+/** Records between two `ImportOptions.pause()` calls (a few ms of import work). */
+export const PAUSE_EVERY = 1 << 14;
 
 /** Where an importer writes: trace events, comment lines, and notes for stderr. */
 export interface ImportSink {

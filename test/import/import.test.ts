@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, test } from 'vitest';
 import { fc, test as fcTest } from '@fast-check/vitest';
+import { importerNamed } from '../../src/import/registry.js';
 import { ReorderWindow } from '../../src/import/reorder.js';
+import { PAUSE_EVERY } from '../../src/import/types.js';
 import { observationsFromBpftrace } from '../../src/validate/bpftrace.js';
 import type { KernelObservation } from '../../src/validate/observation.js';
 import { runCli } from '../cli-harness.js';
@@ -192,6 +194,26 @@ describe('import --from kfd-smi (KFD_SMI_EVENT_* of kfd_ioctl.h)', () => {
     expect(r.stderr).toContain('events of 2 processes (4338, 9999)');
     const one = await runCli(['import', `${FIX}/kfd-smi.txt`, '--pid', '4338']);
     expect(events(one.stdout)).toHaveLength(6);
+  });
+
+  test("a long import lets the event loop run every PAUSE_EVERY records (Ctrl-C removes `-o`'s temporary file during the import, not after it)", async () => {
+    const n = 2 * PAUSE_EVERY + 5;
+    const lines = Array.from(
+      { length: n },
+      (_, i) => `7 ${1000000 + i * 1000} -4338 @${(0x7f0000000 + i).toString(16)}(1) R`,
+    );
+    const file = join(dir, 'long-smi.txt');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    let pauses = 0;
+    let events = 0;
+    const sink = { header() {}, event: () => void events++, comment() {}, note() {} };
+    await importerNamed('kfd-smi')!.run(file, sink, {
+      gpuAccess: 'read',
+      reorderWindowNs: 0n,
+      pause: async () => void pauses++,
+    });
+    expect(events).toBe(n);
+    expect(pauses).toBe(2);
   });
 
   test('a payload that does not follow its KFD_EVENT_FMT_* is bad input at its line', async () => {

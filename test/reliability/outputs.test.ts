@@ -211,9 +211,18 @@ describe('pipes, full disks and signals', () => {
     expect(r.stderr).toBe('svmsim: standard output: no space left on device\n');
   });
 
-  test('Ctrl-C (SIGINT) and SIGTERM during `replay -o` / `gen -o` leave no temporary file and no partial output', async () => {
+  test('Ctrl-C (SIGINT) and SIGTERM during `replay -o` / `gen -o` / `import -o` leave no temporary file and no partial output', async () => {
     const trace = bigTrace('long.csv', 400000);
+    const smi = join(dir, 'long-smi.txt');
+    writeFileSync(
+      smi,
+      Array.from(
+        { length: 400000 },
+        (_, i) => `7 ${1000000 + i * 1000} -4338 @${(0x7f0000000 + i).toString(16)}(1) R\n`,
+      ).join(''),
+    );
     for (const [args, sig] of [
+      [['import', smi, '--from', 'kfd-smi', '-o', join(dir, 'sig.jsonl')], 'SIGINT'],
       [['replay', trace, '--format', 'json', '-o', join(dir, 'sig.json')], 'SIGINT'],
       [['gen', 'mixed', '-n', '100000000', '-o', join(dir, 'sig.csv')], 'SIGTERM'],
     ] as const) {
