@@ -328,6 +328,8 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
       for (const line of readFileSync(RESUME, 'utf8').split('\n'))
         if (line.trim()) {
           const { key, r } = JSON.parse(line);
+          // A run stopped by the timeout has no rusage: NaN was written as null.
+          if (typeof r === 'object') for (const k of ['cpuMs', 'rssMb']) r[k] ??= Number.NaN;
           res.set(key, r);
         }
     const record = (key, r) => {
