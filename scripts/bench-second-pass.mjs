@@ -24,14 +24,20 @@
 // SVMSIM_BENCH_GEN_PATTERNS, SVMSIM_BENCH_STARTS, SVMSIM_BENCH_COMPARE_EVENTS (0 skips a part too),
 // SVMSIM_BENCH_BEFORE_MAX_S (120: a baseline run predicted from its smaller size to take longer is
 // skipped and said so), SVMSIM_BENCH_TIMEOUT (1200 s wall per run), SVMSIM_BENCH_DIR (traces, bench/),
-// SVMSIM_BENCH_KEEP=1 (keep the traces).
+// SVMSIM_BENCH_KEEP=1 (keep the traces), SVMSIM_BENCH_LARGE_PATTERNS (formats: the patterns also run at
+// the largest of SVMSIM_BENCH_FORMAT_SIZES; default all), SVMSIM_BENCH_RESUME=FILE (formats: every
+// finished run is appended to FILE as a JSON line and not run again by a later bench with the same
+// FILE; the table is made from FILE and this run's rows; SVMSIM_BENCH_TABLE_ONLY=1 runs nothing and
+// prints the table of what FILE has).
+// The formats part prints its plan first (runs, CPU minutes from per-format µs per event, wall
+// minutes at the current load) and every run as it finishes, with the time left at the rate so far.
 //
 // Cost: the 10M-event runs of the fault-heavy patterns dominate (every format, at the model's
 // speed of the day: about 1-3 min CPU each at 9ee19e8's speed). For a quick pass:
 //   SVMSIM_BENCH_ONLY=second-pass SVMSIM_BENCH_FORMAT_SIZES=2000000 SVMSIM_BENCH_FLOOR_SIZES=1000000 npm run bench
 import { build } from 'esbuild';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -352,6 +358,9 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
   if (PARTS.includes('formats')) {
     const sizes = list('SVMSIM_BENCH_FORMAT_SIZES', '2000000,10000000').map(Number);
     const patterns = list('SVMSIM_BENCH_PATTERNS', PATTERNS_ALL.join(','));
+    /** Patterns run at the largest size too (default: all); the others only at the smaller sizes. */
+    const largePatterns = list('SVMSIM_BENCH_LARGE_PATTERNS', patterns.join(','));
+    const sizesOf = (pattern) => (sizes.length > 1 && !largePatterns.includes(pattern) ? sizes.slice(0, -1) : sizes);
     const formats = FORMATS.filter(([name]) =>
       list('SVMSIM_BENCH_FORMATS', FORMATS.map(([x]) => x).join(',')).includes(name),
     );
@@ -362,44 +371,95 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
     const argsOf = (fmtArgs, f, side) =>
       fmtArgs === null ? ['report', f, '-o', `${reportOut}.${side}`] : ['replay', f, ...fmtArgs];
     const res = new Map(); // `${pattern} ${n} ${format} ${side}` -> result | string
+    // Resumable: every finished run is appended to SVMSIM_BENCH_RESUME (JSON lines) and a run
+    // already there is not run again (delete the file, or a line, to measure again).
+    const RESUME = env.SVMSIM_BENCH_RESUME;
+    if (RESUME && existsSync(RESUME))
+      for (const line of readFileSync(RESUME, 'utf8').split('\n'))
+        if (line.trim()) {
+          const { key, r } = JSON.parse(line);
+          // A run stopped by the timeout has no rusage: NaN was written as null.
+          if (typeof r === 'object') for (const k of ['cpuMs', 'rssMb']) r[k] ??= Number.NaN;
+          res.set(key, r);
+        }
+    const record = (key, r) => {
+      res.set(key, r);
+      if (RESUME)
+        appendFileSync(
+          RESUME,
+          JSON.stringify({ key, r: typeof r === 'string' ? r : { ...r, out: '', err: '' } }) + '\n',
+        );
+    };
+    // Run-time estimate: CPU µs per event of this tree, per format, measured on this 2-core machine
+    // (fault-heavy patterns at 2M, 22:00 on 2026-11-30; mixed-like patterns ~5x cheaper); gen ~0.7 µs.
+    const US_PER_EVENT = {
+      summary: 3.5,
+      table: 9.5,
+      'by-range': 17,
+      json: 12.5,
+      jsonl: 10.5,
+      perfetto: 23,
+      dmesg: 10,
+      report: 6,
+    };
+    const light = (pattern) => !FAULT_HEAVY.includes(pattern);
+    const predictS = (pattern, n, name) => (n * (US_PER_EVENT[name] ?? 10)) / 1e6 / (light(pattern) ? 5 : 1);
+    const plan = [];
+    for (const pattern of patterns)
+      for (const n of sizesOf(pattern))
+        for (const [name] of formats)
+          for (const side of old ? ['before', 'after'] : ['after'])
+            if (!res.has(`${pattern} ${n} ${name} ${side}`))
+              plan.push(predictS(pattern, n, name) * (side === 'before' ? 1.5 : 1));
+    const planS = plan.reduce((a, b) => a + b, 0);
+    const share = Math.min(1, os.cpus().length / Math.max(1, os.loadavg()[0] + JOBS));
+    log(
+      `formats: ${plan.length} runs to do (${res.size} already in ${RESUME ?? 'no resume file'}), about ${(planS / 60).toFixed(0)} min of CPU; ` +
+        `at load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores with ${JOBS} job(s): about ${(planS / 60 / JOBS / share).toFixed(0)} min wall (plus trace generation)`,
+    );
+    let doneS = 0;
+    const t0 = Date.now();
     const skipped = [];
     for (const pattern of patterns) {
-      for (let si = 0; si < sizes.length; si++) {
-        const n = sizes[si];
+      const psizes = sizesOf(pattern);
+      for (let si = 0; si < psizes.length; si++) {
+        const n = psizes[si];
+        const want = formats.flatMap(([name]) =>
+          (old ? ['before', 'after'] : ['after']).map((side) => `${pattern} ${n} ${name} ${side}`),
+        );
+        if (want.every((k) => res.has(k)) || env.SVMSIM_BENCH_TABLE_ONLY === '1') continue;
         const f = genTrace(pattern, n);
         const tasks = [];
+        const run = (name, side, cli, fa) => async () => {
+          const key = `${pattern} ${n} ${name} ${side}`;
+          const r = await proc(cli, argsOf(fa, f, side), { timeoutS: TIMEOUT_S });
+          record(key, r);
+          doneS += predictS(pattern, n, name) * (side === 'before' ? 1.5 : 1);
+          const el = (Date.now() - t0) / 1000;
+          log(
+            `formats ${pattern} ${fmt(n)} ${name} ${side}: ${cell(r)}  [${((doneS / planS) * 100).toFixed(0)} % of the estimate; about ${Math.max(0, ((el / doneS) * (planS - doneS)) / 60).toFixed(0)} min to go]`,
+          );
+        };
         for (const [name, fa] of formats) {
-          if (old) {
-            const prev = si > 0 ? res.get(`${pattern} ${sizes[si - 1]} ${name} before`) : undefined;
+          if (old && !res.has(`${pattern} ${n} ${name} before`)) {
+            const prev = si > 0 ? res.get(`${pattern} ${psizes[si - 1]} ${name} before`) : undefined;
             const predicted =
               prev && typeof prev !== 'string'
                 ? prev.code === 0
-                  ? (prev.cpuMs / 1000) * (n / sizes[si - 1])
+                  ? (prev.cpuMs / 1000) * (n / psizes[si - 1])
                   : Number.POSITIVE_INFINITY
                 : 0;
             if (predicted > BEFORE_MAX_S) {
-              res.set(
+              record(
                 `${pattern} ${n} ${name} before`,
                 prev.code === 0 ? `skipped (≈ ${predicted.toFixed(0)} s)` : 'skipped (failed smaller)',
               );
               skipped.push(`${pattern} ${fmt(n)} ${name}`);
-            } else
-              tasks.push(async () =>
-                res.set(
-                  `${pattern} ${n} ${name} before`,
-                  await proc(old.cli, argsOf(fa, f, 'before'), { timeoutS: TIMEOUT_S }),
-                ),
-              );
+            } else tasks.push(run(name, 'before', old.cli, fa));
           }
-          tasks.push(async () =>
-            res.set(`${pattern} ${n} ${name} after`, await proc(NEW, argsOf(fa, f, 'after'), { timeoutS: TIMEOUT_S })),
-          );
+          if (!res.has(`${pattern} ${n} ${name} after`)) tasks.push(run(name, 'after', NEW, fa));
         }
         await pool(tasks, JOBS);
-        for (const [name] of formats)
-          log(
-            `formats ${pattern} ${fmt(n)} ${name}: ${old ? `${cell(res.get(`${pattern} ${n} ${name} before`))} -> ` : ''}${cell(res.get(`${pattern} ${n} ${name} after`))}`,
-          );
         drop(f);
       }
     }

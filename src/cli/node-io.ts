@@ -319,17 +319,12 @@ function tempFile(): TempStore {
   unlinkSync(path);
   let size = 0;
   return {
-    append(text) {
-      const b = Buffer.from(text, 'utf8');
-      writeSync(fd, b, 0, b.length, size);
-      size += b.length;
+    append(bytes) {
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at, size + at);
+      size += bytes.length;
     },
     size: () => size,
-    read(pos, len) {
-      const b = Buffer.allocUnsafe(len);
-      const n = readSync(fd, b, 0, len, pos);
-      return b.subarray(0, n);
-    },
+    read: (pos, into) => readSync(fd, into, 0, into.length, pos),
     dispose() {
       if (fd >= 0) closeSync(fd);
       fd = -1;

@@ -19,7 +19,7 @@ import { describe } from './describe.js';
 import { humanPages, span } from './format.js';
 import type { EventEcho } from './reporter.js';
 import { SpanIndex } from './open-spans.js';
-import { ExternalSorter, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
+import { ByteWriter, ExternalSorter, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
 
 /** Columns of an open history in its SpanIndex slot. */
 const N = 0; // creation number: histories print in this order
@@ -28,25 +28,13 @@ const CREATED = 2; // seq of the event that created it
 const MARK = 3; // last decision that attached a line (one line per decision)
 
 /**
- * A line of the report: key = 2 × history number (+1 for body lines, 0 for the heading). A
- * heading carries its process (`pid`, else -1): whether to name it is known only at the end.
+ * A line of the report is a sorter record: keys [2 × history number (+1 for body lines, 0 for the
+ * heading), process] and its text. A heading carries its process (`pid`, else -1): whether to
+ * name it is known only at the end.
  */
-interface Line {
-  key: number;
-  pid: number;
-  text: string;
-}
-
-const LINES: SortSpec<Line> = {
-  compare: (a, b) => a.key - b.key,
-  encode: (r) => `${r.key} ${r.pid} ${r.text}`,
-  decode: (s) => {
-    const a = s.indexOf(' ');
-    const b = s.indexOf(' ', a + 1);
-    return { key: Number(s.slice(0, a)), pid: Number(s.slice(a + 1, b)), text: s.slice(b + 1) };
-  },
-  weight: (r) => r.text.length + 24,
-};
+const KEY = 0;
+const LPID = 1;
+const LINES: SortSpec = { keys: 2, compare: (ka, ia, kb, ib) => ka[ia + KEY] - kb[ib + KEY] };
 
 /** The spans a decision is about, for attaching it to range histories. */
 export function spansOf(d: Decision): RangeRef[] {
@@ -79,7 +67,7 @@ export function spansOf(d: Decision): RangeRef[] {
 }
 
 export class RangeHistory {
-  private readonly lines: ExternalSorter<Line>;
+  private readonly lines: ExternalSorter;
   /** Open histories (by 2M block, in columns: open-spans.ts). */
   private readonly open = new SpanIndex(4);
   private created = 0;
@@ -120,7 +108,7 @@ export class RangeHistory {
           open.cols[c + MARK] = mark;
           tag ??= `#${res.seq} ${res.op}${echo.pid !== undefined ? ` pid ${echo.pid}` : ''} (line ${echo.line})`;
           text ??= `    ${tag}${fault}: ${describe(d)}`;
-          this.lines.push({ key: open.cols[c + N] * 2 + 1, pid: -1, text });
+          this.line(open.cols[c + N] * 2 + 1, -1, text);
         });
       }
       if (d.code === 'gc_range' || d.code === 'madvise_range_remove') this.closeExact(pid, d.range);
@@ -133,6 +121,12 @@ export class RangeHistory {
     this.open.cols[c + N] = this.created++;
     this.open.cols[c + PID] = pid;
     this.open.cols[c + CREATED] = seq;
+  }
+
+  private line(key: number, pid: number, text: string): void {
+    this.lines.next[KEY] = key;
+    this.lines.next[LPID] = pid;
+    this.lines.push(text);
   }
 
   /** Close the open histories of exactly this span (its heading can be written now). */
@@ -150,23 +144,23 @@ export class RangeHistory {
     const start = o.start[h];
     const end = o.end[h];
     const text = `range ${span(start, end)} ${humanPages(end - start)}, created at #${o.cols[c + CREATED]}${destroyed ? ', destroyed' : ''}`;
-    this.lines.push({ key: o.cols[c + N] * 2, pid: o.cols[c + PID], text });
+    this.line(o.cols[c + N] * 2, o.cols[c + PID], text);
     o.remove(h);
   }
 
   /** Write every history, in creation order (each line ends in '\n'). */
   writeTo(write: (s: string) => void): void {
     for (const h of this.open.all()) this.close(h, false);
-    let out = '';
     const named = this.pids.size > 1;
-    this.lines.drain((l) => {
-      out += (named && l.pid >= 0 ? `pid ${l.pid} ` : '') + l.text + '\n';
-      if (out.length >= 1 << 16) {
-        write(out);
-        out = '';
-      }
+    const out = new ByteWriter(write);
+    this.lines.drain((keys, at, bytes, from, to) => {
+      const pid = keys[at + LPID];
+      if (named && pid >= 0) out.text(`pid ${pid} `);
+      out.bytes(bytes, from, to);
+      out.text('\n');
+      out.end();
     });
-    if (out !== '') write(out);
+    out.flush();
   }
 
   /** The whole text at once (small replays, tests). */

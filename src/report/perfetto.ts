@@ -31,7 +31,7 @@ import type { FinalState } from '../core/simulator.js';
 import { hexPage, humanPages, span } from './format.js';
 import type { EventEcho, Reporter, Sink } from './reporter.js';
 import { SpanIndex } from './open-spans.js';
-import { ExternalSorter, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
+import { ByteWriter, ExternalSorter, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
 
 /** A time in both bases: event index (s) and trace time in µs (n). */
 interface Ts {
@@ -39,22 +39,24 @@ interface Ts {
   n: number;
 }
 
-/** One trace event, as JSON text around its time (and duration for slices). */
-interface PEvent {
-  tid: number;
-  /** 0 for metadata (first in a track), 1 otherwise. */
-  m: number;
-  tsS: number;
-  tsN: number;
-  /** Slices: duration in each base; -1 for other events. */
-  durS: number;
-  durN: number;
-  /** 1 for "bound" slices (after residency slices at equal times). */
-  bound: number;
-  /** JSON before the time, and after the time (and duration). */
-  pre: string;
-  post: string;
-}
+/**
+ * One trace event is a sorter record (spill.ts): the keys below, and as payload its JSON before
+ * the time (`pre`, ASCII: fixed texts and names of ASCII words) followed by its JSON after the
+ * time (and duration): `PRE` is the length of `pre`.
+ */
+const E_TID = 0;
+/** 0 for metadata (first in a track), 1 otherwise. */
+const E_M = 1;
+/** Time in each base: event index (S), trace time in µs (N). */
+const E_TS_S = 2;
+const E_TS_N = 3;
+/** Slices: duration in each base; -1 for other events. */
+const E_DUR_S = 4;
+const E_DUR_N = 5;
+/** 1 for "bound" slices (after residency slices at equal times). */
+const E_BOUND = 6;
+const E_PRE = 7;
+const E_KEYS = 8;
 
 /** Columns of an open range track in its SpanIndex slot (open-spans.ts). */
 const TID = 0;
@@ -80,7 +82,7 @@ const META =
 
 export class PerfettoReporter implements Reporter {
   readonly wantsEvents = true;
-  private readonly events: ExternalSorter<PEvent>;
+  private readonly events: ExternalSorter;
   /** Open range tracks (at most one per start address), in columns. */
   private readonly open = new SpanIndex(W);
   private nextTid = 100;
@@ -95,42 +97,20 @@ export class PerfettoReporter implements Reporter {
     newStore: () => TempStore = memoryStore,
     runBytes = RUN_BYTES,
   ) {
-    const spec: SortSpec<PEvent> = {
-      compare: (a, b) =>
+    const spec: SortSpec = {
+      keys: E_KEYS,
+      compare: (a, i, b, j) =>
         this.anyTime
-          ? a.tid - b.tid ||
-            a.m - b.m ||
-            a.tsN - b.tsN ||
-            Math.max(b.durN, 0) - Math.max(a.durN, 0) ||
-            a.bound - b.bound
-          : a.tid - b.tid ||
-            a.m - b.m ||
-            a.tsS - b.tsS ||
-            Math.max(b.durS, 0) - Math.max(a.durS, 0) ||
-            a.bound - b.bound,
-      encode: (e) => `${e.tid} ${e.m} ${e.tsS} ${e.tsN} ${e.durS} ${e.durN} ${e.bound}\t${e.pre}\t${e.post}`,
-      decode: (line) => {
-        let at = 0;
-        const next = () => {
-          const sp = line.indexOf(' ', at);
-          const v = Number(line.slice(at, sp));
-          at = sp + 1;
-          return v;
-        };
-        const tid = next();
-        const m = next();
-        const tsS = next();
-        const tsN = next();
-        const durS = next();
-        const durN = next();
-        const t1 = line.indexOf('\t', at);
-        const bound = Number(line.slice(at, t1));
-        const t2 = line.indexOf('\t', t1 + 1);
-        return { tid, m, tsS, tsN, durS, durN, bound, pre: line.slice(t1 + 1, t2), post: line.slice(t2 + 1) };
-      },
-      weight: (e) => e.pre.length + e.post.length + 48,
-      // Zero-length slices (a state entered and left within one event) are dropped.
-      keep: (e) => (this.anyTime ? e.durN : e.durS) !== 0,
+          ? a[i + E_TID] - b[j + E_TID] ||
+            a[i + E_M] - b[j + E_M] ||
+            a[i + E_TS_N] - b[j + E_TS_N] ||
+            Math.max(b[j + E_DUR_N], 0) - Math.max(a[i + E_DUR_N], 0) ||
+            a[i + E_BOUND] - b[j + E_BOUND]
+          : a[i + E_TID] - b[j + E_TID] ||
+            a[i + E_M] - b[j + E_M] ||
+            a[i + E_TS_S] - b[j + E_TS_S] ||
+            Math.max(b[j + E_DUR_S], 0) - Math.max(a[i + E_DUR_S], 0) ||
+            a[i + E_BOUND] - b[j + E_BOUND],
     };
     this.events = new ExternalSorter(spec, newStore, runBytes);
   }
@@ -153,7 +133,30 @@ export class PerfettoReporter implements Reporter {
   }
 
   private push(tid: number, ts: Ts, pre: string, post: string, m = 1): void {
-    this.events.push({ tid, m, tsS: ts.s, tsN: ts.n, durS: -1, durN: -1, bound: 0, pre, post });
+    this.record(tid, m, ts.s, ts.n, -1, -1, 0, pre, post);
+  }
+
+  private record(
+    tid: number,
+    m: number,
+    tsS: number,
+    tsN: number,
+    durS: number,
+    durN: number,
+    bound: number,
+    pre: string,
+    post: string,
+  ): void {
+    const k = this.events.next;
+    k[E_TID] = tid;
+    k[E_M] = m;
+    k[E_TS_S] = tsS;
+    k[E_TS_N] = tsN;
+    k[E_DUR_S] = durS;
+    k[E_DUR_N] = durN;
+    k[E_BOUND] = bound;
+    k[E_PRE] = pre.length;
+    this.events.push(pre + post);
   }
 
   /** A complete slice; one empty in a base is dropped there. */
@@ -161,17 +164,17 @@ export class PerfettoReporter implements Reporter {
     const durS = to.s - from.s;
     const durN = to.n - from.n;
     if (durS <= 0 && durN <= 0) return;
-    this.events.push({
+    this.record(
       tid,
-      m: 1,
-      tsS: from.s,
-      tsN: from.n,
-      durS: Math.max(durS, 0),
-      durN: Math.max(durN, 0),
-      bound: name === 'bound' ? 1 : 0,
-      pre: `{"name":"${name}","ph":"X","ts":`,
-      post: `,"pid":${PID},"tid":${tid}}`,
-    });
+      1,
+      from.s,
+      from.n,
+      Math.max(durS, 0),
+      Math.max(durN, 0),
+      name === 'bound' ? 1 : 0,
+      `{"name":"${name}","ph":"X","ts":`,
+      `,"pid":${PID},"tid":${tid}}`,
+    );
   }
 
   private instant(name: string, tid: number, ts: Ts, args: string): void {
@@ -343,18 +346,24 @@ export class PerfettoReporter implements Reporter {
       if (!faultsPerMs.has(b + 1)) this.counter('GPU faults per ms', at((b + 1) * 1000), '{"faults":0}');
     }
     const time = this.anyTime ? 'trace t (us)' : 'event index';
-    let out = `{"displayTimeUnit":"ms","otherData":{"generator":"svmsim","time":"${time}"},"traceEvents":[${META}`;
+    const out = new ByteWriter(this.write);
+    out.text(`{"displayTimeUnit":"ms","otherData":{"generator":"svmsim","time":"${time}"},"traceEvents":[${META}`);
     const anyTime = this.anyTime;
-    this.events.drain((e) => {
-      out += anyTime
-        ? `,${e.pre}${e.tsN}${e.durN >= 0 ? `,"dur":${e.durN}` : ''}${e.post}`
-        : `,${e.pre}${e.tsS}${e.durS >= 0 ? `,"dur":${e.durS}` : ''}${e.post}`;
-      if (out.length >= 1 << 16) {
-        this.write(out);
-        out = '';
-      }
+    const TS = anyTime ? E_TS_N : E_TS_S;
+    const DUR = anyTime ? E_DUR_N : E_DUR_S;
+    this.events.drain((k, at, bytes, from, to) => {
+      const dur = k[at + DUR];
+      // Zero-length slices (a state entered and left within one event) are dropped.
+      if (dur === 0) return;
+      const mid = from + k[at + E_PRE];
+      out.text(',');
+      out.bytes(bytes, from, mid);
+      out.text(dur >= 0 ? `${k[at + TS]},"dur":${dur}` : `${k[at + TS]}`);
+      out.bytes(bytes, mid, to);
+      out.end();
     });
-    this.write(out + ']}\n');
+    out.text(']}\n');
+    out.flush();
   }
 }
 

@@ -1,32 +1,35 @@
 /**
- * DOC: Spilling sorted output to temporary storage (external merge sort)
+ * DOC: Spilling sorted output to temporary storage (external merge sort, records as bytes)
  *
  * Some reports are not in trace order: `--by-range` groups decisions per range in creation order,
  * `--format perfetto` sorts its events per track by time. Holding every line until the end grows
  * with the trace (millions of events: gigabytes). Instead a report pushes records into an
- * ExternalSorter: records collect in memory up to RUN_BYTES (an estimate of their text size),
- * are then sorted (stably) and appended as one "run" to a temporary store, and at the end the
- * runs are merged (a binary heap over one read cursor per run). Memory is one run plus the read
- * buffers (MERGE_BYTES shared by all cursors), whatever the trace length; a short replay never
- * touches the temporary store. Runs are small (2 MiB of text) on purpose: a run survives young
- * collections before it spills, and smaller runs leave less old garbage, so peak RSS stays low.
+ * ExternalSorter: a record is a fixed number of numeric sort keys plus a payload text. Records
+ * are encoded at once into one reused byte arena (the payload as UTF-8) and a Float64Array of
+ * keys, so a record leaves no JavaScript object behind: nothing the report holds survives a young
+ * collection, and the old generation does not fill with dead lines (with records held as objects
+ * until their run spilled, V8 promoted every one of them and peak RSS rose by 100-150 MB). When
+ * the arena holds RUN_BYTES the run is sorted (an index sort over the keys, stable) and appended
+ * to a temporary store as binary records (keys as varints or doubles, payload length, payload);
+ * at the end the runs are merged (a binary heap over one read cursor per run). Memory is one arena,
+ * its key column and the read buffers (MERGE_BYTES shared by all cursors), whatever the trace
+ * length; a short replay never touches the temporary store.
  *
- * Ties keep push order: stable sort within a run, then the run index across runs.
+ * Ties keep push order: the index within a run, then the run index across runs.
  * The temporary store is given by the caller (a file from the CLI, memory by default), so this
  * module does no I/O of its own.
  */
 
 /** Append-only temporary storage read back by byte position. */
 export interface TempStore {
-  append(text: string): void;
+  /** Append these bytes (the caller reuses the buffer afterwards). */
+  append(bytes: Uint8Array): void;
   /** Bytes appended so far. */
   size(): number;
-  /** Up to `len` bytes at `pos`. */
-  read(pos: number, len: number): Uint8Array;
+  /** Read up to `into.length` bytes at `pos` into `into`; the count read. */
+  read(pos: number, into: Uint8Array): number;
   dispose(): void;
 }
-
-const encoder = new TextEncoder();
 
 /** A TempStore in memory (tests, library use without a file system). */
 export function memoryStore(): TempStore {
@@ -34,14 +37,13 @@ export function memoryStore(): TempStore {
   let total = 0;
   let joined: Uint8Array | undefined;
   return {
-    append(text) {
-      const b = encoder.encode(text);
-      parts.push(b);
-      total += b.length;
+    append(bytes) {
+      parts.push(bytes.slice());
+      total += bytes.length;
       joined = undefined;
     },
     size: () => total,
-    read(pos, len) {
+    read(pos, into) {
       if (joined === undefined) {
         joined = new Uint8Array(total);
         let at = 0;
@@ -50,7 +52,9 @@ export function memoryStore(): TempStore {
           at += p.length;
         }
       }
-      return joined.subarray(pos, Math.min(total, pos + len));
+      const n = Math.max(0, Math.min(into.length, total - pos));
+      into.set(joined.subarray(pos, pos + n));
+      return n;
     },
     dispose() {
       parts.length = 0;
@@ -59,140 +63,272 @@ export function memoryStore(): TempStore {
   };
 }
 
-/** How records are ordered and stored. Encoded records are one line each (no '\n'). */
-export interface SortSpec<R> {
-  compare(a: R, b: R): number;
-  encode(r: R): string;
-  decode(line: string): R;
-  /** Approximate bytes of a record (its text), for sizing runs. */
-  weight(r: R): number;
-  /** Records to leave out when reading runs back (default: keep all). */
-  keep?(r: R): boolean;
+/** How records are ordered: `keys` numbers per record, compared by `compare`. */
+export interface SortSpec {
+  keys: number;
+  /** Order of two records from their keys, `ka[ia .. ia + keys)` and `kb[ib .. ib + keys)`. */
+  compare(ka: Float64Array, ia: number, kb: Float64Array, ib: number): number;
 }
 
-/** Text bytes collected in memory before a run is sorted and spilled. */
-export const RUN_BYTES = 2 << 20;
+/**
+ * A record handed back by ExternalSorter.drain: keys at `keys[at .. at + spec.keys)`, payload
+ * bytes `bytes[from .. to)`. Views into the sorter's buffers: valid only during the call.
+ */
+export type Each = (keys: Float64Array, at: number, bytes: Uint8Array, from: number, to: number) => void;
+
+/** Payload bytes collected in the arena before a run is sorted and spilled. */
+export const RUN_BYTES = 4 << 20;
 /** Bytes read from the store per refill of a run cursor (at most; see MERGE_BYTES). */
 const READ_BYTES = 64 << 10;
 /** Read buffers of all run cursors together: with many runs each reads less at a time. */
 const MERGE_BYTES = 16 << 20;
+/** Bytes of the staging buffer a run is written through. */
+const WRITE_BYTES = 256 << 10;
+
+const encoder = new TextEncoder();
+
+/**
+ * Keys in a spilled run: an integer of at most 2^31 in magnitude (most keys: times, track and
+ * history numbers, flags) is a LEB128 varint of twice its zigzag code; any other number is the
+ * varint 1 and the 8 bytes of the double (little-endian). Then the payload length (varint) and
+ * the payload.
+ */
+const MAX_HEAD = (k: number) => k * 9 + 5;
+
+function putVarint(out: Uint8Array, n: number, v: number): number {
+  while (v >= 128) {
+    out[n++] = (v % 128) | 128;
+    v = Math.floor(v / 128);
+  }
+  out[n++] = v;
+  return n;
+}
+
+/** Write keys[at .. at + k) and the payload length at out[n]; the next free byte. */
+function putHead(out: Uint8Array, view: DataView, n: number, keys: Float64Array, at: number, k: number, len: number) {
+  for (let j = 0; j < k; j++) {
+    const v = keys[at + j];
+    if (Number.isInteger(v) && v >= -(2 ** 31) && v <= 2 ** 31 && !Object.is(v, -0)) {
+      n = putVarint(out, n, (v < 0 ? -2 * v - 1 : 2 * v) * 2);
+    } else {
+      out[n++] = 1;
+      view.setFloat64(n, v, true);
+      n += 8;
+    }
+  }
+  return putVarint(out, n, len);
+}
 
 /** Reads one spilled run back, record by record. */
-class RunCursor<R> {
-  private lines: string[] = [];
-  private i = 0;
+class RunCursor {
+  private buf: Uint8Array;
+  private view: DataView;
+  /** Next unread byte in buf, and the end of the valid bytes. */
+  private p = 0;
+  private lim = 0;
   private pos: number;
-  private rest = new Uint8Array(0);
-  private readonly decoder = new TextDecoder();
-  head: R | undefined;
+  readonly keys: Float64Array;
+  from = 0;
+  to = 0;
 
   constructor(
     private readonly store: TempStore,
     from: number,
-    private readonly to: number,
-    private readonly spec: SortSpec<R>,
+    private readonly end: number,
     readonly run: number,
-    private readonly readBytes: number,
+    readBytes: number,
+    private readonly k: number,
   ) {
     this.pos = from;
-    this.advance();
+    this.buf = new Uint8Array(Math.max(readBytes, MAX_HEAD(k)));
+    this.view = new DataView(this.buf.buffer);
+    this.keys = new Float64Array(k);
   }
 
-  private refill(): boolean {
-    while (this.pos < this.to) {
-      const chunk = this.store.read(this.pos, Math.min(this.readBytes, this.to - this.pos));
-      if (chunk.length === 0) break;
-      this.pos += chunk.length;
-      let buf = chunk;
-      if (this.rest.length > 0) {
-        buf = new Uint8Array(this.rest.length + chunk.length);
-        buf.set(this.rest, 0);
-        buf.set(chunk, this.rest.length);
-      }
-      const nl = buf.lastIndexOf(10);
-      if (nl < 0) {
-        this.rest = buf.slice();
-        continue;
-      }
-      this.rest = buf.slice(nl + 1);
-      this.lines = this.decoder.decode(buf.subarray(0, nl)).split('\n');
-      this.i = 0;
-      return true;
+  /** Make `n` bytes from `p` available, or as many as the run has left; the bytes available. */
+  private need(n: number): number {
+    if (this.lim - this.p >= n || this.pos >= this.end) return this.lim - this.p;
+    const rest = this.lim - this.p;
+    if (n > this.buf.length) {
+      const b = new Uint8Array(Math.max(n, this.buf.length * 2));
+      b.set(this.buf.subarray(this.p, this.lim));
+      this.buf = b;
+      this.view = new DataView(b.buffer);
+    } else this.buf.copyWithin(0, this.p, this.lim);
+    this.p = 0;
+    this.lim = rest;
+    while (this.lim < n && this.pos < this.end) {
+      const want = Math.min(this.buf.length - this.lim, this.end - this.pos);
+      const got = this.store.read(this.pos, this.buf.subarray(this.lim, this.lim + want));
+      if (got === 0) break;
+      this.pos += got;
+      this.lim += got;
     }
-    return false;
+    return this.lim - this.p;
   }
 
-  /** Move `head` to the next kept record (undefined at the end of the run). */
-  advance(): void {
+  private varint(): number {
+    const b = this.buf;
+    let v = 0;
+    let mul = 1;
     for (;;) {
-      if (this.i >= this.lines.length && !this.refill()) {
-        this.head = undefined;
-        return;
-      }
-      const r = this.spec.decode(this.lines[this.i++]);
-      if (this.spec.keep === undefined || this.spec.keep(r)) {
-        this.head = r;
-        return;
+      const x = b[this.p++];
+      v += (x & 127) * mul;
+      if (x < 128) return v;
+      mul *= 128;
+    }
+  }
+
+  /** Move to the next record (false at the end of the run). */
+  advance(): boolean {
+    const k = this.k;
+    if (this.need(MAX_HEAD(k)) === 0) return false;
+    for (let i = 0; i < k; i++) {
+      const z = this.varint();
+      if (z === 1) {
+        this.keys[i] = this.view.getFloat64(this.p, true);
+        this.p += 8;
+      } else {
+        const u = z / 2;
+        this.keys[i] = u % 2 === 1 ? -(u + 1) / 2 : u / 2;
       }
     }
+    const len = this.varint();
+    if (this.need(len) < len) throw new Error('spill: a run ends inside a record');
+    this.from = this.p;
+    this.to = this.p + len;
+    this.p = this.to;
+    return true;
+  }
+
+  get bytes(): Uint8Array {
+    return this.buf;
   }
 }
 
-export class ExternalSorter<R> {
-  private buf: R[] = [];
-  private bytes = 0;
+export class ExternalSorter {
+  /** Keys of the record to push next (`spec.keys` of them): set them, then push(). */
+  readonly next: Float64Array;
+  private keys: Float64Array;
+  private off: Uint32Array;
+  private len: Uint32Array;
+  private arena: Uint8Array;
+  private used = 0;
+  private count = 0;
   private store: TempStore | undefined;
   /** [from, to) byte spans of the spilled runs, in order. */
   private readonly runs: [number, number][] = [];
 
   constructor(
-    private readonly spec: SortSpec<R>,
+    private readonly spec: SortSpec,
     private readonly newStore: () => TempStore = memoryStore,
     private readonly runBytes = RUN_BYTES,
     private readonly mergeBytes = MERGE_BYTES,
-  ) {}
+  ) {
+    this.next = new Float64Array(spec.keys);
+    const cap = 1024;
+    this.keys = new Float64Array(cap * spec.keys);
+    this.off = new Uint32Array(cap);
+    this.len = new Uint32Array(cap);
+    this.arena = new Uint8Array(Math.min(64 << 10, Math.max(runBytes, 256)));
+  }
 
-  push(r: R): void {
-    this.buf.push(r);
-    this.bytes += this.spec.weight(r);
-    if (this.bytes >= this.runBytes) this.cut();
+  /** Push a record: the keys set in `next`, and this payload text. */
+  push(text: string): void {
+    const k = this.spec.keys;
+    if (this.count * k === this.keys.length) this.growIndex();
+    if (this.used + text.length * 3 > this.arena.length) this.growArena(this.used + text.length * 3);
+    const written = encoder.encodeInto(text, this.arena.subarray(this.used)).written;
+    this.keys.set(this.next, this.count * k);
+    this.off[this.count] = this.used;
+    this.len[this.count] = written;
+    this.count++;
+    this.used += written;
+    if (this.used >= this.runBytes) this.cut();
+  }
+
+  private growIndex(): void {
+    const cap = this.off.length * 2;
+    const keys = new Float64Array(cap * this.spec.keys);
+    keys.set(this.keys);
+    this.keys = keys;
+    const off = new Uint32Array(cap);
+    off.set(this.off);
+    this.off = off;
+    const len = new Uint32Array(cap);
+    len.set(this.len);
+    this.len = len;
+  }
+
+  private growArena(need: number): void {
+    let cap = this.arena.length * 2;
+    while (cap < need) cap *= 2;
+    const a = new Uint8Array(cap);
+    a.set(this.arena.subarray(0, this.used));
+    this.arena = a;
+  }
+
+  /** The records in memory, in order (indices). */
+  private sorted(): Uint32Array {
+    const k = this.spec.keys;
+    const keys = this.keys;
+    const cmp = this.spec.compare;
+    const idx = new Uint32Array(this.count);
+    for (let i = 0; i < idx.length; i++) idx[i] = i;
+    return idx.sort((a, b) => cmp(keys, a * k, keys, b * k) || a - b);
   }
 
   /** End the current run: sort it with the current order and spill it. */
   cut(): void {
-    if (this.buf.length === 0) return;
-    const sorted = this.buf.sort((a, b) => this.spec.compare(a, b));
-    this.buf = [];
-    this.bytes = 0;
-    this.store ??= this.newStore();
-    const from = this.store.size();
-    let text = '';
-    for (const r of sorted) {
-      text += this.spec.encode(r) + '\n';
-      if (text.length >= READ_BYTES * 16) {
-        this.store.append(text);
-        text = '';
+    if (this.count === 0) return;
+    const k = this.spec.keys;
+    const store = (this.store ??= this.newStore());
+    const from = store.size();
+    const out = new Uint8Array(WRITE_BYTES);
+    const view = new DataView(out.buffer);
+    let n = 0;
+    const flush = () => {
+      if (n > 0) store.append(out.subarray(0, n));
+      n = 0;
+    };
+    const head = MAX_HEAD(k);
+    for (const i of this.sorted()) {
+      const len = this.len[i];
+      if (n + head + len > out.length) flush();
+      const at = this.off[i];
+      if (head + len > out.length) {
+        // A record larger than the staging buffer: its head, then its payload directly.
+        n = putHead(out, view, 0, this.keys, i * k, k, len);
+        flush();
+        store.append(this.arena.subarray(at, at + len));
+        continue;
       }
+      n = putHead(out, view, n, this.keys, i * k, k, len);
+      out.set(this.arena.subarray(at, at + len), n);
+      n += len;
     }
-    if (text !== '') this.store.append(text);
-    this.runs.push([from, this.store.size()]);
+    flush();
+    this.runs.push([from, store.size()]);
+    this.count = 0;
+    this.used = 0;
   }
 
   /** Every record pushed, in order; then the temporary store is released. */
-  drain(each: (r: R) => void): void {
-    const keep = this.spec.keep;
-    const cmp = (a: R, b: R) => this.spec.compare(a, b);
+  drain(each: Each): void {
+    const k = this.spec.keys;
     if (this.runs.length === 0) {
       // Everything fitted in memory: no temporary store at all.
-      for (const r of this.buf.sort(cmp)) if (keep === undefined || keep(r)) each(r);
-      this.buf = [];
+      for (const i of this.sorted()) each(this.keys, i * k, this.arena, this.off[i], this.off[i] + this.len[i]);
+      this.count = 0;
+      this.used = 0;
       return;
     }
     this.cut();
     const store = this.store!;
-    const heap: RunCursor<R>[] = [];
-    const less = (a: RunCursor<R>, b: RunCursor<R>) => {
-      const c = cmp(a.head!, b.head!);
+    const cmp = this.spec.compare;
+    const heap: RunCursor[] = [];
+    const less = (a: RunCursor, b: RunCursor) => {
+      const c = cmp(a.keys, 0, b.keys, 0);
       return c < 0 || (c === 0 && a.run < b.run);
     };
     const down = (i: number) => {
@@ -209,17 +345,16 @@ export class ExternalSorter<R> {
       READ_BYTES,
       Math.max(Math.min(4096, this.mergeBytes), Math.floor(this.mergeBytes / this.runs.length)),
     );
-    this.runs.forEach(([from, to], run) => {
-      const c = new RunCursor(store, from, to, this.spec, run, readBytes);
-      if (c.head !== undefined) heap.push(c);
-    });
-    for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
     try {
+      this.runs.forEach(([from, to], run) => {
+        const c = new RunCursor(store, from, to, run, readBytes, k);
+        if (c.advance()) heap.push(c);
+      });
+      for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
       while (heap.length > 0) {
         const top = heap[0];
-        each(top.head!);
-        top.advance();
-        if (top.head === undefined) {
+        each(top.keys, 0, top.bytes, top.from, top.to);
+        if (!top.advance()) {
           const last = heap.pop()!;
           if (heap.length === 0) break;
           heap[0] = last;
@@ -236,6 +371,49 @@ export class ExternalSorter<R> {
     this.store?.dispose();
     this.store = undefined;
     this.runs.length = 0;
-    this.buf = [];
+    this.count = 0;
+    this.used = 0;
+  }
+}
+
+/**
+ * Output text assembled as UTF-8 bytes and handed on in chunks of about 64 KiB (whole records:
+ * call `end()` after each), so a drained record costs no intermediate strings.
+ */
+export class ByteWriter {
+  private buf = new Uint8Array(128 << 10);
+  private n = 0;
+  private readonly decoder = new TextDecoder();
+
+  constructor(private readonly write: (s: string) => void) {}
+
+  bytes(b: Uint8Array, from: number, to: number): void {
+    this.room(to - from);
+    this.buf.set(b.subarray(from, to), this.n);
+    this.n += to - from;
+  }
+
+  text(s: string): void {
+    this.room(s.length * 3);
+    this.n += encoder.encodeInto(s, this.buf.subarray(this.n)).written;
+  }
+
+  /** End of a record: hand the text on once a chunk is full. */
+  end(): void {
+    if (this.n >= 64 << 10) this.flush();
+  }
+
+  flush(): void {
+    if (this.n > 0) this.write(this.decoder.decode(this.buf.subarray(0, this.n)));
+    this.n = 0;
+  }
+
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.n + k) cap *= 2;
+    const b = new Uint8Array(cap);
+    b.set(this.buf.subarray(0, this.n));
+    this.buf = b;
   }
 }

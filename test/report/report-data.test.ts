@@ -101,6 +101,34 @@ describe('ReportCollector', () => {
   }, 60_000);
 });
 
+describe('ReportCollector mark texts (a byte arena, compacted)', () => {
+  test('a tiny arena, compacted as candidates come and go, gives the same report as a large one', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'svmsim-report-')), 'sparse.csv');
+    let text = CSV_HEADER;
+    for (const e of generate({
+      pattern: 'sparse',
+      events: 20_000,
+      size: 1n << 30n,
+      seed: 7,
+      base: 0x7f0000000000n,
+      stepNs: 1000,
+    }))
+      text += csvLine(e);
+    writeFileSync(file, text);
+    const run = (arenaBytes?: number) => {
+      const h = openTrace(file, file, 'csv');
+      const c = new ReportCollector('x', 8, arenaBytes);
+      replay(h.events, buildPlatform(h.platform, {}), c);
+      return c;
+    };
+    const big = run();
+    const tiny = run(256);
+    expect(big.compactions).toBe(0);
+    expect(tiny.compactions).toBeGreaterThan(0);
+    for (const axis of ['time', 'seq'] as const) expect(tiny.doc(axis)).toEqual(big.doc(axis));
+  }, 60_000);
+});
+
 describe('replayAll (configurations in lockstep)', () => {
   test('each configuration gets exactly what replay() alone gives it', () => {
     const file = 'traces/igt/madvise-preffered-loc-atomic-gl.jsonl';
