@@ -217,14 +217,7 @@ export function openOutputFile(path: string): OutputFile {
     rmSync(tmp, { force: true });
     dropTemp(tmp);
   };
-  const writeBytes = (b: Uint8Array) => {
-    try {
-      writeAll(fd, b);
-    } catch (e) {
-      abort();
-      throw withPath(e, path);
-    }
-  };
+  const writeBytes = fileWriter(() => fd, abort, path);
   return {
     write: (s) => writeBytes(Buffer.from(s, 'utf8')),
     writeBytes,
@@ -243,6 +236,18 @@ export function openOutputFile(path: string): OutputFile {
   };
 }
 
+/** Bytes to an output file's descriptor; on a write error `cleanup` runs and the error names the user's path. */
+function fileWriter(fd: () => number, cleanup: () => void, path: string): (b: Uint8Array) => void {
+  return (b) => {
+    try {
+      writeAll(fd(), b);
+    } catch (e) {
+      cleanup();
+      throw withPath(e, path);
+    }
+  };
+}
+
 /** A device, FIFO or terminal: written in place, never replaced. */
 function directOutput(path: string, real: string): OutputFile {
   let fd = openOrName(real, 'w');
@@ -250,14 +255,7 @@ function directOutput(path: string, real: string): OutputFile {
     if (fd >= 0) closeSync(fd);
     fd = -1;
   };
-  const writeBytes = (b: Uint8Array) => {
-    try {
-      writeAll(fd, b);
-    } catch (e) {
-      close();
-      throw withPath(e, path);
-    }
-  };
+  const writeBytes = fileWriter(() => fd, close, path);
   return {
     write: (s) => writeBytes(Buffer.from(s, 'utf8')),
     writeBytes,
