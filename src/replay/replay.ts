@@ -22,7 +22,23 @@ export function buildPlatform(fromTrace: Partial<Platform>, fromCli: Partial<Pla
   return { ...defaultPlatform(kernel), ...fromTrace, ...fromCli, kernel };
 }
 
-/** Op-specific fields of an event, for the report. */
+/** The fields of an event without op-specific fields (shared: readers never write it). */
+const NO_FIELDS: [string, string][] = [];
+
+/** One-field echoes by key and value (a handful of enum values): shared, readers never write them. */
+const ONE_FIELD = new Map<string, Map<string, [string, string][]>>();
+function oneField(key: string, value: string): [string, string][] {
+  let byValue = ONE_FIELD.get(key);
+  if (byValue === undefined) ONE_FIELD.set(key, (byValue = new Map()));
+  let f = byValue.get(value);
+  if (f === undefined) {
+    f = [[key, value]];
+    if (byValue.size < 64) byValue.set(value, f);
+  }
+  return f;
+}
+
+/** Op-specific fields of an event, for the report (shared arrays: never write them). */
 export function echoFields(ev: CoreEvent): [string, string][] {
   switch (ev.op) {
     case 'mmap':
@@ -31,30 +47,52 @@ export function echoFields(ev: CoreEvent): [string, string][] {
         ['kind', ev.kind],
       ];
     case 'mprotect':
-      return [['prot', ev.prot]];
+      return oneField('prot', ev.prot);
     case 'madvise':
-      return [['advice', ev.advice]];
+      return oneField('advice', ev.advice);
     case 'gpu_fault':
-      return [['access', ev.access]];
+      return oneField('access', ev.access);
     case 'xe_prefetch':
-      return [['region', ev.region]];
+      return oneField('region', ev.region);
     case 'xe_madvise':
       return ev.preferred !== undefined
-        ? [['preferred', ev.preferred]]
+        ? oneField('preferred', ev.preferred)
         : ev.atomic !== undefined
-          ? [['atomic', ev.atomic]]
-          : [];
+          ? oneField('atomic', ev.atomic)
+          : NO_FIELDS;
     default:
-      return [];
+      return NO_FIELDS;
+  }
+}
+
+/**
+ * An event's echo, taken from the core event's page numbers: the bigint byte address is made
+ * only when a reporter reads `addr` (the JSON writers print the page numbers).
+ */
+class Echo implements EventEcho {
+  readonly pid: number | undefined;
+  constructor(
+    readonly line: number,
+    readonly t: number,
+    readonly op: string,
+    readonly page: number,
+    readonly offset: number,
+    readonly size: bigint,
+    readonly fields: [string, string][],
+    pid: number | undefined,
+  ) {
+    this.pid = pid;
+  }
+  get addr(): bigint {
+    return (BigInt(this.page) << 12n) + BigInt(this.offset);
   }
 }
 
 function echoOf(e: ParsedEvent): EventEcho {
-  const fields = echoFields(e.core);
-  if (e.implicit) fields.push(['implicit', 'yes']);
-  const echo: EventEcho = { line: e.line, t: e.core.t, op: e.core.op, addr: e.addr, size: e.size, fields };
-  if (e.core.pid !== undefined) echo.pid = e.core.pid;
-  return echo;
+  const c = e.core;
+  let fields = echoFields(c);
+  if (e.implicit) fields = [...fields, ['implicit', 'yes']];
+  return new Echo(e.line, c.t, c.op, c.page, c.offset, e.size, fields, c.pid);
 }
 
 const GPU_OPS = new Set(['gpu_read', 'gpu_write', 'gpu_atomic', 'gpu_fault']);

@@ -226,6 +226,26 @@ function putAddr(b: Uint8Array, p: number, a: bigint): number {
   return putAscii(b, p, `"${hexAddr(a)}"`);
 }
 
+/**
+ * The byte address `page * 4096 + offset` (a page index below 2^52, an offset below 4096) as a
+ * quoted 0x hex string: hexAddr() of it, without the bigint.
+ */
+function putPageOffset(b: Uint8Array, p: number, page: number, offset: number): number {
+  b[p] = 34;
+  b[p + 1] = 48;
+  b[p + 2] = 120;
+  if (page === 0) p = putHex28(b, p + 3, offset, 1);
+  else {
+    p = putHex(b, p + 3, page);
+    b[p] = HEXC[offset >> 8];
+    b[p + 1] = HEXC[(offset >> 4) & 15];
+    b[p + 2] = HEXC[offset & 15];
+    p += 3;
+  }
+  b[p] = 34;
+  return p + 1;
+}
+
 const addrOk = (a: bigint): boolean => a >= 0n && a < 18446744073709551616n;
 
 /** A JSON text's UTF-8 bytes, and whether they are all ASCII. */
@@ -311,8 +331,24 @@ export class JsonOut {
     }
   }
 
-  /** JSON text given as a string. */
+  /** JSON text given as a string (short ASCII text copied in place, the rest encoded). */
   text(s: string): void {
+    const n = s.length;
+    if (n <= STR_MAX) {
+      this.room(n);
+      const b = this.b;
+      const p = this.p;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 128) break;
+        b[p + i] = c;
+      }
+      if (i === n) {
+        this.p = p + n;
+        return;
+      }
+    }
     const e = encode(s);
     this.bytes(e.bytes, e.ascii);
   }
@@ -452,7 +488,8 @@ function fieldCode(
     case 'bytes':
       return typed(`typeof v === 'bigint'`, 'p = H.putNum(b, p, Number(v));');
     case 'object[]':
-      return generic;
+      // empty lists (a range's rejected chunks, mostly) in place; the rest through the generic writer
+      return `if (Array.isArray(v) && v.length === 0) { ${k} ${stores(EMPTY_ARRAY)} } else ${generic}`;
     default:
       // numbers: page indices under a page key, else as they are
       return PAGE_KEYS.has(key)
@@ -480,8 +517,9 @@ function valueBudget(spec: FieldSpec): number {
     case 'string':
       return STR_MAX;
     case 'range[]':
-    case 'object[]':
       return 0;
+    case 'object[]':
+      return 2;
     default:
       return NUM_MAX;
   }
@@ -652,7 +690,8 @@ ${stores(K.line)} p = E.putNum(b, p, echo.line);
 ${stores(K.t)} p = E.putNum(b, p, echo.t);
 if (echo.pid !== undefined) { ${stores(K.pid)} p = E.putNum(b, p, echo.pid); }
 ${stores(K.op)} p = E.putStr(o, p, res.op, room);
-${stores(K.addr)} p = E.putAddrAt(o, p, echo.addr, room);
+${stores(K.addr)} const page = echo.page;
+if (page !== undefined) p = E.putPageOffset(b, p, page, echo.offset); else p = E.putAddrAt(o, p, echo.addr, room);
 if (echo.size !== 0n) { ${stores(K.size)} p = E.putAddrAt(o, p, echo.size, room); }
 for (let i = 0; i < fields.length; i++) {
   ${stores(K.field)} p = E.putStr(o, p, fields[i][0], room);
@@ -671,7 +710,7 @@ for (let i = 0; i < ds.length; i++) {
 }
 o.bytes(E.last);`;
   return new Function('E', 'w', `return function writeEvent(o, echo, res) {${body}\n};`)(
-    { putNum, putStr, putAddrAt, first: K.first, next: K.next, last: K.last },
+    { putNum, putStr, putAddrAt, putPageOffset, first: K.first, next: K.next, last: K.last },
     w,
   ) as EventWriter;
 }

@@ -35,6 +35,12 @@ export interface EventEcho {
   t: number;
   op: string;
   addr: bigint;
+  /**
+   * The address as a page index and byte offset, when the replay has them (`addr` is then
+   * `(page << 12) + offset`, computed only when read): the JSON writers print it from these.
+   */
+  page?: number;
+  offset?: number;
   size: bigint;
   /** Op-specific fields as given (prot, kind, access, region, ...), in a fixed order. */
   fields: [string, string][];
