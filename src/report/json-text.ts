@@ -10,8 +10,9 @@
  *
  * Records are written as UTF-8 bytes into one reusable buffer (JsonOut), handed to the output in
  * large chunks: no string, object or JSON.stringify per record. Numbers and 0x addresses are
- * written digit by digit from page numbers (no bigint, no string); strings (ops, enum values) come
- * from a cache of their encoded JSON; constant keys are compiled into stores.
+ * written digit by digit from page numbers (no bigint, no string; the event's own address too, from
+ * the echo's page and offset when the replay gives them); strings (ops, enum values) come from a
+ * cache of their encoded JSON; constant keys are compiled into stores.
  *
  * The event record and each decision code have a writer compiled once per layout (new Function)
  * from the DECISIONS registry (src/core/decisions.ts): it reserves room for the record's bounded
