@@ -115,6 +115,51 @@ describe('drm_gpusvm range index', () => {
   });
 });
 
+describe('drm_gpusvm_range_find: the by-slot-number index against a scan of every range', () => {
+  // 512M notifiers keep the by-slot index (256 slots); 16G ones (8192 slots) only the sorted one.
+  // Ranges are 4K/64K/2M, aligned, not overlapping; each case removes every range at the end, so
+  // the notifier is unlinked and its index pooled, and the next case's notifier reuses it.
+  const chunk = fc.constantFrom(1, 16, 512);
+  const ops = fc.array(fc.tuple(fc.boolean(), fc.nat(255), fc.nat(511), chunk), { maxLength: 60 });
+  const queries = fc.array(fc.tuple(fc.nat(256 * 512 - 1), fc.nat(4096)), { minLength: 1, maxLength: 30 });
+  for (const notifierPages of [NOTIFIER, 32 * NOTIFIER]) {
+    test(`notifier of ${notifierPages / 256} MiB: rangeFind and rangeAt agree with a scan after inserts and removes`, () => {
+      const g = new Gpusvm(notifierPages, 2 ** 36, [512, 16, 1], OPS);
+      fc.assert(
+        fc.property(ops, queries, (edits, qs) => {
+          const n = g.notifierAlloc(BASE);
+          g.notifierInsert(n);
+          const live: SvmRange[] = [];
+          for (const [add, slot, off, c] of edits) {
+            const start = BASE + slot * 512 + Math.floor(off / c) * c;
+            const hit = live.find((r) => r.start < start + c && start < r.end);
+            if (add && hit === undefined) {
+              const r = new SvmRange(start, c, n, true, 0);
+              n.insert(r);
+              live.push(r);
+            } else if (!add && hit !== undefined) {
+              n.remove(hit);
+              live.splice(live.indexOf(hit), 1);
+            }
+          }
+          const sorted = [...live].sort((a, b) => a.start - b.start);
+          for (const [q, len] of qs) {
+            const s = BASE + q;
+            const e = s + 1 + len;
+            expect(n.rangeFind(s, e)).toBe(sorted.find((r) => r.start < e && s < r.end));
+            expect(n.rangeAt(s)).toBe(sorted.find((r) => r.start <= s && s < r.end));
+          }
+          expect(n.ranges).toEqual(sorted);
+          for (const r of sorted) n.remove(r);
+          g.notifierRemove(n);
+          expect(n.size).toBe(0);
+        }),
+        { numRuns: RUNS * 4 },
+      );
+    });
+  }
+});
+
 describe('CPU page table: fills inside one 2M block', () => {
   test('CpuPageTable.fill over part of a block: a uniform fill drops the exceptions inside its span; zapping pages (PTE_NONE, as zap_page_range_single) leaves the rest counted and summarised; zapping all frees the block', () => {
     const pt = new CpuPageTable();

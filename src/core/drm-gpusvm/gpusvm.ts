@@ -21,6 +21,7 @@
 
 import type { SimContext } from '../context.js';
 import type { NotifierEvent, NotMigratableCause, RangeRef } from '../decisions.js';
+import { insertAt, removeAt } from '../mm/array.js';
 import { IntMap } from '../mm/int-map.js';
 
 /**
@@ -69,8 +70,10 @@ const NOT_MIGRATABLE: readonly NotMigratableCause[] = ['shmem', 'file', 'hugetlb
  *
  * Kept compact because recordings hold millions of them: every flag and the chunk order share
  * one small-integer word. The start is a plain field (page numbers reach 2^36, so V8 keeps it as
- * an unboxed double in its own box): reading it is a load, never a decode that allocates, and the
- * end is `start + npages`. The fields read like the kernel's through accessors.
+ * a heap number): reading it is a load, never a decode that allocates, and the end is
+ * `start + npages`. The fields read like the kernel's through accessors. The lookups compare
+ * `start + npages` themselves: `end` returns a new heap number from every call site that V8 does
+ * not inline, and a field for it would cost 20 bytes a range.
  */
 export class SvmRange {
   /** Flags, not-migratable cause, log2(npages). */
@@ -160,13 +163,20 @@ export class SvmRange {
   }
 }
 
+/** Most slots per notifier for which GpusvmNotifier keeps a by-slot-number index (16 KiB). */
+const DIRECT_SLOTS = 4096;
+
+/** Slot-number indexes of unlinked notifiers, all entries undefined, for reuse. */
+const DIRECT_POOL: unknown[][] = [];
+const DIRECT_POOL_MAX = 16;
+
 /** Index of the first range of a start-sorted list whose end is above `page`. */
 function listLowerBound(list: readonly SvmRange[], page: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (list[mid].end <= page) lo = mid + 1;
+    if (list[mid].start + list[mid].npages <= page) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -181,6 +191,11 @@ function listLowerBound(list: readonly SvmRange[], page: number): number {
  * per slot, in a start-sorted list of at most 512, and the occupied slots in a sorted typed array.
  * A lookup is a binary search over the slot numbers and one over a short list; inserting or
  * removing a range moves at most one slot's entries, however many ranges the notifier holds.
+ *
+ * Most lookups name one slot (a page, a chunk candidate, a range's or a BO's span: none crosses a
+ * slot boundary). With at most DIRECT_SLOTS slots per notifier (256 with the 512M default) each
+ * slot's list is also indexed by slot number (`direct`, 4 bytes a slot), so those lookups skip the
+ * binary search over the slot numbers: what cfault.c's hash of 2M blocks does in one probe.
  */
 export class GpusvmNotifier<R extends SvmRange = SvmRange> {
   /** mmu_interval_notifier.invalidate_seq (set by mmu_interval_set_seq() in every callback). */
@@ -188,10 +203,16 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
   /** Ranges linked in the notifier. */
   size = 0;
   /** Occupied slot numbers, relative to the notifier start, ascending (first `nslots` entries). */
-  private keys = new Float64Array(4);
+  private readonly keys: number[] = [];
   /** The ranges of each occupied slot, by start; parallel to `keys`. */
   private readonly lists: R[][] = [];
   private nslots = 0;
+  /**
+   * Each slot's list by slot number (undefined: empty slot); null before the first insert, after
+   * the notifier is unlinked (the array goes back to DIRECT_POOL), and past DIRECT_SLOTS slots.
+   */
+  private direct: (R[] | undefined)[] | null = null;
+  private readonly directSlots: number;
 
   constructor(
     readonly index: number,
@@ -199,7 +220,35 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     readonly end: number,
     /** Slot size in pages: a power of two that every chunk size divides. */
     private readonly slotPages: number,
-  ) {}
+  ) {
+    const slots = (end - start) / slotPages;
+    this.directSlots = slots <= DIRECT_SLOTS ? slots : 0;
+  }
+
+  /**
+   * Give the slot-number index back to the pool (the notifier is unlinked and empty: every entry
+   * is undefined again). Notifiers come and go with their last range (munmap churn): a pooled
+   * array saves allocating and clearing one per notifier.
+   */
+  releaseIndex(): void {
+    const d = this.direct;
+    if (d === null) return;
+    this.direct = null;
+    if (this.size === 0 && DIRECT_POOL.length < DIRECT_POOL_MAX) DIRECT_POOL.push(d);
+  }
+
+  /** The slot-number index, made on the first insert (from the pool when it holds one of the size). */
+  private makeIndex(): (R[] | undefined)[] | null {
+    const n = this.directSlots;
+    if (n === 0) return null;
+    const top = DIRECT_POOL.length - 1;
+    let d: (R[] | undefined)[];
+    if (top >= 0 && DIRECT_POOL[top].length === n) d = DIRECT_POOL.pop() as (R[] | undefined)[];
+    else d = new Array<R[] | undefined>(n).fill(undefined);
+    for (let i = 0; i < this.nslots; i++) d[this.keys[i]] = this.lists[i];
+    this.direct = d;
+    return d;
+  }
 
   ref(): RangeRef {
     return { start: this.start, end: this.end };
@@ -249,8 +298,33 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     return i < this.nslots;
   }
 
+  /**
+   * The first range of `list` (one slot's, by start) overlapping [start, end), or undefined.
+   * A short walk: a slot holds one 2M range, or the few 4K/64K ranges a workload made in it.
+   */
+  private static inList<R extends SvmRange>(list: readonly R[], start: number, end: number): R | undefined {
+    const n = list.length;
+    let j = 0;
+    if (n > 8) {
+      j = listLowerBound(list, start);
+      if (j === n) return undefined;
+    } else while (j < n && list[j].start + list[j].npages <= start) j++;
+    if (j === n) return undefined;
+    const r = list[j];
+    return r.start < end ? r : undefined;
+  }
+
   /** First range overlapping [start, end). Mirrors drm_gpusvm_range_find(). */
   rangeFind(start: number, end: number): R | undefined {
+    const direct = this.direct;
+    if (direct !== null) {
+      const slot = this.slotOf(start);
+      if (slot >= 0 && end - this.start <= (slot + 1) * this.slotPages) {
+        // [start, end) lies in one slot: only that slot's ranges can overlap it.
+        const list = direct[slot];
+        return list === undefined ? undefined : GpusvmNotifier.inList(list, start, end);
+      }
+    }
     if (!this.seek(start)) return undefined;
     const r = this.lists[SEEK.slot][SEEK.pos];
     return r.start < end ? r : undefined;
@@ -259,6 +333,11 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
   /** The range containing `page`, if any. */
   rangeAt(page: number): R | undefined {
     const slot = this.slotOf(page);
+    const direct = this.direct;
+    if (direct !== null) {
+      const list = direct[slot];
+      return list === undefined ? undefined : GpusvmNotifier.inList(list, page, page + 1);
+    }
     const i = this.slotLowerBound(slot);
     if (i >= this.nslots || this.keys[i] !== slot) return undefined;
     const list = this.lists[i];
@@ -297,18 +376,15 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     this.size++;
     if (i < this.nslots && this.keys[i] === slot) {
       const list = this.lists[i];
-      list.splice(listLowerBound(list, start), 0, r);
+      insertAt(list, listLowerBound(list, start), r);
       return;
     }
-    if (this.nslots === this.keys.length) {
-      const k = new Float64Array(this.keys.length * 2);
-      k.set(this.keys);
-      this.keys = k;
-    }
-    this.keys.copyWithin(i + 1, i, this.nslots);
-    this.keys[i] = slot;
-    this.lists.splice(i, 0, [r]);
+    insertAt(this.keys, i, slot);
+    const list = [r];
+    insertAt(this.lists, i, list);
     this.nslots++;
+    const direct = this.direct ?? this.makeIndex();
+    if (direct !== null) direct[slot] = list;
   }
 
   remove(r: R): void {
@@ -321,11 +397,12 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     if (j < 0) return;
     this.size--;
     if (list.length > 1) {
-      list.splice(j, 1);
+      removeAt(list, j);
       return;
     }
-    this.keys.copyWithin(i, i + 1, this.nslots);
-    this.lists.splice(i, 1);
+    removeAt(this.keys, i);
+    removeAt(this.lists, i);
+    if (this.direct !== null) this.direct[slot] = undefined;
     this.nslots--;
   }
 }
@@ -401,6 +478,7 @@ export class Gpusvm<R extends SvmRange = SvmRange> {
   /** Unlink a notifier. Mirrors drm_gpusvm_notifier_remove(). */
   notifierRemove(n: GpusvmNotifier<R>): void {
     this.notifiers.delete(n.index);
+    n.releaseIndex();
     if (this.lastNotifier === n) this.lastNotifier = undefined;
   }
 

@@ -40,39 +40,53 @@ const HMM_OPTS: readonly FaultOpts[] = [
 const SUM = pteSummary();
 const EVICT_OPTS: FaultOpts = { write: false, migrateDevice: 'range_evict', cowNotifier: false };
 
-/** hmmRangeFault()'s result when the walk stops; `faulted` is set by the walk. */
-interface HmmFault {
-  faulted: number;
-  errno?: Errno;
-  cause?: GetPagesFailCause;
+/** Where hmmRangeFault() stopped: its errno and cause (errno undefined: the whole span). Scratch, read at once. */
+const HMM_STOP: { errno: Errno | undefined; cause: GetPagesFailCause | undefined } = {
+  errno: undefined,
+  cause: undefined,
+};
+/** hmmRangeFault()'s page counts (one scratch: the walk does not nest). */
+const HMM_COUNTS: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
+
+/** Stop hmmRangeFault() with `errno`; returns the pages faulted in so far. */
+function hmmStop(errno: Errno, cause: GetPagesFailCause, c: FaultCounts): number {
+  HMM_STOP.errno = errno;
+  HMM_STOP.cause = cause;
+  return c.pages + c.zeroPages + c.cowPages;
 }
 
 /**
  * hmm_range_fault() over [start, end) with REQ_FAULT (and REQ_WRITE unless read-only): returns
- * the pages faulted in, or the errno that stops the walk (-EFAULT for a page without a readable
- * VMA, -EPERM for a write to a VMA without VM_WRITE). With Xe as device-private owner our device
- * pages are returned as they are; with a NULL owner they go through migrate_to_ram first.
+ * the pages faulted in; the errno that stops the walk (-EFAULT for a page without a readable
+ * VMA, -EPERM for a write to a VMA without VM_WRITE) is left in HMM_STOP. With Xe as
+ * device-private owner our device pages are returned as they are; with a NULL owner they go
+ * through migrate_to_ram first.
  */
-function hmmRangeFault(sim: SimContext, start: number, end: number, write: boolean, ownerNull: boolean): HmmFault {
-  const c: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
+function hmmRangeFault(sim: SimContext, start: number, end: number, write: boolean, ownerNull: boolean): number {
+  const c = HMM_COUNTS;
+  c.pages = c.zeroPages = c.cowPages = 0;
+  HMM_STOP.errno = undefined;
   const o = HMM_OPTS[(write ? 1 : 0) + (ownerNull ? 2 : 0)];
   let p = start;
   while (p < end) {
     const vma = sim.mm.vmas.lookup(p);
-    const faulted = c.pages + c.zeroPages + c.cowPages;
-    if (vma === undefined) return { faulted, errno: 'EFAULT', cause: 'no_cpu_vma' };
-    if (vma.prot === 'none') return { faulted, errno: 'EFAULT', cause: 'prot_none' };
-    if (write && vma.prot !== 'rw') return { faulted, errno: 'EPERM', cause: 'read_only' };
-    const e = Math.min(end, vma.end);
+    if (vma === undefined) return hmmStop('EFAULT', 'no_cpu_vma', c);
+    if (vma.prot === 'none') return hmmStop('EFAULT', 'prot_none', c);
+    if (write && vma.prot !== 'rw') return hmmStop('EPERM', 'read_only', c);
+    // biome-ignore lint/complexity/useMathMinMax: selects one of the two heap numbers; Math.min boxes a new one for the call
+    const e = vma.end < end ? vma.end : end;
     faultSpan(sim, vma, p, e, o, c);
     p = e;
   }
-  return { faulted: c.pages + c.zeroPages + c.cowPages };
+  return c.pages + c.zeroPages + c.cowPages;
 }
 
 /** The results of the fast path (pages already mapped): shared, never modified. */
 const FAST_VRAM: GetPagesResult = Object.freeze({ ok: true, location: 'vram', faultedIn: 0, fast: true });
 const FAST_SMEM: GetPagesResult = Object.freeze({ ok: true, location: 'smem', faultedIn: 0, fast: true });
+/** The results of a walk that faulted nothing in (the usual case after a migration): shared too. */
+const MAPPED_VRAM: GetPagesResult = Object.freeze({ ok: true, location: 'vram', faultedIn: 0, fast: false });
+const MAPPED_SMEM: GetPagesResult = Object.freeze({ ok: true, location: 'smem', faultedIn: 0, fast: false });
 
 /**
  * Fault in and DMA-map the pages of a range. Mirrors drm_gpusvm_range_get_pages().
@@ -82,9 +96,8 @@ export function rangeGetPages(sim: SimContext, range: SvmRange, ctx: PagesCtx): 
     range.notifierSeq = range.notifier.invalidateSeq;
     return range.hasDevmemPages ? FAST_VRAM : FAST_SMEM;
   }
-  const hmm = hmmRangeFault(sim, range.start, range.end, !ctx.readOnly, ctx.ownerNull === true);
-  const faultedIn = hmm.faulted;
-  if (hmm.errno !== undefined) return { ok: false, errno: hmm.errno, cause: hmm.cause!, faultedIn };
+  const faultedIn = hmmRangeFault(sim, range.start, range.end, !ctx.readOnly, ctx.ownerNull === true);
+  if (HMM_STOP.errno !== undefined) return { ok: false, errno: HMM_STOP.errno, cause: HMM_STOP.cause!, faultedIn };
   if (range.unmapped) return { ok: false, errno: 'EFAULT', cause: 'unmapped', faultedIn };
 
   // The page walk in address order: a device page of another allocation, or a system page
@@ -98,13 +111,13 @@ export function rangeGetPages(sim: SimContext, range: SvmRange, ctx: PagesCtx): 
     range.hasDevmemPages = true;
     range.devmemBo = pteBo(first);
     range.notifierSeq = range.notifier.invalidateSeq;
-    return { ok: true, location: 'vram', faultedIn, fast: false };
+    return faultedIn === 0 ? MAPPED_VRAM : { ok: true, location: 'vram', faultedIn, fast: false };
   }
   if (ctx.devmemOnly) return { ok: false, errno: 'EFAULT', cause: 'smem_devmem_only', faultedIn };
   if (sum.device > 0) return { ok: false, errno: 'EOPNOTSUPP', cause: 'mixed_placement', faultedIn };
   range.hasDmaMapping = true;
   range.notifierSeq = range.notifier.invalidateSeq;
-  return { ok: true, location: 'smem', faultedIn, fast: false };
+  return faultedIn === 0 ? MAPPED_SMEM : { ok: true, location: 'smem', faultedIn, fast: false };
 }
 
 /**
@@ -116,7 +129,8 @@ export function rangeEvict(sim: SimContext, range: SvmRange): void {
   while (p < range.end) {
     const vma = sim.mm.vmas.lookup(p);
     if (vma === undefined || vma.prot === 'none') return;
-    const e = Math.min(range.end, vma.end);
+    // biome-ignore lint/complexity/useMathMinMax: selects one of the two heap numbers; Math.min boxes a new one for the call
+    const e = vma.end < range.end ? vma.end : range.end;
     faultSpan(sim, vma, p, e, EVICT_OPTS);
     p = e;
   }

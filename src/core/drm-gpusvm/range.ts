@@ -45,9 +45,17 @@ interface ChunkRejection {
 /** `rejected` of a found range, or of any range when nothing records: shared, never written. */
 const NONE_REJECTED: ChunkRejection[] = [];
 
+type Found = { ok: true; range: Range; created: boolean; rejected: ChunkRejection[] };
+
 export type FindOrInsertResult =
-  | { ok: true; range: Range; created: boolean; rejected: ChunkRejection[] }
+  | Found
   | { ok: false; errno: Errno; reason: Extract<Decision, { code: 'range_error' }>['reason'] };
+
+/**
+ * rangeFindOrInsert()'s result for a range that exists (every fault after the first on a range):
+ * one object refilled per call, read by the caller before it calls again (no allocation per fault).
+ */
+const FOUND: Found = { ok: true, range: undefined as unknown as Range, created: false, rejected: NONE_REJECTED };
 
 /** checkPages()'s scratch summary. */
 const SUM = pteSummary();
@@ -114,7 +122,8 @@ export function rangeChunkSize(
 }
 
 /**
- * Find the range containing `page` or create one. Mirrors drm_gpusvm_range_find_or_insert().
+ * Find the range containing `page` or create one. The result of a found range is shared: valid
+ * until the next call. Mirrors drm_gpusvm_range_find_or_insert().
  */
 export function rangeFindOrInsert(
   sim: SimContext,
@@ -135,7 +144,10 @@ export function rangeFindOrInsert(
   if (!ctx.readOnly && vma.prot !== 'rw') return { ok: false, errno: 'EPERM', reason: 'cpu_vma_readonly' };
 
   const existing = notifier.rangeFind(page, page + 1);
-  if (existing !== undefined) return { ok: true, range: existing, created: false, rejected: NONE_REJECTED };
+  if (existing !== undefined) {
+    FOUND.range = existing;
+    return FOUND;
+  }
 
   const migrateDevmem = ctx.devmemPossible && vma.kind === 'anon';
   const notMigratable: NotMigratableCause | undefined = !ctx.devmemPossible

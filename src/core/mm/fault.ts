@@ -37,7 +37,13 @@ export interface FaultCounts {
 
 /** Whether any range of a linked notifier overlaps [start, end). */
 function anyRange(sim: SimContext, start: number, end: number): boolean {
-  for (const n of sim.gpusvm.notifiersIn(start, end)) if (n.rangeFind(start, end) !== undefined) return true;
+  const g = sim.gpusvm;
+  if (Math.floor(start / g.notifierPages) === Math.floor((end - 1) / g.notifierPages)) {
+    // One notifier block (the common case): no list.
+    const n = g.notifierFind(start);
+    return n !== undefined && n.rangeFind(start, end) !== undefined;
+  }
+  for (const n of g.notifiersIn(start, end)) if (n.rangeFind(start, end) !== undefined) return true;
   return false;
 }
 
@@ -70,6 +76,9 @@ function holes(sim: SimContext, start: number, end: number): { start: number; en
   return out;
 }
 
+/** faultSpan()'s counts when the caller does not want them. */
+const DISCARDED: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
+
 /** faultSpan()'s scratch run (read into locals at once: the loop changes the table). */
 const RUN: PteRun = { start: 0, end: 0, pte: 0 };
 
@@ -83,7 +92,8 @@ export function faultSpan(
   start: number,
   end: number,
   o: FaultOpts,
-  c: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 },
+  /** Where the counts go; by default a shared scratch that nobody reads (no allocation per call). */
+  c: FaultCounts = DISCARDED,
 ): FaultCounts {
   const pt = sim.mm.pt;
   let p = start;

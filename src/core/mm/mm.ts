@@ -31,18 +31,26 @@ const CPU_WRITE: FaultOpts = { write: true, migrateDevice: 'cpu_fault', cowNotif
 /** zapPtes()'s scratch summary. */
 const ZAP = pteSummary();
 
-/** Zap the PTEs of [start, end), dropping device-page references. Mirrors zap_page_range_single(). */
-function zapPtes(sim: SimContext, start: number, end: number): { pagesFreed: number; devicePagesFreed: number } {
+/** zapPtes()'s result (one scratch, read at once: a munmap happens once per event). */
+const FREED = { pagesFreed: 0, devicePagesFreed: 0 };
+
+/**
+ * Zap the PTEs of [start, end), dropping device-page references; the counts freed are returned in
+ * a shared object, valid until the next call. Mirrors zap_page_range_single().
+ */
+function zapPtes(sim: SimContext, start: number, end: number): typeof FREED {
   const pt = sim.mm.pt;
   const sum = pt.summarize(start, end, ZAP);
   const pagesFreed = sum.zero + sum.smem + sum.device;
   const devicePagesFreed = sum.device;
+  FREED.pagesFreed = pagesFreed;
+  FREED.devicePagesFreed = devicePagesFreed;
   if (devicePagesFreed === 0 || sum.deviceBo > 0) {
     // no device page, or all of one BO (the common cases): no per-BO tally
     const bo = sum.deviceBo;
     pt.fill(start, end, PTE_NONE);
     if (devicePagesFreed > 0) sim.pagemap.pagemapOps.pageFree(sim, sim.pagemap.get(bo), devicePagesFreed); // dev_pagemap_ops.page_free
-    return { pagesFreed, devicePagesFreed };
+    return FREED;
   }
   // device pages of several BOs: free each BO's pages, in address order of first appearance
   const perBo = new Map<number, number>();
@@ -50,7 +58,7 @@ function zapPtes(sim: SimContext, start: number, end: number): { pagesFreed: num
     if (isDevicePte(r.pte)) perBo.set(pteBo(r.pte), (perBo.get(pteBo(r.pte)) ?? 0) + r.end - r.start);
   pt.fill(start, end, PTE_NONE);
   for (const [id, n] of perBo) sim.pagemap.pagemapOps.pageFree(sim, sim.pagemap.get(id), n); // dev_pagemap_ops.page_free
-  return { pagesFreed, devicePagesFreed };
+  return FREED;
 }
 
 /**
@@ -155,6 +163,9 @@ export function doMadviseDontneed(sim: SimContext, start: number, end: number): 
   return hole ? 'ENOMEM' : undefined;
 }
 
+/** cpuAccess()'s page counts (one scratch: CPU accesses do not nest; the record copies it). */
+const CPU_COUNTS: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
+
 /**
  * CPU access to [start, end), VMA by VMA, as the CPU's page-fault handler sees it.
  * Mirrors handle_mm_fault() for the cases SVM cares about. Returns 'SIGSEGV' when the access
@@ -169,7 +180,8 @@ export function cpuAccess(sim: SimContext, start: number, end: number, write: bo
       if (vma !== undefined && vma.prot !== 'none' && (!write || vma.prot === 'rw')) return undefined;
     }
   }
-  const total: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
+  const total = CPU_COUNTS;
+  total.pages = total.zeroPages = total.cowPages = 0;
   let errno: Errno | undefined;
   let p = start;
   while (p < end) {
@@ -179,7 +191,8 @@ export function cpuAccess(sim: SimContext, start: number, end: number, write: bo
       errno = 'SIGSEGV';
       break;
     }
-    const e = Math.min(end, vma.end);
+    // biome-ignore lint/complexity/useMathMinMax: selects one of the two heap numbers; Math.min boxes a new one for the call
+    const e = vma.end < end ? vma.end : end;
     faultSpan(sim, vma, p, e, write ? CPU_WRITE : CPU_READ, total);
     p = e;
   }

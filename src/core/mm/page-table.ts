@@ -288,6 +288,27 @@ function countPte(s: PteSummary, v: number, n: number): void {
   }
 }
 
+/** Add the PTEs at offsets [lo, hi) of a block to a summary. */
+function countBlock(s: PteSummary, b: Block, lo: number, hi: number): void {
+  const a = b.pte;
+  if (a !== null) {
+    for (let q = lo; q < hi; q++) countPte(s, a[q], 1);
+    return;
+  }
+  let uniform = hi - lo;
+  const xoff = b.xoff;
+  if (xoff !== null) {
+    const xval = b.xval!;
+    for (let x = 0; x < xoff.length; x++) {
+      const off = xoff[x];
+      if (off < lo || off >= hi) continue;
+      uniform--;
+      countPte(s, xval[x], 1);
+    }
+  }
+  countPte(s, b.uniform, uniform);
+}
+
 export class CpuPageTable {
   /** Blocks by index (page / 512); an IntMap: munmap drops blocks and faults bring them back. */
   private readonly blocks = new IntMap<Block>();
@@ -361,7 +382,8 @@ export class CpuPageTable {
     const first = Math.floor(start / BLOCK);
     const last = Math.floor((end - 1) / BLOCK);
     this.walkFirst = first;
-    this.walkKeys = this.sparseIndices(first, last);
+    // One block (a range or BO of at most 2M: the fault path's spans) needs no index list.
+    this.walkKeys = first === last ? null : this.sparseIndices(first, last);
     return this.walkKeys === null ? last - first + 1 : this.walkKeys.length;
   }
 
@@ -475,12 +497,16 @@ export class CpuPageTable {
     return undefined;
   }
 
+  /** summarize()'s result when the caller passes no `out`. */
+  private readonly sum = pteSummary();
+
   /**
-   * Counts of each PTE kind in [start, end), without building runs. Written to `out` when given
-   * (no allocation on the fault path), else to a new object.
+   * Counts of each PTE kind in [start, end), without building runs. Written to `out` when given,
+   * else to the table's own scratch summary, valid until the next summarize() on this table: read
+   * it at once, or pass an object to keep (no allocation on the fault path either way).
    */
   summarize(start: number, end: number, out?: PteSummary): PteSummary {
-    const s = out ?? pteSummary();
+    const s = out ?? this.sum;
     s.none = s.zero = s.smem = s.device = s.deviceBo = 0;
     if (end <= start) {
       s.none = end - start;
@@ -492,24 +518,7 @@ export class CpuPageTable {
       const b = this.block(i);
       if (b === undefined) continue;
       const base = i * BLOCK;
-      const lo = Math.max(start, base);
-      const hi = Math.min(end, base + BLOCK);
-      if (b.pte !== null) {
-        const a = b.pte;
-        for (let q = lo; q < hi; q++) countPte(s, a[q - base], 1);
-        continue;
-      }
-      let uniform = hi - lo;
-      const xoff = b.xoff;
-      if (xoff !== null) {
-        for (let x = 0; x < xoff.length; x++) {
-          const p = base + xoff[x];
-          if (p < lo || p >= hi) continue;
-          uniform--;
-          countPte(s, b.xval![x], 1);
-        }
-      }
-      countPte(s, b.uniform, uniform);
+      countBlock(s, b, Math.max(start, base) - base, Math.min(end, base + BLOCK) - base);
     }
     s.none = end - start - s.zero - s.smem - s.device;
     return s;

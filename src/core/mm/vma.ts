@@ -12,12 +12,32 @@
  */
 
 import type { MapKind, Prot } from '../events.js';
+import { insertAt, removeAt } from './array.js';
 
 export interface CpuVma {
   start: number;
   end: number;
   prot: Prot;
   kind: MapKind;
+}
+
+/**
+ * The one shape every VMA of a VmaList has (fields set in one order by one constructor): the
+ * lookups on the fault path then see a single hidden class, where copies made by object spread
+ * from differently built literals gave several and made those sites polymorphic.
+ */
+class Vma implements CpuVma {
+  constructor(
+    public start: number,
+    public end: number,
+    public prot: Prot,
+    public kind: MapKind,
+  ) {}
+}
+
+/** A VMA like `v` with the given bounds. */
+function vmaLike(v: CpuVma, start: number, end: number, prot: Prot = v.prot): Vma {
+  return new Vma(start, end, prot, v.kind);
 }
 
 export class VmaList {
@@ -91,24 +111,26 @@ export class VmaList {
     if (i === i0 + 1) {
       // one VMA (the common case): trim it, or split it in two, or drop it
       const v = this.vmas[i0];
-      if (v.start < start && v.end > end) this.vmas.splice(i0, 1, { ...v, end: start }, { ...v, start: end });
-      else if (v.start < start) this.vmas[i0] = { ...v, end: start };
-      else if (v.end > end) this.vmas[i0] = { ...v, start: end };
-      else this.vmas.splice(i0, 1);
+      if (v.start < start && v.end > end) {
+        this.vmas[i0] = vmaLike(v, v.start, start);
+        insertAt(this.vmas, i0 + 1, vmaLike(v, end, v.end));
+      } else if (v.start < start) this.vmas[i0] = vmaLike(v, v.start, start);
+      else if (v.end > end) this.vmas[i0] = vmaLike(v, end, v.end);
+      else removeAt(this.vmas, i0);
       return;
     }
     const keep: CpuVma[] = [];
     const first = this.vmas[i0];
     const last = this.vmas[i - 1];
-    if (first.start < start) keep.push({ ...first, end: start });
-    if (last.end > end) keep.push({ ...last, start: end });
+    if (first.start < start) keep.push(vmaLike(first, first.start, start));
+    if (last.end > end) keep.push(vmaLike(last, end, last.end));
     this.vmas.splice(i0, i - i0, ...keep);
   }
 
   /** Insert a new VMA over a hole, merging with compatible neighbours. Returns whether it merged. */
   insert(vma: CpuVma): boolean {
     const i = this.lowerBound(vma.start);
-    this.vmas.splice(i, 0, { ...vma });
+    insertAt(this.vmas, i, vmaLike(vma, vma.start, vma.end));
     return this.mergeAround(i);
   }
 
@@ -127,11 +149,11 @@ export class VmaList {
         out.push(v);
         continue;
       }
-      if (v.start < start) out.push({ ...v, end: start });
-      const mid = { ...v, start: Math.max(v.start, start), end: Math.min(v.end, end), prot };
+      if (v.start < start) out.push(vmaLike(v, v.start, start));
+      const mid = vmaLike(v, Math.max(v.start, start), Math.min(v.end, end), prot);
       out.push(mid);
       changed.push(mid);
-      if (v.end > end) out.push({ ...v, start: end });
+      if (v.end > end) out.push(vmaLike(v, end, v.end));
     }
     this.vmas.splice(i0, i - i0, ...out);
     // The list was fully merged before: only the rewritten window and its neighbours can merge.
@@ -149,13 +171,13 @@ export class VmaList {
   private mergeAround(i: number): boolean {
     let merged = false;
     if (i + 1 < this.vmas.length && this.compatible(this.vmas[i], this.vmas[i + 1])) {
-      this.vmas[i] = { ...this.vmas[i], end: this.vmas[i + 1].end };
-      this.vmas.splice(i + 1, 1);
+      this.vmas[i] = vmaLike(this.vmas[i], this.vmas[i].start, this.vmas[i + 1].end);
+      removeAt(this.vmas, i + 1);
       merged = true;
     }
     if (i > 0 && this.compatible(this.vmas[i - 1], this.vmas[i])) {
-      this.vmas[i - 1] = { ...this.vmas[i - 1], end: this.vmas[i].end };
-      this.vmas.splice(i, 1);
+      this.vmas[i - 1] = vmaLike(this.vmas[i - 1], this.vmas[i - 1].start, this.vmas[i].end);
+      removeAt(this.vmas, i);
       merged = true;
     }
     return merged;
