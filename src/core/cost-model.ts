@@ -64,6 +64,19 @@ function us(x: number): number {
 export class CostModel {
   /** `--cost-model zero`: every estimate is 0. */
   private readonly zero: boolean;
+  /**
+   * The last argument and estimate of each formula: a trace repeats its sizes (every 2M range is
+   * 512 pages), and the estimates are pure functions of them. -1: nothing yet.
+   */
+  private gpPages = -1;
+  private gpFaultedIn = -1;
+  private gpUs = 0;
+  private migPages = -1;
+  private migUs = 0;
+  private h2dPages = -1;
+  private h2dUs = 0;
+  private d2hPages = -1;
+  private d2hUs = 0;
 
   constructor(
     readonly name: CostModelName,
@@ -79,7 +92,14 @@ export class CostModel {
 
   getPages(pages: number, faultedIn: number): number {
     if (this.zero) return 0;
-    return us(this.p.getPagesBaseUs + (pages * this.p.getPagesPerPageNs + faultedIn * this.p.faultInPerPageNs) / 1000);
+    if (pages !== this.gpPages || faultedIn !== this.gpFaultedIn) {
+      this.gpPages = pages;
+      this.gpFaultedIn = faultedIn;
+      this.gpUs = us(
+        this.p.getPagesBaseUs + (pages * this.p.getPagesPerPageNs + faultedIn * this.p.faultInPerPageNs) / 1000,
+      );
+    }
+    return this.gpUs;
   }
 
   bind(): number {
@@ -88,15 +108,29 @@ export class CostModel {
 
   /** Migration attempt of `pages` pages, not counting the copy. */
   migrate(pages: number): number {
-    return this.zero ? 0 : us(this.p.migrateBaseUs + (pages * this.p.migratePerPageNs) / 1000);
+    if (this.zero) return 0;
+    if (pages !== this.migPages) {
+      this.migPages = pages;
+      this.migUs = us(this.p.migrateBaseUs + (pages * this.p.migratePerPageNs) / 1000);
+    }
+    return this.migUs;
   }
 
   /** A copy of `copied` pages in one direction (0 when nothing was copied). */
   copy(copied: number, dir: 'h2d' | 'd2h'): number {
     if (this.zero || copied === 0) return 0;
-    const jobs = Math.ceil(copied / COPY_CHUNK_PAGES);
-    const bw = dir === 'h2d' ? this.p.h2dBytesPerUs : this.p.d2hBytesPerUs;
-    return us(jobs * this.p.copyJobUs + (copied * 4096) / bw);
+    if (dir === 'h2d') {
+      if (copied !== this.h2dPages) {
+        this.h2dPages = copied;
+        this.h2dUs = copyUs(copied, this.p.copyJobUs, this.p.h2dBytesPerUs);
+      }
+      return this.h2dUs;
+    }
+    if (copied !== this.d2hPages) {
+      this.d2hPages = copied;
+      this.d2hUs = copyUs(copied, this.p.copyJobUs, this.p.d2hBytesPerUs);
+    }
+    return this.d2hUs;
   }
 
   tlbInval(): number {
@@ -107,4 +141,10 @@ export class CostModel {
   allocRetry(): number {
     return this.zero ? 0 : 1_000_000;
   }
+}
+
+/** One copy of `copied` pages: a job per 8 MiB chunk, and the bytes at `bw` bytes per µs. */
+function copyUs(copied: number, jobUs: number, bw: number): number {
+  const jobs = Math.ceil(copied / COPY_CHUNK_PAGES);
+  return us(jobs * jobUs + (copied * 4096) / bw);
 }

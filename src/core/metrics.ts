@@ -86,6 +86,8 @@ const TO_RAM = 2;
 /** One allocation's migration history: the current streak and the best one so far. */
 class Track {
   npages: number;
+  /** Dropped from its tracker by a sweep: an allocation holding it must look its start up again. */
+  pruned = false;
   /** Direction of the last move (NO_MOVE, TO_VRAM, TO_RAM) and when. */
   last = NO_MOVE;
   lastNs = 0;
@@ -139,6 +141,19 @@ class Track {
     else this.ev1 = seq;
     this.nevents = n + 1;
   }
+}
+
+/** A tracked allocation's history, as an allocation keeps it (opaque outside this module). */
+export type ThrashTrack = Track;
+
+/**
+ * What the tracker needs of an allocation (a VRAM BO): its span and a slot where it keeps its
+ * track, so that only its first migration looks the track up by start.
+ */
+export interface ThrashSubject {
+  readonly start: number;
+  readonly npages: number;
+  thrashTrack: ThrashTrack | null;
 }
 
 /**
@@ -195,8 +210,25 @@ export class ThrashTracker {
   /** A migration of the allocation starting at `start`. */
   migrated(start: number, npages: number, to: 'vram' | 'ram', pages: number, seq: number, nowNs: number): void {
     if (--this.untilPrune === 0) this.prune(nowNs);
-    const tr = this.find(start, npages);
-    const dir = to === 'vram' ? TO_VRAM : TO_RAM;
+    this.move(this.find(start, npages), npages, to === 'vram', pages, seq, nowNs);
+  }
+
+  /**
+   * A migration of allocation `a` (the same as migrated(a.start, a.npages, ...)): its track is
+   * looked up once and then kept in `a.thrashTrack` while the tracker keeps it.
+   */
+  migratedAlloc(a: ThrashSubject, toVram: boolean, pages: number, seq: number, nowNs: number): void {
+    if (--this.untilPrune === 0) this.prune(nowNs);
+    let tr = a.thrashTrack;
+    if (tr === null || tr.pruned) {
+      tr = this.find(a.start, a.npages);
+      a.thrashTrack = tr;
+    }
+    this.move(tr, a.npages, toVram, pages, seq, nowNs);
+  }
+
+  private move(tr: Track, npages: number, toVram: boolean, pages: number, seq: number, nowNs: number): void {
+    const dir = toVram ? TO_VRAM : TO_RAM;
     const continues = tr.last !== NO_MOVE && tr.last !== dir && nowNs - tr.lastNs <= this.opts.windowNs;
     if (!continues) {
       tr.moves = 0;
@@ -227,7 +259,11 @@ export class ThrashTracker {
    */
   private prune(nowNs: number): void {
     this.untilPrune = PRUNE_EVERY;
-    this.tracks = this.tracks.filter((tr) => tr.bestCycles >= 0 || nowNs - tr.lastNs <= this.opts.windowNs);
+    this.tracks = this.tracks.filter((tr) => {
+      const keep = tr.bestCycles >= 0 || nowNs - tr.lastNs <= this.opts.windowNs;
+      if (!keep) tr.pruned = true;
+      return keep;
+    });
     let size = 64;
     while (size < this.tracks.length * 4) size *= 2;
     this.rehash(size);

@@ -241,12 +241,7 @@ export class Simulator {
       case 'gpu_read':
       case 'gpu_write':
       case 'gpu_atomic':
-        return this.gpuAccess(
-          start,
-          Math.max(end, start + 1),
-          ev.op === 'gpu_read' ? 'read' : ev.op === 'gpu_write' ? 'write' : 'atomic',
-          seq,
-        );
+        return this.gpuAccess(ev, ev.op === 'gpu_read' ? 'read' : ev.op === 'gpu_write' ? 'write' : 'atomic', seq);
       case 'gpu_fault':
         return handlePagefault(sim, start, ev.access, seq);
       case 'xe_prefetch':
@@ -287,9 +282,15 @@ export class Simulator {
     this.lastCounters = now;
   }
 
-  /** A GPU access of [start, end): each page either hits a valid mapping or faults. */
-  private gpuAccess(start: number, end: number, access: GpuAccess, seq: number): Errno | 'hit' | undefined {
+  /**
+   * A GPU access of the event's [page, page + max(npages, 1)): each page either hits a valid
+   * mapping or faults. (It takes the event, not the page numbers: pages are ≥ 2^31, doubles that a
+   * call would box.)
+   */
+  private gpuAccess(ev: CoreEvent, access: GpuAccess, seq: number): Errno | 'hit' | undefined {
     const sim = this.sim;
+    const start = ev.page;
+    const end = start + Math.max(ev.npages, 1);
     let faulted = false;
     let replays = 0;
     let p = start;

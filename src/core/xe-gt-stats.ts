@@ -118,8 +118,11 @@ for (const n of STATS_6_18) {
 }
 Object.freeze(Sized);
 
-/** Bucket index of a page count for sized counters: 0 4K, 1 64K, 2 2M, -1 none. */
-function bucketOf(pages: number): number {
+/**
+ * Bucket index of a page count for sized counters: 0 4K, 1 64K, 2 2M, -1 none. A hot path that
+ * charges several sized counters for one range computes it once and charges `Sized.x + bucket`.
+ */
+export function bucketOf(pages: number): number {
   return pages === 1 ? 0 : pages === 16 ? 1 : pages === 512 ? 2 : -1;
 }
 

@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ThrashTracker } from '../../src/core/metrics.js';
+import { ThrashTracker, type ThrashSubject } from '../../src/core/metrics.js';
 import { ThrashTracker as PlainThrashTracker } from '../reference/core-baseline/metrics.js';
 
 const RUNS = Math.max(4, Math.round(Number(process.env.SVMSIM_PROPERTY_RUNS ?? 300) / 30));
@@ -42,13 +42,26 @@ function* migrations(seed: number, n: number, starts: number, gapNs: number) {
 function compare(seed: number, n: number, starts: number, gapNs: number, opts = { threshold: 3, windowNs: 500_000 }) {
   const fast = new ThrashTracker(opts);
   const plain = new PlainThrashTracker(opts);
+  // migratedAlloc(): the allocation keeps its track; a migration to VRAM makes a new allocation
+  // (a new BO) with an empty slot, as drm-pagemap does; the track must survive or be re-found
+  // across sweeps exactly as the lookup by start finds it.
+  const viaAlloc = new ThrashTracker(opts);
+  const allocs = new Map<number, ThrashSubject>();
   for (const m of migrations(seed, n, starts, gapNs)) {
     fast.migrated(m.start, m.npages, m.to, m.pages, m.seq, m.t);
     plain.migrated(m.start, m.npages, m.to, m.pages, m.seq, m.t);
+    let a = allocs.get(m.start);
+    if (a === undefined || m.to === 'vram' || a.npages !== m.npages) {
+      a = { start: m.start, npages: m.npages, thrashTrack: null };
+      allocs.set(m.start, a);
+    }
+    viaAlloc.migratedAlloc(a, m.to === 'vram', m.pages, m.seq, m.t);
   }
   const v = plain.verdicts();
   expect(fast.verdicts()).toEqual(v);
   expect(fast.size).toBe(plain.size);
+  expect(viaAlloc.verdicts()).toEqual(v);
+  expect(viaAlloc.size).toBe(plain.size);
   verdicts += v.length;
   pruned ||= plain.size < new Set([...migrations(seed, n, starts, gapNs)].map((m) => m.start)).size;
 }

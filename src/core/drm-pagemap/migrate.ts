@@ -30,7 +30,7 @@ import type { DevPagemapOps, DevmemBo, PopulateResult } from './pagemap.js';
 function noteToRam(sim: SimContext, bo: DevmemBo, pages: number): void {
   sim.metrics.migrationsToRam++;
   sim.metrics.pagesToRam += pages;
-  sim.thrash.migrated(bo.start, bo.npages, 'ram', pages, sim.seq, sim.clock.now);
+  sim.thrash.migratedAlloc(bo, false, pages, sim.seq, sim.clock.now);
 }
 
 /**
@@ -110,7 +110,7 @@ export function migrateToDevmem(
 
   sim.metrics.migrationsToVram++;
   sim.metrics.pagesToVram += copied;
-  sim.thrash.migrated(bo.start, bo.npages, 'vram', npages, sim.seq, sim.clock.now);
+  sim.thrash.migratedAlloc(bo, true, npages, sim.seq, sim.clock.now);
   sim.mm.pt.fill(start, end, pte);
   bo.resident = npages;
   if (sim.kv.v615) {

@@ -34,6 +34,7 @@
 import type { SimContext } from '../context.js';
 import type { Errno, MigrateFailCause } from '../decisions.js';
 import { ModelInvariantError } from '../invariant.js';
+import type { ThrashTrack } from '../metrics.js';
 
 /** One VRAM allocation: struct drm_pagemap_devmem and the driver BO behind it. */
 export class DevmemBo {
@@ -44,6 +45,8 @@ export class DevmemBo {
   /** LRU neighbours (older, newer); null at the ends and once released. */
   lruPrev: DevmemBo | null = null;
   lruNext: DevmemBo | null = null;
+  /** The thrashing detector's history of this allocation (found at its first migration). */
+  thrashTrack: ThrashTrack | null = null;
 
   constructor(
     readonly id: number,

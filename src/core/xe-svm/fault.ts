@@ -33,7 +33,7 @@ import type { XeSvmRange as SvmRange } from './range.js';
 import { rangeEvict, rangeGetPages, type PagesCtx } from '../drm-gpusvm/pages.js';
 import { rangeFindOrInsert, type RangeCtx } from '../drm-gpusvm/range.js';
 import { ModelInvariantError } from '../invariant.js';
-import { Sized, Stat } from '../xe-gt-stats.js';
+import { bucketOf, Sized, Stat } from '../xe-gt-stats.js';
 import { rangeDebug, svmDbg } from './debug.js';
 import { xeSvmGarbageCollector } from './gc.js';
 import { expectInvalidation } from './invalidate.js';
@@ -155,6 +155,8 @@ function handlePagefaultInner(
 
   let us = sim.cost.faultBase();
   let range: SvmRange | undefined;
+  // The size bucket of the range's svm_<size>_* counters (≥6.18; -1: none or an older kernel).
+  let sb = -1;
   let err: Errno | undefined;
 
   for (let iter = 0; ; iter++) {
@@ -194,7 +196,8 @@ function handlePagefaultInner(
       );
     }
     const npages = range.npages;
-    if (v618) gt.incrSized(npages, Sized.pagefault_count);
+    sb = v618 ? bucketOf(npages) : -1;
+    if (sb >= 0) gt.incr(Sized.pagefault_count + sb);
 
     if (devmemOnly && !range.migrateDevmem) {
       emit(sim, { code: 'not_migratable_atomic', range: range.ref(), cause: range.notMigratable ?? 'igpu' });
@@ -206,7 +209,7 @@ function handlePagefaultInner(
     if (xeSvmRangeIsValid(range, devmemOnly)) {
       if (sim.recording) emit(sim, { code: 'range_valid', range: range.ref() });
       rangeDebug(sim, range, 'PAGE FAULT - VALID');
-      if (v618) gt.incrSized(npages, Sized.valid_pagefault_count);
+      if (sb >= 0) gt.incr(Sized.valid_pagefault_count + sb);
       break;
     }
 
@@ -233,9 +236,9 @@ function handlePagefaultInner(
       attempt = noMigrate === undefined;
     }
     if (attempt) {
-      if (v618) gt.incrSized(npages, Sized.migrate_count);
+      if (sb >= 0) gt.incr(Sized.migrate_count + sb);
       const m = xeSvmAllocVram(sim, range, timesliceMs);
-      if (v618) gt.incrSized(npages, Sized.migrate_us, m.us);
+      if (sb >= 0) gt.incr(Sized.migrate_us + sb, m.us);
       us += m.us;
       if (sim.recording) logMigrate(sim, range, m, timesliceMs, migrateReason(sim, devmemOnly));
       if (!rc1) timesliceMs *= 2;
@@ -286,7 +289,7 @@ function handlePagefaultInner(
       break;
     }
     us += gpUs;
-    if (v618) gt.incrSized(npages, Sized.get_pages_us, gpUs);
+    if (sb >= 0) gt.incr(Sized.get_pages_us + sb, gpUs);
 
     rangeDebug(sim, range, 'PAGE FAULT - BIND');
     xeVmRangeRebind(sim, range, vma);
@@ -294,13 +297,13 @@ function handlePagefaultInner(
     sim.gpusvm.setLastHit(range);
     const bindUs = sim.cost.bind();
     us += bindUs;
-    if (v618) gt.incrSized(npages, Sized.bind_us, bindUs);
+    if (sb >= 0) gt.incr(Sized.bind_us + sb, bindUs);
     if (rc1 && p.alwaysMigrateToVram) range.skipMigrate = false;
     break;
   }
   if (range === undefined) throw new ModelInvariantError('fault loop left without a range');
   // The common exit `out` (≥6.18).
-  if (v618) gt.incrSized(range.npages, Sized.pagefault_us, us);
+  if (sb >= 0) gt.incr(Sized.pagefault_us + sb, us);
   if (err !== undefined && p.faultExitReturnsZero) {
     // 6.18.y: `out` returns 0: the fault is acked, nothing is bound, the GPU will fault again.
     emit(sim, { code: 'fault_acked_unbound', range: range.ref(), errno: err });

@@ -131,7 +131,7 @@ function xeSvmPopulateDevmemPfn(_sim: SimContext, bo: DevmemBo): number {
 
 /** RAM→VRAM copy of `copied` pages of [start, end). Mirrors xe_svm_copy_to_devmem() (xe_svm_copy() and its ≥6.18 stats). */
 function xeSvmCopyToDevmem(sim: SimContext, bo: DevmemBo, start: number, end: number, copied: number): number {
-  copyDebug(sim, true, start, end, bo.id, bo.start, PTE_SMEM);
+  if (sim.debugVm === true) copyDebug(sim, true, start, end, bo.id, bo.start, PTE_SMEM);
   const gt = sim.stats.primary;
   gt.incr(Stat.svm_device_copy_kb, 4 * copied);
   if (copied === 0) return 0;
@@ -144,7 +144,7 @@ function xeSvmCopyToDevmem(sim: SimContext, bo: DevmemBo, start: number, end: nu
 
 /** VRAM→RAM copy of the `copied` pages of `bo` in [start, end). Mirrors xe_svm_copy_to_ram() (xe_svm_copy() and its ≥6.18 stats). */
 function xeSvmCopyToRam(sim: SimContext, bo: DevmemBo, start: number, end: number, copied: number): void {
-  copyDebug(sim, false, start, end, bo.id, bo.start, devicePte(bo.id));
+  if (sim.debugVm === true) copyDebug(sim, false, start, end, bo.id, bo.start, devicePte(bo.id));
   const gt = sim.stats.primary;
   gt.incr(Stat.svm_cpu_copy_kb, 4 * copied);
   if (copied === 0) return;
