@@ -83,16 +83,17 @@ interface OpEntry {
 }
 
 /**
- * An op name as two numbers, five bits a letter ('a'..'z' -> 1..26, '_' -> 31): the first eight
- * letters and the rest. With the length, one-to-one for words of [a-z_] (which the fused reader
- * computes while it scans the op cell, so finding the op is two number compares).
+ * An op name as two small integers, five bits a letter ('a'..'z' -> 1..26, '_' -> 31): the first
+ * six letters and the next six. With the length, one-to-one for words of [a-z_] of up to twelve
+ * letters (every op; the fused reader computes it while it scans the op cell, so finding the op
+ * is two integer compares).
  */
 function opCode(name: string): [number, number] {
   let w0 = 0;
   let w1 = 0;
   for (let i = 0; i < name.length; i++) {
-    if (i < 8) w0 = w0 * 32 + (name.charCodeAt(i) & 31);
-    else w1 = w1 * 32 + (name.charCodeAt(i) & 31);
+    if (i < 6) w0 = (w0 << 5) | (name.charCodeAt(i) & 31);
+    else w1 = (w1 << 5) | (name.charCodeAt(i) & 31);
   }
   return [w0, w1];
 }
@@ -237,7 +238,7 @@ export class CsvByteReader {
       if (this.counter) this.counter.bytes += head.length;
     }
     this.readHeader();
-    this.cut = new Int32Array(this.cols.length + 1);
+    this.cut = new Int32Array(2 * this.cols.length);
     this.roles = new Uint8Array(
       this.cols.map((c) =>
         c === 't'
@@ -279,8 +280,9 @@ export class CsvByteReader {
   private readonly fusable: boolean;
 
   /**
-   * The fused fast path: locates the cells of the next line and parses its numbers in one pass
-   * over the bytes, then builds the event. Returns undefined, with the reader's position
+   * The fused fast path: parses the next line in one pass over its bytes — numbers built in
+   * locals, the op coded from its letters, the address as two 32-bit halves (no bigint, no double
+   * arithmetic per digit) — and fills `into`. Returns undefined, with the reader's position
    * unchanged, for anything it does not accept — a blank or comment line, a line not wholly in
    * the buffer, any unusual cell — and read() then takes the line through scanLine() and the
    * schema path, which decide it exactly.
@@ -294,41 +296,45 @@ export class CsvByteReader {
     if (start >= this.end) return undefined;
     let k = start;
     let t = this.cur.t;
-    let hi = 0;
-    let lo = 0;
+    // the address: bits 63..32 and 31..0
+    let ahi = 0;
+    let alo = 0;
     let size = -1;
     let pid = -1;
     let w0 = 0;
     let w1 = 0;
     let opLen = 0;
+    let words = 0;
     for (let c = 0; c < n; c++) {
       const s = k;
-      cut[c] = k;
       const role = roles[c];
       if (role === R_OP) {
         // lower-case letters and '_', coded as opCode() does
         let b = buf[k];
         while ((b >= 97 && b <= 122) || b === 95) {
-          if (k - s < 8) w0 = w0 * 32 + (b & 31);
-          else w1 = w1 * 32 + (b & 31);
+          if (k - s < 6) w0 = (w0 << 5) | (b & 31);
+          else w1 = (w1 << 5) | (b & 31);
           b = buf[++k];
         }
         opLen = k - s;
-      } else if (role === R_WORD) {
-        // op or enum word: lower-case letters and '_'
-        let b = buf[k];
-        while ((b >= 97 && b <= 122) || b === 95) b = buf[++k];
       } else if (role === R_ADDR) {
-        // 0x + 1..16 hex digits; page = all but the last three digits (hi), offset = those (lo)
+        // 0x + 1..16 hex digits
         if (buf[k] !== 48 || (buf[k + 1] | 32) !== 120) return undefined;
         k += 2;
         let d = HEX[buf[k]];
         while (d >= 0) {
-          hi = hi * 16 + (lo >>> 8);
-          lo = ((lo & 0xff) << 4) | d;
+          ahi = (ahi << 4) | (alo >>> 28);
+          alo = (alo << 4) | d;
           d = HEX[buf[++k]];
         }
         if (k === s + 2 || k - s > 18) return undefined;
+      } else if (role === R_WORD) {
+        // an enum value: lower-case letters and '_' (its bounds for enumFields())
+        let b = buf[k];
+        while ((b >= 97 && b <= 122) || b === 95) b = buf[++k];
+        cut[2 * c] = s;
+        cut[2 * c + 1] = k;
+        if (k > s) words++;
       } else if (role === R_SIZE && buf[k] === 48 && (buf[k + 1] | 32) === 120) {
         k += 2;
         let v = 0;
@@ -366,14 +372,13 @@ export class CsvByteReader {
         k++;
       }
     }
-    // line end: LF, CRLF, or the end of the file
+    // every cell, then the line end: LF, CRLF, or the end of the file
     let next: number;
     const b = buf[k];
     if (b === 10) next = k + 1;
     else if (b === 13 && k + 1 < this.end && buf[k + 1] === 10) next = k + 2;
     else if (k === this.end && this.eof) next = k;
     else return undefined;
-    cut[n] = k + 1;
 
     const entries = this.opsByLength[opLen];
     if (entries === undefined) return undefined;
@@ -386,18 +391,18 @@ export class CsvByteReader {
       }
     }
     if (entry === undefined) return undefined;
-    const foreign = entry.foreign;
-    for (let i = 0; i < foreign.length; i++) if (!this.empty(foreign[i])) return undefined;
-    const sizeEmpty = size < 0;
     if (size === 0) return undefined; // the schema path reports it
+    const sizeEmpty = size < 0;
     if (sizeEmpty) {
       if (entry.sizeRequired) return undefined;
       size = entry.defaultSize;
     } else if (entry.noSize) return undefined;
-    const npages = pagesOf(entry.rule, lo, size);
-    if (!fastSpanOk(hi, npages)) return undefined;
-    const ev = into.fill(entry.name, t, hi, lo, npages, size % 4096 === 0, this.line + 1, sizeEmpty ? 0 : size);
-    if (entry.fields.length > 0 && !this.enumFields(entry, ev)) return undefined;
+    const offset = alo & 4095;
+    const page = (ahi >>> 0) * 1048576 + (alo >>> 12);
+    const npages = pagesOf(entry.rule, offset, size);
+    if (!fastSpanOk(page, npages)) return undefined;
+    const ev = into.fill(entry.name, t, page, offset, npages, size % 4096 === 0, this.line + 1, sizeEmpty ? 0 : size);
+    if ((words > 0 || entry.fields.length > 0) && !this.enumFields(entry, ev)) return undefined;
     if (pid > 0) ev.pid = pid;
     this.lineStart = start;
     this.lineEnd = k;
@@ -413,7 +418,7 @@ export class CsvByteReader {
     const tail = this.end - this.start;
     if (tail > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line + 1);
     if (tail + CHUNK + 1 > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, tail + CHUNK));
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, tail + CHUNK + 1));
       this.buf.copy(bigger, 0, this.start, this.end);
       this.buf = bigger;
     } else if (this.start > 0) {
@@ -421,6 +426,8 @@ export class CsvByteReader {
     }
     this.start = 0;
     this.end = tail;
+    this.buf[tail] = 0; // sentinel: stops the fused reader's cell loops at the end of the data
+    this.view = this.buf.subarray(0, tail);
     const got = this.input.read(this.buf, this.end, CHUNK);
     if (this.counter) this.counter.bytes += got;
     if (got === 0) {
@@ -429,7 +436,7 @@ export class CsvByteReader {
       return false;
     }
     this.end += got;
-    this.buf[this.end] = 0; // sentinel: stops the fused reader's cell loops at the end of the data
+    this.buf[this.end] = 0;
     this.view = this.buf.subarray(0, this.end);
     return true;
   }
@@ -521,7 +528,12 @@ export class CsvByteReader {
 
   private nextEvent(into: ByteEvent): ParsedEvent | undefined {
     if (this.fusable) {
-      const ev = this.fusedRow(into);
+      let ev = this.fusedRow(into);
+      // A row cut by the end of the buffer: read on, and try it again whole.
+      if (ev === undefined && !this.eof && this.view.indexOf(10, this.start) < 0) {
+        this.fill();
+        ev = this.fusedRow(into);
+      }
       if (ev !== undefined) {
         this.count++;
         return ev;
@@ -572,19 +584,23 @@ export class CsvByteReader {
     );
   }
 
-  private cell(i: number | undefined): string {
-    if (i === undefined) return '';
-    const a = this.cut[i];
-    const b = this.cut[i + 1] - 1;
-    return a >= b ? '' : this.buf.toString('latin1', a, b);
+  /** The enum cell of column `i` of the current line (the fused reader's bounds). */
+  private cell(i: number): string {
+    return this.buf.toString('latin1', this.cut[2 * i], this.cut[2 * i + 1]);
   }
 
-  private empty(i: number | undefined): boolean {
-    return i === undefined || this.cut[i] >= this.cut[i + 1] - 1;
+  private empty(i: number): boolean {
+    return this.cut[2 * i] === this.cut[2 * i + 1];
   }
 
-  /** The op's enum cells of the current line into `ev` (rules.ts); false when the schema path must decide. */
+  /**
+   * The op's enum cells of the current line into `ev` (rules.ts), the columns of enum fields it
+   * does not take empty; false when the schema path must decide.
+   */
   private enumFields(entry: OpEntry, ev: ByteEvent): boolean {
+    const foreign = entry.foreign;
+    for (let i = 0; i < foreign.length; i++) if (!this.empty(foreign[i])) return false;
+    if (entry.fields.length === 0) return true;
     const values = enumValues(entry.rule, (f) => {
       const c = entry.fields.find((x) => x.field === f)!.col;
       return c < 0 || this.empty(c) ? undefined : this.cell(c);
