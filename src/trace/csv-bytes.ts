@@ -1,14 +1,17 @@
 /**
  * DOC: Byte-level CSV reader for trace files
  *
- * The hot path of `svmsim replay big.csv`: data rows are parsed straight from the read buffer —
- * fields located by scanning bytes for commas, times and sizes read as decimal or hex digits,
- * addresses split into page and offset digit by digit — without decoding the line into a string
- * or splitting it. Only the op name and enum cells become (tiny, latin1) strings.
+ * The hot path of `svmsim replay big.csv`: data rows are parsed straight from the read buffer in
+ * one pass over each row's bytes — times and sizes read as decimal or hex digits into locals,
+ * addresses as two 32-bit halves (page and offset without bigint or a double per digit), the op
+ * coded from its letters as two small integers and found by two compares — into one reused event
+ * object, without decoding the line into a string or splitting it; nothing is allocated per row.
+ * Only enum cells become (tiny, latin1) strings. A row cut by the end of the read buffer is tried
+ * again after the next read (still cut, after a short read from a pipe: the schema path).
  *
  * Header lines (`#! platform`, comments, the column row) and every row the fast reader does not
  * accept — quotes, units, suffixes, unknown values, out-of-range numbers, time going backwards, a
- * row not wholly in the buffer, a comment or blank line — are decoded as UTF-8 and handed to the
+ * comment or blank line — are decoded as UTF-8 and handed to the
  * schema path (parse.ts), which gives the same event or the error with its line number. The ops,
  * their fields, defaults and enum values come from the tables of rules.ts. `{ fast: false }`
  * takes every row through the schema path: the property tests (test/trace/fast-paths.test.ts)
@@ -76,6 +79,8 @@ interface OpEntry {
   fields: { field: EnumField; col: number }[];
   /** Enum columns the op does not take: they must be empty. */
   foreign: number[];
+  /** fields.length (a number of the entry: the arrays' hidden classes differ, empty or not). */
+  nFields: number;
   /** The rule's size use, unpacked for the hot path. */
   sizeRequired: boolean;
   noSize: boolean;
@@ -83,16 +88,17 @@ interface OpEntry {
 }
 
 /**
- * An op name as two numbers, five bits a letter ('a'..'z' -> 1..26, '_' -> 31): the first eight
- * letters and the rest. With the length, one-to-one for words of [a-z_] (which the fused reader
- * computes while it scans the op cell, so finding the op is two number compares).
+ * An op name as two small integers, five bits a letter ('a'..'z' -> 1..26, '_' -> 31): the first
+ * six letters and the next six. With the length, one-to-one for words of [a-z_] of up to twelve
+ * letters (every op; the fused reader computes it while it scans the op cell, so finding the op
+ * is two integer compares).
  */
 function opCode(name: string): [number, number] {
   let w0 = 0;
   let w1 = 0;
   for (let i = 0; i < name.length; i++) {
-    if (i < 8) w0 = w0 * 32 + (name.charCodeAt(i) & 31);
-    else w1 = w1 * 32 + (name.charCodeAt(i) & 31);
+    if (i < 6) w0 = (w0 << 5) | (name.charCodeAt(i) & 31);
+    else w1 = (w1 << 5) | (name.charCodeAt(i) & 31);
   }
   return [w0, w1];
 }
@@ -229,7 +235,7 @@ export class CsvByteReader {
     const { input, head } = openSource(source);
     this.input = input;
     if (head !== undefined) {
-      if (head.length + 1 > this.buf.length) this.buf = Buffer.allocUnsafe(head.length + CHUNK + 1);
+      if (head.length + 2 > this.buf.length) this.buf = Buffer.allocUnsafe(head.length + CHUNK + 2);
       head.copy(this.buf, 0);
       this.end = head.length;
       this.buf[this.end] = 0;
@@ -237,7 +243,7 @@ export class CsvByteReader {
       if (this.counter) this.counter.bytes += head.length;
     }
     this.readHeader();
-    this.cut = new Int32Array(this.cols.length + 1);
+    this.cut = new Int32Array(2 * this.cols.length);
     this.roles = new Uint8Array(
       this.cols.map((c) =>
         c === 't'
@@ -266,6 +272,7 @@ export class CsvByteReader {
         rule,
         fields,
         foreign,
+        nFields: fields.length,
         sizeRequired: rule.size === 'required',
         noSize: rule.size === 'none',
         defaultSize: defaultSize(rule),
@@ -279,13 +286,14 @@ export class CsvByteReader {
   private readonly fusable: boolean;
 
   /**
-   * The fused fast path: locates the cells of the next line and parses its numbers in one pass
-   * over the bytes, then builds the event. Returns undefined, with the reader's position
+   * The fused fast path: parses the next line in one pass over its bytes — numbers built in
+   * locals, the op coded from its letters, the address as two 32-bit halves (no bigint, no double
+   * arithmetic per digit) — and fills `into`. Returns undefined, with the reader's position
    * unchanged, for anything it does not accept — a blank or comment line, a line not wholly in
    * the buffer, any unusual cell — and read() then takes the line through scanLine() and the
    * schema path, which decide it exactly.
    */
-  private fusedRow(into: ByteEvent): ParsedEvent | undefined {
+  private fusedRow(into: ByteEvent): ByteEvent | undefined {
     const buf = this.buf;
     const cut = this.cut;
     const roles = this.roles;
@@ -294,71 +302,74 @@ export class CsvByteReader {
     if (start >= this.end) return undefined;
     let k = start;
     let t = this.cur.t;
-    let hi = 0;
-    let lo = 0;
+    // the address: bits 63..32 and 31..0
+    let ahi = 0;
+    let alo = 0;
     let size = -1;
     let pid = -1;
     let w0 = 0;
     let w1 = 0;
     let opLen = 0;
+    let words = 0;
     for (let c = 0; c < n; c++) {
       const s = k;
-      cut[c] = k;
       const role = roles[c];
       if (role === R_OP) {
         // lower-case letters and '_', coded as opCode() does
         let b = buf[k];
         while ((b >= 97 && b <= 122) || b === 95) {
-          if (k - s < 8) w0 = w0 * 32 + (b & 31);
-          else w1 = w1 * 32 + (b & 31);
+          if (k - s < 6) w0 = (w0 << 5) | (b & 31);
+          else w1 = (w1 << 5) | (b & 31);
           b = buf[++k];
         }
         opLen = k - s;
-      } else if (role === R_WORD) {
-        // op or enum word: lower-case letters and '_'
-        let b = buf[k];
-        while ((b >= 97 && b <= 122) || b === 95) b = buf[++k];
       } else if (role === R_ADDR) {
-        // 0x + 1..16 hex digits; page = all but the last three digits (hi), offset = those (lo)
+        // 0x + 1..16 hex digits
         if (buf[k] !== 48 || (buf[k + 1] | 32) !== 120) return undefined;
         k += 2;
         let d = HEX[buf[k]];
         while (d >= 0) {
-          hi = hi * 16 + (lo >>> 8);
-          lo = ((lo & 0xff) << 4) | d;
+          ahi = (ahi << 4) | (alo >>> 28);
+          alo = (alo << 4) | d;
           d = HEX[buf[++k]];
         }
         if (k === s + 2 || k - s > 18) return undefined;
-      } else if (role === R_SIZE && buf[k] === 48 && (buf[k + 1] | 32) === 120) {
-        k += 2;
+      } else if (role === R_WORD) {
+        // an enum value: lower-case letters and '_' (its bounds for enumFields())
+        let b = buf[k];
+        while ((b >= 97 && b <= 122) || b === 95) b = buf[++k];
+        cut[2 * c] = s;
+        cut[2 * c + 1] = k;
+        if (k > s) words++;
+      } else {
+        // A number: t, pid or size in decimal, or a size in hex after 0x. One loop for both
+        // bases and the prefix found without a branch: every operation here runs on every row,
+        // so the optimised code never meets one without type feedback (a hex size first seen
+        // after V8 optimised this function cost a deoptimisation and a recompile, tens of ms).
+        const hex = (((buf[k] ^ 48) | ((buf[k + 1] | 32) ^ 120)) === 0 ? 1 : 0) & (role === R_SIZE ? 1 : 0);
+        const base = 10 + 6 * hex;
+        k += 2 * hex;
         let v = 0;
         let d = HEX[buf[k]];
-        while (d >= 0) {
-          v = v * 16 + d;
+        while (d >= 0 && d < base) {
+          v = v * base + d;
           d = HEX[buf[++k]];
         }
-        if (k === s + 2 || k - s > 15) return undefined;
-        size = v;
-      } else {
-        // decimal digits: t, pid, or a size
-        let v = 0;
-        let d = buf[k] - 48;
-        while (d >= 0 && d <= 9) {
-          v = v * 10 + d;
-          d = buf[++k] - 48;
-        }
         const len = k - s;
-        if (len > 0) {
-          if (role === R_T) {
-            if (len > 15 || v < t) return undefined;
+        if (len <= 2 * hex) {
+          if (hex === 1) return undefined; // 0x without digits
+        } else {
+          const isT = role === R_T;
+          const isPid = role === R_PID;
+          // at most 15 decimal digits, or 0x and 13 hex digits (a pid: 10 digits)
+          if (len > (isPid ? 10 : 15)) return undefined;
+          if (isT) {
+            if (v < t) return undefined;
             t = v;
-          } else if (role === R_PID) {
-            if (len > 10 || v < 1 || v > PID_MAX) return undefined;
+          } else if (isPid) {
+            if (v < 1 || v > PID_MAX) return undefined;
             pid = v;
-          } else {
-            if (len > 15) return undefined;
-            size = v;
-          }
+          } else size = v;
         }
       }
       if (c < n - 1) {
@@ -366,14 +377,15 @@ export class CsvByteReader {
         k++;
       }
     }
-    // line end: LF, CRLF, or the end of the file
+    // every cell, then the line end: LF or CRLF (the sentinel 0 at the end of the data is
+    // neither: a row cut by the end of the buffer, and a last line without a line end, which the
+    // schema path reads)
     let next: number;
     const b = buf[k];
+    const crlf = b === 13 && buf[k + 1] === 10; // (on every row: see the note on numbers above)
     if (b === 10) next = k + 1;
-    else if (b === 13 && k + 1 < this.end && buf[k + 1] === 10) next = k + 2;
-    else if (k === this.end && this.eof) next = k;
+    else if (crlf) next = k + 2;
     else return undefined;
-    cut[n] = k + 1;
 
     const entries = this.opsByLength[opLen];
     if (entries === undefined) return undefined;
@@ -386,23 +398,28 @@ export class CsvByteReader {
       }
     }
     if (entry === undefined) return undefined;
-    const foreign = entry.foreign;
-    for (let i = 0; i < foreign.length; i++) if (!this.empty(foreign[i])) return undefined;
-    const sizeEmpty = size < 0;
     if (size === 0) return undefined; // the schema path reports it
-    if (sizeEmpty) {
-      if (entry.sizeRequired) return undefined;
-      size = entry.defaultSize;
-    } else if (entry.noSize) return undefined;
-    const npages = pagesOf(entry.rule, lo, size);
-    if (!fastSpanOk(hi, npages)) return undefined;
-    const ev = into.fill(entry.name, t, hi, lo, npages, size % 4096 === 0, this.line + 1, sizeEmpty ? 0 : size);
-    if (entry.fields.length > 0 && !this.enumFields(entry, ev)) return undefined;
+    const sizeEmpty = size < 0;
+    // (all three loaded on every row: see the note on numbers above)
+    const required = entry.sizeRequired;
+    const none = entry.noSize;
+    const byDefault = entry.defaultSize;
+    if (sizeEmpty ? required : none) return undefined;
+    if (sizeEmpty) size = byDefault;
+    const offset = alo & 4095;
+    const page = (ahi >>> 0) * 1048576 + (alo >>> 12);
+    const npages = pagesOf(entry.rule, offset, size);
+    if (!fastSpanOk(page, npages)) return undefined;
+    const ev = into.fill(entry.name, t, page, offset, npages, size % 4096 === 0, this.line + 1, sizeEmpty ? 0 : size);
     if (pid > 0) ev.pid = pid;
+    // The enum cells, when the row has any or the op takes some, are read by the caller: no call
+    // here waits for its first row until after V8 has optimised this function.
+    this.enumEntry = words > 0 || entry.nFields > 0 ? entry : undefined;
     this.lineStart = start;
     this.lineEnd = k;
     this.start = next;
     this.line++;
+    this.prevT = this.cur.t;
     this.cur.t = t;
     return ev;
   }
@@ -412,8 +429,8 @@ export class CsvByteReader {
     if (this.eof) return false;
     const tail = this.end - this.start;
     if (tail > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line + 1);
-    if (tail + CHUNK + 1 > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, tail + CHUNK));
+    if (tail + CHUNK + 2 > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, tail + CHUNK + 2));
       this.buf.copy(bigger, 0, this.start, this.end);
       this.buf = bigger;
     } else if (this.start > 0) {
@@ -421,6 +438,8 @@ export class CsvByteReader {
     }
     this.start = 0;
     this.end = tail;
+    this.buf[tail] = 0; // sentinel: stops the fused reader's cell loops at the end of the data
+    this.view = this.buf.subarray(0, tail);
     const got = this.input.read(this.buf, this.end, CHUNK);
     if (this.counter) this.counter.bytes += got;
     if (got === 0) {
@@ -429,7 +448,7 @@ export class CsvByteReader {
       return false;
     }
     this.end += got;
-    this.buf[this.end] = 0; // sentinel: stops the fused reader's cell loops at the end of the data
+    this.buf[this.end] = 0;
     this.view = this.buf.subarray(0, this.end);
     return true;
   }
@@ -516,15 +535,32 @@ export class CsvByteReader {
     return this.nextEvent(this.slot);
   }
 
+  /** The op of the row fusedRow() read when its enum cells are still to read (enumFields()). */
+  private enumEntry: OpEntry | undefined = undefined;
+  /** The time before that row (to go back to it). */
+  private prevT = 0;
+
   /** The one event object of readTransient(). */
   private readonly slot = new ByteEvent();
 
   private nextEvent(into: ByteEvent): ParsedEvent | undefined {
     if (this.fusable) {
-      const ev = this.fusedRow(into);
+      let ev = this.fusedRow(into);
+      // A row cut by the end of the buffer: read on, and try it again whole.
+      if (ev === undefined && !this.eof && this.view.indexOf(10, this.start) < 0) {
+        this.fill();
+        ev = this.fusedRow(into);
+      }
       if (ev !== undefined) {
-        this.count++;
-        return ev;
+        const entry = this.enumEntry;
+        if (entry === undefined || this.enumFields(entry, ev)) {
+          this.count++;
+          return ev;
+        }
+        // an enum cell the fast path does not decide: back to the start of the row, for the schema path
+        this.start = this.lineStart;
+        this.line--;
+        this.cur.t = this.prevT;
       }
     }
     while (this.nextLine()) {
@@ -572,19 +608,23 @@ export class CsvByteReader {
     );
   }
 
-  private cell(i: number | undefined): string {
-    if (i === undefined) return '';
-    const a = this.cut[i];
-    const b = this.cut[i + 1] - 1;
-    return a >= b ? '' : this.buf.toString('latin1', a, b);
+  /** The enum cell of column `i` of the current line (the fused reader's bounds). */
+  private cell(i: number): string {
+    return this.buf.toString('latin1', this.cut[2 * i], this.cut[2 * i + 1]);
   }
 
-  private empty(i: number | undefined): boolean {
-    return i === undefined || this.cut[i] >= this.cut[i + 1] - 1;
+  private empty(i: number): boolean {
+    return this.cut[2 * i] === this.cut[2 * i + 1];
   }
 
-  /** The op's enum cells of the current line into `ev` (rules.ts); false when the schema path must decide. */
+  /**
+   * The op's enum cells of the current line into `ev` (rules.ts), the columns of enum fields it
+   * does not take empty; false when the schema path must decide.
+   */
   private enumFields(entry: OpEntry, ev: ByteEvent): boolean {
+    const foreign = entry.foreign;
+    for (let i = 0; i < foreign.length; i++) if (!this.empty(foreign[i])) return false;
+    if (entry.fields.length === 0) return true;
     const values = enumValues(entry.rule, (f) => {
       const c = entry.fields.find((x) => x.field === f)!.col;
       return c < 0 || this.empty(c) ? undefined : this.cell(c);

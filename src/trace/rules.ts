@@ -156,7 +156,9 @@ export function defaultSize(rule: OpRule): number {
  * 0 for size 0; an op without a size touches one page. Numbers (exact below 2^53): the fast readers.
  */
 export function pagesOf(rule: OpRule, offset: number, size: number): number {
-  return rule.size === 'none' ? 1 : size === 0 ? 0 : Math.floor((offset + size + 4095) / 4096);
+  // (ceil of the exact quotient, never an integer division: V8 would speculate on the quotient
+  // being whole and deoptimise the fast reader at the first span that is not)
+  return rule.size === 'none' ? 1 : size === 0 ? 0 : Math.ceil((offset + size) / 4096);
 }
 
 /** pagesOf() for any 64-bit span (bigint): the schema path. */

@@ -13,7 +13,14 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { eventPuller, openTrace, parseTrace, type ParsedEvent, type TraceFormat } from '../../src/trace/index.js';
+import {
+  CsvByteReader,
+  eventPuller,
+  openTrace,
+  parseTrace,
+  type ParsedEvent,
+  type TraceFormat,
+} from '../../src/trace/index.js';
 import { ENUM_FIELDS, ENUMS, OP_NAMES, OP_RULES, type EnumField } from '../../src/trace/rules.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-fast-'));
@@ -66,15 +73,50 @@ const fastFileTransient = (text: string, format: TraceFormat, file: string) => {
   }
   return { events, errors };
 };
+/**
+ * The byte reader fed by an input that returns at most `step` bytes a read (a pipe, a
+ * decompressor): every row, cell and line end is cut by the end of the buffer somewhere.
+ */
+const fastTrickle = (text: string, file: string, step: number) => {
+  const bytes = Buffer.from(text, 'utf8');
+  let at = 0;
+  const input = {
+    read: (buf: Buffer, offset: number, length: number) => {
+      const n = Math.min(step, length, bytes.length - at);
+      bytes.copy(buf, offset, at, at + n);
+      at += n;
+      return n;
+    },
+    close: () => undefined,
+  };
+  const errors: string[] = [];
+  const events: unknown[] = [];
+  try {
+    const r = new CsvByteReader({ input, head: Buffer.alloc(0) }, file);
+    r.onError = (err) => void errors.push(err.message);
+    const next = eventPuller(r.events(), true);
+    for (let e = next(); e !== undefined; e = next()) events.push(plainEvent(e));
+  } catch (e) {
+    errors.push((e as Error).message);
+  }
+  return { events, errors };
+};
 
 // ---------------------------------------------------------------------------------------------
 // Random events from the rules tables
 
 const hex = (max: bigint, min = 0n) => fc.bigInt({ min, max }).map((v) => '0x' + v.toString(16));
+/** Leading zeros: `0x` + up to 16 digits in all (more is refused, by both paths). */
+const zeroPadded = (max: bigint) =>
+  fc
+    .tuple(fc.bigInt({ min: 0n, max }), fc.integer({ min: 0, max: 16 }))
+    .map(([v, w]) => '0x' + v.toString(16).padStart(Math.min(16, Math.max(w, v.toString(16).length)), '0'));
 const goodAddr = fc.oneof(
   hex(0xffffffffffffn),
   hex((1n << 64n) - 1n),
   fc.bigInt({ min: 0n, max: 1n << 40n }).map((v) => '0X' + v.toString(16).toUpperCase()),
+  fc.bigInt({ min: 0n, max: 1n << 52n }).map((v) => '0x' + v.toString(16).replace(/[a-f]/g, (c) => c.toUpperCase())),
+  zeroPadded(0xffffffffffffn),
 );
 const badAddr = fc.constantFrom(
   '7f00000000ab',
@@ -90,7 +132,19 @@ const badAddr = fc.constantFrom(
 const goodSize = fc.oneof(
   fc.integer({ min: 1, max: 2 ** 36 }).map(String),
   hex(0xfffffffffn, 1n),
-  fc.constantFrom('4K', '2M', '1.5M', '64K', '0x200000', '4096'),
+  fc.constantFrom(
+    '4K',
+    '2M',
+    '1.5M',
+    '64K',
+    '0x200000',
+    '4096',
+    '0X1F000',
+    '0x00001000',
+    '0004096',
+    '000000000000004096',
+  ),
+  fc.integer({ min: 1, max: 2 ** 36 }).map((v) => '0X' + v.toString(16).toUpperCase()),
 );
 const badSize = fc.constantFrom(
   '0',
@@ -105,9 +159,12 @@ const badSize = fc.constantFrom(
   '1e3',
   'K',
 );
-const goodTime = fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }).map(String), fc.constantFrom('5us', '1.5ms', '2s', '0'));
+const goodTime = fc.oneof(
+  fc.integer({ min: 0, max: 2 ** 40 }).map(String),
+  fc.constantFrom('5us', '1.5ms', '2s', '0', '007', '000000000000000123', '9007199254740991', '9007199254740992'),
+);
 const badTime = fc.constantFrom('-1', '1e3', '1.5', 'soon', '5 ms', '1.0000000001s');
-const goodPid = fc.constantFrom('1', '2', '200', '2147483647');
+const goodPid = fc.constantFrom('1', '2', '200', '2147483647', '007', '0000000001');
 const badPid = fc.constantFrom('0', '-1', '2147483648', '1.5', 'x', '007a');
 const enumValue = (f: EnumField) => fc.constantFrom(...(ENUMS[f].values as readonly string[]));
 const typo = (w: string) => fc.constantFrom(w.toUpperCase(), w.slice(0, -1), w + 'x', w.replace(/[aeiou]/, 'e'), '');
@@ -242,6 +299,7 @@ describe('fast paths = schema path (fast-check, random valid and invalid traces)
         expect(fastInMemory(text, 'csv', 't.csv')).toEqual(ref);
         expect(fastFile(text, 'csv', 't.csv')).toEqual(ref);
         expect(fastFileTransient(text, 'csv', 't.csv')).toEqual(ref);
+        expect(fastTrickle(text, 't.csv', 1 + (text.length % 13))).toEqual(ref);
       }),
       { numRuns: 400, seed: 20261130 },
     );
