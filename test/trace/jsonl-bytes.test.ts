@@ -174,6 +174,19 @@ describe('JsonlByteReader: events derived by hand', () => {
     ]);
   });
 
+  test('comment lines after the first event are skipped by the byte path; a trace of only comments is "no events" at its last line', () => {
+    const text =
+      '{"svmsim":1}\n# a\n{"op":"gpu_read","addr":"0x1000"}\n# b ✓\n#c\n{"op":"gpu_read","addr":"0x2000"}\n# end';
+    let fast = { events: [] as Plain[], errors: [] as string[] };
+    // the line reader: "# a" (no event yet) and the end of the file
+    expect(slowReads(() => void (fast = fromMemory(text, false)))).toBe(2);
+    expect(fast).toEqual(schemaStream(text, false));
+    expect(fast.events.map((e) => e.line)).toEqual([3, 6]);
+    const none = '{"svmsim":1}\n# a\n\n# b\n';
+    expect(fromMemory(none, false)).toEqual({ events: [], errors: ['t.jsonl:4: no events'] });
+    expect(schemaStream(none, false)).toEqual({ events: [], errors: ['t.jsonl:4: no events'] });
+  });
+
   test.each([
     ['a unit in t', '{"t":"5us","op":"gpu_read","addr":"0x1000"}'],
     ['a size suffix', '{"op":"gpu_read","addr":"0x1000","size":"4K"}'],
