@@ -87,7 +87,7 @@ interface OpEntry {
  * letters and the rest. With the length, one-to-one for words of [a-z_] (which the fused reader
  * computes while it scans the op cell, so finding the op is two number compares).
  */
-export function opCode(name: string): [number, number] {
+function opCode(name: string): [number, number] {
   let w0 = 0;
   let w1 = 0;
   for (let i = 0; i < name.length; i++) {

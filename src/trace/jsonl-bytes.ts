@@ -27,7 +27,7 @@
  */
 
 import type { Platform } from '../core/platform.js';
-import { asByteEvent, ByteEvent, opCode } from './csv-bytes.js';
+import { asByteEvent, ByteEvent } from './csv-bytes.js';
 import type { EventCursor, ParsedEvent, TraceExpect, TraceInputError } from './parse.js';
 import {
   defaultSize,
@@ -59,14 +59,29 @@ import { PID_MAX } from './values.js';
 const CHUNK = 1 << 20;
 
 /**
- * Words of [a-z_] found by length and opCode() (csv-bytes.ts): the reader computes the code while
- * it scans a word, so finding it is two number compares. Gives the word's index, or -1.
+ * A word of [a-z_] as two numbers, five bits a letter ('a'..'z' -> 1..26, '_' -> 31): the first
+ * eight letters and the rest. With the length, one-to-one for the words of the rules tables (at
+ * most eleven letters), as JsonlByteReader.word() computes it while it scans.
+ */
+function wordCode(word: string): [number, number] {
+  let w0 = 0;
+  let w1 = 0;
+  for (let i = 0; i < word.length; i++) {
+    if (i < 8) w0 = w0 * 32 + (word.charCodeAt(i) & 31);
+    else w1 = w1 * 32 + (word.charCodeAt(i) & 31);
+  }
+  return [w0, w1];
+}
+
+/**
+ * Words of [a-z_] found by length and wordCode(): the reader computes the code while it scans a
+ * word, so finding it is two number compares. Gives the word's index, or -1.
  */
 class Words {
   private readonly byLength: { w0: number; w1: number; index: number }[][] = [];
   constructor(words: readonly string[]) {
     words.forEach((w, index) => {
-      const [w0, w1] = opCode(w);
+      const [w0, w1] = wordCode(w);
       (this.byLength[w.length] ??= []).push({ w0, w1, index });
     });
   }
@@ -167,7 +182,7 @@ export class JsonlByteReader implements LineSource {
   /** Whether the byte path runs (off for `fast: false`, and while the line reader holds a line it read ahead). */
   private fused = false;
   private readonly fast: boolean;
-  /** Scratch of one word scan: its code (opCode()). */
+  /** Scratch of one word scan: its code (wordCode()). */
   private w0 = 0;
   private w1 = 0;
   /** Scratch of one number scan: its value. */
