@@ -110,7 +110,7 @@ function opCode(name: string): [number, number] {
  * ByteEvent again and again (CsvByteReader.readTransient): no allocation per event, and the
  * double fields (page, t) are overwritten in place instead of boxed afresh.
  */
-class ByteEvent implements ParsedEvent {
+export class ByteEvent implements ParsedEvent {
   op = '';
   t = 0;
   page = 0;
@@ -193,7 +193,7 @@ class ByteEvent implements ParsedEvent {
  * property accesses stay monomorphic: a few hundred plain objects of per-op shapes among millions
  * of ByteEvents made the whole replay 20-30 % slower. Sizes beyond 2^53 keep the exact event.
  */
-function asByteEvent(pe: ParsedEvent, into: ByteEvent): ParsedEvent {
+export function asByteEvent(pe: ParsedEvent, into: ByteEvent): ParsedEvent {
   if (pe.size > BigInt(Number.MAX_SAFE_INTEGER)) return pe;
   const c = pe.core as CoreEvent & Partial<Record<EnumField, string>>;
   const ev = into.fill(c.op, c.t, c.page, c.offset, c.npages, c.sizeAligned, pe.line, Number(pe.size));

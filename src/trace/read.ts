@@ -24,7 +24,8 @@ import { checkHead, compressionOf } from './binary.js';
 import { decompressingInput } from './decompress.js';
 import { fdInput, type ByteInput } from './stream.js';
 import { CsvByteReader } from './csv-bytes.js';
-import { FileLines, TextLines, TraceReader, type ByteSource } from './stream.js';
+import { JsonlByteReader } from './jsonl-bytes.js';
+import { TextLines, TraceReader, type ByteSource } from './stream.js';
 
 /** Bytes read from the start of a trace to sniff its encoding. */
 const SNIFF_BYTES = 65536;
@@ -42,7 +43,8 @@ export interface TraceHandle {
 
 /**
  * Parse a whole trace held in memory, with the readers of files (`fast: false`: every event
- * through the schema path, the reference of the property tests).
+ * through the schema path, the reference of the property tests; for JSONL, the line reader of
+ * stream.ts over the text, without the byte reader).
  */
 export function parseTrace(
   text: string,
@@ -55,15 +57,13 @@ export function parseTrace(
     return parseJsonTrace(text, opts.file, opts.onError);
   }
   const ro = { fast: opts.fast };
+  const bytes = () => ({ input: { read: () => 0, close: () => undefined }, head: Buffer.from(text, 'utf8') });
   const r =
     format === 'csv'
-      ? new CsvByteReader(
-          { input: { read: () => 0, close: () => undefined }, head: Buffer.from(text, 'utf8') },
-          opts.file,
-          undefined,
-          ro,
-        )
-      : new TraceReader(new TextLines(text, opts.file), opts.file, ro);
+      ? new CsvByteReader(bytes(), opts.file, undefined, ro)
+      : opts.fast === false
+        ? new TraceReader(new TextLines(text, opts.file), opts.file, ro)
+        : new JsonlByteReader(bytes(), opts.file);
   r.onError = opts.onError;
   if (opts.onError === undefined) checkText(text, opts.file);
   return { platform: r.platform, events: [...r.events()], ...(r.expect ? { expect: r.expect } : {}) };
@@ -181,7 +181,7 @@ function readRest(input: ByteInput, head: Buffer, file: string): string {
   }
 }
 
-/** A JSONL or CSV trace read as its events are consumed (the byte-level reader for CSV). */
+/** A JSONL or CSV trace read as its events are consumed (the byte-level readers). */
 function streamingHandle(
   source: ByteSource,
   file: string,
@@ -190,10 +190,7 @@ function streamingHandle(
   onError?: (e: TraceInputError) => void,
 ): TraceHandle {
   const counter = { bytes: 0 };
-  const r =
-    fmt === 'csv'
-      ? new CsvByteReader(source, file, counter)
-      : new TraceReader(new FileLines(source, counter, file), file);
+  const r = fmt === 'csv' ? new CsvByteReader(source, file, counter) : new JsonlByteReader(source, file, counter);
   r.onError = onError;
   return {
     platform: r.platform,

@@ -8,11 +8,13 @@
  *
  * The platform header comes first (`{"svmsim":1,"platform":...}` as the first JSONL line), so
  * `TraceReader` reads it on construction and the replay can build the model before the first
- * event. CSV has a reader of its own that works on bytes (csv-bytes.ts).
+ * event. Files and streams are read by the byte-level readers (csv-bytes.ts, jsonl-bytes.ts);
+ * the JSONL one reads the common event lines itself and hands this line reader the header and
+ * every other line, one at a time (readLine).
  *
  * Every line goes through the fast path (fast.ts) and falls back to the schema path, which
  * produces the same event or the error; `{ fast: false }` takes every line through the schema
- * path (the reference the property tests compare the fast path with).
+ * path (the reference the property tests compare the fast paths with).
  */
 
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -254,7 +256,8 @@ export class TraceReader {
   expect?: TraceExpect;
   private readonly src: LineSource;
   private pending: [string, number] | undefined;
-  private readonly cur: EventCursor = newCursor();
+  /** The time carried from event to event (shared with the byte reader of jsonl-bytes.ts). */
+  readonly cur: EventCursor = newCursor();
   private readonly fast: boolean;
   private lastLine = 0;
   /** Number of events read so far. */
@@ -279,6 +282,11 @@ export class TraceReader {
     if (l.indexOf('\u0000') >= 0)
       throw new TraceInputError(this.file, this.src.line, 'binary data (NUL byte) in a text trace');
     return [l, this.src.line];
+  }
+
+  /** Whether the reader holds a line it read ahead (the first line after the header, or for want of a header). */
+  get holdsLine(): boolean {
+    return this.pending !== undefined;
   }
 
   /** The next line as text, without allocating a tuple (hot path). */
@@ -319,35 +327,45 @@ export class TraceReader {
   /** The next event, or undefined at the end of the trace. */
   read(): ParsedEvent | undefined {
     for (;;) {
-      let line: string | undefined;
-      let n: number;
-      if (this.pending !== undefined) {
-        [line, n] = this.pending;
-        this.pending = undefined;
-      } else {
-        line = this.nextText();
-        n = this.src.line;
-      }
-      if (line === undefined) {
-        if (this.count === 0) throw new TraceInputError(this.file, Math.max(1, this.lastLine), 'no events');
-        return undefined;
-      }
-      if (isBlankOrComment(line, true)) continue;
-      if (this.onError !== undefined) {
-        try {
-          const ev = this.parseLine(line, n);
-          this.count++;
-          return ev;
-        } catch (e) {
-          if (!(e instanceof TraceInputError)) throw e;
-          this.onError(e);
-          continue;
-        }
-      }
-      const ev = this.parseLine(line, n);
-      this.count++;
-      return ev;
+      const ev = this.readLine();
+      if (ev !== null) return ev;
     }
+  }
+
+  /**
+   * One line: its event; null for a line without one (blank, a comment, a bad line reported to
+   * onError); undefined at the end of the trace. (The byte reader of jsonl-bytes.ts hands this
+   * reader one line at a time, and reads the next itself.)
+   */
+  readLine(): ParsedEvent | null | undefined {
+    let line: string | undefined;
+    let n: number;
+    if (this.pending !== undefined) {
+      [line, n] = this.pending;
+      this.pending = undefined;
+    } else {
+      line = this.nextText();
+      n = this.src.line;
+    }
+    if (line === undefined) {
+      if (this.count === 0) throw new TraceInputError(this.file, Math.max(1, this.lastLine), 'no events');
+      return undefined;
+    }
+    if (isBlankOrComment(line, true)) return null;
+    if (this.onError !== undefined) {
+      try {
+        const ev = this.parseLine(line, n);
+        this.count++;
+        return ev;
+      } catch (e) {
+        if (!(e instanceof TraceInputError)) throw e;
+        this.onError(e);
+        return null;
+      }
+    }
+    const ev = this.parseLine(line, n);
+    this.count++;
+    return ev;
   }
 
   private parseLine(line: string, n: number): ParsedEvent {

@@ -3,7 +3,7 @@
  * random traces built from the rules tables (src/trace/rules.ts) — valid events, and events with
  * the mistakes a user makes (a typo in an op or enum value, an address without 0x, a bad size, a
  * missing or foreign field, time going backwards, a wrong cell count) — written in every encoding
- * and read by the fast readers (JSONL fastEvent; CSV fused byte reader, from memory, from a file
+ * and read by the fast readers (JSONL byte reader with fastEvent behind it; CSV fused byte reader, from memory, from a file
  * and gzip-compressed) and by the schema path alone (`fast: false`, every event through zod). Both
  * must give the same events and the same errors, message and line, in the same order.
  */
@@ -305,7 +305,7 @@ describe('fast paths = schema path (fast-check, random valid and invalid traces)
     );
   });
 
-  test('JSONL: fastEvent gives the events and errors of the schema path, from memory and from a file', () => {
+  test('JSONL: the byte reader gives the events and errors of the schema path, from memory and from a file', () => {
     fc.assert(
       fc.property(eventList, jsonlStyle, (events, style) => {
         const text = toJsonl(events, style);
