@@ -507,6 +507,7 @@ export class JsonlByteReader implements LineSource {
     }
     this.start = 0;
     this.end = tail;
+    this.buf[tail] = 0; // the sentinel after the kept tail, also when nothing more comes (else stale bytes follow it)
     const got = this.input.read(this.buf, this.end, CHUNK);
     if (this.counter) this.counter.bytes += got;
     if (got === 0) {

@@ -187,6 +187,17 @@ describe('JsonlByteReader: events derived by hand', () => {
     expect(schemaStream(none, false)).toEqual({ events: [], errors: ['t.jsonl:4: no events'] });
   });
 
+  test('a last line without newline as long as the first line: no stale bytes of the buffer are read after it', () => {
+    // At the end of the file the kept tail (the last line) moves to the start of the buffer; what
+    // follows it there is the old second line, which must not be read as a phantom event.
+    const text =
+      '{"op":"gpu_read","addr":"0x1000"}\n{"op":"gpu_read","addr":"0x2000"}\n{"op":"gpu_read","addr":"0x3000"} ';
+    const ref = schemaStream(text, false);
+    expect(ref.events.map((e) => e.line)).toEqual([1, 2, 3]);
+    expect(fromMemory(text, false)).toEqual(ref);
+    expect(fromFile(text, false, true)).toEqual(ref);
+  });
+
   test.each([
     ['a unit in t', '{"t":"5us","op":"gpu_read","addr":"0x1000"}'],
     ['a size suffix', '{"op":"gpu_read","addr":"0x1000","size":"4K"}'],
