@@ -86,8 +86,6 @@ const TO_RAM = 2;
 /** One allocation's migration history: the current streak and the best one so far. */
 class Track {
   npages: number;
-  /** Dropped from its tracker by a sweep: an allocation holding it must look its start up again. */
-  pruned = false;
   /** Direction of the last move (NO_MOVE, TO_VRAM, TO_RAM) and when. */
   last = NO_MOVE;
   lastNs = 0;
@@ -143,17 +141,16 @@ class Track {
   }
 }
 
-/** A tracked allocation's history, as an allocation keeps it (opaque outside this module). */
-export type ThrashTrack = Track;
-
 /**
- * What the tracker needs of an allocation (a VRAM BO): its span and a slot where it keeps its
- * track, so that only its first migration looks the track up by start.
+ * What the tracker needs of an allocation (a VRAM BO): its span and a slot where it keeps the
+ * index of its track (-1 before its first migration), so that later migrations skip the hash
+ * lookup. The allocation keeps an index, not the track: a track the sweep dropped must become
+ * garbage even while its BO lives (a reference kept ~150 B per live range alive).
  */
 export interface ThrashSubject {
   readonly start: number;
   readonly npages: number;
-  thrashTrack: ThrashTrack | null;
+  thrashIx: number;
 }
 
 /**
@@ -167,6 +164,8 @@ export class ThrashTracker {
   private slots = new Int32Array(64);
   private keys = new Float64Array(64);
   private untilPrune = PRUNE_EVERY;
+  /** Index in `tracks` of the track find() returned last. */
+  private foundIx = 0;
 
   constructor(readonly opts: ThrashOptions = DEFAULT_THRASH) {}
 
@@ -182,10 +181,14 @@ export class ThrashTracker {
     for (;;) {
       const s = this.slots[i];
       if (s === 0) break;
-      if (this.keys[i] === start) return this.tracks[s - 1];
+      if (this.keys[i] === start) {
+        this.foundIx = s - 1;
+        return this.tracks[s - 1];
+      }
       i = (i + 1) & mask;
     }
     const tr = new Track(start, npages);
+    this.foundIx = this.tracks.length;
     this.tracks.push(tr);
     this.slots[i] = this.tracks.length;
     this.keys[i] = start;
@@ -215,14 +218,17 @@ export class ThrashTracker {
 
   /**
    * A migration of allocation `a` (the same as migrated(a.start, a.npages, ...)): its track is
-   * looked up once and then kept in `a.thrashTrack` while the tracker keeps it.
+   * looked up once and its index kept in `a.thrashIx`. A sweep renumbers the tracks, so the index
+   * is checked: the tracker holds at most one track per start, and the one at that index with the
+   * allocation's start is the one find() would return.
    */
   migratedAlloc(a: ThrashSubject, toVram: boolean, pages: number, seq: number, nowNs: number): void {
     if (--this.untilPrune === 0) this.prune(nowNs);
-    let tr = a.thrashTrack;
-    if (tr === null || tr.pruned) {
+    const ix = a.thrashIx;
+    let tr = ix >= 0 && ix < this.tracks.length ? this.tracks[ix] : undefined;
+    if (tr === undefined || tr.start !== a.start) {
       tr = this.find(a.start, a.npages);
-      a.thrashTrack = tr;
+      a.thrashIx = this.foundIx;
     }
     this.move(tr, a.npages, toVram, pages, seq, nowNs);
   }
@@ -259,11 +265,7 @@ export class ThrashTracker {
    */
   private prune(nowNs: number): void {
     this.untilPrune = PRUNE_EVERY;
-    this.tracks = this.tracks.filter((tr) => {
-      const keep = tr.bestCycles >= 0 || nowNs - tr.lastNs <= this.opts.windowNs;
-      if (!keep) tr.pruned = true;
-      return keep;
-    });
+    this.tracks = this.tracks.filter((tr) => tr.bestCycles >= 0 || nowNs - tr.lastNs <= this.opts.windowNs);
     let size = 64;
     while (size < this.tracks.length * 4) size *= 2;
     this.rehash(size);

@@ -42,7 +42,7 @@ function* migrations(seed: number, n: number, starts: number, gapNs: number) {
 function compare(seed: number, n: number, starts: number, gapNs: number, opts = { threshold: 3, windowNs: 500_000 }) {
   const fast = new ThrashTracker(opts);
   const plain = new PlainThrashTracker(opts);
-  // migratedAlloc(): the allocation keeps its track; a migration to VRAM makes a new allocation
+  // migratedAlloc(): the allocation keeps its track's index; a migration to VRAM makes a new allocation
   // (a new BO) with an empty slot, as drm-pagemap does; the track must survive or be re-found
   // across sweeps exactly as the lookup by start finds it.
   const viaAlloc = new ThrashTracker(opts);
@@ -52,7 +52,7 @@ function compare(seed: number, n: number, starts: number, gapNs: number, opts = 
     plain.migrated(m.start, m.npages, m.to, m.pages, m.seq, m.t);
     let a = allocs.get(m.start);
     if (a === undefined || m.to === 'vram' || a.npages !== m.npages) {
-      a = { start: m.start, npages: m.npages, thrashTrack: null };
+      a = { start: m.start, npages: m.npages, thrashIx: -1 };
       allocs.set(m.start, a);
     }
     viaAlloc.migratedAlloc(a, m.to === 'vram', m.pages, m.seq, m.t);

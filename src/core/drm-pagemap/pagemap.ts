@@ -34,7 +34,6 @@
 import type { SimContext } from '../context.js';
 import type { Errno, MigrateFailCause } from '../decisions.js';
 import { ModelInvariantError } from '../invariant.js';
-import type { ThrashTrack } from '../metrics.js';
 
 /** One VRAM allocation: struct drm_pagemap_devmem and the driver BO behind it. */
 export class DevmemBo {
@@ -45,8 +44,8 @@ export class DevmemBo {
   /** LRU neighbours (older, newer); null at the ends and once released. */
   lruPrev: DevmemBo | null = null;
   lruNext: DevmemBo | null = null;
-  /** The thrashing detector's history of this allocation (found at its first migration). */
-  thrashTrack: ThrashTrack | null = null;
+  /** Index of this allocation's track in the thrashing detector (-1 before its first migration; ThrashSubject). */
+  thrashIx = -1;
 
   constructor(
     readonly id: number,
