@@ -32,16 +32,8 @@ import {
   pagesOf,
 } from './rules.js';
 import { PID_MAX } from './values.js';
-import {
-  lineTooLong,
-  MAX_LINE_BYTES,
-  openSource,
-  pullSource,
-  type ByteInput,
-  type ByteSource,
-  type EventSource,
-  type ReadOptions,
-} from './stream.js';
+import { ByteLines } from './byte-lines.js';
+import { pullSource, type ByteSource, type EventSource, type ReadOptions } from './stream.js';
 import {
   csvExpectLine,
   csvPlatformLine,
@@ -57,7 +49,6 @@ import {
   type ParsedEvent,
 } from './parse.js';
 
-const CHUNK = 1 << 20;
 /** Column roles of the fused reader. */
 const R_T = 0;
 const R_ADDR = 1;
@@ -202,20 +193,13 @@ export function asByteEvent(pe: ParsedEvent, into: ByteEvent): ParsedEvent {
   return ev;
 }
 
-export class CsvByteReader {
+export class CsvByteReader extends ByteLines {
   platform: Partial<Platform> = {};
   /** The trace's `#! expect` block, for svmsim test. */
   expect?: TraceExpect;
   count = 0;
-  line = 0;
   /** When set, a bad line is reported here and skipped instead of ending the read. */
   onError?: (e: TraceInputError) => void;
-  private readonly input: ByteInput;
-  private buf = Buffer.allocUnsafe(CHUNK * 2);
-  private view: Buffer = this.buf.subarray(0, 0);
-  private start = 0;
-  private end = 0;
-  private eof = false;
   private cols: string[] = [];
   private ix: Record<string, number> = {};
   private other = false;
@@ -226,22 +210,8 @@ export class CsvByteReader {
   private readonly cut: Int32Array;
   private readonly cur = newCursor();
 
-  constructor(
-    source: ByteSource,
-    readonly file: string,
-    private readonly counter?: { bytes: number },
-    opts: ReadOptions = {},
-  ) {
-    const { input, head } = openSource(source);
-    this.input = input;
-    if (head !== undefined) {
-      if (head.length + 2 > this.buf.length) this.buf = Buffer.allocUnsafe(head.length + CHUNK + 2);
-      head.copy(this.buf, 0);
-      this.end = head.length;
-      this.buf[this.end] = 0;
-      this.view = this.buf.subarray(0, this.end);
-      if (this.counter) this.counter.bytes += head.length;
-    }
+  constructor(source: ByteSource, file: string, counter?: { bytes: number }, opts: ReadOptions = {}) {
+    super(source, file, counter);
     this.readHeader();
     this.cut = new Int32Array(2 * this.cols.length);
     this.roles = new Uint8Array(
@@ -422,62 +392,6 @@ export class CsvByteReader {
     this.prevT = this.cur.t;
     this.cur.t = t;
     return ev;
-  }
-
-  /** Read more of the file, keeping the unread tail. Returns false at end of file. */
-  private fill(): boolean {
-    if (this.eof) return false;
-    const tail = this.end - this.start;
-    if (tail > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line + 1);
-    if (tail + CHUNK + 2 > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, tail + CHUNK + 2));
-      this.buf.copy(bigger, 0, this.start, this.end);
-      this.buf = bigger;
-    } else if (this.start > 0) {
-      this.buf.copy(this.buf, 0, this.start, this.end);
-    }
-    this.start = 0;
-    this.end = tail;
-    this.buf[tail] = 0; // sentinel: stops the fused reader's cell loops at the end of the data
-    this.view = this.buf.subarray(0, tail);
-    const got = this.input.read(this.buf, this.end, CHUNK);
-    if (this.counter) this.counter.bytes += got;
-    if (got === 0) {
-      this.eof = true;
-      this.input.close();
-      return false;
-    }
-    this.end += got;
-    this.buf[this.end] = 0;
-    this.view = this.buf.subarray(0, this.end);
-    return true;
-  }
-
-  /** Bounds [s, e) of the next line (without CR/LF), or -1 at end. Sets this.lineStart/lineEnd. */
-  private lineStart = 0;
-  private lineEnd = 0;
-  private nextLine(): boolean {
-    for (;;) {
-      const nl = this.start < this.end ? this.view.indexOf(10, this.start) : -1;
-      if (nl >= 0) {
-        this.lineStart = this.start;
-        this.lineEnd = nl > this.start && this.buf[nl - 1] === 13 ? nl - 1 : nl;
-        this.start = nl + 1;
-        this.line++;
-        if (this.lineEnd - this.lineStart > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line);
-        return true;
-      }
-      if (!this.fill()) {
-        if (this.start < this.end) {
-          this.lineStart = this.start;
-          this.lineEnd = this.buf[this.end - 1] === 13 ? this.end - 1 : this.end;
-          this.start = this.end;
-          this.line++;
-          return true;
-        }
-        return false;
-      }
-    }
   }
 
   private lineText(): string {

@@ -42,21 +42,16 @@ import {
   type OpRule,
   pagesOf,
 } from './rules.js';
+import { ByteLines } from './byte-lines.js';
 import {
-  type ByteInput,
   type ByteSource,
   type EventSource,
   type LineSource,
-  lineTooLong,
-  MAX_LINE_BYTES,
-  openSource,
   pullSource,
   type ReadOptions,
   TraceReader,
 } from './stream.js';
 import { PID_MAX } from './values.js';
-
-const CHUNK = 1 << 20;
 
 /**
  * A word of [a-z_] as two numbers, five bits a letter ('a'..'z' -> 1..26, '_' -> 31): the first
@@ -165,17 +160,7 @@ function isWordByte(b: number): boolean {
   return (b >= 97 && b <= 122) || b === 95;
 }
 
-export class JsonlByteReader implements LineSource {
-  /** 1-based number of the line last read (LineSource, for the line reader). */
-  line = 0;
-  private readonly input: ByteInput;
-  private buf = Buffer.allocUnsafe(CHUNK * 2);
-  private view: Buffer = this.buf.subarray(0, 0);
-  private start = 0;
-  private end = 0;
-  private eof = false;
-  private lineStart = 0;
-  private lineEnd = 0;
+export class JsonlByteReader extends ByteLines implements LineSource {
   /** The line reader: the header, and every line the byte path does not accept. */
   private readonly lines: TraceReader;
   private readonly cur: EventCursor;
@@ -190,22 +175,8 @@ export class JsonlByteReader implements LineSource {
   /** The index of each enum field's value in the current line (ENUMS[f].values). */
   private readonly enumIx = new Int32Array(ENUM_FIELDS.length);
 
-  constructor(
-    source: ByteSource,
-    readonly file: string,
-    private readonly counter?: { bytes: number },
-    opts: ReadOptions = {},
-  ) {
-    const { input, head } = openSource(source);
-    this.input = input;
-    if (head !== undefined) {
-      if (head.length + 1 > this.buf.length) this.buf = Buffer.allocUnsafe(head.length + CHUNK + 1);
-      head.copy(this.buf, 0);
-      this.end = head.length;
-      this.buf[this.end] = 0;
-      this.view = this.buf.subarray(0, this.end);
-      if (this.counter) this.counter.bytes += head.length;
-    }
+  constructor(source: ByteSource, file: string, counter?: { bytes: number }, opts: ReadOptions = {}) {
+    super(source, file, counter);
     this.fast = opts.fast ?? true;
     this.lines = new TraceReader(this, file, opts);
     this.cur = this.lines.cur;
@@ -491,59 +462,6 @@ export class JsonlByteReader implements LineSource {
     if (typeof values === 'string') return false;
     Object.assign(ev, values);
     return true;
-  }
-
-  /** Read more of the file, keeping the unread tail. Returns false at end of file. */
-  private fill(): boolean {
-    if (this.eof) return false;
-    const tail = this.end - this.start;
-    if (tail > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line + 1);
-    if (tail + CHUNK + 1 > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, tail + CHUNK + 1));
-      this.buf.copy(bigger, 0, this.start, this.end);
-      this.buf = bigger;
-    } else if (this.start > 0) {
-      this.buf.copy(this.buf, 0, this.start, this.end);
-    }
-    this.start = 0;
-    this.end = tail;
-    this.buf[tail] = 0; // the sentinel after the kept tail, also when nothing more comes (else stale bytes follow it)
-    const got = this.input.read(this.buf, this.end, CHUNK);
-    if (this.counter) this.counter.bytes += got;
-    if (got === 0) {
-      this.eof = true;
-      this.input.close();
-      return false;
-    }
-    this.end += got;
-    this.buf[this.end] = 0; // sentinel: stops every scan of the byte path at the end of the data
-    this.view = this.buf.subarray(0, this.end);
-    return true;
-  }
-
-  /** The next line's bounds (without CR/LF) in lineStart/lineEnd; false at the end. */
-  private nextLine(): boolean {
-    for (;;) {
-      const nl = this.start < this.end ? this.view.indexOf(10, this.start) : -1;
-      if (nl >= 0) {
-        this.lineStart = this.start;
-        this.lineEnd = nl > this.start && this.buf[nl - 1] === 13 ? nl - 1 : nl;
-        this.start = nl + 1;
-        this.line++;
-        if (this.lineEnd - this.lineStart > MAX_LINE_BYTES) throw lineTooLong(this.file, this.line);
-        return true;
-      }
-      if (!this.fill()) {
-        if (this.start < this.end) {
-          this.lineStart = this.start;
-          this.lineEnd = this.buf[this.end - 1] === 13 ? this.end - 1 : this.end;
-          this.start = this.end;
-          this.line++;
-          return true;
-        }
-        return false;
-      }
-    }
   }
 
   /** The events as a one-pass iterable that the replay loop can also pull with read(). */
