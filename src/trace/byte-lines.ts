@@ -13,7 +13,16 @@
  * loops read them without an extra indirection.
  */
 
-import { type ByteInput, type ByteSource, lineTooLong, MAX_LINE_BYTES, openSource } from './stream.js';
+import type { ParsedEvent } from './parse.js';
+import {
+  type ByteInput,
+  type ByteSource,
+  type EventSource,
+  lineTooLong,
+  MAX_LINE_BYTES,
+  openSource,
+  pullSource,
+} from './stream.js';
 
 /** Bytes read per read() call. */
 const CHUNK = 1 << 20;
@@ -51,6 +60,20 @@ export abstract class ByteLines {
       this.view = this.buf.subarray(0, this.end);
       if (this.counter) this.counter.bytes += head.length;
     }
+  }
+
+  /** The next event, or undefined at the end of the trace. */
+  abstract read(): ParsedEvent | undefined;
+
+  /** The next event in an object that the next call reuses (valid until then), or undefined at the end. */
+  abstract readTransient(): ParsedEvent | undefined;
+
+  /** The events as a one-pass iterable that the replay loop can also pull with read(). */
+  events(): EventSource {
+    return pullSource(
+      () => this.read(),
+      () => this.readTransient(),
+    );
   }
 
   /** Read more of the file, keeping the unread tail at the start of the buffer. False at the end of the file. */

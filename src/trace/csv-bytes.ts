@@ -33,7 +33,7 @@ import {
 } from './rules.js';
 import { PID_MAX } from './values.js';
 import { ByteLines } from './byte-lines.js';
-import { pullSource, type ByteSource, type EventSource, type ReadOptions } from './stream.js';
+import type { ByteSource, ReadOptions } from './stream.js';
 import {
   csvExpectLine,
   csvPlatformLine,
@@ -546,13 +546,5 @@ export class CsvByteReader extends ByteLines {
     if (typeof values === 'string') return false;
     Object.assign(ev, values);
     return true;
-  }
-
-  /** The events as a one-pass iterable that the replay loop can also pull with read(). */
-  events(): EventSource {
-    return pullSource(
-      () => this.read(),
-      () => this.readTransient(),
-    );
   }
 }

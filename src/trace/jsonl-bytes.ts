@@ -43,14 +43,7 @@ import {
   pagesOf,
 } from './rules.js';
 import { ByteLines } from './byte-lines.js';
-import {
-  type ByteSource,
-  type EventSource,
-  type LineSource,
-  pullSource,
-  type ReadOptions,
-  TraceReader,
-} from './stream.js';
+import { type ByteSource, type LineSource, type ReadOptions, TraceReader } from './stream.js';
 import { PID_MAX } from './values.js';
 
 /**
@@ -462,13 +455,5 @@ export class JsonlByteReader extends ByteLines implements LineSource {
     if (typeof values === 'string') return false;
     Object.assign(ev, values);
     return true;
-  }
-
-  /** The events as a one-pass iterable that the replay loop can also pull with read(). */
-  events(): EventSource {
-    return pullSource(
-      () => this.read(),
-      () => this.readTransient(),
-    );
   }
 }
