@@ -6,15 +6,19 @@
  * Runs alternate C / svmsim per repeat so both see the same load; the figure is the fastest run of
  * each (on a shared machine the load only ever adds CPU time: cache and core sharing).
  *
- *   node scripts/floor.mjs [-n EVENTS] [-r REPEAT] [--dir DIR] [PATTERN...]
+ *   node scripts/floor.mjs [-n EVENTS] [-r REPEAT] [--dir DIR] [--js] [PATTERN...]
  *
  * Traces are DIR/PATTERN.csv (default /tmp/p), made with `svmsim gen PATTERN -n EVENTS --seed 42`
  * when missing. Without a C compiler only svmsim's figures are printed.
+ * --js also runs bench/js-floor/jsfault.mjs (cfault.c ported to JavaScript: what V8 does with the C
+ * floor's own algorithm) right after C in each repeat, prints its column and the JS/C and svmsim/JS
+ * ratios, and fails when its counters differ from cfault's.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const args = process.argv.slice(2);
@@ -28,6 +32,12 @@ const opt = (name, def) => {
 const events = Number(opt('-n', '1000000'));
 const repeat = Number(opt('-r', '3'));
 const dir = opt('--dir', '/tmp/p');
+const jsAt = args.indexOf('--js');
+const withJs = jsAt >= 0;
+if (withJs) args.splice(jsAt, 1);
+const jsfault = fileURLToPath(new URL('../bench/js-floor/jsfault.mjs', import.meta.url));
+/** cfault's / jsfault's JSON line without its timings: the counters, which must be identical. */
+const counters = (r) => JSON.stringify({ ...r, model_wall_s: 0, model_cpu_s: 0, ns_per_event: 0, ns_per_fault: 0 });
 const patterns = args.length > 0 ? args : ['sparse', 'pingpong', 'oversub', 'atomic', 'churn'];
 
 mkdirSync(dir, { recursive: true });
@@ -66,10 +76,22 @@ for (const pat of patterns) {
       stdio: 'inherit',
     });
   const c = [];
+  const js = [];
   const s = [];
   let last;
   for (let i = 0; i < repeat; i++) {
-    if (hasCc) c.push(JSON.parse(execFileSync(cfault, [trace], { encoding: 'utf8' })).model_cpu_s * 1000);
+    const cr = hasCc ? JSON.parse(execFileSync(cfault, [trace], { encoding: 'utf8' })) : undefined;
+    if (cr) c.push(cr.model_cpu_s * 1000);
+    if (withJs) {
+      const jr = JSON.parse(execFileSync(process.execPath, [jsfault, trace], { encoding: 'utf8' }));
+      if (cr && counters(jr) !== counters(cr)) {
+        process.stderr.write(
+          `floor: ${pat}: jsfault's counters differ from cfault's\n  C  ${counters(cr)}\n  JS ${counters(jr)}\n`,
+        );
+        process.exit(1);
+      }
+      js.push(jr.model_cpu_s * 1000);
+    }
     last = JSON.parse(
       execFileSync(process.execPath, [worker, 'model', trace], { encoding: 'utf8', maxBuffer: 1 << 20 }),
     );
@@ -77,10 +99,18 @@ for (const pat of patterns) {
   }
   const cMs = hasCc ? Math.min(...c) : Number.NaN;
   const sMs = Math.min(...s);
-  rows.push({ pattern: pat, events: last.events, faults: last.svm_pagefault_count, cMs, sMs, ratio: sMs / cMs });
+  const row = { pattern: pat, events: last.events, faults: last.svm_pagefault_count, cMs, sMs, ratio: sMs / cMs };
   const f = (x) => (Number.isNaN(x) ? '-' : x.toFixed(0));
+  const x = (a, b) => (Number.isNaN(a / b) ? '-' : `${(a / b).toFixed(2)}x`);
+  let jsCols = '';
+  if (withJs) {
+    const jsMs = Math.min(...js);
+    Object.assign(row, { jsMs, jsRatio: jsMs / cMs, sjsRatio: sMs / jsMs });
+    jsCols = `  JS ${f(jsMs).padStart(6)} ms (${x(jsMs, cMs)} C)`;
+  }
+  rows.push(row);
   process.stdout.write(
-    `${pat.padEnd(9)} ${String(last.events).padStart(9)} events  C ${f(cMs).padStart(6)} ms  svmsim ${f(sMs).padStart(6)} ms  ratio ${Number.isNaN(cMs) ? '-' : (sMs / cMs).toFixed(2)}x  (${((sMs * 1e6) / last.svm_pagefault_count).toFixed(0)} ns/fault)\n`,
+    `${pat.padEnd(9)} ${String(last.events).padStart(9)} events  C ${f(cMs).padStart(6)} ms${jsCols}  svmsim ${f(sMs).padStart(6)} ms  ratio ${Number.isNaN(cMs) ? '-' : (sMs / cMs).toFixed(2)}x${withJs ? ` (${x(sMs, row.jsMs)} JS)` : ''}  (${((sMs * 1e6) / last.svm_pagefault_count).toFixed(0)} ns/fault)\n`,
   );
 }
 process.stdout.write(`${JSON.stringify(rows)}\n`);
