@@ -84,15 +84,15 @@ const TO_VRAM = 1;
 const TO_RAM = 2;
 
 /**
- * What the tracker needs of an allocation (a VRAM BO): its span and a slot where it keeps the
- * index of its track (-1 before its first migration), so that later migrations skip the hash
- * lookup. The allocation keeps an index, not the track: a track the sweep dropped must become
- * garbage even while its BO lives (a reference kept ~150 B per live range alive).
+ * What the tracker needs of the allocations (the VRAM BOs, drm-pagemap's columns, indexed by BO
+ * slot): each one's span and a cell where it keeps the row of its track (-1 before its first
+ * migration), so that later migrations skip the hash lookup. The allocation keeps a row number,
+ * not the track: a track the sweep dropped must not stay alive while its BO lives.
  */
-export interface ThrashSubject {
-  readonly start: number;
-  readonly npages: number;
-  thrashIx: number;
+export interface ThrashColumns {
+  readonly boStart: Float64Array;
+  readonly boNpages: Int32Array;
+  readonly boThrash: Int32Array;
 }
 
 /**
@@ -132,6 +132,8 @@ export class ThrashTracker {
   private slots = new Int32Array(64);
   private keys = new Float64Array(64);
   private untilPrune = PRUNE_EVERY;
+  /** The start find() looks for. */
+  private readonly want = new Float64Array(1);
   private readonly windowNs: number;
   private readonly threshold: number;
 
@@ -178,8 +180,12 @@ export class ThrashTracker {
     this.cap = cap;
   }
 
-  /** The row of the track of `start`, made (empty) when there is none. */
-  private find(start: number, npages: number): number {
+  /**
+   * The row of the track of the start in `want[0]`, made (empty) when there is none. (The start
+   * comes in a Float64Array: a double passed to a call that is not inlined is boxed.)
+   */
+  private find(npages: number): number {
+    const start = this.want[0];
     const mask = this.slots.length - 1;
     let i = ThrashTracker.hash(start, mask);
     for (;;) {
@@ -229,23 +235,27 @@ export class ThrashTracker {
   /** A migration of the allocation starting at `start`. */
   migrated(start: number, npages: number, to: 'vram' | 'ram', pages: number, seq: number, nowNs: number): void {
     if (--this.untilPrune === 0) this.prune(nowNs);
-    this.move(this.find(start, npages), npages, to === 'vram', pages, seq, nowNs);
+    this.want[0] = start;
+    this.move(this.find(npages), npages, to === 'vram', pages, seq, nowNs);
   }
 
   /**
-   * A migration of allocation `a` (the same as migrated(a.start, a.npages, ...)): its track is
-   * looked up once and its row kept in `a.thrashIx`. A sweep renumbers the tracks, so the row is
-   * checked: the tracker holds at most one track per start, and the one at that row with the
-   * allocation's start is the one find() would return.
+   * A migration of allocation `bo` of `a` (the same as migrated(a.boStart[bo], a.boNpages[bo],
+   * ...)): its track is looked up once and its row kept in `a.boThrash[bo]`. A sweep renumbers the
+   * tracks, so the row is checked: the tracker holds at most one track per start, and the one at
+   * that row with the allocation's start is the one find() would return.
    */
-  migratedAlloc(a: ThrashSubject, toVram: boolean, pages: number, seq: number, nowNs: number): void {
+  migratedAlloc(a: ThrashColumns, bo: number, toVram: boolean, pages: number, seq: number, nowNs: number): void {
     if (--this.untilPrune === 0) this.prune(nowNs);
-    let t = a.thrashIx;
-    if (t < 0 || t >= this.n || this.tStart[t] !== a.start) {
-      t = this.find(a.start, a.npages);
-      a.thrashIx = t;
+    const start = a.boStart[bo];
+    const npages = a.boNpages[bo];
+    let t = a.boThrash[bo];
+    if (t < 0 || t >= this.n || this.tStart[t] !== start) {
+      this.want[0] = start;
+      t = this.find(npages);
+      a.boThrash[bo] = t;
     }
-    this.move(t, a.npages, toVram, pages, seq, nowNs);
+    this.move(t, npages, toVram, pages, seq, nowNs);
   }
 
   private move(t: number, npages: number, toVram: boolean, pages: number, seq: number, nowNs: number): void {
