@@ -14,6 +14,8 @@
  * one before. The detector keeps, per range, the migrations that drove it.
  */
 
+import { resized } from './columns.js';
+
 export interface Metrics {
   /** Handler invocations (svm_pagefault_count on every version). */
   gpuFaults: number;
@@ -113,19 +115,19 @@ export class ThrashTracker {
   /** Rows in use and allocated. */
   private n = 0;
   private cap = 0;
-  private tStart = new Float64Array(0);
-  private tLastNs = new Float64Array(0);
-  private tPages = new Float64Array(0);
-  private tBestPages = new Float64Array(0);
-  private tEv0 = new Float64Array(0);
-  private tEv1 = new Float64Array(0);
-  private tNpages = new Int32Array(0);
-  private tBestNpages = new Int32Array(0);
-  private tMoves = new Int32Array(0);
-  private tNevents = new Int32Array(0);
-  private tBestCycles = new Int32Array(0);
-  private tBestLen = new Int32Array(0);
-  private tLast = new Uint8Array(0);
+  private tStart = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tLastNs = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tPages = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tBestPages = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tEv0 = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tEv1 = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tNpages = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tBestNpages = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tMoves = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tNevents = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tBestCycles = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tBestLen = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tLast = new Uint8Array(0) as Uint8Array<ArrayBuffer>;
   private tEvents: (number[] | null)[] = [];
   private tBestEvents: (number[] | null)[] = [];
   /** Hash table: slot → 1 + row (0 empty); `keys` holds the starts. */
@@ -152,31 +154,19 @@ export class ThrashTracker {
   /** Reallocate the columns for `cap` rows, keeping the first `n`. */
   private resize(cap: number): void {
     const n = this.n;
-    const f64 = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(cap);
-      b.set(a.subarray(0, n));
-      return b;
-    };
-    const i32 = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(cap);
-      b.set(a.subarray(0, n));
-      return b;
-    };
-    this.tStart = f64(this.tStart);
-    this.tLastNs = f64(this.tLastNs);
-    this.tPages = f64(this.tPages);
-    this.tBestPages = f64(this.tBestPages);
-    this.tEv0 = f64(this.tEv0);
-    this.tEv1 = f64(this.tEv1);
-    this.tNpages = i32(this.tNpages);
-    this.tBestNpages = i32(this.tBestNpages);
-    this.tMoves = i32(this.tMoves);
-    this.tNevents = i32(this.tNevents);
-    this.tBestCycles = i32(this.tBestCycles);
-    this.tBestLen = i32(this.tBestLen);
-    const last = new Uint8Array(cap);
-    last.set(this.tLast.subarray(0, n));
-    this.tLast = last;
+    this.tStart = resized(this.tStart, cap, n);
+    this.tLastNs = resized(this.tLastNs, cap, n);
+    this.tPages = resized(this.tPages, cap, n);
+    this.tBestPages = resized(this.tBestPages, cap, n);
+    this.tEv0 = resized(this.tEv0, cap, n);
+    this.tEv1 = resized(this.tEv1, cap, n);
+    this.tNpages = resized(this.tNpages, cap, n);
+    this.tBestNpages = resized(this.tBestNpages, cap, n);
+    this.tMoves = resized(this.tMoves, cap, n);
+    this.tNevents = resized(this.tNevents, cap, n);
+    this.tBestCycles = resized(this.tBestCycles, cap, n);
+    this.tBestLen = resized(this.tBestLen, cap, n);
+    this.tLast = resized(this.tLast, cap, n);
     this.cap = cap;
   }
 

@@ -37,6 +37,7 @@
 
 import type { SimContext } from '../context.js';
 import type { Errno, MigrateFailCause } from '../decisions.js';
+import { resized } from '../columns.js';
 import { ModelInvariantError } from '../invariant.js';
 
 /**
@@ -261,25 +262,15 @@ export class DrmPagemap {
 
   private growSlots(): void {
     const cap = this.cap * 2;
-    const i32 = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    const f64 = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.boId = i32(this.boId);
-    this.boStart = f64(this.boStart);
-    this.boNpages = i32(this.boNpages);
-    this.boPid = i32(this.boPid);
-    this.boResident = i32(this.boResident);
-    this.boExpiry = f64(this.boExpiry);
-    this.boThrash = i32(this.boThrash);
-    this.lruPrev = i32(this.lruPrev);
-    this.lruNext = i32(this.lruNext);
+    this.boId = resized(this.boId, cap);
+    this.boStart = resized(this.boStart, cap);
+    this.boNpages = resized(this.boNpages, cap);
+    this.boPid = resized(this.boPid, cap);
+    this.boResident = resized(this.boResident, cap);
+    this.boExpiry = resized(this.boExpiry, cap);
+    this.boThrash = resized(this.boThrash, cap);
+    this.lruPrev = resized(this.lruPrev, cap);
+    this.lruNext = resized(this.lruNext, cap);
     this.cap = cap;
   }
 }
