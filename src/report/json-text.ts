@@ -132,10 +132,30 @@ function putAscii(b: Uint8Array, p: number, s: string): number {
   return p + n;
 }
 
-/** Decimal digits of an integer in [0, 10^8) (at least `min`, zero-padded): small-integer arithmetic. */
-function putDec8(b: Uint8Array, p: number, x: number, min: number): number {
-  let digits =
-    x < 10000
+/** Two ASCII decimal digits of 0-99 at 2i, 2i+1. */
+const DEC2 = new Uint8Array(200);
+/** Two ASCII hex digits of a byte at 2i, 2i+1. */
+const HEX2 = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  if (i < 100) {
+    DEC2[2 * i] = 48 + ((i / 10) | 0);
+    DEC2[2 * i + 1] = 48 + (i % 10);
+  }
+  HEX2[2 * i] = HEXC[i >> 4];
+  HEX2[2 * i + 1] = HEXC[i & 15];
+}
+
+/**
+ * `x / 100` rounded down, for an integer 0 <= x < 10^8: a multiplication instead of a division
+ * (x * 0.01 is within 10^8 * 2^-52 of x / 100, far less than the 0.005 added).
+ */
+const hundredth = (x: number): number => (x * 0.01 + 0.005) | 0;
+
+/** Decimal digits of an integer 0 <= x < 10^8 (no leading zeros), two at a time from a table. */
+function putDec8(b: Uint8Array, p: number, x: number): number {
+  const end =
+    p +
+    (x < 10000
       ? x < 100
         ? x < 10
           ? 1
@@ -149,49 +169,108 @@ function putDec8(b: Uint8Array, p: number, x: number, min: number): number {
           : 6
         : x < 10000000
           ? 7
-          : 8;
-  if (digits < min) digits = min;
-  const end = p + digits;
-  for (let i = end - 1; i >= p; i--) {
-    const q = (x / 10) | 0;
-    b[i] = 48 + x - q * 10;
+          : 8);
+  let e = end;
+  while (x >= 100) {
+    const q = hundredth(x);
+    const r = 2 * (x - q * 100);
+    b[e - 2] = DEC2[r];
+    b[e - 1] = DEC2[r + 1];
+    e -= 2;
     x = q;
   }
+  if (x >= 10) {
+    b[e - 2] = DEC2[2 * x];
+    b[e - 1] = DEC2[2 * x + 1];
+  } else b[e - 1] = 48 + x;
   return end;
+}
+
+/** Exactly 8 decimal digits (zero-padded) of an integer 0 <= x < 10^8. */
+function putDecPad8(b: Uint8Array, p: number, x: number): number {
+  const hi = (x * 0.0001 + 0.00005) | 0; // x / 10^4 rounded down, as hundredth()
+  const lo = x - hi * 10000;
+  let q = hundredth(hi);
+  let r = 2 * (hi - q * 100);
+  b[p] = DEC2[2 * q];
+  b[p + 1] = DEC2[2 * q + 1];
+  b[p + 2] = DEC2[r];
+  b[p + 3] = DEC2[r + 1];
+  q = hundredth(lo);
+  r = 2 * (lo - q * 100);
+  b[p + 4] = DEC2[2 * q];
+  b[p + 5] = DEC2[2 * q + 1];
+  b[p + 6] = DEC2[r];
+  b[p + 7] = DEC2[r + 1];
+  return p + 8;
 }
 
 /** A number as JSON.stringify writes it (integers below 2^53 digit by digit, the rest through String()). */
 function putNum(b: Uint8Array, p: number, n: number): number {
-  if (n >= 0 && n < 100000000 && (n | 0) === n) return putDec8(b, p, n, 1);
+  if (n >= 0 && n < 100000000 && (n | 0) === n) return putDec8(b, p, n);
   if (n < 0 && n > -9007199254740992 && Math.floor(n) === n) {
     b[p] = 45;
     return putNum(b, p + 1, -n);
   }
   if (n < 9007199254740992 && Math.floor(n) === n) {
-    const hi = Math.floor(n / 100000000); // < 2^27
-    return putDec8(b, putDec8(b, p, hi, 1), n - hi * 100000000, 8);
+    let hi = Math.floor(n / 100000000); // < 2^27
+    let lo = n - hi * 100000000;
+    if (lo < 0) {
+      hi -= 1; // the quotient rounded up to an integer
+      lo += 100000000;
+    }
+    return putDecPad8(b, putDec8(b, p, hi), lo);
   }
   return putAscii(b, p, num(n));
 }
 
-/** Hex digits of an integer in [0, 2^28) (at least `min`, zero-padded): small-integer arithmetic. */
-function putHex28(b: Uint8Array, p: number, x: number, min: number): number {
-  let digits =
-    x < 0x10000 ? (x < 0x100 ? (x < 0x10 ? 1 : 2) : x < 0x1000 ? 3 : 4) : x < 0x1000000 ? (x < 0x100000 ? 5 : 6) : 7;
-  if (digits < min) digits = min;
-  const end = p + digits;
-  for (let i = end - 1; i >= p; i--) {
-    b[i] = HEXC[x & 15];
-    x >>= 4;
+/** Hex digits of an integer 0 <= x < 2^32 (no leading zeros), a byte at a time from a table. */
+function putHex32(b: Uint8Array, p: number, x: number): number {
+  const end =
+    p +
+    (x < 0x10000
+      ? x < 0x100
+        ? x < 0x10
+          ? 1
+          : 2
+        : x < 0x1000
+          ? 3
+          : 4
+      : x < 0x1000000
+        ? x < 0x100000
+          ? 5
+          : 6
+        : x < 0x10000000
+          ? 7
+          : 8);
+  let e = end;
+  while (e - p >= 2) {
+    const y = 2 * (x & 255);
+    b[e - 2] = HEX2[y];
+    b[e - 1] = HEX2[y + 1];
+    e -= 2;
+    x >>>= 8;
   }
+  if (e > p) b[p] = HEXC[x & 15];
   return end;
 }
 
-/** Hex digits of an integer in [0, 2^53). */
+/** Hex digits of an integer in [0, 2^53): the high part, then the low 24 bits as 6 digits. */
 function putHex(b: Uint8Array, p: number, n: number): number {
-  if (n < 0x10000000) return putHex28(b, p, n, 1);
-  const hi = Math.floor(n / 0x10000000); // < 2^25
-  return putHex28(b, putHex28(b, p, hi, 1), n - hi * 0x10000000, 7);
+  if (n < 0x1000000) return putHex32(b, p, n);
+  const hi = Math.floor(n / 0x1000000); // exact: a power of two, < 2^29
+  const lo = n - hi * 0x1000000;
+  p = putHex32(b, p, hi);
+  let y = 2 * (lo >> 16);
+  b[p] = HEX2[y];
+  b[p + 1] = HEX2[y + 1];
+  y = 2 * ((lo >> 8) & 255);
+  b[p + 2] = HEX2[y];
+  b[p + 3] = HEX2[y + 1];
+  y = 2 * (lo & 255);
+  b[p + 4] = HEX2[y];
+  b[p + 5] = HEX2[y + 1];
+  return p + 6;
 }
 
 /** Whether putPage() takes `v` (an integer page index of at most 64 bits, so at most NUM_MAX bytes). */
@@ -235,7 +314,7 @@ function putPageOffset(b: Uint8Array, p: number, page: number, offset: number): 
   b[p] = 34;
   b[p + 1] = 48;
   b[p + 2] = 120;
-  if (page === 0) p = putHex28(b, p + 3, offset, 1);
+  if (page === 0) p = putHex32(b, p + 3, offset);
   else {
     p = putHex(b, p + 3, page);
     b[p] = HEXC[offset >> 8];
@@ -245,6 +324,24 @@ function putPageOffset(b: Uint8Array, p: number, page: number, offset: number): 
   }
   b[p] = 34;
   return p + 1;
+}
+
+/**
+ * A string as a JSON string, in place, when it is printable ASCII without a quote or backslash
+ * (what JSON.stringify writes as is) and at most STR_MAX - 2 characters; else -1 (the caller
+ * takes the general path; what was written past `p` is overwritten).
+ */
+function putPlain(b: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  if (n > STR_MAX - 2) return -1;
+  b[p] = 34;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c > 126 || c === 34 || c === 92) return -1;
+    b[p + 1 + i] = c;
+  }
+  b[p + 1 + n] = 34;
+  return p + n + 2;
 }
 
 const addrOk = (a: bigint): boolean => a >= 0n && a < 18446744073709551616n;
@@ -443,6 +540,7 @@ const H = {
   put,
   putNum,
   putPage,
+  putPlain,
   pageOk,
   putSpan,
   isSpan,
@@ -451,7 +549,14 @@ const H = {
   FALSE: ascii('false'),
 };
 
-type DecisionWriter = (d: Decision, o: JsonOut) => void;
+/** Writes one record of a list, after the list's opening (`i` 0) or a separator. */
+type DecisionWriter = (d: Decision, o: JsonOut, i: number) => void;
+
+/** What comes before the first record of a list and before each other one. */
+interface Separators {
+  first: Uint8Array;
+  next: Uint8Array;
+}
 
 /**
  * JavaScript writing one field's value `v` (known not undefined) after its key constant `K[k]`, by
@@ -481,11 +586,17 @@ function fieldCode(
       return typed('v === true || v === false', 'p = H.put(b, p, v ? H.TRUE : H.FALSE);');
     case 'enum':
     case 'errno':
-    case 'string':
+    case 'string': {
+      // a value of the registry's list as stores; any other string in place when plain, else encoded
+      const values = spec.values !== undefined && spec.values.length <= 8 ? spec.values : [];
+      const known = values
+        .filter((x) => /^[\x20-\x7e]*$/.test(JSON.stringify(x)))
+        .map((x) => `if (v === ${JSON.stringify(x)}) { ${stores(ascii(JSON.stringify(x)))} } else `);
       return typed(
         `typeof v === 'string'`,
-        `const e = H.encodedString(v); if (!e.ascii) o.ascii = false; if (e.bytes.length <= ${STR_MAX}) p = H.put(b, p, e.bytes); else { ${sync('o.bytes(e.bytes, e.ascii)')} }`,
+        `${known.join('')}{ const q = H.putPlain(b, p, v); if (q >= 0) p = q; else { const e = H.encodedString(v); if (!e.ascii) o.ascii = false; if (e.bytes.length <= ${STR_MAX}) p = H.put(b, p, e.bytes); else { ${sync('o.bytes(e.bytes, e.ascii)')} } } }`,
       );
+    }
     case 'bytes':
       return typed(`typeof v === 'bigint'`, 'p = H.putNum(b, p, Number(v));');
     case 'object[]':
@@ -535,7 +646,7 @@ function valueBudget(spec: FieldSpec): number {
  * extra key) goes to the generic writer, so the bytes never change. The writer checks that once
  * per shape (the set of fields present, a bit each) with one Object.keys, then trusts it.
  */
-function compileWriters(depth: number, pretty: boolean): Record<string, DecisionWriter> {
+function compileWriters(depth: number, pretty: boolean, sep: Separators): Record<string, DecisionWriter> {
   const out: Record<string, DecisionWriter> = Object.create(null);
   const inner = pretty ? ind(depth + 1) : '';
   const colon = pretty ? '": ' : '":';
@@ -545,14 +656,17 @@ function compileWriters(depth: number, pretty: boolean): Record<string, Decision
     const fields = Object.entries(spec.fields as Record<string, FieldSpec>);
     const K: Uint8Array[] = [ascii(`{${inner}"code${colon}${JSON.stringify(code)}`), close];
     for (const [key] of fields) K.push(ascii(`,${inner}"${key}${colon}`));
-    const budget = K.reduce((n, k) => n + k.length, 0) + fields.reduce((n, [, f]) => n + valueBudget(f), 0);
+    const budget =
+      K.reduce((n, k) => n + k.length, 0) +
+      fields.reduce((n, [, f]) => n + valueBudget(f), 0) +
+      Math.max(sep.first.length, sep.next.length);
     let body = 'let mask = 0;\n';
     fields.forEach(([key], bit) => {
       body += `if (d.${key} !== undefined) mask |= ${2 ** Math.min(bit, 30)};\n`;
     });
     body += 'const ok = checked[mask];\n';
-    body += `if (ok !== true && (ok !== undefined || !check(d, mask))) { o.text(H.value('', d, ${depth}, ${pretty})); return; }\n`;
-    body += `o.room(${budget});\nconst b = o.b;\nlet p = o.p;\n${stores(K[0])}\nlet v;\n`;
+    body += 'if (ok !== true && (ok !== undefined || !check(d, mask))) { G(d, o, i); return; }\n';
+    body += `o.room(${budget});\nconst b = o.b;\nlet p = o.p;\nif (i === 0) { ${stores(sep.first)} } else { ${stores(sep.next)} }\n${stores(K[0])}\nlet v;\n`;
     fields.forEach(([key, f], i) => {
       body += `v = d.${key};\nif (v !== undefined) { ${fieldCode(key, f, K[i + 2], depth + 1, pretty, budget, spanKeys)} }\n`;
     });
@@ -566,8 +680,9 @@ function compileWriters(depth: number, pretty: boolean): Record<string, Decision
       checked[mask] = ok;
       return ok;
     };
-    out[code] = new Function('H', 'checked', 'check', `return function write_${code}(d, o) {\n${body}\n};`)(
+    out[code] = new Function('H', 'G', 'checked', 'check', `return function write_${code}(d, o, i) {\n${body}\n};`)(
       H,
+      genericWriter(depth, pretty, sep),
       checked,
       check,
     ) as DecisionWriter;
@@ -575,21 +690,12 @@ function compileWriters(depth: number, pretty: boolean): Record<string, Decision
   return out;
 }
 
-/** Decision writers of one layout at `depth`; codes the registry lacks use the generic writer. */
-class Writers {
-  private readonly compiled: Record<string, DecisionWriter>;
-  constructor(
-    private readonly depth: number,
-    private readonly pretty: boolean,
-  ) {
-    this.compiled = compileWriters(depth, pretty);
-  }
-
-  write(d: Decision, o: JsonOut): void {
-    const w = this.compiled[d.code];
-    if (w !== undefined) w(d, o);
-    else o.text(value('', d, this.depth, this.pretty) ?? 'null');
-  }
+/** The generic writer of a record in a list (codes the registry lacks, records of unexpected shape). */
+function genericWriter(depth: number, pretty: boolean, sep: Separators): DecisionWriter {
+  return (d, o, i) => {
+    o.bytes(i === 0 ? sep.first : sep.next);
+    o.text(value('', d, depth, pretty) ?? 'null');
+  };
 }
 
 /** Constant pieces of an event record in one layout. */
@@ -652,6 +758,8 @@ const FIELD_ROOM = 2 * STR_MAX + 20;
 
 /** A string as a JSON string at `o.b`/`p`, in place when short (within the caller's room), else through `o`. */
 function putStr(o: JsonOut, p: number, s: string, room: number): number {
+  const q = putPlain(o.b, p, s);
+  if (q >= 0) return q;
   const e = encodedString(s);
   if (!e.ascii) o.ascii = false;
   if (e.bytes.length <= STR_MAX) return put(o.b, p, e.bytes);
@@ -679,7 +787,11 @@ type EventWriter = (o: JsonOut, echo: EventEcho, res: EventResult) => void;
  */
 function compileEventWriter(pretty: boolean): EventWriter {
   const K = pretty ? PRETTY_KEYS : LINE_KEYS;
-  const w = new Writers(pretty ? 4 : 0, pretty);
+  const depth = pretty ? 4 : 0;
+  const sep = { first: K.first, next: K.next };
+  const outcome = (['ok', 'hit', 'error'] as const)
+    .map((x) => `if (outcome === '${x}') { ${stores(ascii(`"${x}"`))} } else `)
+    .join('');
   const body = `
 const fields = echo.fields;
 const room = ${EVENT_ROOM} + fields.length * ${FIELD_ROOM};
@@ -698,7 +810,8 @@ for (let i = 0; i < fields.length; i++) {
   ${stores(K.field)} p = E.putStr(o, p, fields[i][0], room);
   ${stores(K.colon)} p = E.putStr(o, p, fields[i][1], room);
 }
-${stores(K.outcome)} p = E.putStr(o, p, res.outcome, room);
+${stores(K.outcome)} const outcome = res.outcome;
+${outcome}p = E.putStr(o, p, outcome, room);
 if (res.errno !== undefined) { ${stores(K.errno)} p = E.putStr(o, p, res.errno, room); }
 if (res.t !== echo.t) { ${stores(K.tEnd)} p = E.putNum(b, p, res.t); }
 ${stores(K.decisions)}
@@ -706,13 +819,15 @@ const ds = res.decisions;
 if (ds.length === 0) { ${stores(K.empty)} o.p = p; return; }
 o.p = p;
 for (let i = 0; i < ds.length; i++) {
-  o.bytes(i === 0 ? E.first : E.next);
-  w.write(ds[i], o);
+  const d = ds[i];
+  const w = W[d.code];
+  if (w !== undefined) w(d, o, i); else G(d, o, i);
 }
 o.bytes(E.last);`;
-  return new Function('E', 'w', `return function writeEvent(o, echo, res) {${body}\n};`)(
-    { putNum, putStr, putAddrAt, putPageOffset, first: K.first, next: K.next, last: K.last },
-    w,
+  return new Function('E', 'W', 'G', `return function writeEvent(o, echo, res) {${body}\n};`)(
+    { putNum, putStr, putAddrAt, putPageOffset, last: K.last },
+    compileWriters(depth, pretty, sep),
+    genericWriter(depth, pretty, sep),
   ) as EventWriter;
 }
 
