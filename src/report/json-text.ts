@@ -307,26 +307,6 @@ function putAddr(b: Uint8Array, p: number, a: bigint): number {
 }
 
 /**
- * The byte address `page * 4096 + offset` (a page index below 2^52, an offset below 4096) as a
- * quoted 0x hex string: hexAddr() of it, without the bigint.
- */
-function putPageOffset(b: Uint8Array, p: number, page: number, offset: number): number {
-  b[p] = 34;
-  b[p + 1] = 48;
-  b[p + 2] = 120;
-  if (page === 0) p = putHex32(b, p + 3, offset);
-  else {
-    p = putHex(b, p + 3, page);
-    b[p] = HEXC[offset >> 8];
-    b[p + 1] = HEXC[(offset >> 4) & 15];
-    b[p + 2] = HEXC[offset & 15];
-    p += 3;
-  }
-  b[p] = 34;
-  return p + 1;
-}
-
-/**
  * A string as a JSON string, in place, when it is printable ASCII without a quote or backslash
  * (what JSON.stringify writes as is) and at most STR_MAX - 2 characters; else -1 (the caller
  * takes the general path; what was written past `p` is overwritten).
@@ -547,6 +527,9 @@ const H = {
   encodedString,
   TRUE: ascii('true'),
   FALSE: ascii('false'),
+  DEC2,
+  HEX2,
+  HEXC,
 };
 
 /** Writes one record of a list, after the list's opening (`i` 0) or a separator. */
@@ -556,6 +539,79 @@ type DecisionWriter = (d: Decision, o: JsonOut, i: number) => void;
 interface Separators {
   first: Uint8Array;
   next: Uint8Array;
+}
+
+// Inline code: the put*() conversions as JavaScript text for the compiled writers, so that a
+// record's numbers and addresses are written in the writer's own body (no call per value, and no
+// boxed double per call: page numbers are above 2^31). Each piece writes at `b`/`p` (the writer's
+// buffer and position, within its reserved room), declares its locals in a block of its own, and
+// reads the tables D (DEC2), X (HEX2) and XC (HEXC) of the writer's closure.
+
+/** The closure of every compiled writer: the tables, and the helpers (H) for the rare cases. */
+const CLOSURE = 'const D = H.DEC2, X = H.HEX2, XC = H.HEXC;';
+
+/** Decimal digits of the integer in local `x` (0 <= x < 10^8; x is consumed): putDec8(). */
+function dec8Code(x: string): string {
+  return `{ const e_ = p + (${x} < 10000 ? (${x} < 100 ? (${x} < 10 ? 1 : 2) : ${x} < 1000 ? 3 : 4) : ${x} < 1000000 ? (${x} < 100000 ? 5 : 6) : ${x} < 10000000 ? 7 : 8); let i_ = e_;
+while (${x} >= 100) { const q_ = (${x} * 0.01 + 0.005) | 0; const r_ = 2 * (${x} - q_ * 100); b[i_ - 2] = D[r_]; b[i_ - 1] = D[r_ + 1]; i_ -= 2; ${x} = q_; }
+if (${x} >= 10) { b[i_ - 2] = D[2 * ${x}]; b[i_ - 1] = D[2 * ${x} + 1]; } else b[i_ - 1] = 48 + ${x};
+p = e_; }`;
+}
+
+/** Exactly 8 decimal digits of the integer in `x` (0 <= x < 10^8): putDecPad8(). */
+function pad8Code(x: string): string {
+  const pair = (v: string, at: number) => `b[p + ${at}] = D[2 * ${v}]; b[p + ${at + 1}] = D[2 * ${v} + 1];`;
+  return `{ const h_ = (${x} * 0.0001 + 0.00005) | 0; const l_ = ${x} - h_ * 10000;
+const a_ = (h_ * 0.01 + 0.005) | 0, c_ = h_ - a_ * 100, d_ = (l_ * 0.01 + 0.005) | 0, f_ = l_ - d_ * 100;
+${pair('a_', 0)} ${pair('c_', 2)} ${pair('d_', 4)} ${pair('f_', 6)} p += 8; }`;
+}
+
+/** The number `v` (an expression without side effects) as JSON.stringify writes it: putNum(). */
+function numCode(v: string): string {
+  return `if (${v} >= 0 && ${v} < 9007199254740992 && Math.floor(${v}) === ${v}) {
+let n_ = ${v};
+if (n_ >= 100000000) { let g_ = Math.floor(n_ / 100000000); let m_ = n_ - g_ * 100000000; if (m_ < 0) { g_ -= 1; m_ += 100000000; } ${dec8Code('g_')} ${pad8Code('m_')} }
+else ${dec8Code('n_')}
+} else p = H.putNum(b, p, ${v});`;
+}
+
+/** Hex digits of the integer in local `x` (0 <= x < 2^32; x is consumed), no leading zeros: putHex32(). */
+function hex32Code(x: string): string {
+  return `{ const e_ = p + (${x} === 0 ? 1 : (35 - Math.clz32(${x})) >> 2); let i_ = e_;
+while (i_ - p >= 2) { const z_ = 2 * (${x} & 255); b[i_ - 2] = X[z_]; b[i_ - 1] = X[z_ + 1]; i_ -= 2; ${x} >>>= 8; }
+if (i_ > p) b[p] = XC[${x} & 15];
+p = e_; }`;
+}
+
+/** Hex digits of the integer `v` (0 <= v < 2^53): putHex(). */
+function hexCode(v: string): string {
+  const pair = (e: string, at: number) =>
+    `{ const z_ = 2 * (${e}); b[p + ${at}] = X[z_]; b[p + ${at + 1}] = X[z_ + 1]; }`;
+  return `if (${v} < 16777216) { let y_ = ${v}; ${hex32Code('y_')} }
+else { let y_ = Math.floor(${v} / 16777216); const w_ = ${v} - y_ * 16777216; ${hex32Code('y_')}
+${pair('w_ >> 16', 0)} ${pair('(w_ >> 8) & 255', 2)} ${pair('w_ & 255', 4)} p += 6; }`;
+}
+
+/** Whether `v` is a page number putPage() takes: pageOk(). */
+const pageOkCode = (v: string) =>
+  `(typeof ${v} === 'number' && Math.floor(${v}) === ${v} && ${v} > -9223372036854775808 && ${v} < 18446744073709551616)`;
+
+/** The page number in local `v` (pageOkCode) as a quoted 0x byte address: putPage(). */
+function pageCode(v: string): string {
+  return `if (${v} > 0 && ${v} < 2199023255552) { ${stores(ascii('"0x'))} ${hexCode(v)} ${stores(ascii('000"'))} }
+else p = H.putPage(b, p, ${v});`;
+}
+
+/**
+ * The span in local `v` with the keys `k` in place when it is one ({start, end}, in that order,
+ * pages putPage() takes: isSpan()), else `other`.
+ */
+function spanCode(v: string, k: SpanKeys, other: string): string {
+  return `let s_ = ${v} !== null && typeof ${v} === 'object' ? 0 : -1;
+if (s_ === 0) { for (const k_ in ${v}) { if (s_ === 0 ? k_ !== 'start' : s_ !== 1 || k_ !== 'end') { s_ = -1; break; } s_++; } }
+const ps_ = s_ === 2 ? ${v}.start : undefined, pe_ = s_ === 2 ? ${v}.end : undefined;
+if (s_ === 2 && ${pageOkCode('ps_')} && ${pageOkCode('pe_')}) { ${stores(k.open)} ${pageCode('ps_')} ${stores(k.mid)} ${pageCode('pe_')} ${stores(k.close)} }
+else { ${other} }`;
 }
 
 /**
@@ -579,11 +635,19 @@ function fieldCode(
   const typed = (test: string, write: string) => `if (${test}) { ${k} ${write} } else ${generic}`;
   switch (spec.kind) {
     case 'range':
-      return `${k} if (H.isSpan(v)) { ${stores(spanKeys.open)} p = H.putPage(b, p, v.start); ${stores(spanKeys.mid)} p = H.putPage(b, p, v.end); ${stores(spanKeys.close)} } else { ${sync(`o.span(v, ${depth}, ${pretty})`)} }`;
-    case 'range[]':
-      return `${k} ${sync(`o.spans(v, ${depth}, ${pretty})`)}`;
+      return `${k} { ${spanCode('v', spanKeys, sync(`o.span(v, ${depth}, ${pretty})`))} }`;
+    case 'range[]': {
+      // each span in place after making room for it (and the rest of the record); anything else generic
+      const inner = pretty ? INDENT[depth + 1] : EMPTY;
+      const item = pretty ? SPAN_PRETTY[depth + 1] : SPAN_LINE;
+      const each = `o.p = p; o.room(${SPAN_MAX + 2 * inner.length + budget}); p = o.p; b[p] = j_ === 0 ? 91 : 44; p += 1; ${stores(inner)}
+const u_ = v[j_]; { ${spanCode('u_', item, sync(`o.span(u_, ${depth + 1}, ${pretty})`))} }`;
+      return `${k} if (!Array.isArray(v)) { ${sync(`o.spans(v, ${depth}, ${pretty})`)} }
+else if (v.length === 0) { ${stores(EMPTY_ARRAY)} }
+else { for (let j_ = 0; j_ < v.length; j_++) { ${each} } ${pretty ? stores(INDENT[depth]) : ''} b[p] = 93; p += 1; }`;
+    }
     case 'bool':
-      return typed('v === true || v === false', 'p = H.put(b, p, v ? H.TRUE : H.FALSE);');
+      return typed('v === true || v === false', `if (v) { ${stores(H.TRUE)} } else { ${stores(H.FALSE)} }`);
     case 'enum':
     case 'errno':
     case 'string': {
@@ -598,15 +662,13 @@ function fieldCode(
       );
     }
     case 'bytes':
-      return typed(`typeof v === 'bigint'`, 'p = H.putNum(b, p, Number(v));');
+      return typed(`typeof v === 'bigint'`, `const x_ = Number(v); ${numCode('x_')}`);
     case 'object[]':
       // empty lists (a range's rejected chunks, mostly) in place; the rest through the generic writer
       return `if (Array.isArray(v) && v.length === 0) { ${k} ${stores(EMPTY_ARRAY)} } else ${generic}`;
     default:
       // numbers: page indices under a page key, else as they are
-      return PAGE_KEYS.has(key)
-        ? typed('H.pageOk(v)', 'p = H.putPage(b, p, v);')
-        : typed(`typeof v === 'number'`, 'p = H.putNum(b, p, v);');
+      return PAGE_KEYS.has(key) ? typed(pageOkCode('v'), pageCode('v')) : typed(`typeof v === 'number'`, numCode('v'));
   }
 }
 
@@ -629,7 +691,7 @@ function valueBudget(spec: FieldSpec): number {
     case 'string':
       return STR_MAX;
     case 'range[]':
-      return 0;
+      return 40; // an empty list, or the closing of a list (with its indentation)
     case 'object[]':
       return 2;
     default:
@@ -680,12 +742,13 @@ function compileWriters(depth: number, pretty: boolean, sep: Separators): Record
       checked[mask] = ok;
       return ok;
     };
-    out[code] = new Function('H', 'G', 'checked', 'check', `return function write_${code}(d, o, i) {\n${body}\n};`)(
-      H,
-      genericWriter(depth, pretty, sep),
-      checked,
-      check,
-    ) as DecisionWriter;
+    out[code] = new Function(
+      'H',
+      'G',
+      'checked',
+      'check',
+      `${CLOSURE} return function write_${code}(d, o, i) {\n${body}\n};`,
+    )(H, genericWriter(depth, pretty, sep), checked, check) as DecisionWriter;
   }
   return out;
 }
@@ -798,13 +861,20 @@ const room = ${EVENT_ROOM} + fields.length * ${FIELD_ROOM};
 o.room(room);
 const b = o.b;
 let p = o.p;
-${stores(K.seq)} p = E.putNum(b, p, res.seq);
-${stores(K.line)} p = E.putNum(b, p, echo.line);
-${stores(K.t)} p = E.putNum(b, p, echo.t);
-if (echo.pid !== undefined) { ${stores(K.pid)} p = E.putNum(b, p, echo.pid); }
+const seq = res.seq, line = echo.line, t = echo.t, pid = echo.pid;
+${stores(K.seq)} ${numCode('seq')}
+${stores(K.line)} ${numCode('line')}
+${stores(K.t)} ${numCode('t')}
+if (pid !== undefined) { ${stores(K.pid)} ${numCode('pid')} }
 ${stores(K.op)} p = E.putStr(o, p, res.op, room);
 ${stores(K.addr)} const page = echo.page;
-if (page !== undefined) p = E.putPageOffset(b, p, page, echo.offset); else p = E.putAddrAt(o, p, echo.addr, room);
+if (page !== undefined) {
+  const offset = echo.offset;
+  ${stores(ascii('"0x'))}
+  if (page === 0) { let y_ = offset; ${hex32Code('y_')} }
+  else { ${hexCode('page')} b[p] = XC[offset >> 8]; b[p + 1] = XC[(offset >> 4) & 15]; b[p + 2] = XC[offset & 15]; p += 3; }
+  b[p] = 34; p += 1;
+} else p = E.putAddrAt(o, p, echo.addr, room);
 if (echo.size !== 0n) { ${stores(K.size)} p = E.putAddrAt(o, p, echo.size, room); }
 for (let i = 0; i < fields.length; i++) {
   ${stores(K.field)} p = E.putStr(o, p, fields[i][0], room);
@@ -813,7 +883,8 @@ for (let i = 0; i < fields.length; i++) {
 ${stores(K.outcome)} const outcome = res.outcome;
 ${outcome}p = E.putStr(o, p, outcome, room);
 if (res.errno !== undefined) { ${stores(K.errno)} p = E.putStr(o, p, res.errno, room); }
-if (res.t !== echo.t) { ${stores(K.tEnd)} p = E.putNum(b, p, res.t); }
+const tEnd = res.t;
+if (tEnd !== t) { ${stores(K.tEnd)} ${numCode('tEnd')} }
 ${stores(K.decisions)}
 const ds = res.decisions;
 if (ds.length === 0) { ${stores(K.empty)} o.p = p; return; }
@@ -824,10 +895,11 @@ for (let i = 0; i < ds.length; i++) {
   if (w !== undefined) w(d, o, i); else G(d, o, i);
 }
 o.bytes(E.last);`;
-  return new Function('E', 'W', 'G', `return function writeEvent(o, echo, res) {${body}\n};`)(
-    { putNum, putStr, putAddrAt, putPageOffset, last: K.last },
+  return new Function('E', 'W', 'G', 'H', `${CLOSURE} return function writeEvent(o, echo, res) {${body}\n};`)(
+    { putStr, putAddrAt, last: K.last },
     compileWriters(depth, pretty, sep),
     genericWriter(depth, pretty, sep),
+    H,
   ) as EventWriter;
 }
 
