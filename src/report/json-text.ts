@@ -212,7 +212,7 @@ function putNum(b: Uint8Array, p: number, n: number): number {
     b[p] = 45;
     return putNum(b, p + 1, -n);
   }
-  if (n < 9007199254740992 && Math.floor(n) === n) {
+  if (n >= 0 && n < 9007199254740992 && Math.floor(n) === n) {
     let hi = Math.floor(n / 100000000); // < 2^27
     let lo = n - hi * 100000000;
     if (lo < 0) {
