@@ -10,15 +10,16 @@
  *
  * Records are written as UTF-8 bytes into one reusable buffer (JsonOut), handed to the output in
  * large chunks: no string, object or JSON.stringify per record. Numbers and 0x addresses are
- * written digit by digit from page numbers (no bigint, no string; the event's own address too, from
- * the echo's page and offset when the replay gives them); strings (ops, enum values) come from a
- * cache of their encoded JSON; constant keys are compiled into stores.
+ * written from page numbers (no bigint, no string; the event's own address too, from the echo's
+ * page and offset when the replay gives them), two digits at a time from tables (DEC2, HEX2);
+ * plain ASCII strings are copied in place, enum values and constant keys are compiled into stores.
  *
  * The event record and each decision code have a writer compiled once per layout (new Function)
  * from the DECISIONS registry (src/core/decisions.ts): it reserves room for the record's bounded
  * part, reads the code's fields by name in registry order and writes each with a conversion chosen
  * by the field's kind and key (guarded by a type check; anything unexpected goes through the
- * generic string writer, value()). A code the registry does not know uses the generic writer.
+ * generic string writer, value()). The conversions are inline code in the writer's body, not
+ * calls (see "Inline code" below). A code the registry does not know uses the generic writer.
  * Property tests check the writers against the plain path on random traces for every kernel
  * profile and on random records of every code, with any buffer size (test/report/json-fast.test.ts,
  * test/report/output-paths.test.ts).
