@@ -10,15 +10,16 @@
  *
  * Records are written as UTF-8 bytes into one reusable buffer (JsonOut), handed to the output in
  * large chunks: no string, object or JSON.stringify per record. Numbers and 0x addresses are
- * written digit by digit from page numbers (no bigint, no string; the event's own address too, from
- * the echo's page and offset when the replay gives them); strings (ops, enum values) come from a
- * cache of their encoded JSON; constant keys are compiled into stores.
+ * written from page numbers (no bigint, no string; the event's own address too, from the echo's
+ * page and offset when the replay gives them), two digits at a time from tables (DEC2, HEX2);
+ * plain ASCII strings are copied in place, enum values and constant keys are compiled into stores.
  *
  * The event record and each decision code have a writer compiled once per layout (new Function)
  * from the DECISIONS registry (src/core/decisions.ts): it reserves room for the record's bounded
  * part, reads the code's fields by name in registry order and writes each with a conversion chosen
  * by the field's kind and key (guarded by a type check; anything unexpected goes through the
- * generic string writer, value()). A code the registry does not know uses the generic writer.
+ * generic string writer, value()). The conversions are inline code in the writer's body, not
+ * calls (see "Inline code" below). A code the registry does not know uses the generic writer.
  * Property tests check the writers against the plain path on random traces for every kernel
  * profile and on random records of every code, with any buffer size (test/report/json-fast.test.ts,
  * test/report/output-paths.test.ts).
@@ -145,132 +146,104 @@ for (let i = 0; i < 256; i++) {
   HEX2[2 * i + 1] = HEXC[i & 15];
 }
 
+// Inline code: the number and address conversions as JavaScript text, written into the body of
+// each compiled writer, so that a record's numbers and addresses cost no call per value (V8's
+// inlining budget runs out after two helpers per record) and no boxed double per call (page
+// numbers are above 2^31). Each piece writes at `b`/`p` (the writer's buffer and position, within
+// its reserved room), declares its locals in a block of its own, and reads the tables D (DEC2),
+// X (HEX2) and XC (HEXC) of the writer's closure. The helpers of the rare paths (putNum, putHex)
+// are compiled from the same pieces: one algorithm per conversion.
+
+/** The closure of every compiled writer: the tables, and the helpers (H) for the rare cases. */
+const CLOSURE = 'const D = H.DEC2, X = H.HEX2, XC = H.HEXC;';
+
 /**
- * `x / 100` rounded down, for an integer 0 <= x < 10^8: a multiplication instead of a division
- * (x * 0.01 is within 10^8 * 2^-52 of x / 100, far less than the 0.005 added).
+ * Decimal digits of the integer in local `x` (0 <= x < 10^8; x is consumed), two at a time from
+ * a table, dividing by 100 as a multiplication: x * 0.01 is within 10^8 * 2^-52 of x / 100, far
+ * less than the 0.005 added (checked for every x < 10^8).
  */
-const hundredth = (x: number): number => (x * 0.01 + 0.005) | 0;
-
-/** Decimal digits of an integer 0 <= x < 10^8 (no leading zeros), two at a time from a table. */
-function putDec8(b: Uint8Array, p: number, x: number): number {
-  const end =
-    p +
-    (x < 10000
-      ? x < 100
-        ? x < 10
-          ? 1
-          : 2
-        : x < 1000
-          ? 3
-          : 4
-      : x < 1000000
-        ? x < 100000
-          ? 5
-          : 6
-        : x < 10000000
-          ? 7
-          : 8);
-  let e = end;
-  while (x >= 100) {
-    const q = hundredth(x);
-    const r = 2 * (x - q * 100);
-    b[e - 2] = DEC2[r];
-    b[e - 1] = DEC2[r + 1];
-    e -= 2;
-    x = q;
-  }
-  if (x >= 10) {
-    b[e - 2] = DEC2[2 * x];
-    b[e - 1] = DEC2[2 * x + 1];
-  } else b[e - 1] = 48 + x;
-  return end;
+function dec8Code(x: string): string {
+  return `{ const e_ = p + (${x} < 10000 ? (${x} < 100 ? (${x} < 10 ? 1 : 2) : ${x} < 1000 ? 3 : 4) : ${x} < 1000000 ? (${x} < 100000 ? 5 : 6) : ${x} < 10000000 ? 7 : 8); let i_ = e_;
+while (${x} >= 100) { const q_ = (${x} * 0.01 + 0.005) | 0; const r_ = 2 * (${x} - q_ * 100); b[i_ - 2] = D[r_]; b[i_ - 1] = D[r_ + 1]; i_ -= 2; ${x} = q_; }
+if (${x} >= 10) { b[i_ - 2] = D[2 * ${x}]; b[i_ - 1] = D[2 * ${x} + 1]; } else b[i_ - 1] = 48 + ${x};
+p = e_; }`;
 }
 
-/** Exactly 8 decimal digits (zero-padded) of an integer 0 <= x < 10^8. */
-function putDecPad8(b: Uint8Array, p: number, x: number): number {
-  const hi = (x * 0.0001 + 0.00005) | 0; // x / 10^4 rounded down, as hundredth()
-  const lo = x - hi * 10000;
-  let q = hundredth(hi);
-  let r = 2 * (hi - q * 100);
-  b[p] = DEC2[2 * q];
-  b[p + 1] = DEC2[2 * q + 1];
-  b[p + 2] = DEC2[r];
-  b[p + 3] = DEC2[r + 1];
-  q = hundredth(lo);
-  r = 2 * (lo - q * 100);
-  b[p + 4] = DEC2[2 * q];
-  b[p + 5] = DEC2[2 * q + 1];
-  b[p + 6] = DEC2[r];
-  b[p + 7] = DEC2[r + 1];
-  return p + 8;
+/** Exactly 8 decimal digits (zero-padded) of the integer in `x` (0 <= x < 10^8). */
+function pad8Code(x: string): string {
+  const pair = (v: string, at: number) => `b[p + ${at}] = D[2 * ${v}]; b[p + ${at + 1}] = D[2 * ${v} + 1];`;
+  return `{ const h_ = (${x} * 0.0001 + 0.00005) | 0; const l_ = ${x} - h_ * 10000;
+const a_ = (h_ * 0.01 + 0.005) | 0, c_ = h_ - a_ * 100, d_ = (l_ * 0.01 + 0.005) | 0, f_ = l_ - d_ * 100;
+${pair('a_', 0)} ${pair('c_', 2)} ${pair('d_', 4)} ${pair('f_', 6)} p += 8; }`;
 }
 
-/** A number as JSON.stringify writes it (integers below 2^53 digit by digit, the rest through String()). */
-function putNum(b: Uint8Array, p: number, n: number): number {
-  if (n >= 0 && n < 100000000 && (n | 0) === n) return putDec8(b, p, n);
+/** The number `v` (an expression without side effects) as JSON.stringify writes it (the rest: putNumSlow()). */
+function numCode(v: string): string {
+  return `if (${v} >= 0 && ${v} < 9007199254740992 && Math.floor(${v}) === ${v}) {
+let n_ = ${v};
+if (n_ >= 100000000) { let g_ = Math.floor(n_ / 100000000); let m_ = n_ - g_ * 100000000; if (m_ < 0) { g_ -= 1; m_ += 100000000; } ${dec8Code('g_')} ${pad8Code('m_')} }
+else ${dec8Code('n_')}
+} else p = H.putNumSlow(b, p, ${v});`;
+}
+
+/** Hex digits of the integer in local `x` (0 <= x < 2^32; x is consumed), no leading zeros, a byte at a time from a table. */
+function hex32Code(x: string): string {
+  return `{ const e_ = p + (${x} === 0 ? 1 : (35 - Math.clz32(${x})) >> 2); let i_ = e_;
+while (i_ - p >= 2) { const z_ = 2 * (${x} & 255); b[i_ - 2] = X[z_]; b[i_ - 1] = X[z_ + 1]; i_ -= 2; ${x} >>>= 8; }
+if (i_ > p) b[p] = XC[${x} & 15];
+p = e_; }`;
+}
+
+/** Hex digits of the integer `v` (0 <= v < 2^53): the high part, then the low 24 bits as 6 digits. */
+function hexCode(v: string): string {
+  const pair = (e: string, at: number) =>
+    `{ const z_ = 2 * (${e}); b[p + ${at}] = X[z_]; b[p + ${at + 1}] = X[z_ + 1]; }`;
+  return `if (${v} < 16777216) { let y_ = ${v}; ${hex32Code('y_')} }
+else { let y_ = Math.floor(${v} / 16777216); const w_ = ${v} - y_ * 16777216; ${hex32Code('y_')}
+${pair('w_ >> 16', 0)} ${pair('(w_ >> 8) & 255', 2)} ${pair('w_ & 255', 4)} p += 6; }`;
+}
+
+/** Whether `v` is a page number putPage() takes: pageOk(). */
+const pageOkCode = (v: string) =>
+  `(typeof ${v} === 'number' && Math.floor(${v}) === ${v} && ${v} > -9223372036854775808 && ${v} < 18446744073709551616)`;
+
+/** The page number in local `v` (pageOkCode) as a quoted 0x byte address: putPage(). */
+function pageCode(v: string): string {
+  return `if (${v} > 0 && ${v} < 2199023255552) { ${stores(ascii('"0x'))} ${hexCode(v)} ${stores(ascii('000"'))} }
+else p = H.putPage(b, p, ${v});`;
+}
+
+/**
+ * The span in local `v` with the keys `k` in place when it is one ({start, end}, in that order,
+ * pages putPage() takes: isSpan()), else `other`.
+ */
+function spanCode(v: string, k: SpanKeys, other: string): string {
+  return `let s_ = ${v} !== null && typeof ${v} === 'object' ? 0 : -1;
+if (s_ === 0) { for (const k_ in ${v}) { if (s_ === 0 ? k_ !== 'start' : s_ !== 1 || k_ !== 'end') { s_ = -1; break; } s_++; } }
+const ps_ = s_ === 2 ? ${v}.start : undefined, pe_ = s_ === 2 ? ${v}.end : undefined;
+if (s_ === 2 && ${pageOkCode('ps_')} && ${pageOkCode('pe_')}) { ${stores(k.open)} ${pageCode('ps_')} ${stores(k.mid)} ${pageCode('pe_')} ${stores(k.close)} }
+else { ${other} }`;
+}
+
+type Put = (b: Uint8Array, p: number, v: number) => number;
+
+/** A helper (b, p, v) => the position after v, compiled from inline code writing `v`. */
+const helper = (code: string): Put =>
+  new Function('H', `${CLOSURE} return function (b, p, v) { ${code} return p; };`)({ DEC2, HEX2, HEXC, putNumSlow });
+
+/** A number as JSON.stringify writes it (integers below 2^53 digit by digit, the rest through putNumSlow()). */
+const putNum: Put = helper(numCode('v'));
+
+/** Hex digits of an integer in [0, 2^53). */
+const putHex: Put = helper(hexCode('v'));
+
+/** A number numCode() does not take: a negative integer above -2^53 digit by digit, the rest through String(). */
+function putNumSlow(b: Uint8Array, p: number, n: number): number {
   if (n < 0 && n > -9007199254740992 && Math.floor(n) === n) {
     b[p] = 45;
     return putNum(b, p + 1, -n);
   }
-  if (n >= 0 && n < 9007199254740992 && Math.floor(n) === n) {
-    let hi = Math.floor(n / 100000000); // < 2^27
-    let lo = n - hi * 100000000;
-    if (lo < 0) {
-      hi -= 1; // the quotient rounded up to an integer
-      lo += 100000000;
-    }
-    return putDecPad8(b, putDec8(b, p, hi), lo);
-  }
   return putAscii(b, p, num(n));
-}
-
-/** Hex digits of an integer 0 <= x < 2^32 (no leading zeros), a byte at a time from a table. */
-function putHex32(b: Uint8Array, p: number, x: number): number {
-  const end =
-    p +
-    (x < 0x10000
-      ? x < 0x100
-        ? x < 0x10
-          ? 1
-          : 2
-        : x < 0x1000
-          ? 3
-          : 4
-      : x < 0x1000000
-        ? x < 0x100000
-          ? 5
-          : 6
-        : x < 0x10000000
-          ? 7
-          : 8);
-  let e = end;
-  while (e - p >= 2) {
-    const y = 2 * (x & 255);
-    b[e - 2] = HEX2[y];
-    b[e - 1] = HEX2[y + 1];
-    e -= 2;
-    x >>>= 8;
-  }
-  if (e > p) b[p] = HEXC[x & 15];
-  return end;
-}
-
-/** Hex digits of an integer in [0, 2^53): the high part, then the low 24 bits as 6 digits. */
-function putHex(b: Uint8Array, p: number, n: number): number {
-  if (n < 0x1000000) return putHex32(b, p, n);
-  const hi = Math.floor(n / 0x1000000); // exact: a power of two, < 2^29
-  const lo = n - hi * 0x1000000;
-  p = putHex32(b, p, hi);
-  let y = 2 * (lo >> 16);
-  b[p] = HEX2[y];
-  b[p + 1] = HEX2[y + 1];
-  y = 2 * ((lo >> 8) & 255);
-  b[p + 2] = HEX2[y];
-  b[p + 3] = HEX2[y + 1];
-  y = 2 * (lo & 255);
-  b[p + 4] = HEX2[y];
-  b[p + 5] = HEX2[y + 1];
-  return p + 6;
 }
 
 /** Whether putPage() takes `v` (an integer page index of at most 64 bits, so at most NUM_MAX bytes). */
@@ -518,7 +491,7 @@ const SPAN_MAX = 2 * NUM_MAX + 3 * 40;
 const H = {
   value,
   put,
-  putNum,
+  putNumSlow,
   putPage,
   putPlain,
   pageOk,
@@ -539,79 +512,6 @@ type DecisionWriter = (d: Decision, o: JsonOut, i: number) => void;
 interface Separators {
   first: Uint8Array;
   next: Uint8Array;
-}
-
-// Inline code: the put*() conversions as JavaScript text for the compiled writers, so that a
-// record's numbers and addresses are written in the writer's own body (no call per value, and no
-// boxed double per call: page numbers are above 2^31). Each piece writes at `b`/`p` (the writer's
-// buffer and position, within its reserved room), declares its locals in a block of its own, and
-// reads the tables D (DEC2), X (HEX2) and XC (HEXC) of the writer's closure.
-
-/** The closure of every compiled writer: the tables, and the helpers (H) for the rare cases. */
-const CLOSURE = 'const D = H.DEC2, X = H.HEX2, XC = H.HEXC;';
-
-/** Decimal digits of the integer in local `x` (0 <= x < 10^8; x is consumed): putDec8(). */
-function dec8Code(x: string): string {
-  return `{ const e_ = p + (${x} < 10000 ? (${x} < 100 ? (${x} < 10 ? 1 : 2) : ${x} < 1000 ? 3 : 4) : ${x} < 1000000 ? (${x} < 100000 ? 5 : 6) : ${x} < 10000000 ? 7 : 8); let i_ = e_;
-while (${x} >= 100) { const q_ = (${x} * 0.01 + 0.005) | 0; const r_ = 2 * (${x} - q_ * 100); b[i_ - 2] = D[r_]; b[i_ - 1] = D[r_ + 1]; i_ -= 2; ${x} = q_; }
-if (${x} >= 10) { b[i_ - 2] = D[2 * ${x}]; b[i_ - 1] = D[2 * ${x} + 1]; } else b[i_ - 1] = 48 + ${x};
-p = e_; }`;
-}
-
-/** Exactly 8 decimal digits of the integer in `x` (0 <= x < 10^8): putDecPad8(). */
-function pad8Code(x: string): string {
-  const pair = (v: string, at: number) => `b[p + ${at}] = D[2 * ${v}]; b[p + ${at + 1}] = D[2 * ${v} + 1];`;
-  return `{ const h_ = (${x} * 0.0001 + 0.00005) | 0; const l_ = ${x} - h_ * 10000;
-const a_ = (h_ * 0.01 + 0.005) | 0, c_ = h_ - a_ * 100, d_ = (l_ * 0.01 + 0.005) | 0, f_ = l_ - d_ * 100;
-${pair('a_', 0)} ${pair('c_', 2)} ${pair('d_', 4)} ${pair('f_', 6)} p += 8; }`;
-}
-
-/** The number `v` (an expression without side effects) as JSON.stringify writes it: putNum(). */
-function numCode(v: string): string {
-  return `if (${v} >= 0 && ${v} < 9007199254740992 && Math.floor(${v}) === ${v}) {
-let n_ = ${v};
-if (n_ >= 100000000) { let g_ = Math.floor(n_ / 100000000); let m_ = n_ - g_ * 100000000; if (m_ < 0) { g_ -= 1; m_ += 100000000; } ${dec8Code('g_')} ${pad8Code('m_')} }
-else ${dec8Code('n_')}
-} else p = H.putNum(b, p, ${v});`;
-}
-
-/** Hex digits of the integer in local `x` (0 <= x < 2^32; x is consumed), no leading zeros: putHex32(). */
-function hex32Code(x: string): string {
-  return `{ const e_ = p + (${x} === 0 ? 1 : (35 - Math.clz32(${x})) >> 2); let i_ = e_;
-while (i_ - p >= 2) { const z_ = 2 * (${x} & 255); b[i_ - 2] = X[z_]; b[i_ - 1] = X[z_ + 1]; i_ -= 2; ${x} >>>= 8; }
-if (i_ > p) b[p] = XC[${x} & 15];
-p = e_; }`;
-}
-
-/** Hex digits of the integer `v` (0 <= v < 2^53): putHex(). */
-function hexCode(v: string): string {
-  const pair = (e: string, at: number) =>
-    `{ const z_ = 2 * (${e}); b[p + ${at}] = X[z_]; b[p + ${at + 1}] = X[z_ + 1]; }`;
-  return `if (${v} < 16777216) { let y_ = ${v}; ${hex32Code('y_')} }
-else { let y_ = Math.floor(${v} / 16777216); const w_ = ${v} - y_ * 16777216; ${hex32Code('y_')}
-${pair('w_ >> 16', 0)} ${pair('(w_ >> 8) & 255', 2)} ${pair('w_ & 255', 4)} p += 6; }`;
-}
-
-/** Whether `v` is a page number putPage() takes: pageOk(). */
-const pageOkCode = (v: string) =>
-  `(typeof ${v} === 'number' && Math.floor(${v}) === ${v} && ${v} > -9223372036854775808 && ${v} < 18446744073709551616)`;
-
-/** The page number in local `v` (pageOkCode) as a quoted 0x byte address: putPage(). */
-function pageCode(v: string): string {
-  return `if (${v} > 0 && ${v} < 2199023255552) { ${stores(ascii('"0x'))} ${hexCode(v)} ${stores(ascii('000"'))} }
-else p = H.putPage(b, p, ${v});`;
-}
-
-/**
- * The span in local `v` with the keys `k` in place when it is one ({start, end}, in that order,
- * pages putPage() takes: isSpan()), else `other`.
- */
-function spanCode(v: string, k: SpanKeys, other: string): string {
-  return `let s_ = ${v} !== null && typeof ${v} === 'object' ? 0 : -1;
-if (s_ === 0) { for (const k_ in ${v}) { if (s_ === 0 ? k_ !== 'start' : s_ !== 1 || k_ !== 'end') { s_ = -1; break; } s_++; } }
-const ps_ = s_ === 2 ? ${v}.start : undefined, pe_ = s_ === 2 ? ${v}.end : undefined;
-if (s_ === 2 && ${pageOkCode('ps_')} && ${pageOkCode('pe_')}) { ${stores(k.open)} ${pageCode('ps_')} ${stores(k.mid)} ${pageCode('pe_')} ${stores(k.close)} }
-else { ${other} }`;
 }
 
 /**
