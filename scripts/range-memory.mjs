@@ -14,8 +14,8 @@
 // between them (one CPU VMA per range). Ranges are created in address order (`seq`) or in a seeded
 // random order (`random`), which inserts into the middle of the sorted structures.
 //
-// Prints one JSON line: live ranges, heap used after a forced GC (node --expose-gc; the script
-// re-runs itself with it) minus the heap of a fresh simulator, bytes per live range, and CPU time
+// Prints one JSON line: live ranges, heap used (JS heap and array buffers) after a forced GC (node
+// --expose-gc; the script re-runs itself with it) minus that of a fresh simulator, bytes per live range, and CPU time
 // (user + system, process.cpuUsage: the machine is shared, wall time is not comparable) per event
 // over the first and the last 10 % of the events. `--trace FILE` also writes the same events as a
 // CSV trace for `svmsim replay` (to compare the whole CLI).
@@ -132,7 +132,13 @@ if (traceFile !== undefined) {
 
 const platform = { ...defaultPlatform(kernel), dgfx: !igpu };
 globalThis.gc();
-const heap0 = process.memoryUsage().heapUsed;
+// The JS heap and the typed arrays' backing stores (outside the heap: columns of typed arrays
+// would otherwise look free).
+const used = () => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+const heap0 = used();
 const sim = new Simulator(platform, { record: false });
 const total = ranges * 3;
 const tenth = Math.max(1, Math.floor(total / 10));
@@ -154,7 +160,7 @@ for (const e of events()) {
 }
 const lastUs = cpu() - lastStart;
 globalThis.gc();
-const heap1 = process.memoryUsage().heapUsed;
+const heap1 = used();
 const g = sim.context.gpusvm;
 let live = 0;
 if (typeof g.rangeCount === 'function') live = g.rangeCount();

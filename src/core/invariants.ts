@@ -19,6 +19,7 @@
  */
 
 import type { SimContext } from './context.js';
+import { NO_BO } from './drm-pagemap/pagemap.js';
 import { ModelInvariantError } from './invariant.js';
 import { isDevicePte, pteBo } from './mm/page-table.js';
 import { enterProcess } from './processes.js';
@@ -87,9 +88,10 @@ function checkProcess(sim: SimContext, pid: number, resident: Map<number, number
     for (const run of sim.mm.pt.runs(v.start, v.end)) {
       if (!isDevicePte(run.pte)) continue;
       const id = pteBo(run.pte);
-      const bo = sim.pagemap.bos.get(id);
-      if (bo !== undefined && bo.pid !== pid)
-        fail(`device pages at ${hex(run.start)} point at BO ${id} of pid ${bo.pid}`);
+      const pm = sim.pagemap;
+      const bo = pm.find(id);
+      if (bo !== NO_BO && pm.boPid[bo] !== pid)
+        fail(`device pages at ${hex(run.start)} point at BO ${id} of pid ${pm.boPid[bo]}`);
       resident.set(id, (resident.get(id) ?? 0) + run.end - run.start);
       inVmas += run.end - run.start;
     }
@@ -102,13 +104,16 @@ function checkProcess(sim: SimContext, pid: number, resident: Map<number, number
 /** The shared VRAM pool: every BO's resident count matches the page tables, used = sum of BOs. */
 function checkPool(sim: SimContext, resident: Map<number, number>): void {
   let used = 0;
-  for (const bo of sim.pagemap.bos.values()) {
-    used += bo.npages;
-    const n = resident.get(bo.id) ?? 0;
-    if (n !== bo.resident) fail(`BO ${bo.id} counts ${bo.resident} resident pages but ${n} device pages point at it`);
-    if (n === 0) fail(`BO ${bo.id} has no device pages but was not freed`);
+  const pm = sim.pagemap;
+  for (const bo of pm.values()) {
+    const id = pm.boId[bo];
+    used += pm.boNpages[bo];
+    const n = resident.get(id) ?? 0;
+    if (n !== pm.boResident[bo])
+      fail(`BO ${id} counts ${pm.boResident[bo]} resident pages but ${n} device pages point at it`);
+    if (n === 0) fail(`BO ${id} has no device pages but was not freed`);
   }
-  for (const id of resident.keys()) if (!sim.pagemap.bos.has(id)) fail(`device pages point at freed BO ${id}`);
+  for (const id of resident.keys()) if (pm.find(id) === NO_BO) fail(`device pages point at freed BO ${id}`);
   if (used !== sim.pagemap.usedPages) fail(`VRAM used ${sim.pagemap.usedPages} pages != sum of live BOs ${used}`);
   if (used > sim.pagemap.capacityPages) fail(`VRAM used ${used} pages exceeds capacity ${sim.pagemap.capacityPages}`);
 }

@@ -14,6 +14,8 @@
  * one before. The detector keeps, per range, the migrations that drove it.
  */
 
+import { resized } from './columns.js';
+
 export interface Metrics {
   /** Handler invocations (svm_pagefault_count on every version). */
   gpuFaults: number;
@@ -83,91 +85,65 @@ const NO_MOVE = 0;
 const TO_VRAM = 1;
 const TO_RAM = 2;
 
-/** One allocation's migration history: the current streak and the best one so far. */
-class Track {
-  npages: number;
-  /** Direction of the last move (NO_MOVE, TO_VRAM, TO_RAM) and when. */
-  last = NO_MOVE;
-  lastNs = 0;
-  /**
-   * Current streak: moves, pages moved, event indices (the first `nevents`, at most 32). The
-   * first two indices are kept in `ev0`/`ev1` until a third comes or the streak becomes a
-   * verdict: most allocations migrate once or twice, and then no array is made for them.
-   */
-  moves = 0;
-  pages = 0;
-  ev0 = 0;
-  ev1 = 0;
-  events: number[] | null = null;
-  nevents = 0;
-  /**
-   * Best streak (-1: none yet). Its events are the first `bestLen` of `bestEvents`, which may be
-   * the current streak's own array (a continuing streak only appends): a new streak gets a fresh
-   * array then, so the verdict keeps what it saw.
-   */
-  bestCycles = -1;
-  bestNpages = 0;
-  bestPages = 0;
-  bestEvents: number[] | null = null;
-  bestLen = 0;
-
-  constructor(
-    readonly start: number,
-    npages: number,
-  ) {
-    this.npages = npages;
-  }
-
-  /** The current streak's event indices as an array (made on first need). */
-  eventArray(): number[] {
-    let a = this.events;
-    if (a === null) {
-      a = newEvents();
-      a[0] = this.ev0;
-      a[1] = this.ev1;
-      this.events = a;
-    }
-    return a;
-  }
-
-  /** Append an event index to the current streak (the first MAX_EVENTS are kept). */
-  addEvent(seq: number): void {
-    const n = this.nevents;
-    if (n >= MAX_EVENTS) return;
-    if (this.events !== null || n >= 2) this.eventArray()[n] = seq;
-    else if (n === 0) this.ev0 = seq;
-    else this.ev1 = seq;
-    this.nevents = n + 1;
-  }
-}
-
 /**
- * What the tracker needs of an allocation (a VRAM BO): its span and a slot where it keeps the
- * index of its track (-1 before its first migration), so that later migrations skip the hash
- * lookup. The allocation keeps an index, not the track: a track the sweep dropped must become
- * garbage even while its BO lives (a reference kept ~150 B per live range alive).
+ * What the tracker needs of the allocations (the VRAM BOs, drm-pagemap's columns, indexed by BO
+ * slot): each one's span and a cell where it keeps the row of its track (-1 before its first
+ * migration), so that later migrations skip the hash lookup. The allocation keeps a row number,
+ * not the track: a track the sweep dropped must not stay alive while its BO lives.
  */
-export interface ThrashSubject {
-  readonly start: number;
-  readonly npages: number;
-  thrashIx: number;
+export interface ThrashColumns {
+  readonly boStart: Float64Array;
+  readonly boNpages: Int32Array;
+  readonly boThrash: Int32Array;
 }
 
 /**
- * Per-range migration history and thrashing verdicts. Tracks are found by allocation start in an
- * open-addressing table (start pages are ≥ 2^31, i.e. doubles: a Map would hash a heap number
- * per migration); stale tracks are swept every PRUNE_EVERY migrations, which rebuilds the table.
+ * Per-range migration history and thrashing verdicts. One track per allocation start, kept as a
+ * row of typed-array columns (index t; no object per track: start pages are ≥ 2^31, doubles that
+ * an object field would box), found by start in an open-addressing table; stale tracks are swept
+ * every PRUNE_EVERY migrations, which compacts the rows and rebuilds the table.
+ *
+ * A track holds its last move (direction and time), the current streak (moves, pages moved, the
+ * first MAX_EVENTS event indices) and the best streak so far (bestCycles -1: none yet). The first
+ * two event indices of a streak are kept in `ev0`/`ev1` until a third comes or the streak becomes
+ * a verdict: most allocations migrate once or twice, and then no array is made for them. The best
+ * streak's events are the first `bestLen` of its array, which may be the current streak's own (a
+ * continuing streak only appends): a new streak gets a fresh array then, so the verdict keeps what
+ * it saw.
  */
 export class ThrashTracker {
-  private tracks: Track[] = [];
-  /** Hash table: slot → 1 + index into `tracks` (0 empty); `keys` holds the starts. */
+  /** Rows in use and allocated. */
+  private n = 0;
+  private cap = 0;
+  private tStart = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tLastNs = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tPages = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tBestPages = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tEv0 = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tEv1 = new Float64Array(0) as Float64Array<ArrayBuffer>;
+  private tNpages = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tBestNpages = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tMoves = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tNevents = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tBestCycles = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tBestLen = new Int32Array(0) as Int32Array<ArrayBuffer>;
+  private tLast = new Uint8Array(0) as Uint8Array<ArrayBuffer>;
+  private tEvents: (number[] | null)[] = [];
+  private tBestEvents: (number[] | null)[] = [];
+  /** Hash table: slot → 1 + row (0 empty); `keys` holds the starts. */
   private slots = new Int32Array(64);
   private keys = new Float64Array(64);
   private untilPrune = PRUNE_EVERY;
-  /** Index in `tracks` of the track find() returned last. */
-  private foundIx = 0;
+  /** The start find() looks for. */
+  private readonly want = new Float64Array(1);
+  private readonly windowNs: number;
+  private readonly threshold: number;
 
-  constructor(readonly opts: ThrashOptions = DEFAULT_THRASH) {}
+  constructor(readonly opts: ThrashOptions = DEFAULT_THRASH) {
+    this.windowNs = opts.windowNs;
+    this.threshold = opts.threshold;
+    this.resize(64);
+  }
 
   private static hash(start: number, mask: number): number {
     let h = Math.imul((start >>> 0) ^ Math.imul((start / 4294967296) | 0, 0x85ebca6b), 0x9e3779b1);
@@ -175,25 +151,61 @@ export class ThrashTracker {
     return h & mask;
   }
 
-  private find(start: number, npages: number): Track {
+  /** Reallocate the columns for `cap` rows, keeping the first `n`. */
+  private resize(cap: number): void {
+    const n = this.n;
+    this.tStart = resized(this.tStart, cap, n);
+    this.tLastNs = resized(this.tLastNs, cap, n);
+    this.tPages = resized(this.tPages, cap, n);
+    this.tBestPages = resized(this.tBestPages, cap, n);
+    this.tEv0 = resized(this.tEv0, cap, n);
+    this.tEv1 = resized(this.tEv1, cap, n);
+    this.tNpages = resized(this.tNpages, cap, n);
+    this.tBestNpages = resized(this.tBestNpages, cap, n);
+    this.tMoves = resized(this.tMoves, cap, n);
+    this.tNevents = resized(this.tNevents, cap, n);
+    this.tBestCycles = resized(this.tBestCycles, cap, n);
+    this.tBestLen = resized(this.tBestLen, cap, n);
+    this.tLast = resized(this.tLast, cap, n);
+    this.cap = cap;
+  }
+
+  /**
+   * The row of the track of the start in `want[0]`, made (empty) when there is none. (The start
+   * comes in a Float64Array: a double passed to a call that is not inlined is boxed.)
+   */
+  private find(npages: number): number {
+    const start = this.want[0];
     const mask = this.slots.length - 1;
     let i = ThrashTracker.hash(start, mask);
     for (;;) {
       const s = this.slots[i];
       if (s === 0) break;
-      if (this.keys[i] === start) {
-        this.foundIx = s - 1;
-        return this.tracks[s - 1];
-      }
+      if (this.keys[i] === start) return s - 1;
       i = (i + 1) & mask;
     }
-    const tr = new Track(start, npages);
-    this.foundIx = this.tracks.length;
-    this.tracks.push(tr);
-    this.slots[i] = this.tracks.length;
+    const t = this.n;
+    if (t === this.cap) this.resize(this.cap * 2);
+    this.n = t + 1;
+    this.tStart[t] = start;
+    this.tNpages[t] = npages;
+    this.tLast[t] = NO_MOVE;
+    this.tLastNs[t] = 0;
+    this.tMoves[t] = 0;
+    this.tPages[t] = 0;
+    this.tEv0[t] = 0;
+    this.tEv1[t] = 0;
+    this.tNevents[t] = 0;
+    this.tBestCycles[t] = -1;
+    this.tBestNpages[t] = 0;
+    this.tBestPages[t] = 0;
+    this.tBestLen[t] = 0;
+    this.tEvents[t] = null;
+    this.tBestEvents[t] = null;
+    this.slots[i] = t + 1;
     this.keys[i] = start;
-    if (this.tracks.length * 2 > this.slots.length) this.rehash(this.slots.length * 2);
-    return tr;
+    if (this.n * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    return t;
   }
 
   /** Rebuild the table for the live tracks, with `size` slots (a power of two). */
@@ -201,8 +213,8 @@ export class ThrashTracker {
     this.slots = new Int32Array(size);
     this.keys = new Float64Array(size);
     const mask = size - 1;
-    for (let t = 0; t < this.tracks.length; t++) {
-      const start = this.tracks[t].start;
+    for (let t = 0; t < this.n; t++) {
+      const start = this.tStart[t];
       let i = ThrashTracker.hash(start, mask);
       while (this.slots[i] !== 0) i = (i + 1) & mask;
       this.slots[i] = t + 1;
@@ -213,75 +225,134 @@ export class ThrashTracker {
   /** A migration of the allocation starting at `start`. */
   migrated(start: number, npages: number, to: 'vram' | 'ram', pages: number, seq: number, nowNs: number): void {
     if (--this.untilPrune === 0) this.prune(nowNs);
-    this.move(this.find(start, npages), npages, to === 'vram', pages, seq, nowNs);
+    this.want[0] = start;
+    this.move(this.find(npages), npages, to === 'vram', pages, seq, nowNs);
   }
 
   /**
-   * A migration of allocation `a` (the same as migrated(a.start, a.npages, ...)): its track is
-   * looked up once and its index kept in `a.thrashIx`. A sweep renumbers the tracks, so the index
-   * is checked: the tracker holds at most one track per start, and the one at that index with the
-   * allocation's start is the one find() would return.
+   * A migration of allocation `bo` of `a` (the same as migrated(a.boStart[bo], a.boNpages[bo],
+   * ...)): its track is looked up once and its row kept in `a.boThrash[bo]`. A sweep renumbers the
+   * tracks, so the row is checked: the tracker holds at most one track per start, and the one at
+   * that row with the allocation's start is the one find() would return.
    */
-  migratedAlloc(a: ThrashSubject, toVram: boolean, pages: number, seq: number, nowNs: number): void {
+  migratedAlloc(a: ThrashColumns, bo: number, toVram: boolean, pages: number, seq: number, nowNs: number): void {
     if (--this.untilPrune === 0) this.prune(nowNs);
-    const ix = a.thrashIx;
-    let tr = ix >= 0 && ix < this.tracks.length ? this.tracks[ix] : undefined;
-    if (tr === undefined || tr.start !== a.start) {
-      tr = this.find(a.start, a.npages);
-      a.thrashIx = this.foundIx;
+    const start = a.boStart[bo];
+    const npages = a.boNpages[bo];
+    let t = a.boThrash[bo];
+    if (t < 0 || t >= this.n || this.tStart[t] !== start) {
+      this.want[0] = start;
+      t = this.find(npages);
+      a.boThrash[bo] = t;
     }
-    this.move(tr, a.npages, toVram, pages, seq, nowNs);
+    this.move(t, npages, toVram, pages, seq, nowNs);
   }
 
-  private move(tr: Track, npages: number, toVram: boolean, pages: number, seq: number, nowNs: number): void {
+  private move(t: number, npages: number, toVram: boolean, pages: number, seq: number, nowNs: number): void {
     const dir = toVram ? TO_VRAM : TO_RAM;
-    const continues = tr.last !== NO_MOVE && tr.last !== dir && nowNs - tr.lastNs <= this.opts.windowNs;
-    if (!continues) {
-      tr.moves = 0;
-      tr.pages = 0;
-      tr.nevents = 0;
-      if (tr.bestEvents === tr.events) tr.events = null;
+    const last = this.tLast[t];
+    let moves: number;
+    let total: number;
+    let ne: number;
+    if (last !== NO_MOVE && last !== dir && nowNs - this.tLastNs[t] <= this.windowNs) {
+      moves = this.tMoves[t] + 1;
+      total = this.tPages[t] + pages;
+      ne = this.tNevents[t];
+    } else {
+      // A new streak.
+      moves = 1;
+      total = pages;
+      ne = 0;
+      if (this.tBestEvents[t] === this.tEvents[t]) this.tEvents[t] = null;
     }
-    tr.last = dir;
-    tr.lastNs = nowNs;
-    tr.npages = npages;
-    tr.moves++;
-    tr.pages += pages;
-    tr.addEvent(seq);
+    this.tLast[t] = dir;
+    this.tLastNs[t] = nowNs;
+    this.tNpages[t] = npages;
+    this.tMoves[t] = moves;
+    this.tPages[t] = total;
+    // The first MAX_EVENTS event indices of the streak.
+    if (ne < MAX_EVENTS) {
+      const ev = this.tEvents[t];
+      if (ev !== null) ev[ne] = seq;
+      else if (ne === 0) this.tEv0[t] = seq;
+      else if (ne === 1) this.tEv1[t] = seq;
+      else this.eventArray(t)[ne] = seq;
+      this.tNevents[t] = ++ne;
+    }
     // A streak that starts in VRAM: moves 1 = to VRAM, then each RAM+VRAM pair is one round trip.
-    const cycles = Math.floor((tr.moves - 1) / 2);
-    if (cycles >= this.opts.threshold && cycles >= tr.bestCycles) {
-      tr.bestCycles = cycles;
-      tr.bestNpages = tr.npages;
-      tr.bestPages = tr.pages;
-      tr.bestEvents = tr.eventArray();
-      tr.bestLen = tr.nevents;
+    const cycles = (moves - 1) >> 1;
+    if (cycles >= this.threshold && cycles >= this.tBestCycles[t]) {
+      this.tBestCycles[t] = cycles;
+      this.tBestNpages[t] = npages;
+      this.tBestPages[t] = total;
+      this.tBestEvents[t] = this.eventArray(t);
+      this.tBestLen[t] = ne;
     }
+  }
+
+  /** The current streak's event indices of track `t` as an array (made on first need). */
+  private eventArray(t: number): number[] {
+    let a = this.tEvents[t];
+    if (a === null) {
+      a = newEvents();
+      a[0] = this.tEv0[t];
+      a[1] = this.tEv1[t];
+      this.tEvents[t] = a;
+    }
+    return a;
   }
 
   /**
    * Forget tracks that can neither continue their streak (last move older than the window) nor
    * report one (no verdict): memory follows the ranges migrating within the window, not the trace.
+   * The rows kept move down in order.
    */
   private prune(nowNs: number): void {
     this.untilPrune = PRUNE_EVERY;
-    this.tracks = this.tracks.filter((tr) => tr.bestCycles >= 0 || nowNs - tr.lastNs <= this.opts.windowNs);
+    let k = 0;
+    for (let t = 0; t < this.n; t++) {
+      if (this.tBestCycles[t] < 0 && nowNs - this.tLastNs[t] > this.windowNs) continue;
+      if (k !== t) {
+        this.tStart[k] = this.tStart[t];
+        this.tLastNs[k] = this.tLastNs[t];
+        this.tPages[k] = this.tPages[t];
+        this.tBestPages[k] = this.tBestPages[t];
+        this.tEv0[k] = this.tEv0[t];
+        this.tEv1[k] = this.tEv1[t];
+        this.tNpages[k] = this.tNpages[t];
+        this.tBestNpages[k] = this.tBestNpages[t];
+        this.tMoves[k] = this.tMoves[t];
+        this.tNevents[k] = this.tNevents[t];
+        this.tBestCycles[k] = this.tBestCycles[t];
+        this.tBestLen[k] = this.tBestLen[t];
+        this.tLast[k] = this.tLast[t];
+        this.tEvents[k] = this.tEvents[t];
+        this.tBestEvents[k] = this.tBestEvents[t];
+      }
+      k++;
+    }
+    this.tEvents.length = k;
+    this.tBestEvents.length = k;
+    this.n = k;
+    let cap = 64;
+    while (cap < k * 2) cap *= 2;
+    if (cap < this.cap) this.resize(cap);
     let size = 64;
-    while (size < this.tracks.length * 4) size *= 2;
+    while (size < k * 4) size *= 2;
     this.rehash(size);
   }
 
   /** Thrashing ranges, by start. */
   verdicts(): Thrashing[] {
     const out: Thrashing[] = [];
-    for (const tr of this.tracks) {
-      if (tr.bestCycles < 0) continue;
+    for (let t = 0; t < this.n; t++) {
+      if (this.tBestCycles[t] < 0) continue;
       out.push({
-        start: tr.start,
-        npages: tr.bestNpages,
-        cycles: tr.bestCycles,
-        bytes: BigInt(tr.bestPages) << 12n,
-        events: tr.bestEvents!.slice(0, tr.bestLen),
+        start: this.tStart[t],
+        npages: this.tBestNpages[t],
+        cycles: this.tBestCycles[t],
+        bytes: BigInt(this.tBestPages[t]) << 12n,
+        events: this.tBestEvents[t]!.slice(0, this.tBestLen[t]),
       });
     }
     return out.sort((a, b) => a.start - b.start);
@@ -289,6 +360,6 @@ export class ThrashTracker {
 
   /** Number of ranges tracked (for tests). */
   get size(): number {
-    return this.tracks.length;
+    return this.n;
   }
 }

@@ -363,17 +363,19 @@ export class Simulator {
       vram: {
         capacity: BigInt(sim.pagemap.capacityPages) << 12n,
         used: BigInt(sim.pagemap.usedPages) << 12n,
-        bos: sim.pagemap.bos.size,
+        bos: sim.pagemap.size,
       },
       stats: sim.stats.gts.map((g) => ({ gt: g.gt, counters: g.entries() })),
     };
     if (multi) {
       const held = new Map<number, { pages: number; bos: number }>();
-      for (const bo of sim.pagemap.bos.values()) {
-        const h = held.get(bo.pid) ?? { pages: 0, bos: 0 };
-        h.pages += bo.npages;
+      const pm = sim.pagemap;
+      for (const bo of pm.values()) {
+        const pid = pm.boPid[bo];
+        const h = held.get(pid) ?? { pages: 0, bos: 0 };
+        h.pages += pm.boNpages[bo];
         h.bos++;
-        held.set(bo.pid, h);
+        held.set(pid, h);
       }
       out.perPid = procs.map((p) => ({
         pid: p.pid,

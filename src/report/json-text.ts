@@ -132,10 +132,30 @@ function putAscii(b: Uint8Array, p: number, s: string): number {
   return p + n;
 }
 
-/** Decimal digits of an integer in [0, 10^8) (at least `min`, zero-padded): small-integer arithmetic. */
-function putDec8(b: Uint8Array, p: number, x: number, min: number): number {
-  let digits =
-    x < 10000
+/** Two ASCII decimal digits of 0-99 at 2i, 2i+1. */
+const DEC2 = new Uint8Array(200);
+/** Two ASCII hex digits of a byte at 2i, 2i+1. */
+const HEX2 = new Uint8Array(512);
+for (let i = 0; i < 256; i++) {
+  if (i < 100) {
+    DEC2[2 * i] = 48 + ((i / 10) | 0);
+    DEC2[2 * i + 1] = 48 + (i % 10);
+  }
+  HEX2[2 * i] = HEXC[i >> 4];
+  HEX2[2 * i + 1] = HEXC[i & 15];
+}
+
+/**
+ * `x / 100` rounded down, for an integer 0 <= x < 10^8: a multiplication instead of a division
+ * (x * 0.01 is within 10^8 * 2^-52 of x / 100, far less than the 0.005 added).
+ */
+const hundredth = (x: number): number => (x * 0.01 + 0.005) | 0;
+
+/** Decimal digits of an integer 0 <= x < 10^8 (no leading zeros), two at a time from a table. */
+function putDec8(b: Uint8Array, p: number, x: number): number {
+  const end =
+    p +
+    (x < 10000
       ? x < 100
         ? x < 10
           ? 1
@@ -149,49 +169,108 @@ function putDec8(b: Uint8Array, p: number, x: number, min: number): number {
           : 6
         : x < 10000000
           ? 7
-          : 8;
-  if (digits < min) digits = min;
-  const end = p + digits;
-  for (let i = end - 1; i >= p; i--) {
-    const q = (x / 10) | 0;
-    b[i] = 48 + x - q * 10;
+          : 8);
+  let e = end;
+  while (x >= 100) {
+    const q = hundredth(x);
+    const r = 2 * (x - q * 100);
+    b[e - 2] = DEC2[r];
+    b[e - 1] = DEC2[r + 1];
+    e -= 2;
     x = q;
   }
+  if (x >= 10) {
+    b[e - 2] = DEC2[2 * x];
+    b[e - 1] = DEC2[2 * x + 1];
+  } else b[e - 1] = 48 + x;
   return end;
+}
+
+/** Exactly 8 decimal digits (zero-padded) of an integer 0 <= x < 10^8. */
+function putDecPad8(b: Uint8Array, p: number, x: number): number {
+  const hi = (x * 0.0001 + 0.00005) | 0; // x / 10^4 rounded down, as hundredth()
+  const lo = x - hi * 10000;
+  let q = hundredth(hi);
+  let r = 2 * (hi - q * 100);
+  b[p] = DEC2[2 * q];
+  b[p + 1] = DEC2[2 * q + 1];
+  b[p + 2] = DEC2[r];
+  b[p + 3] = DEC2[r + 1];
+  q = hundredth(lo);
+  r = 2 * (lo - q * 100);
+  b[p + 4] = DEC2[2 * q];
+  b[p + 5] = DEC2[2 * q + 1];
+  b[p + 6] = DEC2[r];
+  b[p + 7] = DEC2[r + 1];
+  return p + 8;
 }
 
 /** A number as JSON.stringify writes it (integers below 2^53 digit by digit, the rest through String()). */
 function putNum(b: Uint8Array, p: number, n: number): number {
-  if (n >= 0 && n < 100000000 && (n | 0) === n) return putDec8(b, p, n, 1);
+  if (n >= 0 && n < 100000000 && (n | 0) === n) return putDec8(b, p, n);
   if (n < 0 && n > -9007199254740992 && Math.floor(n) === n) {
     b[p] = 45;
     return putNum(b, p + 1, -n);
   }
-  if (n < 9007199254740992 && Math.floor(n) === n) {
-    const hi = Math.floor(n / 100000000); // < 2^27
-    return putDec8(b, putDec8(b, p, hi, 1), n - hi * 100000000, 8);
+  if (n >= 0 && n < 9007199254740992 && Math.floor(n) === n) {
+    let hi = Math.floor(n / 100000000); // < 2^27
+    let lo = n - hi * 100000000;
+    if (lo < 0) {
+      hi -= 1; // the quotient rounded up to an integer
+      lo += 100000000;
+    }
+    return putDecPad8(b, putDec8(b, p, hi), lo);
   }
   return putAscii(b, p, num(n));
 }
 
-/** Hex digits of an integer in [0, 2^28) (at least `min`, zero-padded): small-integer arithmetic. */
-function putHex28(b: Uint8Array, p: number, x: number, min: number): number {
-  let digits =
-    x < 0x10000 ? (x < 0x100 ? (x < 0x10 ? 1 : 2) : x < 0x1000 ? 3 : 4) : x < 0x1000000 ? (x < 0x100000 ? 5 : 6) : 7;
-  if (digits < min) digits = min;
-  const end = p + digits;
-  for (let i = end - 1; i >= p; i--) {
-    b[i] = HEXC[x & 15];
-    x >>= 4;
+/** Hex digits of an integer 0 <= x < 2^32 (no leading zeros), a byte at a time from a table. */
+function putHex32(b: Uint8Array, p: number, x: number): number {
+  const end =
+    p +
+    (x < 0x10000
+      ? x < 0x100
+        ? x < 0x10
+          ? 1
+          : 2
+        : x < 0x1000
+          ? 3
+          : 4
+      : x < 0x1000000
+        ? x < 0x100000
+          ? 5
+          : 6
+        : x < 0x10000000
+          ? 7
+          : 8);
+  let e = end;
+  while (e - p >= 2) {
+    const y = 2 * (x & 255);
+    b[e - 2] = HEX2[y];
+    b[e - 1] = HEX2[y + 1];
+    e -= 2;
+    x >>>= 8;
   }
+  if (e > p) b[p] = HEXC[x & 15];
   return end;
 }
 
-/** Hex digits of an integer in [0, 2^53). */
+/** Hex digits of an integer in [0, 2^53): the high part, then the low 24 bits as 6 digits. */
 function putHex(b: Uint8Array, p: number, n: number): number {
-  if (n < 0x10000000) return putHex28(b, p, n, 1);
-  const hi = Math.floor(n / 0x10000000); // < 2^25
-  return putHex28(b, putHex28(b, p, hi, 1), n - hi * 0x10000000, 7);
+  if (n < 0x1000000) return putHex32(b, p, n);
+  const hi = Math.floor(n / 0x1000000); // exact: a power of two, < 2^29
+  const lo = n - hi * 0x1000000;
+  p = putHex32(b, p, hi);
+  let y = 2 * (lo >> 16);
+  b[p] = HEX2[y];
+  b[p + 1] = HEX2[y + 1];
+  y = 2 * ((lo >> 8) & 255);
+  b[p + 2] = HEX2[y];
+  b[p + 3] = HEX2[y + 1];
+  y = 2 * (lo & 255);
+  b[p + 4] = HEX2[y];
+  b[p + 5] = HEX2[y + 1];
+  return p + 6;
 }
 
 /** Whether putPage() takes `v` (an integer page index of at most 64 bits, so at most NUM_MAX bytes). */
@@ -228,23 +307,21 @@ function putAddr(b: Uint8Array, p: number, a: bigint): number {
 }
 
 /**
- * The byte address `page * 4096 + offset` (a page index below 2^52, an offset below 4096) as a
- * quoted 0x hex string: hexAddr() of it, without the bigint.
+ * A string as a JSON string, in place, when it is printable ASCII without a quote or backslash
+ * (what JSON.stringify writes as is) and at most STR_MAX - 2 characters; else -1 (the caller
+ * takes the general path; what was written past `p` is overwritten).
  */
-function putPageOffset(b: Uint8Array, p: number, page: number, offset: number): number {
+function putPlain(b: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  if (n > STR_MAX - 2) return -1;
   b[p] = 34;
-  b[p + 1] = 48;
-  b[p + 2] = 120;
-  if (page === 0) p = putHex28(b, p + 3, offset, 1);
-  else {
-    p = putHex(b, p + 3, page);
-    b[p] = HEXC[offset >> 8];
-    b[p + 1] = HEXC[(offset >> 4) & 15];
-    b[p + 2] = HEXC[offset & 15];
-    p += 3;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c > 126 || c === 34 || c === 92) return -1;
+    b[p + 1 + i] = c;
   }
-  b[p] = 34;
-  return p + 1;
+  b[p + 1 + n] = 34;
+  return p + n + 2;
 }
 
 const addrOk = (a: bigint): boolean => a >= 0n && a < 18446744073709551616n;
@@ -443,15 +520,99 @@ const H = {
   put,
   putNum,
   putPage,
+  putPlain,
   pageOk,
   putSpan,
   isSpan,
   encodedString,
   TRUE: ascii('true'),
   FALSE: ascii('false'),
+  DEC2,
+  HEX2,
+  HEXC,
 };
 
-type DecisionWriter = (d: Decision, o: JsonOut) => void;
+/** Writes one record of a list, after the list's opening (`i` 0) or a separator. */
+type DecisionWriter = (d: Decision, o: JsonOut, i: number) => void;
+
+/** What comes before the first record of a list and before each other one. */
+interface Separators {
+  first: Uint8Array;
+  next: Uint8Array;
+}
+
+// Inline code: the put*() conversions as JavaScript text for the compiled writers, so that a
+// record's numbers and addresses are written in the writer's own body (no call per value, and no
+// boxed double per call: page numbers are above 2^31). Each piece writes at `b`/`p` (the writer's
+// buffer and position, within its reserved room), declares its locals in a block of its own, and
+// reads the tables D (DEC2), X (HEX2) and XC (HEXC) of the writer's closure.
+
+/** The closure of every compiled writer: the tables, and the helpers (H) for the rare cases. */
+const CLOSURE = 'const D = H.DEC2, X = H.HEX2, XC = H.HEXC;';
+
+/** Decimal digits of the integer in local `x` (0 <= x < 10^8; x is consumed): putDec8(). */
+function dec8Code(x: string): string {
+  return `{ const e_ = p + (${x} < 10000 ? (${x} < 100 ? (${x} < 10 ? 1 : 2) : ${x} < 1000 ? 3 : 4) : ${x} < 1000000 ? (${x} < 100000 ? 5 : 6) : ${x} < 10000000 ? 7 : 8); let i_ = e_;
+while (${x} >= 100) { const q_ = (${x} * 0.01 + 0.005) | 0; const r_ = 2 * (${x} - q_ * 100); b[i_ - 2] = D[r_]; b[i_ - 1] = D[r_ + 1]; i_ -= 2; ${x} = q_; }
+if (${x} >= 10) { b[i_ - 2] = D[2 * ${x}]; b[i_ - 1] = D[2 * ${x} + 1]; } else b[i_ - 1] = 48 + ${x};
+p = e_; }`;
+}
+
+/** Exactly 8 decimal digits of the integer in `x` (0 <= x < 10^8): putDecPad8(). */
+function pad8Code(x: string): string {
+  const pair = (v: string, at: number) => `b[p + ${at}] = D[2 * ${v}]; b[p + ${at + 1}] = D[2 * ${v} + 1];`;
+  return `{ const h_ = (${x} * 0.0001 + 0.00005) | 0; const l_ = ${x} - h_ * 10000;
+const a_ = (h_ * 0.01 + 0.005) | 0, c_ = h_ - a_ * 100, d_ = (l_ * 0.01 + 0.005) | 0, f_ = l_ - d_ * 100;
+${pair('a_', 0)} ${pair('c_', 2)} ${pair('d_', 4)} ${pair('f_', 6)} p += 8; }`;
+}
+
+/** The number `v` (an expression without side effects) as JSON.stringify writes it: putNum(). */
+function numCode(v: string): string {
+  return `if (${v} >= 0 && ${v} < 9007199254740992 && Math.floor(${v}) === ${v}) {
+let n_ = ${v};
+if (n_ >= 100000000) { let g_ = Math.floor(n_ / 100000000); let m_ = n_ - g_ * 100000000; if (m_ < 0) { g_ -= 1; m_ += 100000000; } ${dec8Code('g_')} ${pad8Code('m_')} }
+else ${dec8Code('n_')}
+} else p = H.putNum(b, p, ${v});`;
+}
+
+/** Hex digits of the integer in local `x` (0 <= x < 2^32; x is consumed), no leading zeros: putHex32(). */
+function hex32Code(x: string): string {
+  return `{ const e_ = p + (${x} === 0 ? 1 : (35 - Math.clz32(${x})) >> 2); let i_ = e_;
+while (i_ - p >= 2) { const z_ = 2 * (${x} & 255); b[i_ - 2] = X[z_]; b[i_ - 1] = X[z_ + 1]; i_ -= 2; ${x} >>>= 8; }
+if (i_ > p) b[p] = XC[${x} & 15];
+p = e_; }`;
+}
+
+/** Hex digits of the integer `v` (0 <= v < 2^53): putHex(). */
+function hexCode(v: string): string {
+  const pair = (e: string, at: number) =>
+    `{ const z_ = 2 * (${e}); b[p + ${at}] = X[z_]; b[p + ${at + 1}] = X[z_ + 1]; }`;
+  return `if (${v} < 16777216) { let y_ = ${v}; ${hex32Code('y_')} }
+else { let y_ = Math.floor(${v} / 16777216); const w_ = ${v} - y_ * 16777216; ${hex32Code('y_')}
+${pair('w_ >> 16', 0)} ${pair('(w_ >> 8) & 255', 2)} ${pair('w_ & 255', 4)} p += 6; }`;
+}
+
+/** Whether `v` is a page number putPage() takes: pageOk(). */
+const pageOkCode = (v: string) =>
+  `(typeof ${v} === 'number' && Math.floor(${v}) === ${v} && ${v} > -9223372036854775808 && ${v} < 18446744073709551616)`;
+
+/** The page number in local `v` (pageOkCode) as a quoted 0x byte address: putPage(). */
+function pageCode(v: string): string {
+  return `if (${v} > 0 && ${v} < 2199023255552) { ${stores(ascii('"0x'))} ${hexCode(v)} ${stores(ascii('000"'))} }
+else p = H.putPage(b, p, ${v});`;
+}
+
+/**
+ * The span in local `v` with the keys `k` in place when it is one ({start, end}, in that order,
+ * pages putPage() takes: isSpan()), else `other`.
+ */
+function spanCode(v: string, k: SpanKeys, other: string): string {
+  return `let s_ = ${v} !== null && typeof ${v} === 'object' ? 0 : -1;
+if (s_ === 0) { for (const k_ in ${v}) { if (s_ === 0 ? k_ !== 'start' : s_ !== 1 || k_ !== 'end') { s_ = -1; break; } s_++; } }
+const ps_ = s_ === 2 ? ${v}.start : undefined, pe_ = s_ === 2 ? ${v}.end : undefined;
+if (s_ === 2 && ${pageOkCode('ps_')} && ${pageOkCode('pe_')}) { ${stores(k.open)} ${pageCode('ps_')} ${stores(k.mid)} ${pageCode('pe_')} ${stores(k.close)} }
+else { ${other} }`;
+}
 
 /**
  * JavaScript writing one field's value `v` (known not undefined) after its key constant `K[k]`, by
@@ -474,28 +635,40 @@ function fieldCode(
   const typed = (test: string, write: string) => `if (${test}) { ${k} ${write} } else ${generic}`;
   switch (spec.kind) {
     case 'range':
-      return `${k} if (H.isSpan(v)) { ${stores(spanKeys.open)} p = H.putPage(b, p, v.start); ${stores(spanKeys.mid)} p = H.putPage(b, p, v.end); ${stores(spanKeys.close)} } else { ${sync(`o.span(v, ${depth}, ${pretty})`)} }`;
-    case 'range[]':
-      return `${k} ${sync(`o.spans(v, ${depth}, ${pretty})`)}`;
+      return `${k} { ${spanCode('v', spanKeys, sync(`o.span(v, ${depth}, ${pretty})`))} }`;
+    case 'range[]': {
+      // each span in place after making room for it (and the rest of the record); anything else generic
+      const inner = pretty ? INDENT[depth + 1] : EMPTY;
+      const item = pretty ? SPAN_PRETTY[depth + 1] : SPAN_LINE;
+      const each = `o.p = p; o.room(${SPAN_MAX + 2 * inner.length + budget}); p = o.p; b[p] = j_ === 0 ? 91 : 44; p += 1; ${stores(inner)}
+const u_ = v[j_]; { ${spanCode('u_', item, sync(`o.span(u_, ${depth + 1}, ${pretty})`))} }`;
+      return `${k} if (!Array.isArray(v)) { ${sync(`o.spans(v, ${depth}, ${pretty})`)} }
+else if (v.length === 0) { ${stores(EMPTY_ARRAY)} }
+else { for (let j_ = 0; j_ < v.length; j_++) { ${each} } ${pretty ? stores(INDENT[depth]) : ''} b[p] = 93; p += 1; }`;
+    }
     case 'bool':
-      return typed('v === true || v === false', 'p = H.put(b, p, v ? H.TRUE : H.FALSE);');
+      return typed('v === true || v === false', `if (v) { ${stores(H.TRUE)} } else { ${stores(H.FALSE)} }`);
     case 'enum':
     case 'errno':
-    case 'string':
+    case 'string': {
+      // a value of the registry's list as stores; any other string in place when plain, else encoded
+      const values = spec.values !== undefined && spec.values.length <= 8 ? spec.values : [];
+      const known = values
+        .filter((x) => /^[\x20-\x7e]*$/.test(JSON.stringify(x)))
+        .map((x) => `if (v === ${JSON.stringify(x)}) { ${stores(ascii(JSON.stringify(x)))} } else `);
       return typed(
         `typeof v === 'string'`,
-        `const e = H.encodedString(v); if (!e.ascii) o.ascii = false; if (e.bytes.length <= ${STR_MAX}) p = H.put(b, p, e.bytes); else { ${sync('o.bytes(e.bytes, e.ascii)')} }`,
+        `${known.join('')}{ const q = H.putPlain(b, p, v); if (q >= 0) p = q; else { const e = H.encodedString(v); if (!e.ascii) o.ascii = false; if (e.bytes.length <= ${STR_MAX}) p = H.put(b, p, e.bytes); else { ${sync('o.bytes(e.bytes, e.ascii)')} } } }`,
       );
+    }
     case 'bytes':
-      return typed(`typeof v === 'bigint'`, 'p = H.putNum(b, p, Number(v));');
+      return typed(`typeof v === 'bigint'`, `const x_ = Number(v); ${numCode('x_')}`);
     case 'object[]':
       // empty lists (a range's rejected chunks, mostly) in place; the rest through the generic writer
       return `if (Array.isArray(v) && v.length === 0) { ${k} ${stores(EMPTY_ARRAY)} } else ${generic}`;
     default:
       // numbers: page indices under a page key, else as they are
-      return PAGE_KEYS.has(key)
-        ? typed('H.pageOk(v)', 'p = H.putPage(b, p, v);')
-        : typed(`typeof v === 'number'`, 'p = H.putNum(b, p, v);');
+      return PAGE_KEYS.has(key) ? typed(pageOkCode('v'), pageCode('v')) : typed(`typeof v === 'number'`, numCode('v'));
   }
 }
 
@@ -518,7 +691,7 @@ function valueBudget(spec: FieldSpec): number {
     case 'string':
       return STR_MAX;
     case 'range[]':
-      return 0;
+      return 40; // an empty list, or the closing of a list (with its indentation)
     case 'object[]':
       return 2;
     default:
@@ -535,7 +708,7 @@ function valueBudget(spec: FieldSpec): number {
  * extra key) goes to the generic writer, so the bytes never change. The writer checks that once
  * per shape (the set of fields present, a bit each) with one Object.keys, then trusts it.
  */
-function compileWriters(depth: number, pretty: boolean): Record<string, DecisionWriter> {
+function compileWriters(depth: number, pretty: boolean, sep: Separators): Record<string, DecisionWriter> {
   const out: Record<string, DecisionWriter> = Object.create(null);
   const inner = pretty ? ind(depth + 1) : '';
   const colon = pretty ? '": ' : '":';
@@ -545,14 +718,17 @@ function compileWriters(depth: number, pretty: boolean): Record<string, Decision
     const fields = Object.entries(spec.fields as Record<string, FieldSpec>);
     const K: Uint8Array[] = [ascii(`{${inner}"code${colon}${JSON.stringify(code)}`), close];
     for (const [key] of fields) K.push(ascii(`,${inner}"${key}${colon}`));
-    const budget = K.reduce((n, k) => n + k.length, 0) + fields.reduce((n, [, f]) => n + valueBudget(f), 0);
+    const budget =
+      K.reduce((n, k) => n + k.length, 0) +
+      fields.reduce((n, [, f]) => n + valueBudget(f), 0) +
+      Math.max(sep.first.length, sep.next.length);
     let body = 'let mask = 0;\n';
     fields.forEach(([key], bit) => {
       body += `if (d.${key} !== undefined) mask |= ${2 ** Math.min(bit, 30)};\n`;
     });
     body += 'const ok = checked[mask];\n';
-    body += `if (ok !== true && (ok !== undefined || !check(d, mask))) { o.text(H.value('', d, ${depth}, ${pretty})); return; }\n`;
-    body += `o.room(${budget});\nconst b = o.b;\nlet p = o.p;\n${stores(K[0])}\nlet v;\n`;
+    body += 'if (ok !== true && (ok !== undefined || !check(d, mask))) { G(d, o, i); return; }\n';
+    body += `o.room(${budget});\nconst b = o.b;\nlet p = o.p;\nif (i === 0) { ${stores(sep.first)} } else { ${stores(sep.next)} }\n${stores(K[0])}\nlet v;\n`;
     fields.forEach(([key, f], i) => {
       body += `v = d.${key};\nif (v !== undefined) { ${fieldCode(key, f, K[i + 2], depth + 1, pretty, budget, spanKeys)} }\n`;
     });
@@ -566,30 +742,23 @@ function compileWriters(depth: number, pretty: boolean): Record<string, Decision
       checked[mask] = ok;
       return ok;
     };
-    out[code] = new Function('H', 'checked', 'check', `return function write_${code}(d, o) {\n${body}\n};`)(
-      H,
-      checked,
-      check,
-    ) as DecisionWriter;
+    out[code] = new Function(
+      'H',
+      'G',
+      'checked',
+      'check',
+      `${CLOSURE} return function write_${code}(d, o, i) {\n${body}\n};`,
+    )(H, genericWriter(depth, pretty, sep), checked, check) as DecisionWriter;
   }
   return out;
 }
 
-/** Decision writers of one layout at `depth`; codes the registry lacks use the generic writer. */
-class Writers {
-  private readonly compiled: Record<string, DecisionWriter>;
-  constructor(
-    private readonly depth: number,
-    private readonly pretty: boolean,
-  ) {
-    this.compiled = compileWriters(depth, pretty);
-  }
-
-  write(d: Decision, o: JsonOut): void {
-    const w = this.compiled[d.code];
-    if (w !== undefined) w(d, o);
-    else o.text(value('', d, this.depth, this.pretty) ?? 'null');
-  }
+/** The generic writer of a record in a list (codes the registry lacks, records of unexpected shape). */
+function genericWriter(depth: number, pretty: boolean, sep: Separators): DecisionWriter {
+  return (d, o, i) => {
+    o.bytes(i === 0 ? sep.first : sep.next);
+    o.text(value('', d, depth, pretty) ?? 'null');
+  };
 }
 
 /** Constant pieces of an event record in one layout. */
@@ -652,6 +821,8 @@ const FIELD_ROOM = 2 * STR_MAX + 20;
 
 /** A string as a JSON string at `o.b`/`p`, in place when short (within the caller's room), else through `o`. */
 function putStr(o: JsonOut, p: number, s: string, room: number): number {
+  const q = putPlain(o.b, p, s);
+  if (q >= 0) return q;
   const e = encodedString(s);
   if (!e.ascii) o.ascii = false;
   if (e.bytes.length <= STR_MAX) return put(o.b, p, e.bytes);
@@ -679,40 +850,56 @@ type EventWriter = (o: JsonOut, echo: EventEcho, res: EventResult) => void;
  */
 function compileEventWriter(pretty: boolean): EventWriter {
   const K = pretty ? PRETTY_KEYS : LINE_KEYS;
-  const w = new Writers(pretty ? 4 : 0, pretty);
+  const depth = pretty ? 4 : 0;
+  const sep = { first: K.first, next: K.next };
+  const outcome = (['ok', 'hit', 'error'] as const)
+    .map((x) => `if (outcome === '${x}') { ${stores(ascii(`"${x}"`))} } else `)
+    .join('');
   const body = `
 const fields = echo.fields;
 const room = ${EVENT_ROOM} + fields.length * ${FIELD_ROOM};
 o.room(room);
 const b = o.b;
 let p = o.p;
-${stores(K.seq)} p = E.putNum(b, p, res.seq);
-${stores(K.line)} p = E.putNum(b, p, echo.line);
-${stores(K.t)} p = E.putNum(b, p, echo.t);
-if (echo.pid !== undefined) { ${stores(K.pid)} p = E.putNum(b, p, echo.pid); }
+const seq = res.seq, line = echo.line, t = echo.t, pid = echo.pid;
+${stores(K.seq)} ${numCode('seq')}
+${stores(K.line)} ${numCode('line')}
+${stores(K.t)} ${numCode('t')}
+if (pid !== undefined) { ${stores(K.pid)} ${numCode('pid')} }
 ${stores(K.op)} p = E.putStr(o, p, res.op, room);
 ${stores(K.addr)} const page = echo.page;
-if (page !== undefined) p = E.putPageOffset(b, p, page, echo.offset); else p = E.putAddrAt(o, p, echo.addr, room);
+if (page !== undefined) {
+  const offset = echo.offset;
+  ${stores(ascii('"0x'))}
+  if (page === 0) { let y_ = offset; ${hex32Code('y_')} }
+  else { ${hexCode('page')} b[p] = XC[offset >> 8]; b[p + 1] = XC[(offset >> 4) & 15]; b[p + 2] = XC[offset & 15]; p += 3; }
+  b[p] = 34; p += 1;
+} else p = E.putAddrAt(o, p, echo.addr, room);
 if (echo.size !== 0n) { ${stores(K.size)} p = E.putAddrAt(o, p, echo.size, room); }
 for (let i = 0; i < fields.length; i++) {
   ${stores(K.field)} p = E.putStr(o, p, fields[i][0], room);
   ${stores(K.colon)} p = E.putStr(o, p, fields[i][1], room);
 }
-${stores(K.outcome)} p = E.putStr(o, p, res.outcome, room);
+${stores(K.outcome)} const outcome = res.outcome;
+${outcome}p = E.putStr(o, p, outcome, room);
 if (res.errno !== undefined) { ${stores(K.errno)} p = E.putStr(o, p, res.errno, room); }
-if (res.t !== echo.t) { ${stores(K.tEnd)} p = E.putNum(b, p, res.t); }
+const tEnd = res.t;
+if (tEnd !== t) { ${stores(K.tEnd)} ${numCode('tEnd')} }
 ${stores(K.decisions)}
 const ds = res.decisions;
 if (ds.length === 0) { ${stores(K.empty)} o.p = p; return; }
 o.p = p;
 for (let i = 0; i < ds.length; i++) {
-  o.bytes(i === 0 ? E.first : E.next);
-  w.write(ds[i], o);
+  const d = ds[i];
+  const w = W[d.code];
+  if (w !== undefined) w(d, o, i); else G(d, o, i);
 }
 o.bytes(E.last);`;
-  return new Function('E', 'w', `return function writeEvent(o, echo, res) {${body}\n};`)(
-    { putNum, putStr, putAddrAt, putPageOffset, first: K.first, next: K.next, last: K.last },
-    w,
+  return new Function('E', 'W', 'G', 'H', `${CLOSURE} return function writeEvent(o, echo, res) {${body}\n};`)(
+    { putStr, putAddrAt, last: K.last },
+    compileWriters(depth, pretty, sep),
+    genericWriter(depth, pretty, sep),
+    H,
   ) as EventWriter;
 }
 

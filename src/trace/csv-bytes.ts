@@ -94,6 +94,79 @@ function opCode(name: string): [number, number] {
   return [w0, w1];
 }
 
+/** The columns that gen, capture and import write, in their order: the canonical layout. */
+const CANONICAL = ['t', 'op', 'addr', 'size'];
+
+/**
+ * An op as canonicalRow() takes it: with no enum column in the header, its enum fields are their
+ * defaults (rules.ts enumValues() with every cell absent), fixed per op. An op that needs a cell
+ * (mprotect's prot, gpu_fault's access, xe_madvise's attribute) has none: its rows are errors,
+ * which the schema path words.
+ */
+class CanonOp {
+  constructor(
+    readonly name: string,
+    readonly w0: number,
+    readonly w1: number,
+    readonly len: number,
+    readonly rule: OpRule,
+    readonly sizeRequired: boolean,
+    readonly noSize: boolean,
+    readonly defaultSize: number,
+    /** The enum fields' default values. */
+    readonly enums: readonly (readonly [EnumField, string])[],
+  ) {}
+}
+
+/** Never matches an op code (w0 of a name is never negative): the empty slots of the op table. */
+const NO_OP = new CanonOp('', -1, -1, -1, OP_RULES.mmap, false, false, 0, []);
+
+/** Slots of the canonical op table (a power of two). */
+const OP_SLOTS = 64;
+
+/**
+ * The canonical op table: slot `((w0 >>> shift) ^ w0) & (OP_SLOTS - 1)` holds the op of that
+ * code, for the first shift that gives every op a slot of its own (undefined when none does:
+ * then the canonical loop is not used).
+ */
+function canonOpTable(): { shift: number; slots: CanonOp[] } | undefined {
+  const ops: CanonOp[] = [];
+  for (const [name, rule] of Object.entries(OP_RULES) as [string, OpRule][]) {
+    const values = enumValues(rule, () => undefined);
+    if (typeof values === 'string') continue;
+    const [w0, w1] = opCode(name);
+    const enums = (Object.entries(values) as [EnumField, string][]).map(([f, v]) => [f, v] as const);
+    ops.push(
+      new CanonOp(
+        name,
+        w0,
+        w1,
+        name.length,
+        rule,
+        rule.size === 'required',
+        rule.size === 'none',
+        defaultSize(rule),
+        enums,
+      ),
+    );
+  }
+  for (let shift = 1; shift < 30; shift++) {
+    const slots = new Array<CanonOp>(OP_SLOTS).fill(NO_OP);
+    if (
+      ops.every((op) => {
+        const i = ((op.w0 >>> shift) ^ op.w0) & (OP_SLOTS - 1);
+        if (slots[i] !== NO_OP) return false;
+        slots[i] = op;
+        return true;
+      })
+    )
+      return { shift, slots };
+  }
+  return undefined;
+}
+
+const CANON_OPS = canonOpTable();
+
 /**
  * An event read from bytes: the core event and the parsed event in one object of one shape
  * (every op-specific field present, undefined where unused), so the model's property accesses
@@ -230,6 +303,11 @@ export class CsvByteReader extends ByteLines {
       ),
     );
     this.fusable = (opts.fast ?? true) && !this.other && this.opIx >= 0 && this.addrIx >= 0;
+    this.canonical =
+      this.fusable &&
+      CANON_OPS !== undefined &&
+      this.cols.length === CANONICAL.length &&
+      this.cols.every((c, i) => c === CANONICAL[i]);
     const col = (f: string) => this.ix[f] ?? -1;
     for (const [name, rule] of Object.entries(OP_RULES) as [string, OpRule][]) {
       const fields = (Object.keys(rule.fields) as EnumField[]).map((field) => ({ field, col: col(field) }));
@@ -254,6 +332,95 @@ export class CsvByteReader extends ByteLines {
   private readonly roles: Uint8Array;
   /** Whether the header allows the fused reader (no free-text column, op and addr present). */
   private readonly fusable: boolean;
+  /** Whether the header is the canonical t,op,addr,size (canonicalRow()). */
+  private readonly canonical: boolean;
+
+  /**
+   * The fused reader for the canonical layout t,op,addr,size — what gen, capture and import
+   * write, so nearly every big trace — as straight-line code: each cell scanned by its own loop,
+   * numbers in locals, the op found in a table by its code; no per-cell role, no enum cell, no
+   * pid. It takes only the common row: a decimal time of 1..15 digits not before the last, an op
+   * of [a-z_], 0x and 1..16 hex digits, a size empty, of 1..15 decimal digits or 0x and 1..13 hex
+   * digits, LF or CRLF. Anything else — an empty time, a cell it does not know, a row cut by the
+   * end of the buffer — returns undefined with the reader unchanged, and fusedRow() (then the
+   * schema path) reads the row: the same rules, so the same event or error.
+   */
+  private canonicalRow(into: ByteEvent): ByteEvent | undefined {
+    const buf = this.buf;
+    let k = this.start;
+    // t: decimal
+    const s0 = k;
+    let t = 0;
+    let b = buf[k];
+    while (b >= 48 && b <= 57) {
+      t = t * 10 + (b - 48);
+      b = buf[++k];
+    }
+    if (b !== 44 || k === s0 || k - s0 > 15 || t < this.cur.t) return undefined;
+    // op: [a-z_], coded as opCode() does
+    const s1 = ++k;
+    let w0 = 0;
+    let w1 = 0;
+    b = buf[k];
+    while ((b >= 97 && b <= 122) || b === 95) {
+      if (k - s1 < 6) w0 = (w0 << 5) | (b & 31);
+      else w1 = (w1 << 5) | (b & 31);
+      b = buf[++k];
+    }
+    if (b !== 44) return undefined;
+    const opLen = k - s1;
+    // addr: 0x and 1..16 hex digits, as bits 63..32 and 31..0
+    k++;
+    if (buf[k] !== 48 || (buf[k + 1] | 32) !== 120) return undefined;
+    k += 2;
+    const s2 = k;
+    let ahi = 0;
+    let alo = 0;
+    let d = HEX[buf[k]];
+    while (d >= 0) {
+      ahi = (ahi << 4) | (alo >>> 28);
+      alo = (alo << 4) | d;
+      d = HEX[buf[++k]];
+    }
+    if (buf[k] !== 44 || k === s2 || k - s2 > 16) return undefined;
+    // size: empty, decimal, or 0x and hex digits — one loop for both bases, the prefix found
+    // without a branch (no code path here waits for its first row until after V8 optimised it)
+    const s3 = ++k;
+    const hex = ((buf[k] ^ 48) | ((buf[k + 1] | 32) ^ 120)) === 0 ? 1 : 0;
+    const base = 10 + 6 * hex;
+    k += 2 * hex;
+    let size = 0;
+    d = HEX[buf[k]];
+    while (d >= 0 && d < base) {
+      size = size * base + d;
+      d = HEX[buf[++k]];
+    }
+    const sizeLen = k - s3;
+    // the line end: LF or CRLF (the sentinel 0 after the data is neither)
+    b = buf[k];
+    const crlf = b === 13 && buf[k + 1] === 10 ? 1 : 0;
+    if (b !== 10 && crlf === 0) return undefined;
+    if (sizeLen > 15 || (sizeLen <= 2 * hex && hex === 1)) return undefined;
+    const sizeEmpty = sizeLen === 0;
+    if (!sizeEmpty && size === 0) return undefined; // the schema path reports it
+
+    const op = CANON_OPS!.slots[((w0 >>> CANON_OPS!.shift) ^ w0) & (OP_SLOTS - 1)];
+    if (op.w0 !== w0 || op.w1 !== w1 || op.len !== opLen) return undefined;
+    if (sizeEmpty ? op.sizeRequired : op.noSize) return undefined;
+    if (sizeEmpty) size = op.defaultSize;
+    const offset = alo & 4095;
+    const page = (ahi >>> 0) * 1048576 + (alo >>> 12);
+    const npages = pagesOf(op.rule, offset, size);
+    if (!fastSpanOk(page, npages)) return undefined;
+    const line = this.line + 1;
+    const ev = into.fill(op.name, t, page, offset, npages, (size & 4095) === 0, line, sizeEmpty ? 0 : size);
+    const enums = op.enums;
+    for (let i = 0; i < enums.length; i++) ev[enums[i][0]] = enums[i][1];
+    this.start = k + 1 + crlf;
+    this.line = line;
+    this.cur.t = t;
+    return ev;
+  }
 
   /**
    * The fused fast path: parses the next line in one pass over its bytes — numbers built in
@@ -458,6 +625,13 @@ export class CsvByteReader extends ByteLines {
   private readonly slot = new ByteEvent();
 
   private nextEvent(into: ByteEvent): ParsedEvent | undefined {
+    if (this.canonical) {
+      const ev = this.canonicalRow(into);
+      if (ev !== undefined) {
+        this.count++;
+        return ev;
+      }
+    }
     if (this.fusable) {
       let ev = this.fusedRow(into);
       // A row cut by the end of the buffer: read on, and try it again whole.

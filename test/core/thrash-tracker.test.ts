@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ThrashTracker, type ThrashSubject } from '../../src/core/metrics.js';
+import { ThrashTracker } from '../../src/core/metrics.js';
 import { ThrashTracker as PlainThrashTracker } from '../reference/core-baseline/metrics.js';
 
 const RUNS = Math.max(4, Math.round(Number(process.env.SVMSIM_PROPERTY_RUNS ?? 300) / 30));
@@ -45,17 +45,23 @@ function compare(seed: number, n: number, starts: number, gapNs: number, opts = 
   // migratedAlloc(): the allocation keeps its track's index; a migration to VRAM makes a new allocation
   // (a new BO) with an empty slot, as drm-pagemap does; the track must survive or be re-found
   // across sweeps exactly as the lookup by start finds it.
+  // The allocations are rows of columns, as drm-pagemap keeps its BOs (a slot per allocation).
   const viaAlloc = new ThrashTracker(opts);
-  const allocs = new Map<number, ThrashSubject>();
+  const cols = { boStart: new Float64Array(n + 1), boNpages: new Int32Array(n + 1), boThrash: new Int32Array(n + 1) };
+  let slots = 0;
+  const allocs = new Map<number, number>();
   for (const m of migrations(seed, n, starts, gapNs)) {
     fast.migrated(m.start, m.npages, m.to, m.pages, m.seq, m.t);
     plain.migrated(m.start, m.npages, m.to, m.pages, m.seq, m.t);
     let a = allocs.get(m.start);
-    if (a === undefined || m.to === 'vram' || a.npages !== m.npages) {
-      a = { start: m.start, npages: m.npages, thrashIx: -1 };
+    if (a === undefined || m.to === 'vram' || cols.boNpages[a] !== m.npages) {
+      a = ++slots;
+      cols.boStart[a] = m.start;
+      cols.boNpages[a] = m.npages;
+      cols.boThrash[a] = -1;
       allocs.set(m.start, a);
     }
-    viaAlloc.migratedAlloc(a, m.to === 'vram', m.pages, m.seq, m.t);
+    viaAlloc.migratedAlloc(cols, a, m.to === 'vram', m.pages, m.seq, m.t);
   }
   const v = plain.verdicts();
   expect(fast.verdicts()).toEqual(v);

@@ -126,6 +126,25 @@ describe('compiled JSON writers equal JSON.stringify (fast-check)', () => {
     );
   });
 
+  test('the event head (seq, line, t, pid, t_end) with numbers at every edge of the in-place conversion', () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(edgeNumberArb, edgeNumberArb, edgeNumberArb, fc.option(edgeNumberArb, { nil: undefined })),
+        fc.oneof(edgeNumberArb, fc.constant(-1)),
+        fc.boolean(),
+        ([seq, line, t, pid], tEnd, pretty) => {
+          const echo: EventEcho = { line, t, op: 'cpu_read', addr: 0x1000n, page: 1, offset: 0, size: 0n, fields: [] };
+          if (pid !== undefined) echo.pid = pid;
+          const res: EventResult = { seq, op: 'cpu_read', t: tEnd === -1 ? t : tEnd, outcome: 'ok', decisions: [] };
+          expect(pretty ? eventJsonText(echo, res) : eventJsonLine(echo, res)).toBe(
+            pretty ? plainEventJson(echo, res) : JSON.stringify(eventJson(echo, res)),
+          );
+        },
+      ),
+      { numRuns: RUNS * 3 },
+    );
+  });
+
   test('hexPage, hexAddr and hexDigits equal BigInt#toString(16)', () => {
     fc.assert(
       fc.property(
@@ -150,13 +169,81 @@ describe('compiled JSON writers equal JSON.stringify (fast-check)', () => {
 
 const pageArb = fc.oneof(
   fc.integer({ min: 0, max: 2 ** 36 }),
-  fc.constantFrom(0, 2 ** 41 - 1, 2 ** 41, 2 ** 45, 2 ** 52 - 1),
+  fc.constantFrom(
+    0,
+    1,
+    2 ** 24 - 1,
+    2 ** 24,
+    2 ** 32 - 1,
+    2 ** 32,
+    2 ** 41 - 1,
+    2 ** 41,
+    2 ** 45,
+    2 ** 52 - 1,
+    2 ** 53 - 1,
+  ),
+);
+/**
+ * Numbers where the in-place conversions change method: 10^8 (one or two halves), 2^31, 2^53
+ * (the last exact integer; above it String()), -0, fractions, exponents, not finite.
+ */
+const edgeNumberArb = fc.oneof(
+  fc.constantFrom(
+    0,
+    -0,
+    9,
+    10,
+    99,
+    100,
+    99999999,
+    100000000,
+    100000001,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 32,
+    9007199254740991 - 1,
+    2 ** 53 - 1,
+    2 ** 53,
+    2 ** 53 + 2,
+    -(2 ** 53 - 1),
+    -(2 ** 53),
+    1e21,
+    1.5e-7,
+    0.1,
+    -0.5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+  ),
+  fc.integer({ min: 2 ** 53 - 2 ** 20, max: 2 ** 53 - 1 }),
+  fc.integer({ min: 0, max: 2 ** 53 - 1 }),
+  fc.double(),
+);
+/** Bigints where Number() rounds or stays exact. */
+const edgeBigArb = fc.oneof(
+  fc.bigInt({ min: 0n, max: 1n << 60n }),
+  fc.constantFrom(0n, (1n << 53n) - 1n, 1n << 53n, (1n << 53n) + 1n, (1n << 64n) - 1n, -1n),
 );
 const spanArb = fc.record({ start: pageArb, end: pageArb });
 const textArb = fc.oneof(
-  fc.constantFrom('rw', 'vram', 'EINVAL', 'PAGE FAULT - VALID'),
+  fc.constantFrom(
+    'rw',
+    'vram',
+    'EINVAL',
+    'PAGE FAULT - VALID',
+    'a"b',
+    'a\\b',
+    'tab\there',
+    '\u007f',
+    '\u0000',
+    '\ud800',
+    'é',
+    '日本',
+    'x'.repeat(70),
+  ),
   fc.string({ maxLength: 6 }),
   fc.string({ unit: 'grapheme', maxLength: 4 }),
+  fc.string({ unit: 'binary', maxLength: 6 }),
 );
 
 function valueArb(key: string, f: FieldSpec): fc.Arbitrary<unknown> {
@@ -170,7 +257,7 @@ function valueArb(key: string, f: FieldSpec): fc.Arbitrary<unknown> {
     case 'bool':
       return fc.boolean();
     case 'bytes':
-      return fc.bigInt({ min: 0n, max: 1n << 60n });
+      return edgeBigArb;
     case 'enum':
     case 'errno':
       return f.values ? fc.constantFrom(...f.values) : textArb;
@@ -184,7 +271,7 @@ function valueArb(key: string, f: FieldSpec): fc.Arbitrary<unknown> {
             { maxLength: 3 },
           );
     default:
-      return fc.oneof(fc.integer({ min: -5, max: 2 ** 40 }), fc.constantFrom(0, 2 ** 53 - 1, 0.5));
+      return fc.oneof(fc.integer({ min: -5, max: 2 ** 40 }), edgeNumberArb);
   }
 }
 

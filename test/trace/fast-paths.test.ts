@@ -281,6 +281,40 @@ function toJsonl(events: Obj[], style: { header: boolean; numbers: boolean; fore
   return text;
 }
 
+/** The canonical layout (t,op,addr,size: what gen, capture and import write): CsvByteReader's canonical loop. */
+const CANONICAL_ORDER = [0, 2, 3, 4];
+/** An event with only the canonical columns (its enum fields and pid dropped: ops that need one are errors). */
+const canonicalOnly = (o: Obj): Obj => {
+  const c: Obj = {};
+  for (const k of ['t', 'op', 'addr', 'size']) if (o[k] !== undefined) c[k] = o[k];
+  return c;
+};
+/** Canonical cells as gen writes them, or not quite: upper-case hex, leading zeros, times with units or empty. */
+const canonicalVariant = fc.constantFrom(
+  (o: Obj) => o,
+  (o: Obj) => ({ ...o, addr: String(o.addr).toUpperCase() }),
+  (o: Obj) => ({ ...o, addr: String(o.addr).replace(/^0x/i, '0x000') }),
+  (o: Obj) => ({ ...o, t: `00${o.t ?? 0}` }),
+  (o: Obj) => ({ ...o, t: '' }),
+  (o: Obj) => ({ ...o, t: '1234567890123456' }),
+  (o: Obj) => ({ ...o, size: '0x' }),
+  (o: Obj) => ({ ...o, size: '0x0000000000001' }),
+  (o: Obj) => ({ ...o, size: '0x00000000000001' }),
+  (o: Obj) => ({ ...o, size: '000000000000001' }),
+  (o: Obj) => ({ ...o, size: '0000000000000001' }),
+  (o: Obj) => ({ ...o, op: `${o.op}_` }),
+  (o: Obj) => ({ ...o, op: 'gpu_fault' }),
+  (o: Obj) => ({ ...o, op: 'xe_madvise' }),
+);
+const canonicalList = fc.array(
+  fc.oneof(
+    { weight: 3, arbitrary: validEvent.map(canonicalOnly) },
+    { weight: 1, arbitrary: fc.tuple(validEvent, canonicalVariant).map(([o, v]) => canonicalOnly(v(o))) },
+    { weight: 1, arbitrary: fc.tuple(validEvent, mistake).map(([o, m]) => canonicalOnly(m(o))) },
+  ),
+  { minLength: 1, maxLength: 25 },
+);
+
 const csvStyle = fc.record({
   crlf: fc.boolean(),
   quoteEvery: fc.constantFrom(0, 0, 3),
@@ -302,6 +336,21 @@ describe('fast paths = schema path (fast-check, random valid and invalid traces)
         expect(fastTrickle(text, 't.csv', 1 + (text.length % 13))).toEqual(ref);
       }),
       { numRuns: 400, seed: 20261130 },
+    );
+  });
+
+  test('CSV, canonical layout t,op,addr,size: the canonical loop gives the events and errors of the schema path', () => {
+    fc.assert(
+      fc.property(canonicalList, csvStyle, (events, style) => {
+        const text = toCsv(events, CANONICAL_ORDER, style);
+        expect(text).toMatch(/^#! platform kernel=6.18\r?\nt,op,addr,size\r?\n/);
+        const ref = schemaPath(text, 'csv', 't.csv');
+        expect(fastInMemory(text, 'csv', 't.csv')).toEqual(ref);
+        expect(fastFile(text, 'csv', 't.csv')).toEqual(ref);
+        expect(fastFileTransient(text, 'csv', 't.csv')).toEqual(ref);
+        expect(fastTrickle(text, 't.csv', 1 + (text.length % 13))).toEqual(ref);
+      }),
+      { numRuns: 300, seed: 20261201 },
     );
   });
 
@@ -362,5 +411,19 @@ describe('fast paths = schema path (fast-check, random valid and invalid traces)
     expect(ref.events.length).toBeGreaterThan(25000); // the rest: spans past 2^64 (random 64-bit addresses)
     expect(fastFile(text, 'csv', 'big.csv')).toEqual(ref);
     expect(fastFileTransient(text, 'csv', 'big.csv')).toEqual(ref);
+  });
+
+  test('a canonical CSV (t,op,addr,size) longer than the 1 MiB read chunk: rows split across chunks give the schema path events', () => {
+    const rows = fc.sample(validEvent.map(canonicalOnly), { numRuns: 32000, seed: 8 });
+    rows.forEach((r, i) => {
+      r.t = String(i * 1000);
+    });
+    const text = toCsv(rows, CANONICAL_ORDER, { crlf: false, quoteEvery: 0, commentEvery: 1999, shortRowAt: -1 });
+    expect(text.length).toBeGreaterThan(1 << 20);
+    const ref = schemaPath(text, 'csv', 'canon.csv');
+    // the rest: spans past 2^64, and the ops that need an enum cell (mprotect, gpu_fault, xe_madvise)
+    expect(ref.events.length).toBeGreaterThan(20000);
+    expect(fastFile(text, 'csv', 'canon.csv')).toEqual(ref);
+    expect(fastFileTransient(text, 'csv', 'canon.csv')).toEqual(ref);
   });
 });

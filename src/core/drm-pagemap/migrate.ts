@@ -30,7 +30,7 @@ import type { DevPagemapOps, DevmemBo, PopulateResult } from './pagemap.js';
 function noteToRam(sim: SimContext, bo: DevmemBo, pages: number): void {
   sim.metrics.migrationsToRam++;
   sim.metrics.pagesToRam += pages;
-  sim.thrash.migratedAlloc(bo, false, pages, sim.seq, sim.clock.now);
+  sim.thrash.migratedAlloc(sim.pagemap, bo, false, pages, sim.seq, sim.clock.now);
 }
 
 /**
@@ -38,8 +38,8 @@ function noteToRam(sim: SimContext, bo: DevmemBo, pages: number): void {
  * Mirrors drm_pagemap_page_free() → drm_pagemap_zdd_put() → drm_pagemap_zdd_destroy().
  */
 function drmPagemapPageFree(sim: SimContext, bo: DevmemBo, n: number): void {
-  bo.resident -= n;
-  if (bo.resident === 0) sim.pagemap.devmemOps.devmemRelease(sim, bo);
+  const pm = sim.pagemap;
+  if ((pm.boResident[bo] -= n) === 0) pm.devmemOps.devmemRelease(sim, bo);
 }
 
 /** What a migration to device memory did (one object, refilled by every call: read it before the next). */
@@ -100,7 +100,8 @@ export function migrateToDevmem(
   if (cpages === 0) return migrateFailed('EFAULT', 'all_device_private');
   if (cpages !== npages) return migrateFailed('EBUSY', 'partly_device_private');
 
-  const ops = sim.pagemap.devmemOps;
+  const pm = sim.pagemap;
+  const ops = pm.devmemOps;
   const pte = ops.populateDevmemPfn(sim, bo);
   const copyUs = ops.copyToDevmem(sim, bo, start, end, copied);
   // migrate_vma_pages(): pages without a source (holes, zero pages) get their device page inserted
@@ -110,12 +111,10 @@ export function migrateToDevmem(
 
   sim.metrics.migrationsToVram++;
   sim.metrics.pagesToVram += copied;
-  sim.thrash.migratedAlloc(bo, true, npages, sim.seq, sim.clock.now);
+  sim.thrash.migratedAlloc(pm, bo, true, npages, sim.seq, sim.clock.now);
   sim.mm.pt.fill(start, end, pte);
-  bo.resident = npages;
-  if (sim.kv.v615) {
-    bo.timesliceExpiry = sim.clock.jiffies() + sim.clock.msecsToJiffies(timesliceMs);
-  }
+  pm.boResident[bo] = npages;
+  if (sim.kv.v615) pm.boExpiry[bo] = sim.clock.jiffies() + sim.clock.msecsToJiffies(timesliceMs);
   migrated.ok = true;
   migrated.copied = copied;
   migrated.copyUs = copyUs;
@@ -131,20 +130,21 @@ export function migrateToDevmem(
  */
 function waitTimeslice(sim: SimContext, bo: DevmemBo, by: 'cpu' | 'evict' | 'get_pages'): void {
   if (!sim.kv.v615) return;
-  const now = sim.clock.jiffies();
-  if (now >= bo.timesliceExpiry) return;
+  const pm = sim.pagemap;
+  const expiry = pm.boExpiry[bo];
+  if (sim.clock.jiffies() >= expiry) return;
   const from = sim.clock.now;
-  const until = sim.clock.jiffiesToNs(bo.timesliceExpiry);
+  const until = sim.clock.jiffiesToNs(expiry);
   sim.clock.advanceTo(until);
   if (sim.recording)
     emit(sim, {
       code: 'timeslice_wait',
-      bo: bo.id,
-      start: bo.start,
-      end: bo.start + bo.npages,
+      bo: pm.boId[bo],
+      start: pm.boStart[bo],
+      end: pm.boStart[bo] + pm.boNpages[bo],
       fromNs: from,
       untilNs: until,
-      expiryJiffies: bo.timesliceExpiry,
+      expiryJiffies: expiry,
       by,
     });
 }
@@ -167,12 +167,15 @@ function drmPagemapMigrateToRam(sim: SimContext, page: number, cause: 'cpu_fault
   const pt = sim.mm.pt;
   const v = pt.get(page);
   if (!isDevicePte(v)) return;
-  const bo = sim.pagemap.get(pteBo(v));
+  const pm = sim.pagemap;
+  const bo = pm.get(pteBo(v));
   waitTimeslice(sim, bo, cause === 'cpu_fault' ? 'cpu' : cause === 'range_evict' ? 'evict' : 'get_pages');
 
   const vma = sim.mm.vmas.lookup(page);
-  let start = Math.floor(page / bo.npages) * bo.npages;
-  let end = start + bo.npages;
+  const boPages = pm.boNpages[bo];
+  const boStart = pm.boStart[bo];
+  let start = Math.floor(page / boPages) * boPages;
+  let end = start + boPages;
   if (vma !== undefined) {
     start = Math.max(start, vma.start);
     end = Math.min(end, vma.end);
@@ -182,16 +185,16 @@ function drmPagemapMigrateToRam(sim: SimContext, page: number, cause: 'cpu_fault
   // migrate_vma_setup() collects this BO's pages of the window; copy_to_ram copies them. The
   // window is the BO's span (clamped to the VMA), and a BO's device pages lie in its span only:
   // for the whole span they are the BO's resident pages.
-  const whole = start === bo.start && end === bo.start + bo.npages;
-  const collected = whole ? bo.resident : countPte(pt, start, end, v);
-  sim.pagemap.devmemOps.copyToRam(sim, bo, start, end, collected);
+  const whole = start === boStart && end === boStart + boPages;
+  const collected = whole ? pm.boResident[bo] : countPte(pt, start, end, v);
+  pm.devmemOps.copyToRam(sim, bo, start, end, collected);
   // A whole span still fully resident is all this BO's device pages: one fill, no run list.
   let n: number;
-  if (whole && collected === bo.npages) {
+  if (whole && collected === boPages) {
     pt.fill(start, end, PTE_SMEM);
     n = collected;
   } else n = pt.replace(start, end, v, PTE_SMEM);
-  if (sim.recording) emit(sim, { code: 'migrate_to_ram', bo: bo.id, start, end, pages: n, cause });
+  if (sim.recording) emit(sim, { code: 'migrate_to_ram', bo: pm.boId[bo], start, end, pages: n, cause });
   noteToRam(sim, bo, n);
   drmPagemapPageFree(sim, bo, n);
 }
@@ -216,8 +219,9 @@ export const drmPagemapPagemapOps: DevPagemapOps = {
  */
 export function evictToRam(sim: SimContext, bo: DevmemBo): void {
   // The BO's pages live in its owner's mm: the callbacks zap in the owner's VM.
-  if (sim.proc.pid === bo.pid) evictOwnedToRam(sim, bo);
-  else inProcessOf(sim, bo.pid, () => evictOwnedToRam(sim, bo));
+  const pid = sim.pagemap.boPid[bo];
+  if (sim.proc.pid === pid) evictOwnedToRam(sim, bo);
+  else inProcessOf(sim, pid, () => evictOwnedToRam(sim, bo));
 }
 
 /**
@@ -227,9 +231,11 @@ export function evictToRam(sim: SimContext, bo: DevmemBo): void {
  * without building its lists. False when the BO is not such a case (nothing done).
  */
 function evictWholeToRam(sim: SimContext, bo: DevmemBo): boolean {
-  if (bo.resident !== bo.npages || sim.debugVm === true) return false;
-  const start = bo.start;
-  const end = start + bo.npages;
+  const pm = sim.pagemap;
+  const npages = pm.boNpages[bo];
+  if (pm.boResident[bo] !== npages || sim.debugVm === true) return false;
+  const start = pm.boStart[bo];
+  const end = start + npages;
   const g = sim.gpusvm;
   if (Math.floor(start / g.notifierPages) !== Math.floor((end - 1) / g.notifierPages)) return false;
   const n = g.notifierFind(start);
@@ -238,18 +244,21 @@ function evictWholeToRam(sim: SimContext, bo: DevmemBo): boolean {
     if (r.start > start || r.end < end) return false;
     mmuNotifierInvalidate(sim, 'MIGRATE', start, end, true);
   }
-  sim.pagemap.devmemOps.copyToRam(sim, bo, start, end, bo.npages);
+  pm.devmemOps.copyToRam(sim, bo, start, end, npages);
   sim.mm.pt.fill(start, end, PTE_SMEM);
   return true;
 }
 
 function evictOwnedToRam(sim: SimContext, bo: DevmemBo): void {
+  const pm = sim.pagemap;
   if (evictWholeToRam(sim, bo)) {
-    evicted(sim, bo, bo.npages);
+    evicted(sim, bo, pm.boNpages[bo]);
     return;
   }
-  const pte = devicePte(bo.id);
-  const runs = sim.mm.pt.runs(bo.start, bo.start + bo.npages).filter((r) => r.pte === pte);
+  const boStart = pm.boStart[bo];
+  const boEnd = boStart + pm.boNpages[bo];
+  const pte = devicePte(pm.boId[bo]);
+  const runs = sim.mm.pt.runs(boStart, boEnd).filter((r) => r.pte === pte);
   let pages = 0;
   for (const run of runs) {
     // One callback per device page (try_to_migrate); only the first page of each range finds
@@ -266,22 +275,24 @@ function evictOwnedToRam(sim: SimContext, bo: DevmemBo): void {
     }
   }
   for (const run of runs) pages += run.end - run.start;
-  sim.pagemap.devmemOps.copyToRam(sim, bo, bo.start, bo.start + bo.npages, pages);
+  pm.devmemOps.copyToRam(sim, bo, boStart, boEnd, pages);
   for (const run of runs) sim.mm.pt.fill(run.start, run.end, PTE_SMEM);
   evicted(sim, bo, pages);
 }
 
 /** Record and account the eviction of `pages` pages of a BO (the copy and the page table done). */
 function evicted(sim: SimContext, bo: DevmemBo, pages: number): void {
-  if (sim.recording)
+  if (sim.recording) {
+    const pm = sim.pagemap;
     emit(sim, {
       code: 'migrate_to_ram',
-      bo: bo.id,
-      start: bo.start,
-      end: bo.start + bo.npages,
+      bo: pm.boId[bo],
+      start: pm.boStart[bo],
+      end: pm.boStart[bo] + pm.boNpages[bo],
       pages,
       cause: 'bo_evict',
     });
+  }
   sim.metrics.evictions++;
   noteToRam(sim, bo, pages);
   drmPagemapPageFree(sim, bo, pages);

@@ -27,36 +27,24 @@
  * The VRAM pool is a page counter of tile 0's capacity (no buddy-allocator fragmentation).
  * When a new BO does not fit, TTM evicts other evictable BOs in LRU order; SVM BOs are never
  * re-validated, so the LRU is their allocation order (an assumption, UNCONFIRMED in the
- * reference): an intrusive doubly-linked list in allocation order (BoTable), O(1) to append,
- * unlink and take the oldest.
+ * reference): a doubly-linked list in allocation order, O(1) to append, unlink and take the oldest.
+ *
+ * Representation: a BO is a slot (a small integer, `DevmemBo`) in typed-array columns of the
+ * pagemap, as a C driver keeps structs in an array — start, pages, owner, resident pages,
+ * timeslice expiry, LRU links — with a free list of slots; no object per allocation. The BO id
+ * (what a device PTE holds and the records print) finds the slot in an open-addressing table.
  */
 
 import type { SimContext } from '../context.js';
 import type { Errno, MigrateFailCause } from '../decisions.js';
+import { resized } from '../columns.js';
 import { ModelInvariantError } from '../invariant.js';
 
-/** One VRAM allocation: struct drm_pagemap_devmem and the driver BO behind it. */
-export class DevmemBo {
-  /** Device pages of this BO still present in the CPU page table. */
-  resident = 0;
-  /** drm_pagemap_devmem.timeslice_expiration, in jiffies. */
-  timesliceExpiry = 0;
-  /** LRU neighbours (older, newer); null at the ends and once released. */
-  lruPrev: DevmemBo | null = null;
-  lruNext: DevmemBo | null = null;
-  /** Index of this allocation's track in the thrashing detector (-1 before its first migration; ThrashSubject). */
-  thrashIx = -1;
-
-  constructor(
-    readonly id: number,
-    /** First page of the range the BO was created for. */
-    readonly start: number,
-    /** Pages (= range size at creation). */
-    readonly npages: number,
-    /** Process whose mm holds the device pages (the BO's CPU mapping lives in one mm). */
-    readonly pid: number,
-  ) {}
-}
+/**
+ * One VRAM allocation — struct drm_pagemap_devmem and the driver BO behind it — as its slot in
+ * DrmPagemap's columns (boId, boStart, boNpages, boPid, boResident, boExpiry, boThrash). 0 is no BO.
+ */
+export type DevmemBo = number;
 
 /** The result of a populate_mm: the BO made and what the migration cost, or why it failed. */
 export interface PopulateResult {
@@ -106,108 +94,42 @@ export interface DrmPagemapOps {
   populateMm(sim: SimContext, start: number, end: number, timesliceMs: number): PopulateResult;
 }
 
-/**
- * The live BOs: found by id (what a device PTE holds) in an open-addressing table of small
- * integers (linear probing, backward-shift deletion), and kept in allocation (LRU) order in an
- * intrusive doubly-linked list. Reads like the Map it replaces (`size`, `get`, `has`, `values()` in
- * allocation order), without a Map's hashing and its holes after millions of create/free pairs.
- */
-export class BoTable {
-  /** Slot keys: BO ids (ids start at 1; 0 marks an empty slot). */
-  private keys = new Int32Array(64);
-  private vals: (DevmemBo | null)[] = new Array<DevmemBo | null>(64).fill(null);
-  private shift = 32 - 6;
-  size = 0;
-  /** Oldest and newest live BO. */
-  head: DevmemBo | null = null;
-  private tail: DevmemBo | null = null;
-
-  private home(id: number): number {
-    return Math.imul(id, 0x9e3779b1) >>> this.shift;
-  }
-
-  get(id: number): DevmemBo | undefined {
-    const mask = this.keys.length - 1;
-    for (let i = this.home(id); ; i = (i + 1) & mask) {
-      const k = this.keys[i];
-      if (k === id) return this.vals[i]!;
-      if (k === 0) return undefined;
-    }
-  }
-
-  has(id: number): boolean {
-    return this.get(id) !== undefined;
-  }
-
-  /** Add a new BO (its id not yet present) as the newest. */
-  add(bo: DevmemBo): void {
-    if ((this.size + 1) * 2 > this.keys.length) this.grow();
-    this.place(bo);
-    this.size++;
-    const tail = this.tail;
-    bo.lruPrev = tail;
-    bo.lruNext = null;
-    if (tail === null) this.head = bo;
-    else tail.lruNext = bo;
-    this.tail = bo;
-  }
-
-  private place(bo: DevmemBo): void {
-    const mask = this.keys.length - 1;
-    let i = this.home(bo.id);
-    while (this.keys[i] !== 0) i = (i + 1) & mask;
-    this.keys[i] = bo.id;
-    this.vals[i] = bo;
-  }
-
-  private grow(): void {
-    const n = this.keys.length * 2;
-    this.keys = new Int32Array(n);
-    this.vals = new Array<DevmemBo | null>(n).fill(null);
-    this.shift--;
-    for (let bo = this.head; bo !== null; bo = bo.lruNext) this.place(bo);
-  }
-
-  /** Remove the BO with this id; false when there is none. */
-  delete(id: number): boolean {
-    const keys = this.keys;
-    const mask = keys.length - 1;
-    let i = this.home(id);
-    for (; keys[i] !== id; i = (i + 1) & mask) if (keys[i] === 0) return false;
-    const bo = this.vals[i]!;
-    // Backward-shift deletion: pull later entries of the probe run into the hole.
-    for (let j = (i + 1) & mask; keys[j] !== 0; j = (j + 1) & mask) {
-      const h = this.home(keys[j]);
-      if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
-        keys[i] = keys[j];
-        this.vals[i] = this.vals[j];
-        i = j;
-      }
-    }
-    keys[i] = 0;
-    this.vals[i] = null;
-    this.size--;
-    const prev = bo.lruPrev;
-    const next = bo.lruNext;
-    if (prev === null) this.head = next;
-    else prev.lruNext = next;
-    if (next === null) this.tail = prev;
-    else next.lruPrev = prev;
-    bo.lruPrev = bo.lruNext = null;
-    return true;
-  }
-
-  /** Live BOs in allocation order. */
-  *values(): IterableIterator<DevmemBo> {
-    for (let bo = this.head; bo !== null; bo = bo.lruNext) yield bo;
-  }
-}
+/** No BO (slot 0 is never used). */
+export const NO_BO = 0;
 
 export class DrmPagemap {
-  /** Live BOs by id (the zdd a device page points at), in allocation (LRU) order. */
-  readonly bos = new BoTable();
+  /** Live BOs. */
+  size = 0;
   usedPages = 0;
   private nextId = 1;
+  /** Slots allocated, the next never-used slot and the head of the free list (linked through lruNext). */
+  private cap = 64;
+  private top = 1;
+  private free = NO_BO;
+  /** BO id (its device pfns: what the device PTEs hold). */
+  boId = new Int32Array(64);
+  /** First page of the range the BO was created for. */
+  boStart = new Float64Array(64);
+  /** Pages (= range size at creation). */
+  boNpages = new Int32Array(64);
+  /** Process whose mm holds the device pages (the BO's CPU mapping lives in one mm). */
+  boPid = new Int32Array(64);
+  /** Device pages of this BO still present in the CPU page table. */
+  boResident = new Int32Array(64);
+  /** drm_pagemap_devmem.timeslice_expiration, in jiffies. */
+  boExpiry = new Float64Array(64);
+  /** Row of this allocation's track in the thrashing detector (-1 before its first migration; ThrashColumns). */
+  boThrash = new Int32Array(64);
+  /** LRU neighbours (older, newer); NO_BO at the ends. */
+  private lruPrev = new Int32Array(64);
+  private lruNext = new Int32Array(64);
+  /** Oldest and newest live BO. */
+  private head = NO_BO;
+  private tail = NO_BO;
+  /** Id table: slot keys are BO ids (ids start at 1; 0 marks an empty slot), values BO slots. */
+  private keys = new Int32Array(64);
+  private vals = new Int32Array(64);
+  private shift = 32 - 6;
 
   constructor(
     /** VRAM capacity in pages. */
@@ -224,30 +146,131 @@ export class DrmPagemap {
     return this.capacityPages - this.usedPages;
   }
 
-  /** Create a BO (capacity must have been checked). */
+  /** Create a BO (capacity must have been checked); the newest in the LRU. */
   create(start: number, npages: number, pid: number): DevmemBo {
-    if (npages > this.freePages)
+    if (npages > this.capacityPages - this.usedPages)
       throw new ModelInvariantError(`BO of ${npages} pages created with ${this.freePages} free`);
-    const bo = new DevmemBo(this.nextId++, start, npages, pid);
-    this.bos.add(bo);
+    if ((this.size + 1) * 2 > this.keys.length) this.growTable();
+    let bo = this.free;
+    if (bo !== NO_BO) this.free = this.lruNext[bo];
+    else {
+      if (this.top === this.cap) this.growSlots();
+      bo = this.top++;
+    }
+    const id = this.nextId++;
+    this.boId[bo] = id;
+    this.boStart[bo] = start;
+    this.boNpages[bo] = npages;
+    this.boPid[bo] = pid;
+    this.boResident[bo] = 0;
+    this.boExpiry[bo] = 0;
+    this.boThrash[bo] = -1;
+    const tail = this.tail;
+    this.lruPrev[bo] = tail;
+    this.lruNext[bo] = NO_BO;
+    if (tail === NO_BO) this.head = bo;
+    else this.lruNext[tail] = bo;
+    this.tail = bo;
+    this.place(id, bo);
+    this.size++;
     this.usedPages += npages;
     return bo;
   }
 
-  /** Release a BO's VRAM. */
+  /** Release a BO's VRAM (its slot goes to the free list). */
   release(bo: DevmemBo): void {
-    if (!this.bos.delete(bo.id)) throw new ModelInvariantError(`BO ${bo.id} released twice`);
-    this.usedPages -= bo.npages;
+    const id = this.boId[bo];
+    if (bo === NO_BO || id === 0 || !this.unplace(id)) throw new ModelInvariantError(`BO ${id} released twice`);
+    this.size--;
+    this.usedPages -= this.boNpages[bo];
+    const prev = this.lruPrev[bo];
+    const next = this.lruNext[bo];
+    if (prev === NO_BO) this.head = next;
+    else this.lruNext[prev] = next;
+    if (next === NO_BO) this.tail = prev;
+    else this.lruPrev[next] = prev;
+    this.boId[bo] = 0;
+    this.lruNext[bo] = this.free;
+    this.free = bo;
   }
 
+  /** The live BO with this id, or NO_BO. */
+  find(id: number): DevmemBo {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    for (let i = Math.imul(id, 0x9e3779b1) >>> this.shift; ; i = (i + 1) & mask) {
+      const k = keys[i];
+      if (k === id) return this.vals[i];
+      if (k === 0) return NO_BO;
+    }
+  }
+
+  /** The live BO with this id (a device page points at it). */
   get(id: number): DevmemBo {
-    const bo = this.bos.get(id);
-    if (bo === undefined) throw new ModelInvariantError(`device page points at freed BO ${id}`);
+    const bo = this.find(id);
+    if (bo === NO_BO) throw new ModelInvariantError(`device page points at freed BO ${id}`);
     return bo;
   }
 
-  /** The least recently allocated BO, for TTM eviction. */
-  lru(): DevmemBo | undefined {
-    return this.bos.head ?? undefined;
+  /** The least recently allocated BO, for TTM eviction (NO_BO when none). */
+  lru(): DevmemBo {
+    return this.head;
+  }
+
+  /** Live BOs in allocation order. */
+  *values(): IterableIterator<DevmemBo> {
+    for (let bo = this.head; bo !== NO_BO; bo = this.lruNext[bo]) yield bo;
+  }
+
+  private place(id: number, bo: DevmemBo): void {
+    const mask = this.keys.length - 1;
+    let i = Math.imul(id, 0x9e3779b1) >>> this.shift;
+    while (this.keys[i] !== 0) i = (i + 1) & mask;
+    this.keys[i] = id;
+    this.vals[i] = bo;
+  }
+
+  /** Remove id from the table (backward-shift deletion); false when absent. */
+  private unplace(id: number): boolean {
+    const keys = this.keys;
+    const vals = this.vals;
+    const mask = keys.length - 1;
+    const shift = this.shift;
+    let i = Math.imul(id, 0x9e3779b1) >>> shift;
+    for (; keys[i] !== id; i = (i + 1) & mask) if (keys[i] === 0) return false;
+    // Pull later entries of the probe run into the hole.
+    for (let j = (i + 1) & mask; keys[j] !== 0; j = (j + 1) & mask) {
+      const h = Math.imul(keys[j], 0x9e3779b1) >>> shift;
+      if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+        keys[i] = keys[j];
+        vals[i] = vals[j];
+        i = j;
+      }
+    }
+    keys[i] = 0;
+    vals[i] = NO_BO;
+    return true;
+  }
+
+  private growTable(): void {
+    const n = this.keys.length * 2;
+    this.keys = new Int32Array(n);
+    this.vals = new Int32Array(n);
+    this.shift--;
+    for (let bo = this.head; bo !== NO_BO; bo = this.lruNext[bo]) this.place(this.boId[bo], bo);
+  }
+
+  private growSlots(): void {
+    const cap = this.cap * 2;
+    this.boId = resized(this.boId, cap);
+    this.boStart = resized(this.boStart, cap);
+    this.boNpages = resized(this.boNpages, cap);
+    this.boPid = resized(this.boPid, cap);
+    this.boResident = resized(this.boResident, cap);
+    this.boExpiry = resized(this.boExpiry, cap);
+    this.boThrash = resized(this.boThrash, cap);
+    this.lruPrev = resized(this.lruPrev, cap);
+    this.lruNext = resized(this.lruNext, cap);
+    this.cap = cap;
   }
 }

@@ -64,19 +64,20 @@ function rangeNotifierEventEnd(
 }
 
 /**
- * The range a callback most likely names, and its [start, end) as plain numbers: a lookup cache.
+ * The range a callback most likely names, and its start and size as plain numbers (not its `end`,
+ * a getter whose sum a call that is not inlined returns boxed): a lookup cache.
  * The fault handler puts its range here (the MIGRATE callback of its move to VRAM names it), and
  * every callback the range it found (the CPU fault that brings it back names it again). Only a
  * linked range is kept — xeSvmRangeFree() drops it when it goes — and a range belongs to one
  * notifier object, so a range of another process or simulator never matches.
  */
-const cache = { range: undefined as XeSvmRange | undefined, start: 0, end: 0 };
+const cache = { range: undefined as XeSvmRange | undefined, start: 0, npages: 0 };
 
 /** Make `range` the first guess of the next xeSvmInvalidate() (a range the fault handler found). */
 export function expectInvalidation(range: XeSvmRange): void {
   cache.range = range;
   cache.start = range.start;
-  cache.end = range.end;
+  cache.npages = range.npages;
 }
 
 /** Forget `range` in the lookup cache of xeSvmInvalidate() (it is being freed). */
@@ -93,18 +94,19 @@ export function xeSvmInvalidate(
   end: number,
   quiet: boolean,
 ): void {
-  invalidateDebug(sim, notifier.invalidateSeq, event, start, end);
+  // (Tested here: a call that is not inlined boxes the page numbers it is passed.)
+  if (sim.debugVm === true) invalidateDebug(sim, notifier.invalidateSeq, event, start, end);
   const s = Math.max(start, notifier.start);
   const e = Math.min(end, notifier.end);
   // The common case is one range (a migration or a CPU fault of one range): ranges do not
   // overlap, so the first one overlapping [s, e) is the only one when it reaches e. No list then.
   let first = cache.range;
-  if (first === undefined || first.notifier !== notifier || s < cache.start || e > cache.end) {
+  if (first === undefined || first.notifier !== notifier || s < cache.start || e > cache.start + cache.npages) {
     first = notifier.rangeFind(s, e);
     if (first === undefined) return;
     expectInvalidation(first);
   }
-  const ranges = cache.end >= e ? null : notifier.rangesIn(s, e);
+  const ranges = cache.start + cache.npages >= e ? null : notifier.rangesIn(s, e);
   const n = ranges === null ? 1 : ranges.length;
 
   const recording = sim.recording;
@@ -120,8 +122,11 @@ export function xeSvmInvalidate(
 
   const unmap = event === 'UNMAP';
   const unmapped: RangeRef[] | null = recording && unmap ? [] : null;
-  if (ranges === null) rangeNotifierEventEnd(sim, first, unmap, start, end, unmapped);
-  else for (let i = 0; i < n; i++) rangeNotifierEventEnd(sim, ranges[i], unmap, start, end, unmapped);
+  // (Without an UNMAP the end of a callback only drops the DMA mappings: no page numbers passed.)
+  if (ranges === null) {
+    if (unmap) rangeNotifierEventEnd(sim, first, true, start, end, unmapped);
+    else rangeUnmapPages(first);
+  } else for (let i = 0; i < n; i++) rangeNotifierEventEnd(sim, ranges[i], unmap, start, end, unmapped);
   if (!recording || (quiet && !tlbInval)) return;
   emit(sim, {
     code: 'invalidate',

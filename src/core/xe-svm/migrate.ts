@@ -16,7 +16,13 @@ import { emit, type SimContext } from '../context.js';
 import type { Decision, MigrateReason, NoMigrateReason } from '../decisions.js';
 import type { XeSvmRange as SvmRange } from './range.js';
 import { drmPagemapPopulateMm, evictToRam, migrateToDevmem } from '../drm-pagemap/migrate.js';
-import type { DevmemBo, DrmPagemapDevmemOps, DrmPagemapOps, PopulateResult } from '../drm-pagemap/pagemap.js';
+import {
+  type DevmemBo,
+  type DrmPagemapDevmemOps,
+  type DrmPagemapOps,
+  NO_BO,
+  type PopulateResult,
+} from '../drm-pagemap/pagemap.js';
 import type { GetPagesResult } from '../drm-gpusvm/pages.js';
 import { devicePte, PTE_SMEM } from '../mm/page-table.js';
 import { Sized, Stat } from '../xe-gt-stats.js';
@@ -28,29 +34,29 @@ const result: PopulateResult = { ok: false, bo: 0, copied: 0, us: 0, errno: unde
 
 /**
  * Make room for and create a BO of [start, end). Mirrors xe_bo_create() with TTM eviction
- * (ttm_bo_evict_alloc: LRU order). Returns null when VRAM cannot hold it; `result.us` gets the
+ * (ttm_bo_evict_alloc: LRU order). Returns NO_BO when VRAM cannot hold it; `result.us` gets the
  * time spent evicting (and retrying).
  */
-function xeBoCreateVram(sim: SimContext, start: number, end: number): DevmemBo | null {
+function xeBoCreateVram(sim: SimContext, start: number, end: number): DevmemBo {
   const pm = sim.pagemap;
   const npages = end - start;
   let us = 0;
   if (npages <= pm.capacityPages) {
     while (pm.freePages < npages) {
       const victim = pm.lru();
-      if (victim === undefined) break;
+      if (victim === NO_BO) break;
       if (sim.recording) {
         const d: Extract<Decision, { code: 'bo_evict' }> = {
           code: 'bo_evict',
-          bo: victim.id,
-          start: victim.start,
-          end: victim.start + victim.npages,
+          bo: pm.boId[victim],
+          start: pm.boStart[victim],
+          end: pm.boStart[victim] + pm.boNpages[victim],
           forRange: { start, end },
         };
-        if (sim.procs.size > 1) d.pid = victim.pid;
+        if (sim.procs.size > 1) d.pid = pm.boPid[victim];
         emit(sim, d);
       }
-      us += sim.cost.migrate(victim.npages);
+      us += sim.cost.migrate(pm.boNpages[victim]);
       sim.proc.evictionsCaused++;
       evictToRam(sim, victim); // xe_svm_bo_evict() → drm_pagemap_evict_to_ram()
     }
@@ -65,10 +71,10 @@ function xeBoCreateVram(sim: SimContext, start: number, end: number): DevmemBo |
       });
     }
     result.us = us + sim.cost.allocRetry();
-    return null;
+    return NO_BO;
   }
   const bo = pm.create(start, npages, sim.proc.pid);
-  if (sim.recording) emit(sim, { code: 'bo_alloc', bo: bo.id, start, end, bytes: BigInt(npages) << 12n });
+  if (sim.recording) emit(sim, { code: 'bo_alloc', bo: pm.boId[bo], start, end, bytes: BigInt(npages) << 12n });
   result.us = us;
   return bo;
 }
@@ -85,7 +91,7 @@ function xeDrmPagemapPopulateMm(sim: SimContext, start: number, end: number, tim
   r.cause = undefined;
   const bo = xeBoCreateVram(sim, start, end);
   const base = sim.cost.migrate(end - start) + r.us;
-  if (bo === null) {
+  if (bo === NO_BO) {
     r.ok = false;
     r.errno = sim.platform.vramFailErrno;
     r.cause = 'vram_full';
@@ -94,7 +100,7 @@ function xeDrmPagemapPopulateMm(sim: SimContext, start: number, end: number, tim
     return r;
   }
   const res = migrateToDevmem(sim, bo, start, end, timesliceMs);
-  r.bo = bo.id;
+  r.bo = sim.pagemap.boId[bo];
   if (!res.ok) {
     xeBoPut(sim, bo, 'migration_failed');
     r.ok = false;
@@ -125,13 +131,16 @@ export function xeSvmAllocVram(sim: SimContext, range: SvmRange, timesliceMs: nu
 }
 
 /** The BO's device pages (one BO = one contiguous run of device pfns). Mirrors xe_svm_populate_devmem_pfn(). */
-function xeSvmPopulateDevmemPfn(_sim: SimContext, bo: DevmemBo): number {
-  return devicePte(bo.id);
+function xeSvmPopulateDevmemPfn(sim: SimContext, bo: DevmemBo): number {
+  return devicePte(sim.pagemap.boId[bo]);
 }
 
 /** RAM→VRAM copy of `copied` pages of [start, end). Mirrors xe_svm_copy_to_devmem() (xe_svm_copy() and its ≥6.18 stats). */
 function xeSvmCopyToDevmem(sim: SimContext, bo: DevmemBo, start: number, end: number, copied: number): number {
-  if (sim.debugVm === true) copyDebug(sim, true, start, end, bo.id, bo.start, PTE_SMEM);
+  if (sim.debugVm === true) {
+    const pm = sim.pagemap;
+    copyDebug(sim, true, start, end, pm.boId[bo], pm.boStart[bo], PTE_SMEM);
+  }
   const gt = sim.stats.primary;
   gt.incr(Stat.svm_device_copy_kb, 4 * copied);
   if (copied === 0) return 0;
@@ -144,7 +153,10 @@ function xeSvmCopyToDevmem(sim: SimContext, bo: DevmemBo, start: number, end: nu
 
 /** VRAM→RAM copy of the `copied` pages of `bo` in [start, end). Mirrors xe_svm_copy_to_ram() (xe_svm_copy() and its ≥6.18 stats). */
 function xeSvmCopyToRam(sim: SimContext, bo: DevmemBo, start: number, end: number, copied: number): void {
-  if (sim.debugVm === true) copyDebug(sim, false, start, end, bo.id, bo.start, devicePte(bo.id));
+  if (sim.debugVm === true) {
+    const pm = sim.pagemap;
+    copyDebug(sim, false, start, end, pm.boId[bo], pm.boStart[bo], devicePte(pm.boId[bo]));
+  }
   const gt = sim.stats.primary;
   gt.incr(Stat.svm_cpu_copy_kb, 4 * copied);
   if (copied === 0) return;
@@ -161,16 +173,17 @@ function xeSvmDevmemRelease(sim: SimContext, bo: DevmemBo): void {
 
 /** Free a VRAM BO and record why. Mirrors xe_bo_put(). */
 function xeBoPut(sim: SimContext, bo: DevmemBo, cause: 'migration_failed' | 'last_page_gone'): void {
-  sim.pagemap.release(bo);
+  const pm = sim.pagemap;
   if (sim.recording)
     emit(sim, {
       code: 'bo_free',
-      bo: bo.id,
-      start: bo.start,
-      end: bo.start + bo.npages,
-      bytes: BigInt(bo.npages) << 12n,
+      bo: pm.boId[bo],
+      start: pm.boStart[bo],
+      end: pm.boStart[bo] + pm.boNpages[bo],
+      bytes: BigInt(pm.boNpages[bo]) << 12n,
       cause,
     });
+  pm.release(bo);
 }
 
 /** Xe's callbacks for its SVM allocations. Mirrors xe_svm_devmem_ops. */
