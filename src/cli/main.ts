@@ -30,7 +30,17 @@ import {
   type ReplayOpts,
 } from './commands.js';
 import type { ImplicitMmapStats } from '../trace/implicit-mmap.js';
-import { heldSink, OutputClosed, outputFor, refuseOutputOverInput, yieldToSignals, type OutputFile } from './output.js';
+import {
+  chunkEnd,
+  heldSink,
+  jsonRecordEnd,
+  lineEnd,
+  OutputClosed,
+  outputFor,
+  refuseOutputOverInput,
+  yieldToSignals,
+  type OutputFile,
+} from './output.js';
 import { TraceInputErrors } from './errors.js';
 import { VERSION } from './version.js';
 import { cliPlatformOf, type PlatformRules } from './settings.js';
@@ -137,7 +147,10 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
 
   const toFile = o.output !== undefined;
   const out = outputFor(io, o.output);
-  const { sink, bytes, flush } = heldSink(out.write, out.writeBytes);
+  // Until the end only whole records go out (a replay failing mid-trace leaves no half-written one).
+  const recordEnd =
+    o.format === 'json' ? jsonRecordEnd : o.format === 'perfetto' || o.format === 'debugfs' ? chunkEnd : lineEnd;
+  const { sink, bytes, flush } = heldSink(out.write, out.writeBytes, recordEnd);
   const color = toFile ? 0 : o.color === false ? 0 : o.color === true ? Math.max(io.colorLevel, 1) : io.colorLevel;
   const ropts: ReportOptions = {
     format: o.format,

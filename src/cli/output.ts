@@ -99,11 +99,47 @@ export function yieldToSignals(): Promise<void> {
 const HOLD_BYTES = 4 << 20;
 /** After that, output goes out in chunks of this size (fewer, larger writes). */
 const CHUNK_BYTES = 64 << 10;
+/** A tail held back longer than this (no record end found) is written anyway. */
+const MAX_TAIL = 4 << 20;
+
+/**
+ * Where the whole records of an output chunk end: the index after the last one (-1: none in it).
+ * Writers hand over chunks cut at their buffer's size, so a chunk may end inside a record.
+ */
+export type RecordEnd = (chunk: string | Uint8Array) => number;
+
+/** Output whose chunks are whole records already (perfetto's ByteWriter), or written only at the end. */
+export const chunkEnd: RecordEnd = (c) => c.length;
+
+/** Line-oriented output (table, jsonl, dmesg, ...): a record is a line. */
+export const lineEnd: RecordEnd = (c) => {
+  const i = typeof c === 'string' ? c.lastIndexOf('\n') : c.lastIndexOf(10);
+  return i < 0 ? -1 : i + 1;
+};
+
+/**
+ * `--format json` (two-space indent, json-text.ts): a record is an element of a top-level list
+ * (an event of "events"), closed by `}` at depth 2, on a line of its own: "    },\n".
+ */
+const JSON_RECORD = '\n    },\n';
+const JSON_RECORD_BYTES = Buffer.from(JSON_RECORD, 'latin1');
+export const jsonRecordEnd: RecordEnd = (c) => {
+  const i =
+    typeof c === 'string'
+      ? c.lastIndexOf(JSON_RECORD)
+      : Buffer.from(c.buffer, c.byteOffset, c.length).lastIndexOf(JSON_RECORD_BYTES);
+  return i < 0 ? -1 : i + JSON_RECORD.length;
+};
 
 /**
  * A sink that holds output until HOLD_BYTES are ready (or the end), then writes in CHUNK_BYTES
  * pieces. A replay that fails on bad input within its first HOLD_BYTES of output leaves stdout
  * (or the output file) empty; output memory stays bounded on long replays.
+ *
+ * Only whole records are written before the end: what follows the last record end of a chunk
+ * (`recordEnd`) waits for the next chunk, or for `flush()` at the end. A replay that fails later
+ * (bad line 5M lines in: exit 2) leaves stdout ending at a whole record (for jsonl a whole line),
+ * never cut at a buffer boundary. The held tail is at most one record.
  *
  * With `writeBytes` (an output that takes bytes), `bytes` takes UTF-8 chunks too (the JSON
  * writers' buffer, json-text.ts): copied while held, then written straight through, in order with
@@ -112,24 +148,54 @@ const CHUNK_BYTES = 64 << 10;
 export function heldSink(
   write: (s: string) => void,
   writeBytes?: (b: Uint8Array) => void,
+  recordEnd: RecordEnd = chunkEnd,
 ): { sink: (s: string) => void; bytes?: (b: Uint8Array) => void; flush: () => void } {
   let parts: (string | Uint8Array)[] = [];
   let size = 0;
   let limit = HOLD_BYTES;
-  const flush = () => {
+  /** The end of the last chunk written through after its last whole record (a copy). */
+  let tail: string | Uint8Array | undefined;
+  const out = (p: string | Uint8Array) => (typeof p === 'string' ? write(p) : writeBytes!(p));
+  /** Write `p` up to its last record end; keep the rest (the caller may reuse `p`'s buffer). */
+  const through = (p: string | Uint8Array) => {
+    const cut = recordEnd(p);
+    if (cut < 0) {
+      tail = tail === undefined ? copy(p) : joined([tail, p]);
+      // No record end in MAX_TAIL: not a record format after all; write it all.
+      if (tail.length >= MAX_TAIL) {
+        out(tail);
+        tail = undefined;
+      }
+      return;
+    }
+    if (tail !== undefined) out(tail);
+    out(cut === p.length ? p : part(p, 0, cut));
+    tail = cut === p.length ? undefined : copy(part(p, cut, p.length));
+  };
+  const joined = (ps: (string | Uint8Array)[]) =>
+    ps.every((p) => typeof p === 'string')
+      ? ps.join('')
+      : Buffer.concat(ps.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+  const send = (last: boolean) => {
     if (parts.length === 0) return;
-    if (parts.every((p) => typeof p === 'string')) write(parts.length === 1 ? parts[0] : parts.join(''));
-    else writeBytes!(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p))));
+    const p = parts.length === 1 ? parts[0] : joined(parts);
     parts = [];
     size = 0;
+    if (last) out(p);
+    else through(p);
   };
-  const add = (part: string | Uint8Array) => {
-    parts.push(part);
-    size += part.length;
+  const add = (chunk: string | Uint8Array) => {
+    parts.push(chunk);
+    size += chunk.length;
     if (size >= limit) {
-      flush();
+      send(false);
       limit = CHUNK_BYTES;
     }
+  };
+  const flush = () => {
+    if (tail !== undefined) out(tail);
+    tail = undefined;
+    send(true);
   };
   const sink = (s: string) => add(s);
   if (writeBytes === undefined) return { sink, flush };
@@ -138,10 +204,20 @@ export function heldSink(
     bytes: (b) => {
       if (limit === HOLD_BYTES) add(Buffer.from(b));
       else {
-        flush();
-        writeBytes(b);
+        send(false);
+        through(b);
       }
     },
     flush,
   };
+}
+
+/** p[from, to): a string's slice, or a view of bytes. */
+function part(p: string | Uint8Array, from: number, to: number): string | Uint8Array {
+  return typeof p === 'string' ? p.slice(from, to) : p.subarray(from, to);
+}
+
+/** A copy of bytes (a string is immutable: itself). */
+function copy(p: string | Uint8Array): string | Uint8Array {
+  return typeof p === 'string' ? p : Buffer.from(p);
 }

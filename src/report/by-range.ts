@@ -19,7 +19,7 @@ import { describe } from './describe.js';
 import { humanPages, span } from './format.js';
 import type { EventEcho } from './reporter.js';
 import { SpanIndex } from './open-spans.js';
-import { ByteWriter, ExternalSorter, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
+import { ByteWriter, ExternalSorter, FAN_IN, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
 
 /** Columns of an open history in its SpanIndex slot. */
 const N = 0; // creation number: histories print in this order
@@ -75,9 +75,9 @@ export class RangeHistory {
   /** Processes seen (histories name their pid when there is more than one). */
   private readonly pids = new Set<number>();
 
-  /** `runBytes`: text held in memory before a sorted run spills (tests use tiny runs). */
-  constructor(newStore: () => TempStore = memoryStore, runBytes = RUN_BYTES) {
-    this.lines = new ExternalSorter(LINES, newStore, runBytes);
+  /** `runBytes`: text held in memory before a sorted run spills; `fanIn`: runs merged at once (tests use tiny ones). */
+  constructor(newStore: () => TempStore = memoryStore, runBytes = RUN_BYTES, fanIn = FAN_IN) {
+    this.lines = new ExternalSorter(LINES, newStore, runBytes, undefined, fanIn);
   }
 
   add(echo: EventEcho, res: EventResult): void {

@@ -34,7 +34,7 @@ import type { FinalState } from '../core/simulator.js';
 import { hexPage, humanPages, span } from './format.js';
 import type { EventEcho, Reporter, Sink } from './reporter.js';
 import { SpanIndex } from './open-spans.js';
-import { ByteWriter, ExternalSorter, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
+import { ByteWriter, ExternalSorter, FAN_IN, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
 
 /** A time in both bases: event index (s) and trace time in µs (n). */
 interface Ts {
@@ -103,6 +103,9 @@ export class PerfettoReporter implements Reporter {
     private readonly write: Sink,
     newStore: () => TempStore = memoryStore,
     runBytes = RUN_BYTES,
+    fanIn = FAN_IN,
+    /** Where the timeline goes as UTF-8 bytes, when the output takes them (ReportOptions.bytes). */
+    private readonly bytes?: (b: Uint8Array) => void,
   ) {
     const spec: SortSpec = {
       keys: E_KEYS,
@@ -119,7 +122,7 @@ export class PerfettoReporter implements Reporter {
             Math.max(b[j + E_DUR_S], 0) - Math.max(a[i + E_DUR_S], 0) ||
             a[i + E_BOUND] - b[j + E_BOUND],
     };
-    this.events = new ExternalSorter(spec, newStore, runBytes);
+    this.events = new ExternalSorter(spec, newStore, runBytes, undefined, fanIn);
   }
 
   begin(_p: Platform): void {}
@@ -363,7 +366,7 @@ export class PerfettoReporter implements Reporter {
     // Only the base in use: the other's records are dropped in the drain below.
     (this.anyTime ? this.faultsN : this.faultsS).finish();
     const time = this.anyTime ? 'trace t (us)' : 'event index';
-    const out = new ByteWriter(this.write);
+    const out = new ByteWriter(this.write, this.bytes);
     out.text(`{"displayTimeUnit":"ms","otherData":{"generator":"svmsim","time":"${time}"},"traceEvents":[${META}`);
     const anyTime = this.anyTime;
     const TS = anyTime ? E_TS_N : E_TS_S;

@@ -69,8 +69,8 @@ export interface TraceId {
 export interface ReportOptions {
   format: 'table' | 'json' | 'jsonl' | 'debugfs' | 'perfetto' | 'dmesg';
   /**
-   * json/jsonl: where the events go as UTF-8 bytes, when the output takes them (written, or copied,
-   * before the call returns: the buffer is reused); absent: through the sink as strings.
+   * json/jsonl/perfetto: where the events go as UTF-8 bytes, when the output takes them (written, or
+   * copied, before the call returns: the buffer is reused); absent: through the sink as strings.
    */
   bytes?: (chunk: Uint8Array) => void;
   /** json/jsonl: the trace's name and the sha256 of its bytes (null when not known, e.g. streamed stdin). */
@@ -102,7 +102,7 @@ export function createReporter(opts: ReportOptions, write: Sink): Reporter {
     case 'debugfs':
       return new DebugfsReporter(write, opts.gt ?? 0);
     case 'perfetto':
-      return new PerfettoReporter(write, opts.tempStore);
+      return new PerfettoReporter(write, opts.tempStore, undefined, undefined, opts.bytes);
     case 'dmesg':
       return new DmesgReporter(write, opts.dmesg ?? DEFAULT_DMESG);
     default:

@@ -15,7 +15,7 @@ import { RangeHistory } from '../../src/report/by-range.js';
 import { PerfettoReporter } from '../../src/report/perfetto.js';
 import { createReporter, finalJson, type EventEcho } from '../../src/report/reporter.js';
 import { eventJsonText } from '../../src/report/json-text.js';
-import { ExternalSorter, memoryStore } from '../../src/report/spill.js';
+import { ExternalSorter, FAN_IN, memoryStore, type TempStore } from '../../src/report/spill.js';
 import { eventArb, platformArb } from '../arbitraries.js';
 import { PlainPerfettoReporter, PlainRangeHistory, plainEventJson } from './plain-reporters.js';
 
@@ -81,35 +81,56 @@ describe('optimised output paths equal the plain ones (fast-check, every kernel 
 
   test('--by-range: indexed, spilled histories = plain scan of every open history', () => {
     fc.assert(
-      fc.property(traceArb, fc.constantFrom(64, 400, 1 << 20), ([p, events, times], runBytes) => {
-        const { steps } = replayAll(p, events, times);
-        const fast = new RangeHistory(memoryStore, runBytes);
-        const plain = new PlainRangeHistory();
-        for (const { echo, res } of steps) {
-          fast.add(echo, res);
-          plain.add(echo, res);
-        }
-        expect(fast.render()).toBe(plain.render());
-      }),
+      fc.property(
+        traceArb,
+        fc.constantFrom(64, 400, 1 << 20),
+        fc.constantFrom(2, 3, 512),
+        ([p, events, times], runBytes, fanIn) => {
+          const { steps } = replayAll(p, events, times);
+          const fast = new RangeHistory(memoryStore, runBytes, fanIn);
+          const plain = new PlainRangeHistory();
+          for (const { echo, res } of steps) {
+            fast.add(echo, res);
+            plain.add(echo, res);
+          }
+          expect(fast.render()).toBe(plain.render());
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   test('--format perfetto: streamed, spilled timeline = buffered and sorted at the end', () => {
     fc.assert(
-      fc.property(traceArb, fc.constantFrom(64, 400, 1 << 20), ([p, events, times], runBytes) => {
-        const { steps, final } = replayAll(p, events, times);
-        let fast = '';
-        let plain = '';
-        const a = new PerfettoReporter((s) => (fast += s), memoryStore, runBytes);
-        const b = new PlainPerfettoReporter((s) => (plain += s));
-        for (const r of [a, b]) {
-          r.begin(p);
-          for (const { echo, res } of steps) r.event(echo, res);
-          r.end(final);
-        }
-        expect(fast).toBe(plain);
-      }),
+      fc.property(
+        traceArb,
+        fc.constantFrom(64, 400, 1 << 20),
+        fc.constantFrom(2, 3, 512),
+        ([p, events, times], runBytes, fanIn) => {
+          const { steps, final } = replayAll(p, events, times);
+          let fast = '';
+          let plain = '';
+          // Tiny runs and fan-in: many runs, merged in groups over several levels.
+          const a = new PerfettoReporter((s) => (fast += s), memoryStore, runBytes, fanIn);
+          const b = new PlainPerfettoReporter((s) => (plain += s));
+          // To an output that takes bytes (the CLI's stdout and files): the same text, no strings.
+          const chunks: Buffer[] = [];
+          const c = new PerfettoReporter(
+            () => expect.unreachable('a string to a bytes output'),
+            memoryStore,
+            runBytes,
+            fanIn,
+            (bytes) => chunks.push(Buffer.from(bytes)),
+          );
+          for (const r of [a, b, c]) {
+            r.begin(p);
+            for (const { echo, res } of steps) r.event(echo, res);
+            r.end(final);
+          }
+          expect(fast).toBe(plain);
+          expect(Buffer.concat(chunks).toString('utf8')).toBe(plain);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -117,12 +138,13 @@ describe('optimised output paths equal the plain ones (fast-check, every kernel 
 
 describe('ExternalSorter (external merge sort)', () => {
   /** Push [key, extra, text] records and drain them back as the same triples. */
-  function sortAll(recs: [number, number, string][], runBytes: number, mergeBytes = 16 << 20) {
+  function sortAll(recs: [number, number, string][], runBytes: number, mergeBytes = 16 << 20, fanIn = FAN_IN) {
     const sorter = new ExternalSorter(
       { keys: 2, compare: (ka, ia, kb, ib) => ka[ia] - kb[ib] },
       memoryStore,
       runBytes,
       mergeBytes, // tiny read buffers: records (and multibyte characters) across reads
+      fanIn, // tiny fan-in: runs merged in groups first, over several levels
     );
     for (const [key, extra, text] of recs) {
       sorter.next[0] = key;
@@ -153,12 +175,49 @@ describe('ExternalSorter (external merge sort)', () => {
         ),
         fc.integer({ min: 1, max: 500 }),
         fc.constantFrom(1, 7, 100, 16 << 20),
-        (recs, runBytes, mergeBytes) => {
-          expect(sortAll(recs, runBytes, mergeBytes)).toEqual([...recs].sort((a, b) => a[0] - b[0]));
+        fc.constantFrom(2, 3, 5, FAN_IN),
+        (recs, runBytes, mergeBytes, fanIn) => {
+          expect(sortAll(recs, runBytes, mergeBytes, fanIn)).toEqual([...recs].sort((a, b) => a[0] - b[0]));
         },
       ),
       { numRuns: RUNS },
     );
+  });
+
+  test('group merges: with more runs than the fan-in, each level leaves at most FAN_IN runs; every store is released', () => {
+    // 40 runs of one record each, fan-in 4 (more than 4² runs): level 1 merges all 40 in 10 groups
+    // of 4; level 2 merges 2 groups of 4 (10 - 2 × 3 = 4 runs left); then the final merge of 4.
+    const stores: { bytes: number; disposed: boolean }[] = [];
+    const counting = (): TempStore => {
+      const m = memoryStore();
+      const s = { bytes: 0, disposed: false };
+      stores.push(s);
+      return {
+        ...m,
+        append: (b) => {
+          s.bytes += b.length;
+          m.append(b);
+        },
+        dispose: () => {
+          s.disposed = true;
+          m.dispose();
+        },
+      };
+    };
+    const sorter = new ExternalSorter({ keys: 1, compare: (ka, ia, kb, ib) => ka[ia] - kb[ib] }, counting, 1, 4096, 4);
+    for (let i = 0; i < 40; i++) {
+      sorter.next[0] = (i * 17) % 40;
+      sorter.push(`r${i}`);
+    }
+    const out: number[] = [];
+    sorter.drain((k, at) => out.push(k[at]));
+    expect(out).toEqual([...Array(40).keys()]);
+    expect(stores.length).toBe(3); // the spill, one store per level
+    expect(stores.every((s) => s.disposed)).toBe(true);
+    // Level 1 rewrote every record, level 2 the 32 of its first 8 runs (as spilled: same bytes per record).
+    expect(stores[1].bytes).toBe(stores[0].bytes);
+    expect(stores[2].bytes).toBeGreaterThan(stores[0].bytes * 0.7);
+    expect(stores[2].bytes).toBeLessThan(stores[0].bytes * 0.9);
   });
 
   test('a record larger than the write and read buffers survives a spill', () => {
