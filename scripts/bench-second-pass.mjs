@@ -36,6 +36,7 @@
 // speed of the day: about 1-3 min CPU each at 9ee19e8's speed). For a quick pass:
 //   SVMSIM_BENCH_ONLY=second-pass SVMSIM_BENCH_FORMAT_SIZES=2000000 SVMSIM_BENCH_FLOOR_SIZES=1000000 npm run bench
 import { build } from 'esbuild';
+import { cfaultSource } from './cfault.mjs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -228,12 +229,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
   if (PARTS.includes('floor')) {
     const sizes = list('SVMSIM_BENCH_FLOOR_SIZES', '1000000,10000000').map(Number);
     const patterns = list('SVMSIM_BENCH_FLOOR_PATTERNS', FAULT_HEAVY.join(','));
-    const cSource = [
-      env.SVMSIM_CFAULT,
-      '../shared/perf-floor/cfault.c',
-      '../../shared/perf-floor/cfault.c',
-      '/work/shared/perf-floor/cfault.c',
-    ].find((p) => p && existsSync(p));
+    const cSource = cfaultSource(['/work/shared/perf-floor/cfault.c']);
     const gcc = spawnSync('gcc', ['--version'], { stdio: 'ignore' }).status === 0;
     out.push('## Fault path against the C floor (model CPU only)', '');
     let cfault;

@@ -14,21 +14,16 @@
  * floor's own algorithm) right after C in each repeat, prints its column and the JS/C and svmsim/JS
  * ratios, and fails when its counters differ from cfault's.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { compileCfault, counters, takeOption } from './cfault.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  if (i < 0) return def;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name, def) => takeOption(args, name, def);
 const events = Number(opt('-n', '1000000'));
 const repeat = Number(opt('-r', '3'));
 const dir = opt('--dir', '/tmp/p');
@@ -36,8 +31,6 @@ const jsAt = args.indexOf('--js');
 const withJs = jsAt >= 0;
 if (withJs) args.splice(jsAt, 1);
 const jsfault = fileURLToPath(new URL('../bench/js-floor/jsfault.mjs', import.meta.url));
-/** cfault's / jsfault's JSON line without its timings: the counters, which must be identical. */
-const counters = (r) => JSON.stringify({ ...r, model_wall_s: 0, model_cpu_s: 0, ns_per_event: 0, ns_per_fault: 0 });
 const patterns = args.length > 0 ? args : ['sparse', 'pingpong', 'oversub', 'atomic', 'churn'];
 
 mkdirSync(dir, { recursive: true });
@@ -59,12 +52,8 @@ await build({
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
 
-// ../shared/perf-floor/cfault.c next to the clone (or next to a parent of it: worktrees), or SVMSIM_CFAULT.
-const cSource = [process.env.SVMSIM_CFAULT, '../shared/perf-floor/cfault.c', '../../shared/perf-floor/cfault.c'].find(
-  (p) => p !== undefined && existsSync(p),
-);
-const cfault = join(work, 'cfault');
-const hasCc = cSource !== undefined && spawnSync('gcc', ['-O2', '-o', cfault, cSource]).status === 0;
+const cfault = compileCfault(work);
+const hasCc = cfault !== undefined;
 if (!hasCc)
   process.stderr.write('floor: no C compiler (gcc) or no ../shared/perf-floor/cfault.c: svmsim figures only\n');
 

@@ -10,36 +10,27 @@
  * A variant `file:PATH` runs another copy of the port (e.g. an older revision) with no JSF_VARIANT.
  * Needs gcc and ../shared/perf-floor/cfault.c (or SVMSIM_CFAULT), like scripts/floor.mjs.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileCfault, counters, takeOption } from '../../scripts/cfault.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  if (i < 0) return def;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name, def) => takeOption(args, name, def);
 const repeat = Number(opt('-r', '3'));
 const dir = opt('--dir', '/tmp/p');
 const variants = opt('--variants', 'base,map,bo,ptpool,smi').split(',');
 const patterns = args.length > 0 ? args : ['sparse', 'pingpong', 'oversub', 'atomic', 'churn'];
 const jsfault = fileURLToPath(new URL('jsfault.mjs', import.meta.url));
 
-const cSource = [process.env.SVMSIM_CFAULT, '../shared/perf-floor/cfault.c', '../../shared/perf-floor/cfault.c'].find(
-  (p) => p !== undefined && existsSync(p),
-);
 const work = mkdtempSync(join(tmpdir(), 'jsf-variants-'));
-const cfault = join(work, 'cfault');
-if (cSource === undefined || spawnSync('gcc', ['-O2', '-o', cfault, cSource]).status !== 0) {
+const cfault = compileCfault(work);
+if (cfault === undefined) {
   process.stderr.write('variants: needs gcc and ../shared/perf-floor/cfault.c (or SVMSIM_CFAULT)\n');
   process.exit(2);
 }
-const counters = (r) => JSON.stringify({ ...r, model_wall_s: 0, model_cpu_s: 0, ns_per_event: 0, ns_per_fault: 0 });
 
 const rows = [];
 for (const pat of patterns) {
