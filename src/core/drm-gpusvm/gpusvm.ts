@@ -34,7 +34,7 @@ export interface GpusvmOps<R extends SvmRange = SvmRange> {
    * Allocate a range: the driver embeds struct drm_gpusvm_range in its own (xe_svm_range) and
    * returns it; drm-gpusvm initialises the generic part. Mirrors drm_gpusvm_ops.range_alloc.
    */
-  rangeAlloc(start: number, npages: number, notifier: GpusvmNotifier<R>, migrateDevmem: boolean, createdSeq: number): R;
+  rangeAlloc(start: number, npages: number, migrateDevmem: boolean, createdSeq: number): R;
   /** Free a range after drm_gpusvm_range_remove(). Mirrors drm_gpusvm_ops.range_free. */
   rangeFree?(range: R): void;
   /** Called under the notifier lock for every MMU-notifier callback on a linked notifier. Mirrors drm_gpusvm_ops.invalidate. */
@@ -69,11 +69,13 @@ const NOT_MIGRATABLE: readonly NotMigratableCause[] = ['shmem', 'file', 'hugetlb
  * as a subclass with its own fields (Xe: XeSvmRange); a few flag bits are kept for those.
  *
  * Kept compact because recordings hold millions of them: every flag and the chunk order share
- * one small-integer word. The start is a plain field (page numbers reach 2^36, so V8 keeps it as
- * a heap number): reading it is a load, never a decode that allocates, and the end is
- * `start + npages`. The fields read like the kernel's through accessors. The lookups compare
- * `start + npages` themselves: `end` returns a new heap number from every call site that V8 does
- * not inline, and a field for it would cost 20 bytes a range.
+ * one small-integer word. The start and the end are plain fields: page numbers reach 2^36, so V8
+ * keeps each as a heap number made once, when the range is; reading one is a load, and passing it
+ * on to a call passes that heap number (a getter computing `start + npages` boxed a new one on
+ * every call site that V8 did not inline: 16 bytes per fault on the fault path). The flags read
+ * like the kernel's through accessors. The range's notifier (drm_gpusvm_range.notifier) is not a
+ * field: it is the linked notifier of the block holding `start` (Gpusvm.notifierFind()), the one
+ * the range was inserted into, linked as long as the range is.
  */
 export class SvmRange {
   /** Flags, not-migratable cause, log2(npages). */
@@ -82,26 +84,23 @@ export class SvmRange {
   devmemBo = 0;
   /** drm_gpusvm_range.notifier_seq: the notifier's seq at the last successful get_pages; -1 = LONG_MAX (never). */
   notifierSeq = -1;
+  /** One past the last page (drm_gpusvm_range.itree.last + 1 >> PAGE_SHIFT). */
+  readonly end: number;
 
   constructor(
     /** First page (drm_gpusvm_range.itree.start >> PAGE_SHIFT). */
     readonly start: number,
     npages: number,
-    readonly notifier: GpusvmNotifier<SvmRange>,
     migrateDevmem: boolean,
     /** Event index that created the range. */
     readonly createdSeq: number,
   ) {
     this.f = (migrateDevmem ? MIGRATE_DEVMEM : 0) | (Math.log2(npages) << ORDER_SHIFT);
+    this.end = start + npages;
   }
 
   get npages(): number {
     return 1 << ((this.f >>> ORDER_SHIFT) & 31);
-  }
-
-  /** One past the last page. */
-  get end(): number {
-    return this.start + (1 << ((this.f >>> ORDER_SHIFT) & 31));
   }
 
   private flag(bit: number, on: boolean): void {
@@ -176,7 +175,7 @@ function listLowerBound(list: readonly SvmRange[], page: number): number {
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (list[mid].start + list[mid].npages <= page) lo = mid + 1;
+    if (list[mid].end <= page) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -308,7 +307,7 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     if (n > 8) {
       j = listLowerBound(list, start);
       if (j === n) return undefined;
-    } else while (j < n && list[j].start + list[j].npages <= start) j++;
+    } else while (j < n && list[j].end <= start) j++;
     if (j === n) return undefined;
     const r = list[j];
     return r.start < end ? r : undefined;
@@ -416,16 +415,20 @@ export class Gpusvm<R extends SvmRange = SvmRange> {
   /** The range that served the last GPU access (a lookup cache; see gpuAccessHits()). */
   lastHit: R | undefined;
   /**
-   * lastHit's [start, end), kept as plain numbers: a range's bounds are packed (see SvmRange) and
-   * decoding them on every GPU hit allocates a heap number per access above 2^31 pages.
+   * lastHit's [start, end), -1 without one: the range's own fields (heap numbers made with the
+   * range), not copies: storing a page number above 2^31 into an object field allocates one.
    */
-  lastHitStart = -1;
-  lastHitEnd = -1;
+  get lastHitStart(): number {
+    const h = this.lastHit;
+    return h === undefined ? -1 : h.start;
+  }
+  get lastHitEnd(): number {
+    const h = this.lastHit;
+    return h === undefined ? -1 : h.end;
+  }
   /** Make `r` the GPU lookup cache's entry (a range's bounds never change once it exists). */
   setLastHit(r: R): void {
     this.lastHit = r;
-    this.lastHitStart = r.start;
-    this.lastHitEnd = r.end;
   }
 
   /** The notifier found last (a lookup cache; linked notifiers only). */

@@ -143,7 +143,8 @@ export function rangeFindOrInsert(
   if (vma === undefined) return { ok: false, errno: 'ENOENT', reason: 'no_cpu_vma' };
   if (!ctx.readOnly && vma.prot !== 'rw') return { ok: false, errno: 'EPERM', reason: 'cpu_vma_readonly' };
 
-  const existing = notifier.rangeFind(page, page + 1);
+  // rangeFind(page, page + 1) as a lookup of one page: `page + 1` would box a heap number.
+  const existing = notifier.rangeAt(page);
   if (existing !== undefined) {
     FOUND.range = existing;
     return FOUND;
@@ -165,7 +166,7 @@ export function rangeFindOrInsert(
   if (chunk === 0) return { ok: false, errno: 'EINVAL', reason: 'no_chunk' };
 
   const start = Math.floor(page / chunk) * chunk;
-  const range = gpusvm.ops.rangeAlloc(start, chunk, notifier, migrateDevmem, seq);
+  const range = gpusvm.ops.rangeAlloc(start, chunk, migrateDevmem, seq);
   range.notMigratable = notMigratable;
   notifier.insert(range);
   if (fresh) {
@@ -180,7 +181,7 @@ export function rangeFindOrInsert(
  */
 export function rangeRemove(sim: SimContext, range: Range): void {
   rangeUnmapPages(range);
-  const n = range.notifier as GpusvmNotifier<Range>;
+  const n = sim.gpusvm.notifierFind(range.start) as GpusvmNotifier<Range>;
   n.remove(range);
   sim.gpusvm.ops.rangeFree?.(range); // drm_gpusvm_range_put(): the last reference
   if (n.size === 0) {
