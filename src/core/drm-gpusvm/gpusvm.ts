@@ -169,6 +169,10 @@ const DIRECT_SLOTS = 4096;
 const DIRECT_POOL: unknown[][] = [];
 const DIRECT_POOL_MAX = 16;
 
+/** Empty slot lists, for reuse (a slot's list goes with its last range: munmap churn). */
+const LIST_POOL: unknown[][] = [];
+const LIST_POOL_MAX = 64;
+
 /** Index of the first range of a start-sorted list whose end is above `page`. */
 function listLowerBound(list: readonly SvmRange[], page: number): number {
   let lo = 0;
@@ -214,14 +218,29 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
   private readonly directSlots: number;
 
   constructor(
-    readonly index: number,
-    readonly start: number,
-    readonly end: number,
+    /** Block index (start / notifier size); index, start and end change only in reuse(). */
+    public index: number,
+    /** First page (mmu_interval_notifier.interval_tree.start >> PAGE_SHIFT). */
+    public start: number,
+    /** One past the last page. */
+    public end: number,
     /** Slot size in pages: a power of two that every chunk size divides. */
     private readonly slotPages: number,
   ) {
     const slots = (end - start) / slotPages;
     this.directSlots = slots <= DIRECT_SLOTS ? slots : 0;
+  }
+
+  /**
+   * Make an unlinked, empty notifier of a pool the notifier of another block of the same size
+   * (Gpusvm.notifierAlloc()): its slot arrays are kept, empty.
+   */
+  reuse(index: number, start: number, end: number): this {
+    this.index = index;
+    this.start = start;
+    this.end = end;
+    this.invalidateSeq = 0;
+    return this;
   }
 
   /**
@@ -379,7 +398,8 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
       return;
     }
     insertAt(this.keys, i, slot);
-    const list = [r];
+    const list = (LIST_POOL.pop() as R[] | undefined) ?? [];
+    list.push(r);
     insertAt(this.lists, i, list);
     this.nslots++;
     const direct = this.direct ?? this.makeIndex();
@@ -403,8 +423,13 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     removeAt(this.lists, i);
     if (this.direct !== null) this.direct[slot] = undefined;
     this.nslots--;
+    list.pop();
+    if (LIST_POOL.length < LIST_POOL_MAX) LIST_POOL.push(list);
   }
 }
+
+/** Most removed notifiers a Gpusvm keeps for reuse. */
+const NOTIFIER_POOL_MAX = 16;
 
 /** Scratch result of GpusvmNotifier.seek(). */
 const SEEK = { slot: 0, pos: 0 };
@@ -433,6 +458,12 @@ export class Gpusvm<R extends SvmRange = SvmRange> {
 
   /** The notifier found last (a lookup cache; linked notifiers only). */
   private lastNotifier: GpusvmNotifier<R> | undefined;
+  /**
+   * Removed notifiers, empty, for notifierAlloc() to reuse (a notifier comes and goes with its
+   * last range on munmap churn: the object and its slot arrays are kept instead of made again).
+   * Nothing keeps a removed notifier: ranges name theirs by address (see SvmRange).
+   */
+  private readonly pool: GpusvmNotifier<R>[] = [];
   /**
    * mm->notifier_subscriptions->invalidate_seq: starts at 2, odd while an invalidation that hits an
    * interval notifier runs, +1 when it ends (mn_itree_inv_start_range / mn_itree_inv_end). Only the
@@ -468,7 +499,10 @@ export class Gpusvm<R extends SvmRange = SvmRange> {
   /** A fresh notifier for the aligned block containing `page`, not yet linked. Mirrors drm_gpusvm_notifier_alloc(). */
   notifierAlloc(page: number): GpusvmNotifier<R> {
     const index = Math.floor(page / this.notifierPages);
-    return new GpusvmNotifier<R>(index, index * this.notifierPages, (index + 1) * this.notifierPages, this.slotPages);
+    const start = index * this.notifierPages;
+    const end = start + this.notifierPages;
+    const n = this.pool.pop();
+    return n !== undefined ? n.reuse(index, start, end) : new GpusvmNotifier<R>(index, start, end, this.slotPages);
   }
 
   /** Link a notifier into the gpusvm. Mirrors drm_gpusvm_notifier_insert(). */
@@ -483,6 +517,7 @@ export class Gpusvm<R extends SvmRange = SvmRange> {
     this.notifiers.delete(n.index);
     n.releaseIndex();
     if (this.lastNotifier === n) this.lastNotifier = undefined;
+    if (n.size === 0 && this.pool.length < NOTIFIER_POOL_MAX) this.pool.push(n);
   }
 
   /** Linked notifiers overlapping [start, end), in address order. */

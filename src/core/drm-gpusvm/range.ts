@@ -52,10 +52,12 @@ export type FindOrInsertResult =
   | { ok: false; errno: Errno; reason: Extract<Decision, { code: 'range_error' }>['reason'] };
 
 /**
- * rangeFindOrInsert()'s result for a range that exists (every fault after the first on a range):
- * one object refilled per call, read by the caller before it calls again (no allocation per fault).
+ * rangeFindOrInsert()'s results for a range that exists (every fault after the first on a range)
+ * and for a range it made: one object each, refilled per call, read by the caller before it calls
+ * again (no allocation per fault).
  */
 const FOUND: Found = { ok: true, range: undefined as unknown as Range, created: false, rejected: NONE_REJECTED };
+const CREATED: Found = { ok: true, range: undefined as unknown as Range, created: true, rejected: NONE_REJECTED };
 
 /** checkPages()'s scratch summary. */
 const SUM = pteSummary();
@@ -122,8 +124,8 @@ export function rangeChunkSize(
 }
 
 /**
- * Find the range containing `page` or create one. The result of a found range is shared: valid
- * until the next call. Mirrors drm_gpusvm_range_find_or_insert().
+ * Find the range containing `page` or create one. A successful result is shared: valid until the
+ * next call. Mirrors drm_gpusvm_range_find_or_insert().
  */
 export function rangeFindOrInsert(
   sim: SimContext,
@@ -173,7 +175,9 @@ export function rangeFindOrInsert(
     gpusvm.notifierInsert(notifier);
     if (sim.recording) emit(sim, { code: 'notifier_create', notifier: notifier.ref() });
   }
-  return { ok: true, range, created: true, rejected: rejected ?? NONE_REJECTED };
+  CREATED.range = range;
+  CREATED.rejected = rejected ?? NONE_REJECTED;
+  return CREATED;
 }
 
 /**
