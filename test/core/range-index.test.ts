@@ -29,14 +29,13 @@ const OPS = { rangeAlloc: xeSvmRangeAlloc, invalidate: () => {} };
 function notifierWith(spans: [number, number][]): GpusvmNotifier<SvmRange> {
   const g = new Gpusvm(NOTIFIER, 2 ** 36, [512, 16, 1], OPS);
   const n = g.notifierAlloc(BASE);
-  for (const [s, np] of spans) n.insert(new SvmRange(BASE + s, np, n, true, 0));
+  for (const [s, np] of spans) n.insert(new SvmRange(BASE + s, np, true, 0));
   return n;
 }
 
 describe('drm_gpusvm range index', () => {
   test('xe_svm_range_alloc: the range keeps start, size, generic and Xe flags exactly (page numbers above 2^31)', () => {
-    const n = notifierWith([]);
-    const r = new SvmRange(BASE + 512 * 3 + 16 * 5, 16, n, false, 42);
+    const r = new SvmRange(BASE + 512 * 3 + 16 * 5, 16, false, 42);
     expect([r.start, r.end, r.npages, r.createdSeq]).toEqual([BASE + 1616, BASE + 1632, 16, 42]);
     expect([r.migrateDevmem, r.unmapped, r.tilePresent, r.valid, r.notMigratable]).toEqual([
       false,
@@ -56,7 +55,7 @@ describe('drm_gpusvm range index', () => {
     r.tilePresent = false;
     expect([r.notMigratable, r.tilePresent, r.tileInvalidated, r.skipMigrate]).toEqual([undefined, false, true, true]);
     // A 2M range at the top of a 57-bit VA (page 2^45 - 512).
-    const top = new SvmRange(2 ** 45 - 512, 512, n, true, 0);
+    const top = new SvmRange(2 ** 45 - 512, 512, true, 0);
     expect([top.start, top.end]).toEqual([2 ** 45 - 512, 2 ** 45]);
   });
 
@@ -108,8 +107,8 @@ describe('drm_gpusvm range index', () => {
     const g = new Gpusvm(256, 2 ** 36, [512, 16, 1], OPS);
     const n = g.notifierAlloc(BASE + 256);
     expect([n.start, n.end]).toEqual([BASE + 256, BASE + 512]);
-    n.insert(new SvmRange(BASE + 496, 16, n, true, 0));
-    n.insert(new SvmRange(BASE + 256, 1, n, true, 0));
+    n.insert(new SvmRange(BASE + 496, 16, true, 0));
+    n.insert(new SvmRange(BASE + 256, 1, true, 0));
     expect(n.rangeFind(BASE + 257, BASE + 497)?.start).toBe(BASE + 496);
     expect(n.rangeAt(BASE + 511)?.start).toBe(BASE + 496);
   });
@@ -134,7 +133,7 @@ describe('drm_gpusvm_range_find: the by-slot-number index against a scan of ever
             const start = BASE + slot * 512 + Math.floor(off / c) * c;
             const hit = live.find((r) => r.start < start + c && start < r.end);
             if (add && hit === undefined) {
-              const r = new SvmRange(start, c, n, true, 0);
+              const r = new SvmRange(start, c, true, 0);
               n.insert(r);
               live.push(r);
             } else if (!add && hit !== undefined) {

@@ -34,7 +34,7 @@ export interface GpusvmOps<R extends SvmRange = SvmRange> {
    * Allocate a range: the driver embeds struct drm_gpusvm_range in its own (xe_svm_range) and
    * returns it; drm-gpusvm initialises the generic part. Mirrors drm_gpusvm_ops.range_alloc.
    */
-  rangeAlloc(start: number, npages: number, notifier: GpusvmNotifier<R>, migrateDevmem: boolean, createdSeq: number): R;
+  rangeAlloc(start: number, npages: number, migrateDevmem: boolean, createdSeq: number): R;
   /** Free a range after drm_gpusvm_range_remove(). Mirrors drm_gpusvm_ops.range_free. */
   rangeFree?(range: R): void;
   /** Called under the notifier lock for every MMU-notifier callback on a linked notifier. Mirrors drm_gpusvm_ops.invalidate. */
@@ -69,11 +69,13 @@ const NOT_MIGRATABLE: readonly NotMigratableCause[] = ['shmem', 'file', 'hugetlb
  * as a subclass with its own fields (Xe: XeSvmRange); a few flag bits are kept for those.
  *
  * Kept compact because recordings hold millions of them: every flag and the chunk order share
- * one small-integer word. The start is a plain field (page numbers reach 2^36, so V8 keeps it as
- * a heap number): reading it is a load, never a decode that allocates, and the end is
- * `start + npages`. The fields read like the kernel's through accessors. The lookups compare
- * `start + npages` themselves: `end` returns a new heap number from every call site that V8 does
- * not inline, and a field for it would cost 20 bytes a range.
+ * one small-integer word. The start and the end are plain fields: page numbers reach 2^36, so V8
+ * keeps each as a heap number made once, when the range is; reading one is a load, and passing it
+ * on to a call passes that heap number (a getter computing `start + npages` boxed a new one on
+ * every call site that V8 did not inline: 16 bytes per fault on the fault path). The flags read
+ * like the kernel's through accessors. The range's notifier (drm_gpusvm_range.notifier) is not a
+ * field: it is the linked notifier of the block holding `start` (Gpusvm.notifierFind()), the one
+ * the range was inserted into, linked as long as the range is.
  */
 export class SvmRange {
   /** Flags, not-migratable cause, log2(npages). */
@@ -82,26 +84,23 @@ export class SvmRange {
   devmemBo = 0;
   /** drm_gpusvm_range.notifier_seq: the notifier's seq at the last successful get_pages; -1 = LONG_MAX (never). */
   notifierSeq = -1;
+  /** One past the last page (drm_gpusvm_range.itree.last + 1 >> PAGE_SHIFT). */
+  readonly end: number;
 
   constructor(
     /** First page (drm_gpusvm_range.itree.start >> PAGE_SHIFT). */
     readonly start: number,
     npages: number,
-    readonly notifier: GpusvmNotifier<SvmRange>,
     migrateDevmem: boolean,
     /** Event index that created the range. */
     readonly createdSeq: number,
   ) {
     this.f = (migrateDevmem ? MIGRATE_DEVMEM : 0) | (Math.log2(npages) << ORDER_SHIFT);
+    this.end = start + npages;
   }
 
   get npages(): number {
     return 1 << ((this.f >>> ORDER_SHIFT) & 31);
-  }
-
-  /** One past the last page. */
-  get end(): number {
-    return this.start + (1 << ((this.f >>> ORDER_SHIFT) & 31));
   }
 
   private flag(bit: number, on: boolean): void {
@@ -170,13 +169,17 @@ const DIRECT_SLOTS = 4096;
 const DIRECT_POOL: unknown[][] = [];
 const DIRECT_POOL_MAX = 16;
 
+/** Empty slot lists, for reuse (a slot's list goes with its last range: munmap churn). */
+const LIST_POOL: unknown[][] = [];
+const LIST_POOL_MAX = 64;
+
 /** Index of the first range of a start-sorted list whose end is above `page`. */
 function listLowerBound(list: readonly SvmRange[], page: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (list[mid].start + list[mid].npages <= page) lo = mid + 1;
+    if (list[mid].end <= page) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -215,14 +218,29 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
   private readonly directSlots: number;
 
   constructor(
-    readonly index: number,
-    readonly start: number,
-    readonly end: number,
+    /** Block index (start / notifier size); index, start and end change only in reuse(). */
+    public index: number,
+    /** First page (mmu_interval_notifier.interval_tree.start >> PAGE_SHIFT). */
+    public start: number,
+    /** One past the last page. */
+    public end: number,
     /** Slot size in pages: a power of two that every chunk size divides. */
     private readonly slotPages: number,
   ) {
     const slots = (end - start) / slotPages;
     this.directSlots = slots <= DIRECT_SLOTS ? slots : 0;
+  }
+
+  /**
+   * Make an unlinked, empty notifier of a pool the notifier of another block of the same size
+   * (Gpusvm.notifierAlloc()): its slot arrays are kept, empty.
+   */
+  reuse(index: number, start: number, end: number): this {
+    this.index = index;
+    this.start = start;
+    this.end = end;
+    this.invalidateSeq = 0;
+    return this;
   }
 
   /**
@@ -308,7 +326,7 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     if (n > 8) {
       j = listLowerBound(list, start);
       if (j === n) return undefined;
-    } else while (j < n && list[j].start + list[j].npages <= start) j++;
+    } else while (j < n && list[j].end <= start) j++;
     if (j === n) return undefined;
     const r = list[j];
     return r.start < end ? r : undefined;
@@ -380,7 +398,8 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
       return;
     }
     insertAt(this.keys, i, slot);
-    const list = [r];
+    const list = (LIST_POOL.pop() as R[] | undefined) ?? [];
+    list.push(r);
     insertAt(this.lists, i, list);
     this.nslots++;
     const direct = this.direct ?? this.makeIndex();
@@ -404,8 +423,13 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     removeAt(this.lists, i);
     if (this.direct !== null) this.direct[slot] = undefined;
     this.nslots--;
+    list.pop();
+    if (LIST_POOL.length < LIST_POOL_MAX) LIST_POOL.push(list);
   }
 }
+
+/** Most removed notifiers a Gpusvm keeps for reuse. */
+const NOTIFIER_POOL_MAX = 16;
 
 /** Scratch result of GpusvmNotifier.seek(). */
 const SEEK = { slot: 0, pos: 0 };
@@ -416,20 +440,30 @@ export class Gpusvm<R extends SvmRange = SvmRange> {
   /** The range that served the last GPU access (a lookup cache; see gpuAccessHits()). */
   lastHit: R | undefined;
   /**
-   * lastHit's [start, end), kept as plain numbers: a range's bounds are packed (see SvmRange) and
-   * decoding them on every GPU hit allocates a heap number per access above 2^31 pages.
+   * lastHit's [start, end), -1 without one: the range's own fields (heap numbers made with the
+   * range), not copies: storing a page number above 2^31 into an object field allocates one.
    */
-  lastHitStart = -1;
-  lastHitEnd = -1;
+  get lastHitStart(): number {
+    const h = this.lastHit;
+    return h === undefined ? -1 : h.start;
+  }
+  get lastHitEnd(): number {
+    const h = this.lastHit;
+    return h === undefined ? -1 : h.end;
+  }
   /** Make `r` the GPU lookup cache's entry (a range's bounds never change once it exists). */
   setLastHit(r: R): void {
     this.lastHit = r;
-    this.lastHitStart = r.start;
-    this.lastHitEnd = r.end;
   }
 
   /** The notifier found last (a lookup cache; linked notifiers only). */
   private lastNotifier: GpusvmNotifier<R> | undefined;
+  /**
+   * Removed notifiers, empty, for notifierAlloc() to reuse (a notifier comes and goes with its
+   * last range on munmap churn: the object and its slot arrays are kept instead of made again).
+   * Nothing keeps a removed notifier: ranges name theirs by address (see SvmRange).
+   */
+  private readonly pool: GpusvmNotifier<R>[] = [];
   /**
    * mm->notifier_subscriptions->invalidate_seq: starts at 2, odd while an invalidation that hits an
    * interval notifier runs, +1 when it ends (mn_itree_inv_start_range / mn_itree_inv_end). Only the
@@ -465,7 +499,10 @@ export class Gpusvm<R extends SvmRange = SvmRange> {
   /** A fresh notifier for the aligned block containing `page`, not yet linked. Mirrors drm_gpusvm_notifier_alloc(). */
   notifierAlloc(page: number): GpusvmNotifier<R> {
     const index = Math.floor(page / this.notifierPages);
-    return new GpusvmNotifier<R>(index, index * this.notifierPages, (index + 1) * this.notifierPages, this.slotPages);
+    const start = index * this.notifierPages;
+    const end = start + this.notifierPages;
+    const n = this.pool.pop();
+    return n !== undefined ? n.reuse(index, start, end) : new GpusvmNotifier<R>(index, start, end, this.slotPages);
   }
 
   /** Link a notifier into the gpusvm. Mirrors drm_gpusvm_notifier_insert(). */
@@ -480,6 +517,7 @@ export class Gpusvm<R extends SvmRange = SvmRange> {
     this.notifiers.delete(n.index);
     n.releaseIndex();
     if (this.lastNotifier === n) this.lastNotifier = undefined;
+    if (n.size === 0 && this.pool.length < NOTIFIER_POOL_MAX) this.pool.push(n);
   }
 
   /** Linked notifiers overlapping [start, end), in address order. */

@@ -89,11 +89,19 @@ const MAPPED_VRAM: GetPagesResult = Object.freeze({ ok: true, location: 'vram', 
 const MAPPED_SMEM: GetPagesResult = Object.freeze({ ok: true, location: 'smem', faultedIn: 0, fast: false });
 
 /**
+ * The sequence number of the range's notifier (linked while the range is), read under the
+ * notifier lock when get_pages succeeds. Mirrors mmu_interval_read_begin().
+ */
+function notifierSeq(sim: SimContext, range: SvmRange): number {
+  return sim.gpusvm.notifierFind(range.start)?.invalidateSeq ?? -1;
+}
+
+/**
  * Fault in and DMA-map the pages of a range. Mirrors drm_gpusvm_range_get_pages().
  */
 export function rangeGetPages(sim: SimContext, range: SvmRange, ctx: PagesCtx): GetPagesResult {
   if (range.hasDevmemPages || range.hasDmaMapping) {
-    range.notifierSeq = range.notifier.invalidateSeq;
+    range.notifierSeq = notifierSeq(sim, range);
     return range.hasDevmemPages ? FAST_VRAM : FAST_SMEM;
   }
   const faultedIn = hmmRangeFault(sim, range.start, range.end, !ctx.readOnly, ctx.ownerNull === true);
@@ -110,13 +118,13 @@ export function rangeGetPages(sim: SimContext, range: SvmRange, ctx: PagesCtx): 
     range.hasDmaMapping = true;
     range.hasDevmemPages = true;
     range.devmemBo = pteBo(first);
-    range.notifierSeq = range.notifier.invalidateSeq;
+    range.notifierSeq = notifierSeq(sim, range);
     return faultedIn === 0 ? MAPPED_VRAM : { ok: true, location: 'vram', faultedIn, fast: false };
   }
   if (ctx.devmemOnly) return { ok: false, errno: 'EFAULT', cause: 'smem_devmem_only', faultedIn };
   if (sum.device > 0) return { ok: false, errno: 'EOPNOTSUPP', cause: 'mixed_placement', faultedIn };
   range.hasDmaMapping = true;
-  range.notifierSeq = range.notifier.invalidateSeq;
+  range.notifierSeq = notifierSeq(sim, range);
   return faultedIn === 0 ? MAPPED_SMEM : { ok: true, location: 'smem', faultedIn, fast: false };
 }
 

@@ -52,10 +52,12 @@ export type FindOrInsertResult =
   | { ok: false; errno: Errno; reason: Extract<Decision, { code: 'range_error' }>['reason'] };
 
 /**
- * rangeFindOrInsert()'s result for a range that exists (every fault after the first on a range):
- * one object refilled per call, read by the caller before it calls again (no allocation per fault).
+ * rangeFindOrInsert()'s results for a range that exists (every fault after the first on a range)
+ * and for a range it made: one object each, refilled per call, read by the caller before it calls
+ * again (no allocation per fault).
  */
 const FOUND: Found = { ok: true, range: undefined as unknown as Range, created: false, rejected: NONE_REJECTED };
+const CREATED: Found = { ok: true, range: undefined as unknown as Range, created: true, rejected: NONE_REJECTED };
 
 /** checkPages()'s scratch summary. */
 const SUM = pteSummary();
@@ -122,8 +124,8 @@ export function rangeChunkSize(
 }
 
 /**
- * Find the range containing `page` or create one. The result of a found range is shared: valid
- * until the next call. Mirrors drm_gpusvm_range_find_or_insert().
+ * Find the range containing `page` or create one. A successful result is shared: valid until the
+ * next call. Mirrors drm_gpusvm_range_find_or_insert().
  */
 export function rangeFindOrInsert(
   sim: SimContext,
@@ -143,7 +145,8 @@ export function rangeFindOrInsert(
   if (vma === undefined) return { ok: false, errno: 'ENOENT', reason: 'no_cpu_vma' };
   if (!ctx.readOnly && vma.prot !== 'rw') return { ok: false, errno: 'EPERM', reason: 'cpu_vma_readonly' };
 
-  const existing = notifier.rangeFind(page, page + 1);
+  // rangeFind(page, page + 1) as a lookup of one page: `page + 1` would box a heap number.
+  const existing = notifier.rangeAt(page);
   if (existing !== undefined) {
     FOUND.range = existing;
     return FOUND;
@@ -165,14 +168,16 @@ export function rangeFindOrInsert(
   if (chunk === 0) return { ok: false, errno: 'EINVAL', reason: 'no_chunk' };
 
   const start = Math.floor(page / chunk) * chunk;
-  const range = gpusvm.ops.rangeAlloc(start, chunk, notifier, migrateDevmem, seq);
+  const range = gpusvm.ops.rangeAlloc(start, chunk, migrateDevmem, seq);
   range.notMigratable = notMigratable;
   notifier.insert(range);
   if (fresh) {
     gpusvm.notifierInsert(notifier);
     if (sim.recording) emit(sim, { code: 'notifier_create', notifier: notifier.ref() });
   }
-  return { ok: true, range, created: true, rejected: rejected ?? NONE_REJECTED };
+  CREATED.range = range;
+  CREATED.rejected = rejected ?? NONE_REJECTED;
+  return CREATED;
 }
 
 /**
@@ -180,7 +185,7 @@ export function rangeFindOrInsert(
  */
 export function rangeRemove(sim: SimContext, range: Range): void {
   rangeUnmapPages(range);
-  const n = range.notifier as GpusvmNotifier<Range>;
+  const n = sim.gpusvm.notifierFind(range.start) as GpusvmNotifier<Range>;
   n.remove(range);
   sim.gpusvm.ops.rangeFree?.(range); // drm_gpusvm_range_put(): the last reference
   if (n.size === 0) {

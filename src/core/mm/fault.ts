@@ -13,7 +13,7 @@
 
 import type { SimContext } from '../context.js';
 import { mmuNotifierInvalidate } from './notifier.js';
-import { isDevicePte, PTE_NONE, PTE_SMEM, PTE_ZERO, type PteRun } from './page-table.js';
+import { isDevicePte, PTE_NONE, PTE_SMEM, PTE_ZERO } from './page-table.js';
 import type { CpuVma } from './vma.js';
 
 const HUGE = 512;
@@ -79,8 +79,32 @@ function holes(sim: SimContext, start: number, end: number): { start: number; en
 /** faultSpan()'s counts when the caller does not want them. */
 const DISCARDED: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
 
-/** faultSpan()'s scratch run (read into locals at once: the loop changes the table). */
-const RUN: PteRun = { start: 0, end: 0, pte: 0 };
+/** faultSpan()'s scratch run [start, end) (read into locals at once: the loop changes the table). */
+const RUN = new Float64Array(2);
+
+/**
+ * faultSpan() of one page (a CPU access, the last page of a span). Apart from the loop: `page` is
+ * the caller's value, passed on to each call as it came; a loop variable that also takes computed
+ * page numbers is a double, boxed into a new heap number at every call it is passed to.
+ */
+function faultPage(sim: SimContext, vma: CpuVma, page: number, o: FaultOpts, c: FaultCounts): FaultCounts {
+  const pt = sim.mm.pt;
+  for (;;) {
+    const v = pt.get(page);
+    if (v === PTE_NONE) populateHole(sim, vma, page, page + 1, o.write, c);
+    else if (isDevicePte(v)) {
+      if (o.migrateDevice !== false) {
+        sim.pagemap.pagemapOps.migrateToRam(sim, page, o.migrateDevice); // dev_pagemap_ops.migrate_to_ram
+        continue; // look at the same page again: it is in RAM now
+      }
+    } else if (v === PTE_ZERO && o.write) {
+      if (o.cowNotifier && anyRange(sim, page, page + 1)) mmuNotifierInvalidate(sim, 'CLEAR', page, page + 1);
+      pt.set(page, PTE_SMEM);
+      c.cowPages++;
+    }
+    return c;
+  }
+}
 
 /**
  * Fault [start, end) of `vma` (the span must lie inside it), adding what it did to `c`. Mirrors
@@ -95,52 +119,42 @@ export function faultSpan(
   /** Where the counts go; by default a shared scratch that nobody reads (no allocation per call). */
   c: FaultCounts = DISCARDED,
 ): FaultCounts {
+  // the only page (a CPU access is one page): its PTE alone, no run to find
+  if (start + 1 === end) return faultPage(sim, vma, start, o, c);
   const pt = sim.mm.pt;
+  // The first lookup takes the caller's `start` as it came (see faultPage()); a range already
+  // populated (every get_pages after the first) is one run and ends the walk there.
   let p = start;
-  while (p < end) {
-    if (p + 1 === end) {
-      // the last (or only) page: its PTE alone, no run to find (a CPU access is one page)
-      const v = pt.get(p);
-      if (v === PTE_NONE) populateHole(sim, vma, p, end, o.write, c);
-      else if (isDevicePte(v)) {
-        if (o.migrateDevice !== false) {
-          sim.pagemap.pagemapOps.migrateToRam(sim, p, o.migrateDevice); // dev_pagemap_ops.migrate_to_ram
-          continue; // look at the same page again: it is in RAM now
-        }
-      } else if (v === PTE_ZERO && o.write) {
-        if (o.cowNotifier && anyRange(sim, p, end)) mmuNotifierInvalidate(sim, 'CLEAR', p, end);
-        pt.set(p, PTE_SMEM);
-        c.cowPages++;
-      }
-      return c;
-    }
-    const r = pt.firstRun(p, end, RUN);
-    if (r === undefined || r.start > p) {
-      const e = r === undefined ? end : r.start;
+  let pte = pt.firstRunAt(start, end, RUN);
+  for (;;) {
+    if (pte === PTE_NONE || RUN[0] > p) {
+      const e = pte === PTE_NONE ? end : RUN[0];
       populateHole(sim, vma, p, e, o.write, c);
       p = e;
-      continue;
-    }
-    const rs = r.start;
-    const re = r.end;
-    const pte = r.pte;
-    if (isDevicePte(pte)) {
-      if (o.migrateDevice !== false) {
-        sim.pagemap.pagemapOps.migrateToRam(sim, p, o.migrateDevice); // dev_pagemap_ops.migrate_to_ram
-        continue; // look at the same page again: it is in RAM now
-      }
-    } else if (pte === PTE_ZERO && o.write) {
-      if (o.cowNotifier && anyRange(sim, rs, re)) {
-        for (let q = rs; q < re; q++) {
-          mmuNotifierInvalidate(sim, 'CLEAR', q, q + 1);
-          pt.set(q, PTE_SMEM);
+    } else {
+      const rs = RUN[0];
+      const re = RUN[1];
+      if (isDevicePte(pte)) {
+        if (o.migrateDevice !== false) {
+          sim.pagemap.pagemapOps.migrateToRam(sim, p, o.migrateDevice); // dev_pagemap_ops.migrate_to_ram
+          pte = pt.firstRunAt(p, end, RUN); // look at the same page again: it is in RAM now
+          continue;
         }
-      } else {
-        pt.fill(rs, re, PTE_SMEM);
+      } else if (pte === PTE_ZERO && o.write) {
+        if (o.cowNotifier && anyRange(sim, rs, re)) {
+          for (let q = rs; q < re; q++) {
+            mmuNotifierInvalidate(sim, 'CLEAR', q, q + 1);
+            pt.set(q, PTE_SMEM);
+          }
+        } else {
+          pt.fill(rs, re, PTE_SMEM);
+        }
+        c.cowPages += re - rs;
       }
-      c.cowPages += re - rs;
+      p = re;
     }
-    p = re;
+    if (p >= end) return c;
+    if (p + 1 === end) return faultPage(sim, vma, p, o, c); // the last page: its PTE alone
+    pte = pt.firstRunAt(p, end, RUN);
   }
-  return c;
 }

@@ -110,7 +110,7 @@ export function doMmap(sim: SimContext, start: number, end: number, prot: Prot, 
   if (!getUnmappedAreaFits(sim, start, end)) return 'ENOMEM';
   if (kind === 'hugetlb' && (start % HUGE_PAGES !== 0 || end % HUGE_PAGES !== 0)) return 'EINVAL';
   doMunmap(sim, start, end);
-  const merged = sim.mm.vmas.insert({ start, end, prot, kind });
+  const merged = sim.mm.vmas.insertSpan(start, end, prot, kind);
   if (sim.recording) emit(sim, { code: 'vma_map', start, end, prot, kind, merged });
   return undefined;
 }

@@ -33,6 +33,8 @@ const SPARSE_MAX = 32;
 /** Dense arrays of dropped blocks, reused (churn expands and drops blocks all the time). */
 const densePool: Int32Array[] = [];
 const DENSE_POOL_MAX = 64;
+/** firstRun()'s scratch for firstRunAt(). */
+const RUN_AT = new Float64Array(2);
 
 class Block {
   /** The value of every PTE while `pte` is null, except the offsets listed in `xoff`. */
@@ -464,11 +466,25 @@ export class CpuPageTable {
 
   /**
    * The first run of equal present PTEs in [start, end), if any (the first of runs(), without
-   * building the others). Written to `out` when given (no allocation on the fault path), else to a
-   * new object.
+   * building the others). Written to `out` when given, else to a new object.
    */
   firstRun(start: number, end: number, out?: PteRun): PteRun | undefined {
-    if (end <= start) return undefined;
+    const pte = this.firstRunAt(start, end, RUN_AT);
+    if (pte === PTE_NONE) return undefined;
+    const r = out ?? { start: 0, end: 0, pte: 0 };
+    r.start = RUN_AT[0];
+    r.end = RUN_AT[1];
+    r.pte = pte;
+    return r;
+  }
+
+  /**
+   * firstRun() for the fault path: the run's start and end go to `out[0]`, `out[1]` and its PTE is
+   * returned; PTE_NONE when there is no run. A typed array, not an object: storing a page number
+   * above 2^31 into an object field allocates a heap number, into a Float64Array it does not.
+   */
+  firstRunAt(start: number, end: number, out: Float64Array): number {
+    if (end <= start) return PTE_NONE;
     const n = this.walk(start, end);
     for (let k = 0; k < n; k++) {
       const i = this.walkIndex(k);
@@ -488,13 +504,12 @@ export class CpuPageTable {
         if (nb === undefined) break;
         e = j * BLOCK + runEnd(nb, 0, v);
       }
-      const r = out ?? { start: 0, end: 0, pte: 0 };
-      r.start = base + off;
-      r.end = Math.min(e, end);
-      r.pte = v;
-      return r;
+      out[0] = base + off;
+      // biome-ignore lint/complexity/useMathMinMax: a select, not a call (Math.min boxes its result here)
+      out[1] = e < end ? e : end;
+      return v;
     }
-    return undefined;
+    return PTE_NONE;
   }
 
   /** summarize()'s result when the caller passes no `out`. */

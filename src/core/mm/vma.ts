@@ -129,8 +129,13 @@ export class VmaList {
 
   /** Insert a new VMA over a hole, merging with compatible neighbours. Returns whether it merged. */
   insert(vma: CpuVma): boolean {
-    const i = this.lowerBound(vma.start);
-    insertAt(this.vmas, i, vmaLike(vma, vma.start, vma.end));
+    return this.insertSpan(vma.start, vma.end, vma.prot, vma.kind);
+  }
+
+  /** insert() of the VMA [start, end) (mmap: no object to copy it from). */
+  insertSpan(start: number, end: number, prot: Prot, kind: MapKind): boolean {
+    const i = this.lowerBound(start);
+    insertAt(this.vmas, i, new Vma(start, end, prot, kind));
     return this.mergeAround(i);
   }
 

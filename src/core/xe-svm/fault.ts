@@ -173,7 +173,7 @@ function handlePagefaultInner(
       return res.errno;
     }
     range = res.range;
-    expectInvalidation(range);
+    expectInvalidation(sim, range);
     if (sim.recording) {
       emit(
         sim,

@@ -71,11 +71,22 @@ function rangeNotifierEventEnd(
  * linked range is kept — xeSvmRangeFree() drops it when it goes — and a range belongs to one
  * notifier object, so a range of another process or simulator never matches.
  */
-const cache = { range: undefined as XeSvmRange | undefined, start: 0, npages: 0 };
+const cache = {
+  range: undefined as XeSvmRange | undefined,
+  /** The range's notifier (ranges of several processes may share addresses). */
+  notifier: undefined as GpusvmNotifier<XeSvmRange> | undefined,
+  start: 0,
+  npages: 0,
+};
 
 /** Make `range` the first guess of the next xeSvmInvalidate() (a range the fault handler found). */
-export function expectInvalidation(range: XeSvmRange): void {
+export function expectInvalidation(sim: SimContext, range: XeSvmRange): void {
+  remember(range, sim.gpusvm.notifierFind(range.start));
+}
+
+function remember(range: XeSvmRange, notifier: GpusvmNotifier<XeSvmRange> | undefined): void {
   cache.range = range;
+  cache.notifier = notifier;
   cache.start = range.start;
   cache.npages = range.npages;
 }
@@ -101,10 +112,10 @@ export function xeSvmInvalidate(
   // The common case is one range (a migration or a CPU fault of one range): ranges do not
   // overlap, so the first one overlapping [s, e) is the only one when it reaches e. No list then.
   let first = cache.range;
-  if (first === undefined || first.notifier !== notifier || s < cache.start || e > cache.start + cache.npages) {
+  if (first === undefined || cache.notifier !== notifier || s < cache.start || e > cache.start + cache.npages) {
     first = notifier.rangeFind(s, e);
     if (first === undefined) return;
-    expectInvalidation(first);
+    remember(first, notifier);
   }
   const ranges = cache.start + cache.npages >= e ? null : notifier.rangesIn(s, e);
   const n = ranges === null ? 1 : ranges.length;

@@ -9,7 +9,7 @@
  * these fields.
  */
 
-import { type GpusvmNotifier, type GpusvmOps, SvmRange } from '../drm-gpusvm/gpusvm.js';
+import { type GpusvmOps, SvmRange } from '../drm-gpusvm/gpusvm.js';
 import { forgetInvalidatedRange, xeSvmInvalidate } from './invalidate.js';
 
 const TILE_PRESENT = 0;
@@ -54,14 +54,8 @@ export class XeSvmRange extends SvmRange {
 }
 
 /** Allocate Xe's range. Mirrors xe_svm_range_alloc(). */
-export function xeSvmRangeAlloc(
-  start: number,
-  npages: number,
-  notifier: GpusvmNotifier<XeSvmRange>,
-  migrateDevmem: boolean,
-  createdSeq: number,
-): XeSvmRange {
-  return new XeSvmRange(start, npages, notifier, migrateDevmem, createdSeq);
+export function xeSvmRangeAlloc(start: number, npages: number, migrateDevmem: boolean, createdSeq: number): XeSvmRange {
+  return new XeSvmRange(start, npages, migrateDevmem, createdSeq);
 }
 
 /**
