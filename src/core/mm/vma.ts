@@ -43,6 +43,12 @@ function vmaLike(v: CpuVma, start: number, end: number, prot: Prot = v.prot): Vm
 export class VmaList {
   /** Sorted by start, non-overlapping. */
   private readonly vmas: CpuVma[] = [];
+  /**
+   * The VMA lookup() found last (a one-entry cache: a fault looks the same VMA up several times —
+   * the CPU fault, migrate_to_ram, range creation, migrate_vma, hmm_range_fault). VMAs are never
+   * changed in place (a split or merge makes new objects), and every change of the list drops it.
+   */
+  private last: CpuVma | undefined = undefined;
 
   constructor(private readonly merge: boolean) {}
 
@@ -75,9 +81,12 @@ export class VmaList {
 
   /** The VMA containing `page`. Mirrors vma_lookup(). */
   lookup(page: number): CpuVma | undefined {
-    const i = this.lowerBound(page);
-    const v = this.vmas[i];
-    return v !== undefined && v.start <= page ? v : undefined;
+    const l = this.last;
+    if (l !== undefined && l.start <= page && page < l.end) return l;
+    const v = this.vmas[this.lowerBound(page)];
+    if (v === undefined || v.start > page) return undefined;
+    this.last = v;
+    return v;
   }
 
   /** VMAs overlapping [start, end), in order. */
@@ -104,6 +113,7 @@ export class VmaList {
 
   /** Remove [start, end) from every VMA, splitting where needed. */
   remove(start: number, end: number): void {
+    this.last = undefined;
     const i0 = this.lowerBound(start);
     let i = i0;
     while (i < this.vmas.length && this.vmas[i].start < end) i++;
@@ -134,6 +144,7 @@ export class VmaList {
 
   /** insert() of the VMA [start, end) (mmap: no object to copy it from). */
   insertSpan(start: number, end: number, prot: Prot, kind: MapKind): boolean {
+    this.last = undefined;
     const i = this.lowerBound(start);
     insertAt(this.vmas, i, new Vma(start, end, prot, kind));
     return this.mergeAround(i);
@@ -144,6 +155,7 @@ export class VmaList {
    * leaves a VMA whose flags do not change untouched: mprotect_fixup()).
    */
   protect(start: number, end: number, prot: Prot): CpuVma[] {
+    this.last = undefined;
     const changed: CpuVma[] = [];
     const out: CpuVma[] = [];
     const i0 = this.lowerBound(start);
