@@ -95,7 +95,7 @@ export class SvmRange {
     /** Event index that created the range. */
     readonly createdSeq: number,
   ) {
-    this.f = (migrateDevmem ? MIGRATE_DEVMEM : 0) | (Math.log2(npages) << ORDER_SHIFT);
+    this.f = (migrateDevmem ? MIGRATE_DEVMEM : 0) | ((31 - Math.clz32(npages)) << ORDER_SHIFT);
     this.end = start + npages;
   }
 
@@ -367,24 +367,33 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     return r !== undefined && r.start <= page ? r : undefined;
   }
 
+  /** Every range overlapping [start, end), in order (a new array). Mirrors drm_gpusvm_for_each_range(). */
+  rangesIn(start: number, end: number): R[] {
+    const out: R[] = [];
+    out.length = this.rangesInto(start, end, out);
+    return out;
+  }
+
   /**
-   * Every range overlapping [start, end), in order. Mirrors drm_gpusvm_for_each_range(). Written
-   * to `out` (emptied first) when given: a caller that does not nest may keep one array for it.
+   * rangesIn() written to `out` from index 0, which is never shortened (V8 gives an array's
+   * storage back when its length drops, and a caller's reused list would grow it again per call):
+   * returns how many; the entries past that are left as they were. For a caller that does not
+   * nest and keeps one list.
    */
-  rangesIn(start: number, end: number, out: R[] = []): R[] {
-    if (out.length !== 0) out.length = 0;
-    if (!this.seek(start)) return out;
+  rangesInto(start: number, end: number, out: (R | undefined)[]): number {
+    if (!this.seek(start)) return 0;
+    let k = 0;
     let i = SEEK.slot;
     let j = SEEK.pos;
     for (; i < this.nslots; i++, j = 0) {
       const list = this.lists[i];
       for (; j < list.length; j++) {
         const r = list[j];
-        if (r.start >= end) return out;
-        out.push(r);
+        if (r.start >= end) return k;
+        out[k++] = r;
       }
     }
-    return out;
+    return k;
   }
 
   insert(r: R): void {

@@ -96,6 +96,13 @@ export function forgetInvalidatedRange(range: XeSvmRange): void {
   if (cache.range === range) cache.range = undefined;
 }
 
+/**
+ * The ranges of a callback that names several (munmap, eviction of a BO spanning ranges): one list
+ * for every callback, its entries cleared after use (callbacks do not nest), instead of an array
+ * per callback (GpusvmNotifier.rangesInto()).
+ */
+const RANGES: (XeSvmRange | undefined)[] = [];
+
 /** Mirrors xe_svm_invalidate(). */
 export function xeSvmInvalidate(
   sim: SimContext,
@@ -117,14 +124,14 @@ export function xeSvmInvalidate(
     if (first === undefined) return;
     remember(first, notifier);
   }
-  const ranges = cache.start + cache.npages >= e ? null : notifier.rangesIn(s, e);
-  const n = ranges === null ? 1 : ranges.length;
+  const ranges = cache.start + cache.npages >= e ? null : RANGES;
+  const n = ranges === null ? 1 : notifier.rangesInto(s, e, RANGES);
 
   const recording = sim.recording;
   const zapped: RangeRef[] | null = recording ? [] : null;
   let tlbInval = false;
   if (ranges === null) tlbInval = rangeNotifierEventBegin(sim, first, zapped);
-  else for (let i = 0; i < n; i++) if (rangeNotifierEventBegin(sim, ranges[i], zapped)) tlbInval = true;
+  else for (let i = 0; i < n; i++) if (rangeNotifierEventBegin(sim, ranges[i]!, zapped)) tlbInval = true;
   // One range-based TLB invalidation covers every zapped range.
   if (tlbInval) {
     sendTlbInval(sim);
@@ -137,7 +144,12 @@ export function xeSvmInvalidate(
   if (ranges === null) {
     if (unmap) rangeNotifierEventEnd(sim, first, true, start, end, unmapped);
     else rangeUnmapPages(first);
-  } else for (let i = 0; i < n; i++) rangeNotifierEventEnd(sim, ranges[i], unmap, start, end, unmapped);
+  } else {
+    for (let i = 0; i < n; i++) {
+      rangeNotifierEventEnd(sim, ranges[i]!, unmap, start, end, unmapped);
+      ranges[i] = undefined; // (keeps no range alive between callbacks)
+    }
+  }
   if (!recording || (quiet && !tlbInval)) return;
   emit(sim, {
     code: 'invalidate',
