@@ -26,7 +26,9 @@ import {
   enumValues,
   type EnumField,
   fastSpanOk,
+  DEC2,
   HEX,
+  HEX2,
   OP_RULES,
   type OpRule,
   pagesOf,
@@ -102,65 +104,78 @@ const CANONICAL = ['t', 'op', 'addr', 'size'];
  * defaults (rules.ts enumValues() with every cell absent), fixed per op. An op that needs a cell
  * (mprotect's prot, gpu_fault's access, xe_madvise's attribute) has none: its rows are errors,
  * which the schema path words.
+ *
+ * The row loop finds the op from the first twelve bytes of its cell, loaded as three 32-bit
+ * words: `x0..x2` are the name and the comma after it (little-endian, zero-padded), `m1`/`m2`
+ * the masks of the bytes of words 1 and 2 that belong to them (words past the comma are
+ * stale bytes of the row).
  */
 class CanonOp {
+  readonly x0: number;
+  readonly x1: number;
+  readonly m1: number;
+  readonly x2: number;
+  readonly m2: number;
   constructor(
     readonly name: string,
-    readonly w0: number,
-    readonly w1: number,
-    readonly len: number,
     readonly rule: OpRule,
     readonly sizeRequired: boolean,
     readonly noSize: boolean,
     readonly defaultSize: number,
     /** The enum fields' default values. */
     readonly enums: readonly (readonly [EnumField, string])[],
-  ) {}
+  ) {
+    const bytes = Buffer.alloc(12);
+    const mask = Buffer.alloc(12);
+    if (name.length > 0) {
+      bytes.write(`${name},`, 'latin1');
+      mask.fill(255, 0, name.length + 1);
+    }
+    this.x0 = bytes.readInt32LE(0);
+    this.m1 = mask.readInt32LE(4);
+    this.x1 = bytes.readInt32LE(4);
+    this.m2 = mask.readInt32LE(8);
+    this.x2 = bytes.readInt32LE(8);
+  }
 }
 
-/** Never matches an op code (w0 of a name is never negative): the empty slots of the op table. */
-const NO_OP = new CanonOp('', -1, -1, -1, OP_RULES.mmap, false, false, 0, []);
-
-/** Slots of the canonical op table (a power of two). */
-const OP_SLOTS = 64;
+/** Never matches an op cell (no name starts with four 0 bytes): the empty slots of the op table. */
+const NO_OP = new CanonOp('', OP_RULES.mmap, false, false, 0, []);
 
 /**
- * The canonical op table: slot `((w0 >>> shift) ^ w0) & (OP_SLOTS - 1)` holds the op of that
- * code, for the first shift that gives every op a slot of its own (undefined when none does:
- * then the canonical loop is not used).
+ * The slot of an op cell in the canonical op table (64 slots) from its first word and the byte
+ * after it: the op's first five bytes, which tell every op apart (two of its bytes, at most,
+ * past a four-letter name's comma, hence the mask: the comma only).
  */
-function canonOpTable(): { shift: number; slots: CanonOp[] } | undefined {
+function opSlot(x0: number, x1: number, mul: number): number {
+  return Math.imul(x0 ^ (x1 & 0xff), mul) >>> 26;
+}
+
+/**
+ * The canonical op table: slot opSlot(x0, x1, mul) holds the op of that cell, for the first
+ * multiplier `mul` that gives every op a slot of its own (undefined when none does: then the
+ * canonical loop is not used). Ops of more than eleven letters do not fit the three words and
+ * are left to fusedRow().
+ */
+function canonOpTable(): { mul: number; slots: CanonOp[] } | undefined {
   const ops: CanonOp[] = [];
   for (const [name, rule] of Object.entries(OP_RULES) as [string, OpRule][]) {
     const values = enumValues(rule, () => undefined);
-    if (typeof values === 'string') continue;
-    const [w0, w1] = opCode(name);
+    if (typeof values === 'string' || name.length > 11) continue;
     const enums = (Object.entries(values) as [EnumField, string][]).map(([f, v]) => [f, v] as const);
-    ops.push(
-      new CanonOp(
-        name,
-        w0,
-        w1,
-        name.length,
-        rule,
-        rule.size === 'required',
-        rule.size === 'none',
-        defaultSize(rule),
-        enums,
-      ),
-    );
+    ops.push(new CanonOp(name, rule, rule.size === 'required', rule.size === 'none', defaultSize(rule), enums));
   }
-  for (let shift = 1; shift < 30; shift++) {
-    const slots = new Array<CanonOp>(OP_SLOTS).fill(NO_OP);
+  for (let i = 0, mul = 0x9e3779b1 | 0; i < 1000; i++, mul = (mul + 0x3c6ef372) | 0) {
+    const slots = new Array<CanonOp>(64).fill(NO_OP);
     if (
       ops.every((op) => {
-        const i = ((op.w0 >>> shift) ^ op.w0) & (OP_SLOTS - 1);
+        const i = opSlot(op.x0, op.x1, mul | 1);
         if (slots[i] !== NO_OP) return false;
         slots[i] = op;
         return true;
       })
     )
-      return { shift, slots };
+      return { mul: mul | 1, slots };
   }
   return undefined;
 }
@@ -347,40 +362,66 @@ export class CsvByteReader extends ByteLines {
    */
   private canonicalRow(into: ByteEvent): ByteEvent | undefined {
     const buf = this.buf;
+    const words = this.words;
+    const table = CANON_OPS!;
     let k = this.start;
-    // t: decimal
+    // t: decimal, four digits a load (DEC2: two digits a lookup), then two, then one
     const s0 = k;
     let t = 0;
+    let x = words.getInt32(k, true);
+    let lo = DEC2[x & 0xffff];
+    let hi = DEC2[x >>> 16];
+    while ((lo | hi) >= 0) {
+      t = t * 10000 + (lo * 100 + hi);
+      k += 4;
+      x = words.getInt32(k, true);
+      lo = DEC2[x & 0xffff];
+      hi = DEC2[x >>> 16];
+    }
+    if (lo >= 0) {
+      t = t * 100 + lo;
+      k += 2;
+    }
     let b = buf[k];
-    while (b >= 48 && b <= 57) {
+    if (b >= 48 && b <= 57) {
       t = t * 10 + (b - 48);
       b = buf[++k];
     }
     if (b !== 44 || k === s0 || k - s0 > 15 || t < this.cur.t) return undefined;
-    // op: [a-z_], coded as opCode() does
-    const s1 = ++k;
-    let w0 = 0;
-    let w1 = 0;
-    b = buf[k];
-    while ((b >= 97 && b <= 122) || b === 95) {
-      if (k - s1 < 6) w0 = (w0 << 5) | (b & 31);
-      else w1 = (w1 << 5) | (b & 31);
-      b = buf[++k];
-    }
-    if (b !== 44) return undefined;
-    const opLen = k - s1;
-    // addr: 0x and 1..16 hex digits, as bits 63..32 and 31..0
+    // op: its name and the comma, compared word by word with the op of its slot
     k++;
+    const x0 = words.getInt32(k, true);
+    const x1 = words.getInt32(k + 4, true);
+    const op = table.slots[opSlot(x0, x1, table.mul)];
+    if (op.x0 !== x0 || (x1 & op.m1) !== op.x1 || (words.getInt32(k + 8, true) & op.m2) !== op.x2) return undefined;
+    k += op.name.length + 1;
+    // addr: 0x and 1..16 hex digits (four a load, then two, then one), as bits 63..32 and 31..0
     if (buf[k] !== 48 || (buf[k + 1] | 32) !== 120) return undefined;
     k += 2;
     const s2 = k;
     let ahi = 0;
     let alo = 0;
+    x = words.getInt32(k, true);
+    lo = HEX2[x & 0xffff];
+    hi = HEX2[x >>> 16];
+    while ((lo | hi) >= 0) {
+      ahi = (ahi << 16) | (alo >>> 16);
+      alo = (alo << 16) | (lo << 8) | hi;
+      k += 4;
+      x = words.getInt32(k, true);
+      lo = HEX2[x & 0xffff];
+      hi = HEX2[x >>> 16];
+    }
+    if (lo >= 0) {
+      ahi = (ahi << 8) | (alo >>> 24);
+      alo = (alo << 8) | lo;
+      k += 2;
+    }
     let d = HEX[buf[k]];
-    while (d >= 0) {
+    if (d >= 0) {
       ahi = (ahi << 4) | (alo >>> 28);
       alo = (alo << 4) | d;
-      d = HEX[buf[++k]];
+      k++;
     }
     if (buf[k] !== 44 || k === s2 || k - s2 > 16) return undefined;
     // size: empty, decimal, or 0x and hex digits — one loop for both bases, the prefix found
@@ -404,8 +445,6 @@ export class CsvByteReader extends ByteLines {
     const sizeEmpty = sizeLen === 0;
     if (!sizeEmpty && size === 0) return undefined; // the schema path reports it
 
-    const op = CANON_OPS!.slots[((w0 >>> CANON_OPS!.shift) ^ w0) & (OP_SLOTS - 1)];
-    if (op.w0 !== w0 || op.w1 !== w1 || op.len !== opLen) return undefined;
     if (sizeEmpty ? op.sizeRequired : op.noSize) return undefined;
     if (sizeEmpty) size = op.defaultSize;
     const offset = alo & 4095;

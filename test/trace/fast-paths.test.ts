@@ -303,6 +303,13 @@ const canonicalVariant = fc.constantFrom(
   (o: Obj) => ({ ...o, size: '000000000000001' }),
   (o: Obj) => ({ ...o, size: '0000000000000001' }),
   (o: Obj) => ({ ...o, op: `${o.op}_` }),
+  (o: Obj) => ({ ...o, op: String(o.op).slice(0, -1) }),
+  (o: Obj) => ({ ...o, op: String(o.op).toUpperCase() }),
+  (o: Obj) => ({ ...o, op: `${o.op}1` }),
+  (o: Obj) => ({ ...o, t: '123456789012345' }),
+  (o: Obj) => ({ ...o, t: String(o.t ?? 7).slice(0, 1) }),
+  (o: Obj) => ({ ...o, addr: `${o.addr}0` }),
+  (o: Obj) => ({ ...o, addr: `0x${'f'.repeat(17)}` }),
   (o: Obj) => ({ ...o, op: 'gpu_fault' }),
   (o: Obj) => ({ ...o, op: 'xe_madvise' }),
 );
