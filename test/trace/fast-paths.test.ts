@@ -22,6 +22,7 @@ import {
   type TraceFormat,
 } from '../../src/trace/index.js';
 import { ENUM_FIELDS, ENUMS, OP_NAMES, OP_RULES, type EnumField } from '../../src/trace/rules.js';
+import { warmUpTrace } from '../../src/trace/csv-bytes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-fast-'));
 
@@ -402,6 +403,16 @@ describe('fast paths = schema path (fast-check, random valid and invalid traces)
       }),
       { numRuns: 200, seed: 20261130 },
     );
+  });
+
+  test('the warm-up trace of the canonical loop (csv-bytes.ts warmUp()) is valid rows only, read alike by both paths', () => {
+    const text = warmUpTrace();
+    const rows = text.split('\n').length - 2; // the column row, and the empty string after the last LF
+    expect(rows).toBeGreaterThan(50);
+    const ref = schemaPath(text, 'csv', 'warm.csv');
+    expect(ref.errors).toEqual([]);
+    expect(ref.events).toHaveLength(rows);
+    expectCsvReadersAgree(text);
   });
 
   test('a CSV longer than the 1 MiB read chunk: rows split across chunks give the schema path events', () => {
