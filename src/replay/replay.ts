@@ -169,7 +169,7 @@ export function replay(
   opts: ReplayOptions = {},
 ): Simulator {
   const r = replayer(events, platform, reporter, opts);
-  while (r.run(Number.POSITIVE_INFINITY));
+  while (r.run());
   return r.finish();
 }
 
@@ -184,7 +184,7 @@ export async function replayYielding(
   opts: ReplayOptions & { pause: () => Promise<void> },
 ): Promise<Simulator> {
   const r = replayer(events, platform, reporter, opts);
-  while (r.run(PROGRESS_EVERY)) await opts.pause();
+  while (r.run()) await opts.pause();
   return r.finish();
 }
 
@@ -205,7 +205,12 @@ export function checkModelMemory(): void {
   }
 }
 
-/** A replay in steps: run(n) replays up to n events (false at the end), finish() reports the end. */
+/**
+ * A replay in steps: run() replays the next PROGRESS_EVERY events (false at the end), finish()
+ * reports the end. The heap check and the progress call come after the loop, once a step: the
+ * loop itself holds no call that runs only every PROGRESS_EVERY events (V8 optimises the loop
+ * before it ever ran one, and the first would deoptimise it).
+ */
 function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, opts: ReplayOptions) {
   const wants = reporter.wantsEvents;
   const sim = new Simulator(platform, {
@@ -222,19 +227,18 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
   const next = eventPuller(events, true);
   let n = 0;
   return {
-    run(max: number): boolean {
-      for (let k = 0; k < max; k++) {
+    run(): boolean {
+      for (let k = 0; k < PROGRESS_EVERY; k++) {
         const e = next();
         if (e === undefined) return false;
         const res = sim.step(e.core);
         if (onResult !== undefined) onResult(e, res);
         if (wants) reporter.event(echoOf(e), res);
         if (e.core.npages > 512) checkModelMemory();
-        if (++n % PROGRESS_EVERY === 0) {
-          checkModelMemory();
-          if (onProgress !== undefined) onProgress(n);
-        }
       }
+      n += PROGRESS_EVERY;
+      checkModelMemory();
+      if (onProgress !== undefined) onProgress(n);
       return true;
     },
     finish(): Simulator {
