@@ -111,6 +111,8 @@ const CANONICAL = ['t', 'op', 'addr', 'size'];
  * stale bytes of the row).
  */
 class CanonOp {
+  /** name.length (a number of the op: no load of the string). */
+  readonly len: number;
   readonly x0: number;
   readonly x1: number;
   readonly m1: number;
@@ -125,6 +127,7 @@ class CanonOp {
     /** The enum fields' default values. */
     readonly enums: readonly (readonly [EnumField, string])[],
   ) {
+    this.len = name.length;
     const bytes = Buffer.alloc(12);
     const mask = Buffer.alloc(12);
     if (name.length > 0) {
@@ -193,7 +196,7 @@ export function warmUpTrace(): string {
   const digits = '123456789012345';
   const hex = '123456789aBcDeF0';
   let i = 0;
-  for (let pass = 0; pass < 3; pass++) {
+  for (let pass = 0; pass < 2; pass++) {
     for (const op of ops) {
       for (const size of [op.sizeRequired ? '1' : '', '4096', '0x1000', '0X2']) {
         const t = digits.slice(0, Math.min(15, 1 + (i >> 2)));
@@ -445,7 +448,7 @@ export class CsvByteReader extends ByteLines {
     const x1 = words.getInt32(k + 4, true);
     const op = table.slots[opSlot(x0, x1, table.mul)];
     if (op.x0 !== x0 || (x1 & op.m1) !== op.x1 || (words.getInt32(k + 8, true) & op.m2) !== op.x2) return undefined;
-    k += op.name.length + 1;
+    k += op.len + 1;
     // addr: 0x and 1..16 hex digits (four a load, then two, then one), as bits 63..32 and 31..0
     if (buf[k] !== 48 || (buf[k + 1] | 32) !== 120) return undefined;
     k += 2;
