@@ -83,10 +83,12 @@ export abstract class ByteLines {
 
   /** The events as a one-pass iterable that the replay loop can also pull with read(). */
   events(): EventSource {
-    return pullSource(
-      () => this.read(),
-      () => this.readTransient(),
-    );
+    return pullSource(() => this.read(), this.transientReader());
+  }
+
+  /** The function that reads like readTransient(), for the replay loop (a reader may give a quicker one). */
+  protected transientReader(): () => ParsedEvent | undefined {
+    return () => this.readTransient();
   }
 
   /** Read more of the file, keeping the unread tail at the start of the buffer. False at the end of the file. */
