@@ -415,6 +415,19 @@ describe('fast paths = schema path (fast-check, random valid and invalid traces)
     expectCsvReadersAgree(text);
   });
 
+  test('a canonical CSV of more than 2 MiB in memory (a read buffer larger than the default, and its word view)', () => {
+    const rows = Array.from(
+      { length: 80000 },
+      (_, i) => `${i},gpu_read,0x7f${(i * 4096).toString(16).padStart(10, '0')},\n`,
+    );
+    const text = `t,op,addr,size\n0,mmap,0x7f0000000000,0x10000000\n${rows.join('')}`;
+    expect(text.length).toBeGreaterThan(2 << 20);
+    const ref = schemaPath(text, 'csv', 'big.csv');
+    expect(ref.errors).toEqual([]);
+    expect(ref.events).toHaveLength(80001);
+    expect(fastInMemory(text, 'csv', 'big.csv')).toEqual(ref);
+  });
+
   test('a CSV longer than the 1 MiB read chunk: rows split across chunks give the schema path events', () => {
     const rows = fc.sample(validEvent, { numRuns: 30000, seed: 7 });
     // Times never decrease, so every row is an event.
