@@ -28,8 +28,9 @@ import {
 const CHUNK = 1 << 20;
 /**
  * Room kept after a chunk: the sentinel, and room for the readers' 4-byte loads at any position
- * up to 12 bytes past the end of the data (the bytes there are stale, never taken: every load
- * that reaches them also covers the sentinel, which matches nothing).
+ * up to 12 bytes past the end of the data. The bytes there are stale and never taken: a load
+ * that reaches them either covers the sentinel, which is no digit and no letter of an op, or has
+ * them masked off (csv-bytes.ts CanonOp).
  */
 const SLACK = 16;
 
