@@ -103,7 +103,8 @@ const GPU_OPS = new Set(['gpu_read', 'gpu_write', 'gpu_atomic', 'gpu_fault']);
  * the trace has an mmap anywhere (then the failures are the trace's own business).
  */
 export function unmappedFaultWatch(): {
-  see: (e: ParsedEvent, r: EventResult) => void;
+  /** Sees an event and its result; true once the trace has mapped something (then nothing more matters). */
+  see: (e: ParsedEvent, r: EventResult) => boolean;
   first: () => UnmappedFault | undefined;
 } {
   let mapped = false;
@@ -120,6 +121,7 @@ export function unmappedFaultWatch(): {
       ) {
         first = { seq: r.seq, line: e.line, op: e.core.op, addr: e.addr };
       }
+      return mapped;
     },
     first: () => (mapped ? undefined : first),
   };
@@ -157,8 +159,11 @@ export interface ReplayOptions {
   checkInvariants?: boolean;
   onProgress?: (events: number) => void;
   thrash?: ThrashOptions;
-  /** Sees every event with its result (e.g. the faults-only watch). */
-  onResult?: (e: ParsedEvent, r: EventResult) => void;
+  /**
+   * Sees every event with its result (e.g. the faults-only watch), until it returns true: then
+   * it has seen enough and is called no more.
+   */
+  onResult?: (e: ParsedEvent, r: EventResult) => boolean;
 }
 
 /** Replay events through a fresh simulator, reporting as it goes. */
@@ -169,7 +174,7 @@ export function replay(
   opts: ReplayOptions = {},
 ): Simulator {
   const r = replayer(events, platform, reporter, opts);
-  while (r.run(Number.POSITIVE_INFINITY));
+  while (r.run()) r.tick();
   return r.finish();
 }
 
@@ -184,7 +189,10 @@ export async function replayYielding(
   opts: ReplayOptions & { pause: () => Promise<void> },
 ): Promise<Simulator> {
   const r = replayer(events, platform, reporter, opts);
-  while (r.run(PROGRESS_EVERY)) await opts.pause();
+  while (r.run()) {
+    r.tick();
+    await opts.pause();
+  }
   return r.finish();
 }
 
@@ -205,7 +213,12 @@ export function checkModelMemory(): void {
   }
 }
 
-/** A replay in steps: run(n) replays up to n events (false at the end), finish() reports the end. */
+/**
+ * A replay in steps: run() replays the next PROGRESS_EVERY events (false at the end), tick()
+ * checks the heap and reports progress after each, finish() reports the end. run() holds the
+ * loop alone: no code that runs only every PROGRESS_EVERY events (V8 optimises the loop before
+ * it ever ran such code, and the first time would deoptimise it).
+ */
 function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, opts: ReplayOptions) {
   const wants = reporter.wantsEvents;
   const sim = new Simulator(platform, {
@@ -216,26 +229,27 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
   });
   reporter.begin(platform);
   const onProgress = opts.onProgress;
-  const onResult = opts.onResult;
+  let onResult = opts.onResult;
   // The loop keeps nothing of an event once the next is read (the model takes its fields, the
   // reporter an echo of them, onResult what it needs at once): a reader may reuse one object.
   const next = eventPuller(events, true);
   let n = 0;
   return {
-    run(max: number): boolean {
-      for (let k = 0; k < max; k++) {
+    run(): boolean {
+      for (let k = 0; k < PROGRESS_EVERY; k++) {
         const e = next();
         if (e === undefined) return false;
         const res = sim.step(e.core);
-        if (onResult !== undefined) onResult(e, res);
+        if (onResult?.(e, res)) onResult = undefined;
         if (wants) reporter.event(echoOf(e), res);
         if (e.core.npages > 512) checkModelMemory();
-        if (++n % PROGRESS_EVERY === 0) {
-          checkModelMemory();
-          if (onProgress !== undefined) onProgress(n);
-        }
       }
       return true;
+    },
+    tick(): void {
+      n += PROGRESS_EVERY;
+      checkModelMemory();
+      if (onProgress !== undefined) onProgress(n);
     },
     finish(): Simulator {
       reporter.end(sim.snapshot());

@@ -26,14 +26,25 @@ import {
 
 /** Bytes read per read() call. */
 const CHUNK = 1 << 20;
-/** Room kept after a chunk: the sentinel, and one byte to spare. */
-const SLACK = 2;
+/**
+ * Room kept after a chunk: the sentinel, and room for the readers' 4-byte loads at any position
+ * up to 12 bytes past the end of the data. The bytes there are stale and never taken: a load
+ * that reaches them either covers the sentinel, which is no digit and no letter of an op, or has
+ * them masked off (csv-bytes.ts CanonOp).
+ */
+const SLACK = 16;
+
+function wordsOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.length);
+}
 
 export abstract class ByteLines {
   /** 1-based number of the line last read. */
   line = 0;
   protected readonly input: ByteInput;
   protected buf: Buffer = Buffer.allocUnsafe(CHUNK * 2);
+  /** The whole of buf, for loads of 4 bytes at a time (getInt32(k, true)). */
+  protected words: DataView = wordsOf(this.buf);
   /** buf up to the end of the data (for indexOf). */
   protected view: Buffer = this.buf.subarray(0, 0);
   /** Start of the unread data. */
@@ -53,7 +64,10 @@ export abstract class ByteLines {
     const { input, head } = openSource(source);
     this.input = input;
     if (head !== undefined) {
-      if (head.length + SLACK > this.buf.length) this.buf = Buffer.allocUnsafe(head.length + CHUNK + SLACK);
+      if (head.length + SLACK > this.buf.length) {
+        this.buf = Buffer.allocUnsafe(head.length + CHUNK + SLACK);
+        this.words = wordsOf(this.buf);
+      }
       head.copy(this.buf, 0);
       this.end = head.length;
       this.buf[this.end] = 0;
@@ -70,10 +84,12 @@ export abstract class ByteLines {
 
   /** The events as a one-pass iterable that the replay loop can also pull with read(). */
   events(): EventSource {
-    return pullSource(
-      () => this.read(),
-      () => this.readTransient(),
-    );
+    return pullSource(() => this.read(), this.transientReader());
+  }
+
+  /** The function that reads like readTransient(), for the replay loop (a reader may give a quicker one). */
+  protected transientReader(): () => ParsedEvent | undefined {
+    return () => this.readTransient();
   }
 
   /** Read more of the file, keeping the unread tail at the start of the buffer. False at the end of the file. */
@@ -85,6 +101,7 @@ export abstract class ByteLines {
       const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, tail + CHUNK + SLACK));
       this.buf.copy(bigger, 0, this.start, this.end);
       this.buf = bigger;
+      this.words = wordsOf(bigger);
     } else if (this.start > 0) {
       this.buf.copy(this.buf, 0, this.start, this.end);
     }

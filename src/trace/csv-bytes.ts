@@ -26,7 +26,9 @@ import {
   enumValues,
   type EnumField,
   fastSpanOk,
+  DEC2,
   HEX,
+  HEX2,
   OP_RULES,
   type OpRule,
   pagesOf,
@@ -102,70 +104,136 @@ const CANONICAL = ['t', 'op', 'addr', 'size'];
  * defaults (rules.ts enumValues() with every cell absent), fixed per op. An op that needs a cell
  * (mprotect's prot, gpu_fault's access, xe_madvise's attribute) has none: its rows are errors,
  * which the schema path words.
+ *
+ * The row loop finds the op from the first twelve bytes of its cell, loaded as three 32-bit
+ * words: `x0..x2` are the name and the comma after it (little-endian, zero-padded), `m1`/`m2`
+ * the masks of the bytes of words 1 and 2 that belong to them (words past the comma are
+ * stale bytes of the row).
  */
 class CanonOp {
+  /** name.length (a number of the op: no load of the string). */
+  readonly len: number;
+  readonly x0: number;
+  readonly x1: number;
+  readonly m1: number;
+  readonly x2: number;
+  readonly m2: number;
   constructor(
     readonly name: string,
-    readonly w0: number,
-    readonly w1: number,
-    readonly len: number,
     readonly rule: OpRule,
     readonly sizeRequired: boolean,
     readonly noSize: boolean,
     readonly defaultSize: number,
     /** The enum fields' default values. */
     readonly enums: readonly (readonly [EnumField, string])[],
-  ) {}
+  ) {
+    this.len = name.length;
+    const bytes = Buffer.alloc(12);
+    const mask = Buffer.alloc(12);
+    if (name.length > 0) {
+      bytes.write(`${name},`, 'latin1');
+      mask.fill(255, 0, name.length + 1);
+    }
+    this.x0 = bytes.readInt32LE(0);
+    this.m1 = mask.readInt32LE(4);
+    this.x1 = bytes.readInt32LE(4);
+    this.m2 = mask.readInt32LE(8);
+    this.x2 = bytes.readInt32LE(8);
+  }
 }
 
-/** Never matches an op code (w0 of a name is never negative): the empty slots of the op table. */
-const NO_OP = new CanonOp('', -1, -1, -1, OP_RULES.mmap, false, false, 0, []);
-
-/** Slots of the canonical op table (a power of two). */
-const OP_SLOTS = 64;
+/** Never matches an op cell (no name starts with four 0 bytes): the empty slots of the op table. */
+const NO_OP = new CanonOp('', OP_RULES.mmap, false, false, 0, []);
 
 /**
- * The canonical op table: slot `((w0 >>> shift) ^ w0) & (OP_SLOTS - 1)` holds the op of that
- * code, for the first shift that gives every op a slot of its own (undefined when none does:
- * then the canonical loop is not used).
+ * The slot of an op cell in the canonical op table (64 slots) from its first word and the byte
+ * after it: the op's first five bytes, which tell every op apart (two of its bytes, at most,
+ * past a four-letter name's comma, hence the mask: the comma only).
  */
-function canonOpTable(): { shift: number; slots: CanonOp[] } | undefined {
+function opSlot(x0: number, x1: number, mul: number): number {
+  return Math.imul(x0 ^ (x1 & 0xff), mul) >>> 26;
+}
+
+/**
+ * The canonical op table: slot opSlot(x0, x1, mul) holds the op of that cell, for the first
+ * multiplier `mul` that gives every op a slot of its own (undefined when none does: then the
+ * canonical loop is not used). Ops of more than eleven letters do not fit the three words and
+ * are left to fusedRow().
+ */
+function canonOpTable(): { mul: number; slots: CanonOp[] } | undefined {
   const ops: CanonOp[] = [];
   for (const [name, rule] of Object.entries(OP_RULES) as [string, OpRule][]) {
     const values = enumValues(rule, () => undefined);
-    if (typeof values === 'string') continue;
-    const [w0, w1] = opCode(name);
+    if (typeof values === 'string' || name.length > 11) continue;
     const enums = (Object.entries(values) as [EnumField, string][]).map(([f, v]) => [f, v] as const);
-    ops.push(
-      new CanonOp(
-        name,
-        w0,
-        w1,
-        name.length,
-        rule,
-        rule.size === 'required',
-        rule.size === 'none',
-        defaultSize(rule),
-        enums,
-      ),
-    );
+    ops.push(new CanonOp(name, rule, rule.size === 'required', rule.size === 'none', defaultSize(rule), enums));
   }
-  for (let shift = 1; shift < 30; shift++) {
-    const slots = new Array<CanonOp>(OP_SLOTS).fill(NO_OP);
+  for (let i = 0, mul = 0x9e3779b1 | 0; i < 1000; i++, mul = (mul + 0x3c6ef372) | 0) {
+    const slots = new Array<CanonOp>(64).fill(NO_OP);
     if (
       ops.every((op) => {
-        const i = ((op.w0 >>> shift) ^ op.w0) & (OP_SLOTS - 1);
+        const i = opSlot(op.x0, op.x1, mul | 1);
         if (slots[i] !== NO_OP) return false;
         slots[i] = op;
         return true;
       })
     )
-      return { shift, slots };
+      return { mul: mul | 1, slots };
   }
   return undefined;
 }
 
 const CANON_OPS = canonOpTable();
+
+/**
+ * A canonical trace that takes every branch of canonicalRow(): every canonical op, times of 1 to
+ * 15 digits, addresses of 1 to 16 hex digits, sizes empty (where the op allows it), decimal and
+ * hex, LF and CRLF line ends. Valid rows only (nothing reaches the schema path).
+ */
+export function warmUpTrace(): string {
+  const ops = CANON_OPS!.slots.filter((op) => op !== NO_OP);
+  const rows: string[] = ['t,op,addr,size'];
+  const digits = '123456789012345';
+  const hex = '123456789aBcDeF0';
+  let i = 0;
+  for (let pass = 0; pass < 2; pass++) {
+    for (const op of ops) {
+      for (const size of [op.sizeRequired ? '1' : '', '4096', '0x1000', '0X2']) {
+        const t = digits.slice(0, Math.min(15, 1 + (i >> 2)));
+        const addr = `0x${hex.slice(0, 1 + (i % 16))}`;
+        rows.push(`${t},${op.name},${addr},${size}${i % 5 === 0 ? '\r' : ''}`);
+        i++;
+      }
+    }
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+let warmedUp = false;
+
+/**
+ * Read warmUpTrace() once, before the first canonical trace: V8 optimises canonicalRow() after a
+ * few thousand rows, with the type feedback of the branches those rows took. A branch first
+ * taken later (a hex size, a time past 2^30, an mmap's enum defaults, a row cut by the end of the
+ * read buffer) deoptimises it, and each recompile of the row loop costs ~30 ms of CPU: on the
+ * mixed 10M trace, 7 compiles. Taking every branch first leaves one.
+ */
+function warmUp(): void {
+  if (warmedUp) return;
+  warmedUp = true;
+  const head = Buffer.from(warmUpTrace(), 'latin1');
+  const r = new CsvByteReader({ input: { read: () => 0, close: () => undefined }, head }, '<warm-up>');
+  while (r.readTransient() !== undefined);
+}
+
+/**
+ * The first value of the fields that outgrow a small integer (page numbers are >= 2^31, times
+ * soon are): -0 is not a small integer, so V8 stores those fields as doubles from the start. (A
+ * field that starts at 0 changes its representation at the first big value: a new hidden class
+ * for the event, and every optimised function that had seen the old one deoptimised mid-replay.)
+ * Never read: every event is filled before it is handed out.
+ */
+const AS_DOUBLE = -0;
 
 /**
  * An event read from bytes: the core event and the parsed event in one object of one shape
@@ -176,8 +244,8 @@ const CANON_OPS = canonOpTable();
  */
 export class ByteEvent implements ParsedEvent {
   op = '';
-  t = 0;
-  page = 0;
+  t = AS_DOUBLE;
+  page = AS_DOUBLE;
   offset = 0;
   npages = 0;
   sizeAligned = false;
@@ -308,6 +376,7 @@ export class CsvByteReader extends ByteLines {
       CANON_OPS !== undefined &&
       this.cols.length === CANONICAL.length &&
       this.cols.every((c, i) => c === CANONICAL[i]);
+    if (this.canonical) warmUp();
     const col = (f: string) => this.ix[f] ?? -1;
     for (const [name, rule] of Object.entries(OP_RULES) as [string, OpRule][]) {
       const fields = (Object.keys(rule.fields) as EnumField[]).map((field) => ({ field, col: col(field) }));
@@ -342,84 +411,116 @@ export class CsvByteReader extends ByteLines {
    * pid. It takes only the common row: a decimal time of 1..15 digits not before the last, an op
    * of [a-z_], 0x and 1..16 hex digits, a size empty, of 1..15 decimal digits or 0x and 1..13 hex
    * digits, LF or CRLF. Anything else — an empty time, a cell it does not know, a row cut by the
-   * end of the buffer — returns undefined with the reader unchanged, and fusedRow() (then the
-   * schema path) reads the row: the same rules, so the same event or error.
+   * end of the buffer — goes with the reader unchanged to otherRow(): fusedRow(), then the schema
+   * path, read the row by the same rules, so the same event or error. (It is the whole of
+   * nextEvent() for the canonical layout, and the replay loop calls it bound to the reader: one
+   * call a row, where a wrapper around it, not inlined into the loop, cost ~7 ns a row.)
    */
-  private canonicalRow(into: ByteEvent): ByteEvent | undefined {
-    const buf = this.buf;
-    let k = this.start;
-    // t: decimal
-    const s0 = k;
-    let t = 0;
-    let b = buf[k];
-    while (b >= 48 && b <= 57) {
-      t = t * 10 + (b - 48);
-      b = buf[++k];
-    }
-    if (b !== 44 || k === s0 || k - s0 > 15 || t < this.cur.t) return undefined;
-    // op: [a-z_], coded as opCode() does
-    const s1 = ++k;
-    let w0 = 0;
-    let w1 = 0;
-    b = buf[k];
-    while ((b >= 97 && b <= 122) || b === 95) {
-      if (k - s1 < 6) w0 = (w0 << 5) | (b & 31);
-      else w1 = (w1 << 5) | (b & 31);
-      b = buf[++k];
-    }
-    if (b !== 44) return undefined;
-    const opLen = k - s1;
-    // addr: 0x and 1..16 hex digits, as bits 63..32 and 31..0
-    k++;
-    if (buf[k] !== 48 || (buf[k + 1] | 32) !== 120) return undefined;
-    k += 2;
-    const s2 = k;
-    let ahi = 0;
-    let alo = 0;
-    let d = HEX[buf[k]];
-    while (d >= 0) {
-      ahi = (ahi << 4) | (alo >>> 28);
-      alo = (alo << 4) | d;
-      d = HEX[buf[++k]];
-    }
-    if (buf[k] !== 44 || k === s2 || k - s2 > 16) return undefined;
-    // size: empty, decimal, or 0x and hex digits — one loop for both bases, the prefix found
-    // without a branch (no code path here waits for its first row until after V8 optimised it)
-    const s3 = ++k;
-    const hex = ((buf[k] ^ 48) | ((buf[k + 1] | 32) ^ 120)) === 0 ? 1 : 0;
-    const base = 10 + 6 * hex;
-    k += 2 * hex;
-    let size = 0;
-    d = HEX[buf[k]];
-    while (d >= 0 && d < base) {
-      size = size * base + d;
-      d = HEX[buf[++k]];
-    }
-    const sizeLen = k - s3;
-    // the line end: LF or CRLF (the sentinel 0 after the data is neither)
-    b = buf[k];
-    const crlf = b === 13 && buf[k + 1] === 10 ? 1 : 0;
-    if (b !== 10 && crlf === 0) return undefined;
-    if (sizeLen > 15 || (sizeLen <= 2 * hex && hex === 1)) return undefined;
-    const sizeEmpty = sizeLen === 0;
-    if (!sizeEmpty && size === 0) return undefined; // the schema path reports it
+  private canonicalRow(into: ByteEvent): ParsedEvent | undefined {
+    // One pass: `break` leaves a row this loop does not take to otherRow(), from one call site
+    // (which the warm-up reaches: a call first reached after V8 optimised this would deoptimise it).
+    for (;;) {
+      const buf = this.buf;
+      const words = this.words;
+      const table = CANON_OPS!;
+      let k = this.start;
+      // t: decimal, four digits a load (DEC2: two digits a lookup), then two, then one
+      const s0 = k;
+      let t = 0;
+      let x = words.getInt32(k, true);
+      let lo = DEC2[x & 0xffff];
+      let hi = DEC2[x >>> 16];
+      while ((lo | hi) >= 0) {
+        t = t * 10000 + (lo * 100 + hi);
+        k += 4;
+        x = words.getInt32(k, true);
+        lo = DEC2[x & 0xffff];
+        hi = DEC2[x >>> 16];
+      }
+      if (lo >= 0) {
+        t = t * 100 + lo;
+        k += 2;
+      }
+      let b = buf[k];
+      if (b >= 48 && b <= 57) {
+        t = t * 10 + (b - 48);
+        b = buf[++k];
+      }
+      if (b !== 44 || k === s0 || k - s0 > 15 || t < this.cur.t) break;
+      // op: its name and the comma, compared word by word with the op of its slot
+      k++;
+      const x0 = words.getInt32(k, true);
+      const x1 = words.getInt32(k + 4, true);
+      const op = table.slots[opSlot(x0, x1, table.mul)];
+      if (op.x0 !== x0 || (x1 & op.m1) !== op.x1 || (words.getInt32(k + 8, true) & op.m2) !== op.x2) break;
+      k += op.len + 1;
+      // addr: 0x and 1..16 hex digits (four a load, then two, then one), as bits 63..32 and 31..0
+      if (buf[k] !== 48 || (buf[k + 1] | 32) !== 120) break;
+      k += 2;
+      const s2 = k;
+      let ahi = 0;
+      let alo = 0;
+      x = words.getInt32(k, true);
+      lo = HEX2[x & 0xffff];
+      hi = HEX2[x >>> 16];
+      while ((lo | hi) >= 0) {
+        ahi = (ahi << 16) | (alo >>> 16);
+        alo = (alo << 16) | (lo << 8) | hi;
+        k += 4;
+        x = words.getInt32(k, true);
+        lo = HEX2[x & 0xffff];
+        hi = HEX2[x >>> 16];
+      }
+      if (lo >= 0) {
+        ahi = (ahi << 8) | (alo >>> 24);
+        alo = (alo << 8) | lo;
+        k += 2;
+      }
+      let d = HEX[buf[k]];
+      if (d >= 0) {
+        ahi = (ahi << 4) | (alo >>> 28);
+        alo = (alo << 4) | d;
+        k++;
+      }
+      if (buf[k] !== 44 || k === s2 || k - s2 > 16) break;
+      // size: empty, decimal, or 0x and hex digits — one loop for both bases, the prefix found
+      // without a branch (no code path here waits for its first row until after V8 optimised it)
+      const s3 = ++k;
+      const hex = ((buf[k] ^ 48) | ((buf[k + 1] | 32) ^ 120)) === 0 ? 1 : 0;
+      const base = 10 + 6 * hex;
+      k += 2 * hex;
+      let size = 0;
+      d = HEX[buf[k]];
+      while (d >= 0 && d < base) {
+        size = size * base + d;
+        d = HEX[buf[++k]];
+      }
+      const sizeLen = k - s3;
+      // the line end: LF or CRLF (the sentinel 0 after the data is neither)
+      b = buf[k];
+      const crlf = b === 13 && buf[k + 1] === 10 ? 1 : 0;
+      if (b !== 10 && crlf === 0) break;
+      if (sizeLen > 15 || (sizeLen <= 2 * hex && hex === 1)) break;
+      const sizeEmpty = sizeLen === 0;
+      if (!sizeEmpty && size === 0) break; // the schema path reports it
 
-    const op = CANON_OPS!.slots[((w0 >>> CANON_OPS!.shift) ^ w0) & (OP_SLOTS - 1)];
-    if (op.w0 !== w0 || op.w1 !== w1 || op.len !== opLen) return undefined;
-    if (sizeEmpty ? op.sizeRequired : op.noSize) return undefined;
-    if (sizeEmpty) size = op.defaultSize;
-    const offset = alo & 4095;
-    const page = (ahi >>> 0) * 1048576 + (alo >>> 12);
-    const npages = pagesOf(op.rule, offset, size);
-    if (!fastSpanOk(page, npages)) return undefined;
-    const line = this.line + 1;
-    const ev = into.fill(op.name, t, page, offset, npages, (size & 4095) === 0, line, sizeEmpty ? 0 : size);
-    const enums = op.enums;
-    for (let i = 0; i < enums.length; i++) ev[enums[i][0]] = enums[i][1];
-    this.start = k + 1 + crlf;
-    this.line = line;
-    this.cur.t = t;
-    return ev;
+      if (sizeEmpty ? op.sizeRequired : op.noSize) break;
+      if (sizeEmpty) size = op.defaultSize;
+      const offset = alo & 4095;
+      const page = (ahi >>> 0) * 1048576 + (alo >>> 12);
+      const npages = pagesOf(op.rule, offset, size);
+      if (!fastSpanOk(page, npages)) break;
+      const line = this.line + 1;
+      const ev = into.fill(op.name, t, page, offset, npages, (size & 4095) === 0, line, sizeEmpty ? 0 : size);
+      const enums = op.enums;
+      for (let i = 0; i < enums.length; i++) ev[enums[i][0]] = enums[i][1];
+      this.start = k + 1 + crlf;
+      this.line = line;
+      this.cur.t = t;
+      this.count++;
+      return ev;
+    }
+    return this.otherRow(into);
   }
 
   /**
@@ -619,18 +720,28 @@ export class CsvByteReader extends ByteLines {
   /** The op of the row fusedRow() read when its enum cells are still to read (enumFields()). */
   private enumEntry: OpEntry | undefined = undefined;
   /** The time before that row (to go back to it). */
-  private prevT = 0;
+  private prevT = AS_DOUBLE;
 
   /** The one event object of readTransient(). */
   private readonly slot = new ByteEvent();
 
   private nextEvent(into: ByteEvent): ParsedEvent | undefined {
-    if (this.canonical) {
-      const ev = this.canonicalRow(into);
-      if (ev !== undefined) {
-        this.count++;
-        return ev;
-      }
+    return this.canonical ? this.canonicalRow(into) : this.otherRow(into);
+  }
+
+  /** The replay loop's reader: canonicalRow() into the reused event, without a wrapper. */
+  protected override transientReader(): () => ParsedEvent | undefined {
+    return this.canonical ? this.canonicalRow.bind(this, this.slot) : super.transientReader();
+  }
+
+  /** The next event of a row canonicalRow() does not take, or of a header that is not canonical. */
+  private otherRow(into: ByteEvent): ParsedEvent | undefined {
+    // A canonical row cut by the end of the buffer: read on, and when it is whole, give it to
+    // canonicalRow() again (once: it comes back here if it still does not take it). A clean
+    // canonical trace then never runs fusedRow(), which V8 would otherwise compile for it.
+    if (this.canonical && !this.eof && this.view.indexOf(10, this.start) < 0) {
+      this.fill();
+      if (this.view.indexOf(10, this.start) >= 0) return this.canonicalRow(into);
     }
     if (this.fusable) {
       let ev = this.fusedRow(into);

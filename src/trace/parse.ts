@@ -312,7 +312,12 @@ export interface EventCursor {
 }
 
 export function newCursor(): EventCursor {
-  return { t: 0 };
+  // t starts as a double (0.5, then 0): times soon outgrow a small integer, and a field that
+  // changes its representation mid-trace changes the cursor's hidden class, deoptimising the
+  // readers' optimised loops.
+  const cur = { t: 0.5 };
+  cur.t = 0;
+  return cur;
 }
 
 function toCore(e: TraceEvent, t: number): { core: CoreEvent; addr: bigint; size: bigint } {

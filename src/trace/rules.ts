@@ -213,6 +213,22 @@ for (let i = 0; i < 6; i++) {
   HEX[65 + i] = 10 + i;
 }
 
+/**
+ * Two digits at once, for readers that load bytes two or four at a time (little-endian: the first
+ * character in the low byte). HEX2[c0 | c1 << 8] is the value of two hex digits (0..255),
+ * DEC2[c0 | c1 << 8] of two decimal digits (0..99); -1 when either byte is not a digit.
+ */
+export const HEX2 = new Int16Array(65536).fill(-1);
+export const DEC2 = new Int8Array(65536).fill(-1);
+for (let c0 = 0; c0 < 256; c0++) {
+  if (HEX[c0] < 0) continue;
+  for (let c1 = 0; c1 < 256; c1++) {
+    if (HEX[c1] < 0) continue;
+    HEX2[c0 | (c1 << 8)] = HEX[c0] * 16 + HEX[c1];
+    if (c0 <= 57 && c1 <= 57) DEC2[c0 | (c1 << 8)] = HEX[c0] * 10 + HEX[c1];
+  }
+}
+
 /** The closest of `words` to `w` (edit distance at most 2 and less than half its length), for "did you mean". */
 export function closest(w: string, words: readonly string[]): string | undefined {
   let best: string | undefined;

@@ -22,6 +22,7 @@ import {
   type TraceFormat,
 } from '../../src/trace/index.js';
 import { ENUM_FIELDS, ENUMS, OP_NAMES, OP_RULES, type EnumField } from '../../src/trace/rules.js';
+import { warmUpTrace } from '../../src/trace/csv-bytes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'svmsim-fast-'));
 
@@ -303,6 +304,13 @@ const canonicalVariant = fc.constantFrom(
   (o: Obj) => ({ ...o, size: '000000000000001' }),
   (o: Obj) => ({ ...o, size: '0000000000000001' }),
   (o: Obj) => ({ ...o, op: `${o.op}_` }),
+  (o: Obj) => ({ ...o, op: String(o.op).slice(0, -1) }),
+  (o: Obj) => ({ ...o, op: String(o.op).toUpperCase() }),
+  (o: Obj) => ({ ...o, op: `${o.op}1` }),
+  (o: Obj) => ({ ...o, t: '123456789012345' }),
+  (o: Obj) => ({ ...o, t: String(o.t ?? 7).slice(0, 1) }),
+  (o: Obj) => ({ ...o, addr: `${o.addr}0` }),
+  (o: Obj) => ({ ...o, addr: `0x${'f'.repeat(17)}` }),
   (o: Obj) => ({ ...o, op: 'gpu_fault' }),
   (o: Obj) => ({ ...o, op: 'xe_madvise' }),
 );
@@ -395,6 +403,29 @@ describe('fast paths = schema path (fast-check, random valid and invalid traces)
       }),
       { numRuns: 200, seed: 20261130 },
     );
+  });
+
+  test('the warm-up trace of the canonical loop (csv-bytes.ts warmUp()) is valid rows only, read alike by both paths', () => {
+    const text = warmUpTrace();
+    const rows = text.split('\n').length - 2; // the column row, and the empty string after the last LF
+    expect(rows).toBeGreaterThan(50);
+    const ref = schemaPath(text, 'csv', 'warm.csv');
+    expect(ref.errors).toEqual([]);
+    expect(ref.events).toHaveLength(rows);
+    expectCsvReadersAgree(text);
+  });
+
+  test('a canonical CSV of more than 2 MiB in memory (a read buffer larger than the default, and its word view)', () => {
+    const rows = Array.from(
+      { length: 80000 },
+      (_, i) => `${i},gpu_read,0x7f${(i * 4096).toString(16).padStart(10, '0')},\n`,
+    );
+    const text = `t,op,addr,size\n0,mmap,0x7f0000000000,0x10000000\n${rows.join('')}`;
+    expect(text.length).toBeGreaterThan(2 << 20);
+    const ref = schemaPath(text, 'csv', 'big.csv');
+    expect(ref.errors).toEqual([]);
+    expect(ref.events).toHaveLength(80001);
+    expect(fastInMemory(text, 'csv', 'big.csv')).toEqual(ref);
   });
 
   test('a CSV longer than the 1 MiB read chunk: rows split across chunks give the schema path events', () => {
