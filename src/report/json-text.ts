@@ -776,6 +776,22 @@ function putAddrAt(o: JsonOut, p: number, a: bigint, room: number): number {
 
 type EventWriter = (o: JsonOut, echo: EventEcho, res: EventResult) => void;
 
+/** The codes most events record (hits, CPU population, the fault path), tried first by the dispatch. */
+const DISPATCH_FIRST = [
+  'gpu_hit',
+  'cpu_populate',
+  'fault',
+  'range',
+  'get_pages',
+  'bind',
+  'range_valid',
+  'migrate_to_vram',
+  'bo_alloc',
+  'invalidate',
+  'migrate_to_ram',
+  'bo_free',
+];
+
 /**
  * The event writer of one layout, compiled with its constant keys as stores: the record of
  * JSON.stringify(eventJson(echo, res)) when compact, or of JSON.stringify(eventJson(echo, res),
@@ -788,6 +804,10 @@ function compileEventWriter(pretty: boolean): EventWriter {
   const outcome = (['ok', 'hit', 'error'] as const)
     .map((x) => `if (outcome === '${x}') { ${stores(ascii(`"${x}"`))} } else `)
     .join('');
+  // Each record to its code's writer by comparing the code with the registry's (internalized
+  // strings: a pointer compare each), the frequent codes first: direct calls, no keyed lookup.
+  const codes = [...DISPATCH_FIRST, ...Object.keys(DECISIONS).filter((c) => !DISPATCH_FIRST.includes(c))];
+  const dispatch = `${codes.map((c) => `if (c === '${c}') w_${c}(d, o, i); else `).join('')}G(d, o, i);`;
   const body = `
 const fields = echo.fields;
 const room = ${EVENT_ROOM} + fields.length * ${FIELD_ROOM};
@@ -824,16 +844,20 @@ if (ds.length === 0) { ${stores(K.empty)} o.p = p; return; }
 o.p = p;
 for (let i = 0; i < ds.length; i++) {
   const d = ds[i];
-  const w = W[d.code];
-  if (w !== undefined) w(d, o, i); else G(d, o, i);
+  const c = d.code;
+  ${dispatch}
 }
 o.bytes(E.last);`;
-  return new Function('E', 'W', 'G', 'H', `${CLOSURE} return function writeEvent(o, echo, res) {${body}\n};`)(
-    { putStr, putAddrAt, last: K.last },
-    compileWriters(depth, pretty, sep),
-    genericWriter(depth, pretty, sep),
-    H,
-  ) as EventWriter;
+  const W = compileWriters(depth, pretty, sep);
+  return new Function(
+    'E',
+    'W',
+    'G',
+    'H',
+    `${CLOSURE} const ${Object.keys(W)
+      .map((c) => `w_${c} = W.${c}`)
+      .join(', ')}; return function writeEvent(o, echo, res) {${body}\n};`,
+  )({ putStr, putAddrAt, last: K.last }, W, genericWriter(depth, pretty, sep), H) as EventWriter;
 }
 
 let prettyEvents: EventWriter | undefined;
