@@ -155,7 +155,7 @@ for (let i = 0; i < 256; i++) {
 // are compiled from the same pieces: one algorithm per conversion.
 
 /** The closure of every compiled writer: the tables, and the helpers (H) for the rare cases. */
-const CLOSURE = 'const D = H.DEC2, X = H.HEX2, XC = H.HEXC;';
+const CLOSURE = 'const D = H.DEC2, X = H.HEX2, XC = H.HEXC, PK = H.PAGE_KEYS_SEEN, PT = H.PAGE_TEXTS;';
 
 /**
  * Decimal digits of the integer in local `x` (0 <= x < 10^8; x is consumed), two at a time from
@@ -207,9 +207,25 @@ ${pair('w_ >> 16', 0)} ${pair('(w_ >> 8) & 255', 2)} ${pair('w_ & 255', 4)} p +=
 const pageOkCode = (v: string) =>
   `(typeof ${v} === 'number' && Math.floor(${v}) === ${v} && ${v} > -9223372036854775808 && ${v} < 18446744073709551616)`;
 
-/** The page number in local `v` (pageOkCode) as a quoted 0x byte address: putPage(). */
+/**
+ * The texts of recent page numbers of 9 hex digits (byte addresses from 0x1000000000000 up to
+ * 0xfffffffff000, where user-space mappings live): written, a quoted address is exactly 16 bytes,
+ * kept here as two doubles whose bits they are (ASCII text: never a NaN, so copied exactly).
+ * Direct-mapped by the page's low bits and its 2 MiB number: the same range boundaries come back
+ * in most records of an event (range, BO, invalidate, migrate, get_pages, bind).
+ */
+const PAGE_SLOTS = 16;
+const PAGE_KEYS_SEEN = new Float64Array(PAGE_SLOTS).fill(-1);
+const PAGE_TEXTS = new Float64Array(2 * PAGE_SLOTS);
+
+/** The page number in local `v` (pageOkCode) as a quoted 0x byte address: putPage(). Needs `dv` (stores()). */
 function pageCode(v: string): string {
-  return `if (${v} > 0 && ${v} < 2199023255552) { ${stores(ascii('"0x'))} ${hexCode(v)} ${stores(ascii('000"'))} }
+  return `if (${v} >= 4294967296 && ${v} < 68719476736) {
+  const pi_ = ((${v} >>> 9) ^ ${v}) & ${PAGE_SLOTS - 1};
+  if (PK[pi_] === ${v}) { dv.setFloat64(p, PT[2 * pi_], true); dv.setFloat64(p + 8, PT[2 * pi_ + 1], true); p += 16; }
+  else { const pq_ = p; ${stores(ascii('"0x'))} ${hexCode(v)} ${stores(ascii('000"'))}
+    PK[pi_] = ${v}; PT[2 * pi_] = dv.getFloat64(pq_, true); PT[2 * pi_ + 1] = dv.getFloat64(pq_ + 8, true); }
+} else if (${v} > 0 && ${v} < 2199023255552) { ${stores(ascii('"0x'))} ${hexCode(v)} ${stores(ascii('000"'))} }
 else p = H.putPage(b, p, ${v});`;
 }
 
@@ -506,6 +522,8 @@ const H = {
   DEC2,
   HEX2,
   HEXC,
+  PAGE_KEYS_SEEN,
+  PAGE_TEXTS,
 };
 
 /** Writes one record of a list, after the list's opening (`i` 0) or a separator. */
