@@ -116,6 +116,8 @@ const HEXC = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99,
 
 /** Most bytes one put*() of a number, page or address writes (JSON numbers are at most 25 characters). */
 const NUM_MAX = 32;
+/** The size of JsonOut's buffer: the chunks the output gets (one write each). */
+const OUT_CHUNK = 1 << 20;
 /** Strings up to this many bytes are copied in place; longer ones through JsonOut.bytes. */
 const STR_MAX = 64;
 
@@ -345,8 +347,13 @@ function encodedString(s: string): Encoded {
  * `out` when the output takes bytes (it writes them before returning: stdout and output files
  * are written synchronously, so a full pipe holds the replay back), else to the string sink (one
  * latin1 copy per chunk when it is all ASCII). Numbers and 0x addresses are written digit by
- * digit (no string per value); strings through a cache of their encoded JSON. A chunk may end in
- * the middle of a record (the output is a stream).
+ * digit (no string per value); strings through a cache of their encoded JSON.
+ *
+ * A chunk ends at the last whole record when the writer marks record ends (mark(): the reporters,
+ * after each event): the rest, less than a record, moves to the buffer's start. So the output
+ * (src/cli/output.ts heldSink) writes each chunk as it is, one write per chunk (OUT_CHUNK, 1 MiB),
+ * with no tail to copy and write separately. Without marks, or a record longer than the buffer, a
+ * chunk may end in the middle of a record (the output is a stream).
  *
  * The record writers reserve room for a record's bounded parts with room(), then write with the
  * put*() functions at a local position (`b`, `p`); anything of unbounded length goes through the
@@ -359,10 +366,12 @@ export class JsonOut {
   p = 0;
   /** Whether everything since the last flush is ASCII (the string sink's latin1 shortcut). */
   ascii = true;
+  /** The end of the last whole record in `b` (mark()), 0 when none. */
+  private end = 0;
   constructor(
     private readonly sink: (s: string) => void,
     private readonly out?: (b: Uint8Array) => void,
-    size = 1 << 18,
+    size = OUT_CHUNK,
   ) {
     this.b = Buffer.allocUnsafe(Math.max(size, 4096));
     this.dv = new DataView(this.b.buffer, this.b.byteOffset, this.b.length);
@@ -370,24 +379,50 @@ export class JsonOut {
 
   /** Hand what is written to the output. */
   flush(): void {
+    this.end = 0;
     if (this.p === 0) return;
-    if (this.out !== undefined) this.out(this.b.subarray(0, this.p));
-    else this.sink(this.b.toString(this.ascii ? 'latin1' : 'utf8', 0, this.p));
+    this.hand(this.p);
     this.p = 0;
     this.ascii = true;
   }
 
-  /** Make room for `n` (at most the buffer's size) more bytes. */
+  /** A whole record ends here: a chunk handed over when the buffer fills ends at the last mark. */
+  mark(): void {
+    this.end = this.p;
+  }
+
+  /** Hand b[0, n) to the output. */
+  private hand(n: number): void {
+    if (this.out !== undefined) this.out(this.b.subarray(0, n));
+    else this.sink(this.b.toString(this.ascii ? 'latin1' : 'utf8', 0, n));
+  }
+
+  /**
+   * Make room for `n` (at most the buffer's size) more bytes: hand over the whole records and
+   * move the rest to the start (everything, when that leaves too little room or nothing is marked).
+   */
   room(n: number): void {
-    if (this.p + n > this.b.length) this.flush();
+    if (this.p + n > this.b.length) this.spill(n);
+  }
+
+  private spill(n: number): void {
+    const end = this.end;
+    if (end > 0 && this.p - end + n <= this.b.length) {
+      this.hand(end);
+      this.b.copyWithin(0, end, this.p);
+      this.p -= end;
+      this.end = 0;
+      // (`ascii` stays as it was: the rest may hold non-ASCII text; utf8 decodes ASCII alike)
+    } else this.flush();
   }
 
   /** Bytes of encoded JSON text (constants, strings), of any length. */
   bytes(k: Uint8Array, ascii = true): void {
     const n = k.length;
     if (this.p + n > this.b.length) {
-      this.flush();
+      this.spill(Math.min(n, this.b.length));
       if (n > this.b.length) {
+        this.flush();
         if (this.out !== undefined) this.out(k);
         else this.sink(Buffer.from(k.buffer, k.byteOffset, n).toString(ascii ? 'latin1' : 'utf8'));
         return;
@@ -431,7 +466,7 @@ export class JsonOut {
 
   /** One ASCII byte. */
   byte(c: number): void {
-    if (this.p >= this.b.length) this.flush();
+    if (this.p >= this.b.length) this.spill(1);
     this.b[this.p++] = c;
   }
 
