@@ -26,6 +26,7 @@
  */
 
 import { DECISIONS, type Decision, type EventResult, type FieldSpec } from '../core/decisions.js';
+import type { CoreEvent } from '../core/events.js';
 import type { FinalState } from '../core/simulator.js';
 import { hexAddr, hexPage } from './format.js';
 import type { EventEcho } from './reporter.js';
@@ -829,6 +830,22 @@ function putAddrAt(o: JsonOut, p: number, a: bigint, room: number): number {
 
 type EventWriter = (o: JsonOut, echo: EventEcho, res: EventResult) => void;
 
+/** The ops of the model's events, the accesses first: written as stores (any other op as a string). */
+const KNOWN_OPS = [
+  'gpu_read',
+  'gpu_write',
+  'cpu_read',
+  'cpu_write',
+  'gpu_atomic',
+  'gpu_fault',
+  'mmap',
+  'munmap',
+  'mprotect',
+  'madvise',
+  'xe_prefetch',
+  'xe_madvise',
+] as const satisfies readonly CoreEvent['op'][];
+
 /** The codes most events record (hits, CPU population, the fault path), tried first by the dispatch. */
 const DISPATCH_FIRST = [
   'gpu_hit',
@@ -854,6 +871,7 @@ function compileEventWriter(pretty: boolean): EventWriter {
   const K = pretty ? PRETTY_KEYS : LINE_KEYS;
   const depth = pretty ? 4 : 0;
   const sep = { first: K.first, next: K.next };
+  const opStores = KNOWN_OPS.map((x) => `if (op === '${x}') { ${stores(ascii(`"${x}"`))} } else `).join('');
   const outcome = (['ok', 'hit', 'error'] as const)
     .map((x) => `if (outcome === '${x}') { ${stores(ascii(`"${x}"`))} } else `)
     .join('');
@@ -872,7 +890,8 @@ ${stores(K.seq)} ${numCode('seq')}
 ${stores(K.line)} ${numCode('line')}
 ${stores(K.t)} ${numCode('t')}
 if (pid !== undefined) { ${stores(K.pid)} ${numCode('pid')} }
-${stores(K.op)} p = E.putStr(o, p, res.op, room);
+${stores(K.op)} const op = res.op;
+${opStores}p = E.putStr(o, p, op, room);
 ${stores(K.addr)} const page = echo.page;
 if (page !== undefined) {
   const offset = echo.offset;
