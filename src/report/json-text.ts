@@ -846,7 +846,7 @@ const KNOWN_OPS = [
   'xe_madvise',
 ] as const satisfies readonly CoreEvent['op'][];
 
-/** The codes most events record (hits, CPU population, the fault path), tried first by the dispatch. */
+/** The codes most events record (hits, CPU population, the fault path, map/unmap), tried first by the dispatch. */
 const DISPATCH_FIRST = [
   'gpu_hit',
   'cpu_populate',
@@ -860,7 +860,15 @@ const DISPATCH_FIRST = [
   'invalidate',
   'migrate_to_ram',
   'bo_free',
-];
+  'vma_map',
+  'vma_unmap',
+  'notifier_create',
+  'notifier_remove',
+  'gc_range',
+  'no_migrate',
+  'range_evict',
+  'timeslice_wait',
+] as const satisfies readonly Decision['code'][];
 
 /**
  * The event writer of one layout, compiled with its constant keys as stores: the record of
@@ -875,10 +883,9 @@ function compileEventWriter(pretty: boolean): EventWriter {
   const outcome = (['ok', 'hit', 'error'] as const)
     .map((x) => `if (outcome === '${x}') { ${stores(ascii(`"${x}"`))} } else `)
     .join('');
-  // Each record to its code's writer by comparing the code with the registry's (internalized
-  // strings: a pointer compare each), the frequent codes first: direct calls, no keyed lookup.
-  const codes = [...DISPATCH_FIRST, ...Object.keys(DECISIONS).filter((c) => !DISPATCH_FIRST.includes(c))];
-  const dispatch = `${codes.map((c) => `if (c === '${c}') w_${c}(d, o, i); else `).join('')}G(d, o, i);`;
+  // Each record of a frequent code to its writer by comparing the code with the registry's
+  // (direct calls, no keyed lookup); the rest (a long chain of compares costs more) by lookup.
+  const dispatch = `${DISPATCH_FIRST.map((c) => `if (c === '${c}') w_${c}(d, o, i); else `).join('')}{ const w = W[c]; if (w !== undefined) w(d, o, i); else G(d, o, i); }`;
   const body = `
 const fields = echo.fields;
 const room = ${EVENT_ROOM} + fields.length * ${FIELD_ROOM};
@@ -900,7 +907,14 @@ if (page !== undefined) {
   else { ${hexCode('page')} b[p] = XC[offset >> 8]; b[p + 1] = XC[(offset >> 4) & 15]; b[p + 2] = XC[offset & 15]; p += 3; }
   b[p] = 34; p += 1;
 } else p = E.putAddrAt(o, p, echo.addr, room);
-if (echo.size !== 0n) { ${stores(K.size)} p = E.putAddrAt(o, p, echo.size, room); }
+const size = echo.size;
+if (size !== 0n) {
+  ${stores(K.size)}
+  // one conversion instead of putAddrAt()'s range checks on the bigint: below 2^53 it is exact
+  const sz = Number(size);
+  if (sz > 0 && sz < 9007199254740992) { ${stores(ascii('"0x'))} ${hexCode('sz')} b[p] = 34; p += 1; }
+  else p = E.putAddrAt(o, p, size, room);
+}
 for (let i = 0; i < fields.length; i++) {
   ${stores(K.field)} p = E.putStr(o, p, fields[i][0], room);
   ${stores(K.colon)} p = E.putStr(o, p, fields[i][1], room);
