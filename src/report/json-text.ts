@@ -500,6 +500,28 @@ export class JsonOut {
   }
 }
 
+/**
+ * A list of a range's rejected chunks as the writers take it in place: objects of exactly the
+ * keys pages (a number) and reason (a string putPlain() takes), in that order.
+ */
+function isRejectedList(v: unknown[]): boolean {
+  for (const r of v) {
+    if (r === null || typeof r !== 'object') return false;
+    let i = 0;
+    for (const k in r) {
+      if (i > 1 || k !== (i === 0 ? 'pages' : 'reason')) return false;
+      i++;
+    }
+    const { pages, reason } = r as { pages: unknown; reason: unknown };
+    if (i !== 2 || typeof pages !== 'number' || typeof reason !== 'string' || reason.length > STR_MAX - 2) return false;
+    for (let j = 0; j < reason.length; j++) {
+      const c = reason.charCodeAt(j);
+      if (c < 32 || c > 126 || c === 34 || c === 92) return false;
+    }
+  }
+  return true;
+}
+
 /** Exactly the keys start and end, in that order, holding pages putPage() takes. */
 function isSpan(v: unknown): v is { start: number; end: number } {
   if (v === null || typeof v !== 'object') return false;
@@ -549,6 +571,7 @@ const H = {
   putNumSlow,
   putPage,
   putPlain,
+  isRejectedList,
   pageOk,
   putSpan,
   isSpan,
@@ -620,9 +643,24 @@ else { for (let j_ = 0; j_ < v.length; j_++) { ${each} } ${pretty ? stores(INDEN
     }
     case 'bytes':
       return typed(`typeof v === 'bigint'`, `const x_ = Number(v); ${numCode('x_')}`);
-    case 'object[]':
-      // empty lists (a range's rejected chunks, mostly) in place; the rest through the generic writer
-      return `if (Array.isArray(v) && v.length === 0) { ${k} ${stores(EMPTY_ARRAY)} } else ${generic}`;
+    case 'object[]': {
+      // empty lists (a range's rejected chunks, mostly) in place; a range's rejected chunks
+      // ({pages, reason} each: isRejectedList) in place; the rest through the generic writer
+      if (key !== 'rejected')
+        return `if (Array.isArray(v) && v.length === 0) { ${k} ${stores(EMPTY_ARRAY)} } else ${generic}`;
+      const inner = pretty ? INDENT[depth + 1] : EMPTY;
+      const colon = pretty ? '": ' : '":';
+      const open = ascii(`{${pretty ? ind(depth + 2) : ''}"pages${colon}`);
+      const mid = ascii(`,${pretty ? ind(depth + 2) : ''}"reason${colon}`);
+      const close = ascii(`${pretty ? ind(depth + 1) : ''}}`);
+      const item = 1 + inner.length + open.length + NUM_MAX + mid.length + STR_MAX + close.length;
+      return `if (Array.isArray(v) && v.length === 0) { ${k} ${stores(EMPTY_ARRAY)} }
+else if (H.isRejectedList(v)) { ${k} for (let j_ = 0; j_ < v.length; j_++) {
+  o.p = p; o.room(${item + budget}); p = o.p; b[p] = j_ === 0 ? 91 : 44; p += 1; ${stores(inner)}
+  const u_ = v[j_]; const x_ = u_.pages; ${stores(open)} ${numCode('x_')} ${stores(mid)} p = H.putPlain(b, p, u_.reason); ${stores(close)} }
+  ${pretty ? stores(INDENT[depth]) : ''} b[p] = 93; p += 1; }
+else ${generic}`;
+    }
     default:
       // numbers: page indices under a page key, else as they are
       return PAGE_KEYS.has(key) ? typed(pageOkCode('v'), pageCode('v')) : typed(`typeof v === 'number'`, numCode('v'));

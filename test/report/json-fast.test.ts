@@ -270,9 +270,25 @@ function valueArb(key: string, f: FieldSpec): fc.Arbitrary<unknown> {
     case 'object[]':
       return key === 'vram'
         ? fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 1 }))
-        : fc.array(
-            fc.record({ pages: fc.integer({ min: 1, max: 512 }), reason: fc.constantFrom('cpu_vma', 'overlap') }),
-            { maxLength: 3 },
+        : fc.oneof(
+            fc.array(
+              fc.record({ pages: fc.integer({ min: 1, max: 512 }), reason: fc.constantFrom('cpu_vma', 'overlap') }),
+              { maxLength: 3 },
+            ),
+            // what the writers take in place only when well-formed (isRejectedList): any number,
+            // any text, other key orders, extra keys, not an object
+            fc.array(
+              fc.oneof(
+                fc.record({
+                  pages: fc.oneof(fc.integer(), edgeNumberArb),
+                  reason: fc.oneof(textArb, fc.constantFrom('check_pages', 'a"b')),
+                }),
+                fc.record({ reason: fc.constant('cpu_vma'), pages: fc.nat() }),
+                fc.record({ pages: fc.nat(), reason: fc.constant('overlap'), extra: fc.nat() }),
+                fc.constantFrom(null, 7, 'x'),
+              ),
+              { maxLength: 4 },
+            ),
           );
     default:
       return fc.oneof(fc.integer({ min: -5, max: 2 ** 40 }), edgeNumberArb);
