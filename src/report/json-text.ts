@@ -26,8 +26,8 @@
  */
 
 import { DECISIONS, type Decision, type EventResult, type FieldSpec } from '../core/decisions.js';
-import type { CoreEvent } from '../core/events.js';
 import type { FinalState } from '../core/simulator.js';
+import { OP_NAMES } from '../trace/rules.js';
 import { hexAddr, hexPage } from './format.js';
 import type { EventEcho } from './reporter.js';
 
@@ -868,21 +868,11 @@ function putAddrAt(o: JsonOut, p: number, a: bigint, room: number): number {
 
 type EventWriter = (o: JsonOut, echo: EventEcho, res: EventResult) => void;
 
-/** The ops of the model's events, the accesses first: written as stores (any other op as a string). */
+/** The trace's ops, the accesses first: written as stores (any other op as a string). */
 const KNOWN_OPS = [
-  'gpu_read',
-  'gpu_write',
-  'cpu_read',
-  'cpu_write',
-  'gpu_atomic',
-  'gpu_fault',
-  'mmap',
-  'munmap',
-  'mprotect',
-  'madvise',
-  'xe_prefetch',
-  'xe_madvise',
-] as const satisfies readonly CoreEvent['op'][];
+  ...OP_NAMES.filter((op) => /^(gpu|cpu)_/.test(op)),
+  ...OP_NAMES.filter((op) => !/^(gpu|cpu)_/.test(op)),
+];
 
 /** The codes most events record (hits, CPU population, the fault path, map/unmap), tried first by the dispatch. */
 const DISPATCH_FIRST = [
