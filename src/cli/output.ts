@@ -104,7 +104,8 @@ const MAX_TAIL = 4 << 20;
 
 /**
  * Where the whole records of an output chunk end: the index after the last one (-1: none in it).
- * Writers hand over chunks cut at their buffer's size, so a chunk may end inside a record.
+ * Writers hand over chunks cut at their buffer's size, so a chunk may end inside a record (the
+ * json/jsonl writers cut theirs at a record end: json-text.ts JsonOut.mark(), one write a chunk).
  */
 export type RecordEnd = (chunk: string | Uint8Array) => number;
 

@@ -27,6 +27,7 @@
 
 import { DECISIONS, type Decision, type EventResult, type FieldSpec } from '../core/decisions.js';
 import type { FinalState } from '../core/simulator.js';
+import { OP_NAMES } from '../trace/rules.js';
 import { hexAddr, hexPage } from './format.js';
 import type { EventEcho } from './reporter.js';
 
@@ -116,6 +117,8 @@ const HEXC = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99,
 
 /** Most bytes one put*() of a number, page or address writes (JSON numbers are at most 25 characters). */
 const NUM_MAX = 32;
+/** The size of JsonOut's buffer: the chunks the output gets (one write each). */
+const OUT_CHUNK = 1 << 20;
 /** Strings up to this many bytes are copied in place; longer ones through JsonOut.bytes. */
 const STR_MAX = 64;
 
@@ -155,7 +158,7 @@ for (let i = 0; i < 256; i++) {
 // are compiled from the same pieces: one algorithm per conversion.
 
 /** The closure of every compiled writer: the tables, and the helpers (H) for the rare cases. */
-const CLOSURE = 'const D = H.DEC2, X = H.HEX2, XC = H.HEXC;';
+const CLOSURE = 'const D = H.DEC2, X = H.HEX2, XC = H.HEXC, PK = H.PAGE_KEYS_SEEN, PT = H.PAGE_TEXTS;';
 
 /**
  * Decimal digits of the integer in local `x` (0 <= x < 10^8; x is consumed), two at a time from
@@ -207,9 +210,25 @@ ${pair('w_ >> 16', 0)} ${pair('(w_ >> 8) & 255', 2)} ${pair('w_ & 255', 4)} p +=
 const pageOkCode = (v: string) =>
   `(typeof ${v} === 'number' && Math.floor(${v}) === ${v} && ${v} > -9223372036854775808 && ${v} < 18446744073709551616)`;
 
-/** The page number in local `v` (pageOkCode) as a quoted 0x byte address: putPage(). */
+/**
+ * The texts of recent page numbers of 9 hex digits (byte addresses from 0x1000000000000 up to
+ * 0xfffffffff000, where user-space mappings live): written, a quoted address is exactly 16 bytes,
+ * kept here as two doubles whose bits they are (ASCII text: never a NaN, so copied exactly).
+ * Direct-mapped by the page's low bits and its 2 MiB number: the same range boundaries come back
+ * in most records of an event (range, BO, invalidate, migrate, get_pages, bind).
+ */
+const PAGE_SLOTS = 16;
+const PAGE_KEYS_SEEN = new Float64Array(PAGE_SLOTS).fill(-1);
+const PAGE_TEXTS = new Float64Array(2 * PAGE_SLOTS);
+
+/** The page number in local `v` (pageOkCode) as a quoted 0x byte address: putPage(). Needs `dv` (stores()). */
 function pageCode(v: string): string {
-  return `if (${v} > 0 && ${v} < 2199023255552) { ${stores(ascii('"0x'))} ${hexCode(v)} ${stores(ascii('000"'))} }
+  return `if (${v} >= 4294967296 && ${v} < 68719476736) {
+  const pi_ = ((${v} >>> 9) ^ ${v}) & ${PAGE_SLOTS - 1};
+  if (PK[pi_] === ${v}) { dv.setFloat64(p, PT[2 * pi_], true); dv.setFloat64(p + 8, PT[2 * pi_ + 1], true); p += 16; }
+  else { const pq_ = p; ${stores(ascii('"0x'))} ${hexCode(v)} ${stores(ascii('000"'))}
+    PK[pi_] = ${v}; PT[2 * pi_] = dv.getFloat64(pq_, true); PT[2 * pi_ + 1] = dv.getFloat64(pq_ + 8, true); }
+} else if (${v} > 0 && ${v} < 2199023255552) { ${stores(ascii('"0x'))} ${hexCode(v)} ${stores(ascii('000"'))} }
 else p = H.putPage(b, p, ${v});`;
 }
 
@@ -329,8 +348,13 @@ function encodedString(s: string): Encoded {
  * `out` when the output takes bytes (it writes them before returning: stdout and output files
  * are written synchronously, so a full pipe holds the replay back), else to the string sink (one
  * latin1 copy per chunk when it is all ASCII). Numbers and 0x addresses are written digit by
- * digit (no string per value); strings through a cache of their encoded JSON. A chunk may end in
- * the middle of a record (the output is a stream).
+ * digit (no string per value); strings through a cache of their encoded JSON.
+ *
+ * A chunk ends at the last whole record when the writer marks record ends (mark(): the reporters,
+ * after each event): the rest, less than a record, moves to the buffer's start. So the output
+ * (src/cli/output.ts heldSink) writes each chunk as it is, one write per chunk (OUT_CHUNK, 1 MiB),
+ * with no tail to copy and write separately. Without marks, or a record longer than the buffer, a
+ * chunk may end in the middle of a record (the output is a stream).
  *
  * The record writers reserve room for a record's bounded parts with room(), then write with the
  * put*() functions at a local position (`b`, `p`); anything of unbounded length goes through the
@@ -338,37 +362,68 @@ function encodedString(s: string): Encoded {
  */
 export class JsonOut {
   readonly b: Buffer;
+  /** A view of `b` for the compiled writers' wide stores (stores()). */
+  readonly dv: DataView;
   p = 0;
   /** Whether everything since the last flush is ASCII (the string sink's latin1 shortcut). */
   ascii = true;
+  /** The end of the last whole record in `b` (mark()), 0 when none. */
+  private end = 0;
   constructor(
     private readonly sink: (s: string) => void,
     private readonly out?: (b: Uint8Array) => void,
-    size = 1 << 18,
+    size = OUT_CHUNK,
   ) {
     this.b = Buffer.allocUnsafe(Math.max(size, 4096));
+    this.dv = new DataView(this.b.buffer, this.b.byteOffset, this.b.length);
   }
 
   /** Hand what is written to the output. */
   flush(): void {
+    this.end = 0;
     if (this.p === 0) return;
-    if (this.out !== undefined) this.out(this.b.subarray(0, this.p));
-    else this.sink(this.b.toString(this.ascii ? 'latin1' : 'utf8', 0, this.p));
+    this.hand(this.p);
     this.p = 0;
     this.ascii = true;
   }
 
-  /** Make room for `n` (at most the buffer's size) more bytes. */
+  /** A whole record ends here: a chunk handed over when the buffer fills ends at the last mark. */
+  mark(): void {
+    this.end = this.p;
+  }
+
+  /** Hand b[0, n) to the output. */
+  private hand(n: number): void {
+    if (this.out !== undefined) this.out(this.b.subarray(0, n));
+    else this.sink(this.b.toString(this.ascii ? 'latin1' : 'utf8', 0, n));
+  }
+
+  /**
+   * Make room for `n` (at most the buffer's size) more bytes: hand over the whole records and
+   * move the rest to the start (everything, when that leaves too little room or nothing is marked).
+   */
   room(n: number): void {
-    if (this.p + n > this.b.length) this.flush();
+    if (this.p + n > this.b.length) this.spill(n);
+  }
+
+  private spill(n: number): void {
+    const end = this.end;
+    if (end > 0 && this.p - end + n <= this.b.length) {
+      this.hand(end);
+      this.b.copyWithin(0, end, this.p);
+      this.p -= end;
+      this.end = 0;
+      // (`ascii` stays as it was: the rest may hold non-ASCII text; utf8 decodes ASCII alike)
+    } else this.flush();
   }
 
   /** Bytes of encoded JSON text (constants, strings), of any length. */
   bytes(k: Uint8Array, ascii = true): void {
     const n = k.length;
     if (this.p + n > this.b.length) {
-      this.flush();
+      this.spill(Math.min(n, this.b.length));
       if (n > this.b.length) {
+        this.flush();
         if (this.out !== undefined) this.out(k);
         else this.sink(Buffer.from(k.buffer, k.byteOffset, n).toString(ascii ? 'latin1' : 'utf8'));
         return;
@@ -412,7 +467,7 @@ export class JsonOut {
 
   /** One ASCII byte. */
   byte(c: number): void {
-    if (this.p >= this.b.length) this.flush();
+    if (this.p >= this.b.length) this.spill(1);
     this.b[this.p++] = c;
   }
 
@@ -443,6 +498,28 @@ export class JsonOut {
     if (pretty) this.bytes(INDENT[depth]);
     this.byte(93);
   }
+}
+
+/**
+ * A list of a range's rejected chunks as the writers take it in place: objects of exactly the
+ * keys pages (a number) and reason (a string putPlain() takes), in that order.
+ */
+function isRejectedList(v: unknown[]): boolean {
+  for (const r of v) {
+    if (r === null || typeof r !== 'object') return false;
+    let i = 0;
+    for (const k in r) {
+      if (i > 1 || k !== (i === 0 ? 'pages' : 'reason')) return false;
+      i++;
+    }
+    const { pages, reason } = r as { pages: unknown; reason: unknown };
+    if (i !== 2 || typeof pages !== 'number' || typeof reason !== 'string' || reason.length > STR_MAX - 2) return false;
+    for (let j = 0; j < reason.length; j++) {
+      const c = reason.charCodeAt(j);
+      if (c < 32 || c > 126 || c === 34 || c === 92) return false;
+    }
+  }
+  return true;
 }
 
 /** Exactly the keys start and end, in that order, holding pages putPage() takes. */
@@ -494,6 +571,7 @@ const H = {
   putNumSlow,
   putPage,
   putPlain,
+  isRejectedList,
   pageOk,
   putSpan,
   isSpan,
@@ -503,6 +581,8 @@ const H = {
   DEC2,
   HEX2,
   HEXC,
+  PAGE_KEYS_SEEN,
+  PAGE_TEXTS,
 };
 
 /** Writes one record of a list, after the list's opening (`i` 0) or a separator. */
@@ -563,19 +643,64 @@ else { for (let j_ = 0; j_ < v.length; j_++) { ${each} } ${pretty ? stores(INDEN
     }
     case 'bytes':
       return typed(`typeof v === 'bigint'`, `const x_ = Number(v); ${numCode('x_')}`);
-    case 'object[]':
-      // empty lists (a range's rejected chunks, mostly) in place; the rest through the generic writer
-      return `if (Array.isArray(v) && v.length === 0) { ${k} ${stores(EMPTY_ARRAY)} } else ${generic}`;
+    case 'object[]': {
+      // empty lists (a range's rejected chunks, mostly) in place; a range's rejected chunks
+      // ({pages, reason} each: isRejectedList) in place; the rest through the generic writer
+      if (key !== 'rejected')
+        return `if (Array.isArray(v) && v.length === 0) { ${k} ${stores(EMPTY_ARRAY)} } else ${generic}`;
+      const inner = pretty ? INDENT[depth + 1] : EMPTY;
+      const colon = pretty ? '": ' : '":';
+      const open = ascii(`{${pretty ? ind(depth + 2) : ''}"pages${colon}`);
+      const mid = ascii(`,${pretty ? ind(depth + 2) : ''}"reason${colon}`);
+      const close = ascii(`${pretty ? ind(depth + 1) : ''}}`);
+      const item = 1 + inner.length + open.length + NUM_MAX + mid.length + STR_MAX + close.length;
+      return `if (Array.isArray(v) && v.length === 0) { ${k} ${stores(EMPTY_ARRAY)} }
+else if (H.isRejectedList(v)) { ${k} for (let j_ = 0; j_ < v.length; j_++) {
+  o.p = p; o.room(${item + budget}); p = o.p; b[p] = j_ === 0 ? 91 : 44; p += 1; ${stores(inner)}
+  const u_ = v[j_]; const x_ = u_.pages; ${stores(open)} ${numCode('x_')} ${stores(mid)} p = H.putPlain(b, p, u_.reason); ${stores(close)} }
+  ${pretty ? stores(INDENT[depth]) : ''} b[p] = 93; p += 1; }
+else ${generic}`;
+    }
     default:
       // numbers: page indices under a page key, else as they are
       return PAGE_KEYS.has(key) ? typed(pageOkCode('v'), pageCode('v')) : typed(`typeof v === 'number'`, numCode('v'));
   }
 }
 
-/** JavaScript storing constant bytes at b[p...] and moving p past them (faster than copying from an array). */
+/** 8 bytes as the little-endian double whose bits they are, when that is an ordinary number (not NaN, not subnormal) whose shortest text reads back as the same bits; else undefined. */
+function wideConstant(k: Uint8Array, at: number): string | undefined {
+  const v = Buffer.from(k.buffer, k.byteOffset + at, 8).readDoubleLE(0);
+  if (!Number.isFinite(v) || (v !== 0 && Math.abs(v) < 2.2250738585072014e-308)) return undefined;
+  const text = String(v);
+  const back = Buffer.alloc(8);
+  back.writeDoubleLE(Number(text), 0);
+  return back.equals(Buffer.from(k.buffer, k.byteOffset + at, 8)) ? text : undefined;
+}
+
+/**
+ * JavaScript storing constant bytes at b[p...] and moving p past them: 8 bytes a store (a double
+ * whose bits they are, through the writer's DataView `dv` over `b`), the rest 4, 2 or 1 at a time.
+ * Keys and punctuation are most of the bytes of an event; a byte a store costs about 4 times as much.
+ */
 function stores(k: Uint8Array): string {
   let code = '';
-  for (let i = 0; i < k.length; i++) code += `b[p${i === 0 ? '' : ` + ${i}`}] = ${k[i]}; `;
+  let i = 0;
+  const at = (n: number) => (n === 0 ? 'p' : `p + ${n}`);
+  for (; i + 8 <= k.length; i += 8) {
+    const d = wideConstant(k, i);
+    if (d !== undefined) code += `dv.setFloat64(${at(i)}, ${d}, true); `;
+    else
+      code += `dv.setUint32(${at(i)}, ${Buffer.from(k.buffer, k.byteOffset + i, 8).readUInt32LE(0)}, true); dv.setUint32(${at(i + 4)}, ${Buffer.from(k.buffer, k.byteOffset + i, 8).readUInt32LE(4)}, true); `;
+  }
+  if (i + 4 <= k.length) {
+    code += `dv.setUint32(${at(i)}, ${Buffer.from(k.buffer, k.byteOffset + i, 4).readUInt32LE(0)}, true); `;
+    i += 4;
+  }
+  if (i + 2 <= k.length) {
+    code += `dv.setUint16(${at(i)}, ${k[i] | (k[i + 1] << 8)}, true); `;
+    i += 2;
+  }
+  if (i < k.length) code += `b[${at(i)}] = ${k[i]}; `;
   return `${code}p += ${k.length};`;
 }
 
@@ -628,7 +753,7 @@ function compileWriters(depth: number, pretty: boolean, sep: Separators): Record
     });
     body += 'const ok = checked[mask];\n';
     body += 'if (ok !== true && (ok !== undefined || !check(d, mask))) { G(d, o, i); return; }\n';
-    body += `o.room(${budget});\nconst b = o.b;\nlet p = o.p;\nif (i === 0) { ${stores(sep.first)} } else { ${stores(sep.next)} }\n${stores(K[0])}\nlet v;\n`;
+    body += `o.room(${budget});\nconst b = o.b, dv = o.dv;\nlet p = o.p;\nif (i === 0) { ${stores(sep.first)} } else { ${stores(sep.next)} }\n${stores(K[0])}\nlet v;\n`;
     fields.forEach(([key, f], i) => {
       body += `v = d.${key};\nif (v !== undefined) { ${fieldCode(key, f, K[i + 2], depth + 1, pretty, budget, spanKeys)} }\n`;
     });
@@ -743,6 +868,36 @@ function putAddrAt(o: JsonOut, p: number, a: bigint, room: number): number {
 
 type EventWriter = (o: JsonOut, echo: EventEcho, res: EventResult) => void;
 
+/** The trace's ops, the accesses first: written as stores (any other op as a string). */
+const KNOWN_OPS = [
+  ...OP_NAMES.filter((op) => /^(gpu|cpu)_/.test(op)),
+  ...OP_NAMES.filter((op) => !/^(gpu|cpu)_/.test(op)),
+];
+
+/** The codes most events record (hits, CPU population, the fault path, map/unmap), tried first by the dispatch. */
+const DISPATCH_FIRST = [
+  'gpu_hit',
+  'cpu_populate',
+  'fault',
+  'range',
+  'get_pages',
+  'bind',
+  'range_valid',
+  'migrate_to_vram',
+  'bo_alloc',
+  'invalidate',
+  'migrate_to_ram',
+  'bo_free',
+  'vma_map',
+  'vma_unmap',
+  'notifier_create',
+  'notifier_remove',
+  'gc_range',
+  'no_migrate',
+  'range_evict',
+  'timeslice_wait',
+] as const satisfies readonly Decision['code'][];
+
 /**
  * The event writer of one layout, compiled with its constant keys as stores: the record of
  * JSON.stringify(eventJson(echo, res)) when compact, or of JSON.stringify(eventJson(echo, res),
@@ -752,21 +907,26 @@ function compileEventWriter(pretty: boolean): EventWriter {
   const K = pretty ? PRETTY_KEYS : LINE_KEYS;
   const depth = pretty ? 4 : 0;
   const sep = { first: K.first, next: K.next };
+  const opStores = KNOWN_OPS.map((x) => `if (op === '${x}') { ${stores(ascii(`"${x}"`))} } else `).join('');
   const outcome = (['ok', 'hit', 'error'] as const)
     .map((x) => `if (outcome === '${x}') { ${stores(ascii(`"${x}"`))} } else `)
     .join('');
+  // Each record of a frequent code to its writer by comparing the code with the registry's
+  // (direct calls, no keyed lookup); the rest (a long chain of compares costs more) by lookup.
+  const dispatch = `${DISPATCH_FIRST.map((c) => `if (c === '${c}') w_${c}(d, o, i); else `).join('')}{ const w = W[c]; if (w !== undefined) w(d, o, i); else G(d, o, i); }`;
   const body = `
 const fields = echo.fields;
 const room = ${EVENT_ROOM} + fields.length * ${FIELD_ROOM};
 o.room(room);
-const b = o.b;
+const b = o.b, dv = o.dv;
 let p = o.p;
 const seq = res.seq, line = echo.line, t = echo.t, pid = echo.pid;
 ${stores(K.seq)} ${numCode('seq')}
 ${stores(K.line)} ${numCode('line')}
 ${stores(K.t)} ${numCode('t')}
 if (pid !== undefined) { ${stores(K.pid)} ${numCode('pid')} }
-${stores(K.op)} p = E.putStr(o, p, res.op, room);
+${stores(K.op)} const op = res.op;
+${opStores}p = E.putStr(o, p, op, room);
 ${stores(K.addr)} const page = echo.page;
 if (page !== undefined) {
   const offset = echo.offset;
@@ -775,7 +935,14 @@ if (page !== undefined) {
   else { ${hexCode('page')} b[p] = XC[offset >> 8]; b[p + 1] = XC[(offset >> 4) & 15]; b[p + 2] = XC[offset & 15]; p += 3; }
   b[p] = 34; p += 1;
 } else p = E.putAddrAt(o, p, echo.addr, room);
-if (echo.size !== 0n) { ${stores(K.size)} p = E.putAddrAt(o, p, echo.size, room); }
+const size = echo.size;
+if (size !== 0n) {
+  ${stores(K.size)}
+  // one conversion instead of putAddrAt()'s range checks on the bigint: below 2^53 it is exact
+  const sz = Number(size);
+  if (sz > 0 && sz < 9007199254740992) { ${stores(ascii('"0x'))} ${hexCode('sz')} b[p] = 34; p += 1; }
+  else p = E.putAddrAt(o, p, size, room);
+}
 for (let i = 0; i < fields.length; i++) {
   ${stores(K.field)} p = E.putStr(o, p, fields[i][0], room);
   ${stores(K.colon)} p = E.putStr(o, p, fields[i][1], room);
@@ -791,16 +958,20 @@ if (ds.length === 0) { ${stores(K.empty)} o.p = p; return; }
 o.p = p;
 for (let i = 0; i < ds.length; i++) {
   const d = ds[i];
-  const w = W[d.code];
-  if (w !== undefined) w(d, o, i); else G(d, o, i);
+  const c = d.code;
+  ${dispatch}
 }
 o.bytes(E.last);`;
-  return new Function('E', 'W', 'G', 'H', `${CLOSURE} return function writeEvent(o, echo, res) {${body}\n};`)(
-    { putStr, putAddrAt, last: K.last },
-    compileWriters(depth, pretty, sep),
-    genericWriter(depth, pretty, sep),
-    H,
-  ) as EventWriter;
+  const W = compileWriters(depth, pretty, sep);
+  return new Function(
+    'E',
+    'W',
+    'G',
+    'H',
+    `${CLOSURE} const ${Object.keys(W)
+      .map((c) => `w_${c} = W.${c}`)
+      .join(', ')}; return function writeEvent(o, echo, res) {${body}\n};`,
+  )({ putStr, putAddrAt, last: K.last }, W, genericWriter(depth, pretty, sep), H) as EventWriter;
 }
 
 let prettyEvents: EventWriter | undefined;

@@ -243,6 +243,7 @@ class JsonlReporter extends JsonBase {
     // Same bytes as JSON.stringify(eventJson(echo, res)) (json-text.ts).
     writeEvent(this.out, echo, res, false);
     this.out.byte(10);
+    this.out.mark();
   }
   end(final: FinalState): void {
     this.out.flush();
@@ -262,9 +263,13 @@ class JsonlReporter extends JsonBase {
   }
 }
 
-/** What comes before an event of the `events` array. */
+/**
+ * What comes before an event of the `events` array: the first's indentation; before any other
+ * the comma and newline that end the one before as a record (output.ts jsonRecordEnd), then its own.
+ */
+const EVENT_INDENT = Buffer.from('\n    ', 'latin1').subarray(1);
 const FIRST_EVENT = Buffer.from('\n    ', 'latin1');
-const NEXT_EVENT = Buffer.from(',\n    ', 'latin1');
+const NEXT_EVENT = Buffer.from(',\n', 'latin1');
 
 class JsonReporter extends JsonBase {
   private first = true;
@@ -280,7 +285,12 @@ class JsonReporter extends JsonBase {
   event(echo: EventEcho, res: EventResult): void {
     if (this.opts.noEvents) return;
     // Same bytes as JSON.stringify(eventJson(echo, res), null, 2) indented by 4 (json-text.ts).
-    this.out.bytes(this.first ? FIRST_EVENT : NEXT_EVENT);
+    if (this.first) this.out.bytes(FIRST_EVENT);
+    else {
+      this.out.bytes(NEXT_EVENT);
+      this.out.mark();
+      this.out.bytes(EVENT_INDENT);
+    }
     writeEvent(this.out, echo, res, true);
     this.first = false;
   }

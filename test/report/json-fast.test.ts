@@ -14,7 +14,8 @@ import { Simulator } from '../../src/core/simulator.js';
 import { echoFields } from '../../src/replay/replay.js';
 import { hexAddr, hexDigits, hexPage } from '../../src/report/format.js';
 import { eventJsonLine, eventJsonText, JsonOut, writeEvent } from '../../src/report/json-text.js';
-import { heldSink } from '../../src/cli/output.js';
+import { heldSink, jsonRecordEnd, lineEnd } from '../../src/cli/output.js';
+import { defaultPlatform } from '../../src/core/platform.js';
 import { createReporter, eventJson, finalJson, headerJson, type EventEcho } from '../../src/report/reporter.js';
 import { eventArb, platformArb } from '../arbitraries.js';
 import { plainEventJson } from './plain-reporters.js';
@@ -169,6 +170,9 @@ describe('compiled JSON writers equal JSON.stringify (fast-check)', () => {
 
 const pageArb = fc.oneof(
   fc.integer({ min: 0, max: 2 ** 36 }),
+  // the band of the writers' page-text cache (9 hex digits), few values: hits, and pairs that
+  // share a cache slot (v, v + 16) evicting each other
+  fc.constantFrom(2 ** 32, 2 ** 32 + 16, 0x7f00d0600, 0x7f00d0610, 0x7f00d0800, 2 ** 36 - 17, 2 ** 36 - 1, 2 ** 36),
   fc.constantFrom(
     0,
     1,
@@ -266,9 +270,25 @@ function valueArb(key: string, f: FieldSpec): fc.Arbitrary<unknown> {
     case 'object[]':
       return key === 'vram'
         ? fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 1 }))
-        : fc.array(
-            fc.record({ pages: fc.integer({ min: 1, max: 512 }), reason: fc.constantFrom('cpu_vma', 'overlap') }),
-            { maxLength: 3 },
+        : fc.oneof(
+            fc.array(
+              fc.record({ pages: fc.integer({ min: 1, max: 512 }), reason: fc.constantFrom('cpu_vma', 'overlap') }),
+              { maxLength: 3 },
+            ),
+            // what the writers take in place only when well-formed (isRejectedList): any number,
+            // any text, other key orders, extra keys, not an object
+            fc.array(
+              fc.oneof(
+                fc.record({
+                  pages: fc.oneof(fc.integer(), edgeNumberArb),
+                  reason: fc.oneof(textArb, fc.constantFrom('check_pages', 'a"b')),
+                }),
+                fc.record({ reason: fc.constant('cpu_vma'), pages: fc.nat() }),
+                fc.record({ pages: fc.nat(), reason: fc.constant('overlap'), extra: fc.nat() }),
+                fc.constantFrom(null, 7, 'x'),
+              ),
+              { maxLength: 4 },
+            ),
           );
     default:
       return fc.oneof(fc.integer({ min: -5, max: 2 ** 40 }), edgeNumberArb);
@@ -298,7 +318,7 @@ const decisionArb: fc.Arbitrary<Decision> = fc.constantFrom(...Object.keys(DECIS
 
 describe('JsonOut: the byte buffer behind --format json/jsonl', () => {
   const long = fc.constantFrom('x'.repeat(5000), 'é€'.repeat(3000), 'read', 'wr"ite\n', '日本');
-  test('bytes output and string sink, a small buffer, strings longer than the buffer: JSON.stringify of the plain record', () => {
+  test('bytes output and string sink, a small buffer, strings longer than the buffer, record ends marked or not: JSON.stringify of the plain record', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.array(decisionArb, { maxLength: 4 }), long, fc.integer({ min: 0, max: 2 ** 47 })), {
@@ -306,7 +326,8 @@ describe('JsonOut: the byte buffer behind --format json/jsonl', () => {
           maxLength: 8,
         }),
         fc.boolean(),
-        (events, pretty) => {
+        fc.boolean(),
+        (events, pretty, marked) => {
           const chunks: Buffer[] = [];
           let text = '';
           const bytes = new JsonOut(
@@ -331,6 +352,7 @@ describe('JsonOut: the byte buffer behind --format json/jsonl', () => {
             for (const o of [bytes, strings]) {
               writeEvent(o, echo, res, pretty);
               o.byte(10);
+              if (marked) o.mark();
             }
             plain += (pretty ? plainEventJson(echo, res) : JSON.stringify(eventJson(echo, res))) + '\n';
           });
@@ -338,6 +360,10 @@ describe('JsonOut: the byte buffer behind --format json/jsonl', () => {
           strings.flush();
           expect(Buffer.concat(chunks).toString('utf8')).toBe(plain);
           expect(text).toBe(plain);
+          // With record ends marked, a chunk handed over when the buffer fills ends at one (when
+          // the records are well within the buffer: a longer one may be cut)
+          if (marked && plain.split('\n').every((l) => Buffer.byteLength(l) < 2048))
+            for (const c of chunks) expect(c[c.length - 1]).toBe(10);
         },
       ),
       { numRuns: RUNS },
@@ -373,5 +399,45 @@ describe('heldSink (src/cli/output.ts) with a bytes output', () => {
     h.sink('b');
     h.flush();
     expect(out).toEqual(['ab']);
+  });
+});
+
+describe('json/jsonl reporters: chunks of whole records (JsonOut.mark)', () => {
+  test('every chunk but the last ends at a record end (jsonl: a line; json: an event and its comma), ~1 MiB each, the same text as through the string sink', () => {
+    const p: Platform = { ...defaultPlatform('6.18') };
+    const events: CoreEvent[] = [];
+    const base = 0x7f0000000;
+    events.push({ op: 'mmap', t: 0, page: base, offset: 0, npages: 1 << 16, prot: 'rw', kind: 'anon' } as CoreEvent);
+    for (let i = 0; i < 12000; i++)
+      events.push({
+        op: 'gpu_fault',
+        t: i + 1,
+        page: base + ((i * 97) & 0xffff),
+        offset: 0,
+        npages: 1,
+        access: 'read',
+      } as CoreEvent);
+    const { steps, final } = replayAll(p, events);
+    for (const format of ['jsonl', 'json'] as const) {
+      const chunks: Buffer[] = [];
+      let text = '';
+      let viaStrings = '';
+      const viaBytes = createReporter({ format, bytes: (b) => chunks.push(Buffer.from(b)) }, (s) => (text += s));
+      const plain = createReporter({ format }, (s) => (viaStrings += s));
+      for (const r of [viaBytes, plain]) {
+        r.begin(p);
+        for (const { echo, res } of steps) r.event(echo, res);
+        r.end(final);
+      }
+      expect(chunks.length).toBeGreaterThan(1);
+      const recordEnd = format === 'jsonl' ? lineEnd : jsonRecordEnd;
+      for (const c of chunks.slice(0, -1)) {
+        expect(recordEnd(c)).toBe(c.length);
+        expect(c.length).toBeGreaterThan(1 << 19);
+      }
+      expect(text.slice(0, viaStrings.indexOf('\n') + 1)).toBe(viaStrings.slice(0, viaStrings.indexOf('\n') + 1));
+      expect(Buffer.concat(chunks).length).toBeGreaterThan(1 << 20);
+      expect(viaStrings).toContain(Buffer.concat(chunks).toString('utf8'));
+    }
   });
 });
