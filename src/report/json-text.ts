@@ -158,7 +158,8 @@ for (let i = 0; i < 256; i++) {
 // are compiled from the same pieces: one algorithm per conversion.
 
 /** The closure of every compiled writer: the tables, and the helpers (H) for the rare cases. */
-const CLOSURE = 'const D = H.DEC2, X = H.HEX2, XC = H.HEXC, PK = H.PAGE_KEYS_SEEN, PT = H.PAGE_TEXTS;';
+const CLOSURE =
+  'const D = H.DEC2, X = H.HEX2, XC = H.HEXC, PK = H.PAGE_KEYS_SEEN, PT = H.PAGE_TEXTS, F = H.SLOT, PS = H.pageSlot, NS = H.numSlot;';
 
 /**
  * Decimal digits of the integer in local `x` (0 <= x < 10^8; x is consumed), two at a time from
@@ -187,6 +188,15 @@ let n_ = ${v};
 if (n_ >= 100000000) { let g_ = Math.floor(n_ / 100000000); let m_ = n_ - g_ * 100000000; if (m_ < 0) { g_ -= 1; m_ += 100000000; } ${dec8Code('g_')} ${pad8Code('m_')} }
 else ${dec8Code('n_')}
 } else p = H.putNumSlow(b, p, ${v});`;
+}
+
+/**
+ * numCode() for numbers that are mostly below 10^8 (counts, BO numbers, pages): those inline, the
+ * rest through numSlot() with the number in the slot F.
+ */
+function smallNumCode(v: string): string {
+  return `if (${v} >= 0 && ${v} < 100000000 && Math.floor(${v}) === ${v}) { let n_ = ${v}; ${dec8Code('n_')} }
+else { F[0] = ${v}; p = NS(b, p); }`;
 }
 
 /** Hex digits of the integer in local `x` (0 <= x < 2^32; x is consumed), no leading zeros, a byte at a time from a table. */
@@ -221,8 +231,20 @@ const PAGE_SLOTS = 16;
 const PAGE_KEYS_SEEN = new Float64Array(PAGE_SLOTS).fill(-1);
 const PAGE_TEXTS = new Float64Array(2 * PAGE_SLOTS);
 
-/** The page number in local `v` (pageOkCode) as a quoted 0x byte address: putPage(). Needs `dv` (stores()). */
+/**
+ * The page number in local `v` (pageOkCode) as a quoted 0x byte address: putPage(). Needs `dv`
+ * (stores()). Inline: the cache's hit; the rest (a miss, another band) through pageSlot(), the
+ * page handed over in the Float64Array slot F (a double argument would be boxed): the code of
+ * every page field stays small.
+ */
 function pageCode(v: string): string {
+  return `{ const pi_ = ((${v} >>> 9) ^ ${v}) & ${PAGE_SLOTS - 1};
+if (PK[pi_] === ${v}) { dv.setFloat64(p, PT[2 * pi_], true); dv.setFloat64(p + 8, PT[2 * pi_ + 1], true); p += 16; }
+else { F[0] = ${v}; p = PS(b, dv, p); } }`;
+}
+
+/** The whole of putPage() as inline code (pageSlot's body): the cache of page texts, then the digits. */
+function pageFullCode(v: string): string {
   return `if (${v} >= 4294967296 && ${v} < 68719476736) {
   const pi_ = ((${v} >>> 9) ^ ${v}) & ${PAGE_SLOTS - 1};
   if (PK[pi_] === ${v}) { dv.setFloat64(p, PT[2 * pi_], true); dv.setFloat64(p + 8, PT[2 * pi_ + 1], true); p += 16; }
@@ -237,11 +259,13 @@ else p = H.putPage(b, p, ${v});`;
  * pages putPage() takes: isSpan()), else `other`.
  */
 function spanCode(v: string, k: SpanKeys, other: string): string {
+  // (the ends are read only once the keys are known: a page read into a variable that may also
+  // hold undefined would be a boxed double, an allocation per read)
   return `let s_ = ${v} !== null && typeof ${v} === 'object' ? 0 : -1;
 if (s_ === 0) { for (const k_ in ${v}) { if (s_ === 0 ? k_ !== 'start' : s_ !== 1 || k_ !== 'end') { s_ = -1; break; } s_++; } }
-const ps_ = s_ === 2 ? ${v}.start : undefined, pe_ = s_ === 2 ? ${v}.end : undefined;
-if (s_ === 2 && ${pageOkCode('ps_')} && ${pageOkCode('pe_')}) { ${stores(k.open)} ${pageCode('ps_')} ${stores(k.mid)} ${pageCode('pe_')} ${stores(k.close)} }
-else { ${other} }`;
+if (s_ === 2) { const ps_ = ${v}.start, pe_ = ${v}.end; if (!(${pageOkCode('ps_')} && ${pageOkCode('pe_')})) s_ = -1;
+else { ${stores(k.open)} ${pageCode('ps_')} ${stores(k.mid)} ${pageCode('pe_')} ${stores(k.close)} } }
+if (s_ !== 2) { ${other} }`;
 }
 
 type Put = (b: Uint8Array, p: number, v: number) => number;
@@ -564,6 +588,35 @@ const SPAN_MAX = 2 * NUM_MAX + 3 * 40;
 // ---------------------------------------------------------------------------------------------
 // Compiled decision writers
 
+/** The slot in which the compiled writers hand a number to pageSlot() and numSlot() (unboxed). */
+const SLOT = new Float64Array(1);
+
+/** The page number in SLOT (pageOk) as a quoted 0x byte address at b/p: putPage(); `dv` is a DataView of `b`. */
+const pageSlot = new Function(
+  'H',
+  `${CLOSURE} return function pageSlot(b, dv, p) { const v = F[0]; ${pageFullCode('v')} return p; };`,
+)({
+  DEC2,
+  HEX2,
+  HEXC,
+  PAGE_KEYS_SEEN,
+  PAGE_TEXTS,
+  SLOT,
+  putPage: (b: Uint8Array, p: number, v: number) => putPage(b, p, v),
+}) as (b: Uint8Array, dv: DataView, p: number) => number;
+
+/** The number in SLOT as JSON.stringify writes it, at b/p. */
+const numSlot = new Function(
+  'H',
+  `${CLOSURE} return function numSlot(b, p) { const v = F[0]; ${numCode('v')} return p; };`,
+)({
+  DEC2,
+  HEX2,
+  HEXC,
+  SLOT,
+  putNumSlow: (b: Uint8Array, p: number, v: number) => putNumSlow(b, p, v),
+}) as (b: Uint8Array, p: number) => number;
+
 /** What the compiled writers call (passed in, so the generated code sees no module scope). */
 const H = {
   value,
@@ -583,6 +636,9 @@ const H = {
   HEXC,
   PAGE_KEYS_SEEN,
   PAGE_TEXTS,
+  SLOT,
+  pageSlot,
+  numSlot,
 };
 
 /** Writes one record of a list, after the list's opening (`i` 0) or a separator. */
@@ -642,7 +698,7 @@ else { for (let j_ = 0; j_ < v.length; j_++) { ${each} } ${pretty ? stores(INDEN
       );
     }
     case 'bytes':
-      return typed(`typeof v === 'bigint'`, `const x_ = Number(v); ${numCode('x_')}`);
+      return typed(`typeof v === 'bigint'`, `const x_ = Number(v); ${smallNumCode('x_')}`);
     case 'object[]': {
       // empty lists (a range's rejected chunks, mostly) in place; a range's rejected chunks
       // ({pages, reason} each: isRejectedList) in place; the rest through the generic writer
@@ -657,13 +713,15 @@ else { for (let j_ = 0; j_ < v.length; j_++) { ${each} } ${pretty ? stores(INDEN
       return `if (Array.isArray(v) && v.length === 0) { ${k} ${stores(EMPTY_ARRAY)} }
 else if (H.isRejectedList(v)) { ${k} for (let j_ = 0; j_ < v.length; j_++) {
   o.p = p; o.room(${item + budget}); p = o.p; b[p] = j_ === 0 ? 91 : 44; p += 1; ${stores(inner)}
-  const u_ = v[j_]; const x_ = u_.pages; ${stores(open)} ${numCode('x_')} ${stores(mid)} p = H.putPlain(b, p, u_.reason); ${stores(close)} }
+  const u_ = v[j_]; const x_ = u_.pages; ${stores(open)} ${smallNumCode('x_')} ${stores(mid)} p = H.putPlain(b, p, u_.reason); ${stores(close)} }
   ${pretty ? stores(INDENT[depth]) : ''} b[p] = 93; p += 1; }
 else ${generic}`;
     }
     default:
       // numbers: page indices under a page key, else as they are
-      return PAGE_KEYS.has(key) ? typed(pageOkCode('v'), pageCode('v')) : typed(`typeof v === 'number'`, numCode('v'));
+      return PAGE_KEYS.has(key)
+        ? typed(pageOkCode('v'), pageCode('v'))
+        : typed(`typeof v === 'number'`, smallNumCode('v'));
   }
 }
 
