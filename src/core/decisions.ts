@@ -118,6 +118,18 @@ export interface RangeRef {
   end: number;
 }
 
+/**
+ * The RangeRef the model builds for its records (ranges and notifiers: `ref()`): exactly the
+ * keys start and end, in that order, never written after construction (the JSON writer of
+ * src/report trusts that of a Span and checks the keys of any other span).
+ */
+export class Span implements RangeRef {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {}
+}
+
 export type Decision =
   // ---- mm (CPU side) ----
   | { code: 'vma_map'; start: number; end: number; prot: string; kind: string; merged: boolean }

@@ -20,7 +20,7 @@
  */
 
 import type { SimContext } from '../context.js';
-import type { NotifierEvent, NotMigratableCause, RangeRef } from '../decisions.js';
+import { type NotifierEvent, type NotMigratableCause, type RangeRef, Span } from '../decisions.js';
 import { insertAt, removeAt } from '../mm/array.js';
 import { IntMap } from '../mm/int-map.js';
 
@@ -158,7 +158,7 @@ export class SvmRange {
   }
 
   ref(): RangeRef {
-    return { start: this.start, end: this.end };
+    return new Span(this.start, this.end);
   }
 }
 
@@ -269,7 +269,7 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
   }
 
   ref(): RangeRef {
-    return { start: this.start, end: this.end };
+    return new Span(this.start, this.end);
   }
 
   /** Every range, in address order (a copy). */
