@@ -25,7 +25,7 @@
  * test/report/output-paths.test.ts).
  */
 
-import { DECISIONS, type Decision, type EventResult, type FieldSpec } from '../core/decisions.js';
+import { DECISIONS, type Decision, type EventResult, type FieldSpec, Span } from '../core/decisions.js';
 import type { FinalState } from '../core/simulator.js';
 import { OP_NAMES } from '../trace/rules.js';
 import { hexAddr, hexPage } from './format.js';
@@ -159,7 +159,7 @@ for (let i = 0; i < 256; i++) {
 
 /** The closure of every compiled writer: the tables, and the helpers (H) for the rare cases. */
 const CLOSURE =
-  'const D = H.DEC2, X = H.HEX2, XC = H.HEXC, PK = H.PAGE_KEYS_SEEN, PT = H.PAGE_TEXTS, F = H.SLOT, PS = H.pageSlot, NS = H.numSlot;';
+  'const D = H.DEC2, X = H.HEX2, XC = H.HEXC, PK = H.PAGE_KEYS_SEEN, PT = H.PAGE_TEXTS, F = H.SLOT, PS = H.pageSlot, NS = H.numSlot, SP = H.Span;';
 
 /**
  * Decimal digits of the integer in local `x` (0 <= x < 10^8; x is consumed), two at a time from
@@ -224,10 +224,14 @@ const pageOkCode = (v: string) =>
  * The texts of recent page numbers of 9 hex digits (byte addresses from 0x1000000000000 up to
  * 0xfffffffff000, where user-space mappings live): written, a quoted address is exactly 16 bytes,
  * kept here as two doubles whose bits they are (ASCII text: never a NaN, so copied exactly).
- * Direct-mapped by the page's low bits and its 2 MiB number: the same range boundaries come back
- * in most records of an event (range, BO, invalidate, migrate, get_pages, bind).
+ * Direct-mapped by a multiplicative hash of the page number's low 32 bits (pageSlotCode): the same
+ * range boundaries come back in most records of an event (range, BO, invalidate, migrate,
+ * get_pages, bind). (The earlier index, the low bits of the 2 MiB number, put the ends of every
+ * 512 MiB notifier, and a range and the one 1 GiB away, into one slot: misses on every eviction.)
  */
-const PAGE_SLOTS = 16;
+const PAGE_SLOTS = 64;
+/** The cache slot of the page number `v`: the top 6 bits of its low 32 bits times 2^32 / phi. */
+const pageSlotCode = (v: string) => `(Math.imul(${v} >>> 0, -1640531535) >>> 26)`;
 const PAGE_KEYS_SEEN = new Float64Array(PAGE_SLOTS).fill(-1);
 const PAGE_TEXTS = new Float64Array(2 * PAGE_SLOTS);
 
@@ -238,7 +242,7 @@ const PAGE_TEXTS = new Float64Array(2 * PAGE_SLOTS);
  * every page field stays small.
  */
 function pageCode(v: string): string {
-  return `{ const pi_ = ((${v} >>> 9) ^ ${v}) & ${PAGE_SLOTS - 1};
+  return `{ const pi_ = ${pageSlotCode(v)};
 if (PK[pi_] === ${v}) { dv.setFloat64(p, PT[2 * pi_], true); dv.setFloat64(p + 8, PT[2 * pi_ + 1], true); p += 16; }
 else { F[0] = ${v}; p = PS(b, dv, p); } }`;
 }
@@ -246,7 +250,7 @@ else { F[0] = ${v}; p = PS(b, dv, p); } }`;
 /** The whole of putPage() as inline code (pageSlot's body): the cache of page texts, then the digits. */
 function pageFullCode(v: string): string {
   return `if (${v} >= 4294967296 && ${v} < 68719476736) {
-  const pi_ = ((${v} >>> 9) ^ ${v}) & ${PAGE_SLOTS - 1};
+  const pi_ = ${pageSlotCode(v)};
   if (PK[pi_] === ${v}) { dv.setFloat64(p, PT[2 * pi_], true); dv.setFloat64(p + 8, PT[2 * pi_ + 1], true); p += 16; }
   else { const pq_ = p; ${stores(ascii('"0x'))} ${hexCode(v)} ${stores(ascii('000"'))}
     PK[pi_] = ${v}; PT[2 * pi_] = dv.getFloat64(pq_, true); PT[2 * pi_ + 1] = dv.getFloat64(pq_ + 8, true); }
@@ -256,12 +260,12 @@ else p = H.putPage(b, p, ${v});`;
 
 /**
  * The span in local `v` with the keys `k` in place when it is one ({start, end}, in that order,
- * pages putPage() takes: isSpan()), else `other`.
+ * pages putPage() takes: isSpan(); of a Span, the model's, the keys are not checked), else `other`.
  */
 function spanCode(v: string, k: SpanKeys, other: string): string {
   // (the ends are read only once the keys are known: a page read into a variable that may also
   // hold undefined would be a boxed double, an allocation per read)
-  return `let s_ = ${v} !== null && typeof ${v} === 'object' ? 0 : -1;
+  return `let s_ = ${v} instanceof SP ? 2 : ${v} !== null && typeof ${v} === 'object' ? 0 : -1;
 if (s_ === 0) { for (const k_ in ${v}) { if (s_ === 0 ? k_ !== 'start' : s_ !== 1 || k_ !== 'end') { s_ = -1; break; } s_++; } }
 if (s_ === 2) { const ps_ = ${v}.start, pe_ = ${v}.end; if (!(${pageOkCode('ps_')} && ${pageOkCode('pe_')})) s_ = -1;
 else { ${stores(k.open)} ${pageCode('ps_')} ${stores(k.mid)} ${pageCode('pe_')} ${stores(k.close)} } }
@@ -639,6 +643,7 @@ const H = {
   SLOT,
   pageSlot,
   numSlot,
+  Span,
 };
 
 /** Writes one record of a list, after the list's opening (`i` 0) or a separator. */
@@ -938,6 +943,7 @@ const DISPATCH_FIRST = [
   'cpu_populate',
   'fault',
   'range',
+  'bo_evict',
   'get_pages',
   'bind',
   'range_valid',

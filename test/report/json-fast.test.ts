@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { DECISIONS, type Decision, type EventResult, type FieldSpec } from '../../src/core/decisions.js';
+import { DECISIONS, type Decision, type EventResult, type FieldSpec, Span } from '../../src/core/decisions.js';
 import type { CoreEvent } from '../../src/core/events.js';
 import type { Platform } from '../../src/core/platform.js';
 import { Simulator } from '../../src/core/simulator.js';
@@ -228,7 +228,17 @@ const edgeBigArb = fc.oneof(
   fc.bigInt({ min: 0n, max: 1n << 60n }),
   fc.constantFrom(0n, (1n << 53n) - 1n, 1n << 53n, (1n << 53n) + 1n, (1n << 64n) - 1n, -1n),
 );
-const spanArb = fc.record({ start: pageArb, end: pageArb });
+/**
+ * A span as the model builds it (a Span, whose keys the writers trust), as a plain object, and
+ * the shapes the writers must not take in place (other key order, an extra key, not a page).
+ */
+const spanArb: fc.Arbitrary<unknown> = fc.oneof(
+  fc.record({ start: pageArb, end: pageArb }).map(({ start, end }) => new Span(start, end)),
+  fc.record({ start: pageArb, end: pageArb }),
+  fc.record({ end: pageArb, start: pageArb }),
+  fc.record({ start: pageArb, end: pageArb, pid: fc.nat() }),
+  fc.record({ start: fc.constantFrom('x', null, 1.5, -1), end: pageArb }),
+);
 const textArb = fc.oneof(
   fc.constantFrom(
     'rw',
