@@ -920,6 +920,17 @@ function putStr(o: JsonOut, p: number, s: string, room: number): number {
   return o.p;
 }
 
+/** An event's op-specific fields (`, "key": "value"` each) at `o.b`/`p` (a loop outside the compiled writer: see writeDecisions). */
+function putFields(o: JsonOut, p: number, fields: [string, string][], room: number, K: EventKeys): number {
+  for (let i = 0; i < fields.length; i++) {
+    p = put(o.b, p, K.field);
+    p = putStr(o, p, fields[i][0], room);
+    p = put(o.b, p, K.colon);
+    p = putStr(o, p, fields[i][1], room);
+  }
+  return p;
+}
+
 /** An address (bigint) as a quoted 0x hex string at `o.b`/`p`, in place when of at most 64 bits. */
 function putAddrAt(o: JsonOut, p: number, a: bigint, room: number): number {
   if (addrOk(a)) return putAddr(o.b, p, a);
@@ -963,6 +974,33 @@ const DISPATCH_FIRST = [
 ] as const satisfies readonly Decision['code'][];
 
 /**
+ * The closure state of counterCode(name): the last number written (`nV`), its text (`nB`, at most
+ * 16 digits) and length (`nN`, 0: none kept).
+ */
+const counterState = (n: string) =>
+  `let ${n}V = -1, ${n}N = 0; const ${n}B = new Uint8Array(16), ${n}D = new DataView(${n}B.buffer);`;
+
+/**
+ * numCode() for a number that mostly goes up by one from the last event's (seq, line): when it is
+ * the last one plus one and that one's text does not end in a 9, the kept text with its last digit
+ * bumped (16 bytes copied: the event's room covers them); else numCode(), its text kept when it is
+ * an integer below 2^53 - 1 (the bump, only below it too: the last one plus one is then exact).
+ */
+function counterCode(v: string, n: string): string {
+  return `if (${v} === ${n}V + 1 && ${n}N > 0 && ${n}B[${n}N - 1] !== 57 && ${v} < 9007199254740991) {
+  ${n}B[${n}N - 1] += 1;
+  dv.setUint32(p, ${n}D.getUint32(0, true), true); dv.setUint32(p + 4, ${n}D.getUint32(4, true), true);
+  dv.setUint32(p + 8, ${n}D.getUint32(8, true), true); dv.setUint32(p + 12, ${n}D.getUint32(12, true), true);
+  p += ${n}N; ${n}V = ${v};
+} else {
+  const p0_ = p; ${numCode(v)}
+  ${n}N = ${v} >= 0 && ${v} < 9007199254740991 && Math.floor(${v}) === ${v} ? p - p0_ : 0;
+  for (let j_ = 0; j_ < ${n}N; j_++) ${n}B[j_] = b[p0_ + j_];
+  ${n}V = ${v};
+}`;
+}
+
+/**
  * The event writer of one layout, compiled with its constant keys as stores: the record of
  * JSON.stringify(eventJson(echo, res)) when compact, or of JSON.stringify(eventJson(echo, res),
  * null, 2) with every line after the first indented by 4 when pretty.
@@ -985,8 +1023,8 @@ o.room(room);
 const b = o.b, dv = o.dv;
 let p = o.p;
 const seq = res.seq, line = echo.line, t = echo.t, pid = echo.pid;
-${stores(K.seq)} ${numCode('seq')}
-${stores(K.line)} ${numCode('line')}
+${stores(K.seq)} ${counterCode('seq', 'S')}
+${stores(K.line)} ${counterCode('line', 'L')}
 ${stores(K.t)} ${numCode('t')}
 if (pid !== undefined) { ${stores(K.pid)} ${numCode('pid')} }
 ${stores(K.op)} const op = res.op;
@@ -1007,10 +1045,7 @@ if (size !== 0n) {
   if (sz > 0 && sz < 9007199254740992) { ${stores(ascii('"0x'))} ${hexCode('sz')} b[p] = 34; p += 1; }
   else p = E.putAddrAt(o, p, size, room);
 }
-for (let i = 0; i < fields.length; i++) {
-  ${stores(K.field)} p = E.putStr(o, p, fields[i][0], room);
-  ${stores(K.colon)} p = E.putStr(o, p, fields[i][1], room);
-}
+if (fields.length > 0) p = E.putFields(o, p, fields, room, E.keys);
 ${stores(K.outcome)} const outcome = res.outcome;
 ${outcome}p = E.putStr(o, p, outcome, room);
 if (res.errno !== undefined) { ${stores(K.errno)} p = E.putStr(o, p, res.errno, room); }
@@ -1020,22 +1055,27 @@ ${stores(K.decisions)}
 const ds = res.decisions;
 if (ds.length === 0) { ${stores(K.empty)} o.p = p; return; }
 o.p = p;
-for (let i = 0; i < ds.length; i++) {
+writeDecisions(o, ds);
+o.bytes(E.last);`;
+  // The decisions' loop in a function of its own: writeEvent has no loop, so V8 never replaces it
+  // by on-stack-replacement code. (With the loop in writeEvent, some runs ended with only OSR code
+  // for it after a deoptimization, never optimized again: each event's head then ran unoptimized,
+  // up to 3x the CPU time of a whole mixed jsonl replay.)
+  const loop = `for (let i = 0; i < ds.length; i++) {
   const d = ds[i];
   const c = d.code;
   ${dispatch}
-}
-o.bytes(E.last);`;
+}`;
   const W = compileWriters(depth, pretty, sep);
   return new Function(
     'E',
     'W',
     'G',
     'H',
-    `${CLOSURE} const ${Object.keys(W)
+    `${CLOSURE} ${counterState('S')} ${counterState('L')} const ${Object.keys(W)
       .map((c) => `w_${c} = W.${c}`)
-      .join(', ')}; return function writeEvent(o, echo, res) {${body}\n};`,
-  )({ putStr, putAddrAt, last: K.last }, W, genericWriter(depth, pretty, sep), H) as EventWriter;
+      .join(', ')}; function writeDecisions(o, ds) {${loop}\n}\nreturn function writeEvent(o, echo, res) {${body}\n};`,
+  )({ putStr, putAddrAt, putFields, keys: K, last: K.last }, W, genericWriter(depth, pretty, sep), H) as EventWriter;
 }
 
 let prettyEvents: EventWriter | undefined;

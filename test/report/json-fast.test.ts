@@ -146,6 +146,41 @@ describe('compiled JSON writers equal JSON.stringify (fast-check)', () => {
     );
   });
 
+  test('seq and line of consecutive events (the kept text bumped by one): every carry, jumps, edges', () => {
+    // runs of consecutive numbers from starts next to a carry or an edge, mixed with anything
+    const startArb = fc.oneof(
+      fc.constantFrom(0, 8, 9, 98, 99, 999, 9999999, 99999999, 2 ** 53 - 3, 2 ** 53 - 2, 2 ** 53, 1e16 - 2, -3, 0.5),
+      fc.nat(),
+      edgeNumberArb,
+    );
+    const runArb = fc.tuple(startArb, fc.integer({ min: 1, max: 15 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(runArb, runArb), { minLength: 1, maxLength: 6 }), fc.boolean(), (runs, pretty) => {
+        for (const [[s0, ns], [l0, nl]] of runs) {
+          for (let k = 0; k < Math.max(ns, nl); k++) {
+            const seq = s0 + Math.min(k, ns - 1);
+            const line = l0 + Math.min(k, nl - 1);
+            const echo: EventEcho = {
+              line,
+              t: 5,
+              op: 'cpu_read',
+              addr: 0x1000n,
+              page: 1,
+              offset: 0,
+              size: 0n,
+              fields: [],
+            };
+            const res: EventResult = { seq, op: 'cpu_read', t: 5, outcome: 'ok', decisions: [] };
+            expect(pretty ? eventJsonText(echo, res) : eventJsonLine(echo, res)).toBe(
+              pretty ? plainEventJson(echo, res) : JSON.stringify(eventJson(echo, res)),
+            );
+          }
+        }
+      }),
+      { numRuns: RUNS * 3 },
+    );
+  });
+
   test('hexPage, hexAddr and hexDigits equal BigInt#toString(16)', () => {
     fc.assert(
       fc.property(
