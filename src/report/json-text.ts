@@ -162,13 +162,23 @@ const CLOSURE =
   'const D = H.DEC2, X = H.HEX2, XC = H.HEXC, PK = H.PAGE_KEYS_SEEN, PT = H.PAGE_TEXTS, F = H.SLOT, PS = H.pageSlot, NS = H.numSlot, SP = H.Span;';
 
 /**
+ * `while (cond) step` for at most `n` rounds, as nested ifs: the inline code has no loop, so V8
+ * never gives a compiled writer on-stack-replacement code. (A writer that a deoptimization left
+ * with only OSR code was not optimized again in some runs: it ran unoptimized to the end, up to
+ * 3x the CPU time of a whole replay.)
+ */
+function unrolled(n: number, cond: string, step: string): string {
+  return n === 0 ? '' : `if (${cond}) { ${step} ${unrolled(n - 1, cond, step)} }`;
+}
+
+/**
  * Decimal digits of the integer in local `x` (0 <= x < 10^8; x is consumed), two at a time from
  * a table, dividing by 100 as a multiplication: x * 0.01 is within 10^8 * 2^-52 of x / 100, far
  * less than the 0.005 added (checked for every x < 10^8).
  */
 function dec8Code(x: string): string {
   return `{ const e_ = p + (${x} < 10000 ? (${x} < 100 ? (${x} < 10 ? 1 : 2) : ${x} < 1000 ? 3 : 4) : ${x} < 1000000 ? (${x} < 100000 ? 5 : 6) : ${x} < 10000000 ? 7 : 8); let i_ = e_;
-while (${x} >= 100) { const q_ = (${x} * 0.01 + 0.005) | 0; const r_ = 2 * (${x} - q_ * 100); b[i_ - 2] = D[r_]; b[i_ - 1] = D[r_ + 1]; i_ -= 2; ${x} = q_; }
+${unrolled(3, `${x} >= 100`, `const q_ = (${x} * 0.01 + 0.005) | 0; const r_ = 2 * (${x} - q_ * 100); b[i_ - 2] = D[r_]; b[i_ - 1] = D[r_ + 1]; i_ -= 2; ${x} = q_;`)}
 if (${x} >= 10) { b[i_ - 2] = D[2 * ${x}]; b[i_ - 1] = D[2 * ${x} + 1]; } else b[i_ - 1] = 48 + ${x};
 p = e_; }`;
 }
@@ -202,7 +212,7 @@ else { F[0] = ${v}; p = NS(b, p); }`;
 /** Hex digits of the integer in local `x` (0 <= x < 2^32; x is consumed), no leading zeros, a byte at a time from a table. */
 function hex32Code(x: string): string {
   return `{ const e_ = p + (${x} === 0 ? 1 : (35 - Math.clz32(${x})) >> 2); let i_ = e_;
-while (i_ - p >= 2) { const z_ = 2 * (${x} & 255); b[i_ - 2] = X[z_]; b[i_ - 1] = X[z_ + 1]; i_ -= 2; ${x} >>>= 8; }
+${unrolled(4, 'i_ - p >= 2', `const z_ = 2 * (${x} & 255); b[i_ - 2] = X[z_]; b[i_ - 1] = X[z_ + 1]; i_ -= 2; ${x} >>>= 8;`)}
 if (i_ > p) b[p] = XC[${x} & 15];
 p = e_; }`;
 }
@@ -983,7 +993,7 @@ const counterState = (n: string) =>
 /**
  * numCode() for a number that mostly goes up by one from the last event's (seq, line): when it is
  * the last one plus one and that one's text does not end in a 9, the kept text with its last digit
- * bumped (16 bytes copied: the event's room covers them); else numCode(), its text kept when it is
+ * bumped (16 bytes copied: the event's room covers them; no loop: see unrolled()); else numCode(), its text kept when it is
  * an integer below 2^53 - 1 (the bump, only below it too: the last one plus one is then exact).
  */
 function counterCode(v: string, n: string): string {
@@ -995,7 +1005,10 @@ function counterCode(v: string, n: string): string {
 } else {
   const p0_ = p; ${numCode(v)}
   ${n}N = ${v} >= 0 && ${v} < 9007199254740991 && Math.floor(${v}) === ${v} ? p - p0_ : 0;
-  for (let j_ = 0; j_ < ${n}N; j_++) ${n}B[j_] = b[p0_ + j_];
+  if (${n}N > 0) {
+    ${n}D.setUint32(0, dv.getUint32(p0_, true), true); ${n}D.setUint32(4, dv.getUint32(p0_ + 4, true), true);
+    ${n}D.setUint32(8, dv.getUint32(p0_ + 8, true), true); ${n}D.setUint32(12, dv.getUint32(p0_ + 12, true), true);
+  }
   ${n}V = ${v};
 }`;
 }
