@@ -605,31 +605,26 @@ const SPAN_MAX = 2 * NUM_MAX + 3 * 40;
 /** The slot in which the compiled writers hand a number to pageSlot() and numSlot() (unboxed). */
 const SLOT = new Float64Array(1);
 
+/** The tables the compiled code reads (CLOSURE). */
+const TABLES = { DEC2, HEX2, HEXC, PAGE_KEYS_SEEN, PAGE_TEXTS, SLOT };
+
+/** A function `name(params)` compiled from inline code that writes the number in SLOT (`v`) at b/p. */
+const slotWriter = (name: string, params: string, code: string) =>
+  new Function('H', `${CLOSURE} return function ${name}(${params}) { const v = F[0]; ${code} return p; };`)({
+    ...TABLES,
+    putPage,
+    putNumSlow,
+  });
+
 /** The page number in SLOT (pageOk) as a quoted 0x byte address at b/p: putPage(); `dv` is a DataView of `b`. */
-const pageSlot = new Function(
-  'H',
-  `${CLOSURE} return function pageSlot(b, dv, p) { const v = F[0]; ${pageFullCode('v')} return p; };`,
-)({
-  DEC2,
-  HEX2,
-  HEXC,
-  PAGE_KEYS_SEEN,
-  PAGE_TEXTS,
-  SLOT,
-  putPage: (b: Uint8Array, p: number, v: number) => putPage(b, p, v),
-}) as (b: Uint8Array, dv: DataView, p: number) => number;
+const pageSlot = slotWriter('pageSlot', 'b, dv, p', pageFullCode('v')) as (
+  b: Uint8Array,
+  dv: DataView,
+  p: number,
+) => number;
 
 /** The number in SLOT as JSON.stringify writes it, at b/p. */
-const numSlot = new Function(
-  'H',
-  `${CLOSURE} return function numSlot(b, p) { const v = F[0]; ${numCode('v')} return p; };`,
-)({
-  DEC2,
-  HEX2,
-  HEXC,
-  SLOT,
-  putNumSlow: (b: Uint8Array, p: number, v: number) => putNumSlow(b, p, v),
-}) as (b: Uint8Array, p: number) => number;
+const numSlot = slotWriter('numSlot', 'b, p', numCode('v')) as (b: Uint8Array, p: number) => number;
 
 /** What the compiled writers call (passed in, so the generated code sees no module scope). */
 const H = {
@@ -645,12 +640,7 @@ const H = {
   encodedString,
   TRUE: ascii('true'),
   FALSE: ascii('false'),
-  DEC2,
-  HEX2,
-  HEXC,
-  PAGE_KEYS_SEEN,
-  PAGE_TEXTS,
-  SLOT,
+  ...TABLES,
   pageSlot,
   numSlot,
   Span,
