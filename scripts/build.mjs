@@ -29,6 +29,35 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * Modules evaluated at their first use, in the bundle: each `file` (src/trace/schemas.ts,
+ * src/trace/decompressor.ts) is, as written, a plain import of `target` and a function `fn`
+ * returning it (what vitest and tsc compile); here its body becomes `require(target)` on the first
+ * call. A module reached by require() is one that esbuild initialises lazily: its code is in the
+ * chunk but evaluated on demand, with everything it imports. Nothing else imports the targets,
+ * so a replay that never calls `fn` never evaluates them:
+ * - schema.ts (the zod schemas, and zod): the rows, headers and flags the fast paths do not take
+ *   (a clean canonical CSV trace with no platform flag never calls it): ~20 ms of CPU a start-up;
+ * - decompress.ts (fflate, fzstd, which build their tables when evaluated): compressed traces.
+ */
+const LAZY = [
+  { file: 'schemas.ts', fn: 'schemas', target: './schema.ts' },
+  { file: 'decompressor.ts', fn: 'decompressor', target: './decompress.ts' },
+];
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(b) {
+    for (const { file, fn, target } of LAZY) {
+      const filter = new RegExp(`[\\\\/]src[\\\\/]trace[\\\\/]${file.replace('.', '\\.')}$`);
+      b.onLoad({ filter }, (a) => ({
+        contents: `let m; export function ${fn}() { return (m ??= require('${target}')); }`,
+        resolveDir: dirname(a.path),
+        loader: 'js',
+      }));
+    }
+  },
+};
+
 await build({
   entryPoints: { 'report-page': 'src/report/html/page.ts' },
   outdir: 'dist',
@@ -70,7 +99,7 @@ const cli = await build({
   },
   // Native addon (svmsim import --from nsys-sqlite): loaded from node_modules at run time.
   external: ['better-sqlite3'],
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, lazyModules],
   logLevel: 'warning',
 });
 

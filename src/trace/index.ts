@@ -22,7 +22,8 @@ export {
   type ParsedTrace,
   type TraceFormat,
 } from './parse.js';
-export { eventSchema, expectSchema, PLATFORM_ALIASES, platformSchema, type Expect, type TraceEvent } from './schema.js';
+export type { Expect, TraceEvent } from './schema.js';
+export { PLATFORM_ALIASES } from './rules.js';
 export { MAX_ACCESS_BYTES, OP_NAMES } from './rules.js';
 export { eventPuller, MAX_LINE_BYTES } from './stream.js';
 export { parseAddr, parseSize, parseTime, ValueError } from './values.js';
