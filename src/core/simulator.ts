@@ -300,23 +300,45 @@ export class Simulator {
   /**
    * A GPU access of the event's [page, page + max(npages, 1)): each page either hits a valid
    * mapping or faults. (It takes the event, not the page numbers: pages are ≥ 2^31, doubles that a
-   * call would box.)
+   * call would box.) The common case — the first page hits a range that covers the whole access —
+   * returns here; the rest is gpuAccessRest(). (In one loop, the page cursor merged the event's
+   * page with a range's bound and was boxed on every call: 16 bytes a GPU access.)
    */
   private gpuAccess(ev: CoreEvent, access: GpuAccess, seq: number): Errno | 'hit' | undefined {
     const sim = this.sim;
-    const start = ev.page;
-    const end = start + Math.max(ev.npages, 1);
+    const hit = gpuAccessHits(sim, ev.page, access);
+    if (hit !== undefined) {
+      if (sim.recording)
+        emit(sim, { code: 'gpu_hit', range: hit.ref(), location: hit.hasDevmemPages ? 'vram' : 'smem' });
+      if (sim.gpusvm.lastHitEnd >= ev.page + Math.max(ev.npages, 1)) return 'hit';
+    }
+    return this.gpuAccessRest(ev, access, seq, hit !== undefined);
+  }
+
+  /**
+   * gpuAccess() after its first lookup: from the end of the range the first page hit
+   * (`firstHit`), or faulting on the first page.
+   */
+  private gpuAccessRest(ev: CoreEvent, access: GpuAccess, seq: number, firstHit: boolean): Errno | 'hit' | undefined {
+    const sim = this.sim;
+    const end = ev.page + Math.max(ev.npages, 1);
     let faulted = false;
     let replays = 0;
-    let p = start;
+    // gpuAccessHits() made the hit range the cache's entry
+    let p = firstHit ? sim.gpusvm.lastHitEnd : ev.page;
+    // whether page p is still to look up (gpuAccess() looked up the first)
+    let lookup = firstHit;
     while (p < end) {
-      const hit = gpuAccessHits(sim, p, access);
-      if (hit !== undefined) {
-        if (sim.recording)
-          emit(sim, { code: 'gpu_hit', range: hit.ref(), location: hit.hasDevmemPages ? 'vram' : 'smem' });
-        p = sim.gpusvm.lastHitEnd; // gpuAccessHits() made `hit` the cache's entry
-        continue;
+      if (lookup) {
+        const hit = gpuAccessHits(sim, p, access);
+        if (hit !== undefined) {
+          if (sim.recording)
+            emit(sim, { code: 'gpu_hit', range: hit.ref(), location: hit.hasDevmemPages ? 'vram' : 'smem' });
+          p = sim.gpusvm.lastHitEnd; // gpuAccessHits() made `hit` the cache's entry
+          continue;
+        }
       }
+      lookup = true;
       faulted = true;
       const err = handlePagefault(sim, p, access, seq);
       if (err !== undefined) return err;
