@@ -27,7 +27,7 @@ import type { CoreEvent, GpuAccess } from './events.js';
 import { ModelInvariantError } from './invariant.js';
 import { DEFAULT_THRASH, newMetrics, type Metrics, type ThrashOptions, type Thrashing } from './metrics.js';
 import { checkInvariants } from './invariants.js';
-import { cpuAccess, doMadviseDontneed, doMmap, doMprotect, doMunmap, splitsHugetlb } from './mm/mm.js';
+import { cpuAccess, cpuPagePresent, doMadviseDontneed, doMmap, doMprotect, doMunmap, splitsHugetlb } from './mm/mm.js';
 import { kernelAtLeast, type Platform } from './platform.js';
 import { xeGpusvmOps } from './xe-svm/range.js';
 import { gpuAccessHits, handlePagefault } from './xe-svm/fault.js';
@@ -219,8 +219,11 @@ export class Simulator {
       case 'gpu_write':
         return this.gpuAccess(ev, 'write', seq);
       case 'cpu_read':
+        // (one page already present: cpuAccess() would return at once; asked here, without a call)
+        if (ev.npages <= 1 && cpuPagePresent(sim, ev.page, false)) return undefined;
         return cpuAccess(sim, ev.page, ev.page + Math.max(ev.npages, 1), false);
       case 'cpu_write':
+        if (ev.npages <= 1 && cpuPagePresent(sim, ev.page, true)) return undefined;
         return cpuAccess(sim, ev.page, ev.page + Math.max(ev.npages, 1), true);
       case 'gpu_atomic':
         return this.gpuAccess(ev, 'atomic', seq);
