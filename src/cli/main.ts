@@ -45,6 +45,12 @@ import { TraceInputErrors } from './errors.js';
 import { VERSION } from './version.js';
 import { cliPlatformOf, type PlatformRules } from './settings.js';
 
+/**
+ * A trace file at least this large (~100K events) is replayed after warming the model up
+ * (replay.ts warmUpModel(): ~10 ms, which saves a recompile of its hot functions mid-replay).
+ */
+const WARM_UP_BYTES = 4 << 20;
+
 // Start-up: what a command needs is loaded when it runs (`--version` and `--help` load only commander).
 const loadTrace = () => import('../trace/index.js');
 
@@ -173,6 +179,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
       onProgress: bar ? (n) => bar.update(handle.bytesRead, n) : undefined,
       onResult: watch?.see,
       pause: yieldToSignals,
+      warmUp: handle.totalBytes >= WARM_UP_BYTES,
     });
     flush();
   } catch (e) {

@@ -31,5 +31,5 @@ export { duplicateKey, show } from './parse.js';
 export { openStream, openTrace, parseTrace, sha256File, sha256Text, type TraceHandle } from './read.js';
 export { FileLines, TextLines, TraceReader, type LineSource } from './stream.js';
 export { fastEvent } from './fast.js';
-export { CsvByteReader } from './csv-bytes.js';
+export { ByteEvent, CsvByteReader } from './csv-bytes.js';
 export { Linter, type LintCode, type LintWarning } from './lint.js';
