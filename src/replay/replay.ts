@@ -234,7 +234,7 @@ const WARM_B = WARM_A + 2048;
  * after that.) The simulator keeps no state outside itself: the real replay starts as fresh as
  * without it.
  */
-export function warmUpModel(platform: Platform, opts: SimulatorOptions): void {
+function warmUpModel(platform: Platform, opts: SimulatorOptions): void {
   const sim = new Simulator(platform, { ...opts, checkInvariants: false });
   const ev = new ByteEvent();
   let t = 0;
