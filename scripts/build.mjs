@@ -30,33 +30,57 @@ const zodEnglishOnly = {
 };
 
 /**
- * Modules evaluated at their first use, in the bundle: each `file` (src/trace/schemas.ts,
+ * Modules loaded at their first use, in the bundle: each `file` (src/trace/schemas.ts,
  * src/trace/decompressor.ts) is, as written, a plain import of `target` and a function `fn`
- * returning it (what vitest and tsc compile); here its body becomes `require(target)` on the first
- * call. A module reached by require() is one that esbuild initialises lazily: its code is in the
- * chunk but evaluated on demand, with everything it imports. Nothing else imports the targets,
- * so a replay that never calls `fn` never evaluates them:
- * - schema.ts (the zod schemas, and zod): the rows, headers and flags the fast paths do not take
- *   (a clean canonical CSV trace with no platform flag never calls it): ~20 ms of CPU a start-up;
- * - decompress.ts (fflate, fzstd, which build their tables when evaluated): compressed traces.
+ * returning it (what vitest and tsc compile); here its body becomes a require() on the first call.
+ * Nothing else imports the targets, so a replay that never calls `fn` never evaluates them:
+ * - schema.ts (the zod schemas, and zod, 450 KB): the rows, headers and flags the fast paths do
+ *   not take (a clean canonical CSV trace with no platform flag never calls it). It is a file of
+ *   its own, dist/schema.cjs (`own`), required from dist/ when needed: so its code is not even
+ *   compiled at start-up (~30 ms of CPU a start-up in all). Only plain data crosses between it and
+ *   the bundle (parse results, issues, plain objects): its own copies of rules.ts and values.ts
+ *   are never compared by identity with the bundle's;
+ * - decompress.ts (fflate, fzstd, which build their tables when evaluated): compressed traces. It
+ *   throws the bundle's TraceInputError, so it stays in the bundle: a module reached by require()
+ *   is one that esbuild initialises lazily, its code in the chunk but evaluated on demand.
  */
 const LAZY = [
-  { file: 'schemas.ts', fn: 'schemas', target: './schema.ts' },
+  { file: 'schemas.ts', fn: 'schemas', target: './schema.ts', own: 'schema.cjs' },
   { file: 'decompressor.ts', fn: 'decompressor', target: './decompress.ts' },
 ];
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
-    for (const { file, fn, target } of LAZY) {
+    for (const { file, fn, target, own } of LAZY) {
       const filter = new RegExp(`[\\\\/]src[\\\\/]trace[\\\\/]${file.replace('.', '\\.')}$`);
       b.onLoad({ filter }, (a) => ({
-        contents: `let m; export function ${fn}() { return (m ??= require('${target}')); }`,
+        contents: `let m; export function ${fn}() { return (m ??= require('${own === undefined ? target : `./${own}`}')); }`,
         resolveDir: dirname(a.path),
         loader: 'js',
       }));
+      if (own !== undefined)
+        b.onResolve({ filter: new RegExp(`^\\./${own.replace('.', '\\.')}$`) }, (a) => ({
+          path: a.path,
+          external: true,
+        }));
     }
   },
 };
+for (const { target, own } of LAZY.filter((l) => l.own !== undefined)) {
+  await build({
+    entryPoints: [join('src/trace', target)],
+    outfile: join('dist', own),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'none',
+    plugins: [zodEnglishOnly],
+    logLevel: 'warning',
+  });
+}
 
 await build({
   entryPoints: { 'report-page': 'src/report/html/page.ts' },
