@@ -79,7 +79,7 @@ export interface CliIo {
   /** Colour level for stdout: 0 when not a TTY or NO_COLOR is set. */
   colorLevel: 0 | 1 | 2 | 3;
   /** A progress display on stderr, when stderr is a terminal (never in pipes or CI). */
-  progress?: (totalBytes: number) => { update(bytes: number, events: number): void; stop(): void };
+  progress?: (totalBytes: number) => Promise<{ update(bytes: number, events: number): void; stop(): void }>;
 }
 
 /**
@@ -171,7 +171,7 @@ async function runReplay(trace: string, o: ReplayOpts, io: CliIo): Promise<void>
     tempStore: io.tempStore,
     dmesg: dmesgOptions(o, DEFAULT_DMESG),
   };
-  const bar = handle.totalBytes > 32 << 20 ? io.progress?.(handle.totalBytes) : undefined;
+  const bar = handle.totalBytes > 32 << 20 ? await io.progress?.(handle.totalBytes) : undefined;
   try {
     await replayYielding(handle.events, platform, createReporter(ropts, sink), {
       checkInvariants: o.checkInvariants ?? false,
