@@ -47,7 +47,12 @@ describe('warmUpModel (replay option warmUp)', () => {
   }
   const run = (p: Platform, events: CoreEvent[], format: 'jsonl' | 'debugfs', warmUp: boolean) => {
     let out = '';
-    const sim = replay(asRead(events), p, createReporter({ format, gt: 0 }, (s) => void (out += s)), { warmUp });
+    const sim = replay(
+      asRead(events),
+      p,
+      createReporter({ format, gt: 0 }, (s) => void (out += s)),
+      { warmUp },
+    );
     return { out, final: structuredClone(sim.snapshot()) };
   };
 
