@@ -30,43 +30,39 @@ const zodEnglishOnly = {
 };
 
 /**
- * Modules loaded at their first use, in the bundle: each `file` (src/trace/schemas.ts,
- * src/trace/decompressor.ts) is, as written, a plain import of `target` and a function `fn`
- * returning it (what vitest and tsc compile); here its body becomes a require() on the first call.
- * Nothing else imports the targets, so a replay that never calls `fn` never evaluates them:
- * - schema.ts (the zod schemas, and zod, 450 KB): the rows, headers and flags the fast paths do
- *   not take (a clean canonical CSV trace with no platform flag never calls it). It is a file of
- *   its own, dist/schema.cjs (`own`), required from dist/ when needed: so its code is not even
- *   compiled at start-up (~30 ms of CPU a start-up in all). Only plain data crosses between it and
- *   the bundle (parse results, issues, plain objects): its own copies of rules.ts and values.ts
- *   are never compared by identity with the bundle's;
- * - decompress.ts (fflate, fzstd, which build their tables when evaluated): compressed traces. It
- *   throws the bundle's TraceInputError, so it stays in the bundle: a module reached by require()
- *   is one that esbuild initialises lazily, its code in the chunk but evaluated on demand.
+ * Modules loaded at their first use: each `file` (src/trace/schemas.ts, src/trace/decompressor.ts)
+ * is, as written, a plain import of `target` and a function `fn` returning it (what vitest and tsc
+ * compile); in the bundle its body becomes a require() of dist/`own` — the target built as a CJS
+ * file of its own — at the first call. Nothing else imports the targets (test/architecture.test.ts),
+ * so a command that never calls `fn` never even compiles them:
+ * - schema.ts (the zod schemas and zod, 450 KB): the rows, headers and flags the fast paths do not
+ *   take; a clean canonical CSV trace without platform flags never calls it (~30 ms of CPU a
+ *   start-up). Only plain data crosses between it and the bundle (parse results, zod issues, plain
+ *   objects): its own copies of rules.ts and values.ts are never compared by identity with the
+ *   bundle's;
+ * - decompress.ts (fflate and fzstd, 85 KB, which build their tables when evaluated): compressed
+ *   traces. It imports nothing of the trace layer (its caller gives it the error to throw).
  */
 const LAZY = [
   { file: 'schemas.ts', fn: 'schemas', target: './schema.ts', own: 'schema.cjs' },
-  { file: 'decompressor.ts', fn: 'decompressor', target: './decompress.ts' },
+  { file: 'decompressor.ts', fn: 'decompressor', target: './decompress.ts', own: 'decompress.cjs' },
 ];
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
-    for (const { file, fn, target, own } of LAZY) {
-      const filter = new RegExp(`[\\\\/]src[\\\\/]trace[\\\\/]${file.replace('.', '\\.')}$`);
-      b.onLoad({ filter }, (a) => ({
-        contents: `let m; export function ${fn}() { return (m ??= require('${own === undefined ? target : `./${own}`}')); }`,
-        resolveDir: dirname(a.path),
+    for (const { file, fn, own } of LAZY) {
+      b.onLoad({ filter: new RegExp(`[\\\\/]src[\\\\/]trace[\\\\/]${file.replace('.', '\\.')}$`) }, () => ({
+        contents: `let m; export function ${fn}() { return (m ??= require('./${own}')); }`,
         loader: 'js',
       }));
-      if (own !== undefined)
-        b.onResolve({ filter: new RegExp(`^\\./${own.replace('.', '\\.')}$`) }, (a) => ({
-          path: a.path,
-          external: true,
-        }));
+      b.onResolve({ filter: new RegExp(`^\\./${own.replace('.', '\\.')}$`) }, (a) => ({
+        path: a.path,
+        external: true,
+      }));
     }
   },
 };
-for (const { target, own } of LAZY.filter((l) => l.own !== undefined)) {
+for (const { target, own } of LAZY) {
   await build({
     entryPoints: [join('src/trace', target)],
     outfile: join('dist', own),

@@ -129,7 +129,7 @@ function openInput(
   let head = readUpTo(input, SNIFF_BYTES);
   const z = compressionOf(head);
   if (z?.name === 'gzip' || z?.name === 'zstd') {
-    input = decompressor().decompressingInput(raw, head, z.name, file);
+    input = decompressor().decompressingInput(raw, head, z.name, (detail) => new TraceInputError(file, 0, detail));
     head = readUpTo(input, SNIFF_BYTES);
     totalBytes = 0; // the decompressed size is unknown
   }

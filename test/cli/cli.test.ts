@@ -258,7 +258,7 @@ describe('the installed command', () => {
     expect(JSON.parse(readFileSync(out, 'utf8')).svmsim).toBe(1);
   });
 
-  test('the bundle evaluates the zod schemas and the decompressors at their first use (scripts/build.mjs LAZY): rows, headers, flags and compressed input that need them get them', () => {
+  test('the bundle loads the zod schemas and the decompressors (dist/schema.cjs, dist/decompress.cjs) at their first use (scripts/build.mjs LAZY): rows, headers, flags and compressed input that need them get them', () => {
     // (the bundle built by the test above)
     const dir = mkdtempSync(join(tmpdir(), 'svmsim-lazy-'));
     const run = (args: string[]) => spawnSync('node', ['bin/svmsim.js', ...args], { encoding: 'utf8' });
@@ -291,6 +291,12 @@ describe('the installed command', () => {
     const gz = join(dir, 'clean.csv.gz');
     writeFileSync(gz, gzipSync(readFileSync(clean)));
     expect(run(['replay', gz, '--format', 'debugfs'])).toMatchObject({ status: 0, stdout: base.stdout });
+    const damaged = join(dir, 'damaged.csv.gz');
+    writeFileSync(damaged, gzipSync(readFileSync(clean)).subarray(0, 30));
+    const d = run(['replay', damaged, '--format', 'debugfs']);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/damaged\.csv\.gz: gzip data is damaged or truncated/);
+    expect(run(['replay', 'test/fixtures/migrate.jsonl.zst', '--format', 'debugfs']).status).toBe(0);
     // the commands that load nothing of the trace layer still answer
     expect(run(['--version']).status).toBe(0);
     expect(run(['replay', '--help'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/--format/) });
