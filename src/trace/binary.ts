@@ -27,6 +27,7 @@ export function compressionOf(head: Uint8Array): (typeof MAGIC)[number] | undefi
   );
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control bytes are what it counts (all but TAB, LF, FF, CR, NUL)
 const CONTROL = /[\x01-\x08\x0b\x0e-\x1f]/g;
 
 /** Refuse a head that is not text (gzip and zstd are decompressed before this, see decompress.ts). */
