@@ -23,7 +23,8 @@
 // SVMSIM_BENCH_FLOOR_PATTERNS, SVMSIM_BENCH_MIXED_EVENTS, SVMSIM_BENCH_RANGES, SVMSIM_BENCH_GEN_EVENTS,
 // SVMSIM_BENCH_GEN_PATTERNS, SVMSIM_BENCH_STARTS, SVMSIM_BENCH_COMPARE_EVENTS (0 skips a part too),
 // SVMSIM_BENCH_BEFORE_MAX_S (120: a baseline run predicted from its smaller size to take longer is
-// skipped and said so), SVMSIM_BENCH_TIMEOUT (1200 s wall per run), SVMSIM_BENCH_DIR (traces, bench/),
+// skipped and said so), SVMSIM_BENCH_TIMEOUT (1200 s wall per run), SVMSIM_BENCH_BEFORE_TIMEOUT (the
+// same for a baseline run; a stopped run's cell has its CPU time and peak RSS so far, read from /proc), SVMSIM_BENCH_DIR (traces, bench/),
 // SVMSIM_BENCH_KEEP=1 (keep the traces), SVMSIM_BENCH_LARGE_PATTERNS (formats: the patterns also run at
 // the largest of SVMSIM_BENCH_FORMAT_SIZES; default all), SVMSIM_BENCH_RESUME=FILE (formats: every
 // finished run is appended to FILE as a JSON line and not run again by a later bench with the same
@@ -109,6 +110,19 @@ export async function bundleWorker(entry, outfile, page) {
   });
 }
 
+/** CPU time (user + system) and peak RSS of a live process from /proc (Linux), or NaNs. */
+function procUsage(pid) {
+  try {
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    // Fields after the command name: state is field 3, utime 14, stime 15 (clock ticks, 100 per s on Linux).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { cpuMs: ((Number(f[11]) + Number(f[12])) / 100) * 1000, rssMb: hwm ? Number(hwm[1]) / 1024 : Number.NaN };
+  } catch {
+    return { cpuMs: Number.NaN, rssMb: Number.NaN };
+  }
+}
+
 let rusageSeq = 0;
 /** One process: node [hook] SCRIPT ARGS > /dev/null. Resolves wall ms, CPU ms, peak RSS MB, exit code. */
 function proc(script, args, { timeoutS = 0, nodeArgs = [], stdout = false } = {}) {
@@ -128,13 +142,22 @@ function proc(script, args, { timeoutS = 0, nodeArgs = [], stdout = false } = {}
     let err = '';
     child.stdout?.on('data', (b) => (out += b));
     child.stderr.on('data', (b) => (err = (err + b).slice(-2000)));
-    const timer = timeoutS > 0 ? setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000) : undefined;
+    // Stopped by the timeout: the exit hook never runs, so read the peak RSS (VmHWM) and the CPU time
+    // so far from /proc just before the kill: the cell then says what the run had reached.
+    let atStop;
+    const timer =
+      timeoutS > 0
+        ? setTimeout(() => {
+            atStop = procUsage(child.pid);
+            child.kill('SIGKILL');
+          }, timeoutS * 1000)
+        : undefined;
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       const u = existsSync(file)
         ? JSON.parse(readFileSync(file, 'utf8').trim().split('\n').pop())
-        : { cpuMs: Number.NaN, rssMb: Number.NaN };
+        : (atStop ?? { cpuMs: Number.NaN, rssMb: Number.NaN });
       rmSync(file, { force: true });
       resolve({
         ms,
@@ -214,7 +237,9 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
     made.delete(f);
   };
   const failed = (r) =>
-    r.timedOut ? `timed out (${secs(r.ms)} wall)` : `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}`;
+    r.timedOut
+      ? `stopped at ${secs(r.ms)} wall${Number.isNaN(r.cpuMs) ? '' : ` (${secs(r.cpuMs)} CPU)`}`
+      : `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}`;
   const cell = (r) =>
     r === undefined
       ? 'not run'
@@ -222,7 +247,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
         ? r
         : r.code === 0
           ? `${secs(r.cpuMs)}, ${r.rssMb.toFixed(0)} MB`
-          : `${failed(r)}${Number.isNaN(r.rssMb) ? '' : `, ${r.rssMb.toFixed(0)} MB`}`;
+          : `${failed(r)}${Number.isNaN(r.rssMb) ? '' : `, ${r.timedOut ? '≥ ' : ''}${r.rssMb.toFixed(0)} MB`}`;
   const log = (s) => console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${s}`);
 
   // -------------------------------------------------------------------------------------------
@@ -363,6 +388,8 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
     /** A baseline run whose smaller size took longer than this (scaled to the larger) is skipped. */
     const BEFORE_MAX_S = Number(env.SVMSIM_BENCH_BEFORE_MAX_S ?? 120);
     const TIMEOUT_S = Number(env.SVMSIM_BENCH_TIMEOUT ?? 1200);
+    /** Wall limit of a baseline run (default: the same); a stopped run still reports its peak RSS so far. */
+    const BEFORE_TIMEOUT_S = Number(env.SVMSIM_BENCH_BEFORE_TIMEOUT ?? TIMEOUT_S);
     const reportOut = path.join(os.tmpdir(), `svmsim-bench-report-${process.pid}.html`);
     const argsOf = (fmtArgs, f, side) =>
       fmtArgs === null ? ['report', f, '-o', `${reportOut}.${side}`] : ['replay', f, ...fmtArgs];
@@ -428,7 +455,9 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
         const tasks = [];
         const run = (name, side, cli, fa) => async () => {
           const key = `${pattern} ${n} ${name} ${side}`;
-          const r = await proc(cli, argsOf(fa, f, side), { timeoutS: TIMEOUT_S });
+          const r = await proc(cli, argsOf(fa, f, side), {
+            timeoutS: side === 'before' ? BEFORE_TIMEOUT_S : TIMEOUT_S,
+          });
           record(key, r);
           doneS += predictS(pattern, n, name) * (side === 'before' ? 1.5 : 1);
           const el = (Date.now() - t0) / 1000;
@@ -466,7 +495,7 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
     out.push(
       '## Output formats: CPU time and peak RSS (`replay` to /dev/null; `report` to a file)',
       '',
-      `Traces: \`svmsim gen PATTERN -n N --size 4G --seed 7\` (oversub with \`--vram 1G\`). Each cell: CPU time (user + system), peak RSS. "summary" is \`--summary\` (the reference for the json/jsonl ratios); "table" prints every event's decisions.${tag} A baseline run predicted (from its smaller size) to take more than ${BEFORE_MAX_S} s CPU is skipped; any run over ${TIMEOUT_S} s wall is stopped. Target: peak RSS flat in trace length for every format.`,
+      `Traces: \`svmsim gen PATTERN -n N --size 4G --seed 7\` (oversub with \`--vram 1G\`). Each cell: CPU time (user + system), peak RSS. "summary" is \`--summary\` (the reference for the json/jsonl ratios); "table" prints every event's decisions.${tag} A baseline run predicted (from its smaller size) to take more than ${BEFORE_MAX_S} s CPU is skipped; any run over ${TIMEOUT_S} s wall${BEFORE_TIMEOUT_S !== TIMEOUT_S ? ` (a baseline run: ${BEFORE_TIMEOUT_S} s)` : ''} is stopped, and its cell gives the wall and CPU time and the peak RSS it had reached ("≥"). Target: peak RSS flat in trace length for every format.`,
       '',
       `| pattern | format | ${sizes.map((n) => (old ? `${fmt(n)} before | ${fmt(n)} after` : fmt(n))).join(' | ')} |${sizes.length > 1 ? ` RSS ${fmt(big)} / ${fmt(small)} after |` : ''}`,
       `|---|---|${sizes.map(() => (old ? '---|---|' : '---|')).join('')}${sizes.length > 1 ? '---:|' : ''}`,
