@@ -29,6 +29,55 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * Modules loaded at their first use: each `file` (src/trace/schemas.ts, src/trace/decompressor.ts)
+ * is, as written, a plain import of `target` and a function `fn` returning it (what vitest and tsc
+ * compile); in the bundle its body becomes a require() of dist/`own` — the target built as a CJS
+ * file of its own — at the first call. Nothing else imports the targets (test/architecture.test.ts),
+ * so a command that never calls `fn` never even compiles them:
+ * - schema.ts (the zod schemas and zod, 450 KB): the rows, headers and flags the fast paths do not
+ *   take; a clean canonical CSV trace without platform flags never calls it (~30 ms of CPU a
+ *   start-up). Only plain data crosses between it and the bundle (parse results, zod issues, plain
+ *   objects): its own copies of rules.ts and values.ts are never compared by identity with the
+ *   bundle's;
+ * - decompress.ts (fflate and fzstd, 85 KB, which build their tables when evaluated): compressed
+ *   traces. It imports nothing of the trace layer (its caller gives it the error to throw).
+ */
+const LAZY = [
+  { file: 'schemas.ts', fn: 'schemas', target: './schema.ts', own: 'schema.cjs' },
+  { file: 'decompressor.ts', fn: 'decompressor', target: './decompress.ts', own: 'decompress.cjs' },
+];
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(b) {
+    for (const { file, fn, own } of LAZY) {
+      b.onLoad({ filter: new RegExp(`[\\\\/]src[\\\\/]trace[\\\\/]${file.replace('.', '\\.')}$`) }, () => ({
+        contents: `let m; export function ${fn}() { return (m ??= require('./${own}')); }`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: new RegExp(`^\\./${own.replace('.', '\\.')}$`) }, (a) => ({
+        path: a.path,
+        external: true,
+      }));
+    }
+  },
+};
+for (const { target, own } of LAZY) {
+  await build({
+    entryPoints: [join('src/trace', target)],
+    outfile: join('dist', own),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'none',
+    plugins: [zodEnglishOnly],
+    logLevel: 'warning',
+  });
+}
+
 await build({
   entryPoints: { 'report-page': 'src/report/html/page.ts' },
   outdir: 'dist',
@@ -70,7 +119,7 @@ const cli = await build({
   },
   // Native addon (svmsim import --from nsys-sqlite): loaded from node_modules at run time.
   external: ['better-sqlite3'],
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, lazyModules],
   logLevel: 'warning',
 });
 

@@ -10,6 +10,8 @@
  * - the generic kernel layers (src/core/mm, drm-gpusvm, drm-pagemap) import nothing from the Xe
  *   driver (src/core/xe-svm): the kernel calls into the driver through ops tables.
  * - chalk and cli-table3 (terminal wording) only in src/report.
+ * - the zod schemas, zod and the decompressors: no value import outside the modules that load
+ *   them at first use (scripts/build.mjs LAZY).
  *
  * A failing rule names the importing file, its line, and the import.
  */
@@ -171,6 +173,23 @@ describe('architecture: import boundaries of src/', () => {
               : [],
           ),
       );
+    expect(bad).toEqual([]);
+  });
+
+  test('the zod schemas, zod and the decompressors are reached at their first use only (scripts/build.mjs LAZY): no value import of them elsewhere', () => {
+    // type-only imports are erased; a value import would load them at start-up again
+    const LAZY: { what: RegExp; only: string[] }[] = [
+      { what: /^\.{1,2}\/(trace\/)?schema\.js$/, only: ['src/trace/schemas.ts', 'src/trace/json-schema.ts'] },
+      { what: /^zod$/, only: ['src/trace/schema.ts', 'src/trace/json-schema.ts', 'src/trace/result.ts'] },
+      { what: /^\.{1,2}\/(trace\/)?decompress\.js$/, only: ['src/trace/decompressor.ts'] },
+    ];
+    const bad = files.flatMap((f) => {
+      const file = relative(ROOT, f).split('\\').join('/');
+      const text = readFileSync(f, 'utf8');
+      return [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?\bfrom\s+'([^']+)'/gms)].flatMap((m) =>
+        LAZY.some((l) => l.what.test(m[1]) && !l.only.includes(file)) ? [`${file}: ${m[0].replace(/\s+/g, ' ')}`] : [],
+      );
+    });
     expect(bad).toEqual([]);
   });
 

@@ -24,7 +24,6 @@
  * user's path, never the temporary file.
  */
 
-import cliProgress from 'cli-progress';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -388,7 +387,9 @@ export function nodeIo(): CliIo {
     colorLevel: tty && !noColor ? 1 : 0,
     progress:
       isatty(2) && !process.env.CI
-        ? (totalBytes) => {
+        ? async (totalBytes) => {
+            // (loaded here: only a long replay on a terminal shows a bar)
+            const { default: cliProgress } = await import('cli-progress');
             const bar = new cliProgress.SingleBar(
               {
                 stream: process.stderr,

@@ -70,7 +70,7 @@ export async function runReport(
   const sha256 = regular ? fileSha256(trace) : `not computed (${trace === '-' ? 'stdin' : 'not a regular file'})`;
   const configs = configurations(combos, handle.platform);
   const collectors = configs.map((c) => new ReportCollector(c.label, lanes));
-  const bar = handle.totalBytes > 32 << 20 ? io.progress?.(handle.totalBytes) : undefined;
+  const bar = handle.totalBytes > 32 << 20 ? await io.progress?.(handle.totalBytes) : undefined;
   let sims: Simulator[];
   try {
     sims = replayAll(

@@ -10,11 +10,11 @@ import { getHeapStatistics } from 'node:v8';
 import type { CoreEvent } from '../core/events.js';
 import { ModelMemoryError } from './errors.js';
 import { defaultPlatform, type KernelVersion, type Platform } from '../core/platform.js';
-import { Simulator } from '../core/simulator.js';
+import { Simulator, type SimulatorOptions } from '../core/simulator.js';
 import type { ThrashOptions } from '../core/metrics.js';
 import type { EventResult } from '../core/decisions.js';
 import type { EventEcho, Reporter } from '../report/reporter.js';
-import { eventPuller, type ParsedEvent } from '../trace/index.js';
+import { ByteEvent, eventPuller, type ParsedEvent } from '../trace/index.js';
 
 /** defaults(kernel) ← trace header ← command line. The kernel decides the version defaults. */
 export function buildPlatform(fromTrace: Partial<Platform>, fromCli: Partial<Platform>): Platform {
@@ -164,6 +164,11 @@ export interface ReplayOptions {
    * it has seen enough and is called no more.
    */
   onResult?: (e: ParsedEvent, r: EventResult) => boolean;
+  /**
+   * Warm the model up first (warmUpModel()): for a long trace, where it saves a recompile of the
+   * hot functions; for a short one it costs more than it saves (~10 ms).
+   */
+  warmUp?: boolean;
 }
 
 /** Replay events through a fresh simulator, reporting as it goes. */
@@ -213,6 +218,65 @@ export function checkModelMemory(): void {
   }
 }
 
+/** The pages of warmUpModel()'s two mappings (0x7f0000000000 and 8 MiB above it). */
+const WARM_A = 0x7f0000000;
+const WARM_B = WARM_A + 2048;
+
+/**
+ * Replay a small made-up trace through a throwaway simulator of the same platform and options,
+ * before the real one. V8 optimises the model's hot functions (dispatch, the VMA lookup, ...)
+ * after a few thousand events, with the type feedback of the code those events ran: a branch
+ * first taken later — the first munmap, the first VMA lookup that misses its cache — deoptimises
+ * them, and the recompile costs tens of ms of CPU. These ~300 events take the common branches
+ * first (mmap, CPU and GPU accesses that fault, migrate and hit, munmap whole and in part, then
+ * accesses again), in ByteEvent, the readers' one event shape. (Fewer did not do: V8 records
+ * type feedback for a function only after it has run for a while, and the munmaps must come
+ * after that.) The simulator keeps no state outside itself: the real replay starts as fresh as
+ * without it.
+ */
+function warmUpModel(platform: Platform, opts: SimulatorOptions): void {
+  const sim = new Simulator(platform, { ...opts, checkInvariants: false });
+  const ev = new ByteEvent();
+  let t = 0;
+  const step = (op: string, page: number, npages: number) => {
+    t += 1000;
+    const e = ev.fill(op, t, page, 0, npages, true, 0, npages * 4096);
+    if (op === 'mmap') {
+      e.prot = 'rw';
+      e.kind = 'anon';
+    }
+    sim.step(e.core);
+  };
+  try {
+    warmUpSteps(step);
+  } catch {
+    // Made-up events that break a model invariant on some platform are not the trace's business:
+    // the real replay reports what its own events do.
+  }
+}
+
+/** warmUpModel()'s made-up trace: two anonymous mappings, accesses, munmaps, accesses again. */
+function warmUpSteps(step: (op: string, page: number, npages: number) => void): void {
+  step('mmap', WARM_A, 1024);
+  step('mmap', WARM_B, 512);
+  for (let i = 0; i < 40; i++) {
+    step('cpu_write', WARM_A + i, 1);
+    step('cpu_read', WARM_B + i, 1);
+    step('gpu_read', WARM_A + 600 + i, 1);
+    step('gpu_write', WARM_A + i, 1);
+    step('cpu_read', WARM_A + i, 1);
+    step('gpu_read', WARM_B + 8 * i, 1);
+    if (i % 8 === 0) step('gpu_atomic', WARM_A + 900 + i, 1);
+  }
+  step('munmap', WARM_B, 512);
+  step('munmap', WARM_A + 512, 512);
+  for (let i = 0; i < 20; i++) {
+    step('cpu_read', WARM_A + i, 1);
+    step('gpu_read', WARM_A + i, 1);
+    step('cpu_write', WARM_B + i, 1);
+  }
+}
+
 /**
  * A replay in steps: run() replays the next PROGRESS_EVERY events (false at the end), tick()
  * checks the heap and reports progress after each, finish() reports the end. run() holds the
@@ -221,12 +285,14 @@ export function checkModelMemory(): void {
  */
 function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: Reporter, opts: ReplayOptions) {
   const wants = reporter.wantsEvents;
-  const sim = new Simulator(platform, {
+  const simOpts: SimulatorOptions = {
     checkInvariants: opts.checkInvariants ?? false,
     record: wants,
     thrash: opts.thrash,
     debugVm: reporter.wantsDebugVm === true,
-  });
+  };
+  if (opts.warmUp === true) warmUpModel(platform, simOpts);
+  const sim = new Simulator(platform, simOpts);
   reporter.begin(platform);
   const onProgress = opts.onProgress;
   let onResult = opts.onResult;

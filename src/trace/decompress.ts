@@ -11,13 +11,21 @@
 
 import { Gunzip } from 'fflate';
 import { Decompress } from 'fzstd';
-import { TraceInputError } from './parse.js';
 import type { ByteInput } from './stream.js';
 
 export type Compression = 'gzip' | 'zstd';
 
-/** Decompressed bytes of `raw` (whose first bytes, `head`, were already read from it). */
-export function decompressingInput(raw: ByteInput, head: Buffer, kind: Compression, file: string): ByteInput {
+/**
+ * Decompressed bytes of `raw` (whose first bytes, `head`, were already read from it). Damaged
+ * data throws `damaged(detail)` (the caller's TraceInputError: this module imports nothing of the
+ * trace layer, so that the bundle can load it as a file of its own, scripts/build.mjs LAZY).
+ */
+export function decompressingInput(
+  raw: ByteInput,
+  head: Buffer,
+  kind: Compression,
+  damaged: (detail: string) => Error,
+): ByteInput {
   const queue: Uint8Array[] = [];
   let qoff = 0;
   let pending: Buffer | undefined = head;
@@ -31,7 +39,7 @@ export function decompressingInput(raw: ByteInput, head: Buffer, kind: Compressi
     try {
       dec.push(data, final);
     } catch (e) {
-      throw new TraceInputError(file, 0, `${kind} data is damaged or truncated (${(e as Error).message})`);
+      throw damaged(`${kind} data is damaged or truncated (${(e as Error).message})`);
     }
   };
   return {

@@ -22,7 +22,8 @@ export {
   type ParsedTrace,
   type TraceFormat,
 } from './parse.js';
-export { eventSchema, expectSchema, PLATFORM_ALIASES, platformSchema, type Expect, type TraceEvent } from './schema.js';
+export type { Expect, TraceEvent } from './schema.js';
+export { PLATFORM_ALIASES } from './rules.js';
 export { MAX_ACCESS_BYTES, OP_NAMES } from './rules.js';
 export { eventPuller, MAX_LINE_BYTES } from './stream.js';
 export { parseAddr, parseSize, parseTime, ValueError } from './values.js';
@@ -30,5 +31,5 @@ export { duplicateKey, show } from './parse.js';
 export { openStream, openTrace, parseTrace, sha256File, sha256Text, type TraceHandle } from './read.js';
 export { FileLines, TextLines, TraceReader, type LineSource } from './stream.js';
 export { fastEvent } from './fast.js';
-export { CsvByteReader } from './csv-bytes.js';
+export { ByteEvent, CsvByteReader } from './csv-bytes.js';
 export { Linter, type LintCode, type LintWarning } from './lint.js';

@@ -19,15 +19,8 @@ import type { z } from 'zod';
 import type { CoreEvent } from '../core/events.js';
 import type { Platform } from '../core/platform.js';
 import { PLATFORM_KNOBS } from '../core/platform.js';
-import {
-  canonicalKnobs,
-  eventSchema,
-  expectSchema,
-  platformSchema,
-  toPlatform,
-  type Expect,
-  type TraceEvent,
-} from './schema.js';
+import type { Expect, TraceEvent } from './schema.js';
+import { schemas } from './schemas.js';
 import {
   ALL_FIELDS,
   closest,
@@ -119,7 +112,7 @@ export function parseExpectObject(obj: unknown, file: string, line: number): Tra
       'expect',
     );
   }
-  const r = expectSchema.safeParse(obj);
+  const r = schemas().expectSchema.safeParse(obj);
   if (!r.success) {
     const i = r.error.issues[0];
     const path = ['expect', ...i.path.map(String)].join('.');
@@ -348,7 +341,7 @@ export function parseEventObject(obj: unknown, file: string, line: number, cur: 
   const input = obj as Record<string, unknown>;
   if (!Object.hasOwn(input, 'op'))
     throw new TraceInputError(file, line, `missing; every event needs an op (${OP_NAMES.join(', ')})`, 'op');
-  const r = eventSchema.safeParse(input);
+  const r = schemas().eventSchema.safeParse(input);
   if (!r.success) throw issueError(file, line, r.error.issues[0], input);
   const e = r.data as TraceEvent;
   const rule: OpRule = OP_RULES[e.op];
@@ -384,6 +377,7 @@ export function parsePlatformObject(obj: unknown, file: string, line: number): P
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
     throw new TraceInputError(file, line, `expected an object of platform knobs, found ${show(obj)}`, 'platform');
   }
+  const { canonicalKnobs, platformSchema, toPlatform } = schemas();
   const c = canonicalKnobs(obj as Record<string, unknown>);
   if ('twice' in c) throw new TraceInputError(file, line, c.twice, 'platform');
   const r = platformSchema.safeParse(c.knobs);
@@ -405,6 +399,9 @@ export function parsePlatformObject(obj: unknown, file: string, line: number): P
 
 /** Platform settings given as strings (command line `--set`, CSV `#! platform`). */
 export function parsePlatformSettings(settings: Record<string, string>, where: string): Partial<Platform> {
+  // No settings (a command line without platform flags): nothing to check, and no schema to load.
+  if (Object.keys(settings).length === 0) return {};
+  const { canonicalKnobs, platformSchema, toPlatform } = schemas();
   const c = canonicalKnobs(settings);
   if ('twice' in c) throw new TraceInputError(where, 0, c.twice);
   const r = platformSchema.safeParse(c.knobs);

@@ -21,7 +21,7 @@ import {
   type TraceFormat,
 } from './parse.js';
 import { checkHead, compressionOf } from './binary.js';
-import { decompressingInput } from './decompress.js';
+import { decompressor } from './decompressor.js';
 import { fdInput, type ByteInput } from './stream.js';
 import { CsvByteReader } from './csv-bytes.js';
 import { JsonlByteReader } from './jsonl-bytes.js';
@@ -129,7 +129,7 @@ function openInput(
   let head = readUpTo(input, SNIFF_BYTES);
   const z = compressionOf(head);
   if (z?.name === 'gzip' || z?.name === 'zstd') {
-    input = decompressingInput(raw, head, z.name, file);
+    input = decompressor().decompressingInput(raw, head, z.name, (detail) => new TraceInputError(file, 0, detail));
     head = readUpTo(input, SNIFF_BYTES);
     totalBytes = 0; // the decompressed size is unknown
   }

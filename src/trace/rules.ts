@@ -18,6 +18,7 @@
  */
 
 import type { AtomicAttr, GpuAccess, MapKind, Op, PreferredLoc, PrefetchRegion, Prot } from '../core/events.js';
+import type { PLATFORM_KNOBS } from '../core/platform.js';
 
 /** Enum fields: allowed values (the first line of each doc is the meaning of the field). */
 export const ENUMS = {
@@ -254,3 +255,22 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length];
 }
+
+/**
+ * Other spellings accepted for platform knobs: the names of the reference's simulation model
+ * (xe-svm-model.md §10.1) and of the kernel symbols (schema.ts reads the platform header with them;
+ * here, not there, so that the command line has them without the schemas). `svm_notifier_size` takes the module
+ * parameter's unit: a bare number is MiB.
+ */
+export const PLATFORM_ALIASES: Readonly<Record<string, (typeof PLATFORM_KNOBS)[keyof typeof PLATFORM_KNOBS]>> = {
+  version: 'kernel',
+  is_dgfx: 'dgfx',
+  pagemap_enabled: 'pagemap',
+  vram_capacity: 'vram',
+  svm_notifier_size: 'notifier_size',
+  atomic_svm_timeslice_ms: 'atomic_timeslice_ms',
+  HZ: 'hz',
+  has_media_gt: 'media_gt',
+  has_device_atomics_on_smem: 'device_atomics_on_smem',
+  atomic_on_smem_pte_faults: 'atomic_faults_on_smem_pte',
+};

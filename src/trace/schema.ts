@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { Op } from '../core/events.js';
 import { KERNEL_VERSIONS, PLATFORM_KNOBS, type Platform } from '../core/platform.js';
-import { ENUMS, OP_RULES, type EnumField, type FieldUse } from './rules.js';
+import { ENUMS, OP_RULES, PLATFORM_ALIASES, type EnumField, type FieldUse } from './rules.js';
 import { jsonPattern, parseAddr, parsePid, parseSize, parseTime, PID_MAX, SYNTAX, ValueError } from './values.js';
 
 /**
@@ -106,6 +106,8 @@ export type TraceEvent = { op: Op; t?: number; pid?: number; comment?: string; a
 
 // ---------------------------------------------------------------------------------------------
 // Platform header
+
+export { PLATFORM_ALIASES };
 
 /** A knob value from a fixed set of spellings, with a message naming them. */
 function oneOf<T>(table: ReadonlyMap<unknown, T>, expected: string) {
@@ -242,24 +244,6 @@ export const platformSchema = z.strictObject({
     .optional()
     .describe('Handler loop iterations / GPU replays without progress before LIVELOCK (default 64).'),
 });
-
-/**
- * Other spellings accepted for platform knobs: the names of the reference's simulation model
- * (xe-svm-model.md §10.1) and of the kernel symbols. `svm_notifier_size` takes the module
- * parameter's unit: a bare number is MiB.
- */
-export const PLATFORM_ALIASES: Readonly<Record<string, keyof typeof platformSchema.shape>> = {
-  version: 'kernel',
-  is_dgfx: 'dgfx',
-  pagemap_enabled: 'pagemap',
-  vram_capacity: 'vram',
-  svm_notifier_size: 'notifier_size',
-  atomic_svm_timeslice_ms: 'atomic_timeslice_ms',
-  HZ: 'hz',
-  has_media_gt: 'media_gt',
-  has_device_atomics_on_smem: 'device_atomics_on_smem',
-  atomic_on_smem_pte_faults: 'atomic_faults_on_smem_pte',
-};
 
 /**
  * Rename aliases to their knob names. Returns the renamed object, or a message when a knob is

@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { statNames } from '../../src/core/xe-gt-stats.js';
 import { runCli } from '../cli-harness.js';
@@ -255,6 +256,50 @@ describe('the installed command', () => {
     const w = spawnSync('node', ['bin/svmsim.js', 'replay', T1, '--format', 'json', '-o', out], { encoding: 'utf8' });
     expect(w.status).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).svmsim).toBe(1);
+  });
+
+  test('the bundle loads the zod schemas and the decompressors (dist/schema.cjs, dist/decompress.cjs) at their first use (scripts/build.mjs LAZY): rows, headers, flags and compressed input that need them get them', () => {
+    // (the bundle built by the test above)
+    const dir = mkdtempSync(join(tmpdir(), 'svmsim-lazy-'));
+    const run = (args: string[]) => spawnSync('node', ['bin/svmsim.js', ...args], { encoding: 'utf8' });
+    const clean = join(dir, 'clean.csv');
+    writeFileSync(clean, 't,op,addr,size\n0,mmap,0x7f0000000000,0x200000\n5,gpu_read,0x7f0000000000,\n');
+    const base = run(['replay', clean, '--format', 'debugfs']);
+    expect(base.status).toBe(0);
+    expect(base.stdout).toMatch(/^svm_pagefault_count: 1$/m);
+    // a row the fast path leaves to the schema path (a size with a unit): the same result
+    const slow = join(dir, 'slow.csv');
+    writeFileSync(slow, 't,op,addr,size\n0,mmap,0x7f0000000000,2M\n5,gpu_read,0x7f0000000000,\n');
+    expect(run(['replay', slow, '--format', 'debugfs'])).toMatchObject({ status: 0, stdout: base.stdout });
+    // a bad row: exit 2 with file:line, worded by the schema
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 't,op,addr,size\n0,mmap,0x7f0000000000,0x200000\n5,gpu_reed,0x7f0000000000,\n');
+    const b = run(['replay', bad, '--format', 'debugfs']);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toMatch(/bad\.csv:3: field "op": expected "op" to be one of .*found "gpu_reed"/);
+    // a platform header line, and platform flags (--set, --kernel): parsed by the schema
+    const header = join(dir, 'header.csv');
+    writeFileSync(header, `#! platform vram=1G\n${readFileSync(clean, 'utf8')}`);
+    const h = run(['replay', header, '--format', 'json', '--no-events']);
+    expect(h.status).toBe(0);
+    expect(h.stdout).toMatch(/"vram": 1073741824,/);
+    const flags = run(['replay', clean, '--format', 'json', '--no-events', '--set', 'vram=1G', '--kernel', '6.16']);
+    expect(flags.status).toBe(0);
+    expect(flags.stdout).toMatch(/"vram": 1073741824,/);
+    expect(run(['replay', clean, '--set', 'vram=1.5Q']).status).toBe(2);
+    // compressed input (gzip): decompressed on the fly
+    const gz = join(dir, 'clean.csv.gz');
+    writeFileSync(gz, gzipSync(readFileSync(clean)));
+    expect(run(['replay', gz, '--format', 'debugfs'])).toMatchObject({ status: 0, stdout: base.stdout });
+    const damaged = join(dir, 'damaged.csv.gz');
+    writeFileSync(damaged, gzipSync(readFileSync(clean)).subarray(0, 30));
+    const d = run(['replay', damaged, '--format', 'debugfs']);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/damaged\.csv\.gz: gzip data is damaged or truncated/);
+    expect(run(['replay', 'test/fixtures/migrate.jsonl.zst', '--format', 'debugfs']).status).toBe(0);
+    // the commands that load nothing of the trace layer still answer
+    expect(run(['--version']).status).toBe(0);
+    expect(run(['replay', '--help'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/--format/) });
   });
 });
 

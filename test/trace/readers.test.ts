@@ -2,7 +2,15 @@
  * The trace layer: one schema for three encodings, exact 64-bit values, line-accurate errors.
  */
 import { describe, expect, test } from 'vitest';
-import { parseAddr, parseSize, parseTime, parseTrace, TraceInputError } from '../../src/trace/index.js';
+import {
+  parseAddr,
+  parsePlatformSettings,
+  parseSize,
+  parseTime,
+  parseTrace,
+  TraceInputError,
+} from '../../src/trace/index.js';
+import { schemas } from '../../src/trace/schemas.js';
 
 const JSON_DOC = `{
   "svmsim": 1,
@@ -226,5 +234,16 @@ describe('bad input: TraceInputError with file, line and field', () => {
     if (field !== undefined) expect(e.field).toBe(field);
     expect(e.message).toMatch(msg);
     expect(e.message.startsWith(`t.${format}:${line}`)).toBe(true);
+  });
+});
+
+describe('platform settings', () => {
+  test('no settings: nothing, without the schema (parsePlatformSettings skips it), as the schema itself gives', () => {
+    expect(parsePlatformSettings({}, 'command line')).toEqual({});
+    const { canonicalKnobs, platformSchema, toPlatform } = schemas();
+    const c = canonicalKnobs({});
+    expect('knobs' in c).toBe(true);
+    const r = platformSchema.safeParse('knobs' in c ? c.knobs : undefined);
+    expect(r.success && toPlatform(r.data)).toEqual({});
   });
 });

@@ -163,6 +163,20 @@ export function doMadviseDontneed(sim: SimContext, start: number, end: number): 
   return hole ? 'ENOMEM' : undefined;
 }
 
+/**
+ * Whether a CPU access to `page` finds it present with the access's permission: no fault at all
+ * (cpuAccess()'s common case: it returns at once, recording nothing). Small, so that the
+ * simulator's dispatch inlines it, and the page number (a double) is not boxed for a call.
+ */
+export function cpuPagePresent(sim: SimContext, page: number, write: boolean): boolean {
+  const v = sim.mm.pt.get(page);
+  if (v === PTE_SMEM || (v === PTE_ZERO && !write)) {
+    const vma = sim.mm.vmas.lookup(page);
+    return vma !== undefined && vma.prot !== 'none' && (!write || vma.prot === 'rw');
+  }
+  return false;
+}
+
 /** cpuAccess()'s page counts (one scratch: CPU accesses do not nest; the record copies it). */
 const CPU_COUNTS: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
 
@@ -172,14 +186,7 @@ const CPU_COUNTS: FaultCounts = { pages: 0, zeroPages: 0, cowPages: 0 };
  * hits no VMA or a VMA without the permission.
  */
 export function cpuAccess(sim: SimContext, start: number, end: number, write: boolean): Errno | undefined {
-  if (end === start + 1) {
-    // One page that is already present for this access: no fault at all (the common case).
-    const v = sim.mm.pt.get(start);
-    if (v === PTE_SMEM || (v === PTE_ZERO && !write)) {
-      const vma = sim.mm.vmas.lookup(start);
-      if (vma !== undefined && vma.prot !== 'none' && (!write || vma.prot === 'rw')) return undefined;
-    }
-  }
+  if (end === start + 1 && cpuPagePresent(sim, start, write)) return undefined;
   const total = CPU_COUNTS;
   total.pages = total.zeroPages = total.cowPages = 0;
   let errno: Errno | undefined;
