@@ -57,8 +57,10 @@ export async function runGen(pattern: Pattern, o: GenCliOpts, io: CliIo): Promis
     buf += `# svmsim gen ${pattern} --events ${events} --size ${o.size} --seed ${seed}\n`;
   }
   flush();
-  for (const text of generatedText({ pattern, events, size, seed, base, stepNs }, format)) {
-    out.write(text);
+  // ASCII bytes, written as they are where the output takes bytes (no string made and encoded again).
+  const writeBytes = out.writeBytes ?? ((b: Uint8Array) => out.write(Buffer.from(b).toString('latin1')));
+  for (const piece of generatedText({ pattern, events, size, seed, base, stepNs }, format)) {
+    writeBytes(piece);
     await yieldToSignals(); // Ctrl-C removes the temporary output file
   }
   await out.close();

@@ -7,7 +7,7 @@
  * Each pattern draws from the PRNG in exactly the order of its generator — including the draw for
  * the time step after each event — so the traces are identical (a property test compares them
  * on random options: test/gen/gen.test.ts). Outside the exact range it falls back to the plain path.
- * Text comes out in pieces of about 1 MiB (a generator), so the caller can write and yield.
+ * Text comes out as ASCII bytes in pieces of about 1 MiB (a generator), so the caller can write and yield.
  */
 
 import { csvLine, generate, generatedEnd, jsonlLine, MAX_FILL, prng, type GenOptions } from './generate.js';
@@ -21,8 +21,8 @@ const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const COMMA = 44;
 const NL = 10;
 
-/** The events of a generated trace as CSV rows or JSONL lines, in pieces of about 1 MiB. */
-export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generator<string> {
+/** The events of a generated trace as CSV rows or JSONL lines (ASCII bytes), in pieces of about 1 MiB. */
+export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generator<Uint8Array> {
   // Largest address any pattern forms: mixed's CPU buffer after the working set.
   if (generatedEnd(o.base, o.size) + BigInt(TWO_M) >= 1n << 53n || o.size % BigInt(PAGE) !== 0n) {
     let buf = '';
@@ -30,11 +30,11 @@ export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generato
     for (const e of generate(o)) {
       buf += line(e);
       if (buf.length > FLUSH_BYTES) {
-        yield buf;
+        yield Buffer.from(buf, 'latin1');
         buf = '';
       }
     }
-    yield buf;
+    yield Buffer.from(buf, 'latin1');
     return;
   }
   const rnd = prng(o.seed);
@@ -51,8 +51,8 @@ export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generato
   const buf = Buffer.allocUnsafe(FLUSH_BYTES + 512);
   let pos = 0;
   /** Full pieces, handed out by the pattern loops (`if (ready.length) yield* take()`). */
-  const ready: string[] = [];
-  function* take(): Generator<string> {
+  const ready: Uint8Array[] = [];
+  function* take(): Generator<Uint8Array> {
     while (ready.length > 0) yield ready.shift()!;
   }
   const ascii = (s: string) => {
@@ -100,7 +100,7 @@ export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generato
     }
     buf[pos++] = NL;
     if (pos >= FLUSH_BYTES) {
-      ready.push(buf.toString('latin1', 0, pos));
+      ready.push(Buffer.from(buf.subarray(0, pos))); // a copy: buf is reused
       pos = 0;
     }
     t += Math.max(1, Math.round(step * (0.5 + rnd())));
@@ -111,7 +111,7 @@ export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generato
   };
   const at = (p: number) => base + p * PAGE;
   const randPage = () => Math.floor(rnd() * pages);
-  function* events(): Generator<string> {
+  function* events(): Generator<Uint8Array> {
     switch (o.pattern) {
       case 'streaming':
         emit('mmap', base, size);
@@ -226,5 +226,5 @@ export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generato
     if (e !== DONE) throw e;
   }
   yield* take();
-  yield buf.toString('latin1', 0, pos);
+  yield buf.subarray(0, pos);
 }
