@@ -2,12 +2,19 @@
  * DOC: Generated trace text, fast (`svmsim gen`)
  *
  * The same bytes as `generate()` + `csvLine()` / `jsonlLine()` (generate.ts, the readable
- * definition of every pattern), written straight into text: addresses are doubles (exact while
- * the working set stays below 2^53) instead of bigints, no event objects, no generator frames.
- * Each pattern draws from the PRNG in exactly the order of its generator — including the draw for
- * the time step after each event — so the traces are identical (a property test compares them
- * on random options: test/gen/gen.test.ts). Outside the exact range it falls back to the plain path.
- * Text comes out as ASCII bytes in pieces of about 1 MiB (a generator), so the caller can write and yield.
+ * definition of every pattern), written straight into bytes: addresses are doubles (exact while
+ * the working set stays below 2^53) instead of bigints, no event objects, no generator frame per
+ * event. Each pattern draws from the PRNG in exactly the order of its generator — including the
+ * draw for the time step after each event — so the traces are identical (a property test compares
+ * them on random options and piece sizes: test/gen/gen.test.ts). Outside the exact range (addresses
+ * or times reaching 2^53) it falls back to the plain path.
+ *
+ * Text comes out as ASCII bytes in pieces of about PIECE_BYTES (a generator, so the caller can write
+ * and yield between pieces). A piece is a view of one reused buffer: it is valid until the
+ * generator is resumed, so the caller writes (or copies) it before asking for the next one. Per
+ * event: the operation's fixed text is copied from bytes made once, times are written two decimal
+ * digits at a time (the digit count followed as t grows), addresses and sizes as hex from their
+ * two 32-bit halves.
  */
 
 import { csvLine, generate, generatedEnd, jsonlLine, MAX_FILL, prng, type GenOptions } from './generate.js';
@@ -16,187 +23,238 @@ const PAGE = 4096;
 const TWO_M = 2 << 20;
 /** Thrown by emit() once the requested number of events is written. */
 const DONE = Symbol('done');
-const FLUSH_BYTES = 1 << 20;
-const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-const COMMA = 44;
-const NL = 10;
+/** About the size of the pieces handed out. */
+export const PIECE_BYTES = 1 << 20;
+/** Room past a piece's end: at most 4 events (churn's) are written between two checks of the fill. */
+const SLACK = 1024;
+const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** "00" to "99": two decimal digits per division. */
+const DEC2 = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor(i / 20)));
+const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-/** The events of a generated trace as CSV rows or JSONL lines (ASCII bytes), in pieces of about 1 MiB. */
-export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generator<Uint8Array> {
-  // Largest address any pattern forms: mixed's CPU buffer after the working set.
-  if (generatedEnd(o.base, o.size) + BigInt(TWO_M) >= 1n << 53n || o.size % BigInt(PAGE) !== 0n) {
+const OPS = ['mmap', 'munmap', 'cpu_read', 'cpu_write', 'gpu_read', 'gpu_write', 'gpu_atomic'] as const;
+type Op = (typeof OPS)[number];
+
+/**
+ * The events of a generated trace as CSV rows or JSONL lines (ASCII bytes), in pieces of about
+ * `pieceBytes` (views of one reused buffer: each is valid until the next one is asked for).
+ */
+export function* generatedText(
+  o: GenOptions,
+  format: 'csv' | 'jsonl',
+  pieceBytes: number = PIECE_BYTES,
+): Generator<Uint8Array> {
+  // Largest address any pattern forms: mixed's CPU buffer after the working set; largest time:
+  // every step at its most (1.5 × --step, rounded).
+  if (
+    generatedEnd(o.base, o.size) + BigInt(TWO_M) >= 1n << 53n ||
+    o.size % BigInt(PAGE) !== 0n ||
+    o.base % BigInt(PAGE) !== 0n ||
+    o.events * (1.5 * o.stepNs + 1) >= 2 ** 53
+  ) {
     let buf = '';
     const line = format === 'csv' ? csvLine : jsonlLine;
     for (const e of generate(o)) {
       buf += line(e);
-      if (buf.length > FLUSH_BYTES) {
+      if (buf.length >= pieceBytes) {
         yield Buffer.from(buf, 'latin1');
         buf = '';
       }
     }
-    yield Buffer.from(buf, 'latin1');
+    if (buf.length > 0) yield Buffer.from(buf, 'latin1');
     return;
   }
   const rnd = prng(o.seed);
-  const base = Number(o.base);
-  const size = Number(o.size);
-  const pages = size / PAGE;
+  // Addresses and sizes are counted in pages from here on (every one is a multiple of 4K): small
+  // integers (V8 Smis) passed to emit(), which is too big to be inlined into the pattern loops; an
+  // address as a number would be a heap number allocated at every call.
+  const basePage = Number(o.base) / PAGE;
+  const pages = Number(o.size) / PAGE;
   const step = o.stepNs;
   const csv = format === 'csv';
   const limit = o.events;
-  const FILL = Number(MAX_FILL);
+  const FILL = Number(MAX_FILL) / PAGE;
+  const CHUNK = TWO_M / PAGE;
+  const piece = Math.max(1, pieceBytes);
+  // Fixed text of a line: before the time, from the time to the address's digits (by operation),
+  // between the address and the size, and the end (with and without a size).
+  const head = ascii(csv ? '' : '{"t":');
+  const opText = (op: Op) => ascii(csv ? `,${op},0x` : `,"op":"${op}","addr":"0x`);
+  const M = Object.fromEntries(OPS.map((op) => [op, opText(op)])) as Record<Op, Uint8Array>;
+  const sizeMid = ascii(csv ? ',0x' : '","size":"0x');
+  const endSized = ascii(csv ? '\n' : '"}\n');
+  const endBare = ascii(csv ? ',\n' : '"}\n');
   let n = 0;
-  let t = 0;
-  // Text goes straight into bytes (ASCII only): decimal and hex digits written by hand.
-  const buf = Buffer.allocUnsafe(FLUSH_BYTES + 512);
+  /**
+   * The time (T[0]) and the power of ten where it gains a digit (T[1]; t only grows): in a
+   * Float64Array, as captured `let`s they would be heap numbers allocated anew at every event.
+   */
+  const T = new Float64Array([0, 10]);
+  let tDigits = 1;
+  const buf = Buffer.allocUnsafe(piece + SLACK);
   let pos = 0;
-  /** Full pieces, handed out by the pattern loops (`if (ready.length) yield* take()`). */
-  const ready: Uint8Array[] = [];
-  function* take(): Generator<Uint8Array> {
-    while (ready.length > 0) yield ready.shift()!;
-  }
-  const ascii = (s: string) => {
-    for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
+  const put = (b: Uint8Array) => {
+    for (let i = 0; i < b.length; i++) buf[pos + i] = b[i];
+    pos += b.length;
   };
-  const digits = (x: number, radix: number) => {
-    const from = pos;
-    do {
-      const q = Math.floor(x / radix);
-      buf[pos++] = HEX[x - q * radix];
+  /**
+   * The bytes of page number hi * 2^24 + lo (hi < 2^17, lo < 2^24: both Smis) in lower-case hex,
+   * no leading zeros: the page's hex digits and "000" (page 0: "0").
+   */
+  const hexPage = (hi: number, lo: number) => {
+    let s: number;
+    if (hi > 0) {
+      for (s = 28 - (Math.clz32(hi) & ~3); s >= 0; s -= 4) buf[pos++] = HEX[(hi >>> s) & 15];
+      s = 20;
+    } else if (lo === 0) {
+      buf[pos++] = 48;
+      return;
+    } else s = 28 - (Math.clz32(lo) & ~3);
+    for (; s >= 0; s -= 4) buf[pos++] = HEX[(lo >>> s) & 15];
+    buf[pos] = 48;
+    buf[pos + 1] = 48;
+    buf[pos + 2] = 48;
+    pos += 3;
+  };
+  /** t in decimal, filled from its last digit back. */
+  const time = () => {
+    let x = T[0];
+    while (x >= T[1]) {
+      tDigits++;
+      T[1] *= 10;
+    }
+    let p = pos + tDigits;
+    pos = p;
+    while (x >= 100) {
+      const q = Math.floor(x / 100);
+      const r = (x - q * 100) << 1;
+      buf[--p] = DEC2[r + 1];
+      buf[--p] = DEC2[r];
       x = q;
-    } while (x > 0);
-    for (let a = from, b = pos - 1; a < b; a++, b--) {
-      const c = buf[a];
-      buf[a] = buf[b];
-      buf[b] = c;
     }
+    if (x >= 10) {
+      buf[--p] = DEC2[(x << 1) + 1];
+      buf[--p] = DEC2[x << 1];
+    } else buf[--p] = 48 + x;
   };
-  /** One event (size < 0: none), then the time step, as generate() does. */
-  const emit = (op: string, addr: number, len: number): void => {
+  /**
+   * One event at page `page` of the working set (its address: base + page * 4K), of `len` pages
+   * (< 0: no size), then the time step, as generate() does.
+   */
+  const emit = (op: Uint8Array, page: number, len: number): void => {
     if (n++ >= limit) throw DONE;
-    if (csv) {
-      digits(t, 10);
-      buf[pos++] = COMMA;
-      ascii(op);
-      ascii(',0x');
-      digits(addr, 16);
-      buf[pos++] = COMMA;
-      if (len >= 0) {
-        ascii('0x');
-        digits(len, 16);
-      }
-    } else {
-      ascii('{"t":');
-      digits(t, 10);
-      ascii(',"op":"');
-      ascii(op);
-      ascii('","addr":"0x');
-      digits(addr, 16);
-      if (len >= 0) {
-        ascii('","size":"0x');
-        digits(len, 16);
-      }
-      ascii('"}');
-    }
-    buf[pos++] = NL;
-    if (pos >= FLUSH_BYTES) {
-      ready.push(Buffer.from(buf.subarray(0, pos))); // a copy: buf is reused
-      pos = 0;
-    }
-    t += Math.max(1, Math.round(step * (0.5 + rnd())));
+    put(head);
+    time();
+    put(op);
+    const a = basePage + page;
+    const hi = Math.floor(a / 16777216);
+    hexPage(hi, a - hi * 16777216);
+    if (len >= 0) {
+      put(sizeMid);
+      const h = Math.floor(len / 16777216);
+      hexPage(h, len - h * 16777216);
+      put(endSized);
+    } else put(endBare);
+    T[0] += Math.max(1, Math.round(step * (0.5 + rnd())));
   };
+  /** The filled part of the buffer, handed out; written over from the start once resumed. */
+  function* flush(): Generator<Uint8Array> {
+    yield buf.subarray(0, pos);
+    pos = 0;
+  }
   /** A CPU fill as writes of at most MAX_FILL each (generate.ts cpuFill()). */
-  const cpuFill = (addr: number, len: number) => {
-    for (let off = 0; off < len; off += FILL) emit('cpu_write', addr + off, Math.min(len - off, FILL));
-  };
-  const at = (p: number) => base + p * PAGE;
+  function* cpuFill(page: number, len: number): Generator<Uint8Array> {
+    for (let off = 0; off < len; off += FILL) {
+      if (pos >= piece) yield* flush();
+      emit(M.cpu_write, page + off, Math.min(len - off, FILL));
+    }
+  }
   const randPage = () => Math.floor(rnd() * pages);
   function* events(): Generator<Uint8Array> {
     switch (o.pattern) {
       case 'streaming':
-        emit('mmap', base, size);
-        cpuFill(base, size);
+        emit(M.mmap, 0, pages);
+        yield* cpuFill(0, pages);
         for (;;)
           for (let p = 0; p < pages; p++) {
-            if (ready.length) yield* take();
-            emit('gpu_read', at(p), -1);
+            if (pos >= piece) yield* flush();
+            emit(M.gpu_read, p, -1);
           }
       case 'random':
-        emit('mmap', base, size);
+        emit(M.mmap, 0, pages);
         for (;;) {
-          if (ready.length) yield* take();
+          if (pos >= piece) yield* flush();
           const r = rnd();
           const p = randPage();
-          emit(r < 0.3 ? 'cpu_write' : r < 0.4 ? 'cpu_read' : r < 0.8 ? 'gpu_read' : 'gpu_write', at(p), -1);
+          emit(r < 0.3 ? M.cpu_write : r < 0.4 ? M.cpu_read : r < 0.8 ? M.gpu_read : M.gpu_write, p, -1);
         }
       case 'hotcold': {
-        emit('mmap', base, size);
+        emit(M.mmap, 0, pages);
         const hot = Math.max(1, Math.floor(pages / 10));
         for (;;) {
-          if (ready.length) yield* take();
+          if (pos >= piece) yield* flush();
           const p = rnd() < 0.9 ? Math.floor(rnd() * hot) : randPage();
-          emit(rnd() < 0.2 ? 'cpu_write' : 'gpu_read', at(p), -1);
+          emit(rnd() < 0.2 ? M.cpu_write : M.gpu_read, p, -1);
         }
       }
       case 'pingpong': {
-        emit('mmap', base, size);
-        const chunks = Math.max(1, Math.floor(size / TWO_M));
+        emit(M.mmap, 0, pages);
+        const chunks = Math.max(1, Math.floor(pages / CHUNK));
         for (;;) {
-          if (ready.length) yield* take();
-          const c = Math.floor(rnd() * chunks) * TWO_M;
-          emit('gpu_write', base + c, -1);
-          emit('cpu_read', base + c + Math.floor(rnd() * 512) * PAGE, -1);
+          if (pos >= piece) yield* flush();
+          const c = Math.floor(rnd() * chunks) * CHUNK;
+          emit(M.gpu_write, c, -1);
+          emit(M.cpu_read, c + Math.floor(rnd() * 512), -1);
         }
       }
       case 'atomic':
-        emit('mmap', base, size);
+        emit(M.mmap, 0, pages);
         for (;;) {
-          if (ready.length) yield* take();
+          if (pos >= piece) yield* flush();
           const p = randPage();
-          emit('gpu_atomic', at(p), -1);
-          if (rnd() < 0.3) emit('cpu_read', at(p), -1);
+          emit(M.gpu_atomic, p, -1);
+          if (rnd() < 0.3) emit(M.cpu_read, p, -1);
         }
       case 'oversub':
-        emit('mmap', base, size);
+        emit(M.mmap, 0, pages);
         for (;;)
           for (let p = 0; p < pages; p += 512) {
-            if (ready.length) yield* take();
-            emit('gpu_read', at(p), -1);
+            if (pos >= piece) yield* flush();
+            emit(M.gpu_read, p, -1);
           }
       case 'churn': {
-        const slots = Math.max(1, Math.floor(size / TWO_M));
+        const slots = Math.max(1, Math.floor(pages / CHUNK));
         for (;;) {
-          if (ready.length) yield* take();
-          const s = base + Math.floor(rnd() * slots) * TWO_M;
-          const len = (1 + Math.floor(rnd() * 512)) * PAGE;
-          emit('mmap', s, len);
-          emit('cpu_write', s, PAGE);
-          emit('gpu_read', s, -1);
-          emit('munmap', s, len);
+          if (pos >= piece) yield* flush();
+          const s = Math.floor(rnd() * slots) * CHUNK;
+          const len = 1 + Math.floor(rnd() * 512);
+          emit(M.mmap, s, len);
+          emit(M.cpu_write, s, 1);
+          emit(M.gpu_read, s, -1);
+          emit(M.munmap, s, len);
         }
       }
       case 'sparse':
-        emit('mmap', base, size);
+        emit(M.mmap, 0, pages);
         for (;;) {
-          if (ready.length) yield* take();
+          if (pos >= piece) yield* flush();
           const p = randPage();
-          emit('cpu_write', at(p), -1);
-          emit('gpu_read', at(p), -1);
+          emit(M.cpu_write, p, -1);
+          emit(M.gpu_read, p, -1);
         }
       case 'mixed': {
-        const cpuBase = base + size;
         const cpuPages = Math.max(512, Math.floor(pages / 4));
-        emit('mmap', base, size);
-        emit('mmap', cpuBase, cpuPages * PAGE);
-        cpuFill(cpuBase, cpuPages * PAGE);
+        emit(M.mmap, 0, pages);
+        emit(M.mmap, pages, cpuPages);
+        yield* cpuFill(pages, cpuPages);
         const window = Math.min(pages, 16384);
         let cursor = 0;
         let winStart = 0;
         for (;;) {
-          if (ready.length) yield* take();
+          if (pos >= piece) yield* flush();
           const r = rnd();
           if (r < 0.62) {
-            emit(rnd() < 0.7 ? 'gpu_read' : 'gpu_write', at(winStart + cursor), -1);
+            emit(rnd() < 0.7 ? M.gpu_read : M.gpu_write, winStart + cursor, -1);
             cursor++;
             if (cursor >= window) {
               cursor = 0;
@@ -204,17 +262,17 @@ export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generato
             }
           } else if (r < 0.97) {
             const p = Math.floor(rnd() * cpuPages);
-            emit(rnd() < 0.5 ? 'cpu_read' : 'cpu_write', cpuBase + p * PAGE, -1);
+            emit(rnd() < 0.5 ? M.cpu_read : M.cpu_write, pages + p, -1);
           } else if (r < 0.9985) {
-            emit('gpu_read', at(winStart + Math.floor(rnd() * window)), -1);
+            emit(M.gpu_read, winStart + Math.floor(rnd() * window), -1);
           } else if (r < 0.9995) {
-            emit('cpu_read', at(winStart + Math.floor(rnd() * window)), -1);
+            emit(M.cpu_read, winStart + Math.floor(rnd() * window), -1);
           } else if (r < 0.99995) {
-            emit('gpu_atomic', at(winStart + Math.floor(rnd() * window)), -1);
+            emit(M.gpu_atomic, winStart + Math.floor(rnd() * window), -1);
           } else {
-            const c = base + Math.floor(rnd() * Math.max(1, Math.floor(size / TWO_M))) * TWO_M;
-            emit('munmap', c, TWO_M);
-            emit('mmap', c, TWO_M);
+            const c = Math.floor(rnd() * Math.max(1, Math.floor(pages / CHUNK))) * CHUNK;
+            emit(M.munmap, c, CHUNK);
+            emit(M.mmap, c, CHUNK);
           }
         }
       }
@@ -225,6 +283,5 @@ export function* generatedText(o: GenOptions, format: 'csv' | 'jsonl'): Generato
   } catch (e) {
     if (e !== DONE) throw e;
   }
-  yield* take();
-  yield buf.subarray(0, pos);
+  if (pos > 0) yield buf.subarray(0, pos);
 }

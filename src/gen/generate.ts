@@ -82,11 +82,16 @@ export interface GenEvent {
   extra?: [string, string][];
 }
 
-/** mulberry32: a small, fast, well-distributed seeded PRNG. */
+/**
+ * mulberry32: a small, fast, well-distributed seeded PRNG. Its state is kept in a Uint32Array: a
+ * captured `let` above 2^30 would be a heap number, allocated anew at every draw.
+ */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
+  const s = new Uint32Array(1);
+  s[0] = seed >>> 0;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
+    const a = (s[0] + 0x6d2b79f5) >>> 0;
+    s[0] = a;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

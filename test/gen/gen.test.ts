@@ -1,7 +1,8 @@
 /**
  * `svmsim gen`'s fast writer (src/gen/fast.ts) against the readable generators
  * (generate() + csvLine()/jsonlLine()): the same bytes for random options of every pattern,
- * in both encodings, also where it falls back (addresses beyond 2^53).
+ * in both encodings and piece sizes (each piece copied as it comes: the writer reuses its buffer),
+ * also where it falls back (addresses beyond 2^53).
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -21,14 +22,20 @@ const optsArb: fc.Arbitrary<GenOptions> = fc.record({
     fc.constant(0x7f0000000000n),
     fc.bigInt({ min: 0n, max: (1n << 43n) - 1n }).map((b) => b << 21n),
   ),
-  stepNs: fc.integer({ min: 0, max: 100000 }),
+  // Also steps so long that times pass 2^53 (the writer then falls back) or come near it (16 digits).
+  stepNs: fc.oneof(fc.integer({ min: 0, max: 100000 }), fc.bigInt({ min: 1n << 40n, max: 1n << 52n }).map(Number)),
 });
+
+/** Piece sizes: the default (1 MiB, one piece here), or small enough to cut most traces many times. */
+const pieceArb = fc.oneof(fc.constant(undefined), fc.integer({ min: 1, max: 4096 }));
 
 describe('gen: fast writer = generate() + csvLine()/jsonlLine()', () => {
   test('same bytes for random options, every pattern, CSV and JSONL', () => {
     fc.assert(
-      fc.property(optsArb, fc.constantFrom('csv' as const, 'jsonl' as const), (o, format) => {
-        const fast = Buffer.concat([...generatedText(o, format)]).toString('latin1');
+      fc.property(optsArb, fc.constantFrom('csv' as const, 'jsonl' as const), pieceArb, (o, format, piece) => {
+        const pieces: Buffer[] = [];
+        for (const p of generatedText(o, format, piece)) pieces.push(Buffer.from(p));
+        const fast = Buffer.concat(pieces).toString('latin1');
         const line = format === 'csv' ? csvLine : jsonlLine;
         let plain = '';
         for (const e of generate(o)) plain += line(e);
