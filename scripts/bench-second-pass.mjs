@@ -11,7 +11,8 @@
 //   formats  CPU time and peak RSS of every output format (summary, table, by-range, json, jsonl,
 //            perfetto, dmesg, report) per pattern at SVMSIM_BENCH_FORMAT_SIZES; json/jsonl vs summary
 //   ranges   bytes per live range (scripts/range-memory.mjs, when present)
-//   gen      gen vs replay of what it writes
+//   gen      gen vs replay of what it writes, SVMSIM_BENCH_GEN_RUNS (5) rounds of each version
+//            interleaved: median CPU (user + system), per pattern (SVMSIM_BENCH_GEN_PATTERNS)
 //   startup  --version vs node -e 0
 //   compare  compare (8 configurations) vs the separate replays
 // Every figure is a whole process (CLI or worker); CPU time (user + system, threads included) and
@@ -162,6 +163,8 @@ function proc(script, args, { timeoutS = 0, nodeArgs = [], stdout = false } = {}
       resolve({
         ms,
         cpuMs: u.cpuMs,
+        userMs: u.userMs ?? Number.NaN,
+        sysMs: u.sysMs ?? Number.NaN,
         rssMb: u.rssMb,
         code: code ?? 128,
         signal,
@@ -172,6 +175,12 @@ function proc(script, args, { timeoutS = 0, nodeArgs = [], stdout = false } = {}
     });
   });
 }
+
+/** The median of some numbers (the mean of the middle two for an even count). */
+const median = (xs) => {
+  const v = [...xs].sort((x, y) => x - y);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
 
 /** Run async jobs `jobs` at a time, in order of start. */
 async function pool(tasks, jobs) {
@@ -316,10 +325,6 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
     const sizes = list('SVMSIM_BENCH_MIXED_EVENTS', '2000000,10000000').map(Number);
     const encodings = list('SVMSIM_BENCH_MIXED_FORMATS', 'csv,jsonl');
     const RUNS = Number(env.SVMSIM_BENCH_MIXED_RUNS ?? 5);
-    const median = (xs) => {
-      const v = [...xs].sort((x, y) => x - y);
-      return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    };
     const rows = [];
     for (const n of sizes) {
       for (const enc of encodings) {
@@ -576,32 +581,71 @@ export async function secondPass({ NEW, NEW_WORKER, page }) {
 
   // -------------------------------------------------------------------------------------------
   if (PARTS.includes('gen') && Number(env.SVMSIM_BENCH_GEN_EVENTS ?? 1) > 0) {
+    // Per pattern, RUNS rounds of (gen, then replay of what it wrote) for each version, interleaved
+    // (before, after, before, after, ...); medians of CPU, user and system time. Every gen writes a
+    // new file (the previous one is removed first, by this script): a gen over an existing file
+    // would also pay for freeing the old file's page cache (rename over it), a cost of the file
+    // system, not of gen. The two versions' last traces are compared byte for byte.
     const n = Number(env.SVMSIM_BENCH_GEN_EVENTS ?? 1000000);
+    const RUNS = Number(env.SVMSIM_BENCH_GEN_RUNS ?? 5);
+    const sides = old
+      ? [
+          ['before', old.cli],
+          ['after', NEW],
+        ]
+      : [['after', NEW]];
+    const rows = [];
+    for (const pattern of list('SVMSIM_BENCH_GEN_PATTERNS', PATTERNS_ALL.join(','))) {
+      const runs = {};
+      for (let i = 0; i < RUNS; i++)
+        for (const [side, cli] of sides) {
+          const f = path.join(DIR, `gen-${pattern}-${side}.csv`);
+          rmSync(f, { force: true });
+          const g = await proc(cli, ['gen', pattern, '-n', String(n), '--size', '4G', '-o', f]);
+          const r = g.code === 0 ? await proc(cli, ['replay', f, '--format', 'debugfs']) : g;
+          (runs[side] ??= []).push({ g, r });
+        }
+      const files = sides.map(([side]) => path.join(DIR, `gen-${pattern}-${side}.csv`));
+      const same = old ? readFileSync(files[0]).equals(readFileSync(files[1])) : undefined;
+      for (const f of files) rmSync(f, { force: true });
+      const sum = (rs) => {
+        const bad = rs.find(({ g, r }) => g.code !== 0 || r.code !== 0);
+        if (bad) return { error: failed(bad.g.code !== 0 ? bad.g : bad.r) };
+        const m = (k, key) => median(rs.map((x) => x[k][key]));
+        const ratios = rs.map(({ g, r }) => r.cpuMs / g.cpuMs);
+        return {
+          gen: { cpu: m('g', 'cpuMs'), user: m('g', 'userMs'), sys: m('g', 'sysMs') },
+          replay: { cpu: m('r', 'cpuMs'), user: m('r', 'userMs'), sys: m('r', 'sysMs') },
+          lo: Math.min(...ratios),
+          hi: Math.max(...ratios),
+        };
+      };
+      const row = { pattern, same, ...Object.fromEntries(sides.map(([side]) => [side, sum(runs[side])])) };
+      rows.push(row);
+      const brief = (x) =>
+        x.error
+          ? x.error
+          : `gen ${secs(x.gen.cpu)}, replay ${secs(x.replay.cpu)} (${(x.replay.cpu / x.gen.cpu).toFixed(2)}x)`;
+      log(`gen ${pattern}: ${sides.map(([side]) => `${side} ${brief(row[side])}`).join('; ')} (medians of ${RUNS})`);
+    }
+    const t = (m) => `${(m.cpu / 1000).toFixed(2)} (${(m.user / 1000).toFixed(2)} + ${(m.sys / 1000).toFixed(2)})`;
+    const cells = (x) =>
+      x.error
+        ? `${x.error} | | `
+        : `${t(x.gen)} | ${t(x.replay)} | ${(x.replay.cpu / x.gen.cpu).toFixed(2)}x (${x.lo.toFixed(2)}-${x.hi.toFixed(2)})`;
     out.push(
       `## gen vs replay of what it writes (${fmt(n)} events, CSV, CPU time)`,
       '',
-      `Target: gen at least as fast as replaying what it writes (replay / gen ≥ 1).${tag}`,
+      `\`svmsim gen PATTERN -n ${fmt(n)} --size 4G -o F.csv\` (a new file each time) and \`svmsim replay F.csv --format debugfs\`; ${RUNS} rounds, the versions interleaved. Cells: median CPU seconds (median user + median system); replay / gen: the ratio of the medians (in brackets the lowest and highest of the rounds' own ratios). Target: gen at least as fast as replaying what it writes (replay / gen ≥ 1).${tag}`,
+      '',
+      `| pattern | ${old ? 'gen before | replay before | replay / gen before | ' : ''}gen after | replay after | replay / gen after |${old ? ' trace |' : ''}`,
+      `|---|${old ? '---:|---:|---:|' : ''}---:|---:|---:|${old ? '---|' : ''}`,
+      ...rows.map(
+        (r) =>
+          `| ${r.pattern} | ${old ? `${cells(r.before)} | ` : ''}${cells(r.after)} |${old ? ` ${r.same ? 'same' : '**differs**'} |` : ''}`,
+      ),
       '',
     );
-    out.push(
-      `| pattern | ${old ? 'gen before | replay before | replay / gen before | ' : ''}gen after | replay after | replay / gen after |`,
-      `|---|${old ? '---:|---:|---:|' : ''}---:|---:|---:|`,
-    );
-    for (const pattern of list('SVMSIM_BENCH_GEN_PATTERNS', PATTERNS_ALL.join(','))) {
-      const f = path.join(DIR, `gen-${pattern}.csv`);
-      const gargs = ['gen', pattern, '-n', String(n), '--size', '4G', '-o', f];
-      const side = async (cli) => {
-        const g = await proc(cli, gargs);
-        const r = await proc(cli, ['replay', f, '--format', 'debugfs']);
-        return `${secs(g.cpuMs)} | ${secs(r.cpuMs)} | ${(r.cpuMs / g.cpuMs).toFixed(2)}x`;
-      };
-      const b = old ? await side(old.cli) : undefined;
-      const a = await side(NEW);
-      out.push(`| ${pattern} | ${b ? `${b} | ` : ''}${a} |`);
-      log(`gen ${pattern}: ${b ?? ''} -> ${a}`);
-      rmSync(f, { force: true });
-    }
-    out.push('');
   }
 
   // -------------------------------------------------------------------------------------------
