@@ -35,6 +35,33 @@ const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const OPS = ['mmap', 'munmap', 'cpu_read', 'cpu_write', 'gpu_read', 'gpu_write', 'gpu_atomic'] as const;
 type Op = (typeof OPS)[number];
 
+/** `b` copied into `buf` at `p`; the position after it. */
+function put(buf: Uint8Array, p: number, b: Uint8Array): number {
+  for (let i = 0; i < b.length; i++) buf[p + i] = b[i];
+  return p + b.length;
+}
+
+/**
+ * Page number hi * 2^24 + lo (hi < 2^17, lo < 2^24: both small integers) as the address in
+ * lower-case hex, no leading zeros — the page's hex digits and "000" (page 0: "0") — into `buf` at
+ * `p`; the position after it.
+ */
+function hexPage(buf: Uint8Array, p: number, hi: number, lo: number): number {
+  let s: number;
+  if (hi > 0) {
+    for (s = 28 - (Math.clz32(hi) & ~3); s >= 0; s -= 4) buf[p++] = HEX[(hi >>> s) & 15];
+    s = 20;
+  } else if (lo === 0) {
+    buf[p] = 48;
+    return p + 1;
+  } else s = 28 - (Math.clz32(lo) & ~3);
+  for (; s >= 0; s -= 4) buf[p++] = HEX[(lo >>> s) & 15];
+  buf[p] = 48;
+  buf[p + 1] = 48;
+  buf[p + 2] = 48;
+  return p + 3;
+}
+
 /**
  * The events of a generated trace as CSV rows or JSONL lines (ASCII bytes), in pieces of about
  * `pieceBytes` (views of one reused buffer: each is valid until the next one is asked for).
@@ -93,68 +120,44 @@ export function* generatedText(
   let tDigits = 1;
   const buf = Buffer.allocUnsafe(piece + SLACK);
   let pos = 0;
-  const put = (b: Uint8Array) => {
-    for (let i = 0; i < b.length; i++) buf[pos + i] = b[i];
-    pos += b.length;
-  };
   /**
-   * The bytes of page number hi * 2^24 + lo (hi < 2^17, lo < 2^24: both Smis) in lower-case hex,
-   * no leading zeros: the page's hex digits and "000" (page 0: "0").
+   * One event at page `page` of the working set (its address: base + page * 4K), of `len` pages
+   * (< 0: no size), then the time step, as generate() does. The write position is a local while
+   * the line is written (a captured `let` would be loaded and stored at every byte).
    */
-  const hexPage = (hi: number, lo: number) => {
-    let s: number;
-    if (hi > 0) {
-      for (s = 28 - (Math.clz32(hi) & ~3); s >= 0; s -= 4) buf[pos++] = HEX[(hi >>> s) & 15];
-      s = 20;
-    } else if (lo === 0) {
-      buf[pos++] = 48;
-      return;
-    } else s = 28 - (Math.clz32(lo) & ~3);
-    for (; s >= 0; s -= 4) buf[pos++] = HEX[(lo >>> s) & 15];
-    buf[pos] = 48;
-    buf[pos + 1] = 48;
-    buf[pos + 2] = 48;
-    pos += 3;
-  };
-  /** t in decimal, filled from its last digit back. */
-  const time = () => {
+  const emit = (op: Uint8Array, page: number, len: number): void => {
+    if (n++ >= limit) throw DONE;
+    let p = put(buf, pos, head);
+    // The time in decimal, filled from its last digit back, two digits at a time.
     let x = T[0];
     while (x >= T[1]) {
       tDigits++;
       T[1] *= 10;
     }
-    let p = pos + tDigits;
-    pos = p;
+    p += tDigits;
+    let d = p;
     while (x >= 100) {
       const q = Math.floor(x / 100);
       const r = (x - q * 100) << 1;
-      buf[--p] = DEC2[r + 1];
-      buf[--p] = DEC2[r];
+      buf[--d] = DEC2[r + 1];
+      buf[--d] = DEC2[r];
       x = q;
     }
     if (x >= 10) {
-      buf[--p] = DEC2[(x << 1) + 1];
-      buf[--p] = DEC2[x << 1];
-    } else buf[--p] = 48 + x;
-  };
-  /**
-   * One event at page `page` of the working set (its address: base + page * 4K), of `len` pages
-   * (< 0: no size), then the time step, as generate() does.
-   */
-  const emit = (op: Uint8Array, page: number, len: number): void => {
-    if (n++ >= limit) throw DONE;
-    put(head);
-    time();
-    put(op);
+      buf[--d] = DEC2[(x << 1) + 1];
+      buf[--d] = DEC2[x << 1];
+    } else buf[--d] = 48 + x;
+    p = put(buf, p, op);
     const a = basePage + page;
     const hi = Math.floor(a / 16777216);
-    hexPage(hi, a - hi * 16777216);
+    p = hexPage(buf, p, hi, a - hi * 16777216);
     if (len >= 0) {
-      put(sizeMid);
+      p = put(buf, p, sizeMid);
       const h = Math.floor(len / 16777216);
-      hexPage(h, len - h * 16777216);
-      put(endSized);
-    } else put(endBare);
+      p = hexPage(buf, p, h, len - h * 16777216);
+      p = put(buf, p, endSized);
+    } else p = put(buf, p, endBare);
+    pos = p;
     T[0] += Math.max(1, Math.round(step * (0.5 + rnd())));
   };
   /** The filled part of the buffer, handed out; written over from the start once resumed. */
