@@ -58,6 +58,7 @@ export async function runGen(pattern: Pattern, o: GenCliOpts, io: CliIo): Promis
   }
   flush();
   // ASCII bytes, written as they are where the output takes bytes (no string made and encoded again).
+  // Each piece is a view of the writer's one buffer: written (synchronously) before the next is asked for.
   const writeBytes = out.writeBytes ?? ((b: Uint8Array) => out.write(Buffer.from(b).toString('latin1')));
   for (const piece of generatedText({ pattern, events, size, seed, base, stepNs }, format)) {
     writeBytes(piece);
