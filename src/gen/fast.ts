@@ -2,9 +2,11 @@
  * DOC: Generated trace text, fast (`svmsim gen`)
  *
  * The same bytes as `generate()` + `csvLine()` / `jsonlLine()` (generate.ts, the readable
- * definition of every pattern), written straight into bytes: addresses are doubles (exact while
- * the working set stays below 2^53) instead of bigints, no event objects, no generator frame per
- * event. Each pattern draws from the PRNG in exactly the order of its generator — including the
+ * definition of every pattern), written straight into bytes: addresses and sizes are counts of 4K
+ * pages from the base (small integers, exact while the working set stays below 2^53 bytes) instead
+ * of bigints, no event objects, no generator frame per event, nothing allocated per event (a number
+ * that V8 would box — an address as a double, a captured `let` holding a double — is avoided: the
+ * time and the PRNG state live in typed arrays). Each pattern draws from the PRNG in exactly the order of its generator — including the
  * draw for the time step after each event — so the traces are identical (a property test compares
  * them on random options and piece sizes: test/gen/gen.test.ts). Outside the exact range (addresses
  * or times reaching 2^53) it falls back to the plain path.
@@ -13,8 +15,8 @@
  * and yield between pieces). A piece is a view of one reused buffer: it is valid until the
  * generator is resumed, so the caller writes (or copies) it before asking for the next one. Per
  * event: the operation's fixed text is copied from bytes made once, times are written two decimal
- * digits at a time (the digit count followed as t grows), addresses and sizes as hex from their
- * two 32-bit halves.
+ * digits at a time (the digit count followed as t grows), addresses and sizes as the hex of their
+ * page number (from two small halves) and "000".
  */
 
 import { csvLine, generate, generatedEnd, jsonlLine, MAX_FILL, prng, type GenOptions } from './generate.js';
@@ -24,7 +26,7 @@ const TWO_M = 2 << 20;
 /** Thrown by emit() once the requested number of events is written. */
 const DONE = Symbol('done');
 /** About the size of the pieces handed out. */
-export const PIECE_BYTES = 1 << 20;
+const PIECE_BYTES = 1 << 20;
 /** Room past a piece's end: at most 4 events (churn's) are written between two checks of the fill. */
 const SLACK = 1024;
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
