@@ -149,16 +149,22 @@ export function* generatedText(
       buf[--d] = DEC2[(x << 1) + 1];
       buf[--d] = DEC2[x << 1];
     } else buf[--d] = 48 + x;
-    p = put(buf, p, op);
-    const a = basePage + page;
-    const hi = Math.floor(a / 16777216);
-    p = hexPage(buf, p, hi, a - hi * 16777216);
-    if (len >= 0) {
-      p = put(buf, p, sizeMid);
-      const h = Math.floor(len / 16777216);
-      p = hexPage(buf, p, h, len - h * 16777216);
-      p = put(buf, p, endSized);
-    } else p = put(buf, p, endBare);
+    // The address, then the size if there is one, by the same code: the sized events come first,
+    // before V8 records type feedback, then (in most patterns) rarely, so code of their own would
+    // be compiled without feedback and its first use would throw the optimised emit() away.
+    let text = op;
+    let v = basePage + page;
+    let rest = len;
+    for (;;) {
+      p = put(buf, p, text);
+      const hi = Math.floor(v / 16777216);
+      p = hexPage(buf, p, hi, v - hi * 16777216);
+      if (rest < 0) break;
+      text = sizeMid;
+      v = rest;
+      rest = -1;
+    }
+    p = put(buf, p, len >= 0 ? endSized : endBare);
     pos = p;
     T[0] += Math.max(1, Math.round(step * (0.5 + rnd())));
   };
