@@ -168,15 +168,23 @@ export function* generatedText(
     pos = p;
     T[0] += Math.max(1, Math.round(step * (0.5 + rnd())));
   };
+  /**
+   * Where the buffer is handed out: 4 KiB for the first piece, then twice as much each time up to
+   * `piece`. (The first flush so comes early, while V8 is still gathering type feedback: a first
+   * `yield*` met only after it optimised a pattern's loop, 1 MiB into the trace, had no feedback
+   * and threw the optimised loop away.)
+   */
+  let fillTo = Math.min(piece, 4096);
   /** The filled part of the buffer, handed out; written over from the start once resumed. */
   function* flush(): Generator<Uint8Array> {
     yield buf.subarray(0, pos);
     pos = 0;
+    if (fillTo < piece) fillTo = Math.min(piece, fillTo * 2);
   }
   /** A CPU fill as writes of at most MAX_FILL each (generate.ts cpuFill()). */
   function* cpuFill(page: number, len: number): Generator<Uint8Array> {
     for (let off = 0; off < len; off += FILL) {
-      if (pos >= piece) yield* flush();
+      if (pos >= fillTo) yield* flush();
       emit(M.cpu_write, page + off, Math.min(len - off, FILL));
     }
   }
@@ -188,13 +196,13 @@ export function* generatedText(
         yield* cpuFill(0, pages);
         for (;;)
           for (let p = 0; p < pages; p++) {
-            if (pos >= piece) yield* flush();
+            if (pos >= fillTo) yield* flush();
             emit(M.gpu_read, p, -1);
           }
       case 'random':
         emit(M.mmap, 0, pages);
         for (;;) {
-          if (pos >= piece) yield* flush();
+          if (pos >= fillTo) yield* flush();
           const r = rnd();
           const p = randPage();
           emit(r < 0.3 ? M.cpu_write : r < 0.4 ? M.cpu_read : r < 0.8 ? M.gpu_read : M.gpu_write, p, -1);
@@ -203,7 +211,7 @@ export function* generatedText(
         emit(M.mmap, 0, pages);
         const hot = Math.max(1, Math.floor(pages / 10));
         for (;;) {
-          if (pos >= piece) yield* flush();
+          if (pos >= fillTo) yield* flush();
           const p = rnd() < 0.9 ? Math.floor(rnd() * hot) : randPage();
           emit(rnd() < 0.2 ? M.cpu_write : M.gpu_read, p, -1);
         }
@@ -212,7 +220,7 @@ export function* generatedText(
         emit(M.mmap, 0, pages);
         const chunks = Math.max(1, Math.floor(pages / CHUNK));
         for (;;) {
-          if (pos >= piece) yield* flush();
+          if (pos >= fillTo) yield* flush();
           const c = Math.floor(rnd() * chunks) * CHUNK;
           emit(M.gpu_write, c, -1);
           emit(M.cpu_read, c + Math.floor(rnd() * 512), -1);
@@ -221,7 +229,7 @@ export function* generatedText(
       case 'atomic':
         emit(M.mmap, 0, pages);
         for (;;) {
-          if (pos >= piece) yield* flush();
+          if (pos >= fillTo) yield* flush();
           const p = randPage();
           emit(M.gpu_atomic, p, -1);
           if (rnd() < 0.3) emit(M.cpu_read, p, -1);
@@ -230,13 +238,13 @@ export function* generatedText(
         emit(M.mmap, 0, pages);
         for (;;)
           for (let p = 0; p < pages; p += 512) {
-            if (pos >= piece) yield* flush();
+            if (pos >= fillTo) yield* flush();
             emit(M.gpu_read, p, -1);
           }
       case 'churn': {
         const slots = Math.max(1, Math.floor(pages / CHUNK));
         for (;;) {
-          if (pos >= piece) yield* flush();
+          if (pos >= fillTo) yield* flush();
           const s = Math.floor(rnd() * slots) * CHUNK;
           const len = 1 + Math.floor(rnd() * 512);
           emit(M.mmap, s, len);
@@ -248,7 +256,7 @@ export function* generatedText(
       case 'sparse':
         emit(M.mmap, 0, pages);
         for (;;) {
-          if (pos >= piece) yield* flush();
+          if (pos >= fillTo) yield* flush();
           const p = randPage();
           emit(M.cpu_write, p, -1);
           emit(M.gpu_read, p, -1);
@@ -262,7 +270,7 @@ export function* generatedText(
         let cursor = 0;
         let winStart = 0;
         for (;;) {
-          if (pos >= piece) yield* flush();
+          if (pos >= fillTo) yield* flush();
           const r = rnd();
           if (r < 0.62) {
             emit(rnd() < 0.7 ? M.gpu_read : M.gpu_write, winStart + cursor, -1);
