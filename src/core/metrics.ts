@@ -208,10 +208,16 @@ export class ThrashTracker {
     return t;
   }
 
-  /** Rebuild the table for the live tracks, with `size` slots (a power of two). */
+  /**
+   * Rebuild the table for the live tracks, with `size` slots (a power of two): in the table it
+   * has when that is its size (a sweep), else in a new one.
+   */
   private rehash(size: number): void {
-    this.slots = new Int32Array(size);
-    this.keys = new Float64Array(size);
+    if (this.slots.length === size) this.slots.fill(0);
+    else {
+      this.slots = new Int32Array(size);
+      this.keys = new Float64Array(size);
+    }
     const mask = size - 1;
     for (let t = 0; t < this.n; t++) {
       const start = this.tStart[t];
@@ -306,9 +312,18 @@ export class ThrashTracker {
    * Forget tracks that can neither continue their streak (last move older than the window) nor
    * report one (no verdict): memory follows the ranges migrating within the window, not the trace.
    * The rows kept move down in order.
+   *
+   * The columns and the table keep the size the sweep found them at while the rows tracked
+   * before it (`seen`) still need at least a quarter of it: a trace that migrates the same
+   * allocations again between sweeps (2,048 2M allocations of a 4G buffer, a few hundred kept
+   * by each sweep) would otherwise shrink them at every sweep and regrow them by doubling after
+   * it — 13 columns and the table reallocated 5-6 times per 65,536 migrations, a few MB of dead
+   * ArrayBuffers per million events that only a full collection frees (bench/results.md, engineer
+   * mem). A burst of tracks that does not come back is released at the next sweep.
    */
   private prune(nowNs: number): void {
     this.untilPrune = PRUNE_EVERY;
+    const seen = this.n;
     let k = 0;
     for (let t = 0; t < this.n; t++) {
       if (this.tBestCycles[t] < 0 && nowNs - this.tLastNs[t] > this.windowNs) continue;
@@ -334,11 +349,15 @@ export class ThrashTracker {
     this.tEvents.length = k;
     this.tBestEvents.length = k;
     this.n = k;
+    // Sizes for the kept rows alone (columns at most half full, the table at most a quarter),
+    // or for the rows seen when that is more.
     let cap = 64;
-    while (cap < k * 2) cap *= 2;
+    while (cap < Math.max(k * 2, seen)) cap *= 2;
+    if (seen * 4 >= this.cap) cap = Math.max(cap, this.cap);
     if (cap < this.cap) this.resize(cap);
     let size = 64;
-    while (size < k * 4) size *= 2;
+    while (size < Math.max(k * 4, seen * 2)) size *= 2;
+    if (seen * 8 >= this.slots.length) size = Math.max(size, this.slots.length);
     this.rehash(size);
   }
 
