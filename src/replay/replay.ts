@@ -6,7 +6,7 @@
  * and hands each result to the reporter. No formatting here, no exit codes.
  */
 
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import type { CoreEvent } from '../core/events.js';
 import { ModelMemoryError } from './errors.js';
 import { defaultPlatform, type KernelVersion, type Platform } from '../core/platform.js';
@@ -218,6 +218,32 @@ export function checkModelMemory(): void {
   }
 }
 
+/** Size of V8's young generation (both semi-spaces) past which a replay does not let it grow. */
+const YOUNG_GENERATION_CAP = 16 << 20;
+let youngGenerationCapped = false;
+
+/**
+ * V8 doubles its young generation (16 MB to 32 MB on 64-bit) once the bytes that survived young
+ * collections since its last growth exceed its size. In a replay that happens sooner or later
+ * whatever the trace (the model's state is promoted a little at a time): atomic `--summary` at
+ * ~4M events, `--format jsonl` at ~9M. Peak RSS then depended on the trace length by one step of
+ * 10-16 MB, for no CPU gained (atomic 10M, 3 interleaved runs each, `--max-semi-space-size=8`
+ * against V8's default: summary 4.2-6.3 s against 4.6-5.3 s CPU and 86 against 96-102 MB; jsonl
+ * 12.5-14.4 s against 13.0-13.9 s and 105-107 against 120-123 MB; bench/results.md, engineer mem).
+ * Called every PROGRESS_EVERY events: once the young generation has reached 16 MB, it stays
+ * there (V8 reads --semi-space-growth-factor at each growth; a factor of 1 grows nothing).
+ * It only changes when V8 collects, never what a replay computes.
+ */
+function capYoungGeneration(): void {
+  if (youngGenerationCapped) return;
+  for (const s of getHeapSpaceStatistics()) {
+    if (s.space_name === 'new_space' && s.space_size >= YOUNG_GENERATION_CAP) {
+      setFlagsFromString('--semi-space-growth-factor=1');
+      youngGenerationCapped = true;
+    }
+  }
+}
+
 /** The pages of warmUpModel()'s two mappings (0x7f0000000000 and 8 MiB above it). */
 const WARM_A = 0x7f0000000;
 const WARM_B = WARM_A + 2048;
@@ -315,6 +341,7 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
     tick(): void {
       n += PROGRESS_EVERY;
       checkModelMemory();
+      capYoungGeneration();
       if (onProgress !== undefined) onProgress(n);
     },
     finish(): Simulator {
@@ -349,6 +376,7 @@ export function replayAll(
     if (e.core.npages > 512) checkModelMemory();
     if (++n % PROGRESS_EVERY === 0) {
       checkModelMemory();
+      capYoungGeneration();
       opts.onProgress?.(n);
     }
   }
