@@ -220,7 +220,8 @@ export function checkModelMemory(): void {
 
 /** Size of V8's young generation (both semi-spaces) past which a replay does not let it grow. */
 const YOUNG_GENERATION_CAP = 16 << 20;
-let youngGenerationCapped = false;
+/** The --semi-space-growth-factor last set (V8's default: 2). */
+let youngGrowthFactor = 2;
 
 /**
  * V8 doubles its young generation (16 MB to 32 MB on 64-bit) once the bytes that survived young
@@ -230,16 +231,19 @@ let youngGenerationCapped = false;
  * 10-16 MB, for no CPU gained (atomic 10M, 3 interleaved runs each, `--max-semi-space-size=8`
  * against V8's default: summary 4.2-6.3 s against 4.6-5.3 s CPU and 86 against 96-102 MB; jsonl
  * 12.5-14.4 s against 13.0-13.9 s and 105-107 against 120-123 MB; bench/results.md, engineer mem).
- * Called every PROGRESS_EVERY events: once the young generation has reached 16 MB, it stays
- * there (V8 reads --semi-space-growth-factor at each growth; a factor of 1 grows nothing).
+ * Called every PROGRESS_EVERY events: while the young generation is at 16 MB or more, V8 may not
+ * grow it (it reads --semi-space-growth-factor at each growth; a factor of 1 grows nothing); below
+ * that it grows as usual (V8 also shrinks it, e.g. when the process is starved of CPU and its
+ * allocation rate per wall-clock ms drops: a young generation stuck at 2 MB would cost CPU).
  * It only changes when V8 collects, never what a replay computes.
  */
 function capYoungGeneration(): void {
-  if (youngGenerationCapped) return;
   for (const s of getHeapSpaceStatistics()) {
-    if (s.space_name === 'new_space' && s.space_size >= YOUNG_GENERATION_CAP) {
-      setFlagsFromString('--semi-space-growth-factor=1');
-      youngGenerationCapped = true;
+    if (s.space_name !== 'new_space') continue;
+    const factor = s.space_size >= YOUNG_GENERATION_CAP ? 1 : 2;
+    if (factor !== youngGrowthFactor) {
+      setFlagsFromString(`--semi-space-growth-factor=${factor}`);
+      youngGrowthFactor = factor;
     }
   }
 }
