@@ -10,15 +10,18 @@ import { numberText } from '../../src/report/format.js';
 
 const RUNS = Number(process.env.SVMSIM_PROPERTY_RUNS ?? 300) * 10;
 
+/** numberText(x) = String(x) for every x of `numbers`. */
+function sameAsString(numbers: fc.Arbitrary<number>, seed: number): void {
+  fc.assert(
+    fc.property(numbers, (x) => {
+      expect(numberText(x)).toBe(String(x));
+    }),
+    { numRuns: RUNS, seed },
+  );
+}
+
 describe('numberText = String (fast-check)', () => {
-  test('integers below 2^53, either sign', () => {
-    fc.assert(
-      fc.property(fc.maxSafeInteger(), (n) => {
-        expect(numberText(n)).toBe(String(n));
-      }),
-      { numRuns: RUNS, seed: 41 },
-    );
-  });
+  test('integers below 2^53, either sign', () => sameAsString(fc.maxSafeInteger(), 41));
 
   test('thousandths: k / 1000 and k / 1000 + a little (around the 2^32 bound too)', () => {
     fc.assert(
@@ -36,14 +39,7 @@ describe('numberText = String (fast-check)', () => {
     );
   });
 
-  test('any double', () => {
-    fc.assert(
-      fc.property(fc.double(), (x) => {
-        expect(numberText(x)).toBe(String(x));
-      }),
-      { numRuns: RUNS, seed: 43 },
-    );
-  });
+  test('any double', () => sameAsString(fc.double(), 43));
 
   test('edges', () => {
     for (const x of [
