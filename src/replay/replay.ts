@@ -152,8 +152,10 @@ export function implicitMmapNote(
   return '';
 }
 
-/** Called every PROGRESS_EVERY events with the count so far (for a progress display). */
+/** Called every PROGRESS_EVERY events with the count so far (for a progress display; every EARLY_TICK events before EARLY_EVENTS). */
 export const PROGRESS_EVERY = 65536;
+const EARLY_TICK = 4096;
+const EARLY_EVENTS = 1 << 20;
 
 export interface ReplayOptions {
   checkInvariants?: boolean;
@@ -330,9 +332,14 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
   // reporter an echo of them, onResult what it needs at once): a reader may reuse one object.
   const next = eventPuller(events, true);
   let n = 0;
+  // Ticks come every EARLY_TICK events for the first EARLY_EVENTS: V8 grows its young generation
+  // fastest while the model's state builds up, and may double it twice within PROGRESS_EVERY
+  // events, past the 16 MB that capYoungGeneration() keeps it to.
+  let chunk = EARLY_TICK;
+  capYoungGeneration();
   return {
     run(): boolean {
-      for (let k = 0; k < PROGRESS_EVERY; k++) {
+      for (let k = 0; k < chunk; k++) {
         const e = next();
         if (e === undefined) return false;
         const res = sim.step(e.core);
@@ -343,7 +350,8 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
       return true;
     },
     tick(): void {
-      n += PROGRESS_EVERY;
+      n += chunk;
+      chunk = n < EARLY_EVENTS ? EARLY_TICK : PROGRESS_EVERY;
       checkModelMemory();
       capYoungGeneration();
       if (onProgress !== undefined) onProgress(n);
