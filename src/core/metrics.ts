@@ -76,6 +76,8 @@ const PRUNE_EVERY = 1 << 16;
 
 /** Event indices kept per streak. */
 const MAX_EVENTS = 32;
+/** Event arrays of swept tracks kept for reuse (about 280 B each). */
+const MAX_SPARE_EVENTS = 4096;
 
 function newEvents(): number[] {
   return new Array<number>(MAX_EVENTS).fill(0);
@@ -129,6 +131,13 @@ export class ThrashTracker {
   private tBestLen = new Int32Array(0) as Int32Array<ArrayBuffer>;
   private tLast = new Uint8Array(0) as Uint8Array<ArrayBuffer>;
   private tEvents: (number[] | null)[] = [];
+  /**
+   * Event arrays of swept tracks, for the next streaks that need one: made afresh, each lived a
+   * whole sweep (promoted) and died with its track, dead data in the old generation until a full
+   * collection (random 10M jsonl: the old generation grew ~1.7 MB per million events).
+   * Only the first `n` entries of an array are ever read, so a reused one needs no clearing.
+   */
+  private readonly spareEvents: number[][] = [];
   private tBestEvents: (number[] | null)[] = [];
   /** Hash table: slot → 1 + row (0 empty); `keys` holds the starts. */
   private slots = new Int32Array(64);
@@ -208,10 +217,16 @@ export class ThrashTracker {
     return t;
   }
 
-  /** Rebuild the table for the live tracks, with `size` slots (a power of two). */
+  /**
+   * Rebuild the table for the live tracks, with `size` slots (a power of two): in the table it
+   * has when that is its size (a sweep), else in a new one.
+   */
   private rehash(size: number): void {
-    this.slots = new Int32Array(size);
-    this.keys = new Float64Array(size);
+    if (this.slots.length === size) this.slots.fill(0);
+    else {
+      this.slots = new Int32Array(size);
+      this.keys = new Float64Array(size);
+    }
     const mask = size - 1;
     for (let t = 0; t < this.n; t++) {
       const start = this.tStart[t];
@@ -294,7 +309,7 @@ export class ThrashTracker {
   private eventArray(t: number): number[] {
     let a = this.tEvents[t];
     if (a === null) {
-      a = newEvents();
+      a = this.spareEvents.pop() ?? newEvents();
       a[0] = this.tEv0[t];
       a[1] = this.tEv1[t];
       this.tEvents[t] = a;
@@ -306,12 +321,26 @@ export class ThrashTracker {
    * Forget tracks that can neither continue their streak (last move older than the window) nor
    * report one (no verdict): memory follows the ranges migrating within the window, not the trace.
    * The rows kept move down in order.
+   *
+   * The columns and the table keep the size the sweep found them at while the rows tracked
+   * before it (`seen`) still need at least a quarter of it: a trace that migrates the same
+   * allocations again between sweeps (2,048 2M allocations of a 4G buffer, a few hundred kept
+   * by each sweep) would otherwise shrink them at every sweep and regrow them by doubling after
+   * it — 13 columns and the table reallocated 5-6 times per 65,536 migrations, a few MB of dead
+   * ArrayBuffers per million events that only a full collection frees (bench/results.md, engineer
+   * mem). A burst of tracks that does not come back is released at the next sweep.
    */
   private prune(nowNs: number): void {
     this.untilPrune = PRUNE_EVERY;
+    const seen = this.n;
     let k = 0;
     for (let t = 0; t < this.n; t++) {
-      if (this.tBestCycles[t] < 0 && nowNs - this.tLastNs[t] > this.windowNs) continue;
+      if (this.tBestCycles[t] < 0 && nowNs - this.tLastNs[t] > this.windowNs) {
+        // (No verdict: its array is the current streak's alone.)
+        const ev = this.tEvents[t];
+        if (ev !== null && this.spareEvents.length < MAX_SPARE_EVENTS) this.spareEvents.push(ev);
+        continue;
+      }
       if (k !== t) {
         this.tStart[k] = this.tStart[t];
         this.tLastNs[k] = this.tLastNs[t];
@@ -334,11 +363,15 @@ export class ThrashTracker {
     this.tEvents.length = k;
     this.tBestEvents.length = k;
     this.n = k;
+    // Sizes for the kept rows alone (columns at most half full, the table at most a quarter),
+    // or for the rows seen when that is more.
     let cap = 64;
-    while (cap < k * 2) cap *= 2;
+    while (cap < Math.max(k * 2, seen)) cap *= 2;
+    if (seen * 4 >= this.cap) cap = Math.max(cap, this.cap);
     if (cap < this.cap) this.resize(cap);
     let size = 64;
-    while (size < k * 4) size *= 2;
+    while (size < Math.max(k * 4, seen * 2)) size *= 2;
+    if (seen * 8 >= this.slots.length) size = Math.max(size, this.slots.length);
     this.rehash(size);
   }
 

@@ -6,7 +6,7 @@
  * and hands each result to the reporter. No formatting here, no exit codes.
  */
 
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import type { CoreEvent } from '../core/events.js';
 import { ModelMemoryError } from './errors.js';
 import { defaultPlatform, type KernelVersion, type Platform } from '../core/platform.js';
@@ -152,8 +152,10 @@ export function implicitMmapNote(
   return '';
 }
 
-/** Called every PROGRESS_EVERY events with the count so far (for a progress display). */
+/** Called every PROGRESS_EVERY events with the count so far (for a progress display; every EARLY_TICK events before EARLY_EVENTS). */
 export const PROGRESS_EVERY = 65536;
+const EARLY_TICK = 4096;
+const EARLY_EVENTS = 1 << 20;
 
 export interface ReplayOptions {
   checkInvariants?: boolean;
@@ -215,6 +217,36 @@ export function checkModelMemory(): void {
     throw new ModelMemoryError(
       `the model state outgrew ${mb(h.used_heap_size)} of the ${mb(h.heap_size_limit)} heap: the trace touches more distinct memory than this machine can model (see docs/reliability.md "Limits"; node --max-old-space-size raises the heap)`,
     );
+  }
+}
+
+/** Size of V8's young generation (both semi-spaces) past which a replay does not let it grow. */
+const YOUNG_GENERATION_CAP = 16 << 20;
+/** The --semi-space-growth-factor last set (V8's default: 2). */
+let youngGrowthFactor = 2;
+
+/**
+ * V8 doubles its young generation (16 MB to 32 MB on 64-bit) once the bytes that survived young
+ * collections since its last growth exceed its size. In a replay that happens sooner or later
+ * whatever the trace (the model's state is promoted a little at a time): atomic `--summary` at
+ * ~4M events, `--format jsonl` at ~9M. Peak RSS then depended on the trace length by one step of
+ * 10-16 MB, for no CPU gained (atomic 10M, 3 interleaved runs each, `--max-semi-space-size=8`
+ * against V8's default: summary 4.2-6.3 s against 4.6-5.3 s CPU and 86 against 96-102 MB; jsonl
+ * 12.5-14.4 s against 13.0-13.9 s and 105-107 against 120-123 MB; bench/results.md, engineer mem).
+ * Called every PROGRESS_EVERY events: while the young generation is at 16 MB or more, V8 may not
+ * grow it (it reads --semi-space-growth-factor at each growth; a factor of 1 grows nothing); below
+ * that it grows as usual (V8 also shrinks it, e.g. when the process is starved of CPU and its
+ * allocation rate per wall-clock ms drops: a young generation stuck at 2 MB would cost CPU).
+ * It only changes when V8 collects, never what a replay computes.
+ */
+function capYoungGeneration(): void {
+  for (const s of getHeapSpaceStatistics()) {
+    if (s.space_name !== 'new_space') continue;
+    const factor = s.space_size >= YOUNG_GENERATION_CAP ? 1 : 2;
+    if (factor !== youngGrowthFactor) {
+      setFlagsFromString(`--semi-space-growth-factor=${factor}`);
+      youngGrowthFactor = factor;
+    }
   }
 }
 
@@ -300,9 +332,14 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
   // reporter an echo of them, onResult what it needs at once): a reader may reuse one object.
   const next = eventPuller(events, true);
   let n = 0;
+  // Ticks come every EARLY_TICK events for the first EARLY_EVENTS: V8 grows its young generation
+  // fastest while the model's state builds up, and may double it twice within PROGRESS_EVERY
+  // events, past the 16 MB that capYoungGeneration() keeps it to.
+  let chunk = EARLY_TICK;
+  capYoungGeneration();
   return {
     run(): boolean {
-      for (let k = 0; k < PROGRESS_EVERY; k++) {
+      for (let k = 0; k < chunk; k++) {
         const e = next();
         if (e === undefined) return false;
         const res = sim.step(e.core);
@@ -313,8 +350,10 @@ function replayer(events: Iterable<ParsedEvent>, platform: Platform, reporter: R
       return true;
     },
     tick(): void {
-      n += PROGRESS_EVERY;
+      n += chunk;
+      chunk = n < EARLY_EVENTS ? EARLY_TICK : PROGRESS_EVERY;
       checkModelMemory();
+      capYoungGeneration();
       if (onProgress !== undefined) onProgress(n);
     },
     finish(): Simulator {
@@ -349,6 +388,7 @@ export function replayAll(
     if (e.core.npages > 512) checkModelMemory();
     if (++n % PROGRESS_EVERY === 0) {
       checkModelMemory();
+      capYoungGeneration();
       opts.onProgress?.(n);
     }
   }

@@ -29,6 +29,7 @@ import type { KernelVersion, Platform } from '../core/platform.js';
 import type { FinalState } from '../core/simulator.js';
 import type { EventResult } from '../core/decisions.js';
 import type { EventEcho, Reporter, Sink } from './reporter.js';
+import { numberText } from './format.js';
 
 /** How a line is printed: drm_dbg (with the calling function), drm_info, drm_err. */
 type PrintLevel = 'dbg' | 'info' | 'err';
@@ -196,8 +197,8 @@ const ZEROS = '0000000000000000';
 export function printkTime(ns: number): string {
   const s = Math.floor(ns / 1e9);
   const us = Math.floor((ns - s * 1e9) / 1e3);
-  const ss = String(s);
-  const uss = String(us);
+  const ss = numberText(s);
+  const uss = numberText(us);
   return `[${ss.length < 5 ? ' '.repeat(5 - ss.length) + ss : ss}.${'000000'.slice(uss.length)}${uss}]`;
 }
 
@@ -242,20 +243,20 @@ export class DmesgFormatter {
         if (!p.rangeLabels.has(d.label)) return undefined;
         site = d.label;
         msg =
-          `${d.label}: asid=${o.asid}, gpusvm=${o.gpusvm}, vram=${d.vram[0]},${d.vram[1]}, seqno=${d.seqno < 0 ? LONG_MAX : d.seqno}, ` +
-          `start=0x${hexBytes(d.range.start, 14)}, end=0x${hexBytes(d.range.end, 14)}, size=${(d.range.end - d.range.start) * 4096}`;
+          `${d.label}: asid=${numberText(o.asid)}, gpusvm=${o.gpusvm}, vram=${numberText(d.vram[0])},${numberText(d.vram[1])}, seqno=${d.seqno < 0 ? LONG_MAX : numberText(d.seqno)}, ` +
+          `start=0x${hexBytes(d.range.start, 14)}, end=0x${hexBytes(d.range.end, 14)}, size=${numberText((d.range.end - d.range.start) * 4096)}`;
         break;
       case 'invalidate_debug':
         site = 'INVALIDATE';
-        msg = `INVALIDATE: asid=${o.asid}, gpusvm=${o.gpusvm}, seqno=${d.seqno}, start=0x${hexBytes(d.start, 16)}, end=0x${hexBytes(d.end, 16)}, event=${MMU_NOTIFY[d.event]}`;
+        msg = `INVALIDATE: asid=${numberText(o.asid)}, gpusvm=${o.gpusvm}, seqno=${numberText(d.seqno)}, start=0x${hexBytes(d.start, 16)}, end=0x${hexBytes(d.end, 16)}, event=${MMU_NOTIFY[d.event]}`;
         break;
       case 'copy_debug': {
         site = 'COPY';
         const sram = hexBytes(d.page, 16);
         const vram = hexBytes(d.bo * 512 + d.boPage, 16);
         msg = d.toVram
-          ? `COPY TO VRAM - 0x${sram} -> 0x${vram}, NPAGES=${d.npages}`
-          : `COPY TO SRAM - 0x${vram} -> 0x${sram}, NPAGES=${d.npages}`;
+          ? `COPY TO VRAM - 0x${sram} -> 0x${vram}, NPAGES=${numberText(d.npages)}`
+          : `COPY TO SRAM - 0x${vram} -> 0x${sram}, NPAGES=${numberText(d.npages)}`;
         break;
       }
       case 'svm_dbg': {
@@ -267,9 +268,9 @@ export class DmesgFormatter {
         msg =
           MESSAGE_LABELS[d.msg] +
           (args === 'asid'
-            ? `, asid=${o.asid}, errno=${errname(d.errno)}`
+            ? `, asid=${numberText(o.asid)}, errno=${errname(d.errno)}`
             : args === 'asid_gpusvm'
-              ? `, asid=${o.asid}, gpusvm=${o.gpusvm}, errno=${errname(d.errno)}`
+              ? `, asid=${numberText(o.asid)}, gpusvm=${o.gpusvm}, errno=${errname(d.errno)}`
               : '');
         break;
       }

@@ -32,6 +32,41 @@ export function hexDigits(n: number): string {
   return hexDigits(hi) + low;
 }
 
+/** Decimal digits of 0-999, and the same padded to three digits. */
+const DEC: string[] = Array.from({ length: 1000 }, (_, i) => String(i));
+const DEC3: string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** A fraction of thousandths as it follows the point: '' for 0, '.5' for 500, '.007' for 7. */
+const FRAC3: string[] = DEC3.map((d, i) => (i === 0 ? '' : `.${d.replace(/0+$/, '')}`));
+
+/** Decimal digits of an integer 0 <= n < 2^53, three at a time from the tables. */
+function uintText(n: number): string {
+  if (n < 1000) return DEC[n];
+  const hi = Math.floor(n / 1000);
+  return uintText(hi) + DEC3[n - hi * 1000];
+}
+
+/**
+ * `String(n)`, without V8's number-to-string cache for the numbers writers print by the million
+ * (integers below 2^53, and thousandths below 2^32 such as microseconds of a nanosecond time).
+ * V8 keeps the string of every number it converts in a cache in the old generation, until another
+ * number takes its slot: strings that stay there across two young collections are promoted, and
+ * the old generation fills with dead ones between full collections (`--format dmesg` of 2M atomic
+ * events: the old generation grew by ~25 MB per million events; bench/results.md, engineer mem).
+ * Strings made here are plain concatenations that die young. Anything else goes to String().
+ */
+export function numberText(n: number): string {
+  if (Number.isSafeInteger(n)) return n >= 0 ? uintText(n) : `-${uintText(-n)}`;
+  const a = Math.abs(n);
+  if (a < 4294967296) {
+    const k = Math.round(a * 1000);
+    if (k / 1000 === a) {
+      const whole = Math.floor(k / 1000);
+      return (n < 0 ? '-' : '') + uintText(whole) + FRAC3[k - whole * 1000];
+    }
+  }
+  return String(n);
+}
+
 /** Byte address of a page index, as 0x hex. */
 export function hexPage(page: number): string {
   // Below 2^41 pages the byte address is an exact double: the page's digits and three zeros.

@@ -31,7 +31,7 @@
 import type { Decision, EventResult } from '../core/decisions.js';
 import type { Platform } from '../core/platform.js';
 import type { FinalState } from '../core/simulator.js';
-import { hexPage, humanPages, span } from './format.js';
+import { hexPage, humanPages, numberText, span } from './format.js';
 import type { EventEcho, Reporter, Sink } from './reporter.js';
 import { SpanIndex } from './open-spans.js';
 import { ByteWriter, ExternalSorter, FAN_IN, memoryStore, RUN_BYTES, type SortSpec, type TempStore } from './spill.js';
@@ -185,7 +185,7 @@ export class PerfettoReporter implements Reporter {
       Math.max(durN, 0),
       name === 'bound' ? 1 : 0,
       `{"name":"${name}","ph":"X","ts":`,
-      `,"pid":${PID},"tid":${tid}}`,
+      `,"pid":${PID},"tid":${numberText(tid)}}`,
     );
   }
 
@@ -194,7 +194,7 @@ export class PerfettoReporter implements Reporter {
       tid,
       ts,
       `{"name":${JSON.stringify(name)},"ph":"i","s":"t","ts":`,
-      `,"pid":${PID},"tid":${tid},"args":${args}}`,
+      `,"pid":${PID},"tid":${numberText(tid)},"args":${args}}`,
     );
   }
 
@@ -217,7 +217,12 @@ export class PerfettoReporter implements Reporter {
    */
   private faultCounter(base: 1 | 2, b: number, faults: number): void {
     const us = b * 1000;
-    this.counter('GPU faults per ms', base === 1 ? { s: us, n: 0 } : { s: us, n: us }, `{"faults":${faults}}`, base);
+    this.counter(
+      'GPU faults per ms',
+      base === 1 ? { s: us, n: 0 } : { s: us, n: us },
+      `{"faults":${numberText(faults)}}`,
+      base,
+    );
   }
 
   private closeBound(r: number, ts: Ts): void {
@@ -270,12 +275,12 @@ export class PerfettoReporter implements Reporter {
           c[r * W + TID] = tid;
           c[r * W + RES_S] = ts.s;
           c[r * W + RES_N] = ts.n;
-          const name = `range ${span(d.range.start, d.range.end)} ${humanPages(d.range.end - d.range.start)} (#${res.seq})`;
+          const name = `range ${span(d.range.start, d.range.end)} ${humanPages(d.range.end - d.range.start)} (#${numberText(res.seq)})`;
           this.push(
             tid,
             { s: 0, n: 0 },
             `{"name":"thread_name","ph":"M","ts":`,
-            `,"pid":${PID},"tid":${tid},"args":{"name":${JSON.stringify(name)}}}`,
+            `,"pid":${PID},"tid":${numberText(tid)},"args":{"name":${JSON.stringify(name)}}}`,
             0,
           );
         }
@@ -287,7 +292,7 @@ export class PerfettoReporter implements Reporter {
         this.rangesIn(d.start, d.end, (r) => this.setResidency(r, 0, ts));
         if (d.cause === 'bo_evict')
           this.instant(
-            `evict BO#${d.bo}`,
+            `evict BO#${numberText(d.bo)}`,
             TID_NOTIFY,
             ts,
             JSON.stringify({ window: span(d.start, d.end), pages: d.pages }),
@@ -346,16 +351,16 @@ export class PerfettoReporter implements Reporter {
           `fault ${d.access}`,
           TID_FAULTS,
           ts,
-          `{"addr":"${hexPage(d.page)}","outcome":"${res.outcome}"${res.errno ? `,"errno":"${res.errno}"` : ''},"line":${echo.line}}`,
+          `{"addr":"${hexPage(d.page)}","outcome":"${res.outcome}"${res.errno ? `,"errno":"${res.errno}"` : ''},"line":${numberText(echo.line)}}`,
         );
         return;
       case 'bo_alloc':
         this.vram += d.bytes;
-        this.counter('VRAM used', ts, `{"bytes":${Number(this.vram)}}`);
+        this.counter('VRAM used', ts, `{"bytes":${numberText(Number(this.vram))}}`);
         return;
       case 'bo_free':
         this.vram -= d.bytes;
-        this.counter('VRAM used', ts, `{"bytes":${Number(this.vram)}}`);
+        this.counter('VRAM used', ts, `{"bytes":${numberText(Number(this.vram))}}`);
         return;
       default:
     }
@@ -380,7 +385,8 @@ export class PerfettoReporter implements Reporter {
       const mid = from + k[at + E_PRE];
       out.text(',');
       out.bytes(bytes, from, mid);
-      out.text(dur >= 0 ? `${k[at + TS]},"dur":${dur}` : `${k[at + TS]}`);
+      // (numberText: a number converted by String() would stay in V8's number-string cache long enough to be promoted)
+      out.text(dur >= 0 ? `${numberText(k[at + TS])},"dur":${numberText(dur)}` : numberText(k[at + TS]));
       out.bytes(bytes, mid, to);
       out.end();
     });

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { heldSink, jsonRecordEnd, lineEnd } from '../../src/cli/output.js';
 
@@ -53,6 +54,38 @@ describe('heldSink writes only whole records until the end', () => {
     expect(out).toEqual(['a\n']);
     sink('y'.repeat(64 << 10)); // still no newline: 4 MiB held, written
     expect(out.map((s) => s.length)).toEqual([2, (4 << 20) + (64 << 10)]);
+  });
+});
+
+describe('heldSink holding strings as bytes (an output that takes bytes) = holding them as strings (fast-check)', () => {
+  test('the same text written after every chunk and at the end', () => {
+    const piece = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.constantFrom('\n', 'é\n', '€'),
+      fc.tuple(fc.integer({ min: 1, max: 1_500_000 }), fc.boolean()).map(([n, nl]) => 'x'.repeat(n) + (nl ? '\n' : '')),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const plain: string[] = [];
+        const viaBytes: string[] = [];
+        const a = heldSink((s) => plain.push(s), undefined, lineEnd);
+        const b = heldSink(
+          (s) => viaBytes.push(s),
+          (u) => viaBytes.push(Buffer.from(u).toString('utf8')),
+          lineEnd,
+        );
+        for (const p of pieces) {
+          a.sink(p);
+          b.sink(p);
+          expect(viaBytes.join('') === plain.join('')).toBe(true);
+        }
+        a.flush();
+        b.flush();
+        expect(viaBytes.join('') === pieces.join('')).toBe(true);
+        expect(plain.join('') === pieces.join('')).toBe(true);
+      }),
+      { numRuns: 60, seed: 12 },
+    );
   });
 });
 

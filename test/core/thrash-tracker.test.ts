@@ -106,3 +106,53 @@ describe('ThrashTracker (fast) = the Map-based tracker (fast-check)', () => {
     expect(pruned).toBe(true);
   });
 });
+
+/** The tracker's columns and table (private: their identity shows a reallocation). */
+const storage = (t: ThrashTracker) => {
+  const s = t as unknown as { tStart: Float64Array; slots: Int32Array; keys: Float64Array };
+  return { start: s.tStart, slots: s.slots, keys: s.keys };
+};
+
+describe('ThrashTracker sweeps keep their storage while the same allocations migrate again', () => {
+  /** `rounds` × 65,536 migrations over `starts` allocations, one after the other, 1 ms apart. */
+  function run(t: ThrashTracker, plain: PlainThrashTracker, seq0: number, starts: number, n: number) {
+    for (let i = 0; i < n; i++) {
+      const seq = seq0 + i;
+      const start = 0x7f0000000 + (i % starts) * 512;
+      const to = Math.floor(i / starts) % 2 === 0 ? 'vram' : 'ram';
+      t.migrated(start, 512, to, 512, seq, seq * 1_000_000);
+      plain.migrated(start, 512, to, 512, seq, seq * 1_000_000);
+    }
+    return seq0 + n;
+  }
+
+  test('2,048 allocations migrated over and over: no reallocation after the first sweep, the same verdicts', () => {
+    const opts = { threshold: 3, windowNs: 500_000 };
+    const t = new ThrashTracker(opts);
+    const plain = new PlainThrashTracker(opts);
+    let seq = run(t, plain, 0, 2048, 65_536 + 10);
+    const first = storage(t);
+    seq = run(t, plain, seq, 2048, 4 * 65_536);
+    expect(storage(t)).toEqual(first);
+    const now = storage(t);
+    expect(now.start).toBe(first.start);
+    expect(now.slots).toBe(first.slots);
+    expect(now.keys).toBe(first.keys);
+    expect(t.verdicts()).toEqual(plain.verdicts());
+    expect(t.size).toBe(plain.size);
+  });
+
+  test('a burst of allocations that does not come back is released at the next sweeps', () => {
+    const opts = { threshold: 3, windowNs: 500_000 };
+    const t = new ThrashTracker(opts);
+    const plain = new PlainThrashTracker(opts);
+    let seq = run(t, plain, 0, 30_000, 65_536);
+    const burst = storage(t).start.length;
+    expect(burst).toBeGreaterThanOrEqual(32_768);
+    seq = run(t, plain, seq, 16, 3 * 65_536);
+    expect(storage(t).start.length).toBeLessThanOrEqual(64);
+    expect(storage(t).slots.length).toBeLessThanOrEqual(64);
+    expect(t.verdicts()).toEqual(plain.verdicts());
+    expect(t.size).toBe(plain.size);
+  });
+});
