@@ -129,7 +129,7 @@ describe('compiled JSON writers equal JSON.stringify (fast-check)', () => {
     );
   });
 
-  test('an event size given as a number (the CSV reader\'s echo) prints as hexAddr() of the bigint', () => {
+  test('an event size given as a number (the echo of the CSV reader) prints as hexAddr() of the bigint', () => {
     fc.assert(
       fc.property(
         fc.oneof(
