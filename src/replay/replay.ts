@@ -38,14 +38,27 @@ function oneField(key: string, value: string): [string, string][] {
   return f;
 }
 
+/** An mmap's echo by prot and kind (a handful of each): shared, readers never write them. */
+const MMAP_FIELDS = new Map<string, Map<string, [string, string][]>>();
+function mmapFields(prot: string, kind: string): [string, string][] {
+  let byKind = MMAP_FIELDS.get(prot);
+  if (byKind === undefined && MMAP_FIELDS.size < 64) MMAP_FIELDS.set(prot, (byKind = new Map()));
+  let f = byKind?.get(kind);
+  if (f === undefined) {
+    f = [
+      ['prot', prot],
+      ['kind', kind],
+    ];
+    if (byKind !== undefined && byKind.size < 64) byKind.set(kind, f);
+  }
+  return f;
+}
+
 /** Op-specific fields of an event, for the report (shared arrays: never write them). */
 export function echoFields(ev: CoreEvent): [string, string][] {
   switch (ev.op) {
     case 'mmap':
-      return [
-        ['prot', ev.prot],
-        ['kind', ev.kind],
-      ];
+      return mmapFields(ev.prot, ev.kind);
     case 'mprotect':
       return oneField('prot', ev.prot);
     case 'madvise':
@@ -77,7 +90,9 @@ class Echo implements EventEcho {
     readonly op: string,
     readonly page: number,
     readonly offset: number,
-    readonly size: bigint,
+    /** The size as a number when the reader has it (then `big` is undefined: made only when read). */
+    readonly sizeNumber: number | undefined,
+    private readonly big: bigint | undefined,
     readonly fields: [string, string][],
     pid: number | undefined,
   ) {
@@ -86,13 +101,20 @@ class Echo implements EventEcho {
   get addr(): bigint {
     return (BigInt(this.page) << 12n) + BigInt(this.offset);
   }
+  get size(): bigint {
+    return this.big ?? BigInt(this.sizeNumber ?? 0);
+  }
 }
 
 function echoOf(e: ParsedEvent): EventEcho {
   const c = e.core;
   let fields = echoFields(c);
   if (e.implicit) fields = [...fields, ['implicit', 'yes']];
-  return new Echo(e.line, c.t, c.op, c.page, c.offset, e.size, fields, c.pid);
+  // (a reader's size as a number when it has one: no bigint per event for the JSON writers)
+  const n = e.sizeNumber;
+  return n !== undefined
+    ? new Echo(e.line, c.t, c.op, c.page, c.offset, n, undefined, fields, c.pid)
+    : new Echo(e.line, c.t, c.op, c.page, c.offset, undefined, e.size, fields, c.pid);
 }
 
 const GPU_OPS = new Set(['gpu_read', 'gpu_write', 'gpu_atomic', 'gpu_fault']);

@@ -159,7 +159,7 @@ for (let i = 0; i < 256; i++) {
 
 /** The closure of every compiled writer: the tables, and the helpers (H) for the rare cases. */
 const CLOSURE =
-  'const D = H.DEC2, X = H.HEX2, XC = H.HEXC, PK = H.PAGE_KEYS_SEEN, PT = H.PAGE_TEXTS, F = H.SLOT, PS = H.pageSlot, NS = H.numSlot, SP = H.Span;';
+  'const D = H.DEC2, X = H.HEX2, XC = H.HEXC, PK = H.PAGE_KEYS_SEEN, PT = H.PAGE_TEXTS, F = H.SLOT, PS = H.pageSlot, SP = H.Span, SM = H.putSmall;';
 
 /**
  * `while (cond) step` for at most `n` rounds, as nested ifs: the inline code has no loop, so V8
@@ -201,13 +201,13 @@ else ${dec8Code('n_')}
 }
 
 /**
- * numCode() for numbers that are mostly below 10^8 (counts, BO numbers, pages): those inline, the
- * rest through numSlot() with the number in the slot F.
+ * A number (counts, BO numbers, pages: mostly small integers, Smis) as numCode() writes it,
+ * through one shared out-of-line helper, putSmall(). (Inline, its digit code made every number
+ * field of every compiled writer several hundred bytes of machine code: the writers of an
+ * oversub event came to ~70 KB, more than the L1 instruction cache, evicted again by the model
+ * between events. A Smi argument is not boxed.)
  */
-function smallNumCode(v: string): string {
-  return `if (${v} >= 0 && ${v} < 100000000 && Math.floor(${v}) === ${v}) { let n_ = ${v}; ${dec8Code('n_')} }
-else { F[0] = ${v}; p = NS(b, p); }`;
-}
+const smallNumCode = (v: string) => `p = SM(b, p, ${v});`;
 
 /** Hex digits of the integer in local `x` (0 <= x < 2^32; x is consumed), no leading zeros, a byte at a time from a table. */
 function hex32Code(x: string): string {
@@ -273,13 +273,14 @@ else p = H.putPage(b, p, ${v});`;
  * pages putPage() takes: isSpan(); of a Span, the model's, the keys are not checked), else `other`.
  */
 function spanCode(v: string, k: SpanKeys, other: string): string {
-  // (the ends are read only once the keys are known: a page read into a variable that may also
-  // hold undefined would be a boxed double, an allocation per read)
-  return `let s_ = ${v} instanceof SP ? 2 : ${v} !== null && typeof ${v} === 'object' ? 0 : -1;
-if (s_ === 0) { for (const k_ in ${v}) { if (s_ === 0 ? k_ !== 'start' : s_ !== 1 || k_ !== 'end') { s_ = -1; break; } s_++; } }
-if (s_ === 2) { const ps_ = ${v}.start, pe_ = ${v}.end; if (!(${pageOkCode('ps_')} && ${pageOkCode('pe_')})) s_ = -1;
-else { ${stores(k.open)} ${pageCode('ps_')} ${stores(k.mid)} ${pageCode('pe_')} ${stores(k.close)} } }
-if (s_ !== 2) { ${other} }`;
+  // (the ends are read only once the span is known: a page read into a variable that may also
+  // hold undefined would be a boxed double, an allocation per read). Anything but a Span (plain
+  // objects: tests, other callers) goes through `other` (JsonOut.span(): isSpan(), the same
+  // check of the keys, out of line: it kept a for-in loop in every span field of every writer).
+  return `let s_ = false;
+if (${v} instanceof SP) { const ps_ = ${v}.start, pe_ = ${v}.end; if (${pageOkCode('ps_')} && ${pageOkCode('pe_')}) {
+${stores(k.open)} ${pageCode('ps_')} ${stores(k.mid)} ${pageCode('pe_')} ${stores(k.close)} s_ = true; } }
+if (!s_) { ${other} }`;
 }
 
 type Put = (b: Uint8Array, p: number, v: number) => number;
@@ -293,6 +294,11 @@ const putNum: Put = helper(numCode('v'));
 
 /** Hex digits of an integer in [0, 2^53). */
 const putHex: Put = helper(hexCode('v'));
+
+/** numCode() with the integers below 10^8 first (smallNumCode()): the compiled writers' one number helper. */
+const putSmall: Put = helper(
+  `if (v >= 0 && v < 100000000 && Math.floor(v) === v) { let n_ = v; ${dec8Code('n_')} } else { ${numCode('v')} }`,
+);
 
 /** A number numCode() does not take: a negative integer above -2^53 digit by digit, the rest through String(). */
 function putNumSlow(b: Uint8Array, p: number, n: number): number {
@@ -602,7 +608,7 @@ const SPAN_MAX = 2 * NUM_MAX + 3 * 40;
 // ---------------------------------------------------------------------------------------------
 // Compiled decision writers
 
-/** The slot in which the compiled writers hand a number to pageSlot() and numSlot() (unboxed). */
+/** The slot in which the compiled writers hand a page number to pageSlot() (unboxed). */
 const SLOT = new Float64Array(1);
 
 /** The tables the compiled code reads (CLOSURE). */
@@ -623,9 +629,6 @@ const pageSlot = slotWriter('pageSlot', 'b, dv, p', pageFullCode('v')) as (
   p: number,
 ) => number;
 
-/** The number in SLOT as JSON.stringify writes it, at b/p. */
-const numSlot = slotWriter('numSlot', 'b, p', numCode('v')) as (b: Uint8Array, p: number) => number;
-
 /** What the compiled writers call (passed in, so the generated code sees no module scope). */
 const H = {
   value,
@@ -642,7 +645,7 @@ const H = {
   FALSE: ascii('false'),
   ...TABLES,
   pageSlot,
-  numSlot,
+  putSmall,
   Span,
 };
 
@@ -1040,14 +1043,20 @@ if (page !== undefined) {
   else { ${hexCode('page')} b[p] = XC[offset >> 8]; b[p + 1] = XC[(offset >> 4) & 15]; b[p + 2] = XC[offset & 15]; p += 3; }
   b[p] = 34; p += 1;
 } else p = E.putAddrAt(o, p, echo.addr, room);
-const size = echo.size;
+const sn = echo.sizeNumber;
+if (sn !== undefined) {
+  // the size as a number (the CSV reader's): no bigint read
+  if (sn !== 0) { ${stores(K.size)}
+    if (sn > 0 && sn < 9007199254740992 && Math.floor(sn) === sn) { ${stores(ascii('"0x'))} ${hexCode('sn')} b[p] = 34; p += 1; }
+    else p = E.putAddrAt(o, p, echo.size, room); }
+} else { const size = echo.size;
 if (size !== 0n) {
   ${stores(K.size)}
   // one conversion instead of putAddrAt()'s range checks on the bigint: below 2^53 it is exact
   const sz = Number(size);
   if (sz > 0 && sz < 9007199254740992) { ${stores(ascii('"0x'))} ${hexCode('sz')} b[p] = 34; p += 1; }
   else p = E.putAddrAt(o, p, size, room);
-}
+} }
 if (fields.length > 0) p = E.putFields(o, p, fields, room, E.keys);
 ${stores(K.outcome)} const outcome = res.outcome;
 ${outcome}p = E.putStr(o, p, outcome, room);

@@ -42,6 +42,8 @@ export interface EventEcho {
   page?: number;
   offset?: number;
   size: bigint;
+  /** `size` as a number, when the replay has it so (exact: below 2^53): the JSON writers print it from this, with no bigint. */
+  sizeNumber?: number;
   /** Op-specific fields as given (prot, kind, access, region, ...), in a fixed order. */
   fields: [string, string][];
   /** Process id, when the event gave one. */

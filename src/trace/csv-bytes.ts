@@ -303,6 +303,10 @@ export class ByteEvent implements ParsedEvent {
     return BigInt(this.sizeBytes);
   }
 
+  get sizeNumber(): number {
+    return this.sizeBytes;
+  }
+
   /** The core event as a plain object (tests, equality with the schema path). */
   toCore(): CoreEvent {
     const o: Record<string, unknown> = {

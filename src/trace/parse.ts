@@ -86,6 +86,8 @@ export interface ParsedEvent {
   line: number;
   addr: bigint;
   size: bigint;
+  /** `size` as a number, when the reader has it so (exact: below 2^53); the report's echo reads it without a bigint. */
+  readonly sizeNumber?: number;
   /** Added by `replay --implicit-mmap` (not in the trace); `line` is the event that caused it. */
   implicit?: true;
 }

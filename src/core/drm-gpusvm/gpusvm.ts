@@ -239,6 +239,7 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     this.index = index;
     this.start = start;
     this.end = end;
+    this.span = null;
     this.invalidateSeq = 0;
     return this;
   }
@@ -268,8 +269,15 @@ export class GpusvmNotifier<R extends SvmRange = SvmRange> {
     return d;
   }
 
+  /** The notifier's Span for records, made at the first ref() (start and end change only in reuse()). */
+  private span: Span | null = null;
+
+  /**
+   * The interval as a record's span: one Span per notifier (records never write it), not one per
+   * record: every invalidate, notifier_create and notifier_remove names its notifier.
+   */
   ref(): RangeRef {
-    return new Span(this.start, this.end);
+    return (this.span ??= new Span(this.start, this.end));
   }
 
   /** Every range, in address order (a copy). */
