@@ -795,9 +795,13 @@ function valueBudget(spec: FieldSpec): number {
  * object's own depth; pretty JSON with two-space steps when `pretty`, else compact).
  *
  * The compiled writer prints the registry's key order; JSON.stringify prints the object's own.
- * They agree for the model's records (tests); a record whose own keys differ (another order, an
- * extra key) goes to the generic writer, so the bytes never change. The writer checks that once
- * per shape (the set of fields present, a bit each) with one Object.keys, then trusts it.
+ * They agree for the model's records (tests). The writer checks the FIRST record of each shape
+ * (the set of registry fields present, a bit each) with one Object.keys: if its own keys differ
+ * (another order, an extra key) that shape goes to the generic writer for good. Later records of a
+ * shape that passed are trusted without a check, so a record with the same registry fields in
+ * another order, or with an extra key, would be written in registry order (the extra key dropped).
+ * The model builds each code's records in fixed key order (test/report/json-fast.test.ts compares
+ * the writer with JSON.stringify on random traces), so that never happens in a replay.
  */
 function compileWriters(depth: number, pretty: boolean, sep: Separators): Record<string, DecisionWriter> {
   const out: Record<string, DecisionWriter> = Object.create(null);
