@@ -1047,20 +1047,15 @@ if (page !== undefined) {
   else { ${hexCode('page')} b[p] = XC[offset >> 8]; b[p + 1] = XC[(offset >> 4) & 15]; b[p + 2] = XC[offset & 15]; p += 3; }
   b[p] = 34; p += 1;
 } else p = E.putAddrAt(o, p, echo.addr, room);
+// The size as a number: the reader's when it has one (no bigint read), else one conversion of the
+// bigint instead of putAddrAt()'s range checks on it (exact below 2^53; 0 only for 0n).
 const sn = echo.sizeNumber;
-if (sn !== undefined) {
-  // the size as a number (the CSV reader's): no bigint read
-  if (sn !== 0) { ${stores(K.size)}
-    if (sn > 0 && sn < 9007199254740992 && Math.floor(sn) === sn) { ${stores(ascii('"0x'))} ${hexCode('sn')} b[p] = 34; p += 1; }
-    else p = E.putAddrAt(o, p, echo.size, room); }
-} else { const size = echo.size;
-if (size !== 0n) {
+const sz = sn !== undefined ? sn : Number(echo.size);
+if (sz !== 0) {
   ${stores(K.size)}
-  // one conversion instead of putAddrAt()'s range checks on the bigint: below 2^53 it is exact
-  const sz = Number(size);
-  if (sz > 0 && sz < 9007199254740992) { ${stores(ascii('"0x'))} ${hexCode('sz')} b[p] = 34; p += 1; }
-  else p = E.putAddrAt(o, p, size, room);
-} }
+  if (sz > 0 && sz < 9007199254740992 && Math.floor(sz) === sz) { ${stores(ascii('"0x'))} ${hexCode('sz')} b[p] = 34; p += 1; }
+  else p = E.putAddrAt(o, p, echo.size, room);
+}
 if (fields.length > 0) p = E.putFields(o, p, fields, room, E.keys);
 ${stores(K.outcome)} const outcome = res.outcome;
 ${outcome}p = E.putStr(o, p, outcome, room);
